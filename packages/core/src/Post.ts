@@ -1,0 +1,170 @@
+/**
+ * The post and destination model.
+ *
+ * A post is content (text, media, an optional link, and optionally a thread:
+ * more parts posted as a reply chain where the platform has them) sent to
+ * destinations (a platform account, with a placement and settings). Text,
+ * media and settings can be overridden per platform (`platformOverrides`) and
+ * per destination (`override`); the destination's value wins.
+ */
+import { Schema } from "effect"
+import { Media } from "./Media.js"
+import { PlatformId } from "./Platform.js"
+import { Schedule } from "./Schedule.js"
+
+/** One part of a thread: its own text, media and link. */
+export const ThreadPart = Schema.Struct({
+  text: Schema.optional(Schema.String),
+  media: Schema.optional(Schema.Array(Media)),
+  link: Schema.optional(Schema.String)
+})
+export type ThreadPart = typeof ThreadPart.Type
+
+/**
+ * What is published. `text`, `media` and `link` form the first part;
+ * `thread` holds the parts after it, in order.
+ */
+export const Content = Schema.Struct({
+  text: Schema.optional(Schema.String),
+  media: Schema.optional(Schema.Array(Media)),
+  link: Schema.optional(Schema.String),
+  thread: Schema.optional(Schema.Array(ThreadPart))
+})
+export type Content = typeof Content.Type
+
+/** Overrides of the content and settings, for a platform or for one destination. */
+export const Override = Schema.Struct({
+  text: Schema.optional(Schema.String),
+  media: Schema.optional(Schema.Array(Media)),
+  link: Schema.optional(Schema.String),
+  thread: Schema.optional(Schema.Array(ThreadPart)),
+  /** Merged over the destination's settings, key by key. */
+  settings: Schema.optional(Schema.Record(Schema.String, Schema.Unknown))
+})
+export type Override = typeof Override.Type
+
+/**
+ * Placements: where on the platform the post goes. Each platform accepts its
+ * own subset (see `Rules`): Instagram feed/story/reel/carousel, Facebook
+ * feed/story/reel, YouTube video/short, TikTok video/photo; the rest `feed`.
+ */
+export const Placement = Schema.Literals(["feed", "story", "reel", "carousel", "video", "short", "photo"])
+export type Placement = typeof Placement.Type
+
+export const PostStatus = Schema.Literals([
+  "draft",
+  "scheduled",
+  "publishing",
+  "published",
+  "partially_failed",
+  "failed",
+  "cancelled"
+])
+export type PostStatus = typeof PostStatus.Type
+
+export const DestinationStatus = Schema.Literals(["queued", "publishing", "published", "failed", "cancelled"])
+export type DestinationStatus = typeof DestinationStatus.Type
+
+/** What a caller says about a destination. */
+export const DestinationInput = Schema.Struct({
+  platform: PlatformId,
+  accountId: Schema.String,
+  placement: Schema.optional(Placement),
+  /** Platform settings, validated by the platform's own settings schema. */
+  settings: Schema.optional(Schema.Record(Schema.String, Schema.Unknown)),
+  override: Schema.optional(Override)
+})
+export type DestinationInput = typeof DestinationInput.Type
+
+/** The last error of a destination: our code plus the platform's own code and message. */
+export const DestinationError = Schema.Struct({
+  code: Schema.String,
+  message: Schema.String,
+  retryable: Schema.Boolean,
+  platformCode: Schema.optional(Schema.String),
+  platformMessage: Schema.optional(Schema.String),
+  httpStatus: Schema.optional(Schema.Number)
+})
+export type DestinationError = typeof DestinationError.Type
+
+/** A destination with its publishing state. */
+export const Destination = Schema.Struct({
+  ...DestinationInput.fields,
+  id: Schema.String,
+  status: DestinationStatus,
+  attempts: Schema.Number,
+  platformPostId: Schema.optional(Schema.String),
+  url: Schema.optional(Schema.String),
+  publishedAt: Schema.optional(Schema.String),
+  nextRetryAt: Schema.optional(Schema.String),
+  lastError: Schema.optional(DestinationError)
+})
+export type Destination = typeof Destination.Type
+
+/** What a caller sends to create a post. */
+export const PostInput = Schema.Struct({
+  id: Schema.optional(Schema.String),
+  content: Content,
+  destinations: Schema.Array(DestinationInput),
+  schedule: Schema.optional(Schedule),
+  platformOverrides: Schema.optional(Schema.Record(Schema.String, Override)),
+  status: Schema.optional(Schema.Literals(["draft", "scheduled"]))
+})
+export type PostInput = typeof PostInput.Type
+
+export const Post = Schema.Struct({
+  id: Schema.String,
+  content: Content,
+  destinations: Schema.Array(Destination),
+  schedule: Schema.optional(Schedule),
+  platformOverrides: Schema.optional(Schema.Record(Schema.String, Override)),
+  status: PostStatus,
+  createdAt: Schema.String,
+  updatedAt: Schema.String
+})
+export type Post = typeof Post.Type
+
+/** One part as a platform publishes it. */
+export interface ResolvedPart {
+  readonly text: string
+  readonly media: ReadonlyArray<Media>
+  readonly link?: string | undefined
+}
+
+/** The content and settings one destination publishes, after overrides. */
+export interface ResolvedDestination {
+  readonly platform: string
+  readonly accountId: string
+  readonly placement?: Placement | undefined
+  readonly settings: Readonly<Record<string, unknown>>
+  /** Always at least one part: the first is the post, the rest its replies. */
+  readonly parts: readonly [ResolvedPart, ...Array<ResolvedPart>]
+}
+
+/**
+ * Applies overrides for one destination: the destination's override wins over
+ * the platform override, which wins over the post's content. A `thread` given
+ * in an override replaces the whole thread.
+ */
+export const resolveDestination = (
+  post: { readonly content: Content; readonly platformOverrides?: Readonly<Record<string, Override>> | undefined },
+  destination: DestinationInput
+): ResolvedDestination => {
+  const platformOverride = post.platformOverrides?.[destination.platform]
+  const destinationOverride = destination.override
+  const pick = <K extends "text" | "media" | "link" | "thread">(key: K) =>
+    destinationOverride?.[key] ?? platformOverride?.[key] ?? post.content[key]
+  const first: ResolvedPart = { text: pick("text") ?? "", media: pick("media") ?? [], link: pick("link") }
+  const rest: Array<ResolvedPart> = (pick("thread") ?? []).map((part) => ({
+    text: part.text ?? "",
+    media: part.media ?? [],
+    link: part.link
+  }))
+  return {
+    platform: destination.platform,
+    accountId: destination.accountId,
+    placement: destination.placement,
+    settings: { ...platformOverride?.settings, ...destination.settings, ...destinationOverride?.settings },
+    parts: [first, ...rest]
+  }
+}

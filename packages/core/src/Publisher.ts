@@ -1,0 +1,106 @@
+/**
+ * The contract every platform implements, built-in or written by a user.
+ *
+ * A publisher is a plain object whose effects need nothing from the context:
+ * a platform package builds one from an `HttpClient` (and its config) in an
+ * Effect or Layer, so the registry, the fan-out and the worker can hold
+ * publishers of any platform side by side.
+ *
+ * @example
+ * const publisher: PlatformPublisher<MySettings, MyCredentials> = {
+ *   platform: "mastodon",
+ *   displayName: "Mastodon",
+ *   rules: mastodonRules,
+ *   settingsSchema: MySettings,
+ *   credentialsSchema: MyCredentials,
+ *   publish: (request) => Effect.succeed({ platformPostId: "1", url: "https://…", publishedAt: "…", parts: [] })
+ * }
+ */
+import type { Effect, Schema } from "effect"
+import type { ResolvedDestination } from "./Post.js"
+import type { PublishError } from "./PublishError.js"
+import type { PlatformRules } from "./Rules.js"
+import type { ValidationIssue } from "./Validation.js"
+
+/** What a publish call gets: one destination, already resolved (overrides applied, settings decoded). */
+export interface PublishRequest<Settings = unknown, Credentials = unknown> {
+  readonly postId: string
+  readonly destinationId: string
+  /**
+   * Unique per attempt. Platforms that accept an idempotency key get it; the
+   * worker stores it before the call so that an unknown outcome can be reconciled.
+   */
+  readonly attemptId: string
+  readonly destination: ResolvedDestination & { readonly settings: Settings }
+  readonly credentials: Credentials
+  /**
+   * Called when the publisher refreshed the credentials during the call
+   * (an expired access token): the caller persists them. Never called with an
+   * empty refresh token.
+   */
+  readonly saveCredentials?: ((credentials: Credentials) => Effect.Effect<void>) | undefined
+  /** For platforms with native scheduling: publish at this instant (ISO 8601) instead of now. */
+  readonly publishAt?: string | undefined
+}
+
+/** A published part (a thread publishes several). */
+export interface PublishedPart {
+  readonly platformPostId: string
+  readonly url: string
+}
+
+export interface PublishResult {
+  /** The first part's id and URL: the post's identity on the platform. */
+  readonly platformPostId: string
+  readonly url: string
+  /** ISO 8601. */
+  readonly publishedAt: string
+  /** Every part in order, the first included. */
+  readonly parts: ReadonlyArray<PublishedPart>
+}
+
+/** The account behind a set of credentials. */
+export interface AccountProfile {
+  readonly accountId: string
+  readonly username: string
+  readonly displayName?: string | undefined
+  readonly avatarUrl?: string | undefined
+}
+
+/** What `validate` sees: one destination after overrides, settings already decoded. */
+export interface ValidationContext<Settings = unknown> {
+  readonly destination: ResolvedDestination & { readonly settings: Settings }
+  readonly destinationIndex: number
+}
+
+export interface PlatformPublisher<Settings = any, Credentials = any> {
+  /** The platform id used in destinations (`x`, `bluesky`, `mastodon`…). */
+  readonly platform: string
+  readonly displayName: string
+  /** The platform's rows of the rules table, applied by `validatePost`. */
+  readonly rules: PlatformRules
+  /** Decodes a destination's `settings`; failures become `INVALID_SETTINGS` issues. */
+  readonly settingsSchema: Schema.Codec<Settings, any>
+  readonly credentialsSchema: Schema.Codec<Credentials, any>
+  /** Checks the rules table cannot express; pure and synchronous, like `validatePost`. */
+  readonly validate?: ((context: ValidationContext<Settings>) => ReadonlyArray<ValidationIssue>) | undefined
+  readonly publish: (request: PublishRequest<Settings, Credentials>) => Effect.Effect<PublishResult, PublishError>
+  readonly delete?:
+    | ((request: { readonly platformPostId: string; readonly credentials: Credentials }) => Effect.Effect<void, PublishError>)
+    | undefined
+  readonly verifyCredentials?: ((credentials: Credentials) => Effect.Effect<AccountProfile, PublishError>) | undefined
+  /** Returns fresh credentials; on a transient failure the caller keeps the old ones. */
+  readonly refreshCredentials?: ((credentials: Credentials) => Effect.Effect<Credentials, PublishError>) | undefined
+  /**
+   * Looks for a post made by an attempt whose outcome is unknown (the call was
+   * sent but no answer came back). `Option.none` means it was not posted.
+   * Platforms without a way to look this up leave it out, and such outcomes
+   * stay `OUTCOME_UNKNOWN` for a person to decide.
+   */
+  readonly findPublished?:
+    | ((request: PublishRequest<Settings, Credentials> & { readonly sentAt: string }) => Effect.Effect<
+      PublishResult | undefined,
+      PublishError
+    >)
+    | undefined
+}
