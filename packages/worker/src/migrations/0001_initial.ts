@@ -7,10 +7,11 @@
  */
 import { Effect } from "effect"
 import { SqlClient } from "effect/sql"
+import { runStatements } from "./statements.js"
 
 export default Effect.gen(function*() {
   const sql = yield* SqlClient.SqlClient
-  yield* sql.unsafe(`
+  yield* runStatements(sql, `
     CREATE TABLE organizations (
       id text PRIMARY KEY,
       name text NOT NULL,

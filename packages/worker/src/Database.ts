@@ -1,0 +1,162 @@
+/**
+ * The database: one code path for PostgreSQL and for embedded PGlite.
+ *
+ * Every query goes through `@effect/sql-pg`'s `PgClient`. With `DATABASE_URL`
+ * set it talks to that PostgreSQL; otherwise this module starts PGlite (data
+ * in `OMNIPOST_DATA_DIR/pgdata`, default `./.omnipost/pgdata`) and serves it on
+ * 127.0.0.1 through `@electric-sql/pglite-socket`, so the same client, the same
+ * SQL and the same migrations run on both.
+ *
+ * PGlite is one single-user backend: pglite-socket queues protocol messages
+ * from all its connections into it and only keeps a transaction's messages
+ * together by guessing, and a `NOTIFY` comes back on the connection that sent
+ * it, not the listener's. So on PGlite the pool holds exactly one connection
+ * (transactions queue behind each other, which is correct and fast enough for
+ * one embedded process), and `listen`/`notify` are an in-process hub: PGlite
+ * belongs to one process anyway. On PostgreSQL they are `LISTEN`/`NOTIFY`,
+ * reaching every process on the database.
+ *
+ * The layers provide `Database`, `PgClient` and `SqlClient`, with the
+ * migrations applied.
+ */
+import { PGlite } from "@electric-sql/pglite"
+import { PGLiteSocketServer } from "@electric-sql/pglite-socket"
+import { PgClient } from "@effect/sql-pg"
+import { Config, Context, Effect, Layer, Option, PubSub, Redacted, type Scope, Stream } from "effect"
+import { Reactivity } from "effect/reactivity"
+import { SqlClient, type SqlError } from "effect/sql"
+import { randomBytes } from "node:crypto"
+import { mkdirSync } from "node:fs"
+import { join, resolve } from "node:path"
+import * as Migrations from "./Migrations.js"
+
+export type DatabaseKind = "postgres" | "pglite"
+
+export interface DatabaseShape {
+  readonly kind: DatabaseKind
+  /** A URL other clients can connect with (on PGlite: its socket on 127.0.0.1, one connection at a time). */
+  readonly url: Redacted.Redacted
+  /**
+   * Sends a notification to every listener of `channel` (every process on
+   * PostgreSQL). Call it after the change it announces has committed
+   * (`sql.afterCommit`): a listener that wakes early would find nothing.
+   */
+  readonly notify: (channel: string, payload: string) => Effect.Effect<void, SqlError.SqlError>
+  /** The payloads sent to `channel` from now on, until the scope closes. */
+  readonly listen: (channel: string) => Effect.Effect<Stream.Stream<string, SqlError.SqlError>, SqlError.SqlError, Scope.Scope>
+}
+
+export class Database extends Context.Service<Database, DatabaseShape>()("@omnipost/worker/Database") {
+  /** From the environment: `DATABASE_URL` for PostgreSQL, else PGlite in `OMNIPOST_DATA_DIR` (default `.omnipost`). */
+  static readonly layer: Layer.Layer<Database | PgClient.PgClient | SqlClient.SqlClient, unknown> = Layer.unwrap(
+    Effect.gen(function*() {
+      const url = yield* Config.option(Config.Redacted("DATABASE_URL"))
+      const dataDir = yield* Config.String("OMNIPOST_DATA_DIR").pipe(Config.withDefault(".omnipost"))
+      const poolSize = yield* Config.Int("OMNIPOST_DB_POOL_SIZE").pipe(Config.withDefault(10))
+      return Option.isSome(url) && Redacted.value(url.value) !== ""
+        ? Database.layerPostgres({ url: url.value, maxConnections: poolSize })
+        : Database.layerPglite({ dataDir: join(dataDir, "pgdata") })
+    })
+  )
+
+  /** A PostgreSQL at `url`. */
+  static readonly layerPostgres = (options: { readonly url: Redacted.Redacted; readonly maxConnections?: number }) =>
+    Layer.effectContext(makePostgres(options)).pipe(Layer.provide(Reactivity.layer))
+
+  /** Embedded PGlite; `dataDir` omitted means in memory. */
+  static readonly layerPglite = (options: { readonly dataDir?: string | undefined } = {}) =>
+    Layer.effectContext(makePglite(options)).pipe(Layer.provide(Reactivity.layer))
+
+  /**
+   * An isolated, migrated database for one test suite: a fresh in-memory PGlite,
+   * or on PostgreSQL a new database `omnipost_test_<random>` created on the
+   * server of `DATABASE_URL` and dropped when the suite ends, so test files can
+   * run in parallel.
+   */
+  static readonly layerTest = (kind: DatabaseKind) =>
+    kind === "pglite"
+      ? Database.layerPglite()
+      : Layer.effectContext(makePostgresTest).pipe(Layer.provide(Reactivity.layer))
+}
+
+/** The kinds a test suite should run against: PGlite always, PostgreSQL when `DATABASE_URL` is set. */
+export const testKinds: ReadonlyArray<DatabaseKind> = process.env.DATABASE_URL ? ["pglite", "postgres"] : ["pglite"]
+
+const contextOf = (client: PgClient.PgClient, database: DatabaseShape) =>
+  Context.make(Database, database).pipe(
+    Context.add(PgClient.PgClient, client),
+    Context.add(SqlClient.SqlClient, client)
+  )
+
+const migrate = (client: PgClient.PgClient) =>
+  Migrations.run.pipe(Effect.provideService(SqlClient.SqlClient, client))
+
+const makePostgres = Effect.fnUntraced(function*(options: {
+  readonly url: Redacted.Redacted
+  readonly maxConnections?: number | undefined
+}) {
+  const client = yield* PgClient.make({
+    url: options.url,
+    maxConnections: options.maxConnections ?? 10,
+    applicationName: "omnipost"
+  })
+  yield* migrate(client)
+  return contextOf(client, {
+    kind: "postgres",
+    url: options.url,
+    notify: (channel, payload) => client.notify(channel, payload),
+    listen: (channel) =>
+      client.listen(channel).pipe(Effect.map((queue) => Stream.fromQueue(queue).pipe(Stream.map((n) => n.payload))))
+  })
+})
+
+const makePostgresTest = Effect.gen(function*() {
+  const adminUrl = yield* Config.Redacted("DATABASE_URL")
+  const admin = yield* PgClient.make({ url: adminUrl, maxConnections: 1 })
+  const name = `omnipost_test_${randomBytes(6).toString("hex")}`
+  yield* admin.unsafe(`CREATE DATABASE ${name}`)
+  // Finalizers run in reverse: the suite's pool closes first, then the database goes.
+  yield* Effect.addFinalizer(() => admin.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).pipe(Effect.ignore))
+  const url = new URL(Redacted.value(adminUrl))
+  url.pathname = `/${name}`
+  return yield* makePostgres({ url: Redacted.make(url.toString()), maxConnections: 10 })
+})
+
+const makePglite = Effect.fnUntraced(function*(options: { readonly dataDir?: string | undefined }) {
+  const dataDir = options.dataDir === undefined ? undefined : resolve(options.dataDir)
+  if (dataDir !== undefined) mkdirSync(dataDir, { recursive: true })
+  const db = yield* Effect.acquireRelease(
+    Effect.promise(() => PGlite.create(dataDir === undefined ? {} : { dataDir })),
+    (db) => Effect.promise(() => db.close()).pipe(Effect.ignore)
+  )
+  const server = yield* Effect.acquireRelease(
+    Effect.promise(async () => {
+      // Port 0: the OS picks a free port, so tests and a running server never collide.
+      // A few connections are allowed so a pool reconnecting never races the old socket's close;
+      // the pool itself uses one.
+      const server = new PGLiteSocketServer({ db, host: "127.0.0.1", port: 0, maxConnections: 4 })
+      await server.start()
+      return server
+    }),
+    (server) => Effect.promise(() => server.stop()).pipe(Effect.ignore)
+  )
+  const url = Redacted.make(`postgres://postgres@${server.getServerConn()}/postgres`)
+  const client = yield* PgClient.make({ url, maxConnections: 1, minConnections: 1 })
+  yield* migrate(client)
+  const hub = yield* PubSub.unbounded<{ readonly channel: string; readonly payload: string }>()
+  return contextOf(client, {
+    kind: "pglite",
+    url,
+    notify: (channel, payload) => PubSub.publish(hub, { channel, payload }).pipe(Effect.asVoid),
+    listen: (channel) =>
+      PubSub.subscribe(hub).pipe(
+        Effect.map((subscription) =>
+          Stream.fromSubscription(subscription).pipe(
+            Stream.filter((n) => n.channel === channel),
+            Stream.map((n) => n.payload)
+          )
+        )
+      )
+  })
+})
+

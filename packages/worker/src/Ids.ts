@@ -1,0 +1,32 @@
+/**
+ * Prefixed, sortable, random ids: `post_01J…`, `dst_01J…`, `att_01J…`.
+ *
+ * The time prefix (milliseconds, base32) keeps ids roughly ordered by
+ * creation, which keeps B-tree inserts local; the 80 random bits make
+ * collisions across processes negligible.
+ */
+import { randomBytes } from "node:crypto"
+
+const alphabet = "0123456789abcdefghjkmnpqrstvwxyz"
+
+const encodeTime = (ms: number) => {
+  let out = ""
+  let value = ms
+  for (let i = 0; i < 10; i++) {
+    out = alphabet[value % 32]! + out
+    value = Math.floor(value / 32)
+  }
+  return out
+}
+
+const encodeRandom = (bytes: Uint8Array) => {
+  let out = ""
+  for (const byte of bytes) out += alphabet[byte % 32]!
+  return out
+}
+
+export type Prefix = "org" | "key" | "acc" | "post" | "dst" | "att" | "med" | "whk" | "whd" | "wrk"
+
+/** A new id with the given prefix, such as `post_01jd3…`. */
+export const make = (prefix: Prefix, now: number = Date.now()): string =>
+  `${prefix}_${encodeTime(now)}${encodeRandom(randomBytes(16))}`

@@ -1,0 +1,21 @@
+/**
+ * The schema migrations, in order. Forward-only: a shipped migration is never
+ * edited; a change is a new numbered file registered here. The same list runs
+ * on PGlite and on PostgreSQL through effect's `Migrator`.
+ */
+import { Effect } from "effect"
+import { Migrator } from "effect/sql"
+import initial from "./migrations/0001_initial.js"
+import scheduler from "./migrations/0002_scheduler.js"
+
+export const migrations = {
+  "0001_initial": initial,
+  "0002_scheduler": scheduler
+}
+
+const migrator = Migrator.make({})
+
+/** Applies every pending migration; returns those it ran. Safe to run from several processes at once (the migrator locks). */
+export const run = migrator({ loader: Migrator.fromRecord(migrations), table: "omnipost_migrations" }).pipe(
+  Effect.withSpan("Migrations.run")
+)
