@@ -1,0 +1,283 @@
+/**
+ * The HTTP API, defined once: the server (`HttpApiBuilder`), `/openapi.json`
+ * and the `/docs` page are all derived from these declarations.
+ */
+import { Context, Schema } from "effect"
+import {
+  HttpApi,
+  HttpApiEndpoint,
+  HttpApiGroup,
+  HttpApiMiddleware,
+  HttpApiSchema,
+  HttpApiSecurity,
+  OpenApi
+} from "effect/http-api"
+import * as Errors from "./Errors.js"
+import * as Models from "./Models.js"
+
+/** Who is calling: the organization and the API key of an authenticated request. */
+export class Principal extends Context.Service<Principal, {
+  readonly organizationId: string
+  readonly apiKeyId: string
+}>()("@omnipost/worker/http/Principal") {}
+
+/**
+ * Authenticates every `/v1` request (`Authorization: Bearer <key>` or
+ * `x-api-key: <key>`), applies the key's rate limit, and answers repeated
+ * `Idempotency-Key` POSTs from the stored first response.
+ */
+export class Authentication extends HttpApiMiddleware.Service<Authentication, { provides: Principal }>()(
+  "@omnipost/worker/http/Authentication",
+  {
+    error: [Errors.InvalidApiKey, Errors.RateLimited, Errors.IdempotencyConflict],
+    security: {
+      bearer: HttpApiSecurity.bearer,
+      apiKey: HttpApiSecurity.apiKey({ key: "x-api-key", in: "header" })
+    }
+  }
+) {}
+
+/** Turns request-decoding failures into `VALIDATION_FAILED` (instead of the framework's empty 400). */
+export class DecodeErrors extends HttpApiMiddleware.Service<DecodeErrors>()("@omnipost/worker/http/DecodeErrors", {
+  error: Errors.ValidationFailed
+}) {}
+
+const idParam = { id: Schema.String }
+
+const CreatePostPayload = [
+  Models.CreatePost,
+  Schema.Struct({
+    post: Schema.String.annotate({ description: "The post as JSON (the JSON body's shape)." }),
+    files: Schema.optional(Schema.Unknown).annotate({
+      description: "Files to attach (binary, repeatable); appended to content.media in order."
+    })
+  }).pipe(HttpApiSchema.asMultipartStream())
+] as const
+
+export class PostsGroup extends HttpApiGroup.make("posts")
+  .add(
+    HttpApiEndpoint.post("create", "/posts", {
+      payload: CreatePostPayload,
+      success: Models.PostView.pipe(HttpApiSchema.status(201)),
+      error: [
+        Errors.ValidationFailed,
+        Errors.InvalidAccounts,
+        Errors.MediaNotFound,
+        Errors.UnsupportedMediaType,
+        Errors.PayloadTooLarge
+      ]
+    }).annotate(OpenApi.Summary, "Create a post (JSON, or multipart with inline files)"),
+    HttpApiEndpoint.post("validate", "/posts/validate", {
+      payload: Models.CreatePost,
+      success: Models.ValidationResult,
+      error: [Errors.ValidationFailed, Errors.InvalidAccounts, Errors.MediaNotFound]
+    }).annotate(OpenApi.Summary, "Validate a post without saving it (dry run)"),
+    HttpApiEndpoint.get("list", "/posts", {
+      query: Models.ListPostsQuery,
+      success: Models.PostPage,
+      error: Errors.ValidationFailed
+    }).annotate(OpenApi.Summary, "List posts (filters, cursor pagination, at most 100 per page)"),
+    HttpApiEndpoint.get("get", "/posts/:id", {
+      params: idParam,
+      success: Models.PostView,
+      error: Errors.PostNotFound
+    }).annotate(OpenApi.Summary, "Get a post with every destination's status, attempts and result"),
+    HttpApiEndpoint.patch("update", "/posts/:id", {
+      params: idParam,
+      payload: Models.UpdatePost,
+      success: Models.PostView,
+      error: [
+        Errors.PostNotFound,
+        Errors.ValidationFailed,
+        Errors.InvalidAccounts,
+        Errors.MediaNotFound,
+        Errors.InvalidStatusTransition
+      ]
+    }).annotate(OpenApi.Summary, "Update a draft or scheduled post"),
+    HttpApiEndpoint.post("cancel", "/posts/:id/cancel", {
+      params: idParam,
+      success: Models.PostView,
+      error: [Errors.PostNotFound, Errors.InvalidStatusTransition]
+    }).annotate(OpenApi.Summary, "Cancel a draft or scheduled post"),
+    HttpApiEndpoint.post("publish", "/posts/:id/publish", {
+      params: idParam,
+      success: Models.PostView,
+      error: [Errors.PostNotFound, Errors.InvalidStatusTransition, Errors.ValidationFailed]
+    }).annotate(OpenApi.Summary, "Publish a draft or scheduled post now"),
+    HttpApiEndpoint.post("retry", "/posts/:id/retry", {
+      params: idParam,
+      payload: Models.RetryPost,
+      success: Models.PostView,
+      error: [Errors.PostNotFound, Errors.InvalidStatusTransition]
+    }).annotate(OpenApi.Summary, "Retry the failed destinations (all, or some platforms)"),
+    HttpApiEndpoint.delete("delete", "/posts/:id", {
+      params: idParam,
+      error: [Errors.PostNotFound, Errors.InvalidStatusTransition]
+    }).annotate(OpenApi.Summary, "Delete a post (not while it is publishing)")
+  )
+  .prefix("/v1")
+  .middleware(Authentication)
+  .middleware(DecodeErrors)
+  .annotate(OpenApi.Description, "Posts and their destinations.")
+{}
+
+export class AccountsGroup extends HttpApiGroup.make("accounts")
+  .add(
+    HttpApiEndpoint.get("list", "/accounts", {
+      query: { platform: Schema.optional(Schema.String) },
+      success: Schema.Array(Models.AccountView),
+      error: Errors.ValidationFailed
+    }).annotate(OpenApi.Summary, "List connected accounts"),
+    HttpApiEndpoint.get("get", "/accounts/:id", {
+      params: idParam,
+      success: Models.AccountView,
+      error: Errors.AccountNotFound
+    }).annotate(OpenApi.Summary, "Get a connected account"),
+    HttpApiEndpoint.post("connect", "/accounts", {
+      payload: Models.ConnectAccount,
+      success: Models.AccountView.pipe(HttpApiSchema.status(201)),
+      error: [Errors.ValidationFailed, Errors.UnknownPlatform, Errors.InvalidCredentials, Errors.PlatformError]
+    }).annotate(OpenApi.Summary, "Connect an account with credentials (verified with the platform first)"),
+    HttpApiEndpoint.post("oauthStart", "/accounts/oauth/:platform/start", {
+      params: { platform: Schema.String },
+      payload: Models.OAuthStart,
+      success: Models.OAuthStartResult,
+      error: [Errors.ValidationFailed, Errors.UnknownPlatform]
+    }).annotate(OpenApi.Summary, "Start connecting an OAuth platform: returns the URL to send the user to"),
+    HttpApiEndpoint.post("refresh", "/accounts/:id/refresh", {
+      params: idParam,
+      success: Models.AccountView,
+      error: [Errors.AccountNotFound, Errors.InvalidCredentials, Errors.PlatformError]
+    }).annotate(OpenApi.Summary, "Refresh an account's tokens"),
+    HttpApiEndpoint.delete("disconnect", "/accounts/:id", {
+      params: idParam,
+      error: Errors.AccountNotFound
+    }).annotate(OpenApi.Summary, "Disconnect an account (its credentials are erased)")
+  )
+  .prefix("/v1")
+  .middleware(Authentication)
+  .middleware(DecodeErrors)
+{}
+
+/** The OAuth callback: the platform redirects the user's browser here, so it carries no API key; `state` names the organization. */
+export class OAuthCallbackGroup extends HttpApiGroup.make("oauth")
+  .add(
+    HttpApiEndpoint.get("callback", "/accounts/oauth/:platform/callback", {
+      params: { platform: Schema.String },
+      query: {
+        code: Schema.optional(Schema.String),
+        state: Schema.optional(Schema.String),
+        error: Schema.optional(Schema.String)
+      },
+      success: Models.AccountView,
+      error: [Errors.ValidationFailed, Errors.UnknownPlatform, Errors.InvalidCredentials, Errors.PlatformError]
+    }).annotate(OpenApi.Summary, "OAuth callback: exchanges the code and connects the account")
+  )
+  .prefix("/v1")
+  .middleware(DecodeErrors)
+{}
+
+export class MediaGroup extends HttpApiGroup.make("media")
+  .add(
+    HttpApiEndpoint.post("upload", "/media", {
+      payload: [
+        HttpApiSchema.StreamUint8Array({ contentType: ["application/octet-stream", "image/*", "video/*"] }),
+        Models.MediaUpload.pipe(HttpApiSchema.asMultipartStream())
+      ],
+      success: Models.MediaView.pipe(HttpApiSchema.status(201)),
+      error: [Errors.ValidationFailed, Errors.UnsupportedMediaType, Errors.PayloadTooLarge]
+    }).annotate(
+      OpenApi.Description,
+      "Upload a file: the raw bytes as the body (name it with `?fileName=`), or multipart with a `file` part. Streamed to storage; the type is detected from the content."
+    ),
+    HttpApiEndpoint.get("get", "/media/:id", {
+      params: idParam,
+      success: Models.MediaView,
+      error: Errors.MediaNotFound
+    }).annotate(OpenApi.Summary, "Get a media record with a fresh signed URL"),
+    HttpApiEndpoint.delete("delete", "/media/:id", {
+      params: idParam,
+      error: Errors.MediaNotFound
+    }).annotate(OpenApi.Summary, "Delete a media file")
+  )
+  .prefix("/v1")
+  .middleware(Authentication)
+  .middleware(DecodeErrors)
+{}
+
+export class KeysGroup extends HttpApiGroup.make("keys")
+  .add(
+    HttpApiEndpoint.post("create", "/keys", {
+      payload: Models.CreateApiKey,
+      success: Models.CreatedApiKey.pipe(HttpApiSchema.status(201)),
+      error: Errors.ValidationFailed
+    }).annotate(OpenApi.Summary, "Create an API key (the raw key is in this response only)"),
+    HttpApiEndpoint.get("list", "/keys", {
+      success: Schema.Array(Models.ApiKeyView)
+    }).annotate(OpenApi.Summary, "List API keys"),
+    HttpApiEndpoint.delete("revoke", "/keys/:id", {
+      params: idParam,
+      error: Errors.ApiKeyNotFound
+    }).annotate(OpenApi.Summary, "Revoke an API key")
+  )
+  .prefix("/v1")
+  .middleware(Authentication)
+  .middleware(DecodeErrors)
+{}
+
+export class WebhooksGroup extends HttpApiGroup.make("webhooks")
+  .add(
+    HttpApiEndpoint.post("create", "/webhooks", {
+      payload: Models.CreateWebhook,
+      success: Models.WebhookView.pipe(HttpApiSchema.status(201)),
+      error: Errors.ValidationFailed
+    }).annotate(OpenApi.Summary, "Register a webhook"),
+    HttpApiEndpoint.get("list", "/webhooks", {
+      success: Schema.Array(Models.WebhookView)
+    }).annotate(OpenApi.Summary, "List webhooks"),
+    HttpApiEndpoint.delete("delete", "/webhooks/:id", {
+      params: idParam,
+      error: Errors.WebhookNotFound
+    }).annotate(OpenApi.Summary, "Delete a webhook"),
+    HttpApiEndpoint.get("deliveries", "/webhooks/:id/deliveries", {
+      params: idParam,
+      query: {
+        limit: Schema.optional(
+          Schema.NumberFromString.check(Schema.isInt(), Schema.isBetween({ minimum: 1, maximum: 100 }))
+        )
+      },
+      success: Schema.Array(Models.WebhookDeliveryView),
+      error: [Errors.WebhookNotFound, Errors.ValidationFailed]
+    }).annotate(OpenApi.Summary, "The delivery log of a webhook, newest first")
+  )
+  .prefix("/v1")
+  .middleware(Authentication)
+  .middleware(DecodeErrors)
+{}
+
+export class HealthGroup extends HttpApiGroup.make("health")
+  .add(
+    HttpApiEndpoint.get("healthz", "/healthz", { success: Models.Health })
+      .annotate(OpenApi.Summary, "Liveness: the process answers"),
+    HttpApiEndpoint.get("readyz", "/readyz", {
+      success: Models.Readiness,
+      error: Models.Readiness.pipe(HttpApiSchema.status(503))
+    }).annotate(OpenApi.Summary, "Readiness: database reachable, a scheduler alive, no overdue work")
+  )
+{}
+
+export class OmnipostApi extends HttpApi.make("omnipost")
+  .add(PostsGroup)
+  .add(AccountsGroup)
+  .add(OAuthCallbackGroup)
+  .add(MediaGroup)
+  .add(KeysGroup)
+  .add(WebhooksGroup)
+  .add(HealthGroup)
+  .annotate(OpenApi.Title, "Omnipost API")
+  .annotate(OpenApi.Version, "0.1.0")
+  .annotate(
+    OpenApi.Description,
+    "Self-hosted publishing to X, Bluesky and more. Every error is `{ \"error\": { \"code\", \"message\", \"details\" } }`."
+  )
+{}

@@ -1,0 +1,101 @@
+/**
+ * The API's error model: every error answers `{ "error": { "code", "message", "details" } }`
+ * with the status its code implies. Each code is its own `Schema.Error` class,
+ * so an endpoint declares exactly the errors it can return and the OpenAPI
+ * document lists them per status.
+ */
+import type { Cause } from "effect"
+import { Schema } from "effect"
+
+const body = <const Code extends string>(code: Code) =>
+  Schema.Struct({
+    code: Schema.Literal(code),
+    message: Schema.String,
+    details: Schema.optional(Schema.Unknown)
+  })
+
+const codes = new WeakMap<object, string>()
+
+/**
+ * Builds the class of one error code.
+ *
+ * @example
+ * class PostNotFound extends apiError<PostNotFound>()("PostNotFound", "POST_NOT_FOUND", 404) {}
+ * yield* PostNotFound.of("no post post_123")
+ */
+const apiError = <Self>() => <const Code extends string>(tag: string, code: Code, status: number) => {
+  // The conditional `Self` check of `Schema.Error` cannot resolve for a generic `Self`; the cast restates its result.
+  const Base = Schema.Error<Self>(tag)({ error: body(code) }, {
+    httpApiStatus: status,
+    description: `${status} ${code}`
+  } as any) as unknown as Schema.Class<Self, Schema.Struct<{ readonly error: ReturnType<typeof body<Code>> }>, Cause.YieldableError>
+  codes.set(Base, code)
+  return Base
+}
+
+export class InvalidApiKey extends apiError<InvalidApiKey>()("InvalidApiKey", "INVALID_API_KEY", 401) {}
+export class Forbidden extends apiError<Forbidden>()("Forbidden", "FORBIDDEN", 403) {}
+export class ValidationFailed extends apiError<ValidationFailed>()("ValidationFailed", "VALIDATION_FAILED", 400) {}
+export class InvalidAccounts extends apiError<InvalidAccounts>()("InvalidAccounts", "INVALID_ACCOUNTS", 400) {}
+export class InvalidCredentials extends apiError<InvalidCredentials>()(
+  "InvalidCredentials",
+  "INVALID_CREDENTIALS",
+  400
+) {}
+export class UnsupportedMediaType extends apiError<UnsupportedMediaType>()(
+  "UnsupportedMediaType",
+  "UNSUPPORTED_MEDIA_TYPE",
+  400
+) {}
+export class UnknownPlatform extends apiError<UnknownPlatform>()("UnknownPlatform", "UNKNOWN_PLATFORM", 400) {}
+export class PayloadTooLarge extends apiError<PayloadTooLarge>()("PayloadTooLarge", "PAYLOAD_TOO_LARGE", 413) {}
+export class NotFound extends apiError<NotFound>()("NotFound", "NOT_FOUND", 404) {}
+export class PostNotFound extends apiError<PostNotFound>()("PostNotFound", "POST_NOT_FOUND", 404) {}
+export class AccountNotFound extends apiError<AccountNotFound>()("AccountNotFound", "ACCOUNT_NOT_FOUND", 404) {}
+export class MediaNotFound extends apiError<MediaNotFound>()("MediaNotFound", "MEDIA_NOT_FOUND", 404) {}
+export class ApiKeyNotFound extends apiError<ApiKeyNotFound>()("ApiKeyNotFound", "API_KEY_NOT_FOUND", 404) {}
+export class WebhookNotFound extends apiError<WebhookNotFound>()("WebhookNotFound", "WEBHOOK_NOT_FOUND", 404) {}
+export class InvalidStatusTransition extends apiError<InvalidStatusTransition>()(
+  "InvalidStatusTransition",
+  "INVALID_STATUS_TRANSITION",
+  409
+) {}
+export class IdempotencyConflict extends apiError<IdempotencyConflict>()(
+  "IdempotencyConflict",
+  "IDEMPOTENCY_CONFLICT",
+  409
+) {}
+export class RateLimited extends apiError<RateLimited>()("RateLimited", "RATE_LIMITED", 429) {}
+export class PlatformError extends apiError<PlatformError>()("PlatformError", "PLATFORM_ERROR", 502) {}
+export class NotReady extends apiError<NotReady>()("NotReady", "NOT_READY", 503) {}
+export class InternalError extends apiError<InternalError>()("InternalError", "INTERNAL_ERROR", 500) {}
+
+/**
+ * An instance of an error class with its code filled in.
+ *
+ * @example
+ * return yield* make(PostNotFound, `no post ${id}`)
+ */
+export const make = <T>(
+  Class: new(args: { readonly error: any }) => T,
+  message: string,
+  details?: unknown
+): T => {
+  const code = codes.get(Class)!
+  return new Class({ error: details === undefined ? { code, message } : { code, message, details } })
+}
+
+/** The wire shape of every error, for clients and tests. */
+export const ErrorBody = Schema.Struct({
+  error: Schema.Struct({
+    code: Schema.String,
+    message: Schema.String,
+    details: Schema.optional(Schema.Unknown)
+  })
+})
+export type ErrorBody = typeof ErrorBody.Type
+
+/** An error body as JSON, for responses produced outside the typed endpoints (404 routes, defects). */
+export const errorJson = (code: string, message: string, details?: unknown): ErrorBody => ({
+  error: details === undefined ? { code, message } : { code, message, details }
+})

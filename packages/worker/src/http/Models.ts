@@ -1,0 +1,311 @@
+/**
+ * The request and response bodies of the HTTP API. Core's model (`Post`,
+ * `Destination`, `Schedule`, `ValidationIssue`) is reused as is; what is
+ * added here is what an HTTP caller needs on top: media referenced by id,
+ * `scheduledAt` + `timezone` as a shorthand for a schedule, and the views
+ * that hide secrets.
+ */
+import { Media as CoreMedia, Platform, Post, Schedule, Validation } from "@omnipost/core"
+import { Schema } from "effect"
+
+// ---------------------------------------------------------------------------
+// Posts
+// ---------------------------------------------------------------------------
+
+/** A media item: a stored upload by id (the server fills in kind, type, size, dimensions), or core's full description. */
+export const MediaRef = Schema.Union([
+  Schema.Struct({
+    mediaId: Schema.String,
+    altText: Schema.optional(Schema.String)
+  }),
+  CoreMedia.Media
+])
+export type MediaRef = typeof MediaRef.Type
+
+export const ThreadPartInput = Schema.Struct({
+  text: Schema.optional(Schema.String),
+  media: Schema.optional(Schema.Array(MediaRef)),
+  link: Schema.optional(Schema.String)
+})
+
+export const ContentInput = Schema.Struct({
+  text: Schema.optional(Schema.String),
+  media: Schema.optional(Schema.Array(MediaRef)),
+  link: Schema.optional(Schema.String),
+  thread: Schema.optional(Schema.Array(ThreadPartInput))
+})
+export type ContentInput = typeof ContentInput.Type
+
+export const OverrideInput = Schema.Struct({
+  text: Schema.optional(Schema.String),
+  media: Schema.optional(Schema.Array(MediaRef)),
+  link: Schema.optional(Schema.String),
+  thread: Schema.optional(Schema.Array(ThreadPartInput)),
+  settings: Schema.optional(Schema.Record(Schema.String, Schema.Unknown))
+})
+export type OverrideInput = typeof OverrideInput.Type
+
+export const DestinationInput = Schema.Struct({
+  /** The connected account to publish with. */
+  accountId: Schema.String,
+  /** Optional: taken from the account when omitted; when given it must match the account's platform. */
+  platform: Schema.optional(Platform.PlatformId),
+  placement: Schema.optional(Post.Placement),
+  settings: Schema.optional(Schema.Record(Schema.String, Schema.Unknown)),
+  override: Schema.optional(OverrideInput)
+})
+export type DestinationInput = typeof DestinationInput.Type
+
+/**
+ * A post to create (or the full replacement given to an update).
+ *
+ * When to publish: `schedule` (core's form), or the shorthand `scheduledAt`
+ * (an ISO 8601 instant; or a local date-time such as `2026-03-29T09:30` when
+ * `timezone` names an IANA zone). Neither, with status `scheduled` or no
+ * status, means publish now. `status: "draft"` stores it without publishing.
+ */
+export const CreatePost = Schema.Struct({
+  content: ContentInput,
+  destinations: Schema.Array(DestinationInput),
+  platformOverrides: Schema.optional(Schema.Record(Schema.String, OverrideInput)),
+  status: Schema.optional(Schema.Literals(["draft", "scheduled"])),
+  scheduledAt: Schema.optional(Schema.String),
+  timezone: Schema.optional(Schema.String),
+  schedule: Schema.optional(Schedule.Schedule)
+})
+export type CreatePost = typeof CreatePost.Type
+
+/** A partial update: fields left out keep their value. Only while the post is a draft or scheduled. */
+export const UpdatePost = Schema.Struct({
+  content: Schema.optional(ContentInput),
+  destinations: Schema.optional(Schema.Array(DestinationInput)),
+  platformOverrides: Schema.optional(Schema.Record(Schema.String, OverrideInput)),
+  status: Schema.optional(Schema.Literals(["draft", "scheduled"])),
+  scheduledAt: Schema.optional(Schema.NullOr(Schema.String)),
+  timezone: Schema.optional(Schema.String),
+  schedule: Schema.optional(Schema.NullOr(Schedule.Schedule))
+})
+export type UpdatePost = typeof UpdatePost.Type
+
+export const AttemptView = Schema.Struct({
+  id: Schema.String,
+  number: Schema.Number,
+  workerId: Schema.String,
+  startedAt: Schema.String,
+  finishedAt: Schema.optional(Schema.String),
+  outcome: Schema.optional(Schema.String),
+  error: Schema.optional(Schema.Unknown),
+  platformPostId: Schema.optional(Schema.String),
+  url: Schema.optional(Schema.String)
+})
+export type AttemptView = typeof AttemptView.Type
+
+export const DestinationView = Schema.Struct({
+  ...Post.Destination.fields,
+  attemptLog: Schema.Array(AttemptView)
+})
+export type DestinationView = typeof DestinationView.Type
+
+export const PostView = Schema.Struct({
+  id: Schema.String,
+  status: Post.PostStatus,
+  content: Post.Content,
+  destinations: Schema.Array(DestinationView),
+  platformOverrides: Schema.optional(Schema.Record(Schema.String, Post.Override)),
+  schedule: Schema.optional(Schedule.Schedule),
+  /** The instant the schedule resolves to (ISO 8601). */
+  scheduledAt: Schema.optional(Schema.String),
+  timezone: Schema.optional(Schema.String),
+  createdAt: Schema.String,
+  updatedAt: Schema.String,
+  publishedAt: Schema.optional(Schema.String)
+})
+export type PostView = typeof PostView.Type
+
+export const PostPage = Schema.Struct({
+  data: Schema.Array(PostView),
+  /** Pass as `cursor` to get the next page; absent on the last page. */
+  nextCursor: Schema.optional(Schema.String)
+})
+
+export const ListPostsQuery = Schema.Struct({
+  status: Schema.optional(Post.PostStatus),
+  platform: Schema.optional(Schema.String),
+  /** `thread` (more than one part), `media` (has media), `text` (neither). */
+  type: Schema.optional(Schema.Literals(["text", "media", "thread"])),
+  /** Created at or after / before this instant (ISO 8601). */
+  from: Schema.optional(Schema.String),
+  to: Schema.optional(Schema.String),
+  limit: Schema.optional(Schema.NumberFromString.check(Schema.isInt(), Schema.isBetween({ minimum: 1, maximum: 100 }))),
+  cursor: Schema.optional(Schema.String)
+})
+export type ListPostsQuery = typeof ListPostsQuery.Type
+
+export const RetryPost = Schema.Struct({
+  /** Retry only the failed destinations of these platforms; all failed destinations when omitted. */
+  platforms: Schema.optional(Schema.Array(Schema.String)),
+  destinationIds: Schema.optional(Schema.Array(Schema.String))
+})
+
+export const ValidationResult = Schema.Struct({
+  valid: Schema.Boolean,
+  issues: Schema.Array(Validation.ValidationIssue)
+})
+
+// ---------------------------------------------------------------------------
+// Accounts
+// ---------------------------------------------------------------------------
+
+/** A connected account. Credentials are never part of it. */
+export const AccountView = Schema.Struct({
+  id: Schema.String,
+  platform: Schema.String,
+  platformAccountId: Schema.String,
+  username: Schema.String,
+  displayName: Schema.optional(Schema.String),
+  avatarUrl: Schema.optional(Schema.String),
+  status: Schema.Literals(["active", "needs_reconnect", "disconnected"]),
+  tokenExpiresAt: Schema.optional(Schema.String),
+  createdAt: Schema.String,
+  updatedAt: Schema.String
+})
+export type AccountView = typeof AccountView.Type
+
+export const ConnectAccount = Schema.Struct({
+  platform: Platform.PlatformId,
+  /** The platform's credentials (for Bluesky `{ identifier, password }`; for X tokens). Verified before saving. */
+  credentials: Schema.Record(Schema.String, Schema.Unknown)
+})
+
+export const OAuthStart = Schema.Struct({
+  /** Where the platform sends the user back; defaults to this server's callback. */
+  redirectUri: Schema.optional(Schema.String)
+})
+
+export const OAuthStartResult = Schema.Struct({
+  authorizationUrl: Schema.String,
+  state: Schema.String,
+  expiresAt: Schema.String
+})
+
+// ---------------------------------------------------------------------------
+// Media
+// ---------------------------------------------------------------------------
+
+export const MediaView = Schema.Struct({
+  id: Schema.String,
+  kind: CoreMedia.MediaKind,
+  mimeType: Schema.String,
+  sizeBytes: Schema.Number,
+  sha256: Schema.String,
+  width: Schema.optional(Schema.Number),
+  height: Schema.optional(Schema.Number),
+  fileName: Schema.optional(Schema.String),
+  /** A signed URL that expires; platforms that fetch by URL (Instagram, Threads) use it. */
+  url: Schema.String,
+  urlExpiresAt: Schema.String,
+  createdAt: Schema.String
+})
+export type MediaView = typeof MediaView.Type
+
+/** The documented shape of a multipart upload: one `file` part. */
+export const MediaUpload = Schema.Struct({
+  file: Schema.Unknown.annotate({ description: "The file (binary)." })
+})
+
+// ---------------------------------------------------------------------------
+// API keys
+// ---------------------------------------------------------------------------
+
+export const CreateApiKey = Schema.Struct({
+  name: Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(200)),
+  /** Requests per minute for this key; the server default when omitted. */
+  rateLimitPerMinute: Schema.optional(Schema.Number.check(Schema.isInt(), Schema.isBetween({ minimum: 1, maximum: 1_000_000 })))
+})
+
+export const ApiKeyView = Schema.Struct({
+  id: Schema.String,
+  name: Schema.String,
+  /** The first characters of the key, to tell keys apart. */
+  prefix: Schema.String,
+  rateLimitPerMinute: Schema.optional(Schema.Number),
+  createdAt: Schema.String,
+  lastUsedAt: Schema.optional(Schema.String),
+  revokedAt: Schema.optional(Schema.String)
+})
+export type ApiKeyView = typeof ApiKeyView.Type
+
+export const CreatedApiKey = Schema.Struct({
+  ...ApiKeyView.fields,
+  /** The raw key. Shown once: only its hash is stored. */
+  key: Schema.String
+})
+export type CreatedApiKey = typeof CreatedApiKey.Type
+
+// ---------------------------------------------------------------------------
+// Webhooks
+// ---------------------------------------------------------------------------
+
+export const webhookEvents = [
+  "post.published",
+  "post.partially_failed",
+  "post.failed",
+  "destination.published",
+  "destination.failed"
+] as const
+export const WebhookEvent = Schema.Literals(webhookEvents)
+export type WebhookEvent = typeof WebhookEvent.Type
+
+export const CreateWebhook = Schema.Struct({
+  url: Schema.String.check(Schema.isPattern(/^https?:\/\/\S+$/, { message: "an http(s) URL" })),
+  /** Signs every delivery (HMAC-SHA256); at least 16 characters. */
+  secret: Schema.String.check(Schema.isMinLength(16)),
+  events: Schema.Array(WebhookEvent).check(Schema.isMinLength(1))
+})
+
+export const WebhookView = Schema.Struct({
+  id: Schema.String,
+  url: Schema.String,
+  events: Schema.Array(WebhookEvent),
+  active: Schema.Boolean,
+  createdAt: Schema.String
+})
+export type WebhookView = typeof WebhookView.Type
+
+export const WebhookDeliveryView = Schema.Struct({
+  id: Schema.String,
+  webhookId: Schema.String,
+  event: Schema.String,
+  payload: Schema.Unknown,
+  status: Schema.Literals(["pending", "delivered", "failed"]),
+  attempts: Schema.Number,
+  nextAttemptAt: Schema.optional(Schema.String),
+  lastStatusCode: Schema.optional(Schema.Number),
+  lastError: Schema.optional(Schema.String),
+  createdAt: Schema.String,
+  deliveredAt: Schema.optional(Schema.String)
+})
+export type WebhookDeliveryView = typeof WebhookDeliveryView.Type
+
+// ---------------------------------------------------------------------------
+// Health
+// ---------------------------------------------------------------------------
+
+export const Health = Schema.Struct({ status: Schema.Literal("ok") })
+
+export const Readiness = Schema.Struct({
+  status: Schema.Literals(["ready", "degraded"]),
+  database: Schema.Literals(["ok", "unreachable"]),
+  scheduler: Schema.Struct({
+    alive: Schema.Boolean,
+    workers: Schema.Number,
+    lastHeartbeatAt: Schema.optional(Schema.String)
+  }),
+  /** Queued destinations past their due time by more than the threshold: work nobody is doing. */
+  overdue: Schema.Struct({
+    count: Schema.Number,
+    thresholdSeconds: Schema.Number,
+    oldestDueAt: Schema.optional(Schema.String)
+  })
+})
+export type Readiness = typeof Readiness.Type
