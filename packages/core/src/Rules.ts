@@ -1,12 +1,24 @@
 /**
  * The per-platform rules table: data, not branches. Each row carries the
- * `source` it was taken from (see shared/docs/platform-specs.md and the
- * platform READMEs). `Validation.validatePost` applies these rows; a custom
- * platform supplies its own `PlatformRules`.
+ * `source` it was taken from (a section of shared/docs/platform-specs.md, or
+ * a documentation URL). `Validation.validatePost` applies these rows; a
+ * custom platform supplies its own `PlatformRules`.
  *
- * TODO(rules): the rows for the eight built-in platforms are being filled in.
+ * Conventions:
+ * - "MB" in a platform's docs is read as 10^6 bytes and "GB" as 10^9: the
+ *   smaller reading, so that a file we accept is never over the real cap.
+ * - Where the spec marks a conflict (⚠), the row takes the conservative value
+ *   and says so in a comment. Every limit is configuration: pass your own
+ *   rows to `validatePost({ rules })` to opt in to larger caps (X Premium…).
+ * - "Characters" with no documented unit are counted as UTF-16 code units,
+ *   which never undercounts graphemes or code points.
+ *
+ * @example
+ * import { Rules } from "@omnipost/core"
+ * Rules.bluesky.placements[0].media.image?.maxCount // 4
  */
 import type { MediaKind } from "./Media.js"
+import type { BuiltinPlatform } from "./Platform.js"
 import type { Placement } from "./Post.js"
 
 /** How a platform counts text. */
@@ -30,55 +42,772 @@ export interface Sourced {
 export interface TextLimit extends Sourced {
   readonly max: number
   readonly counting: TextCounting
+  /** What the platform calls this text, for messages: "caption", "description", "title". */
+  readonly label?: string | undefined
+  /** Characters the platform rejects in this text (YouTube: `<` and `>`). */
+  readonly forbiddenCharacters?: ReadonlyArray<string> | undefined
+}
+
+/** A length limit on a text field of the destination's settings (YouTube title and tags, TikTok photo title). */
+export interface SettingsTextLimit extends TextLimit {
+  /** The settings key. */
+  readonly field: string
+  /**
+   * For a list of strings, how the platform joins it before counting.
+   * `youtube_tags`: joined with commas, a tag containing a space wrapped in quotes.
+   */
+  readonly join?: "youtube_tags" | undefined
 }
 
 /** Limits for one media kind in one placement. */
 export interface MediaKindRule extends Sourced {
+  /** How many of this kind one post (or one thread part) may carry. */
+  readonly maxCount: number
+  /** Exact types, or a wildcard such as `video/*`. */
   readonly mimeTypes: ReadonlyArray<string>
-  readonly maxSizeBytes?: number
-  readonly minSizeBytes?: number
-  readonly minDurationSeconds?: number
-  readonly maxDurationSeconds?: number
-  /** width / height */
-  readonly minAspectRatio?: number
-  readonly maxAspectRatio?: number
-  readonly minWidth?: number
-  readonly maxWidth?: number
-  readonly minHeight?: number
-  readonly maxHeight?: number
-  readonly maxFrames?: number
-  readonly maxPixels?: number
+  readonly maxSizeBytes?: number | undefined
+  readonly minSizeBytes?: number | undefined
+  readonly minDurationSeconds?: number | undefined
+  readonly maxDurationSeconds?: number | undefined
+  /** width / height; compared with a 0.5 % tolerance (encoders round dimensions). */
+  readonly minAspectRatio?: number | undefined
+  readonly maxAspectRatio?: number | undefined
+  readonly minWidth?: number | undefined
+  readonly maxWidth?: number | undefined
+  readonly minHeight?: number | undefined
+  readonly maxHeight?: number | undefined
+  readonly maxFrames?: number | undefined
+  /** width × height must stay below or at this. */
+  readonly maxPixels?: number | undefined
 }
 
 export interface PlacementRule extends Sourced {
   readonly placement: Placement
-  /** Text limits for this placement; `[]` with `textAllowed: false` for placements that take no caption. */
+  /**
+   * Chosen automatically, in table order, when a destination names no
+   * placement and the media fit this placement (Instagram: one image → feed,
+   * several → carousel, one video → reel).
+   */
+  readonly inferable: boolean
+  /** Text limits for this placement, all of which apply (Bluesky: graphemes and bytes). */
   readonly text: ReadonlyArray<TextLimit>
+  /** `false` for placements that take no caption (stories): any text is an issue, not silently dropped. */
   readonly textAllowed: boolean
+  /** Limits on settings text fields (YouTube title and tags). */
+  readonly settingsText?: ReadonlyArray<SettingsTextLimit> | undefined
   readonly mediaRequired: boolean
+  /** Fewest media items when there are any (Instagram carousel: 2). */
   readonly minMedia: number
   readonly maxMedia: number
   /** Per kind; a kind missing here is not allowed in this placement. */
-  readonly media: Partial<Record<MediaKind, MediaKindRule & { readonly maxCount: number }>>
-  /** Whether images and videos (or GIFs) may be mixed in one post. */
+  readonly media: Partial<Record<MediaKind, MediaKindRule>>
+  /** Whether different media kinds (image with video, image with GIF) may be mixed in one post. */
   readonly mixedMedia: boolean
+  /** Whether a link card can go with media (Bluesky and Threads: one or the other). Default `true`. */
+  readonly linkWithMedia?: boolean | undefined
+}
+
+export interface CountLimit extends Sourced {
+  readonly max: number
+}
+
+export interface NativeScheduling extends Sourced {
+  readonly supported: boolean
+  /** The placements the platform can schedule; all of them when absent. */
+  readonly placements?: ReadonlyArray<Placement> | undefined
+  readonly minLeadSeconds?: number | undefined
+  readonly maxLeadSeconds?: number | undefined
 }
 
 export interface PlatformRules {
   readonly platform: string
   readonly displayName: string
+  /** Used when no placement is named and no inferable placement fits the media. */
   readonly defaultPlacement: Placement
   readonly placements: ReadonlyArray<PlacementRule>
-  readonly maxHashtags?: { readonly max: number } & Sourced
-  readonly maxMentions?: { readonly max: number } & Sourced
-  /** Distinct links in the text (Threads: 5). */
-  readonly maxLinks?: { readonly max: number } & Sourced
+  /** Per post (per thread part). */
+  readonly maxHashtags?: CountLimit | undefined
+  readonly maxMentions?: CountLimit | undefined
+  /** Distinct links in the text plus the link attachment (Threads: 5). */
+  readonly maxLinks?: CountLimit | undefined
   /** Whether a thread (reply chain) can be posted. */
-  readonly threads: boolean
+  readonly threadSupport: { readonly supported: boolean } & Sourced
   /** Whether the platform's own API can schedule, and within which window. */
-  readonly nativeScheduling: {
-    readonly supported: boolean
-    readonly minLeadSeconds?: number
-    readonly maxLeadSeconds?: number
-  } & Sourced
+  readonly nativeScheduling: NativeScheduling
+}
+
+const KB = 1_000
+const MB = 1_000_000
+const GB = 1_000_000_000
+const MINUTE = 60
+const HOUR = 3_600
+const DAY = 86_400
+
+const spec = (section: string) => `shared/docs/platform-specs.md §${section}`
+
+// ---------------------------------------------------------------------------
+// X
+// ---------------------------------------------------------------------------
+
+const xText: TextLimit = {
+  max: 280,
+  counting: "twitter",
+  // twitter-text's parseTweet marks these invalid.
+  forbiddenCharacters: ["\uFFFE", "\uFEFF", "\uFFFF"],
+  source: `${spec("1.5")}; https://developer.x.com/en/docs/counting-characters (twitter-text config/v3.json)`
+}
+
+export const x: PlatformRules = {
+  platform: "x",
+  displayName: "X",
+  defaultPlacement: "feed",
+  placements: [
+    {
+      placement: "feed",
+      inferable: true,
+      source: spec("1.4"),
+      text: [xText],
+      textAllowed: true,
+      mediaRequired: false,
+      minMedia: 0,
+      maxMedia: 4,
+      // 4 photos OR 1 animated GIF OR 1 video.
+      mixedMedia: false,
+      media: {
+        image: {
+          maxCount: 4,
+          mimeTypes: ["image/jpeg", "image/png", "image/webp", "image/gif"],
+          maxSizeBytes: 5 * MB,
+          source: `${spec("1.4")} (tweet_image 5 MB)`
+        },
+        gif: {
+          maxCount: 1,
+          mimeTypes: ["image/gif"],
+          maxSizeBytes: 15 * MB,
+          maxWidth: 1280,
+          maxHeight: 1080,
+          maxFrames: 350,
+          source: `${spec("1.4")} (tweet_gif 15 MB; ≤1280×1080, ≤350 frames)`
+        },
+        video: {
+          maxCount: 1,
+          mimeTypes: ["video/mp4", "video/quicktime"],
+          // ⚠ CONFLICT: current docs say 0.5 s–20 min and 8 GB, older docs and
+          // third parties 0.5–140 s and 512 MB. The spec recommends the latter,
+          // which every account can post.
+          minDurationSeconds: 0.5,
+          maxDurationSeconds: 140,
+          maxSizeBytes: 512 * MB,
+          minAspectRatio: 1 / 3,
+          maxAspectRatio: 3,
+          source: `${spec("1.4")} (conservative: 0.5–140 s, 512 MB; aspect 1:3–3:1)`
+        }
+      }
+    }
+  ],
+  threadSupport: { supported: true, source: `${spec("1.2")} (reply.in_reply_to_tweet_id)` },
+  nativeScheduling: { supported: false, source: spec("7") }
+}
+
+// ---------------------------------------------------------------------------
+// Instagram
+// ---------------------------------------------------------------------------
+
+const instagramCaption: TextLimit = {
+  max: 2200,
+  counting: "utf16",
+  label: "caption",
+  source: `${spec("2.1")} (caption ≤ 2200 characters); https://developers.facebook.com/docs/instagram-platform/instagram-graph-api/reference/ig-user/media`
+}
+
+const instagramFeedImage: MediaKindRule = {
+  maxCount: 1,
+  mimeTypes: ["image/jpeg"],
+  maxSizeBytes: 8 * MB,
+  minAspectRatio: 4 / 5,
+  maxAspectRatio: 1.91,
+  source: `${spec("2.1")} (feed image: JPEG only, ≤ 8 MB, aspect 4:5–1.91:1)`
+}
+
+// ⚠ CONFLICT: the official reference says 3 s–15 min and 300 MB for Reels,
+// third parties 90 s and 1 GB. We take the smaller of each: 90 s, 300 MB.
+const instagramReelVideo: MediaKindRule = {
+  maxCount: 1,
+  mimeTypes: ["video/mp4", "video/quicktime"],
+  minDurationSeconds: 3,
+  maxDurationSeconds: 90,
+  maxSizeBytes: 300 * MB,
+  minAspectRatio: 0.01,
+  maxAspectRatio: 10,
+  maxWidth: 1920,
+  source: `${spec("2.1")} (Reels: conservative 3–90 s, ≤ 300 MB; aspect 0.01:1–10:1; ≤ 1920 px wide)`
+}
+
+export const instagram: PlatformRules = {
+  platform: "instagram",
+  displayName: "Instagram",
+  defaultPlacement: "feed",
+  placements: [
+    {
+      placement: "feed",
+      inferable: true,
+      source: `${spec("2.1")}; ${spec("7")} (Instagram feed image)`,
+      text: [instagramCaption],
+      textAllowed: true,
+      mediaRequired: true,
+      minMedia: 1,
+      maxMedia: 1,
+      mixedMedia: false,
+      media: { image: instagramFeedImage }
+    },
+    {
+      placement: "carousel",
+      inferable: true,
+      source: `${spec("2.1")} (carousel)`,
+      text: [instagramCaption],
+      textAllowed: true,
+      mediaRequired: true,
+      // ⚠ CONFLICT: the API reference says up to 10 children, some third parties 20: 10.
+      minMedia: 2,
+      maxMedia: 10,
+      mixedMedia: true,
+      media: {
+        image: { ...instagramFeedImage, maxCount: 10, source: `${spec("2.1")} (carousel items as feed images; conservative 10 items)` },
+        video: { ...instagramReelVideo, maxCount: 10, source: `${spec("2.1")} (carousel video items: Reel-like specs)` }
+      }
+    },
+    {
+      placement: "reel",
+      inferable: true,
+      source: `${spec("2.1")} (single videos are published as Reels)`,
+      text: [instagramCaption],
+      textAllowed: true,
+      mediaRequired: true,
+      minMedia: 1,
+      maxMedia: 1,
+      mixedMedia: false,
+      media: { video: instagramReelVideo }
+    },
+    {
+      placement: "story",
+      inferable: false,
+      source: `${spec("2.1")} (stories: no caption, one image or video)`,
+      text: [],
+      textAllowed: false,
+      mediaRequired: true,
+      minMedia: 1,
+      maxMedia: 1,
+      mixedMedia: false,
+      media: {
+        image: { maxCount: 1, mimeTypes: ["image/jpeg"], maxSizeBytes: 8 * MB, source: `${spec("2.1")} (story image: JPEG ≤ 8 MB)` },
+        video: {
+          maxCount: 1,
+          mimeTypes: ["video/mp4", "video/quicktime"],
+          minDurationSeconds: 3,
+          maxDurationSeconds: 60,
+          maxSizeBytes: 100 * MB,
+          minAspectRatio: 0.1,
+          maxAspectRatio: 10,
+          source: `${spec("2.1")} (story video: 3–60 s, ≤ 100 MB, aspect 0.1:1–10:1)`
+        }
+      }
+    }
+  ],
+  maxHashtags: { max: 30, source: `${spec("2.1")} (≤ 30 hashtags)` },
+  maxMentions: { max: 20, source: `${spec("2.1")} (≤ 20 @mentions)` },
+  threadSupport: { supported: false, source: spec("7") },
+  nativeScheduling: { supported: false, source: `${spec("2.1")} (no native scheduling)` }
+}
+
+// ---------------------------------------------------------------------------
+// Facebook Pages
+// ---------------------------------------------------------------------------
+
+const facebookText: TextLimit = {
+  max: 63_206,
+  counting: "utf16",
+  source: `${spec("7")} (Facebook Page feed ~63,206 characters [3rd-party])`
+}
+
+export const facebook: PlatformRules = {
+  platform: "facebook",
+  displayName: "Facebook",
+  defaultPlacement: "feed",
+  placements: [
+    {
+      placement: "feed",
+      inferable: true,
+      source: `${spec("2.2")}; ${spec("7")} (Facebook Page feed)`,
+      text: [facebookText],
+      textAllowed: true,
+      mediaRequired: false,
+      minMedia: 0,
+      maxMedia: 10,
+      // A multi-photo post takes photos only; a video post one video.
+      mixedMedia: false,
+      media: {
+        image: {
+          maxCount: 10,
+          mimeTypes: ["image/jpeg", "image/png", "image/gif", "image/webp", "image/bmp", "image/tiff"],
+          maxSizeBytes: 10 * MB,
+          source: `${spec("2.2")} (multi-photo ≤ 10 via attached_media; ≤ 10 MB [3rd-party])`
+        },
+        gif: {
+          maxCount: 1,
+          mimeTypes: ["image/gif"],
+          maxSizeBytes: 10 * MB,
+          source: `${spec("7")} (GIF is a photo format on Facebook, ≤ 10 MB [3rd-party])`
+        },
+        video: {
+          maxCount: 1,
+          mimeTypes: ["video/mp4", "video/quicktime"],
+          maxSizeBytes: 4 * GB,
+          maxDurationSeconds: 240 * MINUTE,
+          source: `${spec("2.2")} (video: ≤ 4 GB, ≤ 240 min [3rd-party])`
+        }
+      }
+    },
+    {
+      placement: "reel",
+      inferable: false,
+      source: `${spec("2.2")} (Reels); https://developers.facebook.com/docs/video-api/guides/reels-publishing`,
+      text: [{ ...facebookText, label: "description" }],
+      textAllowed: true,
+      mediaRequired: true,
+      minMedia: 1,
+      maxMedia: 1,
+      mixedMedia: false,
+      media: {
+        video: {
+          maxCount: 1,
+          mimeTypes: ["video/mp4", "video/quicktime"],
+          minDurationSeconds: 3,
+          maxDurationSeconds: 90,
+          minAspectRatio: 9 / 16,
+          maxAspectRatio: 9 / 16,
+          minWidth: 540,
+          minHeight: 960,
+          source: `${spec("2.2")} (Reels: 9:16, ≥ 540×960, 3–90 s)`
+        }
+      }
+    },
+    {
+      placement: "story",
+      inferable: false,
+      source: `${spec("2.2")} (Page Stories: no caption)`,
+      text: [],
+      textAllowed: false,
+      mediaRequired: true,
+      minMedia: 1,
+      maxMedia: 1,
+      mixedMedia: false,
+      media: {
+        image: {
+          maxCount: 1,
+          mimeTypes: ["image/jpeg", "image/bmp", "image/png", "image/gif", "image/tiff"],
+          // ⚠ CONFLICT: the English page says 10 MB, translations 4 MB: 4 MB.
+          maxSizeBytes: 4 * MB,
+          source: `${spec("2.2")} (story photo: conservative 4 MB)`
+        },
+        video: {
+          maxCount: 1,
+          mimeTypes: ["video/mp4"],
+          minDurationSeconds: 3,
+          maxDurationSeconds: 60,
+          minAspectRatio: 9 / 16,
+          maxAspectRatio: 9 / 16,
+          source: `${spec("2.2")} (story video: .mp4, 9:16, 3–60 s)`
+        }
+      }
+    }
+  ],
+  threadSupport: { supported: false, source: spec("7") },
+  nativeScheduling: {
+    supported: true,
+    placements: ["feed", "reel"],
+    // ⚠ CONFLICT: 10 min–30 days in most sources, 6 months in older tools: 30 days.
+    minLeadSeconds: 10 * MINUTE,
+    maxLeadSeconds: 30 * DAY,
+    source: `${spec("2.2")} (published=false + scheduled_publish_time, conservative 10 min–30 days; Reels video_state=SCHEDULED)`
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Threads
+// ---------------------------------------------------------------------------
+
+export const threads: PlatformRules = {
+  platform: "threads",
+  displayName: "Threads",
+  defaultPlacement: "feed",
+  placements: [
+    {
+      placement: "feed",
+      inferable: true,
+      source: `${spec("2.3")} (text, image, video or carousel of 2–20)`,
+      text: [
+        {
+          max: 500,
+          counting: "threads",
+          // ⚠ The counting rule is loosely worded by Meta; we count graphemes
+          // plus each emoji's UTF-8 bytes, as the spec suggests.
+          source: `${spec("2.3")} (500 characters, emoji counted as UTF-8 bytes); https://developers.facebook.com/docs/threads/posts`
+        }
+      ],
+      textAllowed: true,
+      mediaRequired: false,
+      minMedia: 0,
+      maxMedia: 20,
+      mixedMedia: true,
+      // link_attachment is for TEXT posts only.
+      linkWithMedia: false,
+      media: {
+        image: {
+          maxCount: 20,
+          mimeTypes: ["image/jpeg", "image/png"],
+          maxSizeBytes: 8 * MB,
+          minAspectRatio: 1 / 10,
+          maxAspectRatio: 10,
+          source: `${spec("2.3")} (images: JPEG/PNG ≤ 8 MB, aspect ≤ 10:1; carousel ≤ 20)`
+        },
+        video: {
+          maxCount: 20,
+          mimeTypes: ["video/mp4", "video/quicktime"],
+          minDurationSeconds: 0,
+          maxDurationSeconds: 5 * MINUTE,
+          maxSizeBytes: 1 * GB,
+          minAspectRatio: 0.01,
+          maxAspectRatio: 10,
+          maxWidth: 1920,
+          source: `${spec("2.3")} (video: MOV/MP4, ≤ 5 min, ≤ 1 GB, aspect 0.01:1–10:1, ≤ 1920 px wide)`
+        }
+      }
+    }
+  ],
+  maxLinks: { max: 5, source: `${spec("2.3")} (≤ 5 unique links, THREADS_API__LINK_LIMIT_EXCEEDED)` },
+  threadSupport: { supported: true, source: `${spec("2.3")} (reply_to_id)` },
+  nativeScheduling: { supported: false, source: `${spec("2.3")} (no native scheduling)` }
+}
+
+// ---------------------------------------------------------------------------
+// LinkedIn
+// ---------------------------------------------------------------------------
+
+export const linkedin: PlatformRules = {
+  platform: "linkedin",
+  displayName: "LinkedIn",
+  defaultPlacement: "feed",
+  placements: [
+    {
+      placement: "feed",
+      inferable: true,
+      source: `${spec("3.2")}; ${spec("7")} (LinkedIn)`,
+      text: [
+        {
+          max: 3000,
+          counting: "utf16",
+          label: "commentary",
+          // ⚠ Undocumented in the Posts API; 3000 is what the product and third parties use.
+          source: `${spec("3.5")} (3000 UTF-16 units, counted before little-text escaping)`
+        }
+      ],
+      textAllowed: true,
+      mediaRequired: false,
+      minMedia: 0,
+      maxMedia: 20,
+      mixedMedia: false,
+      media: {
+        image: {
+          // A single image, or a multiImage post of 2–20.
+          maxCount: 20,
+          mimeTypes: ["image/jpeg", "image/png", "image/gif"],
+          // ⚠ No byte cap is documented; third parties use 5–10 MB: 5 MB.
+          maxSizeBytes: 5 * MB,
+          maxPixels: 36_152_319,
+          maxFrames: 250,
+          source: `${spec("3.3")} (JPG/PNG/GIF ≤ 250 frames, < 36,152,320 px; conservative 5 MB); ${spec("3.2")} (multiImage 2–20)`
+        },
+        video: {
+          maxCount: 1,
+          mimeTypes: ["video/mp4"],
+          minDurationSeconds: 3,
+          maxDurationSeconds: 30 * MINUTE,
+          minSizeBytes: 75 * KB,
+          // ⚠ CONFLICT: 500 MB officially, 200 MB per some third parties: 200 MB.
+          maxSizeBytes: 200 * MB,
+          minAspectRatio: 1 / 2.4,
+          maxAspectRatio: 2.4,
+          source: `${spec("3.4")} (MP4, 3 s–30 min, 75 KB–conservative 200 MB; aspect 1:2.4–2.4:1 [3rd-party])`
+        },
+        document: {
+          maxCount: 1,
+          mimeTypes: [
+            "application/pdf",
+            "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+            "application/vnd.ms-powerpoint",
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            "application/msword"
+          ],
+          // [unverified] not in the spec sheet: LinkedIn's Documents API page gives 100 MB.
+          maxSizeBytes: 100 * MB,
+          source: "https://learn.microsoft.com/en-us/linkedin/marketing/community-management/shares/documents-api [unverified: PDF/PPT/DOC ≤ 100 MB]"
+        }
+      }
+    }
+  ],
+  threadSupport: { supported: false, source: spec("7") },
+  nativeScheduling: { supported: false, source: `${spec("3.2")} (no native scheduling)` }
+}
+
+// ---------------------------------------------------------------------------
+// YouTube
+// ---------------------------------------------------------------------------
+
+const youtubeDescription: TextLimit = {
+  max: 5000,
+  counting: "utf8_bytes",
+  label: "description",
+  forbiddenCharacters: ["<", ">"],
+  source: `${spec("4.3")} (snippet.description ≤ 5000 bytes, no < or >)`
+}
+
+const youtubeSettingsText: ReadonlyArray<SettingsTextLimit> = [
+  {
+    field: "title",
+    max: 100,
+    counting: "utf16",
+    label: "title",
+    forbiddenCharacters: ["<", ">"],
+    source: `${spec("4.3")} (snippet.title required, ≤ 100 characters, no < or >)`
+  },
+  {
+    field: "tags",
+    max: 500,
+    counting: "utf16",
+    label: "tags",
+    join: "youtube_tags",
+    source: `${spec("4.3")} (snippet.tags ≤ 500 characters in total, commas and quotes around tags with spaces included)`
+  }
+]
+
+const youtubeVideo: MediaKindRule = {
+  maxCount: 1,
+  mimeTypes: ["video/*", "application/octet-stream"],
+  maxSizeBytes: 256 * GB,
+  // 15 min for unverified channels, 12 h for verified [3rd-party]; the
+  // channel's status is unknown here, so the outer bound applies.
+  maxDurationSeconds: 12 * HOUR,
+  source: `${spec("4.3")} (video/*, ≤ 256 GB; ≤ 12 h for verified channels [3rd-party])`
+}
+
+export const youtube: PlatformRules = {
+  platform: "youtube",
+  displayName: "YouTube",
+  defaultPlacement: "video",
+  placements: [
+    {
+      placement: "video",
+      inferable: true,
+      source: `${spec("4")} (videos.insert)`,
+      text: [youtubeDescription],
+      textAllowed: true,
+      settingsText: youtubeSettingsText,
+      mediaRequired: true,
+      minMedia: 1,
+      maxMedia: 1,
+      mixedMedia: false,
+      media: { video: youtubeVideo }
+    },
+    {
+      placement: "short",
+      inferable: false,
+      source: `${spec("4.6")} (Shorts: ≤ 3 min, square or vertical; no API flag [3rd-party])`,
+      text: [youtubeDescription],
+      textAllowed: true,
+      settingsText: youtubeSettingsText,
+      mediaRequired: true,
+      minMedia: 1,
+      maxMedia: 1,
+      mixedMedia: false,
+      media: {
+        video: {
+          ...youtubeVideo,
+          maxDurationSeconds: 3 * MINUTE,
+          maxAspectRatio: 1,
+          source: `${spec("4.6")} (a Short is ≤ 3 min and square or vertical [3rd-party])`
+        }
+      }
+    }
+  ],
+  threadSupport: { supported: false, source: spec("7") },
+  nativeScheduling: {
+    supported: true,
+    placements: ["video", "short"],
+    minLeadSeconds: 0,
+    source: `${spec("4.3")} (status.publishAt with privacyStatus=private)`
+  }
+}
+
+// ---------------------------------------------------------------------------
+// TikTok
+// ---------------------------------------------------------------------------
+
+export const tiktok: PlatformRules = {
+  platform: "tiktok",
+  displayName: "TikTok",
+  defaultPlacement: "video",
+  placements: [
+    {
+      placement: "video",
+      inferable: true,
+      source: `${spec("5.3")} (Direct Post video)`,
+      text: [{ max: 2200, counting: "utf16", label: "caption", source: `${spec("5.6")} (caption ≤ 2200 UTF-16 units)` }],
+      textAllowed: true,
+      mediaRequired: true,
+      minMedia: 1,
+      maxMedia: 1,
+      mixedMedia: false,
+      media: {
+        video: {
+          maxCount: 1,
+          mimeTypes: ["video/mp4", "video/webm", "video/quicktime"],
+          minDurationSeconds: 3,
+          // The creator's own cap (creator_info max_video_post_duration_sec) is
+          // checked by the publisher; 600 s is the usual API value.
+          maxDurationSeconds: 600,
+          maxSizeBytes: 4 * GB,
+          minWidth: 360,
+          maxWidth: 4096,
+          minHeight: 360,
+          maxHeight: 4096,
+          source: `${spec("5.6")} (MP4/WebM/MOV, 3 s [3rd-party]–600 s, ≤ 4 GB, 360–4096 px per side)`
+        }
+      }
+    },
+    {
+      placement: "photo",
+      inferable: true,
+      source: `${spec("5.4")} (photo post)`,
+      text: [{ max: 4000, counting: "utf16", label: "description", source: `${spec("5.4")} (description ≤ 4000 UTF-16 units)` }],
+      textAllowed: true,
+      settingsText: [
+        { field: "title", max: 90, counting: "utf16", label: "title", source: `${spec("5.4")} (photo title ≤ 90 UTF-16 units)` }
+      ],
+      mediaRequired: true,
+      minMedia: 1,
+      maxMedia: 35,
+      mixedMedia: false,
+      media: {
+        image: {
+          maxCount: 35,
+          mimeTypes: ["image/jpeg", "image/webp"],
+          maxSizeBytes: 20 * MB,
+          source: `${spec("5.4")} (up to 35 JPEG/WebP photos, no PNG, ≤ 20 MB each)`
+        }
+      }
+    }
+  ],
+  threadSupport: { supported: false, source: spec("7") },
+  nativeScheduling: { supported: false, source: `${spec("5.3")} (no scheduling field)` }
+}
+
+// ---------------------------------------------------------------------------
+// Bluesky
+// ---------------------------------------------------------------------------
+
+export const bluesky: PlatformRules = {
+  platform: "bluesky",
+  displayName: "Bluesky",
+  defaultPlacement: "feed",
+  placements: [
+    {
+      placement: "feed",
+      inferable: true,
+      source: `${spec("6.4")} (app.bsky.feed.post)`,
+      text: [
+        { max: 300, counting: "graphemes", source: `${spec("6.4")} (≤ 300 graphemes)` },
+        { max: 3000, counting: "utf8_bytes", source: `${spec("6.4")} (≤ 3000 UTF-8 bytes, lexicon maxLength)` }
+      ],
+      textAllowed: true,
+      mediaRequired: false,
+      minMedia: 0,
+      maxMedia: 4,
+      // Exactly one embed per post: images, a video or a link card.
+      mixedMedia: false,
+      linkWithMedia: false,
+      media: {
+        image: {
+          maxCount: 4,
+          mimeTypes: ["image/*"],
+          maxSizeBytes: 1_000_000,
+          source: `${spec("6.2")} (app.bsky.embed.images: ≤ 4 images, ≤ 1,000,000 bytes each)`
+        },
+        video: {
+          maxCount: 1,
+          mimeTypes: ["video/mp4"],
+          maxDurationSeconds: 3 * MINUTE,
+          // ⚠ CONFLICT: 100 MB through the video service, 50 MB per the lexicon
+          // and the PDS blob cap: 50 MB.
+          maxSizeBytes: 50 * MB,
+          source: `${spec("6.3")} (MP4, ≤ 3 min, conservative 50 MB)`
+        }
+      }
+    }
+  ],
+  threadSupport: { supported: true, source: `${spec("6.4")} (reply.root and reply.parent)` },
+  nativeScheduling: { supported: false, source: `${spec("6.4")} (createdAt is not a scheduling mechanism)` }
+}
+
+/** The rules of every built-in platform, by id. */
+export const rules: Readonly<Record<BuiltinPlatform, PlatformRules>> = {
+  x,
+  instagram,
+  facebook,
+  threads,
+  linkedin,
+  youtube,
+  tiktok,
+  bluesky
+}
+
+// ---------------------------------------------------------------------------
+// Reading the table
+// ---------------------------------------------------------------------------
+
+/** Whether a MIME type is in a list of exact types and `type/*` wildcards (case-insensitive). */
+export const mimeTypeAllowed = (allowed: ReadonlyArray<string>, mimeType: string): boolean => {
+  const lower = mimeType.toLowerCase().split(";")[0]!.trim()
+  return allowed.some((entry) =>
+    entry.endsWith("/*") ? lower.startsWith(entry.slice(0, -1)) && lower.length > entry.length - 1 : entry === lower
+  )
+}
+
+/** The row of a placement, if the platform has it. */
+export const placementRule = (platformRules: PlatformRules, placement: Placement): PlacementRule | undefined =>
+  platformRules.placements.find((row) => row.placement === placement)
+
+/** Whether these media (by kind) fit a placement's counts, ignoring sizes and types. */
+const mediaFit = (row: PlacementRule, kinds: ReadonlyArray<MediaKind>): boolean => {
+  if (kinds.length === 0) return !row.mediaRequired
+  if (kinds.length < row.minMedia || kinds.length > row.maxMedia) return false
+  const counts = new Map<MediaKind, number>()
+  for (const kind of kinds) counts.set(kind, (counts.get(kind) ?? 0) + 1)
+  if (!row.mixedMedia && counts.size > 1) return false
+  for (const [kind, count] of counts) {
+    const kindRule = row.media[kind]
+    if (kindRule === undefined || count > kindRule.maxCount) return false
+  }
+  return true
+}
+
+/**
+ * The placement a destination publishes to: the one it names, else the first
+ * inferable placement whose counts fit the media, else the platform's default.
+ *
+ * @example
+ * inferPlacement(Rules.instagram, ["video"]) // "reel"
+ */
+export const inferPlacement = (platformRules: PlatformRules, mediaKinds: ReadonlyArray<MediaKind>): Placement => {
+  const fitting = platformRules.placements.find((row) => row.inferable && mediaFit(row, mediaKinds))
+  return fitting?.placement ?? platformRules.defaultPlacement
 }
