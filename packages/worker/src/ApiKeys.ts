@@ -1,0 +1,155 @@
+/**
+ * API keys and the organizations they belong to.
+ *
+ * A raw key (`omp_` + 40 random base32 characters, 200 bits) is returned once
+ * when created; only its SHA-256 is stored, so a database leak does not leak
+ * usable keys. A hash lookup is enough (no slow KDF) because the key itself
+ * has 200 bits of entropy, which is also what lets every request authenticate
+ * with one indexed query.
+ */
+import { Context, Effect, Layer, Option } from "effect"
+import { SqlClient, type SqlError } from "effect/sql"
+import { createHash, randomBytes } from "node:crypto"
+import * as Ids from "./Ids.js"
+import type { ApiKeyView, CreatedApiKey } from "./http/Models.js"
+
+export interface AuthenticatedKey {
+  readonly id: string
+  readonly organizationId: string
+  readonly rateLimitPerMinute: number | undefined
+}
+
+export interface ApiKeysShape {
+  /** The key behind a raw key, if it exists and is not revoked. */
+  readonly authenticate: (rawKey: string) => Effect.Effect<Option.Option<AuthenticatedKey>, SqlError.SqlError>
+  readonly create: (options: {
+    readonly organizationId: string
+    readonly name: string
+    readonly rateLimitPerMinute?: number | undefined
+  }) => Effect.Effect<CreatedApiKey, SqlError.SqlError>
+  readonly list: (organizationId: string) => Effect.Effect<ReadonlyArray<ApiKeyView>, SqlError.SqlError>
+  /** `false` when no such (unrevoked) key exists in that organization. */
+  readonly revoke: (organizationId: string, id: string) => Effect.Effect<boolean, SqlError.SqlError>
+  readonly createOrganization: (name: string) => Effect.Effect<string, SqlError.SqlError>
+  /**
+   * For a first start with no configuration: when no organization exists yet,
+   * creates one and its first key and returns the key; otherwise nothing.
+   */
+  readonly bootstrap: Effect.Effect<Option.Option<CreatedApiKey>, SqlError.SqlError>
+  /** The organization the CLI acts for: the oldest one, created if there is none. */
+  readonly defaultOrganization: Effect.Effect<string, SqlError.SqlError>
+}
+
+const alphabet = "0123456789abcdefghjkmnpqrstvwxyz"
+
+/** A new raw key: `omp_` + 40 base32 characters (200 random bits). */
+export const generateRawKey = (): string => {
+  const bytes = randomBytes(40)
+  let out = "omp_"
+  for (const byte of bytes) out += alphabet[byte & 31]!
+  return out
+}
+
+export const hashKey = (rawKey: string): string => createHash("sha256").update(rawKey, "utf8").digest("hex")
+
+const iso = (value: unknown): string | undefined =>
+  value === null || value === undefined ? undefined : new Date(value as string | Date).toISOString()
+
+interface KeyRow {
+  readonly id: string
+  readonly name: string
+  readonly prefix: string
+  readonly rate_limit_per_minute: number | null
+  readonly created_at: Date | string
+  readonly last_used_at: Date | string | null
+  readonly revoked_at: Date | string | null
+}
+
+const toView = (row: KeyRow): ApiKeyView => ({
+  id: row.id,
+  name: row.name,
+  prefix: row.prefix,
+  ...(row.rate_limit_per_minute !== null ? { rateLimitPerMinute: row.rate_limit_per_minute } : {}),
+  createdAt: iso(row.created_at)!,
+  ...(row.last_used_at !== null ? { lastUsedAt: iso(row.last_used_at)! } : {}),
+  ...(row.revoked_at !== null ? { revokedAt: iso(row.revoked_at)! } : {})
+})
+
+export class ApiKeys extends Context.Service<ApiKeys, ApiKeysShape>()("@omnipost/worker/ApiKeys") {
+  static readonly layer: Layer.Layer<ApiKeys, never, SqlClient.SqlClient> = Layer.effect(
+    ApiKeys,
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+
+      const authenticate = Effect.fn("ApiKeys.authenticate")(function*(rawKey: string) {
+        if (!rawKey.startsWith("omp_") || rawKey.length > 200) return Option.none<AuthenticatedKey>()
+        const rows = yield* sql<{ id: string; organization_id: string; rate_limit_per_minute: number | null }>`
+          SELECT id, organization_id, rate_limit_per_minute FROM api_keys
+          WHERE key_hash = ${hashKey(rawKey)} AND revoked_at IS NULL`
+        const row = rows[0]
+        if (row === undefined) return Option.none<AuthenticatedKey>()
+        // Written at most once a minute per key, so authentication stays a read.
+        yield* sql`UPDATE api_keys SET last_used_at = now()
+          WHERE id = ${row.id} AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')`
+        return Option.some<AuthenticatedKey>({
+          id: row.id,
+          organizationId: row.organization_id,
+          rateLimitPerMinute: row.rate_limit_per_minute ?? undefined
+        })
+      })
+
+      const create = Effect.fn("ApiKeys.create")(function*(options: {
+        readonly organizationId: string
+        readonly name: string
+        readonly rateLimitPerMinute?: number | undefined
+      }) {
+        const raw = generateRawKey()
+        const id = Ids.make("key")
+        const rows = yield* sql<KeyRow>`
+          INSERT INTO api_keys (id, organization_id, name, prefix, key_hash, rate_limit_per_minute)
+          VALUES (${id}, ${options.organizationId}, ${options.name}, ${raw.slice(0, 12)}, ${hashKey(raw)},
+                  ${options.rateLimitPerMinute ?? null})
+          RETURNING id, name, prefix, rate_limit_per_minute, created_at, last_used_at, revoked_at`
+        return { ...toView(rows[0]!), key: raw }
+      })
+
+      const list = (organizationId: string) =>
+        sql<KeyRow>`
+          SELECT id, name, prefix, rate_limit_per_minute, created_at, last_used_at, revoked_at
+          FROM api_keys WHERE organization_id = ${organizationId} ORDER BY created_at, id`.pipe(
+          Effect.map((rows) => rows.map(toView))
+        )
+
+      const revoke = (organizationId: string, id: string) =>
+        sql<{ id: string }>`
+          UPDATE api_keys SET revoked_at = now()
+          WHERE id = ${id} AND organization_id = ${organizationId} AND revoked_at IS NULL
+          RETURNING id`.pipe(Effect.map((rows) => rows.length > 0))
+
+      const createOrganization = (name: string) => {
+        const id = Ids.make("org")
+        return sql`INSERT INTO organizations (id, name) VALUES (${id}, ${name})`.pipe(Effect.as(id))
+      }
+
+      const defaultOrganization = sql.withTransaction(
+        Effect.gen(function*() {
+          const rows = yield* sql<{ id: string }>`SELECT id FROM organizations ORDER BY created_at, id LIMIT 1`
+          return rows[0]?.id ?? (yield* createOrganization("default"))
+        })
+      )
+
+      const bootstrap = sql.withTransaction(
+        Effect.gen(function*() {
+          // Serializes concurrent first starts on one database.
+          yield* sql`SELECT pg_advisory_xact_lock(7031)`
+          const existing = yield* sql<{ id: string }>`SELECT id FROM organizations LIMIT 1`
+          if (existing.length > 0) return Option.none<CreatedApiKey>()
+          const organizationId = yield* createOrganization("default")
+          return Option.some(yield* create({ organizationId, name: "first key" }))
+        })
+      )
+
+      return ApiKeys.of({ authenticate, create, list, revoke, createOrganization, bootstrap, defaultOrganization })
+    })
+  )
+}

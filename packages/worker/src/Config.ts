@@ -1,0 +1,73 @@
+/**
+ * Server configuration, from environment variables (flags of `omnipost serve`
+ * override them). Every variable is listed in the README's Configuration
+ * section; none is required.
+ */
+import { Config, Context, Effect, Layer, Option } from "effect"
+
+export interface ServerConfigShape {
+  readonly host: string
+  readonly port: number
+  /** Where PGlite data, the generated encryption key and media files live. */
+  readonly dataDir: string
+  /** The base URL clients and platforms reach this server at (signed media URLs use it). */
+  readonly publicUrl: string
+  /** Requests per minute per API key unless the key sets its own. */
+  readonly defaultRateLimitPerMinute: number
+  /** Largest accepted upload, in bytes. */
+  readonly maxUploadBytes: number
+  /** Lifetime of a signed media URL, in seconds. */
+  readonly mediaUrlTtlSeconds: number
+  /** A queued destination this far past its due time counts as overdue in /readyz. */
+  readonly overdueThresholdSeconds: number
+  /** A scheduler whose last heartbeat is older than this is not alive. */
+  readonly heartbeatStaleSeconds: number
+  /** Platform API base URLs (to point accounts at the platform fakes, or a proxy). */
+  readonly platformBaseUrls: {
+    readonly x?: string | undefined
+    readonly xUpload?: string | undefined
+    readonly bluesky?: string | undefined
+  }
+  /** OAuth app credentials for X (the OAuth connect flow needs them). */
+  readonly xClientId?: string | undefined
+  readonly xClientSecret?: string | undefined
+}
+
+export class ServerConfig extends Context.Service<ServerConfig, ServerConfigShape>()("@omnipost/worker/ServerConfig") {
+  /** From the environment, with overrides (the CLI's flags). */
+  static readonly layer = (overrides: Partial<ServerConfigShape> = {}) =>
+    Layer.effect(
+      ServerConfig,
+      Effect.gen(function*() {
+        const opt = (name: string) => Config.option(Config.String(name)).pipe(Effect.map(Option.getOrUndefined))
+        const host = overrides.host ?? (yield* Config.String("HOST").pipe(Config.withDefault("127.0.0.1")))
+        const port = overrides.port ?? (yield* Config.Int("PORT").pipe(Config.withDefault(3000)))
+        const dataDir = overrides.dataDir ?? (yield* Config.String("OMNIPOST_DATA_DIR").pipe(Config.withDefault(".omnipost")))
+        const publicUrl = overrides.publicUrl ?? (yield* opt("OMNIPOST_PUBLIC_URL")) ??
+          `http://${host === "0.0.0.0" ? "127.0.0.1" : host}:${port}`
+        return ServerConfig.of({
+          host,
+          port,
+          dataDir,
+          publicUrl: publicUrl.replace(/\/+$/, ""),
+          defaultRateLimitPerMinute: overrides.defaultRateLimitPerMinute ??
+            (yield* Config.Int("OMNIPOST_RATE_LIMIT_PER_MINUTE").pipe(Config.withDefault(600))),
+          maxUploadBytes: overrides.maxUploadBytes ??
+            (yield* Config.Int("OMNIPOST_MAX_UPLOAD_BYTES").pipe(Config.withDefault(5 * 1024 * 1024 * 1024))),
+          mediaUrlTtlSeconds: overrides.mediaUrlTtlSeconds ??
+            (yield* Config.Int("OMNIPOST_MEDIA_URL_TTL_SECONDS").pipe(Config.withDefault(24 * 3600))),
+          overdueThresholdSeconds: overrides.overdueThresholdSeconds ??
+            (yield* Config.Int("OMNIPOST_OVERDUE_THRESHOLD_SECONDS").pipe(Config.withDefault(300))),
+          heartbeatStaleSeconds: overrides.heartbeatStaleSeconds ??
+            (yield* Config.Int("OMNIPOST_HEARTBEAT_STALE_SECONDS").pipe(Config.withDefault(60))),
+          platformBaseUrls: overrides.platformBaseUrls ?? {
+            x: yield* opt("OMNIPOST_X_API_URL"),
+            xUpload: yield* opt("OMNIPOST_X_UPLOAD_URL"),
+            bluesky: yield* opt("OMNIPOST_BLUESKY_SERVICE_URL")
+          },
+          xClientId: overrides.xClientId ?? (yield* opt("OMNIPOST_X_CLIENT_ID")),
+          xClientSecret: overrides.xClientSecret ?? (yield* opt("OMNIPOST_X_CLIENT_SECRET"))
+        })
+      })
+    )
+}

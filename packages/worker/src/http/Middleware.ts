@@ -1,0 +1,143 @@
+/**
+ * The implementations of the API's middleware: authentication with rate
+ * limiting and idempotency (`Authentication`), and the rendering of
+ * request-decoding failures as `VALIDATION_FAILED` (`DecodeErrors`).
+ */
+import { Effect, Layer, Option, Redacted, SchemaIssue } from "effect"
+import { HttpServerRequest, HttpServerResponse } from "effect/http"
+import { HttpApiMiddleware, type HttpApiError } from "effect/http-api"
+import { ApiKeys } from "../ApiKeys.js"
+import { ServerConfig } from "../Config.js"
+import { hashRequest, Idempotency } from "../Idempotency.js"
+import { RateLimiter } from "../RateLimiter.js"
+import { Authentication, DecodeErrors, Principal } from "./Api.js"
+import * as Errors from "./Errors.js"
+
+const formatIssues = SchemaIssue.makeFormatterStandardSchemaV1()
+
+/** A schema-decoding failure as `VALIDATION_FAILED`, with one `{ path, message }` per issue. */
+export const decodeErrorToValidationFailed = (error: HttpApiError.HttpApiSchemaError) => {
+  const slot = error.kind.toLowerCase()
+  const issues = formatIssues(error.cause.issue).issues.map((issue) => ({
+    path: [slot, ...(issue.path ?? []).map((segment) => {
+      const key = typeof segment === "object" && segment !== null && "key" in segment ? segment.key : segment
+      return typeof key === "number" ? key : String(key)
+    })],
+    message: issue.message
+  }))
+  return Errors.make(Errors.ValidationFailed, `the request ${slot} is invalid`, { issues })
+}
+
+export const DecodeErrorsLive = HttpApiMiddleware.layerSchemaErrorTransform(DecodeErrors, (error) =>
+  error.kind === "Body" || error.kind === "ResponseHeaders"
+    // A response that does not match its own schema is our bug: let it be a defect (500, reported).
+    ? Effect.fail(error)
+    : Effect.fail(decodeErrorToValidationFailed(error)))
+
+const bodyOf = (response: HttpServerResponse.HttpServerResponse): unknown => {
+  const body = response.body
+  if (body._tag === "Uint8Array") {
+    const text = new TextDecoder().decode(body.body)
+    try {
+      return JSON.parse(text)
+    } catch {
+      return text
+    }
+  }
+  return null
+}
+
+/** Content types whose bodies are hashed whole; uploads are fingerprinted by their headers instead of being buffered. */
+const isBufferedBody = (contentType: string) =>
+  contentType === "" || contentType.includes("json") || contentType.includes("x-www-form-urlencoded")
+
+export const AuthenticationLive = Layer.effect(
+  Authentication,
+  Effect.gen(function*() {
+    const keys = yield* ApiKeys
+    const limiter = yield* RateLimiter
+    const idempotency = yield* Idempotency
+    const config = yield* ServerConfig
+
+    const run = Effect.fnUntraced(function*(
+      httpEffect: Effect.Effect<HttpServerResponse.HttpServerResponse, any, Principal>,
+      credential: Redacted.Redacted<string>
+    ) {
+      const raw = Redacted.value(credential).trim()
+      if (raw === "") {
+        return yield* Errors.make(
+          Errors.InvalidApiKey,
+          "missing API key: send `Authorization: Bearer <key>` or `x-api-key: <key>`"
+        )
+      }
+      const found = yield* keys.authenticate(raw).pipe(Effect.orDie)
+      if (Option.isNone(found)) return yield* Errors.make(Errors.InvalidApiKey, "the API key is unknown or revoked")
+      const key = found.value
+
+      const decision = yield* limiter.take(key.id, key.rateLimitPerMinute ?? config.defaultRateLimitPerMinute)
+      if (!decision.allowed) {
+        return yield* Errors.make(
+          Errors.RateLimited,
+          `rate limit of ${decision.limit} requests per minute exceeded; retry in ${decision.retryAfterSeconds}s`,
+          { retryAfterSeconds: decision.retryAfterSeconds, limitPerMinute: decision.limit }
+        )
+      }
+      const principal = Principal.of({ organizationId: key.organizationId, apiKeyId: key.id })
+      const withPrincipal = Effect.provideService(httpEffect, Principal, principal)
+
+      const request = yield* HttpServerRequest.HttpServerRequest
+      const idempotencyKey = request.headers["idempotency-key"]
+      if (request.method !== "POST" || idempotencyKey === undefined || idempotencyKey === "") return yield* withPrincipal
+      if (idempotencyKey.length > 255) {
+        return yield* Errors.make(Errors.IdempotencyConflict, "an Idempotency-Key is at most 255 characters")
+      }
+      const contentType = (request.headers["content-type"] ?? "").toLowerCase()
+      const path = request.url.split("?")[0]!
+      const fingerprint = isBufferedBody(contentType)
+        ? [request.url, yield* request.text.pipe(Effect.orElseSucceed(() => ""))]
+        : [request.url, contentType, request.headers["content-length"] ?? ""]
+      const reservation = yield* idempotency.reserve({
+        organizationId: key.organizationId,
+        key: idempotencyKey,
+        method: request.method,
+        path,
+        requestHash: hashRequest(fingerprint)
+      }).pipe(Effect.orDie)
+      switch (reservation._tag) {
+        case "Replay":
+          return HttpServerResponse.jsonUnsafe(reservation.response.body, {
+            status: reservation.response.status,
+            headers: { "idempotent-replayed": "true" }
+          })
+        case "Mismatch":
+          return yield* Errors.make(
+            Errors.IdempotencyConflict,
+            "this Idempotency-Key was used with a different request; use a new key for a new request"
+          )
+        case "InProgress":
+          return yield* Errors.make(
+            Errors.IdempotencyConflict,
+            "a request with this Idempotency-Key is still in progress; retry once it has finished"
+          )
+        case "Reserved":
+          break
+      }
+      // Only successes are replayed: a failed request changed nothing, so its key is released for a corrected retry.
+      return yield* withPrincipal.pipe(
+        Effect.tap((response) =>
+          response.status < 300
+            ? idempotency.complete(key.organizationId, idempotencyKey, { status: response.status, body: bodyOf(response) })
+            : idempotency.release(key.organizationId, idempotencyKey)
+        ),
+        Effect.onError(() => idempotency.release(key.organizationId, idempotencyKey).pipe(Effect.ignore)),
+        Effect.catchTag("SqlError", Effect.die)
+      )
+    })
+
+    return Authentication.of({
+      bearer: (httpEffect, { credential }) => run(httpEffect, credential),
+      apiKey: (httpEffect, { credential }) => run(httpEffect, credential)
+    })
+  })
+)
+
