@@ -88,7 +88,7 @@ export interface PlacementRule extends Sourced {
    * placement and the media fit this placement (Instagram: one image → feed,
    * several → carousel, one video → reel).
    */
-  readonly inferable: boolean
+  readonly inferable?: boolean | undefined
   /** Text limits for this placement, all of which apply (Bluesky: graphemes and bytes). */
   readonly text: ReadonlyArray<TextLimit>
   /** `false` for placements that take no caption (stories): any text is an issue, not silently dropped. */
@@ -131,7 +131,9 @@ export interface PlatformRules {
   /** Distinct links in the text plus the link attachment (Threads: 5). */
   readonly maxLinks?: CountLimit | undefined
   /** Whether a thread (reply chain) can be posted. */
-  readonly threadSupport: { readonly supported: boolean } & Sourced
+  readonly threads: boolean
+  /** Where `threads` comes from. */
+  readonly threadsSource?: string | undefined
   /** Whether the platform's own API can schedule, and within which window. */
   readonly nativeScheduling: NativeScheduling
 }
@@ -205,7 +207,8 @@ export const x: PlatformRules = {
       }
     }
   ],
-  threadSupport: { supported: true, source: `${spec("1.2")} (reply.in_reply_to_tweet_id)` },
+  threads: true,
+  threadsSource: `${spec("1.2")} (reply.in_reply_to_tweet_id)`,
   nativeScheduling: { supported: false, source: spec("7") }
 }
 
@@ -315,7 +318,8 @@ export const instagram: PlatformRules = {
   ],
   maxHashtags: { max: 30, source: `${spec("2.1")} (≤ 30 hashtags)` },
   maxMentions: { max: 20, source: `${spec("2.1")} (≤ 20 @mentions)` },
-  threadSupport: { supported: false, source: spec("7") },
+  threads: false,
+  threadsSource: spec("7"),
   nativeScheduling: { supported: false, source: `${spec("2.1")} (no native scheduling)` }
 }
 
@@ -421,7 +425,8 @@ export const facebook: PlatformRules = {
       }
     }
   ],
-  threadSupport: { supported: false, source: spec("7") },
+  threads: false,
+  threadsSource: spec("7"),
   nativeScheduling: {
     supported: true,
     placements: ["feed", "reel"],
@@ -485,7 +490,8 @@ export const threads: PlatformRules = {
     }
   ],
   maxLinks: { max: 5, source: `${spec("2.3")} (≤ 5 unique links, THREADS_API__LINK_LIMIT_EXCEEDED)` },
-  threadSupport: { supported: true, source: `${spec("2.3")} (reply_to_id)` },
+  threads: true,
+  threadsSource: `${spec("2.3")} (reply_to_id)`,
   nativeScheduling: { supported: false, source: `${spec("2.3")} (no native scheduling)` }
 }
 
@@ -555,7 +561,8 @@ export const linkedin: PlatformRules = {
       }
     }
   ],
-  threadSupport: { supported: false, source: spec("7") },
+  threads: false,
+  threadsSource: spec("7"),
   nativeScheduling: { supported: false, source: `${spec("3.2")} (no native scheduling)` }
 }
 
@@ -639,7 +646,8 @@ export const youtube: PlatformRules = {
       }
     }
   ],
-  threadSupport: { supported: false, source: spec("7") },
+  threads: false,
+  threadsSource: spec("7"),
   nativeScheduling: {
     supported: true,
     placements: ["video", "short"],
@@ -707,7 +715,8 @@ export const tiktok: PlatformRules = {
       }
     }
   ],
-  threadSupport: { supported: false, source: spec("7") },
+  threads: false,
+  threadsSource: spec("7"),
   nativeScheduling: { supported: false, source: `${spec("5.3")} (no scheduling field)` }
 }
 
@@ -754,7 +763,8 @@ export const bluesky: PlatformRules = {
       }
     }
   ],
-  threadSupport: { supported: true, source: `${spec("6.4")} (reply.root and reply.parent)` },
+  threads: true,
+  threadsSource: `${spec("6.4")} (reply.root and reply.parent)`,
   nativeScheduling: { supported: false, source: `${spec("6.4")} (createdAt is not a scheduling mechanism)` }
 }
 
@@ -808,6 +818,6 @@ const mediaFit = (row: PlacementRule, kinds: ReadonlyArray<MediaKind>): boolean 
  * inferPlacement(Rules.instagram, ["video"]) // "reel"
  */
 export const inferPlacement = (platformRules: PlatformRules, mediaKinds: ReadonlyArray<MediaKind>): Placement => {
-  const fitting = platformRules.placements.find((row) => row.inferable && mediaFit(row, mediaKinds))
+  const fitting = platformRules.placements.find((row) => row.inferable === true && mediaFit(row, mediaKinds))
   return fitting?.placement ?? platformRules.defaultPlacement
 }

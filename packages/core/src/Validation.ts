@@ -1,17 +1,38 @@
 /**
  * `validatePost`: pure, synchronous, browser-safe validation of a post against
  * every destination's platform rules. It returns every issue at once and never
- * throws, whatever it is given.
+ * throws, whatever it is given: anything that is not a post gets
+ * `INVALID_POST` issues with the path of the offending field.
  *
- * TODO(validation): being implemented.
+ * What it checks, per destination, after overrides (`Post.resolveDestination`)
+ * and per thread part: the platform is known, the placement exists, text
+ * length counted the platform's way, forbidden characters, hashtags,
+ * mentions and links, media count, kinds, mixing, MIME types, size, duration,
+ * aspect ratio and dimensions, settings (the platform's settings schema and
+ * its settings-text rows), thread support, duplicates, and the schedule.
+ *
+ * @example
+ * import { Validation } from "@omnipost/core"
+ * const { valid, issues } = Validation.validatePost({
+ *   content: { text: "Hello" },
+ *   destinations: [{ platform: "x", accountId: "1" }]
+ * })
  */
-import { Schema } from "effect"
+import { Result, Schema, SchemaIssue } from "effect"
+import type { MediaKind } from "./Media.js"
+import * as Post from "./Post.js"
+import type { ValidationContext } from "./Publisher.js"
+import * as Rules from "./Rules.js"
+import * as Schedule from "./Schedule.js"
+import * as Settings from "./Settings.js"
+import * as TextCount from "./TextCount.js"
 
 /** The closed set of issue codes. */
 export const issueCodes = [
   "INVALID_POST",
   "CONTENT_REQUIRED",
   "CONTENT_TOO_LONG",
+  "INVALID_CHARACTERS",
   "TOO_MANY_HASHTAGS",
   "TOO_MANY_MENTIONS",
   "TOO_MANY_LINKS",
@@ -32,10 +53,15 @@ export const issueCodes = [
   "INVALID_SCHEDULE",
   "INVALID_SETTINGS",
   "DUPLICATE_DESTINATION",
-  "UNKNOWN_PLATFORM"
+  "UNKNOWN_PLATFORM",
+  /** A platform's extra validator threw, or returned something that is not an issue. */
+  "VALIDATOR_FAILED"
 ] as const
 export const IssueCode = Schema.Literals(issueCodes)
 export type IssueCode = (typeof issueCodes)[number]
+
+export const isIssueCode = (value: unknown): value is IssueCode =>
+  typeof value === "string" && (issueCodes as ReadonlyArray<string>).includes(value)
 
 export const ValidationIssue = Schema.Struct({
   code: IssueCode,
@@ -50,3 +76,720 @@ export const ValidationIssue = Schema.Struct({
   actual: Schema.optional(Schema.Number)
 })
 export type ValidationIssue = typeof ValidationIssue.Type
+
+export type IssuePath = ReadonlyArray<string | number>
+
+export interface ValidationResult {
+  readonly valid: boolean
+  readonly issues: ReadonlyArray<ValidationIssue>
+}
+
+/** A platform's own checks, beyond the rules table: pure and synchronous. */
+export type ExtraValidator = (context: ValidationContext<any>) => ReadonlyArray<ValidationIssue>
+
+/**
+ * Options of `validatePost`. This shape is what the registry passes for
+ * custom platforms; it is stable.
+ */
+export interface ValidateOptions {
+  /** Rules by platform id, merged over the built-in table (a custom platform adds a row; a built-in id replaces its row). */
+  readonly rules?: Readonly<Record<string, Rules.PlatformRules>> | undefined
+  /** Settings schemas by platform id, merged over `Settings.settingsSchemas`. A platform with none skips the settings check. */
+  readonly settingsSchemas?: Readonly<Record<string, Settings.SettingsSchema>> | undefined
+  /** Extra checks by platform id, run for each destination of that platform whose settings decode. */
+  readonly extraValidators?: Readonly<Record<string, ExtraValidator>> | undefined
+  /** The current time, for the native-scheduling window. Defaults to the system clock. */
+  readonly now?: Date | undefined
+  /**
+   * Who fires scheduled posts. `"worker"` (default): our scheduler publishes
+   * at the time, so every platform can be scheduled. `"native"`: the platform
+   * must schedule it itself, within its window, else `SCHEDULING_NOT_SUPPORTED`.
+   */
+  readonly scheduling?: "worker" | "native" | undefined
+}
+
+// ---------------------------------------------------------------------------
+// Decoding
+// ---------------------------------------------------------------------------
+
+interface Problem {
+  readonly path: IssuePath
+  readonly message: string
+}
+
+const formatter = SchemaIssue.makeFormatterStandardSchemaV1()
+const parseOptions = { errors: "all", onExcessProperty: "error" } as const
+
+const toPathSegment = (segment: PropertyKey | { readonly key: PropertyKey }): string | number => {
+  const key = typeof segment === "object" && segment !== null ? segment.key : segment
+  return typeof key === "number" ? key : String(key)
+}
+
+/** Decodes with every error collected and unknown keys rejected; never throws. */
+const decode = <A>(schema: Schema.Codec<A, any>, input: unknown): Result.Result<A, ReadonlyArray<Problem>> => {
+  const result = Schema.decodeUnknownResult(schema, parseOptions)(input)
+  if (Result.isSuccess(result)) return Result.succeed(result.success)
+  const formatted = formatter(result.failure.issue).issues
+  return Result.fail(
+    formatted.map((issue) => {
+      const path = (issue.path ?? []).map(toPathSegment)
+      // The formatter's "Missing key" does not say which key; the path does, so say it.
+      const message = issue.message === "Missing key" && path.length > 0 ? `"${path[path.length - 1]}" is required` : issue.message
+      return { path, message }
+    })
+  )
+}
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value)
+
+const describeType = (value: unknown): string =>
+  value === null ? "null" : Array.isArray(value) ? "an array" : typeof value
+
+const topLevelKeys = new Set([...Object.keys(Post.PostInput.fields), ...Object.keys(Post.Post.fields)])
+const destinationInputKeys = new Set(Object.keys(Post.DestinationInput.fields))
+/** Publishing state of a stored destination: not the caller's to validate, and not part of what is published. */
+const destinationStateKeys = new Set(Object.keys(Post.Destination.fields).filter((key) => !destinationInputKeys.has(key)))
+
+const PostMeta = Schema.Struct({
+  id: Schema.optional(Schema.String),
+  status: Schema.optional(Post.PostStatus),
+  createdAt: Schema.optional(Schema.String),
+  updatedAt: Schema.optional(Schema.String)
+})
+
+// ---------------------------------------------------------------------------
+// Messages
+// ---------------------------------------------------------------------------
+
+const formatBytes = (bytes: number): string =>
+  bytes >= 1e9 ? `${+(bytes / 1e9).toFixed(2)} GB` : bytes >= 1e6 ? `${+(bytes / 1e6).toFixed(2)} MB` : bytes >= 1e3 ? `${+(bytes / 1e3).toFixed(2)} KB` : `${bytes} bytes`
+
+const formatSeconds = (seconds: number): string =>
+  seconds >= 3600 && seconds % 3600 === 0
+    ? `${seconds / 3600} h`
+    : seconds >= 60 && seconds % 60 === 0
+      ? `${seconds / 60} min`
+      : `${+seconds.toFixed(3)} s`
+
+const formatRatio = (ratio: number): string => `${+ratio.toFixed(4)}`
+
+const placementName = (rules: Rules.PlatformRules, placement: Post.Placement): string =>
+  rules.placements.length > 1 ? `${rules.displayName} ${placement}` : rules.displayName
+
+const partLabel = (partIndex: number): string => (partIndex === 0 ? "" : ` (thread part ${partIndex + 1})`)
+
+const kindsList = (row: Rules.PlacementRule): string =>
+  Object.entries(row.media)
+    .map(([kind, rule]) => `${rule.maxCount === 1 ? "1" : `up to ${rule.maxCount}`} ${kind}${rule.maxCount === 1 ? "" : "s"}`)
+    .join(" or ")
+
+// Encoders round dimensions, so 1080×1350 and 1079×1350 are both "4:5".
+const ASPECT_TOLERANCE = 0.005
+
+// ---------------------------------------------------------------------------
+// Checks
+// ---------------------------------------------------------------------------
+
+interface DestinationScope {
+  readonly platform: string
+  readonly destinationIndex: number
+  readonly accountId: string
+}
+
+type Emit = (
+  code: IssueCode,
+  path: IssuePath,
+  message: string,
+  numbers?: { readonly limit?: number | undefined; readonly actual?: number | undefined }
+) => void
+
+interface PartPaths {
+  readonly text: IssuePath
+  readonly media: IssuePath
+  readonly link: IssuePath
+}
+
+const checkPart = (
+  emit: Emit,
+  rules: Rules.PlatformRules,
+  row: Rules.PlacementRule,
+  part: Post.ResolvedPart,
+  partIndex: number,
+  paths: PartPaths
+): void => {
+  const where = placementName(rules, row.placement)
+  const suffix = partLabel(partIndex)
+  const text = part.text
+  const media = part.media
+  const hasLink = part.link !== undefined && part.link.length > 0
+
+  if (text.trim().length === 0 && media.length === 0 && !hasLink) {
+    emit("CONTENT_REQUIRED", paths.text, `${where} needs text, media or a link${suffix}; this post is empty`)
+  }
+
+  // Text
+  if (!row.textAllowed) {
+    if (text.length > 0) {
+      const length = TextCount.graphemes(text)
+      emit(
+        "CONTENT_TOO_LONG",
+        paths.text,
+        `${where} takes no text; this text${suffix} counts ${length} characters (remove it, or choose another placement)`,
+        { limit: 0, actual: length }
+      )
+    }
+  } else {
+    const forbidden = new Set<string>()
+    for (const limit of row.text) {
+      const counted = TextCount.count(text, limit.counting)
+      if (counted > limit.max) {
+        const label = limit.label ?? "text"
+        emit(
+          "CONTENT_TOO_LONG",
+          paths.text,
+          `${where} allows ${limit.max} ${TextCount.unitDescription[limit.counting]}${limit.label !== undefined ? ` in a ${limit.label}` : ""}; this ${label}${suffix} counts ${counted}`,
+          { limit: limit.max, actual: counted }
+        )
+      }
+      for (const character of limit.forbiddenCharacters ?? []) if (text.includes(character)) forbidden.add(character)
+    }
+    if (forbidden.size > 0) {
+      emit(
+        "INVALID_CHARACTERS",
+        paths.text,
+        `${where} does not accept ${[...forbidden].map((c) => JSON.stringify(c)).join(", ")} in this text${suffix}`
+      )
+    }
+  }
+
+  // Entities
+  if (rules.maxHashtags !== undefined) {
+    const found = TextCount.hashtags(text).length
+    if (found > rules.maxHashtags.max) {
+      emit("TOO_MANY_HASHTAGS", paths.text, `${rules.displayName} allows ${rules.maxHashtags.max} hashtags; this text${suffix} has ${found}`, {
+        limit: rules.maxHashtags.max,
+        actual: found
+      })
+    }
+  }
+  if (rules.maxMentions !== undefined) {
+    const found = TextCount.mentions(text).length
+    if (found > rules.maxMentions.max) {
+      emit("TOO_MANY_MENTIONS", paths.text, `${rules.displayName} allows ${rules.maxMentions.max} @mentions; this text${suffix} has ${found}`, {
+        limit: rules.maxMentions.max,
+        actual: found
+      })
+    }
+  }
+  if (rules.maxLinks !== undefined) {
+    const found = TextCount.distinctLinks(text, part.link).length
+    if (found > rules.maxLinks.max) {
+      emit(
+        "TOO_MANY_LINKS",
+        paths.text,
+        `${rules.displayName} allows ${rules.maxLinks.max} distinct links (the link attachment included); this post${suffix} has ${found}`,
+        { limit: rules.maxLinks.max, actual: found }
+      )
+    }
+  }
+  if (row.linkWithMedia === false && hasLink && media.length > 0) {
+    emit(
+      "UNSUPPORTED_MEDIA_CONFIG",
+      paths.link,
+      `${where} takes a link card or media, not both; this post${suffix} has a link and ${media.length} media`
+    )
+  }
+
+  // Media counts
+  if (media.length === 0) {
+    if (row.mediaRequired) {
+      emit("MEDIA_REQUIRED", paths.media, `${where} needs media (${kindsList(row)})${suffix}; this post has none`, {
+        limit: Math.max(1, row.minMedia),
+        actual: 0
+      })
+    }
+  } else if (media.length < row.minMedia) {
+    emit("TOO_FEW_MEDIA", paths.media, `${where} needs at least ${row.minMedia} media items; this post${suffix} has ${media.length}`, {
+      limit: row.minMedia,
+      actual: media.length
+    })
+  }
+  const totalTooMany = media.length > row.maxMedia
+  if (totalTooMany) {
+    emit("TOO_MANY_MEDIA", paths.media, `${where} allows ${row.maxMedia} media items; this post${suffix} has ${media.length}`, {
+      limit: row.maxMedia,
+      actual: media.length
+    })
+  }
+  const perKind = new Map<MediaKind, number>()
+  for (const item of media) perKind.set(item.kind, (perKind.get(item.kind) ?? 0) + 1)
+  if (!row.mixedMedia && perKind.size > 1) {
+    emit(
+      "MIXED_MEDIA_NOT_SUPPORTED",
+      paths.media,
+      `${where} does not mix media kinds (${kindsList(row)}); this post${suffix} has ${[...perKind.entries()].map(([kind, n]) => `${n} ${kind}`).join(", ")}`,
+      { limit: 1, actual: perKind.size }
+    )
+  }
+  if (!totalTooMany) {
+    for (const [kind, n] of perKind) {
+      const kindRule = row.media[kind]
+      if (kindRule !== undefined && n > kindRule.maxCount) {
+        emit("TOO_MANY_MEDIA", paths.media, `${where} allows ${kindRule.maxCount} ${kind} per post; this post${suffix} has ${n}`, {
+          limit: kindRule.maxCount,
+          actual: n
+        })
+      }
+    }
+  }
+
+  // Each item
+  media.forEach((item, itemIndex) => {
+    const itemPath = [...paths.media, itemIndex]
+    const kindRule = row.media[item.kind]
+    if (kindRule === undefined) {
+      const elsewhere = rules.placements.filter((other) => other.media[item.kind] !== undefined).map((other) => other.placement)
+      if (elsewhere.length > 0) {
+        emit(
+          "UNSUPPORTED_MEDIA_CONFIG",
+          [...itemPath, "kind"],
+          `${where} does not take ${item.kind} media (it takes ${kindsList(row) || "no media"}); ${rules.displayName} takes ${item.kind} in the ${elsewhere.join(", ")} placement`
+        )
+      } else {
+        emit("UNSUPPORTED_MEDIA_TYPE", [...itemPath, "kind"], `${rules.displayName} does not accept ${item.kind} media`)
+      }
+      return
+    }
+    for (const field of ["sizeBytes", "width", "height", "durationSeconds", "frames"] as const) {
+      const value = item[field]
+      if (value !== undefined && !(Number.isFinite(value) && value >= 0)) {
+        emit("INVALID_POST", [...itemPath, field], `${field} must be a finite number ≥ 0; got ${value}`)
+        return
+      }
+    }
+    if (!Rules.mimeTypeAllowed(kindRule.mimeTypes, item.mimeType)) {
+      emit(
+        "UNSUPPORTED_MEDIA_TYPE",
+        [...itemPath, "mimeType"],
+        `${where} accepts ${item.kind} as ${kindRule.mimeTypes.join(", ")}; this one is ${item.mimeType || "(no type)"}`
+      )
+    }
+    if (kindRule.maxSizeBytes !== undefined && item.sizeBytes > kindRule.maxSizeBytes) {
+      emit(
+        "MEDIA_TOO_LARGE",
+        [...itemPath, "sizeBytes"],
+        `${where} allows ${item.kind} up to ${formatBytes(kindRule.maxSizeBytes)}; this one is ${formatBytes(item.sizeBytes)}`,
+        { limit: kindRule.maxSizeBytes, actual: item.sizeBytes }
+      )
+    }
+    if (kindRule.minSizeBytes !== undefined && item.sizeBytes < kindRule.minSizeBytes) {
+      emit(
+        "MEDIA_TOO_SMALL",
+        [...itemPath, "sizeBytes"],
+        `${where} needs ${item.kind} of at least ${formatBytes(kindRule.minSizeBytes)}; this one is ${formatBytes(item.sizeBytes)}`,
+        { limit: kindRule.minSizeBytes, actual: item.sizeBytes }
+      )
+    }
+    const duration = item.durationSeconds
+    if (duration !== undefined && (kindRule.minDurationSeconds !== undefined || kindRule.maxDurationSeconds !== undefined)) {
+      const min = kindRule.minDurationSeconds ?? 0
+      const max = kindRule.maxDurationSeconds ?? Infinity
+      // A video of no length is never publishable, whatever the minimum.
+      if (duration <= 0 || duration < min || duration > max) {
+        const range = `${formatSeconds(min)} to ${max === Infinity ? "any length" : formatSeconds(max)}`
+        emit(
+          "VIDEO_DURATION_OUT_OF_RANGE",
+          [...itemPath, "durationSeconds"],
+          `${where} allows ${item.kind} of ${min === 0 ? "more than 0 s" : range}${min === 0 && max !== Infinity ? ` up to ${formatSeconds(max)}` : ""}; this one lasts ${formatSeconds(duration)}`,
+          { limit: duration > max ? max : min, actual: duration }
+        )
+      }
+    }
+    const { width, height } = item
+    if (width !== undefined && height !== undefined && width > 0 && height > 0) {
+      const ratio = width / height
+      const min = kindRule.minAspectRatio
+      const max = kindRule.maxAspectRatio
+      const below = min !== undefined && ratio < min * (1 - ASPECT_TOLERANCE)
+      const above = max !== undefined && ratio > max * (1 + ASPECT_TOLERANCE)
+      if (below || above) {
+        const range =
+          min !== undefined && max !== undefined
+            ? min === max
+              ? `exactly ${formatRatio(min)}`
+              : `${formatRatio(min)} to ${formatRatio(max)}`
+            : min !== undefined
+              ? `at least ${formatRatio(min)}`
+              : `at most ${formatRatio(max!)}`
+        emit(
+          "ASPECT_RATIO_OUT_OF_RANGE",
+          itemPath,
+          `${where} needs ${item.kind} with an aspect ratio (width / height) of ${range}; this one is ${width}×${height} (${formatRatio(ratio)})`,
+          { limit: below ? min : max, actual: ratio }
+        )
+      }
+      if (kindRule.maxPixels !== undefined && width * height > kindRule.maxPixels) {
+        emit(
+          "DIMENSIONS_OUT_OF_RANGE",
+          itemPath,
+          `${where} allows ${item.kind} of up to ${kindRule.maxPixels} pixels; this one is ${width}×${height} (${width * height})`,
+          { limit: kindRule.maxPixels, actual: width * height }
+        )
+      }
+    }
+    const sides = [
+      ["width", width, kindRule.minWidth, kindRule.maxWidth],
+      ["height", height, kindRule.minHeight, kindRule.maxHeight]
+    ] as const
+    for (const [side, value, min, max] of sides) {
+      if (value === undefined) continue
+      if ((min !== undefined && value < min) || (max !== undefined && value > max)) {
+        emit(
+          "DIMENSIONS_OUT_OF_RANGE",
+          [...itemPath, side],
+          `${where} allows ${item.kind} ${side} of ${min ?? 0}${max !== undefined ? `–${max}` : "+"} px; this one is ${value} px`,
+          { limit: max !== undefined && value > max ? max : min, actual: value }
+        )
+      }
+    }
+    if (kindRule.maxFrames !== undefined && item.frames !== undefined && item.frames > kindRule.maxFrames) {
+      emit(
+        "UNSUPPORTED_MEDIA_CONFIG",
+        [...itemPath, "frames"],
+        `${where} allows ${item.kind} of up to ${kindRule.maxFrames} frames; this one has ${item.frames}`,
+        { limit: kindRule.maxFrames, actual: item.frames }
+      )
+    }
+  })
+}
+
+/** The settings text fields a placement limits (YouTube title and tags). */
+const checkSettingsText = (
+  emit: Emit,
+  rules: Rules.PlatformRules,
+  row: Rules.PlacementRule,
+  settings: Readonly<Record<string, unknown>>,
+  settingsPath: (key: string) => IssuePath
+): void => {
+  const where = placementName(rules, row.placement)
+  for (const limit of row.settingsText ?? []) {
+    const value = settings[limit.field]
+    const text =
+      typeof value === "string"
+        ? value
+        : Array.isArray(value) && value.every((entry) => typeof entry === "string")
+          ? limit.join === "youtube_tags"
+            ? TextCount.joinYoutubeTags(value)
+            : value.join(",")
+          : undefined
+    // Wrong types are the settings schema's to report.
+    if (text === undefined) continue
+    const counted = TextCount.count(text, limit.counting)
+    const label = limit.label ?? limit.field
+    if (counted > limit.max) {
+      emit(
+        "CONTENT_TOO_LONG",
+        settingsPath(limit.field),
+        `${where} allows ${limit.max} ${TextCount.unitDescription[limit.counting]} in the ${label}${limit.join === "youtube_tags" ? " (joined by commas, tags with spaces in quotes)" : ""}; this ${label} counts ${counted}`,
+        { limit: limit.max, actual: counted }
+      )
+    }
+    const forbidden = (limit.forbiddenCharacters ?? []).filter((character) => text.includes(character))
+    if (forbidden.length > 0) {
+      emit(
+        "INVALID_CHARACTERS",
+        settingsPath(limit.field),
+        `${where} does not accept ${forbidden.map((c) => JSON.stringify(c)).join(", ")} in the ${label}`
+      )
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------
+// validatePost
+// ---------------------------------------------------------------------------
+
+type ContentKey = "text" | "media" | "link" | "thread"
+
+const validate = (input: unknown, options: ValidateOptions): Array<ValidationIssue> => {
+  const issues: Array<ValidationIssue> = []
+  const push = (issue: ValidationIssue) => issues.push(issue)
+  const postLevel = (code: IssueCode, path: IssuePath, message: string) => push({ code, path, message })
+
+  if (!isRecord(input)) {
+    postLevel("INVALID_POST", [], `a post is an object with content and destinations; got ${describeType(input)}`)
+    return issues
+  }
+
+  for (const key of Object.keys(input)) {
+    if (!topLevelKeys.has(key)) postLevel("INVALID_POST", [key], `unknown field "${key}" (a post has ${[...topLevelKeys].join(", ")})`)
+  }
+  const meta = decode(PostMeta, { id: input.id, status: input.status, createdAt: input.createdAt, updatedAt: input.updatedAt })
+  if (Result.isFailure(meta)) for (const problem of meta.failure) postLevel("INVALID_POST", problem.path, problem.message)
+
+  // Content
+  let content: Post.Content | undefined
+  if (!("content" in input) || input.content === undefined) {
+    postLevel("INVALID_POST", ["content"], "a post needs content (text, media, a link or a thread)")
+  } else {
+    const decoded = decode(Post.Content, input.content)
+    if (Result.isSuccess(decoded)) content = decoded.success
+    else for (const problem of decoded.failure) postLevel("INVALID_POST", ["content", ...problem.path], problem.message)
+  }
+
+  // Platform overrides: one bad platform's override does not hide the others' issues.
+  const platformOverrides: Record<string, Post.Override> = {}
+  const brokenOverrides = new Set<string>()
+  if (input.platformOverrides !== undefined) {
+    if (!isRecord(input.platformOverrides)) {
+      postLevel("INVALID_POST", ["platformOverrides"], `platformOverrides is an object keyed by platform id; got ${describeType(input.platformOverrides)}`)
+    } else {
+      for (const [platform, override] of Object.entries(input.platformOverrides)) {
+        const decoded = decode(Post.Override, override)
+        if (Result.isSuccess(decoded)) platformOverrides[platform] = decoded.success
+        else {
+          brokenOverrides.add(platform)
+          for (const problem of decoded.failure) postLevel("INVALID_POST", ["platformOverrides", platform, ...problem.path], problem.message)
+        }
+      }
+    }
+  }
+
+  // Schedule
+  let scheduledAt: number | undefined
+  if (input.schedule !== undefined) {
+    const decoded = decode(Schedule.Schedule, input.schedule)
+    if (Result.isFailure(decoded)) {
+      for (const problem of decoded.failure) postLevel("INVALID_SCHEDULE", ["schedule", ...problem.path], problem.message)
+    } else {
+      const resolved = Schedule.resolve(decoded.success)
+      if (Result.isFailure(resolved)) postLevel("INVALID_SCHEDULE", ["schedule"], resolved.failure.message)
+      else scheduledAt = resolved.success.epochMilliseconds
+    }
+  }
+
+  // Destinations
+  if (!Array.isArray(input.destinations)) {
+    postLevel(
+      "INVALID_POST",
+      ["destinations"],
+      input.destinations === undefined ? "a post needs destinations" : `destinations is an array; got ${describeType(input.destinations)}`
+    )
+    return issues
+  }
+  if (input.destinations.length === 0) postLevel("INVALID_POST", ["destinations"], "a post needs at least one destination")
+
+  const allRules: Readonly<Record<string, Rules.PlatformRules>> = { ...Rules.rules, ...options.rules }
+  const allSchemas: Readonly<Record<string, Settings.SettingsSchema>> = { ...Settings.settingsSchemas, ...options.settingsSchemas }
+  const seen = new Map<string, number>()
+  const now = (options.now ?? new Date()).getTime()
+
+  input.destinations.forEach((rawDestination: unknown, destinationIndex: number) => {
+    const destinationPath = ["destinations", destinationIndex] as const
+    if (!isRecord(rawDestination)) {
+      postLevel("INVALID_POST", destinationPath, `a destination is an object with platform and accountId; got ${describeType(rawDestination)}`)
+      return
+    }
+    const withoutState: Record<string, unknown> = {}
+    for (const [key, value] of Object.entries(rawDestination)) if (!destinationStateKeys.has(key)) withoutState[key] = value
+    const decoded = decode(Post.DestinationInput, withoutState)
+    if (Result.isFailure(decoded)) {
+      for (const problem of decoded.failure) {
+        push({
+          code: "INVALID_POST",
+          path: [...destinationPath, ...problem.path],
+          message: problem.message,
+          destinationIndex,
+          ...(typeof rawDestination.platform === "string" ? { platform: rawDestination.platform } : {}),
+          ...(typeof rawDestination.accountId === "string" ? { accountId: rawDestination.accountId } : {})
+        })
+      }
+      return
+    }
+    const destination = decoded.success
+    const scope: DestinationScope = { platform: destination.platform, destinationIndex, accountId: destination.accountId }
+    const emit: Emit = (code, path, message, numbers) =>
+      push({
+        code,
+        path,
+        message,
+        platform: scope.platform,
+        destinationIndex,
+        accountId: scope.accountId,
+        ...(numbers?.limit !== undefined ? { limit: numbers.limit } : {}),
+        ...(numbers?.actual !== undefined ? { actual: numbers.actual } : {})
+      })
+
+    const rules = allRules[destination.platform]
+    if (rules === undefined) {
+      emit(
+        "UNKNOWN_PLATFORM",
+        [...destinationPath, "platform"],
+        `no rules for platform "${destination.platform}": register a publisher for it (known: ${Object.keys(allRules).join(", ")})`
+      )
+      return
+    }
+    if (content === undefined || brokenOverrides.has(destination.platform)) return
+
+    const resolved = Post.resolveDestination({ content, platformOverrides }, destination)
+    const platformOverride = platformOverrides[destination.platform]
+    const originOf = (key: ContentKey): IssuePath =>
+      destination.override?.[key] !== undefined
+        ? [...destinationPath, "override", key]
+        : platformOverride?.[key] !== undefined
+          ? ["platformOverrides", destination.platform, key]
+          : ["content", key]
+    const settingsPath = (key: string): IssuePath =>
+      destination.override?.settings?.[key] !== undefined
+        ? [...destinationPath, "override", "settings", key]
+        : destination.settings?.[key] !== undefined || platformOverride?.settings?.[key] === undefined
+          ? [...destinationPath, "settings", key]
+          : ["platformOverrides", destination.platform, "settings", key]
+
+    const placement = destination.placement ?? Rules.inferPlacement(rules, resolved.parts[0].media.map((item) => item.kind))
+
+    // Duplicates: the same account and placement twice would post twice.
+    const duplicateKey = JSON.stringify([destination.platform, destination.accountId, placement])
+    const first = seen.get(duplicateKey)
+    if (first !== undefined) {
+      emit(
+        "DUPLICATE_DESTINATION",
+        destinationPath,
+        `destination ${destinationIndex} repeats destination ${first} (${rules.displayName} account ${destination.accountId}, ${placement}); it would be posted twice`
+      )
+    } else seen.set(duplicateKey, destinationIndex)
+
+    const row = Rules.placementRule(rules, placement)
+    if (row === undefined) {
+      emit(
+        "INVALID_PLACEMENT",
+        [...destinationPath, "placement"],
+        `${rules.displayName} has no ${placement} placement; it has ${rules.placements.map((p) => p.placement).join(", ")}`
+      )
+    } else {
+      const threadPath = originOf("thread")
+      if (resolved.parts.length > 1 && !rules.threads) {
+        emit(
+          "THREAD_NOT_SUPPORTED",
+          threadPath,
+          `${rules.displayName} cannot post a thread (a reply chain); this post has ${resolved.parts.length} parts. Use a per-platform override without a thread.`,
+          { limit: 1, actual: resolved.parts.length }
+        )
+      }
+      const partsToCheck = rules.threads ? resolved.parts : resolved.parts.slice(0, 1)
+      partsToCheck.forEach((part, partIndex) => {
+        const paths: PartPaths =
+          partIndex === 0
+            ? { text: originOf("text"), media: originOf("media"), link: originOf("link") }
+            : {
+              text: [...threadPath, partIndex - 1, "text"],
+              media: [...threadPath, partIndex - 1, "media"],
+              link: [...threadPath, partIndex - 1, "link"]
+            }
+        checkPart(emit, rules, row, part, partIndex, paths)
+      })
+      checkSettingsText(emit, rules, row, resolved.settings, settingsPath)
+
+      if (scheduledAt !== undefined && options.scheduling === "native") {
+        const native = rules.nativeScheduling
+        const leadSeconds = Math.round((scheduledAt - now) / 1000)
+        if (!native.supported || (native.placements !== undefined && !native.placements.includes(placement))) {
+          emit("SCHEDULING_NOT_SUPPORTED", ["schedule"], `${placementName(rules, placement)} cannot schedule posts itself; let the Omnipost worker publish it at the time`)
+        } else if (native.minLeadSeconds !== undefined && leadSeconds < native.minLeadSeconds) {
+          emit(
+            "SCHEDULING_NOT_SUPPORTED",
+            ["schedule"],
+            `${rules.displayName} schedules posts at least ${formatSeconds(native.minLeadSeconds)} ahead; this schedule is ${formatSeconds(leadSeconds)} ahead`,
+            { limit: native.minLeadSeconds, actual: leadSeconds }
+          )
+        } else if (native.maxLeadSeconds !== undefined && leadSeconds > native.maxLeadSeconds) {
+          emit(
+            "SCHEDULING_NOT_SUPPORTED",
+            ["schedule"],
+            `${rules.displayName} schedules posts at most ${formatSeconds(native.maxLeadSeconds)} ahead; this schedule is ${formatSeconds(leadSeconds)} ahead`,
+            { limit: native.maxLeadSeconds, actual: leadSeconds }
+          )
+        }
+      }
+    }
+
+    // Settings: the platform's schema, then its own validator.
+    const schema = allSchemas[destination.platform]
+    let settings: Readonly<Record<string, unknown>> = resolved.settings
+    if (schema !== undefined) {
+      const decodedSettings = decode(schema, resolved.settings)
+      if (Result.isFailure(decodedSettings)) {
+        for (const problem of decodedSettings.failure) {
+          const [key, ...rest] = problem.path
+          emit(
+            "INVALID_SETTINGS",
+            key === undefined ? [...destinationPath, "settings"] : [...settingsPath(String(key)), ...rest],
+            `${rules.displayName} settings: ${problem.message}`
+          )
+        }
+        return
+      }
+      settings = decodedSettings.success
+    }
+    const validator = options.extraValidators?.[destination.platform]
+    if (validator !== undefined) {
+      const context: ValidationContext<Readonly<Record<string, unknown>>> = {
+        destination: { ...resolved, placement, settings },
+        destinationIndex
+      }
+      let returned: unknown
+      try {
+        returned = validator(context)
+      } catch (error) {
+        emit("VALIDATOR_FAILED", destinationPath, `the ${rules.displayName} validator failed: ${error instanceof Error ? error.message : String(error)}`)
+        return
+      }
+      if (!Array.isArray(returned)) {
+        emit("VALIDATOR_FAILED", destinationPath, `the ${rules.displayName} validator returned ${describeType(returned)}, not a list of issues`)
+        return
+      }
+      for (const issue of returned as ReadonlyArray<unknown>) {
+        const candidate = decode(ValidationIssue, issue)
+        if (Result.isFailure(candidate)) {
+          emit(
+            "VALIDATOR_FAILED",
+            destinationPath,
+            `the ${rules.displayName} validator returned an invalid issue: ${candidate.failure.map((p) => `${p.message} at ${JSON.stringify(p.path)}`).join("; ")}`
+          )
+          continue
+        }
+        push({ platform: scope.platform, destinationIndex, accountId: scope.accountId, ...candidate.success })
+      }
+    }
+  })
+
+  return issues
+}
+
+/**
+ * Validates a post (a `PostInput`, a stored `Post`, or anything at all)
+ * against every destination's platform rules. Pure and synchronous; never
+ * throws; returns every issue at once.
+ *
+ * @example
+ * const result = validatePost(
+ *   { content: { text: "x".repeat(281) }, destinations: [{ platform: "x", accountId: "1" }] }
+ * )
+ * result.issues[0]?.message
+ * // "X allows 280 characters, URLs counting 23 each and emoji and CJK characters 2; this text counts 281"
+ */
+export const validatePost = (input: unknown, options: ValidateOptions = {}): ValidationResult => {
+  let issues: ReadonlyArray<ValidationIssue>
+  try {
+    issues = validate(input, options ?? {})
+  } catch (error) {
+    // A bug of ours (or a hostile getter in the input) must still give a report.
+    issues = [{
+      code: "INVALID_POST",
+      path: [],
+      message: `the post could not be validated: ${error instanceof Error ? error.message : String(error)}`
+    }]
+  }
+  return { valid: issues.length === 0, issues }
+}

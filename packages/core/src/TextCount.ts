@@ -1,0 +1,116 @@
+/**
+ * How each platform counts text, and the entities (hashtags, mentions, links)
+ * the rules limit. Browser-safe: `Intl.Segmenter` for graphemes, plain code
+ * unit arithmetic for UTF-8 bytes, and the `twitter-text` reference library
+ * for X's weighted length and for entity extraction.
+ *
+ * @example
+ * import { TextCount } from "@omnipost/core"
+ * TextCount.count("👨‍👩‍👧 hi", "graphemes") // 4
+ * TextCount.count("👨‍👩‍👧 hi", "utf8_bytes") // 21
+ */
+import twitterText from "twitter-text"
+import type { TextCounting } from "./Rules.js"
+
+let segmenter: Intl.Segmenter | undefined
+const graphemeSegmenter = (): Intl.Segmenter => (segmenter ??= new Intl.Segmenter(undefined, { granularity: "grapheme" }))
+
+/** User-perceived characters, as `Intl.Segmenter` splits them (a ZWJ family or a flag is one). */
+export const graphemes = (text: string): number => {
+  let count = 0
+  for (const _ of graphemeSegmenter().segment(text)) count++
+  return count
+}
+
+/**
+ * UTF-8 byte length, as `TextEncoder` would encode the string (a lone
+ * surrogate becomes U+FFFD, 3 bytes), computed without allocating.
+ */
+export const utf8Bytes = (text: string): number => {
+  let bytes = 0
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i)
+    if (unit < 0x80) bytes += 1
+    else if (unit < 0x800) bytes += 2
+    else if (unit >= 0xd800 && unit <= 0xdbff && i + 1 < text.length) {
+      const next = text.charCodeAt(i + 1)
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        bytes += 4
+        i++
+      } else bytes += 3
+    } else bytes += 3
+  }
+  return bytes
+}
+
+/** UTF-16 code units: JavaScript's `length`. */
+export const utf16 = (text: string): number => text.length
+
+const emojiGrapheme = /\p{Extended_Pictographic}|\p{Regional_Indicator}|\u20E3/u
+
+/**
+ * Threads: graphemes, except that a grapheme which is an emoji counts its
+ * UTF-8 byte length ("Emojis are counted as the number of UTF-8 bytes").
+ */
+export const threads = (text: string): number => {
+  let count = 0
+  for (const { segment } of graphemeSegmenter().segment(text)) {
+    count += emojiGrapheme.test(segment) ? utf8Bytes(segment) : 1
+  }
+  return count
+}
+
+/** X's weighted length, by twitter-text v3 (`parseTweet`): URLs 23, emoji and CJK 2, after NFC. */
+export const twitter = (text: string): number => twitterText.parseTweet(text).weightedLength
+
+const counters: Record<TextCounting, (text: string) => number> = {
+  twitter,
+  graphemes,
+  utf8_bytes: utf8Bytes,
+  utf16,
+  threads
+}
+
+/** Counts text the way a platform does. */
+export const count = (text: string, counting: TextCounting): number => counters[counting](text)
+
+/** What a count measures, for messages: "characters (graphemes)", "bytes of UTF-8". */
+export const unitDescription: Record<TextCounting, string> = {
+  twitter: "characters, URLs counting 23 each and emoji and CJK characters 2",
+  graphemes: "characters (graphemes)",
+  utf8_bytes: "bytes of UTF-8",
+  utf16: "characters (UTF-16 code units)",
+  threads: "characters, emoji counting their UTF-8 bytes"
+}
+
+/** Hashtags in the text, without `#`, as twitter-text finds them (`#tag`, `＃tag`, not `#1`). */
+export const hashtags = (text: string): ReadonlyArray<string> => twitterText.extractHashtags(text)
+
+/** @-mentions in the text, without `@`. */
+export const mentions = (text: string): ReadonlyArray<string> => twitterText.extractMentions(text)
+
+/** URLs in the text, including scheme-less domains such as `example.com`. */
+export const urls = (text: string): ReadonlyArray<string> => twitterText.extractUrls(text)
+
+const normaliseLink = (url: string): string => url.replace(/^https?:\/\//i, "").replace(/\/$/, "").toLowerCase()
+
+/**
+ * Distinct links of a post: the URLs in its text plus a link attachment
+ * that differs from all of them (Threads counts such an attachment as one
+ * more link). Scheme and trailing slash are ignored when comparing.
+ */
+export const distinctLinks = (text: string, attachment?: string | undefined): ReadonlyArray<string> => {
+  const seen = new Map<string, string>()
+  for (const url of urls(text)) if (!seen.has(normaliseLink(url))) seen.set(normaliseLink(url), url)
+  if (attachment !== undefined && attachment.length > 0 && !seen.has(normaliseLink(attachment))) {
+    seen.set(normaliseLink(attachment), attachment)
+  }
+  return [...seen.values()]
+}
+
+/**
+ * YouTube's tag list as it is counted: joined by commas, a tag that contains
+ * a space wrapped in quotes (`a,"b c"` counts 7).
+ */
+export const joinYoutubeTags = (tags: ReadonlyArray<string>): string =>
+  tags.map((tag) => (tag.includes(" ") ? `"${tag}"` : tag)).join(",")
