@@ -1,0 +1,122 @@
+/**
+ * The publishers an application knows: the built-in platform packages and any
+ * user-written ones, side by side. Core has no list of platforms to edit: a
+ * custom platform brings its own rules, settings schema and validation, and
+ * the registry hands them to `validatePost` and to the fan-out.
+ *
+ * @example
+ * const layer = PublisherRegistry.layer([blueskyPublisher, mastodonPublisher])
+ * const issues = yield* PublisherRegistry.use((registry) => Effect.succeed(registry.validate(post)))
+ */
+import { Context, Effect, Layer, Result, Schema } from "effect"
+import { PlatformId } from "./Platform.js"
+import type { PlatformPublisher } from "./Publisher.js"
+
+/** Two publishers claim the same platform id. */
+export class DuplicatePlatform extends Schema.TaggedError<DuplicatePlatform>()("DuplicatePlatform", {
+  platform: Schema.String,
+  message: Schema.String
+}) {}
+
+/** A publisher whose id is not a valid platform id, or whose rules are for another platform. */
+export class InvalidPublisher extends Schema.TaggedError<InvalidPublisher>()("InvalidPublisher", {
+  platform: Schema.String,
+  message: Schema.String
+}) {}
+
+/** No publisher is registered for a platform. */
+export class UnknownPlatform extends Schema.TaggedError<UnknownPlatform>()("UnknownPlatform", {
+  platform: Schema.String,
+  registered: Schema.Array(Schema.String),
+  message: Schema.String
+}) {}
+
+export type RegistryError = DuplicatePlatform | InvalidPublisher
+
+export interface Registry {
+  /** Registered platform ids, in registration order. */
+  readonly platforms: ReadonlyArray<string>
+  readonly publishers: ReadonlyArray<PlatformPublisher>
+  readonly find: (platform: string) => PlatformPublisher | undefined
+  readonly get: (platform: string) => Effect.Effect<PlatformPublisher, UnknownPlatform>
+}
+
+const isValidPlatformId = Schema.is(PlatformId)
+
+/**
+ * Builds a registry, or says why not. Pure: usable where no Effect runs (the
+ * Promise facade builds its registry with it).
+ */
+export const fromPublishers = (
+  publishers: Iterable<PlatformPublisher>
+): Result.Result<Registry, RegistryError> => {
+  const byPlatform = new Map<string, PlatformPublisher>()
+  for (const publisher of publishers) {
+    if (!isValidPlatformId(publisher.platform)) {
+      return Result.fail(
+        new InvalidPublisher({
+          platform: String(publisher.platform),
+          message:
+            `"${publisher.platform}" is not a valid platform id: use 1-40 lowercase letters, digits, '-' or '_', starting with a letter`
+        })
+      )
+    }
+    if (publisher.rules?.platform !== publisher.platform) {
+      return Result.fail(
+        new InvalidPublisher({
+          platform: publisher.platform,
+          message:
+            `the "${publisher.platform}" publisher carries rules for "${publisher.rules?.platform}"; a publisher's rules.platform must be its own id`
+        })
+      )
+    }
+    if (byPlatform.has(publisher.platform)) {
+      return Result.fail(
+        new DuplicatePlatform({
+          platform: publisher.platform,
+          message:
+            `two publishers are registered for "${publisher.platform}"; each platform id may be registered once (give a custom publisher its own id)`
+        })
+      )
+    }
+    byPlatform.set(publisher.platform, publisher)
+  }
+  const platforms = [...byPlatform.keys()]
+  const find = (platform: string) => byPlatform.get(platform)
+  return Result.succeed({
+    platforms,
+    publishers: [...byPlatform.values()],
+    find,
+    get: (platform) => {
+      const publisher = find(platform)
+      return publisher !== undefined
+        ? Effect.succeed(publisher)
+        : Effect.fail(
+          new UnknownPlatform({
+            platform,
+            registered: platforms,
+            message: `no publisher is registered for "${platform}" (registered: ${platforms.join(", ") || "none"})`
+          })
+        )
+    }
+  })
+}
+
+/** Builds a registry; fails with `DuplicatePlatform` or `InvalidPublisher`. */
+export const make = (publishers: Iterable<PlatformPublisher>): Effect.Effect<Registry, RegistryError> =>
+  Effect.fromResult(fromPublishers(publishers))
+
+export class PublisherRegistry extends Context.Service<PublisherRegistry, Registry>()("@omnipost/core/PublisherRegistry") {
+  /** A registry of these publishers. */
+  static readonly layer = (publishers: Iterable<PlatformPublisher>): Layer.Layer<PublisherRegistry, RegistryError> =>
+    Layer.effect(PublisherRegistry, make(publishers))
+
+  /**
+   * A registry of publishers that are built in an Effect (a platform package
+   * builds its publisher from an `HttpClient`).
+   */
+  static readonly layerEffect = <E, R>(
+    publishers: Effect.Effect<Iterable<PlatformPublisher>, E, R>
+  ): Layer.Layer<PublisherRegistry, E | RegistryError, R> =>
+    Layer.effect(PublisherRegistry, Effect.flatMap(publishers, make))
+}
