@@ -7,10 +7,12 @@ import { Effect } from "effect"
 import { Migrator } from "effect/sql"
 import initial from "./migrations/0001_initial.js"
 import scheduler from "./migrations/0002_scheduler.js"
+import retries from "./migrations/0003_retries.js"
 
 export const migrations = {
   "0001_initial": initial,
-  "0002_scheduler": scheduler
+  "0002_scheduler": scheduler,
+  "0003_retries": retries
 }
 
 const migrator = Migrator.make({})

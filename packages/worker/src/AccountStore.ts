@@ -1,0 +1,250 @@
+/**
+ * Connected accounts and their sealed credentials.
+ *
+ * Operations (all scoped to an organization unless marked internal):
+ * - `connect`: insert an account, or reconnect an existing one (same
+ *   organization, platform and platform account id): credentials re-sealed,
+ *   status back to `active`;
+ * - `get` / `list` (filter by platform) / `remove`: accounts without secrets;
+ * - `credentials` (internal, for publishing): the decrypted credentials JSON;
+ * - `updateCredentials` (internal): after a refresh; a refresh token is never
+ *   replaced by an empty value (some platforms omit it from refresh answers);
+ * - `setStatus` (internal): `needs_reconnect` after an auth failure;
+ * - `rotateKeys`: re-seals every account credential and webhook secret not
+ *   sealed with the current key; returns how many rows it re-sealed.
+ *
+ * Credentials are sealed with `Crypto` and bound to the row (`account:<id>`),
+ * so a ciphertext copied to another row fails to open.
+ */
+import { Context, Effect, Layer, Schema } from "effect"
+import { SqlClient, type SqlError } from "effect/sql"
+import { Crypto, type DecryptionFailed } from "./Crypto.js"
+import * as Ids from "./Ids.js"
+import { iso, isoOrUndefined } from "./internal/rows.js"
+
+export class AccountNotFound extends Schema.TaggedError<AccountNotFound>()("AccountNotFound", {
+  accountId: Schema.String,
+  message: Schema.String
+}) {}
+
+export type AccountStatus = "active" | "needs_reconnect" | "disconnected"
+
+/** An account as the API shows it: never its credentials. */
+export interface Account {
+  readonly id: string
+  readonly organizationId: string
+  readonly platform: string
+  readonly platformAccountId: string
+  readonly username: string
+  readonly displayName?: string | undefined
+  readonly avatarUrl?: string | undefined
+  readonly tokenExpiresAt?: string | undefined
+  readonly status: AccountStatus
+  readonly createdAt: string
+  readonly updatedAt: string
+}
+
+export interface ConnectAccount {
+  readonly organizationId: string
+  readonly platform: string
+  readonly platformAccountId: string
+  readonly username: string
+  readonly displayName?: string | undefined
+  readonly avatarUrl?: string | undefined
+  readonly tokenExpiresAt?: Date | string | undefined
+  readonly credentials: unknown
+}
+
+interface AccountRow {
+  readonly id: string
+  readonly organization_id: string
+  readonly platform: string
+  readonly platform_account_id: string
+  readonly username: string
+  readonly display_name: string | null
+  readonly avatar_url: string | null
+  readonly token_expires_at: Date | null
+  readonly status: AccountStatus
+  readonly created_at: Date
+  readonly updated_at: Date
+}
+
+const toAccount = (row: AccountRow): Account => ({
+  id: row.id,
+  organizationId: row.organization_id,
+  platform: row.platform,
+  platformAccountId: row.platform_account_id,
+  username: row.username,
+  displayName: row.display_name ?? undefined,
+  avatarUrl: row.avatar_url ?? undefined,
+  tokenExpiresAt: isoOrUndefined(row.token_expires_at),
+  status: row.status,
+  createdAt: iso(row.created_at),
+  updatedAt: iso(row.updated_at)
+})
+
+const accountColumns = "id, organization_id, platform, platform_account_id, username, display_name, avatar_url, token_expires_at, status, created_at, updated_at"
+
+export const credentialsAad = (accountId: string) => `account:${accountId}`
+export const webhookSecretAad = (webhookId: string) => `webhook:${webhookId}`
+
+const isEmpty = (value: unknown) => value === undefined || value === null || value === ""
+
+/**
+ * New credentials over old ones: every field of the new set, except that a
+ * refresh token (any field named like `refreshToken`, `refresh_token`,
+ * `refreshJwt`) that is missing or empty keeps its old value.
+ */
+export const mergeCredentials = (previous: unknown, next: unknown): unknown => {
+  if (typeof next !== "object" || next === null || Array.isArray(next)) return next
+  if (typeof previous !== "object" || previous === null || Array.isArray(previous)) return next
+  const merged: Record<string, unknown> = { ...(next as Record<string, unknown>) }
+  for (const [key, value] of Object.entries(previous as Record<string, unknown>)) {
+    if (/refresh/i.test(key) && isEmpty(merged[key]) && !isEmpty(value)) merged[key] = value
+  }
+  return merged
+}
+
+export class AccountStore extends Context.Service<AccountStore, {
+  readonly connect: (input: ConnectAccount) => Effect.Effect<Account, SqlError.SqlError>
+  readonly get: (organizationId: string, accountId: string) => Effect.Effect<Account, AccountNotFound | SqlError.SqlError>
+  readonly list: (
+    organizationId: string,
+    filter?: { readonly platform?: string | undefined }
+  ) => Effect.Effect<ReadonlyArray<Account>, SqlError.SqlError>
+  readonly remove: (organizationId: string, accountId: string) => Effect.Effect<void, AccountNotFound | SqlError.SqlError>
+  /** Internal: the decrypted credentials, for a publisher. */
+  readonly credentials: (
+    accountId: string
+  ) => Effect.Effect<unknown, AccountNotFound | DecryptionFailed | SqlError.SqlError>
+  /** Internal: stores refreshed credentials, keeping a refresh token the new set leaves empty. */
+  readonly updateCredentials: (
+    accountId: string,
+    credentials: unknown,
+    tokenExpiresAt?: Date | string | undefined
+  ) => Effect.Effect<void, AccountNotFound | DecryptionFailed | SqlError.SqlError>
+  readonly setStatus: (accountId: string, status: AccountStatus) => Effect.Effect<void, SqlError.SqlError>
+  /** Re-seals everything not sealed with the current key. */
+  readonly rotateKeys: Effect.Effect<{ readonly accounts: number; readonly webhooks: number }, DecryptionFailed | SqlError.SqlError>
+}>()("@omnipost/worker/AccountStore") {
+  static readonly layer = Layer.effect(AccountStore)(Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const crypto = yield* Crypto
+
+    const findRow = (accountId: string, organizationId?: string) =>
+      sql.unsafe<AccountRow>(
+        `SELECT ${accountColumns} FROM accounts WHERE id = $1${organizationId === undefined ? "" : " AND organization_id = $2"}`,
+        organizationId === undefined ? [accountId] : [accountId, organizationId]
+      ).pipe(
+        Effect.flatMap((rows) =>
+          rows.length === 0
+            ? Effect.fail(new AccountNotFound({ accountId, message: `no account ${accountId}` }))
+            : Effect.succeed(rows[0]!)
+        )
+      )
+
+    const readCredentials = Effect.fn("AccountStore.credentials")(function*(accountId: string, lock: boolean) {
+      const rows = yield* sql<{ credentials_ciphertext: string; credentials_key_id: string }>`
+        SELECT credentials_ciphertext, credentials_key_id FROM accounts WHERE id = ${accountId} ${sql.literal(lock ? "FOR UPDATE" : "")}`
+      if (rows.length === 0) return yield* new AccountNotFound({ accountId, message: `no account ${accountId}` })
+      return yield* crypto.openJson(
+        { ciphertext: rows[0]!.credentials_ciphertext, keyId: rows[0]!.credentials_key_id },
+        credentialsAad(accountId)
+      )
+    })
+
+    const connect = Effect.fn("AccountStore.connect")(function*(input: ConnectAccount) {
+      const existing = yield* sql<{ id: string }>`
+        SELECT id FROM accounts
+        WHERE organization_id = ${input.organizationId} AND platform = ${input.platform}
+          AND platform_account_id = ${input.platformAccountId}`
+      const id = existing[0]?.id ?? Ids.make("acc")
+      const sealed = crypto.sealJson(input.credentials, credentialsAad(id))
+      const expires = input.tokenExpiresAt === undefined ? null : new Date(input.tokenExpiresAt)
+      const rows = yield* sql<AccountRow>`
+        INSERT INTO accounts (id, organization_id, platform, platform_account_id, username, display_name, avatar_url,
+          credentials_ciphertext, credentials_key_id, token_expires_at, status)
+        VALUES (${id}, ${input.organizationId}, ${input.platform}, ${input.platformAccountId}, ${input.username},
+          ${input.displayName ?? null}, ${input.avatarUrl ?? null}, ${sealed.ciphertext}, ${sealed.keyId}, ${expires}, 'active')
+        ON CONFLICT (organization_id, platform, platform_account_id) DO UPDATE SET
+          username = EXCLUDED.username, display_name = EXCLUDED.display_name, avatar_url = EXCLUDED.avatar_url,
+          credentials_ciphertext = EXCLUDED.credentials_ciphertext, credentials_key_id = EXCLUDED.credentials_key_id,
+          token_expires_at = EXCLUDED.token_expires_at, status = 'active', updated_at = now()
+        RETURNING ${sql.literal(accountColumns)}`
+      return toAccount(rows[0]!)
+    })
+
+    const updateCredentials = Effect.fn("AccountStore.updateCredentials")(function*(
+      accountId: string,
+      credentials: unknown,
+      tokenExpiresAt?: Date | string | undefined
+    ) {
+      const previous = yield* readCredentials(accountId, true)
+      const sealed = crypto.sealJson(mergeCredentials(previous, credentials), credentialsAad(accountId))
+      const expires = tokenExpiresAt === undefined ? null : new Date(tokenExpiresAt)
+      yield* sql`
+        UPDATE accounts SET credentials_ciphertext = ${sealed.ciphertext}, credentials_key_id = ${sealed.keyId},
+          token_expires_at = COALESCE(${expires}, token_expires_at), updated_at = now()
+        WHERE id = ${accountId}`
+    }, sql.withTransaction)
+
+    const rotateKeys = Effect.gen(function*() {
+      const current = crypto.keyring.current.id
+      let accounts = 0
+      let webhooks = 0
+      // Batches, each in its own transaction, so a large table does not hold one long lock.
+      while (true) {
+        const batch = yield* Effect.gen(function*() {
+          const rows = yield* sql<{ id: string; credentials_ciphertext: string; credentials_key_id: string }>`
+            SELECT id, credentials_ciphertext, credentials_key_id FROM accounts
+            WHERE credentials_key_id <> ${current} ORDER BY id LIMIT 100 FOR UPDATE SKIP LOCKED`
+          for (const row of rows) {
+            const plain = yield* crypto.open({ ciphertext: row.credentials_ciphertext, keyId: row.credentials_key_id }, credentialsAad(row.id))
+            const sealed = crypto.seal(plain, credentialsAad(row.id))
+            yield* sql`UPDATE accounts SET credentials_ciphertext = ${sealed.ciphertext}, credentials_key_id = ${sealed.keyId} WHERE id = ${row.id}`
+          }
+          return rows.length
+        }).pipe(sql.withTransaction)
+        accounts += batch
+        if (batch === 0) break
+      }
+      while (true) {
+        const batch = yield* Effect.gen(function*() {
+          const rows = yield* sql<{ id: string; secret_ciphertext: string; secret_key_id: string }>`
+            SELECT id, secret_ciphertext, secret_key_id FROM webhooks
+            WHERE secret_key_id <> ${current} ORDER BY id LIMIT 100 FOR UPDATE SKIP LOCKED`
+          for (const row of rows) {
+            const plain = yield* crypto.open({ ciphertext: row.secret_ciphertext, keyId: row.secret_key_id }, webhookSecretAad(row.id))
+            const sealed = crypto.seal(plain, webhookSecretAad(row.id))
+            yield* sql`UPDATE webhooks SET secret_ciphertext = ${sealed.ciphertext}, secret_key_id = ${sealed.keyId} WHERE id = ${row.id}`
+          }
+          return rows.length
+        }).pipe(sql.withTransaction)
+        webhooks += batch
+        if (batch === 0) break
+      }
+      return { accounts, webhooks }
+    }).pipe(Effect.withSpan("AccountStore.rotateKeys"))
+
+    return {
+      connect,
+      get: (organizationId, accountId) => findRow(accountId, organizationId).pipe(Effect.map(toAccount)),
+      list: (organizationId, filter) =>
+        (filter?.platform === undefined
+          ? sql<AccountRow>`SELECT ${sql.literal(accountColumns)} FROM accounts WHERE organization_id = ${organizationId} ORDER BY created_at, id`
+          : sql<AccountRow>`SELECT ${sql.literal(accountColumns)} FROM accounts WHERE organization_id = ${organizationId} AND platform = ${filter.platform} ORDER BY created_at, id`
+        ).pipe(Effect.map((rows) => rows.map(toAccount))),
+      remove: (organizationId, accountId) =>
+        sql<{ id: string }>`DELETE FROM accounts WHERE id = ${accountId} AND organization_id = ${organizationId} RETURNING id`.pipe(
+          Effect.flatMap((rows) =>
+            rows.length === 0 ? Effect.fail(new AccountNotFound({ accountId, message: `no account ${accountId}` })) : Effect.void
+          )
+        ),
+      credentials: (accountId) => readCredentials(accountId, false),
+      updateCredentials,
+      setStatus: (accountId, status) =>
+        sql`UPDATE accounts SET status = ${status}, updated_at = now() WHERE id = ${accountId}`.pipe(Effect.asVoid),
+      rotateKeys
+    }
+  }))
+}

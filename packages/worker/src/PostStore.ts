@@ -1,0 +1,583 @@
+/**
+ * Posts and their destinations, as the API sees them.
+ *
+ * Operations (every one scoped to an organization; a foreign id is `PostNotFound`):
+ * - `create`: stores a post (`draft`, or `scheduled` — the default — due at its
+ *   schedule or now); the schedule is resolved with core's `Schedule.resolve`
+ *   (IANA zones, DST rules) into `scheduled_at` and each destination's `due_at`;
+ *   every account must belong to the organization and match the platform;
+ * - `get`, `list` (status, platform, date range; cursor pages of at most 100);
+ * - `update`: content, destinations, overrides, schedule, draft/scheduled —
+ *   only while the post is draft or scheduled;
+ * - `publishNow`: due now; `cancel`: the post and its queued destinations,
+ *   including ones a worker has claimed but not started (the worker re-checks
+ *   the status in the transaction that marks it publishing);
+ * - `retry`: failed destinations (all, or those of some platforms) back to
+ *   queued, due now, with a fresh retry budget;
+ * - `remove`; `attempts`: the append-only attempt log of a post;
+ * - `events`: the outbox of outcomes (`post.published`, `post.partially_failed`,
+ *   `post.failed`, `destination.published`, `destination.failed`) with
+ *   increasing ids, written in the same transaction as the change; read it
+ *   after a cursor to deliver webhooks.
+ *
+ * Every status change goes through core's `Lifecycle` in a transaction; an
+ * impossible one is core's `InvalidStatusTransition`. After a commit that makes
+ * work due, the workers are woken with a notification on `omnipost_due`.
+ */
+import { Lifecycle, Post, Schedule } from "@omnipost/core"
+import { PgClient } from "@effect/sql-pg"
+import { Clock, Context, Effect, Layer, Schema } from "effect"
+import type { SqlError } from "effect/sql"
+import { Database } from "./Database.js"
+import * as Ids from "./Ids.js"
+import { destinationFrom, transitionDestination, transitionPost } from "./internal/lifecycle.js"
+import { compact, iso, isoOrUndefined } from "./internal/rows.js"
+
+export class PostNotFound extends Schema.TaggedError<PostNotFound>()("PostNotFound", {
+  postId: Schema.String,
+  message: Schema.String
+}) {}
+
+/** Destinations naming accounts that are not the organization's, or not on that platform. */
+export class InvalidAccounts extends Schema.TaggedError<InvalidAccounts>()("InvalidAccounts", {
+  accountIds: Schema.Array(Schema.String),
+  message: Schema.String
+}) {}
+
+export class InvalidSchedule extends Schema.TaggedError<InvalidSchedule>()("InvalidSchedule", {
+  reason: Schema.Literals(["InvalidInstant", "UnknownTimeZone", "NonexistentLocalTime"]),
+  message: Schema.String
+}) {}
+
+/** The channel workers listen on; the payload is the ISO instant the new work is due. */
+export const dueChannel = "omnipost_due"
+
+export interface StoredDestination {
+  readonly id: string
+  readonly platform: string
+  readonly accountId: string
+  readonly placement?: Post.Placement | undefined
+  readonly settings: Readonly<Record<string, unknown>>
+  readonly override?: Post.Override | undefined
+  readonly status: Post.DestinationStatus
+  readonly attempts: number
+  readonly dueAt?: string | undefined
+  readonly nextRetryAt?: string | undefined
+  readonly platformPostId?: string | undefined
+  readonly url?: string | undefined
+  readonly parts?: ReadonlyArray<{ readonly platformPostId: string; readonly url: string }> | undefined
+  readonly publishedAt?: string | undefined
+  readonly lastError?: Post.DestinationError | undefined
+}
+
+export interface StoredPost {
+  readonly id: string
+  readonly organizationId: string
+  readonly status: Post.PostStatus
+  readonly content: Post.Content
+  readonly platformOverrides?: Readonly<Record<string, Post.Override>> | undefined
+  readonly schedule?: Schedule.Schedule | undefined
+  readonly scheduledAt?: string | undefined
+  readonly timeZone?: string | undefined
+  readonly createdAt: string
+  readonly updatedAt: string
+  readonly publishedAt?: string | undefined
+  readonly destinations: ReadonlyArray<StoredDestination>
+}
+
+export interface AttemptRecord {
+  readonly id: string
+  readonly destinationId: string
+  readonly postId: string
+  readonly workerId: string
+  readonly number: number
+  readonly startedAt: string
+  readonly finishedAt?: string | undefined
+  readonly outcome?: string | undefined
+  readonly error?: Post.DestinationError | undefined
+  readonly platformPostId?: string | undefined
+  readonly url?: string | undefined
+}
+
+export interface OutcomeEvent {
+  readonly id: number
+  readonly organizationId: string
+  readonly type: string
+  readonly postId: string
+  readonly destinationId?: string | undefined
+  readonly payload: Record<string, unknown>
+  readonly createdAt: string
+}
+
+export interface ListFilter {
+  readonly status?: Post.PostStatus | undefined
+  readonly platform?: string | undefined
+  /** ISO instants bounding the scheduled time (or the creation time of unscheduled posts). */
+  readonly from?: string | undefined
+  readonly to?: string | undefined
+  /** 1–100, default 20. */
+  readonly limit?: number | undefined
+  readonly cursor?: string | undefined
+}
+
+export interface PostPatch {
+  readonly content?: Post.Content | undefined
+  readonly destinations?: ReadonlyArray<Post.DestinationInput> | undefined
+  readonly platformOverrides?: Readonly<Record<string, Post.Override>> | null | undefined
+  /** `null` clears the schedule (due now when scheduled). */
+  readonly schedule?: Schedule.Schedule | null | undefined
+  readonly status?: "draft" | "scheduled" | undefined
+}
+
+interface PostRow {
+  readonly id: string
+  readonly organization_id: string
+  readonly status: Post.PostStatus
+  readonly content: Post.Content
+  readonly platform_overrides: Record<string, Post.Override> | null
+  readonly schedule: Schedule.Schedule | null
+  readonly scheduled_at: Date | null
+  readonly time_zone: string | null
+  readonly created_at: Date
+  readonly updated_at: Date
+  readonly published_at: Date | null
+}
+
+interface DestinationRow {
+  readonly id: string
+  readonly post_id: string
+  readonly platform: string
+  readonly account_id: string
+  readonly placement: Post.Placement | null
+  readonly settings: Record<string, unknown>
+  readonly override: Post.Override | null
+  readonly status: Post.DestinationStatus
+  readonly attempts: number
+  readonly due_at: Date | null
+  readonly next_retry_at: Date | null
+  readonly platform_post_id: string | null
+  readonly url: string | null
+  readonly parts: Array<{ platformPostId: string; url: string }> | null
+  readonly published_at: Date | null
+  readonly last_error: Post.DestinationError | null
+}
+
+const toDestination = (row: DestinationRow): StoredDestination =>
+  compact({
+    id: row.id,
+    platform: row.platform,
+    accountId: row.account_id,
+    placement: row.placement ?? undefined,
+    settings: row.settings ?? {},
+    override: row.override ?? undefined,
+    status: row.status,
+    attempts: row.attempts,
+    dueAt: isoOrUndefined(row.due_at),
+    nextRetryAt: isoOrUndefined(row.next_retry_at),
+    platformPostId: row.platform_post_id ?? undefined,
+    url: row.url ?? undefined,
+    parts: row.parts ?? undefined,
+    publishedAt: isoOrUndefined(row.published_at),
+    lastError: row.last_error ?? undefined
+  })
+
+const toPost = (row: PostRow, destinations: ReadonlyArray<DestinationRow>): StoredPost =>
+  compact({
+    id: row.id,
+    organizationId: row.organization_id,
+    status: row.status,
+    content: row.content,
+    platformOverrides: row.platform_overrides ?? undefined,
+    schedule: row.schedule ?? undefined,
+    scheduledAt: isoOrUndefined(row.scheduled_at),
+    timeZone: row.time_zone ?? undefined,
+    createdAt: iso(row.created_at),
+    updatedAt: iso(row.updated_at),
+    publishedAt: isoOrUndefined(row.published_at),
+    destinations: destinations.map(toDestination)
+  })
+
+/** The instant a schedule fires at, as a typed error when it has none. */
+export const resolveSchedule = (schedule: Schedule.Schedule): Effect.Effect<Date, InvalidSchedule> => {
+  const result = Schedule.resolve(schedule)
+  return result._tag === "Success"
+    ? Effect.succeed(new Date(result.success.epochMilliseconds))
+    : Effect.fail(new InvalidSchedule({ reason: result.failure._tag, message: result.failure.message }))
+}
+
+const encodeCursor = (createdAt: Date, id: string) => Buffer.from(`${createdAt.toISOString()}|${id}`).toString("base64url")
+const decodeCursor = (cursor: string): { readonly createdAt: Date; readonly id: string } | undefined => {
+  const [at, id] = Buffer.from(cursor, "base64url").toString("utf8").split("|")
+  const createdAt = new Date(at ?? "")
+  return id === undefined || Number.isNaN(createdAt.getTime()) ? undefined : { createdAt, id }
+}
+
+export class PostStore extends Context.Service<PostStore, {
+  readonly create: (
+    organizationId: string,
+    input: Post.PostInput
+  ) => Effect.Effect<StoredPost, InvalidAccounts | InvalidSchedule | Lifecycle.InvalidStatusTransition | SqlError.SqlError>
+  readonly get: (organizationId: string, postId: string) => Effect.Effect<StoredPost, PostNotFound | SqlError.SqlError>
+  readonly list: (
+    organizationId: string,
+    filter?: ListFilter
+  ) => Effect.Effect<{ readonly items: ReadonlyArray<StoredPost>; readonly nextCursor?: string | undefined }, SqlError.SqlError>
+  readonly update: (
+    organizationId: string,
+    postId: string,
+    patch: PostPatch
+  ) => Effect.Effect<
+    StoredPost,
+    PostNotFound | InvalidAccounts | InvalidSchedule | Lifecycle.InvalidStatusTransition | SqlError.SqlError
+  >
+  readonly publishNow: (
+    organizationId: string,
+    postId: string
+  ) => Effect.Effect<StoredPost, PostNotFound | Lifecycle.InvalidStatusTransition | SqlError.SqlError>
+  readonly cancel: (
+    organizationId: string,
+    postId: string
+  ) => Effect.Effect<StoredPost, PostNotFound | Lifecycle.InvalidStatusTransition | SqlError.SqlError>
+  readonly retry: (
+    organizationId: string,
+    postId: string,
+    platforms?: ReadonlyArray<string> | undefined
+  ) => Effect.Effect<StoredPost, PostNotFound | Lifecycle.InvalidStatusTransition | SqlError.SqlError>
+  readonly remove: (
+    organizationId: string,
+    postId: string
+  ) => Effect.Effect<void, PostNotFound | Lifecycle.InvalidStatusTransition | SqlError.SqlError>
+  readonly attempts: (
+    organizationId: string,
+    postId: string
+  ) => Effect.Effect<ReadonlyArray<AttemptRecord>, PostNotFound | SqlError.SqlError>
+  /** Outcome events after `afterId` (exclusive), oldest first; all organizations when `organizationId` is omitted. */
+  readonly events: (options: {
+    readonly afterId?: number | undefined
+    readonly limit?: number | undefined
+    readonly organizationId?: string | undefined
+  }) => Effect.Effect<ReadonlyArray<OutcomeEvent>, SqlError.SqlError>
+}>()("@omnipost/worker/PostStore") {
+  static readonly layer = Layer.effect(PostStore)(Effect.gen(function*() {
+    const sql = yield* PgClient.PgClient
+    const database = yield* Database
+
+    const wake = (dueAt: Date) => sql.afterCommit(database.notify(dueChannel, dueAt.toISOString()).pipe(Effect.ignore))
+
+    const loadDestinations = (postIds: ReadonlyArray<string>) =>
+      postIds.length === 0
+        ? Effect.succeed([] as ReadonlyArray<DestinationRow>)
+        : sql<DestinationRow>`SELECT * FROM destinations WHERE ${sql.in("post_id", postIds)} ORDER BY post_id, position`
+
+    const findPost = (organizationId: string, postId: string, lock: boolean) =>
+      sql<PostRow>`SELECT * FROM posts WHERE id = ${postId} AND organization_id = ${organizationId} ${sql.literal(lock ? "FOR UPDATE" : "")}`.pipe(
+        Effect.flatMap((rows) =>
+          rows.length === 0 ? Effect.fail(new PostNotFound({ postId, message: `no post ${postId}` })) : Effect.succeed(rows[0]!)
+        )
+      )
+
+    const get = (organizationId: string, postId: string) =>
+      Effect.gen(function*() {
+        const row = yield* findPost(organizationId, postId, false)
+        const destinations = yield* loadDestinations([row.id])
+        return toPost(row, destinations)
+      })
+
+    const checkAccounts = Effect.fnUntraced(function*(organizationId: string, destinations: ReadonlyArray<Post.DestinationInput>) {
+      const ids = [...new Set(destinations.map((d) => d.accountId))]
+      if (ids.length === 0) return
+      const rows = yield* sql<{ id: string; platform: string }>`
+        SELECT id, platform FROM accounts WHERE organization_id = ${organizationId} AND ${sql.in("id", ids)}`
+      const platformOf = new Map(rows.map((r) => [r.id, r.platform]))
+      const invalid = [...new Set(destinations.filter((d) => platformOf.get(d.accountId) !== d.platform).map((d) => d.accountId))]
+      if (invalid.length > 0) {
+        return yield* new InvalidAccounts({
+          accountIds: invalid,
+          message: `these accounts are not connected to this organization on the destination's platform: ${invalid.join(", ")}`
+        })
+      }
+    })
+
+    const insertDestinations = (
+      organizationId: string,
+      postId: string,
+      destinations: ReadonlyArray<Post.DestinationInput>,
+      dueAt: Date | null
+    ) =>
+      destinations.length === 0 ? Effect.void : sql`INSERT INTO destinations ${
+        sql.insert(destinations.map((d, position): Record<string, unknown> => ({
+          id: Ids.make("dst"),
+          post_id: postId,
+          organization_id: organizationId,
+          position,
+          platform: d.platform,
+          account_id: d.accountId,
+          placement: d.placement ?? null,
+          settings: sql.json(d.settings ?? {}),
+          override: d.override === undefined ? null : sql.json(d.override),
+          status: "queued",
+          due_at: dueAt
+        })) as unknown as readonly [Record<string, unknown>, ...Array<Record<string, unknown>>])
+      }`.pipe(Effect.asVoid)
+
+    /** When a post in `status` with `schedule` is due: drafts never, scheduled posts at the schedule or now. */
+    const dueAtFor = (status: "draft" | "scheduled", schedule: Schedule.Schedule | undefined, now: Date) =>
+      schedule === undefined
+        ? Effect.succeed({ scheduledAt: status === "draft" ? null : now, dueAt: status === "draft" ? null : now })
+        : resolveSchedule(schedule).pipe(Effect.map((at) => ({ scheduledAt: at, dueAt: status === "draft" ? null : at })))
+
+    const create = Effect.fn("PostStore.create")(function*(organizationId: string, input: Post.PostInput) {
+      const status = input.status ?? "scheduled"
+      if (status !== "draft") yield* transitionPost("draft", status)
+      const now = new Date(yield* Clock.currentTimeMillis)
+      const { dueAt, scheduledAt } = yield* dueAtFor(status, input.schedule, now)
+      const postId = input.id ?? Ids.make("post")
+      yield* Effect.gen(function*() {
+        yield* checkAccounts(organizationId, input.destinations)
+        yield* sql`
+          INSERT INTO posts (id, organization_id, status, content, platform_overrides, schedule, scheduled_at, time_zone)
+          VALUES (${postId}, ${organizationId}, ${status}, ${sql.json(input.content)},
+            ${input.platformOverrides === undefined ? null : sql.json(input.platformOverrides)},
+            ${input.schedule === undefined ? null : sql.json(input.schedule)}, ${scheduledAt},
+            ${input.schedule?._tag === "local" ? input.schedule.timeZone : null})`
+        yield* insertDestinations(organizationId, postId, input.destinations, dueAt)
+        if (dueAt !== null) yield* wake(dueAt)
+      }).pipe(sql.withTransaction)
+      // Just committed in this call: only a concurrent delete could hide it.
+      return yield* get(organizationId, postId).pipe(Effect.catchTag("PostNotFound", Effect.die))
+    })
+
+    const list = Effect.fn("PostStore.list")(function*(organizationId: string, filter: ListFilter = {}) {
+      const limit = Math.min(Math.max(Math.trunc(filter.limit ?? 20), 1), 100)
+      const cursor = filter.cursor === undefined ? undefined : decodeCursor(filter.cursor)
+      const conditions = [sql`organization_id = ${organizationId}`]
+      if (filter.status !== undefined) conditions.push(sql`status = ${filter.status}`)
+      if (filter.platform !== undefined) {
+        conditions.push(sql`EXISTS (SELECT 1 FROM destinations d WHERE d.post_id = posts.id AND d.platform = ${filter.platform})`)
+      }
+      if (filter.from !== undefined) conditions.push(sql`COALESCE(scheduled_at, created_at) >= ${new Date(filter.from)}`)
+      if (filter.to !== undefined) conditions.push(sql`COALESCE(scheduled_at, created_at) < ${new Date(filter.to)}`)
+      if (cursor !== undefined) conditions.push(sql`(created_at, id) < (${cursor.createdAt}, ${cursor.id})`)
+      const rows = yield* sql<PostRow>`
+        SELECT * FROM posts WHERE ${sql.and(conditions)} ORDER BY created_at DESC, id DESC LIMIT ${limit + 1}`
+      const page = rows.slice(0, limit)
+      const destinations = yield* loadDestinations(page.map((r) => r.id))
+      const byPost = new Map<string, Array<DestinationRow>>()
+      for (const d of destinations) {
+        const list = byPost.get(d.post_id) ?? []
+        list.push(d)
+        byPost.set(d.post_id, list)
+      }
+      const last = page[page.length - 1]
+      return compact({
+        items: page.map((row) => toPost(row, byPost.get(row.id) ?? [])),
+        nextCursor: rows.length > limit && last !== undefined ? encodeCursor(last.created_at, last.id) : undefined
+      })
+    })
+
+    /** An edit is allowed while the post is draft or scheduled; otherwise core explains why not. */
+    const ensureEditable = (status: Post.PostStatus) =>
+      status === "draft" || status === "scheduled" ? Effect.void : transitionPost(status, "scheduled").pipe(Effect.asVoid)
+
+    const update = Effect.fn("PostStore.update")(function*(organizationId: string, postId: string, patch: PostPatch) {
+      const now = new Date(yield* Clock.currentTimeMillis)
+      yield* Effect.gen(function*() {
+        const row = yield* findPost(organizationId, postId, true)
+        yield* ensureEditable(row.status)
+        const status = patch.status ?? (row.status as "draft" | "scheduled")
+        if (status !== row.status) yield* transitionPost(row.status, status)
+        const schedule = patch.schedule === undefined ? row.schedule ?? undefined : patch.schedule ?? undefined
+        const { dueAt, scheduledAt } = yield* dueAtFor(status, schedule, now)
+        yield* sql`
+          UPDATE posts SET status = ${status},
+            content = ${patch.content === undefined ? sql`content` : sql.json(patch.content)},
+            platform_overrides = ${
+          patch.platformOverrides === undefined
+            ? sql`platform_overrides`
+            : patch.platformOverrides === null
+            ? null
+            : sql.json(patch.platformOverrides)
+        },
+            schedule = ${schedule === undefined ? null : sql.json(schedule)},
+            scheduled_at = ${scheduledAt},
+            time_zone = ${schedule?._tag === "local" ? schedule.timeZone : null},
+            updated_at = now()
+          WHERE id = ${postId}`
+        if (patch.destinations !== undefined) {
+          yield* checkAccounts(organizationId, patch.destinations)
+          yield* sql`DELETE FROM destinations WHERE post_id = ${postId}`
+          yield* insertDestinations(organizationId, postId, patch.destinations, dueAt)
+        } else {
+          yield* sql`UPDATE destinations SET due_at = ${dueAt}, updated_at = now() WHERE post_id = ${postId} AND status = 'queued'`
+        }
+        if (dueAt !== null) yield* wake(dueAt)
+      }).pipe(sql.withTransaction)
+      return yield* get(organizationId, postId)
+    })
+
+    const publishNow = Effect.fn("PostStore.publishNow")(function*(organizationId: string, postId: string) {
+      const now = new Date(yield* Clock.currentTimeMillis)
+      yield* Effect.gen(function*() {
+        const row = yield* findPost(organizationId, postId, true)
+        const status = yield* transitionPost(row.status, "scheduled")
+        yield* sql`UPDATE posts SET status = ${status}, scheduled_at = ${now}, updated_at = now() WHERE id = ${postId}`
+        yield* sql`
+          UPDATE destinations SET due_at = ${now}, auto_retries = 0, updated_at = now()
+          WHERE post_id = ${postId} AND status = 'queued'`
+        yield* wake(now)
+      }).pipe(sql.withTransaction)
+      return yield* get(organizationId, postId)
+    })
+
+    const cancel = Effect.fn("PostStore.cancel")(function*(organizationId: string, postId: string) {
+      yield* Effect.gen(function*() {
+        const row = yield* findPost(organizationId, postId, true)
+        const status = yield* transitionPost(row.status, "cancelled")
+        const destinations = yield* sql<{ id: string; status: Post.DestinationStatus }>`
+          SELECT id, status FROM destinations WHERE post_id = ${postId} FOR UPDATE`
+        for (const d of destinations) yield* transitionDestination(d.status, "cancelled")
+        // Claimed-but-not-started destinations are still `queued`: cancelling them here is what
+        // stops the worker, which re-checks the status before it calls the platform.
+        yield* sql`
+          UPDATE destinations SET status = 'cancelled', due_at = NULL, lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
+          WHERE post_id = ${postId} AND ${sql.in("status", destinationFrom("cancelled"))}`
+        yield* sql`UPDATE posts SET status = ${status}, updated_at = now() WHERE id = ${postId}`
+      }).pipe(sql.withTransaction)
+      return yield* get(organizationId, postId)
+    })
+
+    const retry = Effect.fn("PostStore.retry")(function*(
+      organizationId: string,
+      postId: string,
+      platforms?: ReadonlyArray<string> | undefined
+    ) {
+      const now = new Date(yield* Clock.currentTimeMillis)
+      yield* Effect.gen(function*() {
+        const row = yield* findPost(organizationId, postId, true)
+        const destinations = yield* sql<{ id: string; platform: string; status: Post.DestinationStatus }>`
+          SELECT id, platform, status FROM destinations WHERE post_id = ${postId} ORDER BY position FOR UPDATE`
+        if (!Lifecycle.canRetry(row.status, destinations.map((d) => d.status))) {
+          yield* transitionPost(row.status, "publishing")
+          return yield* new Lifecycle.InvalidStatusTransition({
+            entity: "post",
+            from: row.status,
+            to: "publishing",
+            message: `post ${postId} has no failed destination to retry`
+          })
+        }
+        const chosen = destinations.filter((d) =>
+          d.status === "failed" && (platforms === undefined || platforms.length === 0 || platforms.includes(d.platform))
+        )
+        if (chosen.length === 0) {
+          return yield* new Lifecycle.InvalidStatusTransition({
+            entity: "post",
+            from: row.status,
+            to: "publishing",
+            message: `post ${postId} has no failed destination on ${platforms!.join(", ")}`
+          })
+        }
+        const status = yield* transitionPost(row.status, "publishing")
+        for (const d of chosen) yield* transitionDestination(d.status, "queued")
+        yield* sql`
+          UPDATE destinations SET status = 'queued', due_at = ${now}, next_retry_at = NULL, auto_retries = 0,
+            lease_owner = NULL, lease_expires_at = NULL, current_attempt_id = NULL, last_error = NULL, updated_at = now()
+          WHERE ${sql.in("id", chosen.map((d) => d.id))} AND ${sql.in("status", destinationFrom("queued"))}`
+        yield* sql`UPDATE posts SET status = ${status}, updated_at = now() WHERE id = ${postId}`
+        yield* wake(now)
+      }).pipe(sql.withTransaction)
+      return yield* get(organizationId, postId)
+    })
+
+    const remove = Effect.fn("PostStore.remove")(function*(organizationId: string, postId: string) {
+      yield* Effect.gen(function*() {
+        const row = yield* findPost(organizationId, postId, true)
+        if (row.status === "publishing") {
+          return yield* new Lifecycle.InvalidStatusTransition({
+            entity: "post",
+            from: row.status,
+            to: "deleted",
+            message: "the post is being published; wait for its outcome, then delete it"
+          })
+        }
+        yield* sql`DELETE FROM posts WHERE id = ${postId}`
+      }).pipe(sql.withTransaction)
+    })
+
+    const attempts = Effect.fn("PostStore.attempts")(function*(organizationId: string, postId: string) {
+      yield* findPost(organizationId, postId, false)
+      const rows = yield* sql<{
+        id: string
+        destination_id: string
+        post_id: string
+        worker_id: string
+        number: number
+        started_at: Date
+        finished_at: Date | null
+        outcome: string | null
+        error: Post.DestinationError | null
+        platform_post_id: string | null
+        url: string | null
+      }>`SELECT * FROM attempts WHERE post_id = ${postId} AND organization_id = ${organizationId} ORDER BY started_at, number`
+      return rows.map((r): AttemptRecord =>
+        compact({
+          id: r.id,
+          destinationId: r.destination_id,
+          postId: r.post_id,
+          workerId: r.worker_id,
+          number: r.number,
+          startedAt: iso(r.started_at),
+          finishedAt: isoOrUndefined(r.finished_at),
+          outcome: r.outcome ?? undefined,
+          error: r.error ?? undefined,
+          platformPostId: r.platform_post_id ?? undefined,
+          url: r.url ?? undefined
+        })
+      )
+    })
+
+    const events = Effect.fn("PostStore.events")(function*(options: {
+      readonly afterId?: number | undefined
+      readonly limit?: number | undefined
+      readonly organizationId?: string | undefined
+    }) {
+      const limit = Math.min(Math.max(Math.trunc(options.limit ?? 100), 1), 1000)
+      const rows = yield* sql<{
+        id: string | number
+        organization_id: string
+        type: string
+        post_id: string
+        destination_id: string | null
+        payload: Record<string, unknown>
+        created_at: Date
+      }>`
+        SELECT * FROM events WHERE id > ${options.afterId ?? 0}
+        ${options.organizationId === undefined ? sql`` : sql`AND organization_id = ${options.organizationId}`}
+        ORDER BY id LIMIT ${limit}`
+      return rows.map((r): OutcomeEvent =>
+        compact({
+          id: Number(r.id),
+          organizationId: r.organization_id,
+          type: r.type,
+          postId: r.post_id,
+          destinationId: r.destination_id ?? undefined,
+          payload: r.payload,
+          createdAt: iso(r.created_at)
+        })
+      )
+    })
+
+    return {
+      create,
+      get: (organizationId, postId) => get(organizationId, postId).pipe(Effect.withSpan("PostStore.get")),
+      list,
+      update,
+      publishNow,
+      cancel,
+      retry,
+      remove,
+      attempts,
+      events
+    }
+  }))
+}
+

@@ -1,0 +1,33 @@
+/** Shared test wiring: an isolated database per suite with the stores on top. */
+import { Effect, Layer } from "effect"
+import { SqlClient } from "effect/sql"
+import { AccountStore } from "../src/AccountStore.js"
+import { Crypto } from "../src/Crypto.js"
+import { Database, type DatabaseKind } from "../src/Database.js"
+import * as Ids from "../src/Ids.js"
+import { PostStore } from "../src/PostStore.js"
+
+export const storesLayer = (kind: DatabaseKind) =>
+  Layer.mergeAll(AccountStore.layer, PostStore.layer).pipe(
+    Layer.provideMerge(Crypto.layerTest),
+    Layer.provideMerge(Database.layerTest(kind))
+  )
+
+export const makeOrganization = Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  const id = Ids.make("org")
+  yield* sql`INSERT INTO organizations (id, name) VALUES (${id}, 'test')`
+  return id
+})
+
+export const makeAccount = (organizationId: string, platform = "bluesky", credentials: unknown = { accessJwt: "a", refreshJwt: "r" }) =>
+  Effect.gen(function*() {
+    const accounts = yield* AccountStore
+    return yield* accounts.connect({
+      organizationId,
+      platform,
+      platformAccountId: Ids.make("acc"),
+      username: `user-${Math.random().toString(36).slice(2, 8)}`,
+      credentials
+    })
+  })
