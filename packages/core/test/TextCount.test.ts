@@ -1,0 +1,118 @@
+import { assert, describe, it } from "@effect/vitest"
+import { TextCount } from "@omnipost/core"
+import fc from "fast-check"
+import twitterText from "twitter-text"
+
+const family = "👨‍👩‍👧‍👦" // man ZWJ woman ZWJ girl ZWJ boy: 7 code points, 11 UTF-16 units, 25 bytes
+const flag = "🇫🇷" // two regional indicators: 4 UTF-16 units, 8 bytes
+const thumbsDark = "👍🏿" // emoji + skin tone modifier
+const keycap = "1️⃣" // digit + VS16 + combining keycap
+const cafeCombining = "cafe\u0301" // e + combining acute: 5 code points, 4 graphemes
+const cjk = "日本語のテキスト" // 8 CJK characters
+const hangulJamo = "\u1100\u1161\u11A8" // one Hangul syllable as three conjoining jamo
+
+const segmenter = new Intl.Segmenter(undefined, { granularity: "grapheme" })
+const referenceGraphemes = (text: string) => [...segmenter.segment(text)].length
+const referenceBytes = (text: string) => new TextEncoder().encode(text).length
+
+describe("TextCount: concrete values", () => {
+  // [text, graphemes, utf8 bytes, utf16 units, X weighted, Threads]
+  const rows: ReadonlyArray<readonly [string, string, number, number, number, number, number]> = [
+    ["ASCII", "hello", 5, 5, 5, 5, 5],
+    ["ZWJ family", family, 1, 25, 11, 2, 25],
+    ["flag", flag, 1, 8, 4, 2, 8],
+    ["skin tone", thumbsDark, 1, 8, 4, 2, 8],
+    ["keycap", keycap, 1, 7, 3, 2, 7],
+    ["combining mark (NFC makes it one code point for X)", cafeCombining, 4, 6, 5, 4, 4],
+    ["CJK", cjk, 8, 24, 8, 16, 8],
+    ["Hangul jamo (NFC composes one syllable, weight 2)", hangulJamo, 1, 9, 3, 2, 1],
+    ["URL", "see https://example.com/a/very/long/path/that/is/long", 53, 53, 53, 27, 53],
+    ["scheme-less URL", "go to example.com now", 21, 21, 21, 33, 21]
+  ]
+  for (const [name, text, graphemes, bytes, units, weighted, threads] of rows) {
+    it(`${name}: ${JSON.stringify(text)}`, () => {
+      assert.strictEqual(TextCount.graphemes(text), graphemes, "graphemes")
+      assert.strictEqual(TextCount.utf8Bytes(text), bytes, "utf8 bytes")
+      assert.strictEqual(TextCount.utf16(text), units, "utf16")
+      assert.strictEqual(TextCount.twitter(text), weighted, "twitter")
+      assert.strictEqual(TextCount.threads(text), threads, "threads")
+    })
+  }
+
+  it("X counts every URL as 23, whatever its length", () => {
+    assert.strictEqual(TextCount.twitter("https://t.co"), 23)
+    assert.strictEqual(TextCount.twitter(`https://example.com/${"a".repeat(200)}`), 23)
+    assert.strictEqual(TextCount.twitter("a https://a.co b https://b.co"), 2 + 23 + 3 + 23)
+  })
+
+  it("X normalises to NFC before counting (a decomposed é counts 1)", () => {
+    assert.strictEqual(TextCount.twitter("e\u0301"), 1)
+    assert.strictEqual(TextCount.twitter("\u00e9"), 1)
+  })
+
+  it("count dispatches on the counting rule", () => {
+    const text = `${family}a`
+    assert.strictEqual(TextCount.count(text, "graphemes"), 2)
+    assert.strictEqual(TextCount.count(text, "utf8_bytes"), 26)
+    assert.strictEqual(TextCount.count(text, "utf16"), 12)
+    assert.strictEqual(TextCount.count(text, "twitter"), 3)
+    assert.strictEqual(TextCount.count(text, "threads"), 26)
+  })
+
+  it("a lone surrogate counts 3 bytes, as TextEncoder encodes it (U+FFFD)", () => {
+    assert.strictEqual(TextCount.utf8Bytes("\uD800"), 3)
+    assert.strictEqual(TextCount.utf8Bytes("a\uDC00b"), 5)
+    assert.strictEqual(referenceBytes("a\uDC00b"), 5)
+  })
+})
+
+describe("TextCount: entities", () => {
+  it("extracts hashtags, mentions and URLs", () => {
+    const text = "Hi @alice and @bob_2! #launch #日本 #1 https://example.com and example.org/x"
+    assert.deepStrictEqual([...TextCount.hashtags(text)], ["launch", "日本"])
+    assert.deepStrictEqual([...TextCount.mentions(text)], ["alice", "bob_2"])
+    assert.deepStrictEqual([...TextCount.urls(text)], ["https://example.com", "example.org/x"])
+  })
+
+  it("counts distinct links, the attachment included when it differs", () => {
+    const text = "https://a.com https://a.com/ http://b.com"
+    assert.strictEqual(TextCount.distinctLinks(text).length, 2)
+    assert.strictEqual(TextCount.distinctLinks(text, "https://b.com").length, 2)
+    assert.strictEqual(TextCount.distinctLinks(text, "https://c.com").length, 3)
+  })
+
+  it("joins YouTube tags with commas and quotes tags that contain spaces", () => {
+    assert.strictEqual(TextCount.joinYoutubeTags(["a", "b c", "d"]), 'a,"b c",d')
+    assert.strictEqual(TextCount.joinYoutubeTags([]), "")
+  })
+})
+
+describe("TextCount: against the reference implementations", () => {
+  const anyText = fc.oneof(
+    fc.string({ unit: "binary", maxLength: 200 }),
+    fc.string({ unit: "grapheme", maxLength: 100 }),
+    fc.array(fc.constantFrom(family, flag, thumbsDark, keycap, cafeCombining, cjk, hangulJamo, "a", " ", "https://example.com/x", "#tag", "@user"), { maxLength: 40 }).map((parts) => parts.join(""))
+  )
+
+  it("graphemes equal Intl.Segmenter's count", () => {
+    fc.assert(fc.property(anyText, (text) => TextCount.graphemes(text) === referenceGraphemes(text)), { numRuns: 300 })
+  })
+
+  it("UTF-8 bytes equal TextEncoder's output length", () => {
+    fc.assert(fc.property(anyText, (text) => TextCount.utf8Bytes(text) === referenceBytes(text)), { numRuns: 300 })
+  })
+
+  it("X weighted length equals twitter-text's parseTweet", () => {
+    fc.assert(fc.property(anyText, (text) => TextCount.twitter(text) === twitterText.parseTweet(text).weightedLength), { numRuns: 300 })
+  })
+
+  it("Threads count lies between graphemes and UTF-8 bytes", () => {
+    fc.assert(
+      fc.property(anyText, (text) => {
+        const threads = TextCount.threads(text)
+        return threads >= referenceGraphemes(text) && threads <= Math.max(referenceBytes(text), referenceGraphemes(text))
+      }),
+      { numRuns: 300 }
+    )
+  })
+})
