@@ -1,0 +1,233 @@
+/**
+ * Maps X API answers to core's closed set of publish errors.
+ *
+ * | X says                                              | we return |
+ * |-----------------------------------------------------|-----------|
+ * | 429, `x-rate-limit-reset` (epoch seconds)            | `RateLimited` with `resetAt` and `retryAfterSeconds` |
+ * | 5xx, 408, or no connection at all                    | `Transient` |
+ * | 401 (after one refresh attempt)                      | `AuthFailed` |
+ * | 403 missing scope / unsupported authentication       | `AuthFailed` (`missing_permission`) |
+ * | 403 duplicate content, not permitted, video too long | `Rejected` with X's code and message |
+ * | 400/404/409/413/422                                  | `Rejected` |
+ * | `POST /2/tweets` sent but no answer (timeout, drop)  | `OutcomeUnknown` |
+ *
+ * X answers errors in two shapes (platform-specs §1.6): problem JSON
+ * `{title, detail, type, status}` and `{errors: [{code, message}]}`; both are
+ * read, and the platform's own code and message are kept verbatim.
+ */
+import { PublishError } from "@omnipost/core"
+import { Clock, Effect } from "effect"
+
+export const platform = "x"
+
+/** The platform's own code and message, read from either error shape. */
+export interface XErrorDetails {
+  readonly platformCode?: string | undefined
+  readonly platformMessage?: string | undefined
+  /** The problem `type` URI, when the body is problem JSON. */
+  readonly problemType?: string | undefined
+}
+
+const asRecord = (u: unknown): Record<string, unknown> | undefined =>
+  typeof u === "object" && u !== null && !Array.isArray(u) ? (u as Record<string, unknown>) : undefined
+
+const asString = (u: unknown): string | undefined =>
+  typeof u === "string" && u.length > 0 ? u : typeof u === "number" ? String(u) : undefined
+
+/** Parses a body that may be JSON; anything else gives `undefined`, never a throw. */
+export const parseJson = (text: string): unknown => {
+  if (text.length === 0) return undefined
+  try {
+    return JSON.parse(text)
+  } catch {
+    return undefined
+  }
+}
+
+/** Reads X's code and message from a problem-JSON or `{errors: [...]}` body. */
+export const readErrorDetails = (body: unknown): XErrorDetails => {
+  const record = asRecord(body)
+  if (record === undefined) return {}
+  const first = Array.isArray(record.errors) ? asRecord(record.errors[0]) : undefined
+  const problemType = asString(record.type)
+  const title = asString(record.title)
+  const code = asString(first?.code) ??
+    (problemType !== undefined && problemType !== "about:blank" ? problemType : undefined) ??
+    title ??
+    // OAuth 2.0 token endpoint errors (RFC 6749 §5.2)
+    asString(record.error)
+  const message = asString(record.detail) ??
+    asString(first?.message) ??
+    asString(first?.detail) ??
+    asString(record.error_description) ??
+    title
+  return { platformCode: code, platformMessage: message, problemType }
+}
+
+const lower = (s: string | undefined) => (s ?? "").toLowerCase()
+
+/** Our code for a refusal, from X's message (X gives no stable code for these). */
+export const rejectionCode = (status: number, details: XErrorDetails): string | undefined => {
+  const message = lower(details.platformMessage)
+  if (message.includes("duplicate content")) return "DUPLICATE_CONTENT"
+  if (/video longer than|video.*too long|duration/.test(message)) return "VIDEO_DURATION_OUT_OF_RANGE"
+  if (/too long|shorter/.test(message)) return "CONTENT_TOO_LONG"
+  if (/media ids? .*invalid|invalid media|media.*not found/.test(message)) return "MEDIA_INVALID"
+  if (status === 413) return "MEDIA_TOO_LARGE"
+  return undefined
+}
+
+const isMissingPermission = (details: XErrorDetails) => {
+  const type = lower(details.problemType)
+  const message = lower(details.platformMessage)
+  return type.includes("unsupported-authentication") ||
+    type.includes("client-forbidden") ||
+    message.includes("scope") ||
+    message.includes("oauth 2.0 application-only") ||
+    message.includes("not permitted to use this endpoint")
+}
+
+const headerNumber = (headers: Readonly<Record<string, string | undefined>>, name: string): number | undefined => {
+  const value = headers[name]
+  if (value === undefined) return undefined
+  const n = Number(value)
+  return Number.isFinite(n) ? n : undefined
+}
+
+/**
+ * The error for a 429: X's 15-minute window resets at `x-rate-limit-reset`
+ * (epoch seconds); the 24-hour caps have their own `x-app-limit-24hour-*`
+ * and `x-user-limit-24hour-*` headers and win when exhausted.
+ */
+export const rateLimited = (
+  headers: Readonly<Record<string, string | undefined>>,
+  details: XErrorDetails,
+  operation: string
+): Effect.Effect<PublishError.RateLimited> =>
+  Effect.gen(function*() {
+    const nowMs = yield* Clock.currentTimeMillis
+    const appExhausted = headers["x-app-limit-24hour-remaining"] === "0"
+    const userExhausted = headers["x-user-limit-24hour-remaining"] === "0"
+    const resetSeconds = appExhausted
+      ? headerNumber(headers, "x-app-limit-24hour-reset")
+      : userExhausted
+      ? headerNumber(headers, "x-user-limit-24hour-reset")
+      : headerNumber(headers, "x-rate-limit-reset")
+    const retryAfterHeader = headerNumber(headers, "retry-after")
+    const retryAfterSeconds = resetSeconds !== undefined
+      ? Math.max(0, Math.ceil(resetSeconds - nowMs / 1000))
+      : retryAfterHeader
+    const resetAt = resetSeconds !== undefined
+      ? new Date(resetSeconds * 1000).toISOString()
+      : retryAfterHeader !== undefined
+      ? new Date(nowMs + retryAfterHeader * 1000).toISOString()
+      : undefined
+    return new PublishError.RateLimited({
+      platform,
+      message: `X rate limit reached on ${operation}${resetAt !== undefined ? `; resets at ${resetAt}` : ""}`,
+      httpStatus: 429,
+      platformCode: details.platformCode,
+      platformMessage: details.platformMessage,
+      retryAfterSeconds,
+      resetAt,
+      scope: appExhausted ? "app" : userExhausted ? "quota" : "account"
+    })
+  })
+
+/** The error for an HTTP error answer (status ≥ 400). A 401 here means the refresh did not help. */
+export const fromResponse = (
+  status: number,
+  headers: Readonly<Record<string, string | undefined>>,
+  body: unknown,
+  operation: string
+): Effect.Effect<PublishError.PublishError> => {
+  const details = readErrorDetails(body)
+  const common = {
+    platform,
+    httpStatus: status,
+    platformCode: details.platformCode,
+    platformMessage: details.platformMessage
+  }
+  const said = details.platformMessage !== undefined ? `: ${details.platformMessage}` : ""
+  if (status === 429) return rateLimited(headers, details, operation)
+  if (status >= 500 || status === 408) {
+    return Effect.succeed(new PublishError.Transient({ ...common, message: `X failed on ${operation} (HTTP ${status})${said}` }))
+  }
+  if (status === 401) {
+    return Effect.succeed(
+      new PublishError.AuthFailed({ ...common, reason: "expired", message: `X refused the credentials on ${operation}${said}` })
+    )
+  }
+  if (status === 403 && isMissingPermission(details)) {
+    return Effect.succeed(
+      new PublishError.AuthFailed({
+        ...common,
+        reason: "missing_permission",
+        message: `The X app or token lacks a permission needed for ${operation}${said}`
+      })
+    )
+  }
+  return Effect.succeed(
+    new PublishError.Rejected({
+      ...common,
+      code: rejectionCode(status, details),
+      message: `X rejected ${operation} (HTTP ${status})${said}`
+    })
+  )
+}
+
+/** Error codes that prove the request never left this machine, so nothing can have been posted. */
+const notSentCodes = new Set([
+  "ECONNREFUSED",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "UND_ERR_CONNECT_TIMEOUT",
+  "ERR_INVALID_URL"
+])
+
+const errorCodes = (error: unknown): ReadonlyArray<string> => {
+  const codes: Array<string> = []
+  let current: unknown = error
+  for (let depth = 0; depth < 8 && current !== undefined && current !== null; depth++) {
+    const record = current as { code?: unknown; cause?: unknown; reason?: unknown; errors?: unknown }
+    if (typeof record.code === "string") codes.push(record.code)
+    if (Array.isArray(record.errors)) {
+      for (const inner of record.errors) codes.push(...errorCodes(inner))
+    }
+    current = record.cause ?? record.reason
+  }
+  return codes
+}
+
+/** Whether a transport failure happened before the request was sent (connection refused, DNS). */
+export const neverSent = (error: unknown): boolean => errorCodes(error).some((code) => notSentCodes.has(code))
+
+/**
+ * The error for a request that got no answer. When the request may have
+ * created something (`POST /2/tweets`) and may have reached X, the outcome is
+ * unknown: retrying could post twice.
+ */
+export const fromTransport = (
+  error: unknown,
+  operation: string,
+  options: { readonly mayHaveCreated: boolean; readonly timedOut?: boolean }
+): PublishError.Transient | PublishError.OutcomeUnknown => {
+  const what = options.timedOut === true ? "timed out" : `failed (${describe(error)})`
+  if (options.mayHaveCreated && (options.timedOut === true || !neverSent(error))) {
+    return new PublishError.OutcomeUnknown({
+      platform,
+      message: `${operation} ${what} after the request was sent; X may or may not have posted it`
+    })
+  }
+  return new PublishError.Transient({ platform, message: `${operation} ${what}` })
+}
+
+const describe = (error: unknown): string => {
+  const codes = errorCodes(error)
+  const message = typeof (error as { message?: unknown })?.message === "string"
+    ? (error as { message: string }).message
+    : String(error)
+  return codes.length > 0 ? `${codes[0]}: ${message}` : message
+}

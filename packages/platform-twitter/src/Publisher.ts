@@ -1,0 +1,326 @@
+/**
+ * The X `PlatformPublisher`: posts with `POST /2/tweets`, media through the
+ * chunked upload, threads as reply chains.
+ *
+ * A publish first makes sure of everything that can fail without posting
+ * anything (the account's username for the URL, every part's media uploaded
+ * and processed), then posts the parts strictly in order, each one a reply to
+ * the one before (`reply.in_reply_to_tweet_id`). If a later part is refused,
+ * the parts already posted are deleted so that a retry starts clean; if a
+ * part's outcome is unknown, nothing is deleted and the error lists what was
+ * posted.
+ *
+ * @example
+ * import { NodeHttpClient } from "@effect/platform-node"
+ * const publisher = yield* makeXPublisher().pipe(Effect.provide(NodeHttpClient.layerUndici))
+ * const result = yield* publisher.publish(request)
+ * // result.url === "https://x.com/alice/status/1880028106020515840"
+ */
+import { PublishError, type Publisher, type Validation } from "@omnipost/core"
+import { Clock, Context, type Duration, Effect, Layer, Schema } from "effect"
+import { HttpClient } from "effect/http"
+import * as Auth from "./Auth.js"
+import * as Errors from "./Errors.js"
+import * as Client from "./internal/Client.js"
+import * as Media from "./Media.js"
+import { rules } from "./Rules.js"
+import { XSettings } from "./Settings.js"
+
+export interface XPublisherOptions {
+  /** `https://api.x.com` unless given (the fake's URL in tests). */
+  readonly apiBaseUrl?: string | undefined
+  /** Timeout of `POST /2/tweets`; past it the outcome is unknown. Default 30 seconds. */
+  readonly postTimeout?: Duration.Input | undefined
+  /** Timeout of the other JSON calls. Default 30 seconds. */
+  readonly requestTimeout?: Duration.Input | undefined
+  readonly upload?: Media.UploadOptions | undefined
+}
+
+export type XPublisher = Publisher.PlatformPublisher<XSettings, Auth.XCredentials>
+
+/** The public URL of a post. */
+export const postUrl = (username: string, id: string): string => `https://x.com/${username}/status/${id}`
+
+/** Alt text limit (the v1.1 media metadata limit; platform-specs §1.3). */
+export const maxAltTextLength = 1000
+
+const UserAnswer = Schema.Struct({
+  data: Schema.Struct({
+    id: Schema.String,
+    username: Schema.String,
+    name: Schema.optional(Schema.String),
+    profile_image_url: Schema.optional(Schema.String)
+  })
+})
+
+const TweetAnswer = Schema.Struct({
+  data: Schema.Struct({ id: Schema.String, text: Schema.optional(Schema.String) })
+})
+
+const unexpected = (operation: string) =>
+  new PublishError.Transient({ platform: Errors.platform, message: `${operation}: unexpected answer from X` })
+
+/** Text with the part's link appended when the text does not already contain it. */
+const partText = (part: { readonly text: string; readonly link?: string | undefined }): string => {
+  if (part.link === undefined || part.link.length === 0 || part.text.includes(part.link)) return part.text
+  return part.text.length === 0 ? part.link : `${part.text}\n\n${part.link}`
+}
+
+/** X's media mix rule, checked before any upload: up to 4 images, or 1 GIF, or 1 video. */
+const mediaMixProblem = (media: ReadonlyArray<{ readonly kind: string }>): string | undefined => {
+  const kinds = new Set(media.map((m) => m.kind))
+  if (kinds.has("document")) return "X does not accept documents"
+  if (kinds.size > 1) return "X does not mix images, GIFs and videos in one post"
+  if ((kinds.has("video") || kinds.has("gif")) && media.length > 1) return "X accepts one video or one GIF per post"
+  if (media.length > 4) return `X accepts at most 4 images per post (got ${media.length})`
+  return undefined
+}
+
+const appendToMessage = (error: PublishError.PublishError, note: string): PublishError.PublishError => {
+  const common = {
+    platform: error.platform,
+    message: `${error.message}. ${note}`,
+    platformCode: error.platformCode,
+    platformMessage: error.platformMessage,
+    httpStatus: error.httpStatus
+  }
+  switch (error._tag) {
+    case "RateLimited":
+      return new PublishError.RateLimited({
+        ...common,
+        retryAfterSeconds: error.retryAfterSeconds,
+        resetAt: error.resetAt,
+        scope: error.scope
+      })
+    case "Transient":
+      return new PublishError.Transient(common)
+    case "AuthFailed":
+      return new PublishError.AuthFailed({ ...common, reason: error.reason })
+    case "Rejected":
+      return new PublishError.Rejected({ ...common, code: error.code })
+    case "OutcomeUnknown":
+      return new PublishError.OutcomeUnknown(common)
+  }
+}
+
+/**
+ * Builds the X publisher over an `HttpClient`.
+ */
+export const makeXPublisher = (options?: XPublisherOptions): Effect.Effect<XPublisher, never, HttpClient.HttpClient> =>
+  Effect.gen(function*() {
+    const client = yield* HttpClient.HttpClient
+    const apiBaseUrl = (options?.apiBaseUrl ?? Auth.defaultApiBaseUrl).replace(/\/+$/, "")
+    const requestTimeout = options?.requestTimeout ?? "30 seconds"
+    const postTimeout = options?.postTimeout ?? "30 seconds"
+    // user id and @username per token: the username is needed for every post
+    // URL and changes rarely, so it is asked once per token.
+    const accounts = new Map<string, Publisher.AccountProfile>()
+    const cacheKey = (credentials: Auth.XCredentials) =>
+      credentials._tag === "oauth2" ? `oauth2:${credentials.accessToken}` : `oauth1:${credentials.token}`
+
+    const fetchMe = (api: Client.XApi) =>
+      api.request({
+        method: "GET",
+        path: "/2/users/me",
+        query: { "user.fields": "profile_image_url,name,username" },
+        operation: "GET /2/users/me",
+        timeout: requestTimeout
+      }).pipe(
+        Effect.flatMap((response) =>
+          Schema.decodeUnknownEffect(UserAnswer)(response.body).pipe(
+            Effect.mapError(() => unexpected("GET /2/users/me"))
+          )
+        ),
+        Effect.map((answer): Publisher.AccountProfile => ({
+          accountId: answer.data.id,
+          username: answer.data.username,
+          displayName: answer.data.name,
+          avatarUrl: answer.data.profile_image_url
+        })),
+        Effect.tap((profile) =>
+          Effect.map(api.credentials, (credentials) => {
+            accounts.set(cacheKey(credentials), profile)
+          })
+        )
+      )
+
+    const usernameFor = Effect.fn("XPublisher.username")(function*(api: Client.XApi) {
+      const credentials = yield* api.credentials
+      if (credentials.username !== undefined && credentials.username.length > 0) return credentials.username
+      const cached = accounts.get(cacheKey(credentials))
+      if (cached !== undefined) return cached.username
+      return (yield* fetchMe(api)).username
+    })
+
+    const createTweet = (api: Client.XApi, body: Record<string, unknown>) =>
+      api.request({
+        method: "POST",
+        path: "/2/tweets",
+        body: { _tag: "json", value: body },
+        operation: "POST /2/tweets",
+        createsPost: true,
+        timeout: postTimeout
+      }).pipe(
+        Effect.flatMap((response) =>
+          Schema.decodeUnknownEffect(TweetAnswer)(response.body).pipe(
+            // X answered 2xx, so the post exists even if we cannot read its id.
+            Effect.mapError(() =>
+              new PublishError.OutcomeUnknown({
+                platform: Errors.platform,
+                message: `POST /2/tweets answered HTTP ${response.status} without a post id`,
+                httpStatus: response.status
+              })
+            )
+          )
+        ),
+        Effect.map((answer) => answer.data.id)
+      )
+
+    const deleteTweet = (api: Client.XApi, id: string) =>
+      api.request({
+        method: "DELETE",
+        path: `/2/tweets/${encodeURIComponent(id)}`,
+        operation: "DELETE /2/tweets/:id",
+        timeout: requestTimeout
+      }).pipe(
+        // Already gone is what was asked for.
+        Effect.catchTag("Rejected", (error) => error.httpStatus === 404 ? Effect.void : Effect.fail(error)),
+        Effect.asVoid
+      )
+
+    const publish = Effect.fn("XPublisher.publish")(function*(
+      request: Publisher.PublishRequest<XSettings, Auth.XCredentials>
+    ) {
+      const { destination } = request
+      const settings = destination.settings
+      for (const [index, part] of destination.parts.entries()) {
+        const problem = mediaMixProblem(part.media)
+        if (problem !== undefined) {
+          return yield* new PublishError.Rejected({
+            platform: Errors.platform,
+            code: "UNSUPPORTED_MEDIA_CONFIG",
+            message: `Part ${index + 1}: ${problem}`
+          })
+        }
+      }
+      const api = yield* Client.make({
+        client,
+        apiBaseUrl,
+        credentials: request.credentials,
+        saveCredentials: request.saveCredentials
+      })
+      const username = yield* usernameFor(api)
+
+      // Every part's media first: a failed upload then posts nothing.
+      const mediaIds: Array<ReadonlyArray<string>> = []
+      for (const part of destination.parts) {
+        const ids: Array<string> = []
+        for (const media of part.media) ids.push(yield* Media.uploadMedia(api, client, media, options?.upload))
+        mediaIds.push(ids)
+      }
+
+      const posted: Array<Publisher.PublishedPart> = []
+      for (const [index, part] of destination.parts.entries()) {
+        const previous = posted.at(-1)?.platformPostId
+        const replyTo = previous ?? settings.inReplyToTweetId
+        const body: Record<string, unknown> = {
+          text: partText(part),
+          ...(mediaIds[index]!.length > 0 ? { media: { media_ids: mediaIds[index] } } : {}),
+          ...(replyTo !== undefined ? { reply: { in_reply_to_tweet_id: replyTo } } : {}),
+          ...(index === 0 && settings.quoteTweetId !== undefined ? { quote_tweet_id: settings.quoteTweetId } : {}),
+          ...(settings.replySettings !== undefined && settings.replySettings !== "everyone"
+            ? { reply_settings: settings.replySettings }
+            : {})
+        }
+        const result = yield* Effect.result(createTweet(api, body))
+        if (result._tag === "Failure") {
+          const error = result.failure
+          if (posted.length === 0) return yield* error
+          const ids = posted.map((p) => p.platformPostId).join(", ")
+          if (error._tag === "OutcomeUnknown") {
+            return yield* appendToMessage(
+              error,
+              `Part ${index + 1} of ${destination.parts.length}; parts already posted: ${ids}`
+            )
+          }
+          // Undo the posted parts (newest first) so that a retry does not
+          // leave a broken or duplicated thread.
+          const undone = yield* Effect.forEach(
+            [...posted].reverse(),
+            (p) => Effect.result(deleteTweet(api, p.platformPostId)).pipe(Effect.map((r) => r._tag === "Success"))
+          )
+          const note = undone.every(Boolean)
+            ? `Part ${index + 1} of ${destination.parts.length} failed; the parts already posted (${ids}) were deleted`
+            : `Part ${index + 1} of ${destination.parts.length} failed; deleting the parts already posted (${ids}) did not fully succeed`
+          return yield* appendToMessage(error, note)
+        }
+        posted.push({ platformPostId: result.success, url: postUrl(username, result.success) })
+      }
+
+      const first = posted[0]!
+      const publishedAt = new Date(yield* Clock.currentTimeMillis).toISOString()
+      return { platformPostId: first.platformPostId, url: first.url, publishedAt, parts: posted }
+    })
+
+    const validate = (context: Publisher.ValidationContext<XSettings>): ReadonlyArray<Validation.ValidationIssue> => {
+      const issues: Array<Validation.ValidationIssue> = []
+      const { destination, destinationIndex } = context
+      destination.parts.forEach((part, partIndex) => {
+        const path = partIndex === 0 ? ["content"] : ["content", "thread", partIndex - 1]
+        part.media.forEach((media, mediaIndex) => {
+          if (media.altText !== undefined && [...media.altText].length > maxAltTextLength) {
+            issues.push({
+              code: "UNSUPPORTED_MEDIA_CONFIG",
+              message: `X alt text is at most ${maxAltTextLength} characters (got ${[...media.altText].length})`,
+              path: [...path, "media", mediaIndex, "altText"],
+              platform: "x",
+              destinationIndex,
+              accountId: destination.accountId,
+              limit: maxAltTextLength,
+              actual: [...media.altText].length
+            })
+          }
+        })
+      })
+      if (destination.settings.quoteTweetId !== undefined && destination.parts[0].media.length > 0) {
+        issues.push({
+          code: "UNSUPPORTED_MEDIA_CONFIG",
+          message: "X does not accept a quote together with media in one post",
+          path: ["content", "media"],
+          platform: "x",
+          destinationIndex,
+          accountId: destination.accountId
+        })
+      }
+      return issues
+    }
+
+    const publisher: XPublisher = {
+      platform: "x",
+      displayName: "X",
+      rules,
+      settingsSchema: XSettings,
+      credentialsSchema: Auth.XCredentials,
+      validate,
+      publish,
+      delete: ({ credentials, platformPostId }) =>
+        Effect.flatMap(Client.make({ client, apiBaseUrl, credentials }), (api) => deleteTweet(api, platformPostId)),
+      verifyCredentials: (credentials) => Effect.flatMap(Client.make({ client, apiBaseUrl, credentials }), fetchMe),
+      refreshCredentials: (credentials) =>
+        credentials._tag === "oauth2"
+          ? Auth.refreshAccessToken(credentials, { apiBaseUrl }).pipe(Effect.provideService(HttpClient.HttpClient, client))
+          : Effect.succeed(credentials)
+    }
+    return publisher
+  })
+
+/** The X publisher as a service, for applications that wire publishers with layers. */
+export class XPublisherService extends Context.Service<XPublisherService, XPublisher>()(
+  "@omnipost/platform-twitter/XPublisher"
+) {
+  static readonly layer = (options?: XPublisherOptions): Layer.Layer<XPublisherService, never, HttpClient.HttpClient> =>
+    Layer.effect(XPublisherService, makeXPublisher(options))
+}
+
+/** A layer of the X publisher. */
+export const layer = XPublisherService.layer

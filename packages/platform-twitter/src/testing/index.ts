@@ -1,0 +1,4 @@
+/**
+ * Test helpers: an in-process fake of the X API (see `FakeX`).
+ */
+export * from "./FakeX.js"
