@@ -8,9 +8,12 @@
  * const layer = PublisherRegistry.layer([blueskyPublisher, mastodonPublisher])
  * const issues = yield* PublisherRegistry.use((registry) => Effect.succeed(registry.validate(post)))
  */
-import { Context, Effect, Layer, Result, Schema } from "effect"
-import { PlatformId } from "./Platform.js"
+import { Context, Effect, Layer, Predicate, Result, Schema } from "effect"
+import { isBuiltinPlatform, PlatformId } from "./Platform.js"
 import type { PlatformPublisher } from "./Publisher.js"
+import type { PlatformRules } from "./Rules.js"
+import type { SettingsSchema } from "./Settings.js"
+import { type ExtraValidator, validatePost, type ValidateOptions, type ValidationIssue, type ValidationResult } from "./Validation.js"
 
 /** Two publishers claim the same platform id. */
 export class DuplicatePlatform extends Schema.TaggedError<DuplicatePlatform>()("DuplicatePlatform", {
@@ -39,6 +42,49 @@ export interface Registry {
   readonly publishers: ReadonlyArray<PlatformPublisher>
   readonly find: (platform: string) => PlatformPublisher | undefined
   readonly get: (platform: string) => Effect.Effect<PlatformPublisher, UnknownPlatform>
+  /**
+   * `validatePost` with every registered publisher's rules, settings schema
+   * and `validate` hook. A destination on a built-in platform that has no
+   * registered publisher is an `UNKNOWN_PLATFORM` issue too: this registry
+   * could not publish it.
+   */
+  readonly validate: (post: unknown, options?: ValidateWith) => ValidationResult
+  /** What `validate` passes to `validatePost`, for callers that call it themselves. */
+  readonly validationOptions: ValidateOptions
+}
+
+/** Options of `Registry.validate`: those of `validatePost` that are not the registry's. */
+export type ValidateWith = Pick<ValidateOptions, "now" | "scheduling">
+
+/** `UNKNOWN_PLATFORM` for destinations on built-in platforms without a publisher (validatePost knows their rules). */
+const unregisteredBuiltins = (post: unknown, registered: ReadonlySet<string>): Array<ValidationIssue> => {
+  const issues: Array<ValidationIssue> = []
+  try {
+    if (Predicate.isObject(post) && Array.isArray(post.destinations)) collectUnregistered(post.destinations, registered, issues)
+  } catch {
+    // A hostile getter: validatePost has reported the post as invalid already.
+  }
+  return issues
+}
+
+const collectUnregistered = (
+  destinations: ReadonlyArray<unknown>,
+  registered: ReadonlySet<string>,
+  issues: Array<ValidationIssue>
+) => {
+  destinations.forEach((destination: unknown, destinationIndex) => {
+    if (!Predicate.isObject(destination) || typeof destination.platform !== "string") return
+    const platform = destination.platform
+    if (!isBuiltinPlatform(platform) || registered.has(platform)) return
+    issues.push({
+      code: "UNKNOWN_PLATFORM",
+      message: `no publisher is registered for "${platform}" (registered: ${[...registered].join(", ") || "none"})`,
+      path: ["destinations", destinationIndex, "platform"],
+      platform,
+      destinationIndex,
+      ...(typeof destination.accountId === "string" ? { accountId: destination.accountId } : {})
+    })
+  })
 }
 
 const isValidPlatformId = Schema.is(PlatformId)
@@ -82,11 +128,27 @@ export const fromPublishers = (
     byPlatform.set(publisher.platform, publisher)
   }
   const platforms = [...byPlatform.keys()]
+  const registered = new Set(platforms)
   const find = (platform: string) => byPlatform.get(platform)
+  const rules: Record<string, PlatformRules> = {}
+  const settingsSchemas: Record<string, SettingsSchema> = {}
+  const extraValidators: Record<string, ExtraValidator> = {}
+  for (const publisher of byPlatform.values()) {
+    rules[publisher.platform] = publisher.rules
+    settingsSchemas[publisher.platform] = publisher.settingsSchema
+    if (publisher.validate !== undefined) extraValidators[publisher.platform] = publisher.validate
+  }
+  const validationOptions: ValidateOptions = { rules, settingsSchemas, extraValidators }
   return Result.succeed({
     platforms,
     publishers: [...byPlatform.values()],
     find,
+    validationOptions,
+    validate: (post, options) => {
+      const result = validatePost(post, { ...validationOptions, ...options })
+      const missing = unregisteredBuiltins(post, registered)
+      return missing.length === 0 ? result : { valid: false, issues: [...result.issues, ...missing] }
+    },
     get: (platform) => {
       const publisher = find(platform)
       return publisher !== undefined
