@@ -266,7 +266,7 @@ export class FakeXServer {
   private readonly codes = new Map<string, AuthorizationCode>()
   private readonly oauth1 = new Map<string, { readonly userId: string; readonly consumerKey: string; readonly consumerSecret: string; readonly tokenSecret: string }>()
   private readonly nonces = new Set<string>()
-  private readonly faults = new Map<FakeXEndpoint, Array<FakeXFault>>()
+  private readonly faults = new Map<FakeXEndpoint, Array<FakeXFault | undefined>>()
   private readonly windows = new Map<string, { count: number; resetAtSeconds: number }>()
   /** Running SHA-256 of each upload's segments. */
   private readonly hashes = new Map<string, ReturnType<typeof createHash>>()
@@ -408,10 +408,18 @@ export class FakeXServer {
     this.refreshTokens.delete(refreshToken)
   }
 
-  /** The next `times` requests to `endpoint` get `fault` instead of (or on top of) the normal answer. */
-  inject(endpoint: FakeXEndpoint, fault: FakeXFault, times = 1): void {
+  /**
+   * The next `times` requests to `endpoint` (after letting `after` through
+   * normally) get `fault`.
+   *
+   * @example
+   * fake.inject("POST /2/tweets", { type: "rateLimit", resetInSeconds: 60 })
+   * fake.inject("POST /2/tweets", { type: "serverError" }, { after: 2 }) // the third post fails
+   */
+  inject(endpoint: FakeXEndpoint, fault: FakeXFault, options?: { readonly times?: number; readonly after?: number }): void {
     const queue = this.faults.get(endpoint) ?? []
-    for (let i = 0; i < times; i++) queue.push(fault)
+    for (let i = 0; i < (options?.after ?? 0); i++) queue.push(undefined)
+    for (let i = 0; i < (options?.times ?? 1); i++) queue.push(fault)
     this.faults.set(endpoint, queue)
   }
 
