@@ -224,7 +224,8 @@ const checkPart = (
   const media = part.media
   const hasLink = part.link !== undefined && part.link.length > 0
 
-  if (text.trim().length === 0 && media.length === 0 && !hasLink) {
+  // Where media is required, MEDIA_REQUIRED says it better.
+  if (text.trim().length === 0 && media.length === 0 && !hasLink && !row.mediaRequired) {
     emit("CONTENT_REQUIRED", paths.text, `${where} needs text, media or a link${suffix}; this post is empty`)
   }
 
