@@ -1,0 +1,143 @@
+/**
+ * Maps Bluesky's answers to core's closed set of publish errors. The
+ * platform's own error name (`ExpiredToken`, `BlobTooLarge`…) and message are
+ * kept verbatim on every error.
+ *
+ * | Bluesky answer                                          | error            |
+ * |---------------------------------------------------------|------------------|
+ * | 429 (`RateLimitExceeded`), `ratelimit-reset` header      | `RateLimited`    |
+ * | 5xx, connection refused, broken connection on a read     | `Transient`      |
+ * | 401, `ExpiredToken`, `InvalidToken`, `AuthRequired`…     | `AuthFailed` (after one refresh) |
+ * | 400 `InvalidRequest`, `BlobTooLarge`, 413, other 4xx     | `Rejected`       |
+ * | a write (`createRecord`) sent but unanswered             | `OutcomeUnknown` |
+ *
+ * Sources: platform-specs §6.5, https://docs.bsky.app/docs/advanced-guides/rate-limits.
+ */
+import { PublishError } from "@omnipost/core"
+import type { XrpcFailure } from "./internal/Xrpc.js"
+
+export const platform = "bluesky"
+
+/**
+ * Core's `PublishError` union, spelt out: core's bundled declarations keep
+ * only the value side of `PublishError.PublishError`, so the type is named here.
+ */
+export type AnyPublishError =
+  | PublishError.RateLimited
+  | PublishError.Transient
+  | PublishError.AuthFailed
+  | PublishError.Rejected
+  | PublishError.OutcomeUnknown
+
+/** XRPC error names that mean the access (or refresh) token is not usable. */
+const authErrorNames = new Set([
+  "ExpiredToken",
+  "InvalidToken",
+  "AuthRequired",
+  "AuthenticationRequired",
+  "AuthMissing",
+  "BadJwt",
+  "BadJwtSignature",
+  "JwtExpired"
+])
+
+/** Account states no refresh can fix. */
+const revokedErrorNames = new Set(["AccountTakedown", "AccountDeactivated", "AccountSuspended"])
+
+/** Whether a failure is a token problem that a session refresh may fix. */
+export const isTokenProblem = (failure: XrpcFailure): boolean =>
+  failure.kind === "status" &&
+  (failure.status === 401 || (failure.error !== undefined && authErrorNames.has(failure.error)))
+
+/** Whether the failure is a definite refusal of the token or password (as opposed to an outage). */
+export const isAuthRefusal = (failure: XrpcFailure): boolean =>
+  isTokenProblem(failure) || (failure.error !== undefined && revokedErrorNames.has(failure.error))
+
+const headerNumber = (headers: Readonly<Record<string, string>> | undefined, name: string): number | undefined => {
+  const value = headers?.[name]
+  if (value === undefined) return undefined
+  const parsed = Number(value)
+  return Number.isFinite(parsed) ? parsed : undefined
+}
+
+/** Our code for a refusal, when one of core's codes names it. */
+const rejectionCode = (failure: XrpcFailure): string | undefined => {
+  if (failure.error === "BlobTooLarge" || failure.status === 413) return "MEDIA_TOO_LARGE"
+  const message = failure.message.toLowerCase()
+  if (failure.error === "InvalidRequest" && /text must not be longer than/.test(message)) return "CONTENT_TOO_LONG"
+  return undefined
+}
+
+export interface MappingContext {
+  /** Now, in epoch milliseconds (from `Clock`), to turn `ratelimit-reset` into a wait. */
+  readonly nowMillis: number
+  /**
+   * Whether repeating the call could do the thing twice (`createRecord`). Such
+   * a call that was sent but not answered ends in `OutcomeUnknown`.
+   */
+  readonly write: boolean
+}
+
+const common = (failure: XrpcFailure) => ({
+  platform,
+  ...(failure.error !== undefined ? { platformCode: failure.error } : {}),
+  ...(failure.kind === "status" ? { platformMessage: failure.message } : {}),
+  ...(failure.status !== undefined ? { httpStatus: failure.status } : {})
+})
+
+/** Maps one failed XRPC call to core's publish error. */
+export const toPublishError = (failure: XrpcFailure, context: MappingContext): AnyPublishError => {
+  switch (failure.kind) {
+    case "unreachable":
+      return new PublishError.Transient({ ...common(failure), message: `Bluesky is unreachable: ${failure.message}` })
+    case "transport":
+    case "timeout":
+      return context.write
+        ? new PublishError.OutcomeUnknown({
+          ...common(failure),
+          message: `${failure.nsid} was sent but no answer came back (${failure.kind}); it may have been posted: ${failure.message}`
+        })
+        : new PublishError.Transient({ ...common(failure), message: `Bluesky ${failure.kind} failure: ${failure.message}` })
+    case "decode":
+      return context.write
+        ? new PublishError.OutcomeUnknown({ ...common(failure), message: `${failure.message}; the write may have been applied` })
+        : new PublishError.Transient({ ...common(failure), message: failure.message })
+    case "status":
+      break
+  }
+  const status = failure.status ?? 0
+  if (status === 429 || failure.error === "RateLimitExceeded") {
+    const reset = headerNumber(failure.headers, "ratelimit-reset")
+    const retryAfter = headerNumber(failure.headers, "retry-after")
+    const secondsToReset = reset !== undefined ? Math.max(0, Math.ceil(reset - context.nowMillis / 1000)) : undefined
+    const retryAfterSeconds = retryAfter ?? secondsToReset
+    return new PublishError.RateLimited({
+      ...common(failure),
+      message: `Bluesky rate limit reached (${failure.headers?.["ratelimit-policy"] ?? "no policy given"}): ${failure.message}`,
+      scope: "account",
+      ...(retryAfterSeconds !== undefined ? { retryAfterSeconds } : {}),
+      ...(reset !== undefined ? { resetAt: new Date(reset * 1000).toISOString() } : {})
+    })
+  }
+  if (status >= 500) {
+    return new PublishError.Transient({ ...common(failure), message: `Bluesky server error ${status}: ${failure.message}` })
+  }
+  if (isAuthRefusal(failure)) {
+    const reason = failure.error === "ExpiredToken"
+      ? "expired"
+      : failure.error !== undefined && revokedErrorNames.has(failure.error)
+      ? "revoked"
+      : "invalid"
+    return new PublishError.AuthFailed({
+      ...common(failure),
+      reason,
+      message: `Bluesky refused the credentials (${failure.error ?? status}): ${failure.message}`
+    })
+  }
+  const code = rejectionCode(failure)
+  return new PublishError.Rejected({
+    ...common(failure),
+    ...(code !== undefined ? { code } : {}),
+    message: `Bluesky refused ${failure.nsid} (${failure.error ?? status}): ${failure.message}`
+  })
+}

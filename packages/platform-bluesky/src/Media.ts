@@ -1,0 +1,420 @@
+/**
+ * Bluesky's upload flows.
+ *
+ * - Images: `com.atproto.repo.uploadBlob` with the raw bytes, ≤ 1,000,000
+ *   bytes each (lexicon `app.bsky.embed.images` maxSize; platform-specs §6.2).
+ * - Video: through the video service (platform-specs §6.3):
+ *   `com.atproto.server.getServiceAuth` → `app.bsky.video.uploadVideo` (raw
+ *   streamed body) → `app.bsky.video.getJobStatus` polled with backoff and a
+ *   time limit until the job has a blob.
+ * - Link cards: the page's OpenGraph title, description and image, fetched
+ *   best-effort; the URL alone when the page cannot be read.
+ *
+ * Bodies are streamed from the media source (a URL, a file, bytes): a video
+ * is never held whole in memory.
+ */
+import { createReadStream } from "node:fs"
+import { stat } from "node:fs/promises"
+import { Clock, Duration, Effect, Schema, Stream } from "effect"
+import { type HttpClient, HttpClientRequest } from "effect/http"
+import { type Media as CoreMedia, PublishError } from "@omnipost/core"
+import { type AnyPublishError, platform, toPublishError } from "./Errors.js"
+import { pdsOf, type SessionManager } from "./internal/Session.js"
+import * as Xrpc from "./internal/Xrpc.js"
+
+/** Lexicon `app.bsky.embed.images#image` maxSize (platform-specs §6.2). */
+export const maxImageBytes = 1_000_000
+/**
+ * The video service's size limit: 100 MB per Bluesky's March 2025
+ * announcement (third-party quote, platform-specs §6.3; the lexicon says
+ * 50,000,000). Configurable because it has changed before.
+ */
+export const defaultMaxVideoBytes = 100_000_000
+/** Largest HTML read while looking for OpenGraph tags. */
+const maxPageBytes = 512 * 1024
+
+/** A blob reference as `uploadBlob` returns it; embedded whole in the record. */
+export const BlobRef = Schema.Struct({
+  $type: Schema.Literal("blob"),
+  ref: Schema.Struct({ $link: Schema.String }),
+  mimeType: Schema.String,
+  size: Schema.Number
+})
+export type BlobRef = typeof BlobRef.Type
+
+const UploadBlobAnswer = Schema.Struct({ blob: BlobRef })
+
+export const JobStatus = Schema.Struct({
+  jobId: Schema.String,
+  did: Schema.optional(Schema.String),
+  state: Schema.String,
+  progress: Schema.optional(Schema.Number),
+  blob: Schema.optional(BlobRef),
+  error: Schema.optional(Schema.String),
+  message: Schema.optional(Schema.String)
+})
+export type JobStatus = typeof JobStatus.Type
+
+export interface AspectRatio {
+  readonly width: number
+  readonly height: number
+}
+
+/** Where a source that is not a URL, file or bytes (`stored`) is looked up. */
+export type ResolveStoredMedia = (
+  mediaId: string
+) => Effect.Effect<CoreMedia.MediaSource, AnyPublishError>
+
+export interface VideoPolling {
+  /** First wait between status polls. */
+  readonly initialDelay: Duration.Input
+  /** Longest wait between polls; each wait is 1.5× the one before. */
+  readonly maxDelay: Duration.Input
+  /** Give up (as `Transient`: nothing was posted) when processing takes longer. */
+  readonly timeout: Duration.Input
+}
+
+/** What the upload functions need: built once per publish call by the publisher. */
+export interface UploadContext {
+  readonly client: HttpClient.HttpClient
+  readonly session: SessionManager
+  readonly loginService: string
+  readonly videoServiceUrl: string
+  readonly requestTimeout: Duration.Input
+  readonly uploadTimeout: Duration.Input
+  readonly videoPolling: VideoPolling
+  readonly maxVideoBytes: number
+  readonly resolveStoredMedia?: ResolveStoredMedia | undefined
+}
+
+/** An opened media source: a byte stream, with its length when known. */
+export interface OpenedSource {
+  readonly stream: Stream.Stream<Uint8Array, unknown>
+  readonly contentLength?: number | undefined
+}
+
+const unavailable = (message: string) =>
+  new PublishError.Rejected({ platform, code: "MEDIA_UNAVAILABLE", message })
+
+/** Opens a media source as a stream, without reading it. */
+export const openSource = (
+  context: Pick<UploadContext, "client" | "requestTimeout" | "resolveStoredMedia">,
+  source: CoreMedia.MediaSource
+): Effect.Effect<OpenedSource, AnyPublishError> => {
+  switch (source._tag) {
+    case "bytes":
+      return Effect.succeed({ stream: Stream.succeed(source.data), contentLength: source.data.byteLength })
+    case "file":
+      return Effect.tryPromise({
+        try: () => stat(source.path),
+        catch: (error) => unavailable(`cannot read media file ${source.path}: ${(error as Error).message}`)
+      }).pipe(
+        Effect.filterOrFail((info) => info.isFile(), () => unavailable(`${source.path} is not a file`)),
+        Effect.map((info) => ({
+          stream: Stream.suspend(() =>
+            Stream.fromAsyncIterable(
+              createReadStream(source.path, { highWaterMark: 256 * 1024 }) as AsyncIterable<Uint8Array>,
+              (error) => error
+            )
+          ),
+          contentLength: info.size
+        }))
+      )
+    case "url":
+      return Effect.gen(function*() {
+        const response = yield* context.client.execute(HttpClientRequest.get(source.url)).pipe(
+          Effect.timeoutOrElse({
+            duration: context.requestTimeout,
+            orElse: () => Effect.fail(new PublishError.Transient({ platform, message: `media URL ${source.url} did not answer` }))
+          }),
+          Effect.catchTag("HttpClientError", (error) =>
+            Effect.fail(new PublishError.Transient({ platform, message: `cannot fetch media ${source.url}: ${error.message}` })))
+        )
+        if (response.status >= 500) {
+          return yield* new PublishError.Transient({ platform, message: `media URL ${source.url} answered ${response.status}` })
+        }
+        if (response.status >= 300) {
+          return yield* unavailable(`media URL ${source.url} answered ${response.status}`)
+        }
+        const length = Number(response.headers["content-length"])
+        return { stream: response.stream, contentLength: Number.isFinite(length) && length >= 0 ? length : undefined }
+      })
+    case "stored":
+      return context.resolveStoredMedia === undefined
+        ? Effect.fail(unavailable(`stored media ${source.mediaId} needs a resolveStoredMedia option`))
+        : Effect.flatMap(context.resolveStoredMedia(source.mediaId), (resolved) =>
+          resolved._tag === "stored"
+            ? Effect.fail(unavailable(`stored media ${source.mediaId} resolved to another stored media`))
+            : openSource(context, resolved))
+  }
+}
+
+const decodeOr = <S extends Schema.Top>(schema: S, nsid: string) => (body: unknown) =>
+  Schema.decodeUnknownEffect(schema)(body).pipe(
+    Effect.mapError(() => new Xrpc.XrpcFailure({ nsid, kind: "decode", message: `${nsid}: unexpected answer` }))
+  ) as Effect.Effect<S["Type"], Xrpc.XrpcFailure>
+
+/** Uploads one blob (`com.atproto.repo.uploadBlob`) from a source, streamed. */
+export const uploadBlob = (
+  context: UploadContext,
+  source: CoreMedia.MediaSource,
+  mimeType: string
+): Effect.Effect<BlobRef, AnyPublishError> =>
+  // The source is opened inside the call: a retry after a token refresh reads it again from the start.
+  context.session.run((session) =>
+    Effect.gen(function*() {
+      const opened = yield* openSource(context, source)
+      const answer = yield* Xrpc.call(context.client, {
+        service: pdsOf(session, context.loginService),
+        nsid: "com.atproto.repo.uploadBlob",
+        method: "POST",
+        token: session.accessJwt,
+        raw: { stream: opened.stream, contentType: mimeType, contentLength: opened.contentLength },
+        timeout: context.uploadTimeout
+      })
+      return (yield* decodeOr(UploadBlobAnswer, "com.atproto.repo.uploadBlob")(answer)).blob
+    })
+  )
+
+export interface ImageEmbedImage {
+  readonly image: BlobRef
+  readonly alt: string
+  readonly aspectRatio?: AspectRatio
+}
+
+const aspectRatioOf = (media: CoreMedia.Media): AspectRatio | undefined =>
+  media.width !== undefined && media.height !== undefined && media.width > 0 && media.height > 0
+    ? { width: Math.round(media.width), height: Math.round(media.height) }
+    : undefined
+
+/** Uploads an image (≤ 1,000,000 bytes) and returns its `app.bsky.embed.images#image`. */
+export const uploadImage = Effect.fn("Bluesky.uploadImage")(function*(context: UploadContext, media: CoreMedia.Media) {
+  if (media.sizeBytes > maxImageBytes) {
+    return yield* new PublishError.Rejected({
+      platform,
+      code: "MEDIA_TOO_LARGE",
+      message: `Bluesky images are at most ${maxImageBytes} bytes; this one is ${media.sizeBytes}`
+    })
+  }
+  const image = yield* uploadBlob(context, media.source, media.mimeType)
+  const aspectRatio = aspectRatioOf(media)
+  return { image, alt: media.altText ?? "", ...(aspectRatio !== undefined ? { aspectRatio } : {}) } satisfies ImageEmbedImage
+})
+
+const hostOf = (url: string): string => {
+  try {
+    return new URL(url).host
+  } catch {
+    return url
+  }
+}
+
+/** Polls `getJobStatus` until the job has a blob, failed, or ran out of time. */
+const awaitJob = Effect.fn("Bluesky.awaitVideoJob")(function*(context: UploadContext, first: JobStatus) {
+  const started = yield* Clock.currentTimeMillis
+  const timeoutMillis = Duration.toMillis(context.videoPolling.timeout)
+  const maxDelayMillis = Duration.toMillis(context.videoPolling.maxDelay)
+  let delayMillis = Duration.toMillis(context.videoPolling.initialDelay)
+  let job = first
+  while (true) {
+    if (job.blob !== undefined) return job.blob
+    if (job.state === "JOB_STATE_FAILED") {
+      return yield* new PublishError.Rejected({
+        platform,
+        code: "MEDIA_PROCESSING_FAILED",
+        message: `Bluesky could not process the video: ${job.message ?? job.error ?? "no reason given"}`,
+        ...(job.error !== undefined ? { platformCode: job.error } : {}),
+        ...(job.message !== undefined ? { platformMessage: job.message } : {})
+      })
+    }
+    const now = yield* Clock.currentTimeMillis
+    if (now - started + delayMillis > timeoutMillis) {
+      return yield* new PublishError.Transient({
+        platform,
+        message: `Bluesky video processing did not finish within ${Duration.format(Duration.millis(timeoutMillis))} (job ${job.jobId}, state ${job.state})`
+      })
+    }
+    yield* Effect.sleep(Duration.millis(delayMillis))
+    delayMillis = Math.min(maxDelayMillis, Math.ceil(delayMillis * 1.5))
+    const answer = yield* Xrpc.call(context.client, {
+      service: context.videoServiceUrl,
+      nsid: "app.bsky.video.getJobStatus",
+      method: "GET",
+      params: { jobId: job.jobId },
+      timeout: context.requestTimeout
+    }).pipe(
+      Effect.flatMap(decodeOr(Schema.Struct({ jobStatus: JobStatus }), "app.bsky.video.getJobStatus")),
+      Effect.catch((failure) => mapXrpc(failure))
+    )
+    job = answer.jobStatus
+  }
+})
+
+const mapXrpc = (failure: Xrpc.XrpcFailure) =>
+  Effect.flatMap(Clock.currentTimeMillis, (nowMillis) => Effect.fail(toPublishError(failure, { nowMillis, write: false })))
+
+/**
+ * Uploads a video through the video service and waits for processing; returns
+ * the processed blob for an `app.bsky.embed.video`.
+ */
+export const uploadVideo = Effect.fn("Bluesky.uploadVideo")(function*(context: UploadContext, media: CoreMedia.Media) {
+  if (media.sizeBytes > context.maxVideoBytes) {
+    return yield* new PublishError.Rejected({
+      platform,
+      code: "MEDIA_TOO_LARGE",
+      message: `Bluesky videos are at most ${context.maxVideoBytes} bytes; this one is ${media.sizeBytes}`
+    })
+  }
+  const session = yield* context.session.current
+  const nowSeconds = Math.floor((yield* Clock.currentTimeMillis) / 1000)
+  // The service token is for the video service acting on the user's PDS; 30 minutes covers a slow upload.
+  const serviceToken = yield* context.session.run((current) =>
+    Xrpc.call(context.client, {
+      service: pdsOf(current, context.loginService),
+      nsid: "com.atproto.server.getServiceAuth",
+      method: "GET",
+      params: {
+        // did:web percent-encodes a port's colon (did:web:localhost%3A2583).
+        aud: `did:web:${hostOf(pdsOf(current, context.loginService)).replace(":", "%3A")}`,
+        lxm: "com.atproto.repo.uploadBlob",
+        exp: nowSeconds + 1800
+      },
+      token: current.accessJwt,
+      timeout: context.requestTimeout
+    }).pipe(Effect.flatMap(decodeOr(Schema.Struct({ token: Schema.String }), "com.atproto.server.getServiceAuth")))
+  )
+  const opened = yield* openSource(context, media.source)
+  const uploaded = yield* Xrpc.call(context.client, {
+    service: context.videoServiceUrl,
+    nsid: "app.bsky.video.uploadVideo",
+    method: "POST",
+    params: { did: session.did, name: `video-${nowSeconds}.${media.mimeType === "video/quicktime" ? "mov" : "mp4"}` },
+    token: serviceToken.token,
+    raw: { stream: opened.stream, contentType: media.mimeType, contentLength: opened.contentLength },
+    timeout: context.uploadTimeout
+  }).pipe(
+    // The service answers 409 `already_exists` with the earlier job for a video it has seen: reuse that job.
+    Effect.catch((failure) =>
+      failure.status === 409 && typeof (failure.body as { jobId?: unknown } | undefined)?.jobId === "string"
+        ? Effect.succeed(failure.body)
+        : Effect.fail(failure)
+    ),
+    Effect.flatMap((body) => {
+      const status = (body as { jobStatus?: unknown } | undefined)?.jobStatus ?? body
+      return decodeOr(JobStatus, "app.bsky.video.uploadVideo")(status)
+    }),
+    Effect.catch((failure) => mapXrpc(failure))
+  )
+  return yield* awaitJob(context, uploaded)
+})
+
+export interface ExternalEmbed {
+  readonly uri: string
+  readonly title: string
+  readonly description: string
+  readonly thumb?: BlobRef
+}
+
+const decodeEntities = (value: string): string =>
+  value
+    .replace(/&#x([0-9a-f]+);/gi, (_, hex: string) => String.fromCodePoint(parseInt(hex, 16)))
+    .replace(/&#(\d+);/g, (_, dec: string) => String.fromCodePoint(parseInt(dec, 10)))
+    .replace(/&quot;/g, "\"")
+    .replace(/&#39;|&apos;/g, "'")
+    .replace(/&lt;/g, "<")
+    .replace(/&gt;/g, ">")
+    .replace(/&amp;/g, "&")
+
+/** Reads `og:*` (and `<title>` / `description`) from an HTML page. */
+export const parseOpenGraph = (html: string): { title?: string; description?: string; image?: string } => {
+  const meta = new Map<string, string>()
+  for (const tag of html.match(/<meta\b[^>]*>/gi) ?? []) {
+    const key = /\b(?:property|name)\s*=\s*["']([^"']+)["']/i.exec(tag)?.[1]?.toLowerCase()
+    const content = /\bcontent\s*=\s*(?:"([^"]*)"|'([^']*)')/i.exec(tag)
+    const value = content?.[1] ?? content?.[2]
+    if (key !== undefined && value !== undefined && !meta.has(key)) meta.set(key, decodeEntities(value).trim())
+  }
+  const titleTag = /<title[^>]*>([\s\S]*?)<\/title>/i.exec(html)?.[1]
+  const title = meta.get("og:title") ?? meta.get("twitter:title") ?? (titleTag !== undefined ? decodeEntities(titleTag).trim() : undefined)
+  const description = meta.get("og:description") ?? meta.get("twitter:description") ?? meta.get("description")
+  const image = meta.get("og:image") ?? meta.get("twitter:image")
+  return {
+    ...(title ? { title } : {}),
+    ...(description ? { description } : {}),
+    ...(image ? { image } : {})
+  }
+}
+
+/** Reads at most `limit` bytes of a response body. */
+const readAtMost = (stream: Stream.Stream<Uint8Array, unknown>, limit: number) =>
+  Effect.gen(function*() {
+    const chunks: Array<Uint8Array> = []
+    let total = 0
+    yield* Stream.runForEachWhile(stream, (chunk) =>
+      Effect.sync(() => {
+        chunks.push(chunk)
+        total += chunk.byteLength
+        return total < limit
+      }))
+    const bytes = new Uint8Array(Math.min(total, limit))
+    let offset = 0
+    for (const chunk of chunks) {
+      const part = chunk.subarray(0, Math.min(chunk.byteLength, bytes.byteLength - offset))
+      bytes.set(part, offset)
+      offset += part.byteLength
+      if (offset >= bytes.byteLength) break
+    }
+    return { bytes, truncated: total > limit }
+  })
+
+const fetchPage = (client: HttpClient.HttpClient, url: string, timeout: Duration.Input, accept: string, limit: number) =>
+  Effect.gen(function*() {
+    const response = yield* client.execute(HttpClientRequest.get(url, { headers: { accept } }))
+    if (response.status < 200 || response.status >= 300) return undefined
+    const contentType = response.headers["content-type"] ?? ""
+    const read = yield* readAtMost(response.stream, limit + 1)
+    return { contentType, ...read }
+  }).pipe(
+    Effect.timeoutOption(timeout),
+    Effect.map((found) => (found._tag === "Some" ? found.value : undefined)),
+    Effect.catch(() => Effect.succeed(undefined))
+  )
+
+/**
+ * Builds an `app.bsky.embed.external` card for a link: title, description and
+ * thumbnail from the page's OpenGraph tags, best-effort. Never fails: a page
+ * that cannot be read gives a card with the URL as its title.
+ */
+export const linkCard = Effect.fn("Bluesky.linkCard")(function*(
+  context: UploadContext,
+  uri: string,
+  fetchTimeout: Duration.Input
+) {
+  const page = yield* fetchPage(context.client, uri, fetchTimeout, "text/html,application/xhtml+xml", maxPageBytes)
+  const og = page !== undefined && /html/i.test(page.contentType) ? parseOpenGraph(new TextDecoder().decode(page.bytes)) : {}
+  let thumb: BlobRef | undefined
+  if (og.image !== undefined) {
+    const imageUrl = (() => {
+      try {
+        return new URL(og.image, uri).toString()
+      } catch {
+        return undefined
+      }
+    })()
+    const image = imageUrl === undefined
+      ? undefined
+      : yield* fetchPage(context.client, imageUrl, fetchTimeout, "image/*", maxImageBytes)
+    if (image !== undefined && !image.truncated && /^image\//i.test(image.contentType)) {
+      const mimeType = image.contentType.split(";")[0]!.trim()
+      thumb = yield* uploadBlob(context, { _tag: "bytes", data: image.bytes }, mimeType).pipe(
+        Effect.catch(() => Effect.succeed(undefined))
+      )
+    }
+  }
+  return {
+    uri,
+    title: og.title ?? uri,
+    description: og.description ?? "",
+    ...(thumb !== undefined ? { thumb } : {})
+  } satisfies ExternalEmbed
+})

@@ -1,0 +1,1096 @@
+/**
+ * An in-process fake of the Bluesky XRPC API (a PDS and the video service),
+ * on 127.0.0.1 at ephemeral ports, for tests that drive a real publisher over
+ * real HTTP.
+ *
+ * It is faithful to platform-specs §6: sessions with signed, expiring JWTs
+ * (`ExpiredToken` is 400, a bad token 401), single-use rotating refresh
+ * tokens, the createSession limit (30 per 5 minutes per account), lexicon
+ * checks on `createRecord` (300 graphemes / 3000 bytes, facet byte ranges,
+ * ≤ 4 images with `alt`, one embed, blobs that were uploaded, reply refs that
+ * point at existing posts of one thread), the 1,000,000-byte image cap on
+ * `uploadBlob` (`BlobTooLarge`), the video job flow, `ratelimit-*` headers on
+ * every answer and XRPC error bodies `{"error","message"}`. It keeps what was
+ * posted for assertions and injects faults: the next N calls of an endpoint
+ * answer 429 with a reset time, 500, slowly, or drop the connection after the
+ * request arrived (optionally after applying it).
+ *
+ * @example
+ * // Promise API, for any test runner
+ * const fake = await FakeBlueskyServer.start()
+ * const credentials = fake.credentials()      // { identifier, appPassword, serviceUrl }
+ * // … publish with makeBlueskyPublisher(fake.publisherOptions()) …
+ * fake.posts()                                // what was posted
+ * await fake.close()
+ *
+ * @example
+ * // Effect: a scoped service
+ * layer(FakeBluesky.layer())("bluesky", (it) => {
+ *   it.effect("posts", () => Effect.gen(function*() { const fake = yield* FakeBluesky }))
+ * })
+ */
+import { createHash } from "node:crypto"
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http"
+import type { AddressInfo } from "node:net"
+import { Context, Effect, Layer } from "effect"
+import type { BlueskyCredentials } from "../Auth.js"
+import type { BlueskyPublisherOptions } from "../Publisher.js"
+import { cidFor, isTid, makeTidGenerator, newDid, sha256 } from "./internal/ids.js"
+import { type JwtPayload, makeSigner } from "./internal/jwt.js"
+
+// ---------------------------------------------------------------------------
+// Public types
+// ---------------------------------------------------------------------------
+
+export interface FakeAccountInput {
+  readonly handle: string
+  /** The app password the fake accepts. */
+  readonly password: string
+  readonly did?: string
+  readonly email?: string
+  readonly displayName?: string
+  readonly avatar?: string
+}
+
+export interface FakeAccount {
+  readonly did: string
+  readonly handle: string
+  readonly password: string
+  readonly email: string
+  readonly displayName?: string | undefined
+  readonly avatar?: string | undefined
+}
+
+/** A fault for the next calls of one endpoint (by NSID). */
+export type Fault =
+  /** 429 `RateLimitExceeded`, `ratelimit-remaining: 0`, `ratelimit-reset` in `resetInSeconds` (default 60). */
+  | { readonly _tag: "RateLimited"; readonly resetInSeconds?: number }
+  /** A 5xx answer (default 500 `InternalServerError`). */
+  | { readonly _tag: "ServerError"; readonly status?: number; readonly error?: string; readonly message?: string }
+  /** Any XRPC error answer. */
+  | { readonly _tag: "XrpcError"; readonly status: number; readonly error: string; readonly message: string }
+  /** Waits, then answers normally (the call is applied even when the client gave up). */
+  | { readonly _tag: "Slow"; readonly delayMs: number }
+  /**
+   * Reads the whole request, then destroys the socket without answering.
+   * With `apply: true` the call is applied first (a post made, but the client never hears of it).
+   */
+  | { readonly _tag: "DropConnection"; readonly apply?: boolean }
+
+export interface RecordedRequest {
+  readonly server: "pds" | "video" | "web"
+  readonly method: string
+  /** The NSID for XRPC calls, else the path. */
+  readonly nsid: string
+  readonly query: Readonly<Record<string, string>>
+  /** The answered status; 0 when the connection was dropped. */
+  readonly status: number
+  readonly authorization?: string | undefined
+  readonly contentType?: string | undefined
+  readonly bodyBytes: number
+  /** The XRPC error name of the answer, if any. */
+  readonly error?: string | undefined
+}
+
+export interface StoredRecord {
+  readonly uri: string
+  readonly cid: string
+  readonly repo: string
+  readonly collection: string
+  readonly rkey: string
+  readonly value: Record<string, unknown>
+}
+
+export interface StoredBlob {
+  readonly cid: string
+  readonly did: string
+  readonly mimeType: string
+  readonly size: number
+  /** The bytes, kept for blobs up to 2 MB (images); larger ones keep only size and CID. */
+  readonly bytes?: Uint8Array | undefined
+}
+
+export interface VideoJob {
+  readonly jobId: string
+  readonly did: string
+  readonly name: string
+  readonly size: number
+  readonly blobCid: string
+  polls: number
+  state: "JOB_STATE_CREATED" | "JOB_STATE_ENCODING" | "JOB_STATE_COMPLETED" | "JOB_STATE_FAILED"
+  failure?: string | undefined
+}
+
+export interface FakeBlueskyOptions {
+  /** Accounts; by default one: `alice.bsky.social` with app password `alic-eapp-pass-word`. */
+  readonly accounts?: ReadonlyArray<FakeAccountInput>
+  /** Access token lifetime. Default 7200 s. */
+  readonly accessTokenTtlSeconds?: number
+  /** Refresh token lifetime. Default 90 days. */
+  readonly refreshTokenTtlSeconds?: number
+  /** createSession limit per account. Default 30 per 300 s (platform-specs §6.1). */
+  readonly createSessionLimit?: { readonly max: number; readonly windowSeconds: number }
+  /** Image cap on uploadBlob. Default 1,000,000 bytes. */
+  readonly maxImageBytes?: number
+  /** Any blob. Default 52,428,800 bytes (platform-specs §6.2). */
+  readonly maxBlobBytes?: number
+  /** Video service cap. Default 100,000,000 bytes. */
+  readonly maxVideoBytes?: number
+  /** getJobStatus polls answered "processing" before a job completes. Default 2. */
+  readonly videoProcessingPolls?: number
+}
+
+export const defaultAccount: FakeAccountInput = {
+  handle: "alice.bsky.social",
+  password: "alic-eapp-pass-word",
+  displayName: "Alice",
+  avatar: "https://cdn.bsky.app/img/avatar/plain/did:plc:alice/avatar@jpeg"
+}
+
+// ---------------------------------------------------------------------------
+// Internals
+// ---------------------------------------------------------------------------
+
+interface Answer {
+  readonly status: number
+  readonly body?: unknown
+  readonly raw?: { readonly contentType: string; readonly data: Uint8Array } | undefined
+  readonly headers?: Readonly<Record<string, string>>
+}
+
+class XrpcError {
+  constructor(readonly status: number, readonly error: string, readonly message: string) {}
+}
+
+const fail = (status: number, error: string, message: string): never => {
+  throw new XrpcError(status, error, message)
+}
+
+const invalid = (message: string): never => fail(400, "InvalidRequest", message)
+
+const segmenter = new Intl.Segmenter(undefined, { granularity: "grapheme" })
+const graphemes = (text: string): number => {
+  let count = 0
+  for (const _ of segmenter.segment(text)) count++
+  return count
+}
+const utf8 = (text: string): number => Buffer.byteLength(text, "utf8")
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value)
+
+const isDatetime = (value: unknown): boolean =>
+  typeof value === "string" &&
+  /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.test(value) &&
+  !Number.isNaN(Date.parse(value))
+
+const isUri = (value: unknown): boolean => {
+  if (typeof value !== "string") return false
+  try {
+    new URL(value)
+    return true
+  } catch {
+    return false
+  }
+}
+
+const readBody = (request: IncomingMessage, limit: number): Promise<Buffer> =>
+  new Promise((resolve, reject) => {
+    const chunks: Array<Buffer> = []
+    let size = 0
+    let tooLarge = false
+    request.on("data", (chunk: Buffer) => {
+      size += chunk.length
+      countBody(request, chunk.length)
+      if (size > limit) tooLarge = true
+      else chunks.push(chunk)
+    })
+    request.on("end", () => (tooLarge ? reject(new XrpcError(413, "PayloadTooLarge", "request entity too large")) : resolve(Buffer.concat(chunks))))
+    request.on("error", reject)
+  })
+
+/** Body bytes read per request, for the request log. */
+const bodySizes = new WeakMap<IncomingMessage, number>()
+const countBody = (request: IncomingMessage, bytes: number) => bodySizes.set(request, (bodySizes.get(request) ?? 0) + bytes)
+
+/** Streams a body through, counting and hashing, keeping the bytes only up to `keep`. */
+const consumeBody = (
+  request: IncomingMessage,
+  keep: number
+): Promise<{ readonly size: number; readonly digest: Uint8Array; readonly bytes?: Uint8Array }> =>
+  new Promise((resolve, reject) => {
+    const hasher = createHash("sha256")
+    const chunks: Array<Buffer> = []
+    let size = 0
+    request.on("data", (chunk: Buffer) => {
+      size += chunk.length
+      countBody(request, chunk.length)
+      hasher.update(chunk)
+      if (size <= keep) chunks.push(chunk)
+    })
+    request.on("end", () =>
+      resolve({
+        size,
+        digest: new Uint8Array(hasher.digest()),
+        ...(size <= keep ? { bytes: new Uint8Array(Buffer.concat(chunks)) } : {})
+      }))
+    request.on("error", reject)
+  })
+
+/** Reads and discards what is left of a body. */
+const drain = (request: IncomingMessage): Promise<void> =>
+  request.readableEnded ? Promise.resolve() : new Promise((resolve) => {
+    request.on("data", (chunk: Buffer) => countBody(request, chunk.length))
+    request.on("end", () => resolve())
+    request.on("error", () => resolve())
+  })
+
+const didWeb = (url: string): ReadonlyArray<string> => {
+  const host = new URL(url).host
+  return [`did:web:${host}`, `did:web:${host.replace(":", "%3A")}`]
+}
+
+// ---------------------------------------------------------------------------
+// The server
+// ---------------------------------------------------------------------------
+
+/**
+ * The fake, as a plain object with a Promise API (`start`, `close`) for tests
+ * outside Effect. `FakeBluesky` wraps it as a scoped Effect service.
+ */
+export class FakeBlueskyServer {
+  /** Every request, in arrival order. */
+  readonly requests: Array<RecordedRequest> = []
+  readonly accounts = new Map<string, FakeAccount>()
+  readonly records: Array<StoredRecord> = []
+  readonly blobs = new Map<string, StoredBlob>()
+  readonly videoJobs = new Map<string, VideoJob>()
+
+  private readonly signer = makeSigner()
+  private readonly faults = new Map<string, Array<Fault>>()
+  private readonly pages = new Map<string, { contentType: string; data: Uint8Array; chunked: boolean }>()
+  private readonly usedRefreshTokens = new Set<string>()
+  private readonly sessionAttempts = new Map<string, Array<number>>()
+  private readonly globalWindow = { start: 0, count: 0 }
+  private accessTokensExpiredBefore = 0
+  private clockOffsetMs = 0
+  private failNextVideoJobs: Array<string> = []
+  private readonly nextTid = makeTidGenerator(() => this.now())
+  private jobCounter = 0
+
+  private constructor(
+    private readonly pdsServer: Server,
+    private readonly videoServer: Server,
+    private readonly options: Required<Omit<FakeBlueskyOptions, "accounts">>
+  ) {}
+
+  /** Starts the PDS and the video service on ephemeral ports of 127.0.0.1. */
+  static async start(options: FakeBlueskyOptions = {}): Promise<FakeBlueskyServer> {
+    const resolved = {
+      accessTokenTtlSeconds: options.accessTokenTtlSeconds ?? 7200,
+      refreshTokenTtlSeconds: options.refreshTokenTtlSeconds ?? 90 * 24 * 3600,
+      createSessionLimit: options.createSessionLimit ?? { max: 30, windowSeconds: 300 },
+      maxImageBytes: options.maxImageBytes ?? 1_000_000,
+      maxBlobBytes: options.maxBlobBytes ?? 52_428_800,
+      maxVideoBytes: options.maxVideoBytes ?? 100_000_000,
+      videoProcessingPolls: options.videoProcessingPolls ?? 2
+    }
+    let fake: FakeBlueskyServer | undefined
+    const pds = createServer((request, response) => void fake!.handle("pds", request, response))
+    const video = createServer((request, response) => void fake!.handle("video", request, response))
+    fake = new FakeBlueskyServer(pds, video, resolved)
+    await Promise.all([pds, video].map((server) =>
+      new Promise<void>((resolve, reject) => {
+        server.once("error", reject)
+        server.listen(0, "127.0.0.1", () => resolve())
+      })
+    ))
+    for (const account of options.accounts ?? [defaultAccount]) fake.createAccount(account)
+    return fake
+  }
+
+  /** Stops both servers, closing open connections. */
+  async close(): Promise<void> {
+    await Promise.all([this.pdsServer, this.videoServer].map((server) =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections()
+        server.close(() => resolve())
+      })
+    ))
+  }
+
+  /** The PDS (and entryway) base URL. */
+  get url(): string {
+    return `http://127.0.0.1:${(this.pdsServer.address() as AddressInfo).port}`
+  }
+
+  /** The video service base URL. */
+  get videoUrl(): string {
+    return `http://127.0.0.1:${(this.videoServer.address() as AddressInfo).port}`
+  }
+
+  /** Options for `makeBlueskyPublisher` that point at this fake. */
+  publisherOptions(): BlueskyPublisherOptions {
+    return { serviceUrl: this.url, videoServiceUrl: this.videoUrl }
+  }
+
+  /** Credentials of an account of the fake (the first one by default). */
+  credentials(handle?: string): BlueskyCredentials {
+    const account = handle === undefined ? [...this.accounts.values()][0] : this.accountByHandle(handle)
+    if (account === undefined) throw new Error(`no such fake account: ${handle}`)
+    return { identifier: account.handle, appPassword: account.password, serviceUrl: this.url }
+  }
+
+  createAccount(input: FakeAccountInput): FakeAccount {
+    const account: FakeAccount = {
+      did: input.did ?? newDid(),
+      handle: input.handle.toLowerCase(),
+      password: input.password,
+      email: input.email ?? `${input.handle.split(".")[0]}@example.com`,
+      displayName: input.displayName,
+      avatar: input.avatar
+    }
+    this.accounts.set(account.did, account)
+    return account
+  }
+
+  accountByHandle(handle: string): FakeAccount | undefined {
+    const wanted = handle.toLowerCase().replace(/^@/, "")
+    return [...this.accounts.values()].find((account) => account.handle === wanted)
+  }
+
+  /** The `app.bsky.feed.post` records, oldest first (optionally of one repo). */
+  posts(did?: string): ReadonlyArray<StoredRecord> {
+    return this.records.filter((record) =>
+      record.collection === "app.bsky.feed.post" && (did === undefined || record.repo === did)
+    )
+  }
+
+  /** How many calls an endpoint received. */
+  callCount(nsid: string): number {
+    return this.requests.filter((request) => request.nsid === nsid).length
+  }
+
+  /** The next `times` calls of `nsid` meet `fault`. */
+  injectFault(nsid: string, fault: Fault, times = 1): void {
+    const queue = this.faults.get(nsid) ?? []
+    for (let index = 0; index < times; index++) queue.push(fault)
+    this.faults.set(nsid, queue)
+  }
+
+  clearFaults(): void {
+    this.faults.clear()
+  }
+
+  /** Every access token issued so far is expired from now on (the next call gets 400 `ExpiredToken`). */
+  expireAccessTokens(): void {
+    this.accessTokensExpiredBefore = this.now()
+  }
+
+  /** Moves the fake's clock (token expiry, rate-limit windows, TIDs). */
+  advanceClock(ms: number): void {
+    this.clockOffsetMs += ms
+  }
+
+  /** The next video job fails processing with this message. */
+  failNextVideoJob(message = "Video processing failed"): void {
+    this.failNextVideoJobs.push(message)
+  }
+
+  /** Serves a page (for link cards) or a file (for media URLs) on the PDS port. */
+  servePage(path: string, page: { readonly contentType: string; readonly body: string | Uint8Array; readonly chunked?: boolean }): string {
+    const data = typeof page.body === "string" ? new TextEncoder().encode(page.body) : page.body
+    this.pages.set(path, { contentType: page.contentType, data, chunked: page.chunked ?? false })
+    return `${this.url}${path}`
+  }
+
+  now(): number {
+    return Date.now() + this.clockOffsetMs
+  }
+
+  // -------------------------------------------------------------------------
+  // Dispatch
+  // -------------------------------------------------------------------------
+
+  private async handle(server: "pds" | "video", request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const url = new URL(request.url ?? "/", "http://127.0.0.1")
+    const isXrpc = url.pathname.startsWith("/xrpc/")
+    const nsid = isXrpc ? url.pathname.slice("/xrpc/".length) : url.pathname
+    const query = Object.fromEntries(url.searchParams.entries())
+    const recorded = {
+      server: isXrpc ? server : "web" as const,
+      method: request.method ?? "GET",
+      nsid,
+      query,
+      authorization: request.headers.authorization,
+      contentType: request.headers["content-type"]
+    }
+    const fault = isXrpc ? this.faults.get(nsid)?.shift() : undefined
+    if (fault?._tag === "Slow") await new Promise((resolve) => setTimeout(resolve, fault.delayMs))
+
+    if (fault?._tag === "DropConnection" && fault.apply !== true) {
+      // The request arrives whole and is not processed; the client never hears back.
+      await drain(request)
+      this.requests.push({ ...recorded, status: 0, bodyBytes: bodySizes.get(request) ?? 0 })
+      response.socket?.destroy()
+      return
+    }
+
+    let answer: Answer
+    if (fault !== undefined && fault._tag !== "Slow" && fault._tag !== "DropConnection") {
+      await drain(request)
+      answer = this.faultAnswer(fault, nsid)
+    } else {
+      answer = await this.route(server, request, nsid, url).catch((error: unknown) => {
+        if (error instanceof XrpcError) return { status: error.status, body: { error: error.error, message: error.message } }
+        return { status: 500, body: { error: "InternalServerError", message: String(error) } }
+      })
+    }
+    // Answer only after the body was read, so a client streaming an upload sees the answer, not a reset.
+    await drain(request)
+
+    if (fault?._tag === "DropConnection") {
+      // Applied (a post made), but the answer is lost.
+      this.requests.push({ ...recorded, status: 0, bodyBytes: bodySizes.get(request) ?? 0 })
+      response.socket?.destroy()
+      return
+    }
+
+    const bodyBytes = bodySizes.get(request) ?? 0
+    const error = isObject(answer.body) && typeof answer.body.error === "string" ? answer.body.error : undefined
+    this.requests.push({ ...recorded, status: answer.status, bodyBytes, error })
+    const headers: Record<string, string> = { ...(isXrpc ? this.rateLimitHeaders(nsid) : {}), ...answer.headers }
+    if (answer.raw !== undefined) {
+      response.writeHead(answer.status, { ...headers, "content-type": answer.raw.contentType })
+      response.end(answer.raw.data)
+      return
+    }
+    const payload = JSON.stringify(answer.body ?? {})
+    response.writeHead(answer.status, {
+      ...headers,
+      "content-type": "application/json; charset=utf-8",
+      "content-length": String(Buffer.byteLength(payload))
+    })
+    response.end(payload)
+  }
+
+  private faultAnswer(fault: Exclude<Fault, { _tag: "Slow" | "DropConnection" }>, nsid: string): Answer {
+    switch (fault._tag) {
+      case "RateLimited": {
+        const reset = Math.ceil(this.now() / 1000) + (fault.resetInSeconds ?? 60)
+        return {
+          status: 429,
+          body: { error: "RateLimitExceeded", message: "Rate Limit Exceeded" },
+          headers: { ...this.rateLimitHeaders(nsid), "ratelimit-remaining": "0", "ratelimit-reset": String(reset) }
+        }
+      }
+      case "ServerError":
+        return {
+          status: fault.status ?? 500,
+          body: { error: fault.error ?? "InternalServerError", message: fault.message ?? "Internal Server Error" }
+        }
+      case "XrpcError":
+        return { status: fault.status, body: { error: fault.error, message: fault.message } }
+    }
+  }
+
+  private rateLimitHeaders(nsid: string): Record<string, string> {
+    const now = this.now()
+    const windowMs = 300_000
+    if (now - this.globalWindow.start >= windowMs) {
+      this.globalWindow.start = now
+      this.globalWindow.count = 0
+    }
+    this.globalWindow.count++
+    if (nsid === "com.atproto.server.createSession") {
+      return {
+        "ratelimit-limit": String(this.options.createSessionLimit.max),
+        "ratelimit-remaining": String(Math.max(0, this.options.createSessionLimit.max - (this.sessionAttempts.get("*")?.length ?? 0))),
+        "ratelimit-reset": String(Math.ceil((now + this.options.createSessionLimit.windowSeconds * 1000) / 1000)),
+        "ratelimit-policy": `${this.options.createSessionLimit.max};w=${this.options.createSessionLimit.windowSeconds}`
+      }
+    }
+    return {
+      "ratelimit-limit": "3000",
+      "ratelimit-remaining": String(Math.max(0, 3000 - this.globalWindow.count)),
+      "ratelimit-reset": String(Math.ceil((this.globalWindow.start + windowMs) / 1000)),
+      "ratelimit-policy": "3000;w=300"
+    }
+  }
+
+  private async route(server: "pds" | "video", request: IncomingMessage, nsid: string, url: URL): Promise<Answer> {
+    const method = request.method ?? "GET"
+    const query = url.searchParams
+    if (!url.pathname.startsWith("/xrpc/")) {
+      const page = server === "pds" ? this.pages.get(url.pathname) : undefined
+      if (page === undefined || method !== "GET") return { status: 404, raw: { contentType: "text/plain", data: new TextEncoder().encode("Not Found") } }
+      return {
+        status: 200,
+        raw: { contentType: page.contentType, data: page.data },
+        headers: page.chunked ? {} : { "content-length": String(page.data.byteLength) }
+      }
+    }
+    const expect = (wanted: "GET" | "POST") => {
+      if (method !== wanted) fail(400, "InvalidRequest", `Incorrect HTTP method (${method}) expected ${wanted}`)
+    }
+    const json = async (): Promise<Record<string, unknown>> => {
+      const contentType = request.headers["content-type"] ?? ""
+      if (!/application\/json/i.test(contentType)) invalid("Request encoding (Content-Type) required but not provided")
+      const body = await readBody(request, 1_000_000)
+      let parsed: unknown
+      try {
+        parsed = JSON.parse(body.toString("utf8"))
+      } catch {
+        invalid("Request body is not valid JSON")
+      }
+      if (!isObject(parsed)) invalid("Request body must be an object")
+      return parsed as Record<string, unknown>
+    }
+
+    if (server === "video") {
+      switch (nsid) {
+        case "app.bsky.video.uploadVideo":
+          expect("POST")
+          return this.uploadVideo(request, query)
+        case "app.bsky.video.getJobStatus":
+          expect("GET")
+          return this.getJobStatus(query)
+        case "app.bsky.video.getUploadLimits":
+          expect("GET")
+          this.serviceAuth(request, "app.bsky.video.getUploadLimits")
+          return { status: 200, body: { canUpload: true, remainingDailyVideos: 25, remainingDailyBytes: 10_000_000_000 } }
+        default:
+          return fail(501, "MethodNotImplemented", "Method Not Implemented")
+      }
+    }
+
+    switch (nsid) {
+      case "com.atproto.server.createSession":
+        expect("POST")
+        return this.createSession(await json())
+      case "com.atproto.server.refreshSession":
+        expect("POST")
+        return this.refreshSession(request)
+      case "com.atproto.server.getSession": {
+        expect("GET")
+        const account = this.authenticate(request)
+        return { status: 200, body: { did: account.did, handle: account.handle, email: account.email, active: true } }
+      }
+      case "com.atproto.server.getServiceAuth":
+        expect("GET")
+        return this.getServiceAuth(request, query)
+      case "com.atproto.identity.resolveHandle": {
+        expect("GET")
+        const handle = query.get("handle") ?? invalid("Params must have the property \"handle\"")
+        const account = this.accountByHandle(handle)
+        if (account === undefined) invalid("Unable to resolve handle")
+        return { status: 200, body: { did: account!.did } }
+      }
+      case "app.bsky.actor.getProfile": {
+        expect("GET")
+        this.authenticate(request)
+        const actor = query.get("actor") ?? invalid("Params must have the property \"actor\"")
+        const account = this.accounts.get(actor) ?? this.accountByHandle(actor)
+        if (account === undefined) invalid("Profile not found")
+        return {
+          status: 200,
+          body: {
+            did: account!.did,
+            handle: account!.handle,
+            ...(account!.displayName !== undefined ? { displayName: account!.displayName } : {}),
+            ...(account!.avatar !== undefined ? { avatar: account!.avatar } : {}),
+            followersCount: 0,
+            followsCount: 0,
+            postsCount: this.posts(account!.did).length,
+            indexedAt: new Date(this.now()).toISOString()
+          }
+        }
+      }
+      case "com.atproto.repo.uploadBlob":
+        expect("POST")
+        return this.uploadBlob(request)
+      case "com.atproto.repo.createRecord":
+        expect("POST")
+        return this.createRecord(this.authenticate(request), await json())
+      case "com.atproto.repo.deleteRecord":
+        expect("POST")
+        return this.deleteRecord(this.authenticate(request), await json())
+      case "com.atproto.repo.getRecord": {
+        expect("GET")
+        const record = this.findRecord(query.get("repo") ?? "", query.get("collection") ?? "", query.get("rkey") ?? "")
+        if (record === undefined) fail(400, "RecordNotFound", `Could not locate record: at://${query.get("repo")}/${query.get("collection")}/${query.get("rkey")}`)
+        return { status: 200, body: { uri: record!.uri, cid: record!.cid, value: record!.value } }
+      }
+      case "com.atproto.repo.listRecords":
+        expect("GET")
+        return this.listRecords(query)
+      default:
+        return fail(501, "MethodNotImplemented", "Method Not Implemented")
+    }
+  }
+
+  // -------------------------------------------------------------------------
+  // Auth
+  // -------------------------------------------------------------------------
+
+  private bearer(request: IncomingMessage): string {
+    const header = request.headers.authorization
+    if (header === undefined) fail(401, "AuthMissing", "Authentication Required")
+    const match = /^Bearer (\S+)$/.exec(header!)
+    if (match === null) fail(401, "InvalidToken", "Unexpected authorization type")
+    return match![1]!
+  }
+
+  private verified(token: string): JwtPayload & { readonly typ: string } {
+    const payload = this.signer.verify(token)
+    if (payload === undefined) fail(401, "InvalidToken", "Token could not be verified")
+    return payload!
+  }
+
+  /** The account of a valid access token; 400 `ExpiredToken` for an expired one. */
+  private authenticate(request: IncomingMessage): FakeAccount {
+    const payload = this.verified(this.bearer(request))
+    if (payload.scope !== "com.atproto.access") fail(400, "InvalidToken", "Bad token scope")
+    if (payload.exp * 1000 <= this.now() || payload.iat * 1000 < this.accessTokensExpiredBefore) {
+      fail(400, "ExpiredToken", "Token has expired")
+    }
+    const account = this.accounts.get(payload.sub ?? "")
+    if (account === undefined) fail(401, "InvalidToken", "Token subject is not an account")
+    return account!
+  }
+
+  private serviceAuth(request: IncomingMessage, lxm: string): JwtPayload {
+    const payload = this.verified(this.bearer(request))
+    if (payload.typ !== "JWT" || payload.iss === undefined) fail(401, "InvalidToken", "Not a service token")
+    if (payload.exp * 1000 <= this.now()) fail(401, "ExpiredToken", "Service token has expired")
+    if (!didWeb(this.url).includes(payload.aud ?? "")) fail(401, "InvalidToken", `Bad audience ${payload.aud}`)
+    if (payload.lxm !== undefined && payload.lxm !== lxm && payload.lxm !== "com.atproto.repo.uploadBlob") {
+      fail(401, "InvalidToken", `Token is not for ${lxm}`)
+    }
+    return payload
+  }
+
+  private issueSession(account: FakeAccount): Answer {
+    const nowSeconds = Math.floor(this.now() / 1000)
+    const aud = didWeb(this.url)[1]!
+    const accessJwt = this.signer.sign("at+jwt", {
+      scope: "com.atproto.access",
+      sub: account.did,
+      aud,
+      iat: nowSeconds,
+      exp: nowSeconds + this.options.accessTokenTtlSeconds
+    })
+    const refreshJwt = this.signer.sign("refresh+jwt", {
+      scope: "com.atproto.refresh",
+      sub: account.did,
+      aud,
+      iat: nowSeconds,
+      exp: nowSeconds + this.options.refreshTokenTtlSeconds
+    })
+    return {
+      status: 200,
+      body: {
+        accessJwt,
+        refreshJwt,
+        handle: account.handle,
+        did: account.did,
+        didDoc: {
+          "@context": ["https://www.w3.org/ns/did/v1"],
+          id: account.did,
+          alsoKnownAs: [`at://${account.handle}`],
+          service: [{ id: "#atproto_pds", type: "AtprotoPersonalDataServer", serviceEndpoint: this.url }]
+        },
+        email: account.email,
+        emailConfirmed: true,
+        active: true
+      }
+    }
+  }
+
+  private createSession(body: Record<string, unknown>): Answer {
+    const identifier = typeof body.identifier === "string" ? body.identifier.toLowerCase() : invalid("Input must have the property \"identifier\"")
+    const password = typeof body.password === "string" ? body.password : invalid("Input must have the property \"password\"")
+    const account = this.accounts.get(identifier) ?? this.accountByHandle(identifier) ??
+      [...this.accounts.values()].find((candidate) => candidate.email === identifier)
+    const key = account?.did ?? identifier
+    const now = this.now()
+    const windowMs = this.options.createSessionLimit.windowSeconds * 1000
+    const attempts = (this.sessionAttempts.get(key) ?? []).filter((at) => now - at < windowMs)
+    if (attempts.length >= this.options.createSessionLimit.max) {
+      const reset = Math.ceil((attempts[0]! + windowMs) / 1000)
+      return {
+        status: 429,
+        body: { error: "RateLimitExceeded", message: "Rate Limit Exceeded" },
+        headers: {
+          "ratelimit-limit": String(this.options.createSessionLimit.max),
+          "ratelimit-remaining": "0",
+          "ratelimit-reset": String(reset),
+          "ratelimit-policy": `${this.options.createSessionLimit.max};w=${this.options.createSessionLimit.windowSeconds}`
+        }
+      }
+    }
+    attempts.push(now)
+    this.sessionAttempts.set(key, attempts)
+    this.sessionAttempts.set("*", attempts)
+    if (account === undefined || account.password !== password) {
+      fail(401, "AuthenticationRequired", "Invalid identifier or password")
+    }
+    return this.issueSession(account!)
+  }
+
+  private refreshSession(request: IncomingMessage): Answer {
+    const token = this.bearer(request)
+    const payload = this.verified(token)
+    if (payload.scope !== "com.atproto.refresh") fail(400, "InvalidToken", "Invalid token type")
+    if (this.usedRefreshTokens.has(payload.jti)) fail(400, "ExpiredToken", "Token has been revoked")
+    if (payload.exp * 1000 <= this.now()) fail(400, "ExpiredToken", "Token has expired")
+    const account = this.accounts.get(payload.sub ?? "")
+    if (account === undefined) fail(400, "InvalidToken", "Token subject is not an account")
+    // Refresh tokens are single-use: rotation revokes the one presented.
+    this.usedRefreshTokens.add(payload.jti)
+    return this.issueSession(account!)
+  }
+
+  private getServiceAuth(request: IncomingMessage, query: URLSearchParams): Answer {
+    const account = this.authenticate(request)
+    const aud = query.get("aud") ?? invalid("Params must have the property \"aud\"")
+    const nowSeconds = Math.floor(this.now() / 1000)
+    const expParam = query.get("exp")
+    const exp = expParam === null ? nowSeconds + 60 : Number(expParam)
+    if (!Number.isInteger(exp)) invalid("exp must be an integer")
+    if (exp <= nowSeconds) fail(400, "BadExpiration", "expiration is in past")
+    if (exp - nowSeconds > 3600) fail(400, "BadExpiration", "cannot request a token with an expiration more than an hour in the future")
+    const lxm = query.get("lxm") ?? undefined
+    const token = this.signer.sign("JWT", { iss: account.did, aud, ...(lxm !== undefined ? { lxm } : {}), iat: nowSeconds, exp })
+    return { status: 200, body: { token } }
+  }
+
+  // -------------------------------------------------------------------------
+  // Blobs and video
+  // -------------------------------------------------------------------------
+
+  private async uploadBlob(request: IncomingMessage): Promise<Answer> {
+    const account = this.authenticate(request)
+    const mimeType = (request.headers["content-type"] ?? "").split(";")[0]!.trim()
+    if (mimeType === "") invalid("Request encoding (Content-Type) required but not provided")
+    const body = await consumeBody(request, 2_000_000)
+    if (body.size === 0) invalid("Request body is empty")
+    const cap = mimeType.startsWith("image/") ? this.options.maxImageBytes : this.options.maxBlobBytes
+    if (body.size > cap) {
+      fail(400, "BlobTooLarge", `This file is too large. It is ${(body.size / 1024).toFixed(2)}KB but the maximum size is ${(cap / 1024).toFixed(2)}KB.`)
+    }
+    const cid = cidFor("raw", body.digest)
+    this.blobs.set(cid, { cid, did: account.did, mimeType, size: body.size, bytes: body.bytes })
+    return { status: 200, body: { blob: { $type: "blob", ref: { $link: cid }, mimeType, size: body.size } } }
+  }
+
+  private async uploadVideo(request: IncomingMessage, query: URLSearchParams): Promise<Answer> {
+    const service = this.serviceAuth(request, "com.atproto.repo.uploadBlob")
+    const did = query.get("did") ?? invalid("Params must have the property \"did\"")
+    const name = query.get("name") ?? invalid("Params must have the property \"name\"")
+    if (did !== service.iss) fail(401, "InvalidToken", "did does not match the service token issuer")
+    const mimeType = (request.headers["content-type"] ?? "").split(";")[0]!.trim()
+    if (!mimeType.startsWith("video/")) invalid(`Unsupported video type ${mimeType || "(none)"}`)
+    const body = await consumeBody(request, 0)
+    if (body.size === 0) invalid("Request body is empty")
+    if (body.size > this.options.maxVideoBytes) {
+      fail(400, "BlobTooLarge", `Video is too large: ${body.size} bytes, the maximum is ${this.options.maxVideoBytes}`)
+    }
+    const blobCid = cidFor("raw", body.digest)
+    const existing = [...this.videoJobs.values()].find((job) => job.did === did && job.blobCid === blobCid && job.state !== "JOB_STATE_FAILED")
+    if (existing !== undefined) {
+      return { status: 409, body: { error: "already_exists", message: "Video already processed", jobId: existing.jobId } }
+    }
+    const jobId = `${Buffer.from(sha256(`${blobCid}:${++this.jobCounter}`)).toString("hex").slice(0, 26)}`
+    const job: VideoJob = {
+      jobId,
+      did,
+      name,
+      size: body.size,
+      blobCid,
+      polls: 0,
+      state: "JOB_STATE_CREATED",
+      failure: this.failNextVideoJobs.shift()
+    }
+    this.videoJobs.set(jobId, job)
+    return { status: 200, body: { jobId, did, state: job.state, progress: 0 } }
+  }
+
+  private getJobStatus(query: URLSearchParams): Answer {
+    const jobId = query.get("jobId") ?? invalid("Params must have the property \"jobId\"")
+    const job = this.videoJobs.get(jobId)
+    if (job === undefined) fail(404, "NotFound", "Job not found")
+    job!.polls++
+    if (job!.state !== "JOB_STATE_COMPLETED" && job!.state !== "JOB_STATE_FAILED") {
+      if (job!.polls > this.options.videoProcessingPolls) {
+        if (job!.failure !== undefined) {
+          job!.state = "JOB_STATE_FAILED"
+        } else {
+          job!.state = "JOB_STATE_COMPLETED"
+          this.blobs.set(job!.blobCid, { cid: job!.blobCid, did: job!.did, mimeType: "video/mp4", size: job!.size })
+        }
+      } else {
+        job!.state = "JOB_STATE_ENCODING"
+      }
+    }
+    const progress = job!.state === "JOB_STATE_COMPLETED" ? 100 : Math.min(99, Math.round((job!.polls / (this.options.videoProcessingPolls + 1)) * 100))
+    return {
+      status: 200,
+      body: {
+        jobStatus: {
+          jobId: job!.jobId,
+          did: job!.did,
+          state: job!.state,
+          progress,
+          ...(job!.state === "JOB_STATE_COMPLETED"
+            ? { blob: { $type: "blob", ref: { $link: job!.blobCid }, mimeType: "video/mp4", size: job!.size } }
+            : {}),
+          ...(job!.state === "JOB_STATE_FAILED" ? { error: "ProcessingFailed", message: job!.failure } : {})
+        }
+      }
+    }
+  }
+
+  // -------------------------------------------------------------------------
+  // Records
+  // -------------------------------------------------------------------------
+
+  private findRecord(repo: string, collection: string, rkey: string): StoredRecord | undefined {
+    const did = this.accounts.has(repo) ? repo : this.accountByHandle(repo)?.did
+    return this.records.find((record) => record.repo === did && record.collection === collection && record.rkey === rkey)
+  }
+
+  private recordByUri(uri: string): StoredRecord | undefined {
+    return this.records.find((record) => record.uri === uri)
+  }
+
+  private repoOf(account: FakeAccount, repo: unknown): void {
+    if (repo !== account.did && repo !== account.handle) {
+      fail(400, "InvalidRequest", `Invalid repo: ${String(repo)} is not the authenticated account`)
+    }
+  }
+
+  private checkBlobRef(path: string, value: unknown, account: FakeAccount, accept: (mimeType: string) => boolean, maxSize: number): void {
+    if (!isObject(value) || value.$type !== "blob" || !isObject(value.ref) || typeof value.ref.$link !== "string") {
+      invalid(`Invalid app.bsky.feed.post record: ${path} should be a blob ref`)
+    }
+    const ref = value as { ref: { $link: string }; mimeType?: unknown; size?: unknown }
+    const blob = this.blobs.get(ref.ref.$link)
+    if (blob === undefined || blob.did !== account.did) {
+      invalid(`Could not find blob: ${ref.ref.$link}`)
+    }
+    if (ref.mimeType !== blob!.mimeType || ref.size !== blob!.size) {
+      invalid(`Invalid app.bsky.feed.post record: ${path} does not match the uploaded blob`)
+    }
+    if (!accept(blob!.mimeType)) invalid(`Invalid app.bsky.feed.post record: ${path} has unsupported MIME type ${blob!.mimeType}`)
+    if (blob!.size > maxSize) invalid(`Invalid app.bsky.feed.post record: ${path} is too big (${blob!.size} > ${maxSize} bytes)`)
+  }
+
+  private checkStrongRef(path: string, value: unknown): StoredRecord {
+    if (!isObject(value) || typeof value.uri !== "string" || typeof value.cid !== "string") {
+      return invalid(`Invalid app.bsky.feed.post record: ${path} must have the properties "uri" and "cid"`)
+    }
+    const record = this.recordByUri(value.uri)
+    if (record === undefined) return invalid(`${path}: the post ${value.uri} does not exist`)
+    if (record.cid !== value.cid) return invalid(`${path}: the cid of ${value.uri} is ${record.cid}, not ${value.cid}`)
+    return record
+  }
+
+  /** Lexicon checks of `app.bsky.feed.post` (plus existence of referenced blobs and posts). */
+  private checkPost(record: Record<string, unknown>, account: FakeAccount): void {
+    const prefix = "Invalid app.bsky.feed.post record:"
+    if (record.$type !== undefined && record.$type !== "app.bsky.feed.post") invalid(`${prefix} Record/$type must be app.bsky.feed.post`)
+    if (typeof record.text !== "string") invalid(`${prefix} Record must have the property "text"`)
+    const text = record.text as string
+    if (utf8(text) > 3000) invalid(`${prefix} Record/text must not be longer than 3000 characters`)
+    if (graphemes(text) > 300) invalid(`${prefix} Record/text must not be longer than 300 graphemes`)
+    if (!isDatetime(record.createdAt)) invalid(`${prefix} Record/createdAt must be an valid atproto datetime (both RFC-3339 and ISO-8601)`)
+    const textBytes = utf8(text)
+    if (record.facets !== undefined) {
+      if (!Array.isArray(record.facets)) invalid(`${prefix} Record/facets must be an array`)
+      for (const [index, facet] of (record.facets as Array<unknown>).entries()) {
+        const path = `Record/facets/${index}`
+        if (!isObject(facet) || !isObject(facet.index)) invalid(`${prefix} ${path} must have the property "index"`)
+        const { byteEnd, byteStart } = (facet as { index: { byteStart?: unknown; byteEnd?: unknown } }).index
+        if (!Number.isInteger(byteStart) || !Number.isInteger(byteEnd) || (byteStart as number) < 0 || (byteEnd as number) < 0) {
+          invalid(`${prefix} ${path}/index/byteStart and byteEnd must be non-negative integers`)
+        }
+        if ((byteStart as number) > (byteEnd as number) || (byteEnd as number) > textBytes) {
+          invalid(`${prefix} ${path}/index [${String(byteStart)}, ${String(byteEnd)}) is outside the text (${textBytes} bytes)`)
+        }
+        const features = (facet as { features?: unknown }).features
+        if (!Array.isArray(features) || features.length === 0) invalid(`${prefix} ${path}/features must be a non-empty array`)
+        for (const feature of features as Array<unknown>) {
+          if (!isObject(feature)) invalid(`${prefix} ${path}/features must hold objects`)
+          const typed = feature as Record<string, unknown>
+          switch (typed.$type) {
+            case "app.bsky.richtext.facet#mention":
+              if (typeof typed.did !== "string" || !typed.did.startsWith("did:")) invalid(`${prefix} ${path} mention/did must be a did`)
+              break
+            case "app.bsky.richtext.facet#link":
+              if (!isUri(typed.uri)) invalid(`${prefix} ${path} link/uri must be a uri`)
+              break
+            case "app.bsky.richtext.facet#tag":
+              if (typeof typed.tag !== "string" || typed.tag.length === 0 || graphemes(typed.tag) > 64 || utf8(typed.tag) > 640) {
+                invalid(`${prefix} ${path} tag/tag must be 1-64 graphemes and at most 640 bytes`)
+              }
+              break
+            default:
+              invalid(`${prefix} ${path} has an unknown feature type ${String(typed.$type)}`)
+          }
+        }
+      }
+    }
+    if (record.langs !== undefined && (!Array.isArray(record.langs) || record.langs.length > 3)) {
+      invalid(`${prefix} Record/langs must not have more than 3 elements`)
+    }
+    if (record.tags !== undefined && (!Array.isArray(record.tags) || record.tags.length > 8)) {
+      invalid(`${prefix} Record/tags must not have more than 8 elements`)
+    }
+    if (record.reply !== undefined) {
+      if (!isObject(record.reply)) invalid(`${prefix} Record/reply must be an object`)
+      const reply = record.reply as Record<string, unknown>
+      const root = this.checkStrongRef("Record/reply/root", reply.root)
+      const parent = this.checkStrongRef("Record/reply/parent", reply.parent)
+      if (isObject(root.value.reply)) invalid(`Record/reply/root: ${root.uri} is itself a reply, not a thread root`)
+      const parentRoot = isObject(parent.value.reply) && isObject(parent.value.reply.root) ? parent.value.reply.root.uri : parent.uri
+      if (parentRoot !== root.uri) invalid(`Record/reply: the parent ${parent.uri} is not in the thread of ${root.uri}`)
+    }
+    if (record.embed !== undefined) {
+      if (!isObject(record.embed)) invalid(`${prefix} Record/embed must be an object`)
+      const embed = record.embed as Record<string, unknown>
+      switch (embed.$type) {
+        case "app.bsky.embed.images": {
+          if (!Array.isArray(embed.images) || embed.images.length === 0) invalid(`${prefix} Record/embed/images must be a non-empty array`)
+          const images = embed.images as Array<unknown>
+          if (images.length > 4) invalid(`${prefix} Record/embed/images must not have more than 4 elements`)
+          for (const [index, image] of images.entries()) {
+            const path = `Record/embed/images/${index}`
+            if (!isObject(image)) invalid(`${prefix} ${path} must be an object`)
+            const typed = image as Record<string, unknown>
+            if (typeof typed.alt !== "string") invalid(`${prefix} ${path} must have the property "alt"`)
+            this.checkBlobRef(`${path}/image`, typed.image, account, (mime) => mime.startsWith("image/"), this.options.maxImageBytes)
+            if (typed.aspectRatio !== undefined) {
+              const ratio = typed.aspectRatio as { width?: unknown; height?: unknown }
+              if (!isObject(ratio) || !Number.isInteger(ratio.width) || !Number.isInteger(ratio.height) || (ratio.width as number) < 1 || (ratio.height as number) < 1) {
+                invalid(`${prefix} ${path}/aspectRatio width and height must be positive integers`)
+              }
+            }
+          }
+          break
+        }
+        case "app.bsky.embed.video": {
+          this.checkBlobRef("Record/embed/video", embed.video, account, (mime) => mime === "video/mp4", 100_000_000)
+          if (embed.alt !== undefined && (typeof embed.alt !== "string" || utf8(embed.alt) > 10_000 || graphemes(embed.alt) > 1000)) {
+            invalid(`${prefix} Record/embed/alt must be at most 1000 graphemes`)
+          }
+          break
+        }
+        case "app.bsky.embed.external": {
+          const external = embed.external
+          if (!isObject(external) || !isUri(external.uri) || typeof external.title !== "string" || typeof external.description !== "string") {
+            invalid(`${prefix} Record/embed/external must have "uri", "title" and "description"`)
+          }
+          const thumb = (external as Record<string, unknown>).thumb
+          if (thumb !== undefined) this.checkBlobRef("Record/embed/external/thumb", thumb, account, (mime) => mime.startsWith("image/"), 1_000_000)
+          break
+        }
+        case "app.bsky.embed.record":
+          this.checkStrongRef("Record/embed/record", embed.record)
+          break
+        default:
+          invalid(`${prefix} Record/embed must be one of app.bsky.embed.images, video, external, record; got ${String(embed.$type)}`)
+      }
+    }
+  }
+
+  private createRecord(account: FakeAccount, body: Record<string, unknown>): Answer {
+    this.repoOf(account, body.repo)
+    if (body.collection !== "app.bsky.feed.post") invalid(`The fake accepts only app.bsky.feed.post records, not ${String(body.collection)}`)
+    if (!isObject(body.record)) invalid("Input must have the property \"record\"")
+    const record = { $type: "app.bsky.feed.post", ...(body.record as Record<string, unknown>) }
+    this.checkPost(record, account)
+    let rkey: string
+    if (body.rkey !== undefined) {
+      if (typeof body.rkey !== "string" || !isTid(body.rkey)) invalid("Invalid record key: app.bsky.feed.post keys are TIDs")
+      rkey = body.rkey as string
+      if (this.findRecord(account.did, "app.bsky.feed.post", rkey) !== undefined) invalid(`Record already exists: ${rkey}`)
+    } else {
+      rkey = this.nextTid()
+    }
+    const cid = cidFor("dag-cbor", sha256(JSON.stringify(record)))
+    const uri = `at://${account.did}/app.bsky.feed.post/${rkey}`
+    this.records.push({ uri, cid, repo: account.did, collection: "app.bsky.feed.post", rkey, value: record })
+    return {
+      status: 200,
+      body: {
+        uri,
+        cid,
+        commit: { cid: cidFor("dag-cbor", sha256(`commit:${uri}`)), rev: this.nextTid() },
+        validationStatus: "valid"
+      }
+    }
+  }
+
+  private deleteRecord(account: FakeAccount, body: Record<string, unknown>): Answer {
+    this.repoOf(account, body.repo)
+    if (typeof body.collection !== "string" || typeof body.rkey !== "string") invalid("Input must have the properties \"collection\" and \"rkey\"")
+    const index = this.records.findIndex((record) =>
+      record.repo === account.did && record.collection === body.collection && record.rkey === body.rkey
+    )
+    // Like the reference PDS, deleting a record that is not there succeeds.
+    if (index >= 0) this.records.splice(index, 1)
+    return { status: 200, body: { commit: { cid: cidFor("dag-cbor", sha256(`delete:${String(body.rkey)}`)), rev: this.nextTid() } } }
+  }
+
+  private listRecords(query: URLSearchParams): Answer {
+    const repo = query.get("repo") ?? invalid("Params must have the property \"repo\"")
+    const collection = query.get("collection") ?? invalid("Params must have the property \"collection\"")
+    const limit = Number(query.get("limit") ?? "50")
+    if (!Number.isInteger(limit) || limit < 1 || limit > 100) invalid("Params/limit must be between 1 and 100")
+    const did = this.accounts.has(repo) ? repo : this.accountByHandle(repo)?.did
+    if (did === undefined) invalid(`Could not find repo: ${repo}`)
+    const reverse = query.get("reverse") === "true"
+    const cursor = query.get("cursor")
+    const sorted = this.records
+      .filter((record) => record.repo === did && record.collection === collection)
+      .sort((a, b) => (reverse ? a.rkey.localeCompare(b.rkey) : b.rkey.localeCompare(a.rkey)))
+      .filter((record) => cursor === null || (reverse ? record.rkey > cursor : record.rkey < cursor))
+    const page = sorted.slice(0, limit)
+    return {
+      status: 200,
+      body: {
+        records: page.map((record) => ({ uri: record.uri, cid: record.cid, value: record.value })),
+        ...(page.length === limit && sorted.length > limit ? { cursor: page[page.length - 1]!.rkey } : {})
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Effect API
+// ---------------------------------------------------------------------------
+
+/**
+ * The fake as a scoped Effect service: started when the layer is built,
+ * closed when its scope closes.
+ *
+ * @example
+ * layer(FakeBluesky.layer({ videoProcessingPolls: 1 }))("publishing", (it) => { … })
+ */
+export class FakeBluesky extends Context.Service<FakeBluesky, FakeBlueskyServer>()(
+  "@omnipost/platform-bluesky/testing/FakeBluesky"
+) {
+  /** Starts a fake (Promise API); call `close()` when done. */
+  static readonly start = (options?: FakeBlueskyOptions): Promise<FakeBlueskyServer> => FakeBlueskyServer.start(options)
+
+  /** A fake for the current scope. */
+  static readonly make = (options?: FakeBlueskyOptions) =>
+    Effect.acquireRelease(
+      Effect.promise(() => FakeBlueskyServer.start(options)),
+      (fake) => Effect.promise(() => fake.close())
+    )
+
+  static readonly layer = (options?: FakeBlueskyOptions): Layer.Layer<FakeBluesky> =>
+    Layer.effect(FakeBluesky, FakeBluesky.make(options))
+}

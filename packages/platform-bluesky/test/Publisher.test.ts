@@ -1,0 +1,305 @@
+import { assert, describe, it } from "@effect/vitest"
+import { Effect } from "effect"
+import { bytesOf, image, part, publishRequest, utf8Slice, withFake } from "./fixtures.js"
+
+const tid = /^[234567abcdefghij][234567abcdefghijklmnopqrstuvwxyz]{12}$/
+
+describe("publish: text and facets", () => {
+  it.live("posts text with mention, link and hashtag facets at UTF-8 byte offsets", () =>
+    withFake((fake, publisher) =>
+      Effect.gen(function*() {
+        const bob = fake.createAccount({ handle: "bob.bsky.social", password: "bobb-bobb-bobb-bobb" })
+        const text = "Grüße 🦋👩🏽‍💻 @bob.bsky.social and @nobody.bsky.social: https://example.com/a?b=1. #atproto_dev ok"
+        const result = yield* publisher.publish(
+          publishRequest(fake.credentials(), [part(text)], { langs: ["de", "en"], linkCard: false })
+        )
+
+        const [post] = fake.posts()
+        assert.isDefined(post)
+        assert.strictEqual(result.platformPostId, post!.uri)
+        assert.match(post!.rkey, tid)
+        assert.strictEqual(result.url, `https://bsky.app/profile/alice.bsky.social/post/${post!.rkey}`)
+        assert.deepStrictEqual(result.parts, [{ platformPostId: post!.uri, url: result.url }])
+
+        const value = post!.value as {
+          text: string
+          langs: Array<string>
+          createdAt: string
+          facets: Array<{ index: { byteStart: number; byteEnd: number }; features: Array<Record<string, string>> }>
+        }
+        assert.strictEqual(value.text, text)
+        assert.deepStrictEqual(value.langs, ["de", "en"])
+        assert.strictEqual(value.createdAt, result.publishedAt)
+        assert.isBelow(Math.abs(Date.parse(value.createdAt) - Date.now()), 60_000)
+
+        const spans = value.facets.map((facet) => ({
+          text: utf8Slice(text, facet.index.byteStart, facet.index.byteEnd),
+          feature: facet.features[0]
+        }))
+        // The emoji before the mention take 4 + 15 UTF-8 bytes but 2 + 7 UTF-16 units: JS indices would be off.
+        assert.deepStrictEqual(spans, [
+          { text: "@bob.bsky.social", feature: { $type: "app.bsky.richtext.facet#mention", did: bob.did } },
+          { text: "https://example.com/a?b=1", feature: { $type: "app.bsky.richtext.facet#link", uri: "https://example.com/a?b=1" } },
+          { text: "#atproto_dev", feature: { $type: "app.bsky.richtext.facet#tag", tag: "atproto_dev" } }
+        ])
+        assert.strictEqual(value.facets[0]!.index.byteStart, Buffer.byteLength("Grüße 🦋👩🏽‍💻 "))
+        // The unknown handle stayed plain text, and was looked up once.
+        assert.strictEqual(fake.callCount("com.atproto.identity.resolveHandle"), 2)
+      })
+    ))
+
+  it.live("logs in once and reuses the session it saved", () =>
+    withFake((fake, publisher) =>
+      Effect.gen(function*() {
+        const saved: Array<import("@omnipost/platform-bluesky").BlueskyCredentials> = []
+        yield* publisher.publish(publishRequest(fake.credentials(), [part("first")], {}, saved))
+        assert.strictEqual(saved.length, 1)
+        assert.isDefined(saved[0]!.session)
+        assert.strictEqual(saved[0]!.session!.handle, "alice.bsky.social")
+        assert.strictEqual(saved[0]!.session!.pdsUrl, fake.url)
+
+        yield* publisher.publish(publishRequest(saved[0]!, [part("second")], {}, saved))
+        yield* publisher.publish(publishRequest(saved[0]!, [part("third")], {}, saved))
+        assert.strictEqual(fake.callCount("com.atproto.server.createSession"), 1)
+        assert.strictEqual(saved.length, 1)
+        assert.deepStrictEqual(fake.posts().map((post) => (post.value as { text: string }).text), ["first", "second", "third"])
+        // Every XRPC answer carries rate-limit headers; every authenticated call sent the access token.
+        const creates = fake.requests.filter((request) => request.nsid === "com.atproto.repo.createRecord")
+        assert.isTrue(creates.every((request) => request.authorization === `Bearer ${saved[0]!.session!.accessJwt}`))
+      })
+    ))
+
+  it.live("refuses text over 300 graphemes before calling Bluesky", () =>
+    withFake((fake, publisher) =>
+      Effect.gen(function*() {
+        const error = yield* Effect.flip(publisher.publish(publishRequest(fake.credentials(), [part("é".repeat(301))])))
+        assert.strictEqual(error._tag, "Rejected")
+        assert.strictEqual(error._tag === "Rejected" ? error.code : undefined, "CONTENT_TOO_LONG")
+        assert.strictEqual(fake.requests.length, 0)
+        // 300 two-byte graphemes are fine.
+        yield* publisher.publish(publishRequest(fake.credentials(), [part("é".repeat(300))]))
+        assert.strictEqual(fake.posts().length, 1)
+      })
+    ))
+})
+
+describe("publish: media", () => {
+  it.live("uploads up to 4 images with alt text and aspect ratio", () =>
+    withFake((fake, publisher) =>
+      Effect.gen(function*() {
+        const images = [
+          image(200_000, "a red kite", 1, { width: 1600, height: 900 }),
+          image(1_000_000, "exactly the cap", 2),
+          image(3_000, "", 3),
+          image(50_000, "last one", 4, { width: 500, height: 1000 })
+        ]
+        yield* publisher.publish(publishRequest(fake.credentials(), [part("four pictures", images)]))
+        const embed = (fake.posts()[0]!.value as {
+          embed: { $type: string; images: Array<{ alt: string; aspectRatio?: { width: number; height: number }; image: { ref: { $link: string }; size: number; mimeType: string } }> }
+        }).embed
+        assert.strictEqual(embed.$type, "app.bsky.embed.images")
+        assert.deepStrictEqual(embed.images.map((entry) => entry.alt), ["a red kite", "exactly the cap", "", "last one"])
+        assert.deepStrictEqual(embed.images[0]!.aspectRatio, { width: 1600, height: 900 })
+        assert.deepStrictEqual(embed.images[3]!.aspectRatio, { width: 500, height: 1000 })
+        for (const [index, entry] of embed.images.entries()) {
+          const blob = fake.blobs.get(entry.image.ref.$link)
+          assert.isDefined(blob)
+          assert.match(entry.image.ref.$link, /^bafkrei[a-z2-7]{52}$/)
+          assert.strictEqual(blob!.size, images[index]!.sizeBytes)
+          assert.deepStrictEqual(blob!.bytes, bytesOf(images[index]!.sizeBytes, index + 1))
+        }
+      })
+    ))
+
+  it.live("refuses a fifth image and an image over 1,000,000 bytes", () =>
+    withFake((fake, publisher) =>
+      Effect.gen(function*() {
+        const five = Array.from({ length: 5 }, (_, index) => image(1000, `image ${index}`, index))
+        const tooMany = yield* Effect.flip(publisher.publish(publishRequest(fake.credentials(), [part("five", five)])))
+        assert.strictEqual(tooMany._tag === "Rejected" ? tooMany.code : tooMany._tag, "TOO_MANY_MEDIA")
+
+        const tooBig = yield* Effect.flip(
+          publisher.publish(publishRequest(fake.credentials(), [part("big", [image(1_000_001, "big")])]))
+        )
+        assert.strictEqual(tooBig._tag === "Rejected" ? tooBig.code : tooBig._tag, "MEDIA_TOO_LARGE")
+        assert.strictEqual(fake.posts().length, 0)
+      })
+    ))
+
+  it.live("maps the fake's BlobTooLarge when the declared size understated the file", () =>
+    withFake((fake, publisher) =>
+      Effect.gen(function*() {
+        const lying = { ...image(1_200_000, "big"), sizeBytes: 900_000 }
+        const error = yield* Effect.flip(publisher.publish(publishRequest(fake.credentials(), [part("big", [lying])])))
+        assert.strictEqual(error._tag, "Rejected")
+        assert.strictEqual(error.platformCode, "BlobTooLarge")
+        assert.strictEqual(error.httpStatus, 400)
+        assert.match(error.platformMessage ?? "", /too large/)
+        assert.strictEqual(error._tag === "Rejected" ? error.code : undefined, "MEDIA_TOO_LARGE")
+      })
+    ))
+
+  it.live("streams images from a URL and from a file", () =>
+    withFake((fake, publisher) =>
+      Effect.gen(function*() {
+        const fromUrl = bytesOf(300_000, 7)
+        const url = fake.servePage("/media/kite.png", { contentType: "image/png", body: fromUrl, chunked: true })
+        const { mkdtemp, writeFile } = yield* Effect.promise(() => import("node:fs/promises"))
+        const { tmpdir } = yield* Effect.promise(() => import("node:os"))
+        const dir = yield* Effect.promise(() => mkdtemp(`${tmpdir()}/bsky-`))
+        const fromFile = bytesOf(400_000, 8)
+        yield* Effect.promise(() => writeFile(`${dir}/photo.webp`, fromFile))
+
+        yield* publisher.publish(publishRequest(fake.credentials(), [part("from elsewhere", [
+          { kind: "image", mimeType: "image/png", sizeBytes: fromUrl.byteLength, altText: "url", source: { _tag: "url", url } },
+          { kind: "image", mimeType: "image/webp", sizeBytes: fromFile.byteLength, altText: "file", source: { _tag: "file", path: `${dir}/photo.webp` } }
+        ])]))
+        const images = (fake.posts()[0]!.value as { embed: { images: Array<{ image: { ref: { $link: string }; mimeType: string } }> } }).embed.images
+        assert.deepStrictEqual(fake.blobs.get(images[0]!.image.ref.$link)?.bytes, fromUrl)
+        assert.deepStrictEqual(fake.blobs.get(images[1]!.image.ref.$link)?.bytes, fromFile)
+        assert.deepStrictEqual(images.map((entry) => entry.image.mimeType), ["image/png", "image/webp"])
+
+        const missing = yield* Effect.flip(publisher.publish(publishRequest(fake.credentials(), [part("missing", [
+          { kind: "image", mimeType: "image/png", sizeBytes: 10, source: { _tag: "file", path: `${dir}/nope.png` } }
+        ])])))
+        assert.strictEqual(missing._tag === "Rejected" ? missing.code : missing._tag, "MEDIA_UNAVAILABLE")
+      })
+    ))
+
+  it.live("adds a link card with the page's OpenGraph title, description and image", () =>
+    withFake((fake, publisher) =>
+      Effect.gen(function*() {
+        const thumb = bytesOf(20_000, 9)
+        const thumbUrl = fake.servePage("/img/card.jpg", { contentType: "image/jpeg", body: thumb })
+        const article = fake.servePage("/article", {
+          contentType: "text/html; charset=utf-8",
+          body: `<html><head><title>Fallback</title>
+            <meta property="og:title" content="Kites &amp; Wind">
+            <meta content="How kites fly" property="og:description">
+            <meta property="og:image" content="${thumbUrl}"></head><body>…</body></html>`
+        })
+        yield* publisher.publish(publishRequest(fake.credentials(), [part(`Read this: ${article}`)]))
+        const embed = (fake.posts()[0]!.value as {
+          embed: { $type: string; external: { uri: string; title: string; description: string; thumb?: { ref: { $link: string } } } }
+        }).embed
+        assert.strictEqual(embed.$type, "app.bsky.embed.external")
+        assert.strictEqual(embed.external.uri, article)
+        assert.strictEqual(embed.external.title, "Kites & Wind")
+        assert.strictEqual(embed.external.description, "How kites fly")
+        assert.deepStrictEqual(fake.blobs.get(embed.external.thumb!.ref.$link)?.bytes, thumb)
+      })
+    ))
+
+  it.live("falls back to the URL as the card title when the page cannot be read", () =>
+    withFake((fake, publisher) =>
+      Effect.gen(function*() {
+        const gone = `${fake.url}/gone`
+        yield* publisher.publish(publishRequest(fake.credentials(), [part("a card", [], gone)]))
+        const external = (fake.posts()[0]!.value as { embed: { external: Record<string, unknown> } }).embed.external
+        assert.deepStrictEqual(external, { uri: gone, title: gone, description: "" })
+      })
+    ))
+
+  it.live("uploads a video through the video service and waits for processing", () =>
+    withFake((fake, publisher) =>
+      Effect.gen(function*() {
+        const clip = bytesOf(3_000_000, 11)
+        const result = yield* publisher.publish(publishRequest(fake.credentials(), [part("a clip", [{
+          kind: "video",
+          mimeType: "video/mp4",
+          sizeBytes: clip.byteLength,
+          width: 1920,
+          height: 1080,
+          durationSeconds: 12,
+          altText: "waves",
+          source: { _tag: "bytes", data: clip }
+        }])]))
+        const embed = (fake.posts()[0]!.value as {
+          embed: { $type: string; alt: string; aspectRatio: unknown; video: { ref: { $link: string }; size: number } }
+        }).embed
+        assert.strictEqual(embed.$type, "app.bsky.embed.video")
+        assert.strictEqual(embed.alt, "waves")
+        assert.deepStrictEqual(embed.aspectRatio, { width: 1920, height: 1080 })
+        assert.strictEqual(embed.video.size, clip.byteLength)
+        const [job] = [...fake.videoJobs.values()]
+        assert.strictEqual(job!.state, "JOB_STATE_COMPLETED")
+        assert.strictEqual(job!.blobCid, embed.video.ref.$link)
+        // Service auth, upload to the video service, then polls until done.
+        const order = fake.requests.map((request) => request.nsid).filter((nsid) => nsid.includes("video") || nsid.includes("ServiceAuth"))
+        assert.deepStrictEqual(order, [
+          "com.atproto.server.getServiceAuth",
+          "app.bsky.video.uploadVideo",
+          "app.bsky.video.getJobStatus",
+          "app.bsky.video.getJobStatus",
+          "app.bsky.video.getJobStatus"
+        ])
+        const upload = fake.requests.find((request) => request.nsid === "app.bsky.video.uploadVideo")!
+        assert.strictEqual(upload.server, "video")
+        assert.strictEqual(upload.bodyBytes, clip.byteLength)
+        assert.strictEqual(upload.query.did, fake.posts()[0]!.repo)
+        assert.isTrue(result.url.endsWith(fake.posts()[0]!.rkey))
+      })
+    ))
+
+  it.live("reports a failed video job as rejected with the service's message", () =>
+    withFake((fake, publisher) =>
+      Effect.gen(function*() {
+        fake.failNextVideoJob("Video is corrupt")
+        const clip = bytesOf(10_000, 12)
+        const error = yield* Effect.flip(publisher.publish(publishRequest(fake.credentials(), [part("clip", [{
+          kind: "video",
+          mimeType: "video/mp4",
+          sizeBytes: clip.byteLength,
+          source: { _tag: "bytes", data: clip }
+        }])])))
+        assert.strictEqual(error._tag, "Rejected")
+        assert.strictEqual(error._tag === "Rejected" ? error.code : undefined, "MEDIA_PROCESSING_FAILED")
+        assert.strictEqual(error.platformMessage, "Video is corrupt")
+        assert.strictEqual(fake.posts().length, 0)
+      })
+    ))
+})
+
+describe("publish: threads", () => {
+  it.live("posts a thread of 3 parts with images as a reply chain, in order", () =>
+    withFake((fake, publisher) =>
+      Effect.gen(function*() {
+        const result = yield* publisher.publish(publishRequest(fake.credentials(), [
+          part("1/3 the start", [image(10_000, "first image", 21)]),
+          part("2/3 the middle", [image(20_000, "second image", 22), image(30_000, "third image", 23)]),
+          part("3/3 the end", [image(40_000, "fourth image", 24)])
+        ]))
+        const posts = fake.posts()
+        assert.strictEqual(posts.length, 3)
+        const [first, second, third] = posts as [typeof posts[0], typeof posts[0], typeof posts[0]]
+        type Reply = { root: { uri: string; cid: string }; parent: { uri: string; cid: string } }
+        const value = (post: typeof first) => post.value as { text: string; reply?: Reply; embed: { images: Array<{ alt: string }> } }
+        assert.deepStrictEqual(posts.map((post) => value(post).text), ["1/3 the start", "2/3 the middle", "3/3 the end"])
+        assert.isUndefined(value(first).reply)
+        assert.deepStrictEqual(value(second).reply, { root: { uri: first.uri, cid: first.cid }, parent: { uri: first.uri, cid: first.cid } })
+        assert.deepStrictEqual(value(third).reply, { root: { uri: first.uri, cid: first.cid }, parent: { uri: second.uri, cid: second.cid } })
+        assert.deepStrictEqual(value(second).embed.images.map((entry) => entry.alt), ["second image", "third image"])
+        assert.deepStrictEqual(result.parts.map((entry) => entry.platformPostId), [first.uri, second.uri, third.uri])
+        assert.strictEqual(result.platformPostId, first.uri)
+        // All media is uploaded before the first record, so a failed upload cannot leave half a thread.
+        const nsids = fake.requests.map((request) => request.nsid)
+        assert.isBelow(nsids.lastIndexOf("com.atproto.repo.uploadBlob"), nsids.indexOf("com.atproto.repo.createRecord"))
+        assert.isTrue(posts.every((post, index) => index === 0 || post.rkey > posts[index - 1]!.rkey))
+      })
+    ))
+
+  it.live("a failure after the first part is an unknown outcome naming what was posted", () =>
+    withFake((fake, publisher) =>
+      Effect.gen(function*() {
+        yield* publisher.publish(publishRequest(fake.credentials(), [part("warm-up")]))
+        // Of the thread's createRecord calls, the first passes (untouched, slow by 0 ms) and the second meets a 500.
+        fake.injectFault("com.atproto.repo.createRecord", { _tag: "Slow", delayMs: 0 })
+        fake.injectFault("com.atproto.repo.createRecord", { _tag: "ServerError" })
+        const error = yield* Effect.flip(publisher.publish(publishRequest(fake.credentials(), [part("one"), part("two"), part("three")])))
+        assert.strictEqual(error._tag, "OutcomeUnknown")
+        assert.strictEqual(error.httpStatus, 500)
+        assert.include(error.message, fake.posts()[1]!.uri)
+        assert.deepStrictEqual(fake.posts().map((post) => (post.value as { text: string }).text), ["warm-up", "one"])
+      })
+    ))
+})

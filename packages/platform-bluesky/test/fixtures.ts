@@ -1,0 +1,66 @@
+/** Shared pieces of the Bluesky tests: a fake per test, a publisher against it, requests. */
+import { NodeHttpClient } from "@effect/platform-node"
+import { Effect } from "effect"
+import type { Media, Post, Publisher as CorePublisher } from "@omnipost/core"
+import { type BlueskyCredentials, type BlueskyPublisherOptions, type BlueskySettings, makeBlueskyPublisher } from "@omnipost/platform-bluesky"
+import { FakeBluesky, type FakeBlueskyOptions, type FakeBlueskyServer } from "@omnipost/platform-bluesky/testing"
+
+/** Runs `body` with a fresh fake and a publisher pointed at it, over the real Node HTTP client. */
+export const withFake = <A, E>(
+  body: (fake: FakeBlueskyServer, publisher: CorePublisher.PlatformPublisher<BlueskySettings, BlueskyCredentials>) => Effect.Effect<A, E>,
+  options: { readonly fake?: FakeBlueskyOptions; readonly publisher?: Partial<BlueskyPublisherOptions> } = {}
+) =>
+  Effect.gen(function*() {
+    const fake = yield* FakeBluesky.make({ videoProcessingPolls: 2, ...options.fake })
+    const publisher = yield* makeBlueskyPublisher({
+      ...fake.publisherOptions(),
+      videoPolling: { initialDelay: "10 millis", maxDelay: "50 millis", timeout: "5 seconds" },
+      ...options.publisher
+    })
+    return yield* body(fake, publisher)
+  }).pipe(Effect.scoped, Effect.provide(NodeHttpClient.layerUndici))
+
+export const part = (text: string, media: ReadonlyArray<Media.Media> = [], link?: string): Post.ResolvedPart => ({
+  text,
+  media,
+  ...(link !== undefined ? { link } : {})
+})
+
+/** A publish request; `saved` collects every `saveCredentials` call. */
+export const publishRequest = (
+  credentials: BlueskyCredentials,
+  parts: readonly [Post.ResolvedPart, ...Array<Post.ResolvedPart>],
+  settings: BlueskySettings = {},
+  saved?: Array<BlueskyCredentials>
+): CorePublisher.PublishRequest<BlueskySettings, BlueskyCredentials> => ({
+  postId: "post-1",
+  destinationId: "dest-1",
+  attemptId: "attempt-1",
+  destination: { platform: "bluesky", accountId: "acct-1", settings, parts },
+  credentials,
+  saveCredentials: saved === undefined ? undefined : (next) => Effect.sync(() => void saved.push(next))
+})
+
+/** Deterministic pseudo-image bytes of a given size (the fake checks sizes and types, not pixels). */
+export const bytesOf = (size: number, seed = 1): Uint8Array => {
+  const data = new Uint8Array(size)
+  let state = seed
+  for (let index = 0; index < size; index++) {
+    state = (state * 1103515245 + 12345) & 0x7fffffff
+    data[index] = state & 0xff
+  }
+  return data
+}
+
+export const image = (size: number, alt: string, seed = 1, dims = { width: 1200, height: 800 }): Media.Media => ({
+  kind: "image",
+  mimeType: "image/jpeg",
+  sizeBytes: size,
+  width: dims.width,
+  height: dims.height,
+  altText: alt,
+  source: { _tag: "bytes", data: bytesOf(size, seed) }
+})
+
+export const utf8Slice = (text: string, start: number, end: number): string =>
+  Buffer.from(text, "utf8").subarray(start, end).toString("utf8")
