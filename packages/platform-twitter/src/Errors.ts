@@ -56,9 +56,11 @@ export const readErrorDetails = (body: unknown): XErrorDetails => {
     title ??
     // OAuth 2.0 token endpoint errors (RFC 6749 §5.2)
     asString(record.error)
-  const message = asString(record.detail) ??
-    asString(first?.message) ??
+  // An invalid-request body has a generic `detail` and the specific reason in
+  // `errors[0].message`; the specific one is what users need to see.
+  const message = asString(first?.message) ??
     asString(first?.detail) ??
+    asString(record.detail) ??
     asString(record.error_description) ??
     title
   return { platformCode: code, platformMessage: message, problemType }

@@ -1,0 +1,268 @@
+import { NodeHttpClient } from "@effect/platform-node"
+import { assert, layer } from "@effect/vitest"
+import type { Media, Post, Publisher } from "@omnipost/core"
+import { PublishError } from "@omnipost/core"
+import { type Auth, makeXPublisher, type Settings } from "@omnipost/platform-twitter"
+import { FakeX, FakeXServer } from "@omnipost/platform-twitter/testing"
+import { Effect, Layer } from "effect"
+import { randomBytes } from "node:crypto"
+
+const image = (sizeBytes: number): Media.Media => ({
+  kind: "image",
+  mimeType: "image/png",
+  sizeBytes,
+  source: { _tag: "bytes", data: new Uint8Array(randomBytes(sizeBytes)) }
+})
+
+const request = (
+  parts: readonly [Post.ResolvedPart, ...Array<Post.ResolvedPart>],
+  credentials: Auth.XCredentials
+): Publisher.PublishRequest<Settings.XSettings, Auth.XCredentials> => ({
+  postId: "post-1",
+  destinationId: "destination-1",
+  attemptId: "attempt-1",
+  destination: { platform: "x", accountId: "account-1", settings: {}, parts },
+  credentials
+})
+
+const text = (value: string): Post.ResolvedPart => ({ text: value, media: [] })
+
+const environment = Layer.mergeAll(
+  FakeX.layer({ processing: { checkAfterSecs: 1, pollsUntilDone: 1 } }),
+  NodeHttpClient.layerUndici
+)
+
+layer(environment, { excludeTestServices: true, timeout: "60 seconds" })("X faults, mapped to core's errors", (it) => {
+  const setup = (username: string) =>
+    Effect.gen(function*() {
+      const fake = yield* FakeX
+      const publisher = yield* makeXPublisher({ apiBaseUrl: fake.url, postTimeout: "500 millis" })
+      const credentials = fake.issueOAuth2Token({ username })
+      return { fake, publisher, credentials }
+    })
+
+  it.effect("429 on POST /2/tweets → RateLimited with the reset time", () =>
+    Effect.gen(function*() {
+      const { credentials, fake, publisher } = yield* setup("limited_user")
+      fake.inject("POST /2/tweets", { type: "rateLimit", resetInSeconds: 120 })
+      const before = Math.floor(Date.now() / 1000)
+      const error = yield* Effect.flip(publisher.publish(request([text("limited")], credentials)))
+      assert.strictEqual(error._tag, "RateLimited")
+      if (error._tag !== "RateLimited") return
+      const resetSeconds = Date.parse(error.resetAt!) / 1000
+      assert.isAtLeast(resetSeconds, before + 119)
+      assert.isAtMost(resetSeconds, before + 122)
+      assert.isAtLeast(error.retryAfterSeconds!, 117)
+      assert.isAtMost(error.retryAfterSeconds!, 121)
+      assert.strictEqual(error.platformCode, "88")
+      assert.strictEqual(error.httpStatus, 429)
+      assert.isTrue(PublishError.isRetryable(error))
+      assert.strictEqual(fake.liveTweets.filter((t) => t.text === "limited").length, 0)
+    }))
+
+  it.effect("the fake's own window: the 101st post in 15 minutes is limited", () =>
+    Effect.gen(function*() {
+      const fake = yield* Effect.promise(() => FakeXServer.start({ rateLimits: { "POST /2/tweets": 2 } }))
+      yield* Effect.addFinalizer(() => Effect.promise(() => fake.close()))
+      const publisher = yield* makeXPublisher({ apiBaseUrl: fake.url })
+      const credentials = fake.issueOAuth2Token({ username: "window_user" })
+      yield* publisher.publish(request([text("one")], credentials))
+      yield* publisher.publish(request([text("two")], credentials))
+      const error = yield* Effect.flip(publisher.publish(request([text("three")], credentials)))
+      assert.strictEqual(error._tag, "RateLimited")
+      if (error._tag === "RateLimited") assert.isAtLeast(error.retryAfterSeconds!, 890)
+    }))
+
+  it.effect("500 → Transient", () =>
+    Effect.gen(function*() {
+      const { credentials, fake, publisher } = yield* setup("five_hundred")
+      fake.inject("POST /2/tweets", { type: "serverError" })
+      const error = yield* Effect.flip(publisher.publish(request([text("server error")], credentials)))
+      assert.strictEqual(error._tag, "Transient")
+      assert.strictEqual(error.httpStatus, 500)
+    }))
+
+  it.effect("500 during an APPEND → Transient, and nothing is posted", () =>
+    Effect.gen(function*() {
+      const { credentials, fake, publisher } = yield* setup("append_fails")
+      fake.inject("POST /2/media/upload/:id/append", { type: "serverError", status: 503 })
+      const error = yield* Effect.flip(publisher.publish(request([{ text: "with media", media: [image(10_000)] }], credentials)))
+      assert.strictEqual(error._tag, "Transient")
+      assert.strictEqual(fake.liveTweets.filter((t) => t.text === "with media").length, 0)
+    }))
+
+  it.effect("connection dropped after POST /2/tweets arrived → OutcomeUnknown, never retried", () =>
+    Effect.gen(function*() {
+      const { credentials, fake, publisher } = yield* setup("dropped_user")
+      fake.inject("POST /2/tweets", { type: "drop" })
+      const error = yield* Effect.flip(publisher.publish(request([text("maybe posted")], credentials)))
+      assert.strictEqual(error._tag, "OutcomeUnknown")
+      assert.isFalse(PublishError.isRetryable(error))
+      // The fake did create it, exactly once.
+      assert.strictEqual(fake.tweets.filter((t) => t.text === "maybe posted").length, 1)
+    }))
+
+  it.effect("a dropped connection on a media call → Transient (nothing can have been posted)", () =>
+    Effect.gen(function*() {
+      const { credentials, fake, publisher } = yield* setup("dropped_media")
+      fake.inject("POST /2/media/upload/initialize", { type: "drop" })
+      const error = yield* Effect.flip(publisher.publish(request([{ text: "drop media", media: [image(5_000)] }], credentials)))
+      assert.strictEqual(error._tag, "Transient")
+    }))
+
+  it.effect("a slow POST /2/tweets past the timeout → OutcomeUnknown", () =>
+    Effect.gen(function*() {
+      const { credentials, fake, publisher } = yield* setup("slow_user")
+      fake.inject("POST /2/tweets", { type: "slow", delayMs: 1500 })
+      const error = yield* Effect.flip(publisher.publish(request([text("slow one")], credentials)))
+      assert.strictEqual(error._tag, "OutcomeUnknown")
+      assert.include(error.message, "timed out")
+    }))
+
+  it.effect("a slow answer within the timeout is fine", () =>
+    Effect.gen(function*() {
+      const { credentials, fake, publisher } = yield* setup("slow_ok")
+      fake.inject("POST /2/tweets", { type: "slow", delayMs: 100 })
+      const result = yield* publisher.publish(request([text("slow but fine")], credentials))
+      assert.isDefined(fake.tweets.find((t) => t.id === result.platformPostId))
+    }))
+
+  it.effect("no server at all (connection refused) → Transient, even for POST /2/tweets", () =>
+    Effect.gen(function*() {
+      const closed = yield* Effect.promise(() => FakeXServer.start())
+      const credentials = closed.issueOAuth2Token({ username: "refused", expiresInSeconds: 3600 })
+      const url = closed.url
+      yield* Effect.promise(() => closed.close())
+      const publisher = yield* makeXPublisher({ apiBaseUrl: url })
+      const error = yield* Effect.flip(publisher.publish(request([text("nobody home")], { ...credentials, username: "refused" })))
+      assert.strictEqual(error._tag, "Transient")
+    }))
+
+  it.effect("403 duplicate content → Rejected with X's message", () =>
+    Effect.gen(function*() {
+      const { credentials, publisher } = yield* setup("duplicate_user")
+      yield* publisher.publish(request([text("the same words")], credentials))
+      const error = yield* Effect.flip(publisher.publish(request([text("the same words")], credentials)))
+      assert.strictEqual(error._tag, "Rejected")
+      if (error._tag !== "Rejected") return
+      assert.strictEqual(error.code, "DUPLICATE_CONTENT")
+      assert.strictEqual(error.httpStatus, 403)
+      assert.strictEqual(error.platformMessage, "You are not allowed to create a Tweet with duplicate content.")
+      assert.strictEqual(PublishError.codeOf(error), "DUPLICATE_CONTENT")
+    }))
+
+  it.effect("403 video too long → Rejected VIDEO_DURATION_OUT_OF_RANGE", () =>
+    Effect.gen(function*() {
+      const { credentials, fake, publisher } = yield* setup("long_video")
+      fake.inject("POST /2/tweets", {
+        type: "error",
+        status: 403,
+        body: {
+          title: "Forbidden",
+          type: "about:blank",
+          status: 403,
+          detail: "This user is not allowed to post a video longer than 2 minutes and 20 seconds."
+        }
+      })
+      const video: Media.Media = {
+        kind: "video",
+        mimeType: "video/mp4",
+        sizeBytes: 40_000,
+        source: { _tag: "bytes", data: new Uint8Array(randomBytes(40_000)) }
+      }
+      const error = yield* Effect.flip(publisher.publish(request([{ text: "long", media: [video] }], credentials)))
+      assert.strictEqual(error._tag, "Rejected")
+      if (error._tag === "Rejected") {
+        assert.strictEqual(error.code, "VIDEO_DURATION_OUT_OF_RANGE")
+        assert.include(error.platformMessage ?? "", "longer than 2 minutes")
+      }
+    }))
+
+  it.effect("text over 280 weighted characters → Rejected CONTENT_TOO_LONG (the fake counts with twitter-text)", () =>
+    Effect.gen(function*() {
+      const { credentials, publisher } = yield* setup("long_text")
+      // 141 CJK characters weigh 282.
+      const error = yield* Effect.flip(publisher.publish(request([text("漢".repeat(141))], credentials)))
+      assert.strictEqual(error._tag, "Rejected")
+      if (error._tag === "Rejected") assert.strictEqual(error.code, "CONTENT_TOO_LONG")
+      // 140 weigh 280: accepted.
+      yield* publisher.publish(request([text("漢".repeat(140))], credentials))
+    }))
+
+  it.effect("video processing failed → Rejected MEDIA_PROCESSING_FAILED with X's error", () =>
+    Effect.gen(function*() {
+      const { credentials, fake, publisher } = yield* setup("bad_video")
+      fake.failNextProcessing({ code: 3, name: "InvalidMedia", message: "Invalid or Unsupported media" })
+      const video: Media.Media = {
+        kind: "video",
+        mimeType: "video/mp4",
+        sizeBytes: 30_000,
+        source: { _tag: "bytes", data: new Uint8Array(randomBytes(30_000)) }
+      }
+      const error = yield* Effect.flip(publisher.publish(request([{ text: "bad video", media: [video] }], credentials)))
+      assert.strictEqual(error._tag, "Rejected")
+      if (error._tag === "Rejected") {
+        assert.strictEqual(error.code, "MEDIA_PROCESSING_FAILED")
+        assert.strictEqual(error.platformCode, "InvalidMedia")
+        assert.strictEqual(error.platformMessage, "Invalid or Unsupported media")
+      }
+    }))
+
+  it.effect("a failure in the middle of a thread deletes the parts already posted", () =>
+    Effect.gen(function*() {
+      const { credentials, fake, publisher } = yield* setup("thread_rollback")
+      fake.inject("POST /2/tweets", { type: "serverError" }, { after: 2 })
+      const error = yield* Effect.flip(publisher.publish(request([text("t1"), text("t2"), text("t3")], credentials)))
+      assert.strictEqual(error._tag, "Transient")
+      assert.include(error.message, "were deleted")
+      const posted = fake.tweets.filter((t) => ["t1", "t2", "t3"].includes(t.text))
+      assert.deepStrictEqual(posted.map((t) => [t.text, t.deleted]), [["t1", true], ["t2", true]])
+      // A retry now posts the whole thread cleanly (no duplicate-content refusal).
+      const result = yield* publisher.publish(request([text("t1"), text("t2"), text("t3")], credentials))
+      assert.strictEqual(result.parts.length, 3)
+    }))
+
+  it.effect("an unknown outcome in the middle of a thread keeps what was posted and says so", () =>
+    Effect.gen(function*() {
+      const { credentials, fake, publisher } = yield* setup("thread_unknown")
+      fake.inject("POST /2/tweets", { type: "drop" }, { after: 1 })
+      const error = yield* Effect.flip(publisher.publish(request([text("u1"), text("u2")], credentials)))
+      assert.strictEqual(error._tag, "OutcomeUnknown")
+      const first = fake.tweets.find((t) => t.text === "u1")!
+      assert.isFalse(first.deleted)
+      assert.include(error.message, first.id)
+    }))
+
+  it.effect("mixed media is refused before any request", () =>
+    Effect.gen(function*() {
+      const { credentials, fake, publisher } = yield* setup("mixed_user")
+      const count = fake.requests.length
+      const video: Media.Media = { kind: "video", mimeType: "video/mp4", sizeBytes: 10, source: { _tag: "bytes", data: new Uint8Array(10) } }
+      const error = yield* Effect.flip(publisher.publish(request([{ text: "mixed", media: [image(10), video] }], credentials)))
+      assert.strictEqual(error._tag, "Rejected")
+      if (error._tag === "Rejected") assert.strictEqual(error.code, "UNSUPPORTED_MEDIA_CONFIG")
+      assert.strictEqual(fake.requests.length, count)
+    }))
+
+  it.effect("every answer carries x-rate-limit headers", () =>
+    Effect.gen(function*() {
+      const fake = yield* FakeX
+      const credentials = fake.issueOAuth2Token({ username: "headers_user" })
+      const response = yield* Effect.promise(() =>
+        fetch(`${fake.url}/2/users/me`, { headers: { authorization: `Bearer ${credentials.accessToken}` } })
+      )
+      assert.strictEqual(response.status, 200)
+      assert.strictEqual(response.headers.get("x-rate-limit-limit"), "75")
+      assert.strictEqual(response.headers.get("x-rate-limit-remaining"), "74")
+      assert.isAbove(Number(response.headers.get("x-rate-limit-reset")), Date.now() / 1000)
+      const unauthorized = yield* Effect.promise(() => fetch(`${fake.url}/2/users/me`))
+      assert.strictEqual(unauthorized.status, 401)
+      assert.isNotNull(unauthorized.headers.get("x-rate-limit-reset"))
+      assert.deepStrictEqual(yield* Effect.promise(() => unauthorized.json()), {
+        title: "Unauthorized",
+        detail: "Unauthorized",
+        type: "about:blank",
+        status: 401
+      })
+    }))
+})
