@@ -8,11 +8,13 @@ import { Migrator } from "effect/sql"
 import initial from "./migrations/0001_initial.js"
 import scheduler from "./migrations/0002_scheduler.js"
 import retries from "./migrations/0003_retries.js"
+import webhooks from "./migrations/0004_webhooks.js"
 
 export const migrations = {
   "0001_initial": initial,
   "0002_scheduler": scheduler,
-  "0003_retries": retries
+  "0003_retries": retries,
+  "0004_webhooks": webhooks
 }
 
 const migrator = Migrator.make({})
