@@ -818,6 +818,14 @@ const mediaFit = (row: PlacementRule, kinds: ReadonlyArray<MediaKind>): boolean 
  * inferPlacement(Rules.instagram, ["video"]) // "reel"
  */
 export const inferPlacement = (platformRules: PlatformRules, mediaKinds: ReadonlyArray<MediaKind>): Placement => {
-  const fitting = platformRules.placements.find((row) => row.inferable === true && mediaFit(row, mediaKinds))
-  return fitting?.placement ?? platformRules.defaultPlacement
+  const inferable = platformRules.placements.filter((row) => row.inferable === true)
+  const fitting = inferable.find((row) => mediaFit(row, mediaKinds))
+  if (fitting !== undefined) return fitting.placement
+  if (mediaKinds.length === 0) return platformRules.defaultPlacement
+  // Nothing fits: pick the placement whose complaint will be most useful
+  // (11 images on Instagram are "too many for a carousel", not "for a feed post").
+  const takingKinds = inferable
+    .filter((row) => mediaKinds.every((kind) => row.media[kind] !== undefined))
+    .sort((a, b) => b.maxMedia - a.maxMedia)
+  return takingKinds[0]?.placement ?? platformRules.defaultPlacement
 }
