@@ -69,7 +69,7 @@ export type Fault =
   | { readonly _tag: "ServerError"; readonly status?: number; readonly error?: string; readonly message?: string }
   /** Any XRPC error answer. */
   | { readonly _tag: "XrpcError"; readonly status: number; readonly error: string; readonly message: string }
-  /** Waits, then answers normally (the call is applied even when the client gave up). */
+  /** Applies the call, then waits `delayMs` before answering (the call is applied even when the client gave up). */
   | { readonly _tag: "Slow"; readonly delayMs: number }
   /**
    * Reads the whole request, then destroys the socket without answering.
@@ -272,7 +272,9 @@ export class FakeBlueskyServer {
   private readonly usedRefreshTokens = new Set<string>()
   private readonly sessionAttempts = new Map<string, Array<number>>()
   private readonly globalWindow = { start: 0, count: 0 }
-  private accessTokensExpiredBefore = 0
+  /** Access tokens issued and not yet forced to expire, and those forced to. */
+  private readonly liveAccessTokens = new Set<string>()
+  private readonly expiredAccessTokens = new Set<string>()
   private clockOffsetMs = 0
   private failNextVideoJobs: Array<string> = []
   private readonly nextTid = makeTidGenerator(() => this.now())
@@ -384,7 +386,8 @@ export class FakeBlueskyServer {
 
   /** Every access token issued so far is expired from now on (the next call gets 400 `ExpiredToken`). */
   expireAccessTokens(): void {
-    this.accessTokensExpiredBefore = this.now()
+    for (const jti of this.liveAccessTokens) this.expiredAccessTokens.add(jti)
+    this.liveAccessTokens.clear()
   }
 
   /** Moves the fake's clock (token expiry, rate-limit windows, TIDs). */
@@ -426,7 +429,6 @@ export class FakeBlueskyServer {
       contentType: request.headers["content-type"]
     }
     const fault = isXrpc ? this.faults.get(nsid)?.shift() : undefined
-    if (fault?._tag === "Slow") await new Promise((resolve) => setTimeout(resolve, fault.delayMs))
 
     if (fault?._tag === "DropConnection" && fault.apply !== true) {
       // The request arrives whole and is not processed; the client never hears back.
@@ -448,6 +450,8 @@ export class FakeBlueskyServer {
     }
     // Answer only after the body was read, so a client streaming an upload sees the answer, not a reset.
     await drain(request)
+    // A slow answer: the call is applied, the answer comes late (possibly after the client gave up).
+    if (fault?._tag === "Slow") await new Promise((resolve) => setTimeout(resolve, fault.delayMs))
 
     if (fault?._tag === "DropConnection") {
       // Applied (a post made), but the answer is lost.
@@ -651,7 +655,7 @@ export class FakeBlueskyServer {
   private authenticate(request: IncomingMessage): FakeAccount {
     const payload = this.verified(this.bearer(request))
     if (payload.scope !== "com.atproto.access") fail(400, "InvalidToken", "Bad token scope")
-    if (payload.exp * 1000 <= this.now() || payload.iat * 1000 < this.accessTokensExpiredBefore) {
+    if (payload.exp * 1000 <= this.now() || this.expiredAccessTokens.has(payload.jti)) {
       fail(400, "ExpiredToken", "Token has expired")
     }
     const account = this.accounts.get(payload.sub ?? "")
@@ -680,6 +684,7 @@ export class FakeBlueskyServer {
       iat: nowSeconds,
       exp: nowSeconds + this.options.accessTokenTtlSeconds
     })
+    this.liveAccessTokens.add(this.signer.verify(accessJwt)!.jti)
     const refreshJwt = this.signer.sign("refresh+jwt", {
       scope: "com.atproto.refresh",
       sub: account.did,
