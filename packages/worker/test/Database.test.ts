@@ -16,7 +16,7 @@ for (const kind of testKinds) {
             assert.include(names, table)
           }
           const applied = yield* sql<{ migration_id: number }>`SELECT migration_id FROM omnipost_migrations ORDER BY migration_id`
-          assert.deepStrictEqual(applied.map((r) => Number(r.migration_id)), [1, 2, 3])
+          assert.deepStrictEqual(applied.map((r) => Number(r.migration_id)), [1, 2, 3, 4])
         }))
 
       it.effect("runs transactions, and a failed one leaves nothing behind", () =>
