@@ -156,7 +156,7 @@ const postToken = (
   options: TokenEndpointOptions,
   params: Record<string, string>,
   operation: string
-): Effect.Effect<typeof TokenAnswer.Type, PublishError.PublishError, HttpClient.HttpClient> =>
+): Effect.Effect<typeof TokenAnswer.Type, Errors.XPublishError, HttpClient.HttpClient> =>
   Effect.gen(function*() {
     const client = yield* HttpClient.HttpClient
     const base = HttpClientRequest.post(`${options.apiBaseUrl ?? defaultApiBaseUrl}/2/oauth2/token`).pipe(
@@ -244,7 +244,7 @@ export const exchangeCode = (options: {
   readonly redirectUri: string
   readonly codeVerifier: string
   readonly apiBaseUrl?: string | undefined
-}): Effect.Effect<XOAuth2Credentials, PublishError.PublishError, HttpClient.HttpClient> =>
+}): Effect.Effect<XOAuth2Credentials, Errors.XPublishError, HttpClient.HttpClient> =>
   Effect.gen(function*() {
     const answer = yield* postToken(options, {
       grant_type: "authorization_code",
@@ -263,7 +263,7 @@ export const exchangeCode = (options: {
 export const refreshAccessToken = (
   credentials: XOAuth2Credentials,
   options?: { readonly apiBaseUrl?: string | undefined }
-): Effect.Effect<XOAuth2Credentials, PublishError.PublishError, HttpClient.HttpClient> =>
+): Effect.Effect<XOAuth2Credentials, Errors.XPublishError, HttpClient.HttpClient> =>
   Effect.gen(function*() {
     if (credentials.refreshToken === undefined || credentials.refreshToken.length === 0) {
       return yield* new PublishError.AuthFailed({

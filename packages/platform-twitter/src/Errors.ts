@@ -20,6 +20,17 @@ import { Clock, Effect } from "effect"
 
 export const platform = "x"
 
+/**
+ * Core's closed error set, spelled out: core's bundled declarations keep
+ * `PublishError.PublishError` only as a value, so the union is named here.
+ */
+export type XPublishError =
+  | PublishError.RateLimited
+  | PublishError.Transient
+  | PublishError.AuthFailed
+  | PublishError.Rejected
+  | PublishError.OutcomeUnknown
+
 /** The platform's own code and message, read from either error shape. */
 export interface XErrorDetails {
   readonly platformCode?: string | undefined
@@ -142,7 +153,7 @@ export const fromResponse = (
   headers: Readonly<Record<string, string | undefined>>,
   body: unknown,
   operation: string
-): Effect.Effect<PublishError.PublishError> => {
+): Effect.Effect<XPublishError> => {
   const details = readErrorDetails(body)
   const common = {
     platform,

@@ -40,7 +40,7 @@ export const mediaCategory = (media: CoreMedia.Media): MediaCategory =>
 /** Bytes to upload: their exact length (X wants `total_bytes` up front) and the stream. */
 export interface MediaBytes {
   readonly totalBytes: number
-  readonly stream: Stream.Stream<Uint8Array, PublishError.PublishError>
+  readonly stream: Stream.Stream<Uint8Array, Errors.XPublishError>
 }
 
 export interface UploadOptions {
@@ -51,7 +51,7 @@ export interface UploadOptions {
   /** Timeout of each upload request. Default 2 minutes. */
   readonly requestTimeout?: Duration.Input | undefined
   /** Opens a `stored` media source (a media record of the worker). */
-  readonly openStored?: ((mediaId: string) => Effect.Effect<MediaBytes, PublishError.PublishError>) | undefined
+  readonly openStored?: ((mediaId: string) => Effect.Effect<MediaBytes, Errors.XPublishError>) | undefined
 }
 
 const unreadable = (message: string) =>
@@ -91,7 +91,7 @@ export const openSource = (
   media: CoreMedia.Media,
   client: HttpClient.HttpClient,
   options?: UploadOptions
-): Effect.Effect<MediaBytes, PublishError.PublishError> => {
+): Effect.Effect<MediaBytes, Errors.XPublishError> => {
   const source = media.source
   switch (source._tag) {
     case "bytes":
@@ -188,7 +188,7 @@ const processingFailed = (info: ProcessingInfo) =>
 /** Polls STATUS until X has processed the media, waiting `check_after_secs` between polls. */
 const awaitProcessing = (api: XApi, mediaId: string, first: ProcessingInfo, options?: UploadOptions) => {
   const timeout = options?.processingTimeout ?? "10 minutes"
-  const poll = (info: ProcessingInfo): Effect.Effect<void, PublishError.PublishError> => {
+  const poll = (info: ProcessingInfo): Effect.Effect<void, Errors.XPublishError> => {
     if (info.state === "succeeded") return Effect.void
     if (info.state === "failed") return Effect.fail(processingFailed(info))
     // X says when to ask again; 1 s when it does not, and never faster.

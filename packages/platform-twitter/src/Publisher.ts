@@ -76,7 +76,7 @@ const mediaMixProblem = (media: ReadonlyArray<{ readonly kind: string }>): strin
   return undefined
 }
 
-const appendToMessage = (error: PublishError.PublishError, note: string): PublishError.PublishError => {
+const appendToMessage = (error: Errors.XPublishError, note: string): Errors.XPublishError => {
   const common = {
     platform: error.platform,
     message: `${error.message}. ${note}`,

@@ -37,7 +37,7 @@ export interface ApiResponse {
 }
 
 export interface XApi {
-  readonly request: (request: ApiRequest) => Effect.Effect<ApiResponse, PublishError.PublishError>
+  readonly request: (request: ApiRequest) => Effect.Effect<ApiResponse, Errors.XPublishError>
   /** The credentials as they are now (refreshed ones included). */
   readonly credentials: Effect.Effect<Auth.XCredentials>
 }
