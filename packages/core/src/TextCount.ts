@@ -15,12 +15,52 @@ import type { TextCounting } from "./Rules.js"
 let segmenter: Intl.Segmenter | undefined
 const graphemeSegmenter = (): Intl.Segmenter => (segmenter ??= new Intl.Segmenter(undefined, { granularity: "grapheme" }))
 
-/** User-perceived characters, as `Intl.Segmenter` splits them (a ZWJ family or a flag is one). */
-export const graphemes = (text: string): number => {
-  let count = 0
-  for (const _ of graphemeSegmenter().segment(text)) count++
-  return count
+/** Printable ASCII, tab and line feed (not CR, which pairs with LF). */
+const isPlainAscii = (unit: number): boolean => (unit >= 0x20 && unit <= 0x7e) || unit === 0x09 || unit === 0x0a
+
+/**
+ * Sums `weight` over the grapheme clusters of `text`, where a lone plain
+ * ASCII character weighs 1. `Intl.Segmenter` is slow (about a microsecond a
+ * cluster), so only the runs of other characters are segmented, each with
+ * its ASCII neighbours: a neighbour can join the run (`e` + U+0301, `1` +
+ * U+FE0F U+20E3, a Prepend mark before a letter) but never joins across a
+ * plain ASCII character, since no grapheme rule lets ASCII extend ASCII
+ * (a single ASCII character between two other runs is kept in one window).
+ * The neighbours are counted in their ASCII run and subtracted from the
+ * window, so a joined cluster is counted once, by its weight.
+ */
+const sumClusters = (text: string, weight: (cluster: string) => number): number => {
+  const length = text.length
+  let total = 0
+  let index = 0
+  while (index < length) {
+    let complexStart = index
+    while (complexStart < length && isPlainAscii(text.charCodeAt(complexStart))) complexStart++
+    total += complexStart - index
+    if (complexStart >= length) break
+    let complexEnd = complexStart
+    while (complexEnd < length) {
+      if (!isPlainAscii(text.charCodeAt(complexEnd))) complexEnd++
+      // A single ASCII character between two others could join both sides
+      // (Prepend + a + keycap): keep it inside one window.
+      else if (complexEnd + 1 < length && !isPlainAscii(text.charCodeAt(complexEnd + 1))) complexEnd += 2
+      else break
+    }
+    const before = complexStart > 0 ? 1 : 0
+    const after = complexEnd < length ? 1 : 0
+    for (const { segment } of graphemeSegmenter().segment(text.slice(complexStart - before, complexEnd + after))) {
+      total += weight(segment)
+    }
+    total -= before + after
+    index = complexEnd
+  }
+  return total
 }
+
+const one = () => 1
+
+/** User-perceived characters, as `Intl.Segmenter` splits them (a ZWJ family or a flag is one). */
+export const graphemes = (text: string): number => sumClusters(text, one)
 
 /**
  * UTF-8 byte length, as `TextEncoder` would encode the string (a lone
@@ -52,13 +92,8 @@ const emojiGrapheme = /\p{Extended_Pictographic}|\p{Regional_Indicator}|\u20E3/u
  * Threads: graphemes, except that a grapheme which is an emoji counts its
  * UTF-8 byte length ("Emojis are counted as the number of UTF-8 bytes").
  */
-export const threads = (text: string): number => {
-  let count = 0
-  for (const { segment } of graphemeSegmenter().segment(text)) {
-    count += emojiGrapheme.test(segment) ? utf8Bytes(segment) : 1
-  }
-  return count
-}
+export const threads = (text: string): number =>
+  sumClusters(text, (cluster) => (emojiGrapheme.test(cluster) ? utf8Bytes(cluster) : 1))
 
 /** X's weighted length, by twitter-text v3 (`parseTweet`): URLs 23, emoji and CJK 2, after NFC. */
 export const twitter = (text: string): number => twitterText.parseTweet(text).weightedLength

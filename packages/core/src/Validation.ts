@@ -125,9 +125,20 @@ const toPathSegment = (segment: PropertyKey | { readonly key: PropertyKey }): st
   return typeof key === "number" ? key : String(key)
 }
 
+// Building a decoder costs far more than running it: keep one per schema.
+const decoders = new WeakMap<object, (input: unknown) => Result.Result<unknown, Schema.SchemaError>>()
+const decoderFor = (schema: Schema.Codec<unknown, any>) => {
+  let decoder = decoders.get(schema)
+  if (decoder === undefined) {
+    decoder = Schema.decodeUnknownResult(schema, parseOptions)
+    decoders.set(schema, decoder)
+  }
+  return decoder
+}
+
 /** Decodes with every error collected and unknown keys rejected; never throws. */
 const decode = <A>(schema: Schema.Codec<A, any>, input: unknown): Result.Result<A, ReadonlyArray<Problem>> => {
-  const result = Schema.decodeUnknownResult(schema, parseOptions)(input)
+  const result = decoderFor(schema)(input) as Result.Result<A, Schema.SchemaError>
   if (Result.isSuccess(result)) return Result.succeed(result.success)
   const formatted = formatter(result.failure.issue).issues
   return Result.fail(

@@ -91,11 +91,15 @@ describe("TextCount: against the reference implementations", () => {
   const anyText = fc.oneof(
     fc.string({ unit: "binary", maxLength: 200 }),
     fc.string({ unit: "grapheme", maxLength: 100 }),
-    fc.array(fc.constantFrom(family, flag, thumbsDark, keycap, cafeCombining, cjk, hangulJamo, "a", " ", "https://example.com/x", "#tag", "@user"), { maxLength: 40 }).map((parts) => parts.join(""))
+    fc.array(fc.constantFrom(family, flag, thumbsDark, keycap, cafeCombining, cjk, hangulJamo, "a", " ", "https://example.com/x", "#tag", "@user"), { maxLength: 40 }).map((parts) => parts.join("")),
+    // Pieces that join their ASCII neighbours: combining marks, ZWJ, variation selectors, keycaps, a Prepend mark, CR LF, lone regional indicators.
+    fc.array(fc.constantFrom("a", "1", "#", " ", "\r", "\n", "\t", "\u0301", "\u200D", "\uFE0F", "\u20E3", "\u0600", "\u0915\u094D", "\u{1F1EB}", "\u{1F1F7}", "\u{1F600}", "\u{1F3FF}", "\u1100", "\u1161", "\uD800", "\uDC00"), { maxLength: 30 }).map((parts) => parts.join(""))
   )
+  const referenceThreads = (text: string) =>
+    [...segmenter.segment(text)].reduce((sum, { segment }) => sum + (/\p{Extended_Pictographic}|\p{Regional_Indicator}|\u20E3/u.test(segment) ? referenceBytes(segment) : 1), 0)
 
   it("graphemes equal Intl.Segmenter's count", () => {
-    fc.assert(fc.property(anyText, (text) => TextCount.graphemes(text) === referenceGraphemes(text)), { numRuns: 300 })
+    fc.assert(fc.property(anyText, (text) => TextCount.graphemes(text) === referenceGraphemes(text)), { numRuns: 1000 })
   })
 
   it("UTF-8 bytes equal TextEncoder's output length", () => {
@@ -104,6 +108,10 @@ describe("TextCount: against the reference implementations", () => {
 
   it("X weighted length equals twitter-text's parseTweet", () => {
     fc.assert(fc.property(anyText, (text) => TextCount.twitter(text) === twitterText.parseTweet(text).weightedLength), { numRuns: 300 })
+  })
+
+  it("Threads count equals a plain per-cluster count over Intl.Segmenter", () => {
+    fc.assert(fc.property(anyText, (text) => TextCount.threads(text) === referenceThreads(text)), { numRuns: 500 })
   })
 
   it("Threads count lies between graphemes and UTF-8 bytes", () => {
