@@ -314,13 +314,14 @@ export const makeXPublisher = (options?: XPublisherOptions): Effect.Effect<XPubl
     return publisher
   })
 
-/** The X publisher as a service, for applications that wire publishers with layers. */
-export class XPublisherService extends Context.Service<XPublisherService, XPublisher>()(
-  "@omnipost/platform-twitter/XPublisher"
-) {
-  static readonly layer = (options?: XPublisherOptions): Layer.Layer<XPublisherService, never, HttpClient.HttpClient> =>
-    Layer.effect(XPublisherService, makeXPublisher(options))
-}
+/** The publisher as a service, for programs that wire platforms with layers. */
+export class X extends Context.Service<X, XPublisher>()("@omnipost/platform-twitter/X") {}
 
-/** A layer of the X publisher. */
-export const layer = XPublisherService.layer
+/**
+ * A layer of the `X` publisher service; needs an `HttpClient`.
+ *
+ * @example
+ * const XLive = layer({ postTimeout: "20 seconds" }).pipe(Layer.provide(NodeHttpClient.layerUndici))
+ */
+export const layer = (options?: XPublisherOptions): Layer.Layer<X, never, HttpClient.HttpClient> =>
+  Layer.effect(X, makeXPublisher(options))

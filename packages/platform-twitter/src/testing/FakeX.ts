@@ -1027,15 +1027,15 @@ const parseMultipart = (
  * })
  */
 export class FakeX extends Context.Service<FakeX, FakeXServer>()("@omnipost/platform-twitter/testing/FakeX") {
-  static readonly layer = (options?: FakeXOptions): Layer.Layer<FakeX> =>
-    Layer.effect(
-      FakeX,
-      Effect.acquireRelease(
-        Effect.promise(() => FakeXServer.start(options)),
-        (fake) => Effect.promise(() => fake.close())
-      )
+  /** Starts a fake (Promise API, same as `FakeXServer.start`); call `close()` when done. */
+  static readonly start = (options?: FakeXOptions): Promise<FakeXServer> => FakeXServer.start(options)
+
+  /** A fake for the current scope. */
+  static readonly make = (options?: FakeXOptions) =>
+    Effect.acquireRelease(
+      Effect.promise(() => FakeXServer.start(options)),
+      (fake) => Effect.promise(() => fake.close())
     )
 
-  /** Starts a fake with the Promise API (same as `FakeXServer.start`). */
-  static readonly start = (options?: FakeXOptions): Promise<FakeXServer> => FakeXServer.start(options)
+  static readonly layer = (options?: FakeXOptions): Layer.Layer<FakeX> => Layer.effect(FakeX, FakeX.make(options))
 }
