@@ -1,3 +1,4 @@
 import { project } from "../../vitest.shared.js"
 
-export default project("worker")
+// Database suites start PGlite (a few seconds) and run schedulers against it.
+export default project("worker", { testTimeout: 60_000, hookTimeout: 60_000 })

@@ -31,3 +31,18 @@ export const makeAccount = (organizationId: string, platform = "bluesky", creden
       credentials
     })
   })
+
+/** Polls until every destination of the given posts (or all) is settled, or fails after `timeoutMs`. */
+export const awaitSettled = (options: { readonly postIds?: ReadonlyArray<string>; readonly timeoutMs?: number } = {}) =>
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const deadline = Date.now() + (options.timeoutMs ?? 20_000)
+    while (true) {
+      const rows = options.postIds === undefined
+        ? yield* sql<{ n: string }>`SELECT count(*) AS n FROM destinations WHERE status IN ('queued', 'publishing')`
+        : yield* sql<{ n: string }>`SELECT count(*) AS n FROM destinations WHERE status IN ('queued', 'publishing') AND ${sql.in("post_id", options.postIds)}`
+      if (Number(rows[0]!.n) === 0) return
+      if (Date.now() > deadline) return yield* Effect.die(new Error(`${rows[0]!.n} destinations still unsettled`))
+      yield* Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 20)))
+    }
+  })

@@ -1,0 +1,508 @@
+/**
+ * The scheduler's database operations: claims, leases, the publish-once mark,
+ * outcomes, rate-limit pauses and heartbeats. Every instant comes from the
+ * caller (effect's `Clock`), so tests drive time with `TestClock` and every
+ * worker on one machine agrees.
+ *
+ * Operations:
+ * - `claim`: up to `limit` due, unpaused, unleased `queued` destinations, with
+ *   `FOR UPDATE SKIP LOCKED` so concurrent workers never claim the same row; a
+ *   claim only sets the lease (the destination stays `queued`, so a cancel
+ *   still stops it);
+ * - `markPublishing`: the publish-once mark, committed before the platform is
+ *   called: `queued → publishing` under a new attempt id, the attempt row
+ *   appended, the post moved to `publishing`; `undefined` when the destination
+ *   was cancelled, edited away or taken by another worker meanwhile;
+ * - `settle`: writes an outcome (published, retry at an instant, failed) to
+ *   the destination and its attempt, re-aggregates the post, records events;
+ * - `failBeforeCall`: `queued → failed` when no call can be made (no publisher,
+ *   unreadable credentials, invalid settings);
+ * - `renew` / `release`: extend or give back this worker's leases;
+ * - `expiredPublishing`: destinations left `publishing` by a worker whose
+ *   lease expired (crashed mid-call), taken over by this worker for
+ *   reconciliation;
+ * - `pause` / rate-limit scopes: `<platform>` or `<platform>:<accountId>`;
+ * - `nextWake`: the earliest instant something becomes claimable;
+ * - `heartbeat`, `health`: the `workers` table for `/readyz`.
+ */
+import type { Lifecycle, Post } from "@omnipost/core"
+import { PgClient } from "@effect/sql-pg"
+import { Context, Effect, Layer } from "effect"
+import type { SqlError } from "effect/sql"
+import { hostname } from "node:os"
+import { destinationFrom, postFrom, transitionDestination, transitionPost } from "./internal/lifecycle.js"
+import { lockPost, recordEvent, settlePost } from "./internal/settle.js"
+
+/** A claimed destination. */
+export interface Claim {
+  readonly id: string
+  readonly postId: string
+  readonly organizationId: string
+  readonly platform: string
+  readonly accountId: string
+  readonly dueAt: Date
+  readonly autoRetries: number
+}
+
+/** What a worker needs to call the platform, read in the transaction that marks it publishing. */
+export interface Marked {
+  readonly attemptId: string
+  readonly attemptNumber: number
+  readonly content: Post.Content
+  readonly platformOverrides: Readonly<Record<string, Post.Override>> | undefined
+  readonly destination: Post.DestinationInput
+  readonly scheduledAt: Date | undefined
+}
+
+/** A `publishing` destination whose worker's lease expired: the outcome of its attempt is unknown. */
+export interface Orphan extends Marked {
+  readonly id: string
+  readonly postId: string
+  readonly organizationId: string
+  readonly platform: string
+  readonly accountId: string
+  readonly previousOwner: string | null
+  readonly sentAt: Date
+  readonly autoRetries: number
+}
+
+export type Outcome =
+  | {
+    readonly _tag: "Published"
+    readonly platformPostId: string
+    readonly url: string
+    readonly publishedAt: Date
+    readonly parts: ReadonlyArray<{ readonly platformPostId: string; readonly url: string }>
+    /** `reconciled_published` when found by `findPublished` after an unknown outcome. */
+    readonly attemptOutcome?: "published" | "reconciled_published"
+  }
+  | {
+    readonly _tag: "Retry"
+    readonly at: Date
+    readonly error: Post.DestinationError
+    readonly attemptOutcome?: "retry" | "reconciled_absent"
+  }
+  | {
+    readonly _tag: "Failed"
+    readonly error: Post.DestinationError
+    readonly attemptOutcome: "failed" | "outcome_unknown"
+    /** The account needs reconnecting (an auth failure). */
+    readonly accountNeedsReconnect?: boolean
+  }
+
+export interface SchedulerHealth {
+  /** Workers with a heartbeat within the window, not stopped. */
+  readonly liveWorkers: number
+  /** Queued destinations due more than `overdueAfter` ago: work no scheduler is picking up. */
+  readonly overdue: number
+  readonly oldestOverdueAt?: string | undefined
+}
+
+export const pauseScopes = (platform: string, accountId: string) => [platform, `${platform}:${accountId}`] as const
+
+interface MarkRow {
+  readonly attempts: number
+  readonly platform: string
+  readonly account_id: string
+  readonly placement: Post.Placement | null
+  readonly settings: Record<string, unknown>
+  readonly override: Post.Override | null
+}
+
+const destinationInput = (row: MarkRow): Post.DestinationInput => ({
+  platform: row.platform,
+  accountId: row.account_id,
+  ...(row.placement === null ? {} : { placement: row.placement }),
+  settings: row.settings ?? {},
+  ...(row.override === null ? {} : { override: row.override })
+})
+
+const publishableFrom = destinationFrom("publishing")
+
+export class Leases extends Context.Service<Leases, {
+  readonly claim: (options: {
+    readonly workerId: string
+    readonly now: Date
+    readonly leaseMs: number
+    readonly limit: number
+    readonly excludePlatforms?: ReadonlyArray<string>
+    readonly excludeAccounts?: ReadonlyArray<string>
+  }) => Effect.Effect<ReadonlyArray<Claim>, SqlError.SqlError>
+  readonly markPublishing: (options: {
+    readonly claim: Claim
+    readonly workerId: string
+    readonly attemptId: string
+    readonly now: Date
+    readonly leaseMs: number
+  }) => Effect.Effect<Marked | undefined, Lifecycle.InvalidStatusTransition | SqlError.SqlError>
+  readonly settle: (options: {
+    readonly destinationId: string
+    readonly postId: string
+    readonly attemptId: string
+    readonly now: Date
+    readonly outcome: Outcome
+  }) => Effect.Effect<boolean, Lifecycle.InvalidStatusTransition | SqlError.SqlError>
+  readonly failBeforeCall: (options: {
+    readonly claim: Claim
+    readonly workerId: string
+    readonly error: Post.DestinationError
+  }) => Effect.Effect<void, Lifecycle.InvalidStatusTransition | SqlError.SqlError>
+  readonly renew: (workerId: string, ids: ReadonlyArray<string>, until: Date) => Effect.Effect<void, SqlError.SqlError>
+  readonly release: (workerId: string, ids?: ReadonlyArray<string>) => Effect.Effect<number, SqlError.SqlError>
+  readonly expiredPublishing: (options: {
+    readonly workerId: string
+    readonly now: Date
+    readonly leaseMs: number
+    readonly limit: number
+  }) => Effect.Effect<ReadonlyArray<Orphan>, SqlError.SqlError>
+  readonly pause: (scope: string, until: Date, reason: string) => Effect.Effect<void, SqlError.SqlError>
+  readonly nextWake: (now: Date) => Effect.Effect<Date | undefined, SqlError.SqlError>
+  readonly heartbeat: (workerId: string, now: Date, stopped?: boolean) => Effect.Effect<void, SqlError.SqlError>
+}>()("@omnipost/worker/Leases") {
+  static readonly layer = Layer.effect(Leases)(Effect.gen(function*() {
+    const sql = yield* PgClient.PgClient
+
+    const claim = Effect.fn("Leases.claim")(function*(options: {
+      readonly workerId: string
+      readonly now: Date
+      readonly leaseMs: number
+      readonly limit: number
+      readonly excludePlatforms?: ReadonlyArray<string>
+      readonly excludeAccounts?: ReadonlyArray<string>
+    }) {
+      if (options.limit <= 0) return []
+      const until = new Date(options.now.getTime() + options.leaseMs)
+      const excluded = [
+        ...(options.excludePlatforms?.length ? [sql`NOT ${sql.in("platform", options.excludePlatforms)}`] : []),
+        ...(options.excludeAccounts?.length ? [sql`NOT ${sql.in("account_id", options.excludeAccounts)}`] : [])
+      ]
+      const rows = yield* sql<{
+        id: string
+        post_id: string
+        organization_id: string
+        platform: string
+        account_id: string
+        due_at: Date
+        auto_retries: number
+      }>`
+        UPDATE destinations d SET lease_owner = ${options.workerId}, lease_expires_at = ${until}
+        FROM (
+          SELECT id FROM destinations
+          WHERE status = 'queued' AND due_at <= ${options.now}
+            AND (lease_expires_at IS NULL OR lease_expires_at < ${options.now})
+            AND NOT EXISTS (
+              SELECT 1 FROM rate_limit_pauses p
+              WHERE p.paused_until > ${options.now}
+                AND (p.scope = destinations.platform OR p.scope = destinations.platform || ':' || destinations.account_id))
+            ${excluded.length === 0 ? sql`` : sql`AND ${sql.and(excluded)}`}
+          ORDER BY due_at
+          LIMIT ${options.limit}
+          FOR UPDATE SKIP LOCKED
+        ) c
+        WHERE d.id = c.id
+        RETURNING d.id, d.post_id, d.organization_id, d.platform, d.account_id, d.due_at, d.auto_retries`
+      return rows.map((r): Claim => ({
+        id: r.id,
+        postId: r.post_id,
+        organizationId: r.organization_id,
+        platform: r.platform,
+        accountId: r.account_id,
+        dueAt: r.due_at,
+        autoRetries: r.auto_retries
+      }))
+    })
+
+    const markPublishing = Effect.fn("Leases.markPublishing")(function*(options: {
+      readonly claim: Claim
+      readonly workerId: string
+      readonly attemptId: string
+      readonly now: Date
+      readonly leaseMs: number
+    }) {
+      const { claim } = options
+      const post = yield* sql<{
+        status: Post.PostStatus
+        content: Post.Content
+        platform_overrides: Record<string, Post.Override> | null
+        scheduled_at: Date | null
+      }>`SELECT status, content, platform_overrides, scheduled_at FROM posts WHERE id = ${claim.postId} FOR UPDATE`
+      const row = post[0]
+      // Cancelled (or deleted, or not yet publishable): give the claim back without calling anything.
+      if (row === undefined || !postFrom("publishing").concat(["publishing"]).includes(row.status)) {
+        yield* sql`UPDATE destinations SET lease_owner = NULL, lease_expires_at = NULL
+          WHERE id = ${claim.id} AND lease_owner = ${options.workerId} AND status = 'queued'`
+        return undefined
+      }
+      const until = new Date(options.now.getTime() + options.leaseMs)
+      const updated = yield* sql<MarkRow>`
+        UPDATE destinations SET status = 'publishing', attempts = attempts + 1, current_attempt_id = ${options.attemptId},
+          lease_expires_at = ${until}, updated_at = ${options.now}
+        WHERE id = ${claim.id} AND lease_owner = ${options.workerId} AND ${sql.in("status", publishableFrom)}
+        RETURNING attempts, platform, account_id, placement, settings, override`
+      const marked = updated[0]
+      if (marked === undefined) return undefined
+      yield* sql`
+        INSERT INTO attempts (id, destination_id, post_id, organization_id, worker_id, number, started_at)
+        VALUES (${options.attemptId}, ${claim.id}, ${claim.postId}, ${claim.organizationId}, ${options.workerId},
+          ${marked.attempts}, ${options.now})`
+      if (row.status !== "publishing") {
+        const to = yield* transitionPost(row.status, "publishing")
+        yield* sql`UPDATE posts SET status = ${to}, updated_at = ${options.now} WHERE id = ${claim.postId}`
+      }
+      return {
+        attemptId: options.attemptId,
+        attemptNumber: marked.attempts,
+        content: row.content,
+        platformOverrides: row.platform_overrides ?? undefined,
+        destination: destinationInput(marked),
+        scheduledAt: row.scheduled_at ?? undefined
+      } satisfies Marked
+    }, sql.withTransaction)
+
+    const settle = Effect.fn("Leases.settle")(function*(options: {
+      readonly destinationId: string
+      readonly postId: string
+      readonly attemptId: string
+      readonly now: Date
+      readonly outcome: Outcome
+    }) {
+      const { now, outcome } = options
+      const post = yield* lockPost(sql, options.postId)
+      if (post === undefined) return false
+      const current = yield* sql<{ status: Post.DestinationStatus; platform: string; account_id: string; url: string | null }>`
+        SELECT status, platform, account_id, url FROM destinations
+        WHERE id = ${options.destinationId} AND current_attempt_id = ${options.attemptId} FOR UPDATE`
+      const dst = current[0]
+      // Another worker settled this attempt already (this one's lease had expired): its word stands.
+      if (dst === undefined || dst.status !== "publishing") return false
+      switch (outcome._tag) {
+        case "Published": {
+          yield* transitionDestination(dst.status, "published")
+          yield* sql`
+            UPDATE destinations SET status = 'published', platform_post_id = ${outcome.platformPostId}, url = ${outcome.url},
+              parts = ${sql.json(outcome.parts)}, published_at = ${outcome.publishedAt}, last_error = NULL, next_retry_at = NULL,
+              due_at = NULL, lease_owner = NULL, lease_expires_at = NULL, updated_at = ${now}
+            WHERE id = ${options.destinationId}`
+          yield* sql`
+            UPDATE attempts SET finished_at = ${now}, outcome = ${outcome.attemptOutcome ?? "published"},
+              platform_post_id = ${outcome.platformPostId}, url = ${outcome.url}
+            WHERE id = ${options.attemptId}`
+          yield* recordEvent(sql, {
+            organizationId: post.organization_id,
+            type: "destination.published",
+            postId: options.postId,
+            destinationId: options.destinationId,
+            payload: {
+              postId: options.postId,
+              destinationId: options.destinationId,
+              platform: dst.platform,
+              accountId: dst.account_id,
+              platformPostId: outcome.platformPostId,
+              url: outcome.url
+            }
+          })
+          break
+        }
+        case "Retry": {
+          yield* transitionDestination(dst.status, "queued")
+          yield* sql`
+            UPDATE destinations SET status = 'queued', due_at = ${outcome.at}, next_retry_at = ${outcome.at},
+              auto_retries = auto_retries + 1, last_error = ${sql.json(outcome.error)},
+              lease_owner = NULL, lease_expires_at = NULL, current_attempt_id = NULL, updated_at = ${now}
+            WHERE id = ${options.destinationId}`
+          yield* sql`
+            UPDATE attempts SET finished_at = ${now}, outcome = ${outcome.attemptOutcome ?? "retry"}, error = ${sql.json(outcome.error)}
+            WHERE id = ${options.attemptId}`
+          break
+        }
+        case "Failed": {
+          yield* transitionDestination(dst.status, "failed")
+          yield* sql`
+            UPDATE destinations SET status = 'failed', last_error = ${sql.json(outcome.error)}, next_retry_at = NULL, due_at = NULL,
+              lease_owner = NULL, lease_expires_at = NULL, updated_at = ${now}
+            WHERE id = ${options.destinationId}`
+          yield* sql`
+            UPDATE attempts SET finished_at = ${now}, outcome = ${outcome.attemptOutcome}, error = ${sql.json(outcome.error)}
+            WHERE id = ${options.attemptId}`
+          if (outcome.accountNeedsReconnect === true) {
+            yield* sql`UPDATE accounts SET status = 'needs_reconnect', updated_at = ${now} WHERE id = ${dst.account_id}`
+          }
+          yield* recordEvent(sql, {
+            organizationId: post.organization_id,
+            type: "destination.failed",
+            postId: options.postId,
+            destinationId: options.destinationId,
+            payload: {
+              postId: options.postId,
+              destinationId: options.destinationId,
+              platform: dst.platform,
+              accountId: dst.account_id,
+              error: outcome.error
+            }
+          })
+          break
+        }
+      }
+      yield* settlePost(sql, post)
+      return true
+    }, sql.withTransaction)
+
+    const failBeforeCall = Effect.fn("Leases.failBeforeCall")(function*(options: {
+      readonly claim: Claim
+      readonly workerId: string
+      readonly error: Post.DestinationError
+    }) {
+      const { claim } = options
+      const post = yield* lockPost(sql, claim.postId)
+      if (post === undefined) return
+      const rows = yield* sql<{ status: Post.DestinationStatus }>`
+        SELECT status FROM destinations WHERE id = ${claim.id} AND lease_owner = ${options.workerId} FOR UPDATE`
+      if (rows[0] === undefined || rows[0].status !== "queued") return
+      yield* transitionDestination(rows[0].status, "failed")
+      // The post enters publishing first, so that its aggregate may become failed.
+      let postStatus = post.status
+      if (postStatus !== "publishing") {
+        if (!postFrom("publishing").includes(postStatus)) return
+        postStatus = yield* transitionPost(postStatus, "publishing")
+        yield* sql`UPDATE posts SET status = ${postStatus}, updated_at = now() WHERE id = ${claim.postId}`
+      }
+      yield* sql`
+        UPDATE destinations SET status = 'failed', last_error = ${sql.json(options.error)}, due_at = NULL,
+          lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
+        WHERE id = ${claim.id}`
+      yield* recordEvent(sql, {
+        organizationId: post.organization_id,
+        type: "destination.failed",
+        postId: claim.postId,
+        destinationId: claim.id,
+        payload: { postId: claim.postId, destinationId: claim.id, platform: claim.platform, accountId: claim.accountId, error: options.error }
+      })
+      yield* settlePost(sql, { ...post, status: postStatus })
+    }, sql.withTransaction)
+
+    const expiredPublishing = Effect.fn("Leases.expiredPublishing")(function*(options: {
+      readonly workerId: string
+      readonly now: Date
+      readonly leaseMs: number
+      readonly limit: number
+    }) {
+      const until = new Date(options.now.getTime() + options.leaseMs)
+      const rows = yield* sql<MarkRow & {
+        id: string
+        post_id: string
+        organization_id: string
+        previous_owner: string | null
+        current_attempt_id: string
+        auto_retries: number
+      }>`
+        WITH expired AS (
+          SELECT id, lease_owner AS previous_owner FROM destinations
+          WHERE status = 'publishing' AND lease_expires_at < ${options.now}
+          ORDER BY lease_expires_at LIMIT ${options.limit}
+          FOR UPDATE SKIP LOCKED
+        )
+        UPDATE destinations d SET lease_owner = ${options.workerId}, lease_expires_at = ${until}
+        FROM expired WHERE d.id = expired.id
+        RETURNING d.id, d.post_id, d.organization_id, d.attempts, d.platform, d.account_id, d.placement, d.settings,
+          d.override, d.current_attempt_id, d.auto_retries, expired.previous_owner`
+      if (rows.length === 0) return []
+      const posts = yield* sql<{ id: string; content: Post.Content; platform_overrides: Record<string, Post.Override> | null; scheduled_at: Date | null }>`
+        SELECT id, content, platform_overrides, scheduled_at FROM posts WHERE ${sql.in("id", rows.map((r) => r.post_id))}`
+      const attempts = yield* sql<{ id: string; started_at: Date }>`
+        SELECT id, started_at FROM attempts WHERE ${sql.in("id", rows.map((r) => r.current_attempt_id))}`
+      const postById = new Map(posts.map((p) => [p.id, p]))
+      const sentAt = new Map(attempts.map((a) => [a.id, a.started_at]))
+      return rows.flatMap((r): Array<Orphan> => {
+        const post = postById.get(r.post_id)
+        if (post === undefined) return []
+        return [{
+          id: r.id,
+          postId: r.post_id,
+          organizationId: r.organization_id,
+          platform: r.platform,
+          accountId: r.account_id,
+          previousOwner: r.previous_owner,
+          attemptId: r.current_attempt_id,
+          attemptNumber: r.attempts,
+          autoRetries: r.auto_retries,
+          sentAt: sentAt.get(r.current_attempt_id) ?? options.now,
+          content: post.content,
+          platformOverrides: post.platform_overrides ?? undefined,
+          destination: destinationInput(r),
+          scheduledAt: post.scheduled_at ?? undefined
+        }]
+      })
+    })
+
+    return {
+      claim,
+      markPublishing,
+      settle,
+      failBeforeCall,
+      renew: (workerId, ids, until) =>
+        ids.length === 0
+          ? Effect.void
+          : sql`UPDATE destinations SET lease_expires_at = ${until} WHERE lease_owner = ${workerId} AND ${sql.in("id", ids)}`.pipe(
+            Effect.asVoid
+          ),
+      release: (workerId, ids) =>
+        (ids === undefined
+          ? sql<{ id: string }>`UPDATE destinations SET lease_owner = NULL, lease_expires_at = NULL
+              WHERE lease_owner = ${workerId} AND status = 'queued' RETURNING id`
+          : ids.length === 0
+          ? Effect.succeed([] as ReadonlyArray<{ id: string }>)
+          : sql<{ id: string }>`UPDATE destinations SET lease_owner = NULL, lease_expires_at = NULL
+              WHERE lease_owner = ${workerId} AND status = 'queued' AND ${sql.in("id", ids)} RETURNING id`
+        ).pipe(Effect.map((rows) => rows.length)),
+      expiredPublishing,
+      pause: (scope, until, reason) =>
+        sql`
+          INSERT INTO rate_limit_pauses (scope, paused_until, reason) VALUES (${scope}, ${until}, ${reason})
+          ON CONFLICT (scope) DO UPDATE SET
+            paused_until = GREATEST(rate_limit_pauses.paused_until, EXCLUDED.paused_until), reason = EXCLUDED.reason`.pipe(
+          Effect.asVoid
+        ),
+      nextWake: (now) =>
+        sql<{ next: Date | null }>`
+          SELECT LEAST(
+            (SELECT min(due_at) FROM destinations WHERE status = 'queued' AND due_at > ${now}),
+            (SELECT min(lease_expires_at) FROM destinations WHERE status = 'publishing'),
+            (SELECT min(paused_until) FROM rate_limit_pauses WHERE paused_until > ${now})
+          ) AS next`.pipe(Effect.map((rows) => rows[0]?.next ?? undefined)),
+      heartbeat: (workerId, now, stopped = false) =>
+        sql`
+          INSERT INTO workers (id, hostname, pid, started_at, heartbeat_at, stopped_at)
+          VALUES (${workerId}, ${hostname()}, ${process.pid}, ${now}, ${now}, ${stopped ? now : null})
+          ON CONFLICT (id) DO UPDATE SET heartbeat_at = EXCLUDED.heartbeat_at, stopped_at = EXCLUDED.stopped_at`.pipe(
+          Effect.asVoid
+        )
+    }
+  }))
+}
+
+/**
+ * Whether a scheduler is alive and whether work is overdue, for `/readyz`:
+ * live workers have a heartbeat within `windowMs` and are not stopped; overdue
+ * destinations are queued and due more than `overdueAfterMs` ago.
+ */
+export const health = Effect.fn("Leases.health")(function*(options: {
+  readonly now: Date
+  readonly windowMs?: number | undefined
+  readonly overdueAfterMs?: number | undefined
+}) {
+  const sql = yield* PgClient.PgClient
+  const since = new Date(options.now.getTime() - (options.windowMs ?? 30_000))
+  const overdueBefore = new Date(options.now.getTime() - (options.overdueAfterMs ?? 60_000))
+  const rows = yield* sql<{ live: string | number; overdue: string | number; oldest: Date | null }>`
+    SELECT
+      (SELECT count(*) FROM workers WHERE heartbeat_at >= ${since} AND stopped_at IS NULL) AS live,
+      (SELECT count(*) FROM destinations WHERE status = 'queued' AND due_at < ${overdueBefore}) AS overdue,
+      (SELECT min(due_at) FROM destinations WHERE status = 'queued' AND due_at < ${overdueBefore}) AS oldest`
+  const row = rows[0]!
+  return {
+    liveWorkers: Number(row.live),
+    overdue: Number(row.overdue),
+    ...(row.oldest === null ? {} : { oldestOverdueAt: row.oldest.toISOString() })
+  } satisfies SchedulerHealth
+})
+

@@ -1,0 +1,2 @@
+export * as FakePublisher from "./FakePublisher.js"
+export * as FakePlatformServer from "./FakePlatformServer.js"

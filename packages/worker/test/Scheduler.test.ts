@@ -1,0 +1,348 @@
+import { assert, describe, layer } from "@effect/vitest"
+import { PublishError, Registry } from "@omnipost/core"
+import { Effect, Layer } from "effect"
+import { SqlClient } from "effect/sql"
+import { AccountStore } from "../src/AccountStore.js"
+import { testKinds } from "../src/Database.js"
+import { health, Leases } from "../src/Leases.js"
+import { PostStore } from "../src/PostStore.js"
+import { Scheduler, type SchedulerOptions } from "../src/Scheduler.js"
+import { FakePublisher } from "../src/testing/index.js"
+import { awaitSettled, makeAccount, makeOrganization, storesLayer } from "./fixtures.js"
+
+const fake = FakePublisher.counting({ platform: "fake" })
+const lookup = FakePublisher.counting({ platform: "lookup", findPublished: true })
+
+const env = (kind: "pglite" | "postgres") =>
+  Layer.mergeAll(Leases.layer, Registry.PublisherRegistry.layer([fake.publisher, lookup.publisher])).pipe(
+    Layer.provideMerge(storesLayer(kind))
+  )
+
+/** Runs `body` with a scheduler started for its duration. */
+const withScheduler = <A, E, R>(body: Effect.Effect<A, E, R>, options: SchedulerOptions = {}) =>
+  Effect.scoped(Layer.build(Layer.fresh(Scheduler.layer({ pollMs: 200, ...options }))).pipe(Effect.andThen(body)))
+
+const reset = Effect.sync(() => {
+  fake.calls.clear()
+  fake.requests.length = 0
+  fake.posted.clear()
+  fake.behaviour = (request) => Effect.succeed(FakePublisher.success(request))
+  lookup.calls.clear()
+  lookup.posted.clear()
+  lookup.behaviour = (request) => Effect.succeed(FakePublisher.success(request))
+})
+
+for (const kind of testKinds) {
+  describe(`Scheduler (${kind})`, () => {
+    layer(env(kind), { timeout: 120_000, excludeTestServices: true })((it) => {
+      it.effect("publishes a due post to every destination once, logs the attempts and the outcome events", () =>
+        Effect.gen(function*() {
+          yield* reset
+          const posts = yield* PostStore
+          const org = yield* makeOrganization
+          const a = yield* makeAccount(org, "fake")
+          const b = yield* makeAccount(org, "fake")
+          const post = yield* posts.create(org, {
+            content: { text: "hello" },
+            platformOverrides: { fake: { text: "hello fake" } },
+            destinations: [{ platform: "fake", accountId: a.id }, {
+              platform: "fake",
+              accountId: b.id,
+              override: { text: "just b" }
+            }]
+          })
+          yield* withScheduler(awaitSettled({ postIds: [post.id] }))
+          const done = yield* posts.get(org, post.id)
+          assert.strictEqual(done.status, "published")
+          assert.deepStrictEqual(done.destinations.map((d) => d.status), ["published", "published"])
+          assert.strictEqual(done.destinations[0]!.platformPostId, `p_${done.destinations[0]!.id}`)
+          assert.deepStrictEqual(done.destinations.map((d) => fake.calls.get(d.id)), [1, 1])
+          // Overrides applied: platform override, then the destination's.
+          const texts = new Map(fake.requests.map((r) => [r.destinationId, r.destination.parts[0].text]))
+          assert.strictEqual(texts.get(done.destinations[0]!.id), "hello fake")
+          assert.strictEqual(texts.get(done.destinations[1]!.id), "just b")
+          const attempts = yield* posts.attempts(org, post.id)
+          assert.deepStrictEqual(attempts.map((x) => x.outcome), ["published", "published"])
+          const events = yield* posts.events({ organizationId: org })
+          assert.sameMembers(events.map((e) => e.type), ["destination.published", "destination.published", "post.published"])
+        }))
+
+      it.effect("four schedulers on one database publish 400 destinations exactly once", () =>
+        Effect.gen(function*() {
+          yield* reset
+          const posts = yield* PostStore
+          const org = yield* makeOrganization
+          const accounts = yield* Effect.forEach([1, 2, 3, 4], () => makeAccount(org, "fake"))
+          const ids = yield* Effect.forEach(Array.from({ length: 200 }, (_, i) => i), (i) =>
+            posts.create(org, {
+              content: { text: `post ${i}` },
+              destinations: [{ platform: "fake", accountId: accounts[i % 4]!.id }, { platform: "fake", accountId: accounts[(i + 1) % 4]!.id }]
+            }).pipe(Effect.map((p) => p.id)), { concurrency: 8 })
+          const one = (n: number) => Layer.fresh(Scheduler.layer({ workerId: `wrk_test_${n}`, pollMs: 100, concurrency: 8 }))
+          const four = Layer.mergeAll(one(1), one(2), one(3), one(4))
+          yield* Effect.scoped(Layer.build(four).pipe(Effect.andThen(awaitSettled({ postIds: ids, timeoutMs: 60_000 }))))
+          assert.strictEqual(fake.calls.size, 400)
+          assert.isTrue([...fake.calls.values()].every((n) => n === 1))
+          const sql = yield* SqlClient.SqlClient
+          const workers = yield* sql<{ worker_id: string; n: string }>`
+            SELECT worker_id, count(*) AS n FROM attempts WHERE ${sql.in("post_id", ids)} GROUP BY worker_id`
+          assert.isAbove(workers.length, 1, "the work was shared")
+          const statuses = yield* sql<{ status: string; n: string }>`
+            SELECT status, count(*) AS n FROM posts WHERE ${sql.in("id", ids)} GROUP BY status`
+          assert.deepStrictEqual(statuses.map((s) => [s.status, Number(s.n)]), [["published", 200]])
+        }))
+
+      it.effect("a transient error is retried with backoff and next_retry_at; a rejection fails; the post is partially failed; a manual retry publishes", () =>
+        Effect.gen(function*() {
+          yield* reset
+          const posts = yield* PostStore
+          const org = yield* makeOrganization
+          const flaky = yield* makeAccount(org, "fake")
+          const rejected = yield* makeAccount(org, "fake")
+          fake.behaviour = (request, call) =>
+            request.destination.accountId === rejected.id
+              ? Effect.fail(new PublishError.Rejected({ platform: "fake", message: "duplicate", platformCode: "187", code: "DUPLICATE_CONTENT" }))
+              : call === 1
+              ? Effect.fail(new PublishError.Transient({ platform: "fake", message: "502", httpStatus: 502 }))
+              : Effect.succeed(FakePublisher.success(request))
+          const post = yield* posts.create(org, {
+            content: { text: "x" },
+            destinations: [{ platform: "fake", accountId: flaky.id }, { platform: "fake", accountId: rejected.id }]
+          })
+          yield* withScheduler(awaitSettled({ postIds: [post.id] }), { backoff: { baseMs: 100, maxMs: 1_000 } })
+          const done = yield* posts.get(org, post.id)
+          assert.strictEqual(done.status, "partially_failed")
+          assert.strictEqual(done.destinations[0]!.status, "published")
+          assert.strictEqual(done.destinations[0]!.attempts, 2)
+          assert.strictEqual(done.destinations[1]!.status, "failed")
+          assert.strictEqual(done.destinations[1]!.lastError?.code, "DUPLICATE_CONTENT")
+          assert.strictEqual(done.destinations[1]!.lastError?.platformCode, "187")
+          assert.strictEqual(fake.calls.get(done.destinations[1]!.id), 1, "a rejection is not retried")
+          const attempts = yield* posts.attempts(org, post.id)
+          assert.sameMembers(attempts.map((a) => a.outcome), ["retry", "published", "failed"])
+          // Manual retry of the failed destination.
+          fake.behaviour = (request) => Effect.succeed(FakePublisher.success(request))
+          const retried = yield* posts.retry(org, post.id)
+          assert.strictEqual(retried.status, "publishing")
+          yield* withScheduler(awaitSettled({ postIds: [post.id] }))
+          const final = yield* posts.get(org, post.id)
+          assert.strictEqual(final.status, "published")
+          assert.strictEqual(fake.calls.get(done.destinations[0]!.id), 2, "the published destination was not published again")
+        }))
+
+      it.effect("a retry stores next_retry_at, never sooner than the backoff", () =>
+        Effect.gen(function*() {
+          yield* reset
+          const posts = yield* PostStore
+          const org = yield* makeOrganization
+          const account = yield* makeAccount(org, "fake")
+          fake.behaviour = () => Effect.fail(new PublishError.Transient({ platform: "fake", message: "503" }))
+          const post = yield* posts.create(org, { content: { text: "x" }, destinations: [{ platform: "fake", accountId: account.id }] })
+          const before = Date.now()
+          yield* withScheduler(
+            Effect.gen(function*() {
+              while ((fake.calls.get((yield* posts.get(org, post.id)).destinations[0]!.id) ?? 0) < 1) yield* Effect.sleep("10 millis")
+              yield* Effect.sleep("100 millis")
+            }),
+            { backoff: { baseMs: 60_000, maxMs: 120_000 } }
+          )
+          const read = yield* posts.get(org, post.id)
+          const d = read.destinations[0]!
+          assert.strictEqual(d.status, "queued")
+          assert.strictEqual(d.lastError?.code, "PLATFORM_UNAVAILABLE")
+          const delay = Date.parse(d.nextRetryAt!) - before
+          assert.isAtLeast(delay, 45_000)
+          assert.isAtMost(delay, 76_000)
+          assert.strictEqual(fake.calls.get(d.id), 1)
+          yield* posts.cancel(org, post.id).pipe(Effect.ignore)
+        }))
+
+      it.effect("a rate limit pauses that account only: other accounts keep publishing", () =>
+        Effect.gen(function*() {
+          yield* reset
+          const posts = yield* PostStore
+          const org = yield* makeOrganization
+          const limited = yield* makeAccount(org, "fake")
+          const free = yield* makeAccount(org, "fake")
+          fake.behaviour = (request) =>
+            request.destination.accountId === limited.id
+              ? Effect.fail(new PublishError.RateLimited({ platform: "fake", message: "429", retryAfterSeconds: 600, scope: "account" }))
+              : Effect.succeed(FakePublisher.success(request))
+          const first = yield* posts.create(org, { content: { text: "1" }, destinations: [{ platform: "fake", accountId: limited.id }] })
+          yield* withScheduler(Effect.gen(function*() {
+            while ((yield* posts.get(org, first.id)).destinations[0]!.attempts < 1) yield* Effect.sleep("10 millis")
+            const second = yield* posts.create(org, { content: { text: "2" }, destinations: [{ platform: "fake", accountId: limited.id }] })
+            const other = yield* posts.create(org, { content: { text: "3" }, destinations: [{ platform: "fake", accountId: free.id }] })
+            yield* awaitSettled({ postIds: [other.id] })
+            yield* Effect.sleep("300 millis")
+            assert.strictEqual((yield* posts.get(org, second.id)).destinations[0]!.attempts, 0, "the paused account was not called")
+            assert.strictEqual((yield* posts.get(org, other.id)).status, "published")
+            yield* posts.cancel(org, second.id)
+          }))
+          const sql = yield* SqlClient.SqlClient
+          const pauses = yield* sql<{ scope: string; paused_until: Date }>`SELECT scope, paused_until FROM rate_limit_pauses WHERE scope = ${`fake:${limited.id}`}`
+          assert.strictEqual(pauses.length, 1)
+          assert.isAtLeast(pauses[0]!.paused_until.getTime() - Date.now(), 590_000 - 10_000)
+          const d = (yield* posts.get(org, first.id)).destinations[0]!
+          assert.strictEqual(d.status, "queued")
+          assert.isAtLeast(Date.parse(d.nextRetryAt!) - Date.now(), 590_000 - 10_000, "honours retry-after")
+          yield* posts.cancel(org, first.id).pipe(Effect.ignore)
+        }))
+
+      it.effect("an auth failure fails the destination and marks the account for reconnection", () =>
+        Effect.gen(function*() {
+          yield* reset
+          const posts = yield* PostStore
+          const accounts = yield* AccountStore
+          const org = yield* makeOrganization
+          const account = yield* makeAccount(org, "fake")
+          fake.behaviour = () => Effect.fail(new PublishError.AuthFailed({ platform: "fake", message: "token revoked", reason: "revoked" }))
+          const post = yield* posts.create(org, { content: { text: "x" }, destinations: [{ platform: "fake", accountId: account.id }] })
+          yield* withScheduler(awaitSettled({ postIds: [post.id] }))
+          const done = yield* posts.get(org, post.id)
+          assert.strictEqual(done.status, "failed")
+          assert.strictEqual(done.destinations[0]!.lastError?.code, "AUTH_EXPIRED")
+          assert.strictEqual((yield* accounts.get(org, account.id)).status, "needs_reconnect")
+        }))
+
+      it.effect("an unknown outcome is never retried: failed OUTCOME_UNKNOWN, or reconciled through findPublished", () =>
+        Effect.gen(function*() {
+          yield* reset
+          const posts = yield* PostStore
+          const org = yield* makeOrganization
+          const a = yield* makeAccount(org, "fake")
+          const b = yield* makeAccount(org, "lookup")
+          fake.behaviour = () => Effect.fail(new PublishError.OutcomeUnknown({ platform: "fake", message: "socket hang up" }))
+          // The lookup platform received the post but the answer was lost.
+          lookup.behaviour = (request) =>
+            Effect.sync(() => lookup.posted.set(request.attemptId, FakePublisher.success(request))).pipe(
+              Effect.andThen(Effect.fail(new PublishError.OutcomeUnknown({ platform: "lookup", message: "timeout" })))
+            )
+          const post = yield* posts.create(org, {
+            content: { text: "x" },
+            destinations: [{ platform: "fake", accountId: a.id }, { platform: "lookup", accountId: b.id }]
+          })
+          yield* withScheduler(awaitSettled({ postIds: [post.id] }))
+          const done = yield* posts.get(org, post.id)
+          assert.strictEqual(done.destinations[0]!.status, "failed")
+          assert.strictEqual(done.destinations[0]!.lastError?.code, "OUTCOME_UNKNOWN")
+          assert.strictEqual(fake.calls.get(done.destinations[0]!.id), 1)
+          assert.strictEqual(done.destinations[1]!.status, "published")
+          assert.strictEqual(lookup.calls.get(done.destinations[1]!.id), 1)
+          assert.strictEqual(done.status, "partially_failed")
+          const attempts = yield* posts.attempts(org, post.id)
+          assert.sameMembers(attempts.map((x) => x.outcome), ["outcome_unknown", "reconciled_published"])
+        }))
+
+      it.effect("a destination left publishing by a dead worker is taken over and reported as an unknown outcome, not reposted", () =>
+        Effect.gen(function*() {
+          yield* reset
+          const posts = yield* PostStore
+          const leases = yield* Leases
+          const org = yield* makeOrganization
+          const account = yield* makeAccount(org, "fake")
+          const post = yield* posts.create(org, { content: { text: "x" }, destinations: [{ platform: "fake", accountId: account.id }] })
+          // A worker claims and marks it publishing, then "dies" (its lease is already short).
+          const now = new Date()
+          const [claim] = yield* leases.claim({ workerId: "wrk_dead", now, leaseMs: 50, limit: 10 })
+          assert.strictEqual(claim!.postId, post.id)
+          const marked = yield* leases.markPublishing({ claim: claim!, workerId: "wrk_dead", attemptId: "att_dead", now, leaseMs: 50 })
+          assert.isDefined(marked)
+          yield* Effect.sleep("100 millis")
+          yield* withScheduler(awaitSettled({ postIds: [post.id] }))
+          const done = yield* posts.get(org, post.id)
+          assert.strictEqual(done.status, "failed")
+          assert.strictEqual(done.destinations[0]!.lastError?.code, "OUTCOME_UNKNOWN")
+          assert.include(done.destinations[0]!.lastError!.message, "wrk_dead")
+          assert.strictEqual(fake.total(), 0, "never published again automatically")
+          const attempts = yield* posts.attempts(org, post.id)
+          assert.deepStrictEqual(attempts.map((a) => [a.id, a.outcome]), [["att_dead", "outcome_unknown"]])
+        }))
+
+      it.effect("cancelling a claimed destination before the call stops it", () =>
+        Effect.gen(function*() {
+          yield* reset
+          const posts = yield* PostStore
+          const leases = yield* Leases
+          const org = yield* makeOrganization
+          const account = yield* makeAccount(org, "fake")
+          const post = yield* posts.create(org, { content: { text: "x" }, destinations: [{ platform: "fake", accountId: account.id }] })
+          const now = new Date()
+          const [claim] = yield* leases.claim({ workerId: "wrk_a", now, leaseMs: 30_000, limit: 10 })
+          const cancelled = yield* posts.cancel(org, post.id)
+          assert.strictEqual(cancelled.status, "cancelled")
+          const marked = yield* leases.markPublishing({ claim: claim!, workerId: "wrk_a", attemptId: "att_x", now, leaseMs: 30_000 })
+          assert.isUndefined(marked)
+          const after = yield* posts.get(org, post.id)
+          assert.strictEqual(after.destinations[0]!.status, "cancelled")
+          assert.strictEqual(after.destinations[0]!.attempts, 0)
+          // Once marked publishing, a cancel is refused.
+          const other = yield* posts.create(org, { content: { text: "y" }, destinations: [{ platform: "fake", accountId: account.id }] })
+          const [claim2] = yield* leases.claim({ workerId: "wrk_a", now: new Date(), leaseMs: 30_000, limit: 10 })
+          yield* leases.markPublishing({ claim: claim2!, workerId: "wrk_a", attemptId: "att_y", now: new Date(), leaseMs: 30_000 })
+          const refused = yield* Effect.flip(posts.cancel(org, other.id))
+          assert.strictEqual(refused._tag, "InvalidStatusTransition")
+          yield* leases.settle({
+            destinationId: claim2!.id,
+            postId: other.id,
+            attemptId: "att_y",
+            now: new Date(),
+            outcome: { _tag: "Published", platformPostId: "1", url: "u", publishedAt: new Date(), parts: [] }
+          })
+        }))
+
+      it.effect("many concurrent cancels racing four schedulers: a cancelled post is never published", () =>
+        Effect.gen(function*() {
+          yield* reset
+          const posts = yield* PostStore
+          const org = yield* makeOrganization
+          const account = yield* makeAccount(org, "fake")
+          fake.behaviour = (request) => Effect.succeed(FakePublisher.success(request)).pipe(Effect.delay("2 millis"))
+          const one = (n: number) => Layer.fresh(Scheduler.layer({ workerId: `wrk_race_${n}`, pollMs: 100 }))
+          const four = Layer.mergeAll(one(1), one(2), one(3), one(4))
+          const results = yield* Effect.scoped(Layer.build(four).pipe(Effect.andThen(Effect.gen(function*() {
+            const created = yield* Effect.forEach(Array.from({ length: 60 }, (_, i) => i), (i) =>
+              posts.create(org, { content: { text: `c${i}` }, destinations: [{ platform: "fake", accountId: account.id }] }), { concurrency: 4 })
+            const outcomes = yield* Effect.forEach(created, (p) => posts.cancel(org, p.id).pipe(Effect.as("cancelled" as const), Effect.orElseSucceed(() => "too late" as const)), {
+              concurrency: 8
+            })
+            yield* awaitSettled({ postIds: created.map((p) => p.id) })
+            return created.map((p, i) => ({ id: p.id, destinationId: p.destinations[0]!.id, outcome: outcomes[i]! }))
+          }))))
+          for (const r of results) {
+            const post = yield* posts.get(org, r.id)
+            if (r.outcome === "cancelled") {
+              assert.strictEqual(post.status, "cancelled")
+              assert.isUndefined(fake.calls.get(r.destinationId), "a cancelled post was published")
+            } else {
+              assert.strictEqual(post.status, "published")
+              assert.strictEqual(fake.calls.get(r.destinationId), 1)
+            }
+          }
+        }))
+
+      it.effect("graceful shutdown lets calls in flight finish and reports the worker stopped", () =>
+        Effect.gen(function*() {
+          yield* reset
+          const posts = yield* PostStore
+          const org = yield* makeOrganization
+          const account = yield* makeAccount(org, "fake")
+          fake.behaviour = (request) => Effect.succeed(FakePublisher.success(request)).pipe(Effect.delay("300 millis"))
+          const post = yield* posts.create(org, { content: { text: "x" }, destinations: [{ platform: "fake", accountId: account.id }] })
+          const live = yield* withScheduler(
+            Effect.gen(function*() {
+              while (fake.total() === 0) yield* Effect.sleep("5 millis")
+              return yield* health({ now: new Date() })
+            }),
+            { workerId: "wrk_graceful" }
+          )
+          assert.isAtLeast(live.liveWorkers, 1)
+          const done = yield* posts.get(org, post.id)
+          assert.strictEqual(done.status, "published", "the call in flight finished before shutdown completed")
+          const sql = yield* SqlClient.SqlClient
+          const worker = yield* sql<{ stopped_at: Date | null }>`SELECT stopped_at FROM workers WHERE id = 'wrk_graceful'`
+          assert.isNotNull(worker[0]!.stopped_at)
+        }))
+    })
+  })
+}
