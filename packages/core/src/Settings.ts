@@ -20,9 +20,16 @@ import type { BuiltinPlatform } from "./Platform.js"
 const NonEmptyString = Schema.String.check(Schema.isMinLength(1, { message: "must not be empty" }))
 const NonNegativeInt = Schema.Number.check(Schema.isInt(), Schema.isGreaterThanOrEqualTo(0))
 
-/** X: who may reply (`reply_settings`); absent means everyone. */
+const TweetId = Schema.String.check(Schema.isPattern(/^[0-9]{1,19}$/, { message: "an X post id is 1-19 digits" }))
+
+/** X post options (kept in step with @omnipost/platform-twitter's `XSettings`). */
 export const XSettings = Schema.Struct({
-  replySettings: Schema.optional(Schema.Literals(["following", "mentionedUsers", "subscribers", "verified"]))
+  /** Who may reply (`reply_settings`); `everyone` is X's default and is sent as no field. */
+  replySettings: Schema.optional(Schema.Literals(["everyone", "following", "mentionedUsers", "subscribers", "verified"])),
+  /** Post the first part as a reply to this existing post. */
+  inReplyToTweetId: Schema.optional(TweetId),
+  /** Quote this post in the first part. */
+  quoteTweetId: Schema.optional(TweetId)
 })
 export type XSettings = typeof XSettings.Type
 
@@ -126,7 +133,15 @@ export const BlueskySettings = Schema.Struct({
     Schema.Array(
       Schema.String.check(Schema.isPattern(/^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$/, { message: "a language is a BCP-47 code such as en or pt-BR" }))
     ).check(Schema.isMaxLength(3, { message: "Bluesky allows at most 3 languages" }))
-  )
+  ),
+  /** Self-labels (content warnings, `com.atproto.label.defs#selfLabels`). */
+  labels: Schema.optional(Schema.Array(Schema.Literals(["sexual", "nudity", "porn", "graphic-media"]))),
+  /** Up to 8 extra hashtags not in the text (record `tags`), without `#`. */
+  tags: Schema.optional(
+    Schema.Array(NonEmptyString).check(Schema.isMaxLength(8, { message: "Bluesky allows at most 8 extra tags" }))
+  ),
+  /** Whether a part with a link and no media gets a link card; on by default. */
+  linkCard: Schema.optional(Schema.Boolean)
 })
 export type BlueskySettings = typeof BlueskySettings.Type
 

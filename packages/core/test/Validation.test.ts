@@ -258,6 +258,10 @@ describe("validatePost: settings", () => {
     ["linkedin FRIENDS", "linkedin", { visibility: "FRIENDS" }, false],
     ["x reply settings", "x", { replySettings: "following" }, true],
     ["x unknown reply settings", "x", { replySettings: "nobody" }, false],
+    ["x reply to a post id", "x", { inReplyToTweetId: "1880028106020515840" }, true],
+    ["x reply to something that is not a post id", "x", { inReplyToTweetId: "abc" }, false],
+    ["bluesky self-labels and 8 tags", "bluesky", { labels: ["graphic-media"], tags: ["a", "b", "c", "d", "e", "f", "g", "h"] }, true],
+    ["bluesky 9 tags", "bluesky", { tags: ["a", "b", "c", "d", "e", "f", "g", "h", "i"] }, false],
     ["tiktok without privacy level", "tiktok", {}, false],
     ["tiktok branded content in public", "tiktok", { privacyLevel: "PUBLIC_TO_EVERYONE", brandContentToggle: true, isAigc: true }, true],
     ["tiktok branded content kept private", "tiktok", { privacyLevel: "SELF_ONLY", brandContentToggle: true }, false]
