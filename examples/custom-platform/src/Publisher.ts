@@ -1,0 +1,196 @@
+/**
+ * A user-written `PlatformPublisher` for Mastodon: `POST /api/v1/statuses`
+ * through effect's `HttpClient`, threads as reply chains, `Idempotency-Key`
+ * per attempt, delete and verify-credentials. Built in an Effect from an
+ * `HttpClient`, like the built-in platform packages, then registered next to
+ * them (see `index.ts`).
+ *
+ * @example
+ * const mastodon = yield* makeMastodonPublisher()
+ * const registry = yield* Registry.make([bluesky, mastodon])
+ */
+import { Clock, Duration, Effect, Redacted, Schema } from "effect"
+import { HttpClient, HttpClientRequest } from "effect/http"
+import type { Publisher } from "@omnipost/core"
+import { PublishError } from "@omnipost/core"
+import { MastodonCredentials } from "./Auth.js"
+import { fromResponse, fromTransport } from "./Errors.js"
+import { rules } from "./Rules.js"
+import { MastodonSettings } from "./Settings.js"
+import { validateMastodon } from "./Validation.js"
+
+export type MastodonPublisher = Publisher.PlatformPublisher<MastodonSettings, MastodonCredentials>
+
+export interface MastodonPublisherOptions {
+  /** Per HTTP call; a status create that times out is an `OutcomeUnknown`. Default 30 s. */
+  readonly requestTimeout?: Duration.Input | undefined
+}
+
+/** The part of Mastodon's Status entity this publisher reads. */
+const Status = Schema.Struct({
+  id: Schema.String,
+  uri: Schema.String,
+  url: Schema.optional(Schema.NullOr(Schema.String)),
+  created_at: Schema.String
+})
+
+const Account = Schema.Struct({
+  id: Schema.String,
+  username: Schema.String,
+  acct: Schema.String,
+  display_name: Schema.optional(Schema.String),
+  avatar: Schema.optional(Schema.String)
+})
+
+const parseJson = (text: string): unknown => {
+  try {
+    return JSON.parse(text)
+  } catch {
+    return undefined
+  }
+}
+
+export const makeMastodonPublisher = Effect.fn("makeMastodonPublisher")(function*(options: MastodonPublisherOptions = {}) {
+  const client = yield* HttpClient.HttpClient
+  const timeout = options.requestTimeout ?? Duration.seconds(30)
+
+  /** One call; any non-2xx answer or missing answer becomes a publish error. */
+  const call = <S extends Schema.Top>(
+    credentials: MastodonCredentials,
+    request: HttpClientRequest.HttpClientRequest,
+    answer: S & Schema.Codec<S["Type"], S["Encoded"], never, never>,
+    what: { readonly write: boolean; readonly what: string }
+  ): Effect.Effect<S["Type"], PublishError.PublishError> =>
+    Effect.gen(function*() {
+      const authorised = HttpClientRequest.bearerToken(
+        HttpClientRequest.prependUrl(HttpClientRequest.acceptJson(request), credentials.instanceUrl.replace(/\/+$/, "")),
+        Redacted.value(credentials.accessToken)
+      )
+      const response = yield* client.execute(authorised).pipe(
+        Effect.flatMap((response) => Effect.map(response.text, (text) => ({ response, text }))),
+        Effect.mapError((error) => fromTransport(error.reason.cause ?? error, what)),
+        Effect.timeoutOrElse({
+          duration: timeout,
+          orElse: () => Effect.fail(fromTransport(new Error(`no answer within ${Duration.format(Duration.fromInputUnsafe(timeout))}`), what))
+        })
+      )
+      const body = parseJson(response.text)
+      const { status } = response.response
+      if (status < 200 || status >= 300) {
+        return yield* Effect.fail(fromResponse({
+          status,
+          headers: response.response.headers,
+          body,
+          text: response.text,
+          nowMs: yield* Clock.currentTimeMillis
+        }))
+      }
+      const decoded = Schema.decodeUnknownExit(answer)(body)
+      if (decoded._tag === "Failure") {
+        const message = `${what.what} answered ${status} with an unexpected body: ${response.text.slice(0, 200)}`
+        return yield* Effect.fail(
+          what.write
+            ? new PublishError.OutcomeUnknown({ platform: "mastodon", message: `${message}; it may have been posted` })
+            : new PublishError.Transient({ platform: "mastodon", message })
+        )
+      }
+      return decoded.value
+    })
+
+  const publish: MastodonPublisher["publish"] = (request) =>
+    Effect.gen(function*() {
+      const { credentials, destination } = request
+      const { settings } = destination
+      const published: Array<Publisher.PublishedPart> = []
+      let createdAt = ""
+      // Parts go strictly in order: each replies to the one before it.
+      for (const [index, part] of destination.parts.entries()) {
+        const body = {
+          status: part.link !== undefined && !part.text.includes(part.link) ? `${part.text}\n\n${part.link}`.trim() : part.text,
+          ...(settings.visibility !== undefined ? { visibility: settings.visibility } : {}),
+          ...(settings.spoilerText !== undefined ? { spoiler_text: settings.spoilerText } : {}),
+          ...(settings.sensitive !== undefined ? { sensitive: settings.sensitive } : {}),
+          ...(settings.language !== undefined ? { language: settings.language } : {}),
+          ...(index > 0 ? { in_reply_to_id: published[index - 1]!.platformPostId } : {})
+        }
+        const status = yield* call(
+          credentials,
+          HttpClientRequest.post("/api/v1/statuses").pipe(
+            // Mastodon keeps an Idempotency-Key for an hour: a repeat of this exact call cannot post twice.
+            HttpClientRequest.setHeader("Idempotency-Key", `${request.attemptId}:${index}`),
+            HttpClientRequest.bodyJsonUnsafe(body)
+          ),
+          Status,
+          { write: true, what: `posting part ${index + 1} of ${destination.parts.length}` }
+        ).pipe(Effect.mapError((error) => afterEarlierParts(error, published, destination.parts.length)))
+        if (index === 0) createdAt = status.created_at
+        published.push({ platformPostId: status.id, url: status.url ?? status.uri })
+      }
+      const first = published[0]!
+      return { platformPostId: first.platformPostId, url: first.url, publishedAt: createdAt, parts: published }
+    })
+
+  const publisher: MastodonPublisher = {
+    platform: "mastodon",
+    displayName: "Mastodon",
+    rules,
+    settingsSchema: MastodonSettings,
+    credentialsSchema: MastodonCredentials,
+    validate: validateMastodon,
+    publish,
+    delete: ({ credentials, platformPostId }) =>
+      Effect.asVoid(call(
+        credentials,
+        HttpClientRequest.delete(`/api/v1/statuses/${encodeURIComponent(platformPostId)}`),
+        Schema.Unknown,
+        { write: true, what: "deleting the status" }
+      )),
+    verifyCredentials: (credentials) =>
+      Effect.map(
+        call(credentials, HttpClientRequest.get("/api/v1/accounts/verify_credentials"), Account, {
+          write: false,
+          what: "verifying the credentials"
+        }),
+        (account) => ({
+          accountId: account.id,
+          username: account.acct,
+          displayName: account.display_name,
+          avatarUrl: account.avatar
+        })
+      )
+  }
+  return publisher
+})
+
+/**
+ * A thread that fails after some parts were posted must not be retried
+ * automatically: the retry would post those parts again. A retryable error
+ * becomes `OutcomeUnknown` (for a person to decide), and every error says
+ * which parts are already up.
+ */
+const afterEarlierParts = (
+  error: PublishError.PublishError,
+  published: ReadonlyArray<Publisher.PublishedPart>,
+  total: number
+): PublishError.PublishError => {
+  if (published.length === 0) return error
+  const message = `${error.message} (parts 1-${published.length} of ${total} are already posted: ${
+    published.map((part) => part.url).join(", ")
+  })`
+  const platformFields = {
+    platform: error.platform,
+    message,
+    ...(error.platformCode !== undefined ? { platformCode: error.platformCode } : {}),
+    ...(error.platformMessage !== undefined ? { platformMessage: error.platformMessage } : {}),
+    ...(error.httpStatus !== undefined ? { httpStatus: error.httpStatus } : {})
+  }
+  switch (error._tag) {
+    case "Rejected":
+      return new PublishError.Rejected({ ...platformFields, ...(error.code !== undefined ? { code: error.code } : {}) })
+    case "AuthFailed":
+      return new PublishError.AuthFailed({ ...platformFields, reason: error.reason })
+    default:
+      // RateLimited, Transient and OutcomeUnknown: a retry would post the earlier parts again.
+      return new PublishError.OutcomeUnknown(platformFields)
+  }
+}
