@@ -22,6 +22,10 @@ export interface ServerConfigShape {
   readonly overdueThresholdSeconds: number
   /** A scheduler whose last heartbeat is older than this is not alive. */
   readonly heartbeatStaleSeconds: number
+  /** Webhook deliveries: first retry delay (doubling each time, capped at an hour), attempts before giving up, poll interval. */
+  readonly webhookBackoffBaseMs: number
+  readonly webhookMaxAttempts: number
+  readonly webhookPollMs: number
   /** Platform API base URLs (to point accounts at the platform fakes, or a proxy). */
   readonly platformBaseUrls: {
     readonly x?: string | undefined
@@ -60,6 +64,12 @@ export class ServerConfig extends Context.Service<ServerConfig, ServerConfigShap
             (yield* Config.Int("OMNIPOST_OVERDUE_THRESHOLD_SECONDS").pipe(Config.withDefault(300))),
           heartbeatStaleSeconds: overrides.heartbeatStaleSeconds ??
             (yield* Config.Int("OMNIPOST_HEARTBEAT_STALE_SECONDS").pipe(Config.withDefault(60))),
+          webhookBackoffBaseMs: overrides.webhookBackoffBaseMs ??
+            (yield* Config.Int("OMNIPOST_WEBHOOK_BACKOFF_BASE_MS").pipe(Config.withDefault(10_000))),
+          webhookMaxAttempts: overrides.webhookMaxAttempts ??
+            (yield* Config.Int("OMNIPOST_WEBHOOK_MAX_ATTEMPTS").pipe(Config.withDefault(8))),
+          webhookPollMs: overrides.webhookPollMs ??
+            (yield* Config.Int("OMNIPOST_WEBHOOK_POLL_MS").pipe(Config.withDefault(1000))),
           platformBaseUrls: overrides.platformBaseUrls ?? {
             x: yield* opt("OMNIPOST_X_API_URL"),
             xUpload: yield* opt("OMNIPOST_X_UPLOAD_URL"),

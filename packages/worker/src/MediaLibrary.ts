@@ -43,6 +43,8 @@ export interface MediaLibraryShape {
     readonly onProgress?: ((bytes: number) => void) | undefined
   }) => Effect.Effect<MediaRecord, E | Errors.UnsupportedMediaType | Errors.PayloadTooLarge | StorageError | SqlError.SqlError>
   readonly get: (organizationId: string, id: string) => Effect.Effect<Option.Option<MediaRecord>, SqlError.SqlError>
+  /** Any organization's record: for publishers resolving the `stored` media of a post they were handed. */
+  readonly getById: (id: string) => Effect.Effect<Option.Option<MediaRecord>, SqlError.SqlError>
   readonly remove: (organizationId: string, id: string) => Effect.Effect<boolean, SqlError.SqlError | StorageError>
   /** The record as the API shows it, with a fresh signed URL. */
   readonly view: (record: MediaRecord) => Effect.Effect<MediaView>
@@ -160,6 +162,11 @@ export class MediaLibrary extends Context.Service<MediaLibrary, MediaLibraryShap
           Effect.map((rows) => Option.map(Option.fromNullishOr(rows[0]), toRecord))
         )
 
+      const getById = (id: string) =>
+        sql<Row>`SELECT * FROM media WHERE id = ${id}`.pipe(
+          Effect.map((rows) => Option.map(Option.fromNullishOr(rows[0]), toRecord))
+        )
+
       const remove = (organizationId: string, id: string) =>
         Effect.gen(function*() {
           const rows = yield* sql<{ storage_key: string }>`
@@ -215,7 +222,7 @@ export class MediaLibrary extends Context.Service<MediaLibrary, MediaLibraryShap
           return Option.map(Option.fromNullishOr(rows[0]), toRecord)
         })
 
-      return MediaLibrary.of({ upload, get, remove, view, toCoreMedia, resolveSigned })
+      return MediaLibrary.of({ upload, get, getById, remove, view, toCoreMedia, resolveSigned })
     })
   )
 }

@@ -64,7 +64,8 @@ export class PostsGroup extends HttpApiGroup.make("posts")
         Errors.InvalidAccounts,
         Errors.MediaNotFound,
         Errors.UnsupportedMediaType,
-        Errors.PayloadTooLarge
+        Errors.PayloadTooLarge,
+        Errors.InvalidStatusTransition
       ]
     }).annotate(OpenApi.Summary, "Create a post (JSON, or multipart with inline files)"),
     HttpApiEndpoint.post("validate", "/posts/validate", {

@@ -81,7 +81,10 @@ export const make = <T>(
   message: string,
   details?: unknown
 ): T => {
-  const code = codes.get(Class)!
+  // The registered class is the base the exported class extends.
+  let owner: object | null = Class
+  while (owner !== null && !codes.has(owner)) owner = Object.getPrototypeOf(owner)
+  const code = owner === null ? "INTERNAL_ERROR" : codes.get(owner)!
   return new Class({ error: details === undefined ? { code, message } : { code, message, details } })
 }
 

@@ -102,7 +102,9 @@ export type AttemptView = typeof AttemptView.Type
 
 export const DestinationView = Schema.Struct({
   ...Post.Destination.fields,
-  attemptLog: Schema.Array(AttemptView)
+  dueAt: Schema.optional(Schema.String),
+  /** Every call made to the platform for this destination (on `GET /v1/posts/:id`; lists leave it out). */
+  attemptLog: Schema.optional(Schema.Array(AttemptView))
 })
 export type DestinationView = typeof DestinationView.Type
 
@@ -143,8 +145,7 @@ export type ListPostsQuery = typeof ListPostsQuery.Type
 
 export const RetryPost = Schema.Struct({
   /** Retry only the failed destinations of these platforms; all failed destinations when omitted. */
-  platforms: Schema.optional(Schema.Array(Schema.String)),
-  destinationIds: Schema.optional(Schema.Array(Schema.String))
+  platforms: Schema.optional(Schema.Array(Schema.String))
 })
 
 export const ValidationResult = Schema.Struct({
@@ -174,7 +175,10 @@ export type AccountView = typeof AccountView.Type
 export const ConnectAccount = Schema.Struct({
   platform: Platform.PlatformId,
   /** The platform's credentials (for Bluesky `{ identifier, password }`; for X tokens). Verified before saving. */
-  credentials: Schema.Record(Schema.String, Schema.Unknown)
+  credentials: Schema.Record(Schema.String, Schema.Unknown),
+  /** Only for platforms that cannot verify credentials (some plugins): who the account is. */
+  platformAccountId: Schema.optional(Schema.String),
+  username: Schema.optional(Schema.String)
 })
 
 export const OAuthStart = Schema.Struct({

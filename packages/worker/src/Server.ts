@@ -1,0 +1,140 @@
+/**
+ * The HTTP server: the API (from `http/Api.ts`), `/openapi.json`, `/docs`,
+ * the signed media route and the health checks, over the storage services.
+ *
+ * `Server.layerApp` is the whole application as router layers (tests serve it
+ * on an ephemeral port); `Server.layer` serves it with Node on HOST:PORT.
+ */
+import { Cause, Effect, Layer } from "effect"
+import { HttpRouter, HttpServerResponse } from "effect/http"
+import { HttpApiBuilder, HttpApiScalar } from "effect/http-api"
+import { NodeHttpServer } from "@effect/platform-node"
+import { createServer } from "node:http"
+import type { Publisher as CorePublisher } from "@omnipost/core"
+import { AccountStore } from "./AccountStore.js"
+import * as Publishers from "./Publishers.js"
+import { ApiKeys } from "./ApiKeys.js"
+import { ServerConfig } from "./Config.js"
+import { OmnipostApi } from "./http/Api.js"
+import { AccountsHandlers, OAuthCallbackHandlers } from "./http/AccountsHandlers.js"
+import { errorJson } from "./http/Errors.js"
+import { HealthHandlers, KeysHandlers } from "./http/KeysHandlers.js"
+import { MediaHandlers, SignedMediaRoute } from "./http/MediaHandlers.js"
+import { AuthenticationLive, DecodeErrorsLive } from "./http/Middleware.js"
+import { PostsHandlers } from "./http/PostsHandlers.js"
+import { WebhooksHandlers } from "./http/WebhooksHandlers.js"
+import { Idempotency } from "./Idempotency.js"
+import { MediaLibrary, MediaSigner } from "./MediaLibrary.js"
+import { loadSigningKey, makeUrlSigner, MediaStorage } from "./MediaStorage.js"
+import { OAuthProviders, OAuthStates } from "./OAuth.js"
+import { PostStore } from "./PostStore.js"
+import { RateLimiter } from "./RateLimiter.js"
+import { Webhooks } from "./Webhooks.js"
+import { join } from "node:path"
+import { Config, Option } from "effect"
+
+const jsonError = (status: number, code: string, message: string, details?: unknown) =>
+  HttpServerResponse.jsonUnsafe(errorJson(code, message, details), { status })
+
+/**
+ * Every answer in the API's shape: unknown routes become `NOT_FOUND`, a
+ * defect becomes `INTERNAL_ERROR` (logged, never with its internals), and a
+ * 429 carries `Retry-After`.
+ */
+export const ErrorShape = HttpRouter.middleware((httpEffect) =>
+  httpEffect.pipe(
+    Effect.catchCause((cause) => {
+      if (Cause.hasInterruptsOnly(cause)) return Effect.failCause(cause)
+      const failure = Cause.findErrorOption(cause)
+      const reason = Option.isSome(failure) ? (failure.value as { reason?: { _tag?: string } }).reason?._tag : undefined
+      if (reason === "RouteNotFound") {
+        return Effect.succeed(jsonError(404, "NOT_FOUND", "no such endpoint; see /docs for the API"))
+      }
+      if (reason === "RequestParseError") {
+        return Effect.succeed(jsonError(400, "VALIDATION_FAILED", "the request could not be parsed"))
+      }
+      return Effect.logError("request failed", cause).pipe(
+        Effect.as(jsonError(500, "INTERNAL_ERROR", "an internal error occurred; it has been logged"))
+      )
+    }),
+    Effect.map((response) => {
+      if (response.status === 429 && response.body._tag === "Uint8Array") {
+        try {
+          const seconds = JSON.parse(new TextDecoder().decode(response.body.body))?.error?.details?.retryAfterSeconds
+          if (typeof seconds === "number") return HttpServerResponse.setHeader(response, "retry-after", String(seconds))
+        } catch {
+          // Not our JSON: leave it.
+        }
+      }
+      if (response.status >= 500 && response.body._tag === "Empty") {
+        return jsonError(response.status, "INTERNAL_ERROR", "an internal error occurred; it has been logged")
+      }
+      if (response.status === 404 && response.body._tag === "Empty") {
+        return jsonError(404, "NOT_FOUND", "no such endpoint; see /docs for the API")
+      }
+      return response
+    })
+  ), { global: true })
+
+/** The API's services over the storage services (`PostStore`, `AccountStore`, SQL) and a publisher registry. */
+export const layerServices = Layer.mergeAll(
+  ApiKeys.layer,
+  Idempotency.layer,
+  RateLimiter.layer,
+  OAuthStates.layer,
+  Webhooks.layer,
+  MediaLibrary.layer,
+  OAuthProviders.layerConfigured
+).pipe(
+  Layer.provideMerge(Layer.unwrap(Effect.gen(function*() {
+    const config = yield* ServerConfig
+    const signingKey = yield* Config.option(Config.String("OMNIPOST_MEDIA_SIGNING_KEY"))
+    return Layer.mergeAll(
+      MediaStorage.layerLocal(join(config.dataDir, "media")),
+      Layer.succeed(MediaSigner, makeUrlSigner(loadSigningKey(config.dataDir, Option.getOrUndefined(signingKey))))
+    )
+  })))
+)
+
+/** The routes: API, OpenAPI document, docs page, signed media. */
+export const layerRoutes = Layer.mergeAll(
+  HttpApiBuilder.layer(OmnipostApi, { openapiPath: "/openapi.json" }).pipe(
+    Layer.provide([
+      PostsHandlers,
+      AccountsHandlers,
+      OAuthCallbackHandlers,
+      MediaHandlers,
+      KeysHandlers,
+      WebhooksHandlers,
+      HealthHandlers
+    ]),
+    Layer.provide([AuthenticationLive, DecodeErrorsLive])
+  ),
+  HttpApiScalar.layer(OmnipostApi, { path: "/docs" }),
+  SignedMediaRoute,
+  ErrorShape
+)
+
+/** Serves the routes with Node's HTTP server on the configured host and port. */
+export const layerNode = Layer.unwrap(Effect.gen(function*() {
+  const config = yield* ServerConfig
+  return HttpRouter.serve(layerRoutes, { disableListenLog: true }).pipe(
+    Layer.provide(NodeHttpServer.layer(createServer, { port: config.port, host: config.host }))
+  )
+}))
+
+/**
+ * Everything the routes need, over a database (`Database.layer…`, providing
+ * SQL), `Crypto`, `ServerConfig` and an `HttpClient`: the stores, the API's
+ * services, the publisher registry (built-ins plus `extraPublishers`) and the
+ * webhook dispatcher.
+ */
+export const layerStack = (extraPublishers: ReadonlyArray<CorePublisher.PlatformPublisher> = []) =>
+  Publishers.layer(extraPublishers).pipe(
+    Layer.provideMerge(layerServices),
+    Layer.provideMerge(Layer.mergeAll(PostStore.layer, AccountStore.layer))
+  )
+
+/** The HTTP server over `layerStack`, with the webhook dispatcher running beside it. */
+export const layerServer = (extraPublishers: ReadonlyArray<CorePublisher.PlatformPublisher> = []) =>
+  Layer.mergeAll(layerNode, Webhooks.layerDispatcher).pipe(Layer.provideMerge(layerStack(extraPublishers)))

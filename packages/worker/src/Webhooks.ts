@@ -1,0 +1,292 @@
+/**
+ * Webhooks: registration, the delivery log, and delivery.
+ *
+ * Outcomes come from the scheduler's `events` outbox (written in the same
+ * transaction as the state change, see `PostStore.events`). The fan-out turns
+ * each event into one delivery row per matching webhook, under a locked
+ * cursor, so an event is never lost or fanned out twice. Deliveries are then
+ * claimed with `FOR UPDATE SKIP LOCKED` (any number of processes), POSTed,
+ * and retried with exponential backoff until `webhookMaxAttempts`.
+ *
+ * Every delivery is signed: `Omnipost-Signature: v1=<hex>` is the
+ * HMAC-SHA256, under the webhook's secret, of `<timestamp>.<body>`, where
+ * `<timestamp>` (Unix seconds) is sent as `Omnipost-Timestamp`. Receivers
+ * recompute it and reject old timestamps (see `verifySignature`).
+ */
+import { Clock, Context, Duration, Effect, Layer, Option, Schedule } from "effect"
+import { HttpClient, HttpClientRequest } from "effect/http"
+import { SqlClient, type SqlError } from "effect/sql"
+import { createHmac, timingSafeEqual } from "node:crypto"
+import { webhookSecretAad } from "./AccountStore.js"
+import { ServerConfig } from "./Config.js"
+import { Crypto } from "./Crypto.js"
+import type { WebhookDeliveryView, WebhookEvent, WebhookView } from "./http/Models.js"
+import * as Ids from "./Ids.js"
+
+export const signatureHeader = "omnipost-signature"
+export const timestampHeader = "omnipost-timestamp"
+
+/** `v1=<hex HMAC-SHA256(secret, "<timestamp>.<body>")>`. */
+export const sign = (secret: string, timestamp: number, body: string): string =>
+  `v1=${createHmac("sha256", secret).update(`${timestamp}.${body}`).digest("hex")}`
+
+/**
+ * Checks a delivery as a receiver should: the signature matches and the
+ * timestamp is within `toleranceSeconds` (default 300) of `nowSeconds`.
+ */
+export const verifySignature = (options: {
+  readonly secret: string
+  readonly timestamp: string
+  readonly body: string
+  readonly signature: string
+  readonly nowSeconds: number
+  readonly toleranceSeconds?: number
+}): boolean => {
+  const timestamp = Number(options.timestamp)
+  if (!Number.isInteger(timestamp)) return false
+  if (Math.abs(options.nowSeconds - timestamp) > (options.toleranceSeconds ?? 300)) return false
+  const expected = Buffer.from(sign(options.secret, timestamp, options.body))
+  const given = Buffer.from(options.signature)
+  return expected.length === given.length && timingSafeEqual(expected, given)
+}
+
+/** The delay before retry `attempt` (1-based): base × 2^(attempt-1), at most an hour. */
+export const backoffMs = (baseMs: number, attempt: number) => Math.min(3_600_000, baseMs * 2 ** (attempt - 1))
+
+interface WebhookRow {
+  readonly id: string
+  readonly organization_id: string
+  readonly url: string
+  readonly secret_ciphertext: string
+  readonly secret_key_id: string
+  readonly events: ReadonlyArray<string>
+  readonly active: boolean
+  readonly created_at: Date | string
+}
+
+interface DeliveryRow {
+  readonly id: string
+  readonly webhook_id: string
+  readonly event: string
+  readonly payload: unknown
+  readonly status: "pending" | "delivered" | "failed"
+  readonly attempts: number
+  readonly next_attempt_at: Date | string | null
+  readonly last_status_code: number | null
+  readonly last_error: string | null
+  readonly created_at: Date | string
+  readonly delivered_at: Date | string | null
+}
+
+const iso = (value: Date | string) => new Date(value).toISOString()
+
+const toView = (row: WebhookRow): WebhookView => ({
+  id: row.id,
+  url: row.url,
+  events: row.events as ReadonlyArray<WebhookEvent>,
+  active: row.active,
+  createdAt: iso(row.created_at)
+})
+
+const toDeliveryView = (row: DeliveryRow): WebhookDeliveryView => ({
+  id: row.id,
+  webhookId: row.webhook_id,
+  event: row.event,
+  payload: typeof row.payload === "string" ? JSON.parse(row.payload) : row.payload,
+  status: row.status,
+  attempts: row.attempts,
+  ...(row.next_attempt_at !== null && row.status === "pending" ? { nextAttemptAt: iso(row.next_attempt_at) } : {}),
+  ...(row.last_status_code !== null ? { lastStatusCode: row.last_status_code } : {}),
+  ...(row.last_error !== null ? { lastError: row.last_error } : {}),
+  createdAt: iso(row.created_at),
+  ...(row.delivered_at !== null ? { deliveredAt: iso(row.delivered_at) } : {})
+})
+
+export interface WebhooksShape {
+  readonly create: (organizationId: string, input: {
+    readonly url: string
+    readonly secret: string
+    readonly events: ReadonlyArray<WebhookEvent>
+  }) => Effect.Effect<WebhookView, SqlError.SqlError>
+  readonly list: (organizationId: string) => Effect.Effect<ReadonlyArray<WebhookView>, SqlError.SqlError>
+  readonly remove: (organizationId: string, id: string) => Effect.Effect<boolean, SqlError.SqlError>
+  /** The delivery log, newest first; none when the webhook is not the organization's. */
+  readonly deliveries: (
+    organizationId: string,
+    webhookId: string,
+    limit: number
+  ) => Effect.Effect<Option.Option<ReadonlyArray<WebhookDeliveryView>>, SqlError.SqlError>
+  /** Turns new outcome events into deliveries; returns how many deliveries it created. */
+  readonly fanOut: Effect.Effect<number, SqlError.SqlError>
+  /** Sends the deliveries that are due; returns how many it attempted. */
+  readonly deliverDue: Effect.Effect<number, SqlError.SqlError>
+}
+
+export class Webhooks extends Context.Service<Webhooks, WebhooksShape>()("@omnipost/worker/Webhooks") {
+  static readonly layer: Layer.Layer<
+    Webhooks,
+    never,
+    SqlClient.SqlClient | Crypto | ServerConfig | HttpClient.HttpClient
+  > = Layer.effect(
+    Webhooks,
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      const crypto = yield* Crypto
+      const config = yield* ServerConfig
+      const client = yield* HttpClient.HttpClient
+
+      const create: WebhooksShape["create"] = (organizationId, input) => {
+        const id = Ids.make("whk")
+        const sealed = crypto.seal(input.secret, webhookSecretAad(id))
+        return sql<WebhookRow>`
+          INSERT INTO webhooks (id, organization_id, url, secret_ciphertext, secret_key_id, events)
+          VALUES (${id}, ${organizationId}, ${input.url}, ${sealed.ciphertext}, ${sealed.keyId}, ${
+          // A text[] literal: event names are a closed set of `a-z._` words, nothing to escape.
+          `{${[...new Set(input.events)].join(",")}}`
+        }::text[])
+          RETURNING *`.pipe(Effect.map((rows) => toView(rows[0]!)))
+      }
+
+      const list = (organizationId: string) =>
+        sql<WebhookRow>`SELECT * FROM webhooks WHERE organization_id = ${organizationId} ORDER BY created_at, id`.pipe(
+          Effect.map((rows) => rows.map(toView))
+        )
+
+      const remove = (organizationId: string, id: string) =>
+        sql<{ id: string }>`DELETE FROM webhooks WHERE id = ${id} AND organization_id = ${organizationId} RETURNING id`
+          .pipe(Effect.map((rows) => rows.length > 0))
+
+      const deliveries: WebhooksShape["deliveries"] = (organizationId, webhookId, limit) =>
+        Effect.gen(function*() {
+          const owned = yield* sql`SELECT 1 FROM webhooks WHERE id = ${webhookId} AND organization_id = ${organizationId}`
+          if (owned.length === 0) return Option.none()
+          const rows = yield* sql<DeliveryRow>`
+            SELECT * FROM webhook_deliveries WHERE webhook_id = ${webhookId}
+            ORDER BY created_at DESC, id DESC LIMIT ${limit}`
+          return Option.some(rows.map(toDeliveryView))
+        })
+
+      const fanOut = sql.withTransaction(Effect.gen(function*() {
+        const [cursor] = yield* sql<{ last_event_id: string | number }>`
+          SELECT last_event_id FROM webhook_cursor WHERE name = 'deliveries' FOR UPDATE`
+        const after = Number(cursor?.last_event_id ?? 0)
+        const events = yield* sql<{
+          id: string | number
+          organization_id: string
+          type: string
+          post_id: string
+          destination_id: string | null
+          payload: unknown
+          created_at: Date | string
+        }>`SELECT id, organization_id, type, post_id, destination_id, payload, created_at FROM events
+           WHERE id > ${after} ORDER BY id LIMIT 500`
+        if (events.length === 0) return 0
+        let created = 0
+        for (const event of events) {
+          const hooks = yield* sql<{ id: string }>`
+            SELECT id FROM webhooks
+            WHERE organization_id = ${event.organization_id} AND active AND ${event.type} = ANY(events)`
+          for (const hook of hooks) {
+            const payload = {
+              id: `evt_${event.id}`,
+              type: event.type,
+              createdAt: iso(event.created_at),
+              data: {
+                postId: event.post_id,
+                ...(event.destination_id !== null ? { destinationId: event.destination_id } : {}),
+                ...(typeof event.payload === "string" ? JSON.parse(event.payload) : event.payload as object)
+              }
+            }
+            const inserted = yield* sql`
+              INSERT INTO webhook_deliveries (id, webhook_id, organization_id, event, payload, status, next_attempt_at, event_id)
+              VALUES (${Ids.make("whd")}, ${hook.id}, ${event.organization_id}, ${event.type},
+                      ${JSON.stringify(payload)}::jsonb, 'pending', now(), ${event.id})
+              ON CONFLICT (webhook_id, event_id) DO NOTHING RETURNING id`
+            created += inserted.length
+          }
+        }
+        yield* sql`UPDATE webhook_cursor SET last_event_id = ${events[events.length - 1]!.id} WHERE name = 'deliveries'`
+        return created
+      }))
+
+      const deliverOne = (row: DeliveryRow & { readonly url: string; readonly secret_ciphertext: string; readonly secret_key_id: string }) =>
+        Effect.gen(function*() {
+          const secret = yield* crypto.open(
+            { ciphertext: row.secret_ciphertext, keyId: row.secret_key_id },
+            webhookSecretAad(row.webhook_id)
+          )
+          const body = JSON.stringify(typeof row.payload === "string" ? JSON.parse(row.payload) : row.payload)
+          const timestamp = Math.floor((yield* Clock.currentTimeMillis) / 1000)
+          const response = yield* client.execute(
+            HttpClientRequest.post(row.url).pipe(
+              HttpClientRequest.setHeaders({
+                "content-type": "application/json",
+                "user-agent": "omnipost-webhooks/0.1",
+                [timestampHeader]: String(timestamp),
+                [signatureHeader]: sign(secret, timestamp, body),
+                "omnipost-event": row.event,
+                "omnipost-delivery": row.id
+              }),
+              HttpClientRequest.bodyText(body, "application/json")
+            )
+          ).pipe(Effect.timeout("10 seconds"))
+          return response.status
+        }).pipe(
+          Effect.map((status) => ({ status, error: status >= 200 && status < 300 ? undefined : `HTTP ${status}` })),
+          Effect.catch((error) =>
+            Effect.succeed({ status: undefined, error: String((error as { message?: string }).message ?? error) })
+          ),
+          Effect.flatMap((result) => {
+            const attempts = row.attempts + 1
+            if (result.error === undefined) {
+              return sql`UPDATE webhook_deliveries SET status = 'delivered', attempts = ${attempts}, delivered_at = now(),
+                  last_status_code = ${result.status ?? null}, last_error = NULL, lease_expires_at = NULL
+                WHERE id = ${row.id}`
+            }
+            const final = attempts >= config.webhookMaxAttempts
+            const delay = backoffMs(config.webhookBackoffBaseMs, attempts)
+            return sql`UPDATE webhook_deliveries SET status = ${final ? "failed" : "pending"}, attempts = ${attempts},
+                last_status_code = ${result.status ?? null}, last_error = ${result.error},
+                next_attempt_at = ${final ? null : sql`now() + make_interval(secs => ${delay / 1000})`},
+                lease_expires_at = NULL
+              WHERE id = ${row.id}`
+          })
+        )
+
+      const deliverDue = Effect.gen(function*() {
+        const due = yield* sql<DeliveryRow & { url: string; secret_ciphertext: string; secret_key_id: string }>`
+          WITH claimed AS (
+            UPDATE webhook_deliveries SET lease_expires_at = now() + interval '60 seconds'
+            WHERE id IN (
+              SELECT id FROM webhook_deliveries
+              WHERE status = 'pending' AND next_attempt_at <= now()
+                AND (lease_expires_at IS NULL OR lease_expires_at < now())
+              ORDER BY next_attempt_at LIMIT 20
+              FOR UPDATE SKIP LOCKED)
+            RETURNING *)
+          SELECT claimed.*, w.url, w.secret_ciphertext, w.secret_key_id
+          FROM claimed JOIN webhooks w ON w.id = claimed.webhook_id`
+        yield* Effect.forEach(due, deliverOne, { concurrency: 8, discard: true })
+        return due.length
+      })
+
+      return Webhooks.of({ create, list, remove, deliveries, fanOut, deliverDue })
+    })
+  )
+
+  /** Runs fan-out and delivery in the background every `webhookPollMs`, for the life of the layer. */
+  static readonly layerDispatcher: Layer.Layer<never, never, Webhooks | ServerConfig> = Layer.effectDiscard(
+    Effect.gen(function*() {
+      const webhooks = yield* Webhooks
+      const config = yield* ServerConfig
+      const tick = Effect.gen(function*() {
+        yield* webhooks.fanOut
+        yield* webhooks.deliverDue
+      }).pipe(Effect.catchCause((cause) => Effect.logWarning("webhook dispatch failed", cause)))
+      yield* tick.pipe(
+        Effect.repeat(Schedule.spaced(Duration.millis(config.webhookPollMs))),
+        Effect.forkScoped
+      )
+    })
+  )
+}

@@ -1,0 +1,220 @@
+/**
+ * `/v1/accounts`: credentials are decoded with the publisher's schema and
+ * verified with the platform (`verifyCredentials`) before anything is saved;
+ * they are sealed by `AccountStore` and never returned.
+ */
+import type { Publisher, PublishError } from "@omnipost/core"
+import { Effect, Option, Schema } from "effect"
+import { HttpApiBuilder } from "effect/http-api"
+import { type Account, AccountStore } from "../AccountStore.js"
+import { ServerConfig } from "../Config.js"
+import { OAuthProviders, OAuthStates } from "../OAuth.js"
+import { OmnipostApi, Principal } from "./Api.js"
+import * as Errors from "./Errors.js"
+import type * as Models from "./Models.js"
+import { PublisherRegistry } from "./PostInput.js"
+import { schemaFailure } from "./PostsHandlers.js"
+
+export const toAccountView = (account: Account): Models.AccountView => ({
+  id: account.id,
+  platform: account.platform,
+  platformAccountId: account.platformAccountId,
+  username: account.username,
+  ...(account.displayName !== undefined ? { displayName: account.displayName } : {}),
+  ...(account.avatarUrl !== undefined ? { avatarUrl: account.avatarUrl } : {}),
+  status: account.status,
+  ...(account.tokenExpiresAt !== undefined ? { tokenExpiresAt: account.tokenExpiresAt } : {}),
+  createdAt: account.createdAt,
+  updatedAt: account.updatedAt
+})
+
+/** A platform's answer to a credentials check: its own refusal is the caller's problem (400), an outage is ours (502). */
+const platformFailure = (error: PublishError.PublishError) =>
+  error._tag === "AuthFailed" || error._tag === "Rejected"
+    ? Errors.make(Errors.InvalidCredentials, `${error.platform} refused the credentials: ${error.message}`, {
+      platform: error.platform,
+      reason: error._tag === "AuthFailed" ? error.reason : error.code,
+      platformCode: error.platformCode,
+      platformMessage: error.platformMessage
+    })
+    : Errors.make(Errors.PlatformError, `${error.platform} could not be reached to check the credentials: ${error.message}`, {
+      platform: error.platform,
+      retryable: true
+    })
+
+const publisherFor = Effect.fnUntraced(function*(platform: string) {
+  const registry = yield* PublisherRegistry
+  const publisher = registry.find(platform)
+  if (publisher === undefined) {
+    return yield* Errors.make(Errors.UnknownPlatform, `no publisher is registered for "${platform}"`, {
+      platform,
+      registered: registry.platforms
+    })
+  }
+  return publisher
+})
+
+/** Verifies credentials and saves the account (an existing connection of the same platform account is updated). */
+export const connectAccount = Effect.fnUntraced(function*(options: {
+  readonly organizationId: string
+  readonly publisher: Publisher.PlatformPublisher
+  readonly credentials: unknown
+  readonly platformAccountId?: string | undefined
+  readonly username?: string | undefined
+}) {
+  const credentials = yield* Schema.decodeUnknownEffect(options.publisher.credentialsSchema)(options.credentials, {
+    errors: "all"
+  }).pipe(Effect.mapError((error) => schemaFailure("credentials", error)))
+  const profile = options.publisher.verifyCredentials !== undefined
+    ? yield* options.publisher.verifyCredentials(credentials).pipe(Effect.mapError(platformFailure))
+    : options.platformAccountId !== undefined
+    ? { accountId: options.platformAccountId, username: options.username ?? options.platformAccountId }
+    : yield* Errors.make(
+      Errors.ValidationFailed,
+      `${options.publisher.displayName} cannot verify credentials: give platformAccountId (and username)`,
+      { issues: [{ path: ["platformAccountId"], message: "required for this platform" }] }
+    )
+  const stored = yield* Schema.encodeUnknownEffect(options.publisher.credentialsSchema)(credentials).pipe(Effect.orDie)
+  const accounts = yield* AccountStore
+  return yield* accounts.connect({
+    organizationId: options.organizationId,
+    platform: options.publisher.platform,
+    platformAccountId: profile.accountId,
+    username: profile.username,
+    displayName: profile.displayName,
+    avatarUrl: profile.avatarUrl,
+    credentials: stored
+  }).pipe(Effect.orDie)
+})
+
+const notFound = (e: { readonly _tag: "AccountNotFound"; readonly message: string; readonly accountId: string }) =>
+  Errors.make(Errors.AccountNotFound, e.message, { accountId: e.accountId })
+
+export const AccountsHandlers = HttpApiBuilder.group(OmnipostApi, "accounts", (handlers) =>
+  Effect.gen(function*() {
+    const accounts = yield* AccountStore
+    const config = yield* ServerConfig
+    return handlers
+      .handle("list", ({ query }) =>
+        Effect.gen(function*() {
+          const { organizationId } = yield* Principal
+          const list = yield* accounts.list(organizationId, { platform: query.platform }).pipe(Effect.orDie)
+          return list.map(toAccountView)
+        }))
+      .handle("get", ({ params }) =>
+        Effect.gen(function*() {
+          const { organizationId } = yield* Principal
+          const account = yield* accounts.get(organizationId, params.id).pipe(
+            Effect.catchTags({ AccountNotFound: (e) => Effect.fail(notFound(e)), SqlError: Effect.die })
+          )
+          return toAccountView(account)
+        }))
+      .handle("connect", ({ payload }) =>
+        Effect.gen(function*() {
+          const { organizationId } = yield* Principal
+          const publisher = yield* publisherFor(payload.platform)
+          const account = yield* connectAccount({
+            organizationId,
+            publisher,
+            credentials: payload.credentials,
+            platformAccountId: payload.platformAccountId,
+            username: payload.username
+          })
+          return toAccountView(account)
+        }))
+      .handle("oauthStart", ({ params, payload }) =>
+        Effect.gen(function*() {
+          const { organizationId } = yield* Principal
+          yield* publisherFor(params.platform)
+          const providers = yield* OAuthProviders
+          const provider = providers.get(params.platform)
+          if (provider === undefined) {
+            return yield* Errors.make(
+              Errors.UnknownPlatform,
+              `"${params.platform}" has no OAuth flow configured here; connect it with credentials instead`,
+              { platform: params.platform, oauthPlatforms: [...providers.keys()] }
+            )
+          }
+          const redirectUri = payload.redirectUri ??
+            `${config.publicUrl}/v1/accounts/oauth/${params.platform}/callback`
+          const states = yield* OAuthStates
+          const started = yield* states.start({ organizationId, platform: params.platform, redirectUri }).pipe(Effect.orDie)
+          return {
+            authorizationUrl: yield* provider.authorizationUrl({
+              state: started.state,
+              codeVerifier: started.codeVerifier,
+              redirectUri
+            }),
+            state: started.state,
+            expiresAt: started.expiresAt
+          }
+        }))
+      .handle("refresh", ({ params }) =>
+        Effect.gen(function*() {
+          const { organizationId } = yield* Principal
+          const account = yield* accounts.get(organizationId, params.id).pipe(
+            Effect.catchTags({ AccountNotFound: (e) => Effect.fail(notFound(e)), SqlError: Effect.die })
+          )
+          const publisher = yield* publisherFor(account.platform).pipe(
+            Effect.mapError((e) => Errors.make(Errors.PlatformError, e.error.message))
+          )
+          const sealed = yield* accounts.credentials(account.id).pipe(Effect.orDie)
+          const credentials = yield* Schema.decodeUnknownEffect(publisher.credentialsSchema)(sealed).pipe(Effect.orDie)
+          if (publisher.refreshCredentials !== undefined) {
+            const fresh = yield* publisher.refreshCredentials(credentials).pipe(
+              Effect.tapError((error) =>
+                error._tag === "AuthFailed" ? accounts.setStatus(account.id, "needs_reconnect").pipe(Effect.orDie) : Effect.void
+              ),
+              Effect.mapError(platformFailure)
+            )
+            const encoded = yield* Schema.encodeUnknownEffect(publisher.credentialsSchema)(fresh).pipe(Effect.orDie)
+            yield* accounts.updateCredentials(account.id, encoded).pipe(Effect.orDie)
+          } else if (publisher.verifyCredentials !== undefined) {
+            yield* publisher.verifyCredentials(credentials).pipe(Effect.mapError(platformFailure))
+          }
+          if (account.status === "needs_reconnect") yield* accounts.setStatus(account.id, "active").pipe(Effect.orDie)
+          return toAccountView(yield* accounts.get(organizationId, account.id).pipe(Effect.orDie))
+        }))
+      .handle("disconnect", ({ params }) =>
+        Effect.gen(function*() {
+          const { organizationId } = yield* Principal
+          yield* accounts.remove(organizationId, params.id).pipe(
+            Effect.catchTags({ AccountNotFound: (e) => Effect.fail(notFound(e)), SqlError: Effect.die })
+          )
+        }))
+  }))
+
+export const OAuthCallbackHandlers = HttpApiBuilder.group(OmnipostApi, "oauth", (handlers) =>
+  handlers.handle("callback", ({ params, query }) =>
+    Effect.gen(function*() {
+      if (query.error !== undefined) {
+        return yield* Errors.make(Errors.InvalidCredentials, `the authorization was refused: ${query.error}`, {
+          platform: params.platform
+        })
+      }
+      if (query.code === undefined || query.state === undefined) {
+        return yield* Errors.make(Errors.ValidationFailed, "the callback needs `code` and `state`", {
+          issues: [{ path: ["query"], message: "code and state are required" }]
+        })
+      }
+      const states = yield* OAuthStates
+      const pending = yield* states.take(query.state, params.platform).pipe(Effect.orDie)
+      if (Option.isNone(pending)) {
+        return yield* Errors.make(Errors.ValidationFailed, "the OAuth state is unknown, used or expired; start again", {
+          issues: [{ path: ["query", "state"], message: "unknown, used or expired" }]
+        })
+      }
+      const providers = yield* OAuthProviders
+      const provider = providers.get(params.platform)
+      const publisher = yield* publisherFor(params.platform)
+      if (provider === undefined) {
+        return yield* Errors.make(Errors.UnknownPlatform, `"${params.platform}" has no OAuth flow configured here`)
+      }
+      const credentials = yield* provider.exchange({
+        code: query.code,
+        codeVerifier: pending.value.codeVerifier,
+        redirectUri: pending.value.redirectUri
+      }).pipe(Effect.mapError((e) => Errors.make(Errors.InvalidCredentials, `the code exchange failed: ${e.message}`)))
+      const account = yield* connectAccount({ organizationId: pending.value.organizationId, publisher, credentials })
+      return toAccountView(account)
+    })))

@@ -1,0 +1,184 @@
+/**
+ * From an API post body to core's `PostInput`: media ids become media
+ * descriptions (from the media records), destinations get their platform from
+ * their account, and `scheduledAt` + `timezone` become a core `Schedule`.
+ * Then core's `validatePost` runs with the rules, settings schemas and extra
+ * checks of the registered publishers.
+ */
+import { type Media as CoreMedia, type Post, Registry, type Schedule, Validation } from "@omnipost/core"
+import { Effect, Option } from "effect"
+import { AccountStore } from "../AccountStore.js"
+import { MediaLibrary } from "../MediaLibrary.js"
+import * as Errors from "./Errors.js"
+import type * as Models from "./Models.js"
+
+type MediaRefs = ReadonlyArray<Models.MediaRef> | undefined
+
+const resolveMedia = Effect.fnUntraced(function*(organizationId: string, refs: MediaRefs, path: string) {
+  if (refs === undefined) return undefined
+  const library = yield* MediaLibrary
+  const out: Array<CoreMedia.Media> = []
+  for (const [index, ref] of refs.entries()) {
+    if ("mediaId" in ref) {
+      const record = yield* library.get(organizationId, ref.mediaId).pipe(Effect.orDie)
+      if (Option.isNone(record)) {
+        return yield* Errors.make(Errors.MediaNotFound, `no media ${ref.mediaId} (at ${path}[${index}])`, {
+          mediaId: ref.mediaId,
+          path: `${path}[${index}]`
+        })
+      }
+      out.push(library.toCoreMedia(record.value, ref.altText))
+    } else {
+      if (ref.source._tag === "stored") {
+        const record = yield* library.get(organizationId, ref.source.mediaId).pipe(Effect.orDie)
+        if (Option.isNone(record)) {
+          return yield* Errors.make(Errors.MediaNotFound, `no media ${ref.source.mediaId}`, {
+            mediaId: ref.source.mediaId
+          })
+        }
+      }
+      if (ref.source._tag === "file") {
+        // A server must not read arbitrary paths on behalf of an API caller.
+        return yield* Errors.make(
+          Errors.ValidationFailed,
+          "media with a `file` source cannot be given over the API; upload the file to /v1/media and use its id",
+          { issues: [{ path: [path, index, "source"], message: "file sources are not accepted over HTTP" }] }
+        )
+      }
+      out.push(ref)
+    }
+  }
+  return out
+})
+
+const resolveThread = Effect.fnUntraced(function*(
+  organizationId: string,
+  thread: ReadonlyArray<typeof Models.ThreadPartInput.Type> | undefined,
+  path: string
+) {
+  if (thread === undefined) return undefined
+  const out: Array<Post.ThreadPart> = []
+  for (const [index, part] of thread.entries()) {
+    const media = yield* resolveMedia(organizationId, part.media, `${path}[${index}].media`)
+    out.push({
+      ...(part.text !== undefined ? { text: part.text } : {}),
+      ...(media !== undefined ? { media } : {}),
+      ...(part.link !== undefined ? { link: part.link } : {})
+    })
+  }
+  return out
+})
+
+export const resolveContent = Effect.fnUntraced(function*(organizationId: string, content: Models.ContentInput, path = "content") {
+  const media = yield* resolveMedia(organizationId, content.media, `${path}.media`)
+  const thread = yield* resolveThread(organizationId, content.thread, `${path}.thread`)
+  return {
+    ...(content.text !== undefined ? { text: content.text } : {}),
+    ...(media !== undefined ? { media } : {}),
+    ...(content.link !== undefined ? { link: content.link } : {}),
+    ...(thread !== undefined ? { thread } : {})
+  } satisfies Post.Content as Post.Content
+})
+
+const resolveOverride = Effect.fnUntraced(function*(organizationId: string, override: Models.OverrideInput, path: string) {
+  const content = yield* resolveContent(organizationId, override, path)
+  return { ...content, ...(override.settings !== undefined ? { settings: override.settings } : {}) } as Post.Override
+})
+
+export const resolveOverrides = Effect.fnUntraced(function*(
+  organizationId: string,
+  overrides: Readonly<Record<string, Models.OverrideInput>> | undefined
+) {
+  if (overrides === undefined) return undefined
+  const out: Record<string, Post.Override> = {}
+  for (const [platform, override] of Object.entries(overrides)) {
+    out[platform] = yield* resolveOverride(organizationId, override, `platformOverrides.${platform}`)
+  }
+  return out
+})
+
+/** Destinations with their platform filled from their account; unknown, foreign or mismatched accounts are `INVALID_ACCOUNTS`. */
+export const resolveDestinations = Effect.fnUntraced(function*(
+  organizationId: string,
+  destinations: ReadonlyArray<Models.DestinationInput>
+) {
+  const accounts = yield* AccountStore
+  const problems: Array<{ index: number; accountId: string; message: string }> = []
+  const out: Array<Post.DestinationInput> = []
+  for (const [index, destination] of destinations.entries()) {
+    const account = yield* accounts.get(organizationId, destination.accountId).pipe(
+      Effect.map(Option.some),
+      Effect.catchTag("AccountNotFound", () => Effect.succeedNone),
+      Effect.orDie
+    )
+    if (Option.isNone(account)) {
+      problems.push({ index, accountId: destination.accountId, message: `no account ${destination.accountId}` })
+      continue
+    }
+    if (destination.platform !== undefined && destination.platform !== account.value.platform) {
+      problems.push({
+        index,
+        accountId: destination.accountId,
+        message: `account ${destination.accountId} is on ${account.value.platform}, not ${destination.platform}`
+      })
+      continue
+    }
+    if (account.value.status === "disconnected") {
+      problems.push({ index, accountId: destination.accountId, message: `account ${destination.accountId} is disconnected` })
+      continue
+    }
+    const override = destination.override === undefined
+      ? undefined
+      : yield* resolveOverride(organizationId, destination.override, `destinations[${index}].override`)
+    out.push({
+      platform: account.value.platform,
+      accountId: destination.accountId,
+      ...(destination.placement !== undefined ? { placement: destination.placement } : {}),
+      ...(destination.settings !== undefined ? { settings: destination.settings } : {}),
+      ...(override !== undefined ? { override } : {})
+    })
+  }
+  if (problems.length > 0) {
+    return yield* Errors.make(
+      Errors.InvalidAccounts,
+      problems.map((p) => p.message).join("; "),
+      { accounts: problems }
+    )
+  }
+  return out
+})
+
+/** `scheduledAt` (+ `timezone`) as a core schedule: an instant when it has an offset, else a wall-clock time in the zone. */
+export const scheduleFrom = (body: {
+  readonly scheduledAt?: string | null | undefined
+  readonly timezone?: string | undefined
+  readonly schedule?: Schedule.Schedule | null | undefined
+}): Effect.Effect<Schedule.Schedule | null | undefined, Errors.ValidationFailed> => {
+  if (body.schedule !== undefined) return Effect.succeed(body.schedule)
+  if (body.scheduledAt === null) return Effect.succeed(null)
+  if (body.scheduledAt === undefined) return Effect.succeed(undefined)
+  const hasOffset = /(Z|[+-]\d{2}:?\d{2})$/i.test(body.scheduledAt)
+  if (hasOffset) return Effect.succeed({ _tag: "instant", at: body.scheduledAt })
+  if (body.timezone === undefined) {
+    return Effect.fail(Errors.make(
+      Errors.ValidationFailed,
+      "scheduledAt has no offset: give an instant such as 2026-03-29T09:30:00Z, or a local time with a timezone",
+      { issues: [{ code: "INVALID_SCHEDULE", path: ["scheduledAt"], message: "a local time needs a timezone" }] }
+    ))
+  }
+  return Effect.succeed({ _tag: "local", localTime: body.scheduledAt, timeZone: body.timezone })
+}
+
+/** Core's validation with the registered publishers' rules, settings and checks. */
+export const validate = (registry: Registry.Registry, input: Post.PostInput): Validation.ValidationResult =>
+  registry.validate(input)
+
+export const validationFailed = (issues: ReadonlyArray<Validation.ValidationIssue>) =>
+  Errors.make(
+    Errors.ValidationFailed,
+    issues.length === 1 ? issues[0]!.message : `${issues.length} problems: ${issues.map((i) => i.message).join("; ")}`,
+    { issues }
+  )
+
+/** The registry, for handlers. */
+export const PublisherRegistry = Registry.PublisherRegistry

@@ -1,0 +1,328 @@
+/**
+ * `/v1/posts`: a thin layer over `PostStore` (storage, lifecycle) and core
+ * (validation). Creating accepts JSON or multipart (a `post` JSON field plus
+ * files streamed to media storage and appended to `content.media`).
+ */
+import type { Post } from "@omnipost/core"
+import { Effect, Schema, SchemaIssue, Stream } from "effect"
+import type { HttpServerRequest } from "effect/http"
+import { HttpApiBuilder } from "effect/http-api"
+import { MediaLibrary } from "../MediaLibrary.js"
+import { type AttemptRecord, PostStore, type StoredPost } from "../PostStore.js"
+import { OmnipostApi, Principal } from "./Api.js"
+import * as Errors from "./Errors.js"
+import * as Models from "./Models.js"
+import {
+  PublisherRegistry,
+  resolveContent,
+  resolveDestinations,
+  resolveOverrides,
+  scheduleFrom,
+  validate,
+  validationFailed
+} from "./PostInput.js"
+
+export const toPostView = (post: StoredPost, attempts?: ReadonlyArray<AttemptRecord>): Models.PostView => ({
+  id: post.id,
+  status: post.status,
+  content: post.content,
+  destinations: post.destinations.map((d): Models.DestinationView => ({
+    id: d.id,
+    platform: d.platform,
+    accountId: d.accountId,
+    ...(d.placement !== undefined ? { placement: d.placement } : {}),
+    ...(Object.keys(d.settings).length > 0 ? { settings: d.settings } : {}),
+    ...(d.override !== undefined ? { override: d.override } : {}),
+    status: d.status,
+    attempts: d.attempts,
+    ...(d.platformPostId !== undefined ? { platformPostId: d.platformPostId } : {}),
+    ...(d.url !== undefined ? { url: d.url } : {}),
+    ...(d.publishedAt !== undefined ? { publishedAt: d.publishedAt } : {}),
+    ...(d.nextRetryAt !== undefined ? { nextRetryAt: d.nextRetryAt } : {}),
+    ...(d.dueAt !== undefined ? { dueAt: d.dueAt } : {}),
+    ...(d.lastError !== undefined ? { lastError: d.lastError } : {}),
+    ...(attempts !== undefined
+      ? {
+        attemptLog: attempts.filter((a) => a.destinationId === d.id).map((a) => ({
+          id: a.id,
+          number: a.number,
+          workerId: a.workerId,
+          startedAt: a.startedAt,
+          ...(a.finishedAt !== undefined ? { finishedAt: a.finishedAt } : {}),
+          ...(a.outcome !== undefined ? { outcome: a.outcome } : {}),
+          ...(a.error !== undefined ? { error: a.error } : {}),
+          ...(a.platformPostId !== undefined ? { platformPostId: a.platformPostId } : {}),
+          ...(a.url !== undefined ? { url: a.url } : {})
+        }))
+      }
+      : {})
+  })),
+  ...(post.platformOverrides !== undefined ? { platformOverrides: post.platformOverrides } : {}),
+  ...(post.schedule !== undefined ? { schedule: post.schedule } : {}),
+  ...(post.scheduledAt !== undefined ? { scheduledAt: post.scheduledAt } : {}),
+  ...(post.timeZone !== undefined ? { timezone: post.timeZone } : {}),
+  createdAt: post.createdAt,
+  updatedAt: post.updatedAt,
+  ...(post.publishedAt !== undefined ? { publishedAt: post.publishedAt } : {})
+})
+
+const formatter = SchemaIssue.makeFormatterStandardSchemaV1()
+
+/** A body that does not match its schema, as `VALIDATION_FAILED` with one issue per problem. */
+export const schemaFailure = (slot: string, error: Schema.SchemaError) =>
+  Errors.make(Errors.ValidationFailed, `the request ${slot} is invalid`, {
+    issues: formatter(error.issue).issues.map((issue) => ({
+      path: [slot, ...(issue.path ?? []).map((s) => {
+        const key = typeof s === "object" && s !== null && "key" in s ? s.key : s
+        return typeof key === "number" ? key : String(key)
+      })],
+      message: issue.message
+    }))
+  })
+
+const decodeCreatePost = (input: unknown) =>
+  Schema.decodeUnknownEffect(Models.CreatePost)(input, { errors: "all" }).pipe(
+    Effect.mapError((error) => schemaFailure("payload", error))
+  )
+
+const parseJson = (text: string) =>
+  Effect.try({
+    try: () => JSON.parse(text) as unknown,
+    catch: () => Errors.make(Errors.ValidationFailed, "the body is not valid JSON", { issues: [{ path: ["payload"], message: "not JSON" }] })
+  })
+
+/** Reads a create-post request: JSON, or multipart with a `post` field and files. */
+const readCreateRequest = Effect.fnUntraced(function*(request: HttpServerRequest.HttpServerRequest, organizationId: string) {
+  const contentType = (request.headers["content-type"] ?? "").toLowerCase()
+  if (!contentType.startsWith("multipart/form-data")) {
+    const text = yield* request.text.pipe(
+      Effect.mapError(() => Errors.make(Errors.ValidationFailed, "the body could not be read"))
+    )
+    return yield* decodeCreatePost(yield* parseJson(text))
+  }
+  const library = yield* MediaLibrary
+  let postJson: string | undefined
+  const uploaded: Array<string> = []
+  yield* request.multipartStream.pipe(
+    Stream.mapError((error) =>
+      error.reason._tag === "FileTooLarge" || error.reason._tag === "BodyTooLarge"
+        ? Errors.make(Errors.PayloadTooLarge, error.message)
+        : Errors.make(Errors.ValidationFailed, `the multipart body is malformed: ${error.message}`)
+    ),
+    Stream.runForEach((part) =>
+      Effect.gen(function*() {
+        if (part._tag === "Field") {
+          if (part.key === "post") postJson = part.value
+          return
+        }
+        const record = yield* library.upload({
+          organizationId,
+          content: part.content.pipe(
+            Stream.mapError((error) => Errors.make(Errors.ValidationFailed, `a file part is malformed: ${error.message}`))
+          ),
+          declaredType: part.contentType,
+          fileName: part.name
+        }).pipe(Effect.catchTags({ SqlError: Effect.die, StorageError: Effect.die }))
+        uploaded.push(record.id)
+      })
+    )
+  )
+  if (postJson === undefined) {
+    return yield* Errors.make(Errors.ValidationFailed, "a multipart post needs a `post` field with the post as JSON", {
+      issues: [{ path: ["payload", "post"], message: "missing" }]
+    })
+  }
+  const body = yield* decodeCreatePost(yield* parseJson(postJson))
+  if (uploaded.length === 0) return body
+  return {
+    ...body,
+    content: { ...body.content, media: [...(body.content.media ?? []), ...uploaded.map((mediaId) => ({ mediaId }))] }
+  }
+})
+
+/** A create body as core's `PostInput`, validated. */
+const toPostInput = Effect.fnUntraced(function*(organizationId: string, body: Models.CreatePost) {
+  const content = yield* resolveContent(organizationId, body.content)
+  const destinations = yield* resolveDestinations(organizationId, body.destinations)
+  const platformOverrides = yield* resolveOverrides(organizationId, body.platformOverrides)
+  const schedule = yield* scheduleFrom(body)
+  const input: Post.PostInput = {
+    content,
+    destinations,
+    ...(platformOverrides !== undefined ? { platformOverrides } : {}),
+    ...(schedule !== undefined && schedule !== null ? { schedule } : {}),
+    ...(body.status !== undefined ? { status: body.status } : {})
+  }
+  const registry = yield* PublisherRegistry
+  return { input, result: validate(registry, input) }
+})
+
+type StoreError =
+  | { readonly _tag: "PostNotFound"; readonly message: string; readonly postId: string }
+  | { readonly _tag: "InvalidAccounts"; readonly message: string; readonly accountIds: ReadonlyArray<string> }
+  | { readonly _tag: "InvalidSchedule"; readonly message: string; readonly reason: string }
+  | { readonly _tag: "InvalidStatusTransition"; readonly message: string; readonly from: string; readonly to: string }
+  | { readonly _tag: "SqlError" }
+
+/** The API error for each store error (a database failure is a defect: 500). */
+type ApiErrorOf<E> = E extends { readonly _tag: "PostNotFound" } ? Errors.PostNotFound
+  : E extends { readonly _tag: "InvalidAccounts" } ? Errors.InvalidAccounts
+  : E extends { readonly _tag: "InvalidSchedule" } ? Errors.ValidationFailed
+  : E extends { readonly _tag: "InvalidStatusTransition" } ? Errors.InvalidStatusTransition
+  : never
+
+const apiErrorOf = (e: StoreError) => {
+  switch (e._tag) {
+    case "PostNotFound":
+      return Effect.fail(Errors.make(Errors.PostNotFound, e.message, { postId: e.postId }))
+    case "InvalidAccounts":
+      return Effect.fail(Errors.make(Errors.InvalidAccounts, e.message, { accountIds: e.accountIds }))
+    case "InvalidSchedule":
+      return Effect.fail(Errors.make(Errors.ValidationFailed, e.message, {
+        issues: [{ code: "INVALID_SCHEDULE", path: ["schedule"], message: e.message, reason: e.reason }]
+      }))
+    case "InvalidStatusTransition":
+      return Effect.fail(Errors.make(Errors.InvalidStatusTransition, e.message, { from: e.from, to: e.to }))
+    case "SqlError":
+      return Effect.die(e)
+  }
+}
+
+/** Runs a store operation with its errors turned into API errors. */
+const fromStore = <A, E extends StoreError>(effect: Effect.Effect<A, E>): Effect.Effect<A, ApiErrorOf<E>> =>
+  effect.pipe(Effect.catch((e) => apiErrorOf(e) as Effect.Effect<never, ApiErrorOf<E>>))
+
+export const PostsHandlers = HttpApiBuilder.group(OmnipostApi, "posts", (handlers) =>
+  Effect.gen(function*() {
+    const store = yield* PostStore
+    return handlers
+      .handleRaw("create", ({ request }) =>
+        Effect.gen(function*() {
+          const { organizationId } = yield* Principal
+          const body = yield* readCreateRequest(request, organizationId)
+          const { input, result } = yield* toPostInput(organizationId, body)
+          if (!result.valid) return yield* validationFailed(result.issues)
+          const post = yield* fromStore(store.create(organizationId, input))
+          return toPostView(post, [])
+        }))
+      .handle("validate", ({ payload }) =>
+        Effect.gen(function*() {
+          const { organizationId } = yield* Principal
+          const { result } = yield* toPostInput(organizationId, payload)
+          return { valid: result.valid, issues: result.issues }
+        }))
+      .handle("list", ({ query }) =>
+        Effect.gen(function*() {
+          const { organizationId } = yield* Principal
+          const page = yield* store.list(organizationId, {
+            status: query.status,
+            platform: query.platform,
+            from: query.from,
+            to: query.to,
+            limit: query.limit ?? 20,
+            cursor: query.cursor
+          }).pipe(Effect.orDie)
+          const items = query.type === undefined
+            ? page.items
+            : page.items.filter((post) => postType(post) === query.type)
+          return {
+            data: items.map((post) => toPostView(post)),
+            ...(page.nextCursor !== undefined ? { nextCursor: page.nextCursor } : {})
+          }
+        }))
+      .handle("get", ({ params }) =>
+        Effect.gen(function*() {
+          const { organizationId } = yield* Principal
+          const post = yield* fromStore(store.get(organizationId, params.id))
+          const attempts = yield* fromStore(store.attempts(organizationId, params.id))
+          return toPostView(post, attempts)
+        }))
+      .handle("update", ({ params, payload }) =>
+        Effect.gen(function*() {
+          const { organizationId } = yield* Principal
+          const current = yield* fromStore(store.get(organizationId, params.id))
+          if (current.status !== "draft" && current.status !== "scheduled") {
+            return yield* Errors.make(
+              Errors.InvalidStatusTransition,
+              `a ${current.status} post cannot be edited; only drafts and scheduled posts can`,
+              { from: current.status }
+            )
+          }
+          const content = payload.content === undefined ? undefined : yield* resolveContent(organizationId, payload.content)
+          const destinations = payload.destinations === undefined
+            ? undefined
+            : yield* resolveDestinations(organizationId, payload.destinations)
+          const platformOverrides = yield* resolveOverrides(organizationId, payload.platformOverrides)
+          const schedule = yield* scheduleFrom(payload)
+          // Validate the post as it will be after the update.
+          const registry = yield* PublisherRegistry
+          const merged: Post.PostInput = {
+            content: content ?? current.content,
+            destinations: destinations ?? current.destinations.map((d) => ({
+              platform: d.platform,
+              accountId: d.accountId,
+              ...(d.placement !== undefined ? { placement: d.placement } : {}),
+              settings: d.settings,
+              ...(d.override !== undefined ? { override: d.override } : {})
+            })),
+            ...((platformOverrides ?? current.platformOverrides) !== undefined
+              ? { platformOverrides: platformOverrides ?? current.platformOverrides! }
+              : {}),
+            ...(schedule === undefined
+              ? current.schedule !== undefined ? { schedule: current.schedule } : {}
+              : schedule === null
+              ? {}
+              : { schedule })
+          }
+          const result = validate(registry, merged)
+          if (!result.valid) return yield* validationFailed(result.issues)
+          const post = yield* fromStore(store.update(organizationId, params.id, {
+            content,
+            destinations,
+            platformOverrides,
+            schedule,
+            status: payload.status
+          }))
+          return toPostView(post)
+        }))
+      .handle("cancel", ({ params }) =>
+        Effect.gen(function*() {
+          const { organizationId } = yield* Principal
+          const post = yield* fromStore(store.cancel(organizationId, params.id))
+          return toPostView(post)
+        }))
+      .handle("publish", ({ params }) =>
+        Effect.gen(function*() {
+          const { organizationId } = yield* Principal
+          const current = yield* fromStore(store.get(organizationId, params.id))
+          const registry = yield* PublisherRegistry
+          const result = validate(registry, {
+            content: current.content,
+            destinations: current.destinations.map((d) => ({
+              platform: d.platform,
+              accountId: d.accountId,
+              ...(d.placement !== undefined ? { placement: d.placement } : {}),
+              settings: d.settings,
+              ...(d.override !== undefined ? { override: d.override } : {})
+            })),
+            ...(current.platformOverrides !== undefined ? { platformOverrides: current.platformOverrides } : {})
+          })
+          if (!result.valid) return yield* validationFailed(result.issues)
+          const post = yield* fromStore(store.publishNow(organizationId, params.id))
+          return toPostView(post)
+        }))
+      .handle("retry", ({ params, payload }) =>
+        Effect.gen(function*() {
+          const { organizationId } = yield* Principal
+          const post = yield* fromStore(store.retry(organizationId, params.id, payload.platforms))
+          return toPostView(post)
+        }))
+      .handle("delete", ({ params }) =>
+        Effect.gen(function*() {
+          const { organizationId } = yield* Principal
+          yield* fromStore(store.remove(organizationId, params.id))
+        }))
+  }))
+
+const postType = (post: StoredPost): "text" | "media" | "thread" =>
+  (post.content.thread?.length ?? 0) > 0 ? "thread" : (post.content.media?.length ?? 0) > 0 ? "media" : "text"

@@ -1,0 +1,35 @@
+/** `/v1/webhooks`. */
+import { Effect, Option } from "effect"
+import { HttpApiBuilder } from "effect/http-api"
+import { Webhooks } from "../Webhooks.js"
+import { OmnipostApi, Principal } from "./Api.js"
+import * as Errors from "./Errors.js"
+
+export const WebhooksHandlers = HttpApiBuilder.group(OmnipostApi, "webhooks", (handlers) =>
+  Effect.gen(function*() {
+    const webhooks = yield* Webhooks
+    return handlers
+      .handle("create", ({ payload }) =>
+        Effect.gen(function*() {
+          const { organizationId } = yield* Principal
+          return yield* webhooks.create(organizationId, payload).pipe(Effect.orDie)
+        }))
+      .handle("list", () =>
+        Effect.gen(function*() {
+          const { organizationId } = yield* Principal
+          return yield* webhooks.list(organizationId).pipe(Effect.orDie)
+        }))
+      .handle("delete", ({ params }) =>
+        Effect.gen(function*() {
+          const { organizationId } = yield* Principal
+          const removed = yield* webhooks.remove(organizationId, params.id).pipe(Effect.orDie)
+          if (!removed) return yield* Errors.make(Errors.WebhookNotFound, `no webhook ${params.id}`)
+        }))
+      .handle("deliveries", ({ params, query }) =>
+        Effect.gen(function*() {
+          const { organizationId } = yield* Principal
+          const found = yield* webhooks.deliveries(organizationId, params.id, query.limit ?? 50).pipe(Effect.orDie)
+          if (Option.isNone(found)) return yield* Errors.make(Errors.WebhookNotFound, `no webhook ${params.id}`)
+          return found.value
+        }))
+  }))

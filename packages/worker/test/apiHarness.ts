@@ -1,0 +1,121 @@
+/**
+ * A real server for API tests: an isolated database (PGlite, or PostgreSQL
+ * when `DATABASE_URL` is set), the whole HTTP stack on an ephemeral port of
+ * 127.0.0.1, the real Bluesky publisher pointed at a `FakeBluesky`, and an
+ * organization with a first API key. Requests go over real HTTP (`fetch`).
+ */
+import { NodeHttpClient } from "@effect/platform-node"
+import { FakeBluesky, type FakeBlueskyServer } from "@omnipost/platform-bluesky/testing"
+import { Context, Effect, Layer, Option } from "effect"
+import { mkdtempSync, rmSync } from "node:fs"
+import { createServer } from "node:net"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { ApiKeys } from "../src/ApiKeys.js"
+import { type ServerConfigShape, ServerConfig } from "../src/Config.js"
+import { Crypto } from "../src/Crypto.js"
+import { Database, type DatabaseKind } from "../src/Database.js"
+import * as Server from "../src/Server.js"
+
+export interface ApiServer {
+  readonly url: string
+  readonly key: string
+  readonly organizationId: string
+  readonly bluesky: FakeBlueskyServer
+  readonly dataDir: string
+}
+
+export class TestApi extends Context.Service<TestApi, ApiServer>()("test/TestApi") {}
+
+const freePort = () =>
+  new Promise<number>((resolve, reject) => {
+    const server = createServer()
+    server.once("error", reject)
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address()
+      server.close(() => resolve(typeof address === "object" && address !== null ? address.port : 0))
+    })
+  })
+
+/** The server and its services, for one suite. */
+export const apiLayer = (kind: DatabaseKind, overrides: Partial<ServerConfigShape> = {}) =>
+  Layer.unwrap(Effect.gen(function*() {
+    const port = yield* Effect.promise(freePort)
+    const dataDir = yield* Effect.acquireRelease(
+      Effect.sync(() => mkdtempSync(join(tmpdir(), "omnipost-api-"))),
+      (dir) => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
+    )
+    const bluesky = yield* FakeBluesky.make()
+    const config = ServerConfig.layer({
+      host: "127.0.0.1",
+      port,
+      dataDir,
+      publicUrl: `http://127.0.0.1:${port}`,
+      defaultRateLimitPerMinute: 100_000,
+      webhookPollMs: 50,
+      webhookBackoffBaseMs: 100,
+      webhookMaxAttempts: 3,
+      platformBaseUrls: { bluesky: bluesky.url },
+      ...overrides
+    })
+    const server = Server.layerServer().pipe(
+      Layer.provideMerge(config),
+      Layer.provideMerge(Layer.mergeAll(Crypto.layerTest, Database.layerTest(kind), NodeHttpClient.layerUndici))
+    )
+    const testApi = Layer.effect(
+      TestApi,
+      Effect.gen(function*() {
+        const keys = yield* ApiKeys
+        const first = yield* keys.bootstrap
+        const created = Option.getOrThrow(first)
+        const organizationId = yield* keys.defaultOrganization
+        return TestApi.of({ url: `http://127.0.0.1:${port}`, key: created.key, organizationId, bluesky, dataDir })
+      }).pipe(Effect.orDie)
+    )
+    return testApi.pipe(Layer.provideMerge(server))
+  }))
+
+export interface Answer {
+  readonly status: number
+  readonly headers: Headers
+  readonly body: any
+}
+
+/** One request; `body` objects are sent as JSON. */
+export const request = (
+  api: ApiServer,
+  method: string,
+  path: string,
+  options: {
+    readonly body?: unknown
+    readonly key?: string | null
+    readonly headers?: Record<string, string>
+    readonly raw?: BodyInit
+  } = {}
+): Effect.Effect<Answer> =>
+  Effect.promise(async () => {
+    const headers: Record<string, string> = { ...options.headers }
+    const key = options.key === undefined ? api.key : options.key
+    if (key !== null) headers.authorization = `Bearer ${key}`
+    let body: BodyInit | undefined = options.raw
+    if (options.body !== undefined) {
+      headers["content-type"] ??= "application/json"
+      body = typeof options.body === "string" ? options.body : JSON.stringify(options.body)
+    }
+    const response = await fetch(`${api.url}${path}`, { method, headers, body, ...(body instanceof ReadableStream ? { duplex: "half" } : {}) } as RequestInit)
+    const text = await response.text()
+    let parsed: unknown = text
+    try {
+      parsed = text === "" ? undefined : JSON.parse(text)
+    } catch {
+      // not JSON
+    }
+    return { status: response.status, headers: response.headers, body: parsed }
+  })
+
+/** A tiny valid PNG (1×1). */
+export const png1x1 = Buffer.from(
+  "89504e470d0a1a0a0000000d4948445200000001000000010806000000" +
+    "1f15c4890000000d49444154789c63f8cfc0f01f0005000201a5f1e2b40000000049454e44ae426082",
+  "hex"
+)
