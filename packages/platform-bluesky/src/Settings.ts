@@ -1,27 +1,20 @@
 /**
- * Per-destination settings for Bluesky. Every setting applies to each part of
- * a thread.
+ * Per-destination settings for Bluesky. The schema lives in core
+ * (`Settings.BlueskySettings`) so that `validatePost` reports bad settings
+ * without loading this package; it is re-exported here so every platform
+ * package has the same shape. Every setting applies to each part of a thread.
+ *
+ * | setting    | record field | limit (source) |
+ * |------------|--------------|----------------|
+ * | `langs`    | `langs`      | ≤ 3 BCP-47 codes (lexicon app.bsky.feed.post; platform-specs §6.4) |
+ * | `labels`   | `labels` (`com.atproto.label.defs#selfLabels`) | sexual, nudity, porn, graphic-media |
+ * | `tags`     | `tags`       | ≤ 8 extra hashtags, without `#` (lexicon) |
+ * | `linkCard` | `embed` (`app.bsky.embed.external`) | on by default; only for a part without media |
  *
  * @example
  * const settings: BlueskySettings = { langs: ["en", "de"], labels: ["graphic-media"] }
  */
-import { Schema } from "effect"
+import { Settings } from "@omnipost/core"
 
-/** Self-labels a post can carry (`com.atproto.label.defs#selfLabels`); the app hides or blurs such posts. */
-export const SelfLabel = Schema.Literals(["sexual", "nudity", "porn", "graphic-media"])
-export type SelfLabel = typeof SelfLabel.Type
-
-export const BlueskySettings = Schema.Struct({
-  /** Up to 3 BCP-47 language codes (record `langs`, lexicon maxLength 3; platform-specs §6.4). */
-  langs: Schema.optional(Schema.Array(Schema.String.check(Schema.isMinLength(2))).check(Schema.isMaxLength(3))),
-  /** Content warnings. */
-  labels: Schema.optional(Schema.Array(SelfLabel)),
-  /** Up to 8 extra hashtags that are not in the text (record `tags`, lexicon maxLength 8), without `#`. */
-  tags: Schema.optional(Schema.Array(Schema.String.check(Schema.isMinLength(1))).check(Schema.isMaxLength(8))),
-  /**
-   * Whether a part with a link and no media gets a link card
-   * (`app.bsky.embed.external`); on by default.
-   */
-  linkCard: Schema.optional(Schema.Boolean)
-})
-export type BlueskySettings = typeof BlueskySettings.Type
+export const BlueskySettings = Settings.BlueskySettings
+export type BlueskySettings = Settings.BlueskySettings

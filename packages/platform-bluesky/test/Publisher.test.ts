@@ -69,6 +69,22 @@ describe("publish: text and facets", () => {
       })
     ))
 
+  it.live("writes self-labels and extra tags from the settings on every part", () =>
+    withFake((fake, publisher) =>
+      Effect.gen(function*() {
+        yield* publisher.publish(publishRequest(fake.credentials(), [part("one"), part("two")], {
+          labels: ["graphic-media"],
+          tags: ["kites", "wind"]
+        }))
+        for (const post of fake.posts()) {
+          const value = post.value as { labels: unknown; tags: unknown; langs?: unknown }
+          assert.deepStrictEqual(value.labels, { $type: "com.atproto.label.defs#selfLabels", values: [{ val: "graphic-media" }] })
+          assert.deepStrictEqual(value.tags, ["kites", "wind"])
+          assert.isUndefined(value.langs)
+        }
+      })
+    ))
+
   it.live("refuses text over 300 graphemes before calling Bluesky", () =>
     withFake((fake, publisher) =>
       Effect.gen(function*() {
