@@ -22,6 +22,7 @@ import { HttpClient } from "effect/http"
 import * as Auth from "./Auth.js"
 import * as Errors from "./Errors.js"
 import * as Client from "./internal/Client.js"
+import { comparable } from "./internal/TweetText.js"
 import * as Media from "./Media.js"
 import { rules } from "./Rules.js"
 import { XSettings } from "./Settings.js"
@@ -52,6 +53,23 @@ const UserAnswer = Schema.Struct({
     profile_image_url: Schema.optional(Schema.String)
   })
 })
+
+const TimelineAnswer = Schema.Struct({
+  data: Schema.optional(Schema.Array(Schema.Struct({
+    id: Schema.String,
+    text: Schema.String,
+    created_at: Schema.optional(Schema.String),
+    referenced_tweets: Schema.optional(Schema.Array(Schema.Struct({ type: Schema.String, id: Schema.String }))),
+    attachments: Schema.optional(Schema.Struct({ media_keys: Schema.optional(Schema.Array(Schema.String)) }))
+  }))),
+  meta: Schema.optional(Schema.Struct({ next_token: Schema.optional(Schema.String) }))
+})
+type TimelineTweet = NonNullable<typeof TimelineAnswer.Type["data"]>[number]
+
+/** How far before `sentAt` to look, for clock differences between us and X. */
+const findWindowMs = 5 * 60_000
+/** Pages of 100 posts read at most when reconciling. */
+const findMaxPages = 5
 
 const TweetAnswer = Schema.Struct({
   data: Schema.Struct({ id: Schema.String, text: Schema.optional(Schema.String) })
@@ -143,6 +161,11 @@ export const makeXPublisher = (options?: XPublisherOptions): Effect.Effect<XPubl
           })
         )
       )
+
+    const profileFor = Effect.fn("XPublisher.profile")(function*(api: Client.XApi) {
+      const cached = accounts.get(cacheKey(yield* api.credentials))
+      return cached ?? (yield* fetchMe(api))
+    })
 
     const usernameFor = Effect.fn("XPublisher.username")(function*(api: Client.XApi) {
       const credentials = yield* api.credentials
@@ -262,6 +285,79 @@ export const makeXPublisher = (options?: XPublisherOptions): Effect.Effect<XPubl
       return { platformPostId: first.platformPostId, url: first.url, publishedAt, parts: posted }
     })
 
+    /**
+     * Reconciles an unknown outcome: reads the account's posts since shortly
+     * before `sentAt` and looks for the parts, in order, each replying to the
+     * one before, with the same words and media count. None found: not posted.
+     * All found: the result. Only some: still unknown, for a person to decide.
+     */
+    const findPublished = Effect.fn("XPublisher.findPublished")(function*(
+      request: Publisher.PublishRequest<XSettings, Auth.XCredentials> & { readonly sentAt: string }
+    ) {
+      const api = yield* Client.make({
+        client,
+        apiBaseUrl,
+        credentials: request.credentials,
+        saveCredentials: request.saveCredentials
+      })
+      const profile = yield* profileFor(api)
+      const sentAtMs = Date.parse(request.sentAt)
+      const startTime = new Date((Number.isNaN(sentAtMs) ? 0 : sentAtMs) - findWindowMs).toISOString()
+        .replace(/\.\d{3}Z$/, "Z")
+      const timeline: Array<TimelineTweet> = []
+      let next: string | undefined
+      for (let page = 0; page < findMaxPages; page++) {
+        const response = yield* api.request({
+          method: "GET",
+          path: `/2/users/${encodeURIComponent(profile.accountId)}/tweets`,
+          query: {
+            start_time: startTime,
+            max_results: "100",
+            "tweet.fields": "created_at,referenced_tweets,attachments",
+            ...(next !== undefined ? { pagination_token: next } : {})
+          },
+          operation: "GET /2/users/:id/tweets",
+          timeout: requestTimeout
+        })
+        const answer = yield* Schema.decodeUnknownEffect(TimelineAnswer)(response.body).pipe(
+          Effect.mapError(() => unexpected("GET /2/users/:id/tweets"))
+        )
+        timeline.push(...(answer.data ?? []))
+        next = answer.meta?.next_token
+        if (next === undefined) break
+      }
+      // Oldest first: the first match is the one this attempt made.
+      timeline.sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1))
+      const repliedTo = (tweet: TimelineTweet) => tweet.referenced_tweets?.find((r) => r.type === "replied_to")?.id
+      const found: Array<TimelineTweet> = []
+      let previous = request.destination.settings.inReplyToTweetId
+      for (const part of request.destination.parts) {
+        const words = comparable(partText(part))
+        const match = timeline.find((tweet) =>
+          repliedTo(tweet) === previous &&
+          comparable(tweet.text, { fromX: true }) === words &&
+          (tweet.attachments?.media_keys?.length ?? 0) === part.media.length &&
+          !found.includes(tweet)
+        )
+        if (match === undefined) break
+        found.push(match)
+        previous = match.id
+      }
+      if (found.length === 0) return undefined
+      const parts = found.map((tweet) => ({ platformPostId: tweet.id, url: postUrl(profile.username, tweet.id) }))
+      if (found.length < request.destination.parts.length) {
+        return yield* new PublishError.OutcomeUnknown({
+          platform: Errors.platform,
+          message: `Found ${found.length} of ${request.destination.parts.length} thread parts on X (${
+            parts.map((p) => p.platformPostId).join(", ")
+          }); the rest were not posted`
+        })
+      }
+      const first = parts[0]!
+      const publishedAt = found[0]!.created_at ?? new Date(yield* Clock.currentTimeMillis).toISOString()
+      return { platformPostId: first.platformPostId, url: first.url, publishedAt, parts }
+    })
+
     const validate = (context: Publisher.ValidationContext<XSettings>): ReadonlyArray<Validation.ValidationIssue> => {
       const issues: Array<Validation.ValidationIssue> = []
       const { destination, destinationIndex } = context
@@ -303,6 +399,7 @@ export const makeXPublisher = (options?: XPublisherOptions): Effect.Effect<XPubl
       credentialsSchema: Auth.XCredentials,
       validate,
       publish,
+      findPublished,
       delete: ({ credentials, platformPostId }) =>
         Effect.flatMap(Client.make({ client, apiBaseUrl, credentials }), (api) => deleteTweet(api, platformPostId)),
       verifyCredentials: (credentials) => Effect.flatMap(Client.make({ client, apiBaseUrl, credentials }), fetchMe),

@@ -265,4 +265,50 @@ layer(environment, { excludeTestServices: true, timeout: "60 seconds" })("X faul
         status: 401
       })
     }))
+
+  it.effect("findPublished finds a post whose outcome was unknown (URLs, & and media shown back by X)", () =>
+    Effect.gen(function*() {
+      const { credentials, fake, publisher } = yield* setup("reconcile_found")
+      const sentAt = new Date().toISOString()
+      fake.inject("POST /2/tweets", { type: "drop" })
+      const parts = [{ text: "Q&A <today> at example.com/qa and https://example.org/x?y=1", media: [image(2_000)] }] as const
+      const error = yield* Effect.flip(publisher.publish(request(parts, credentials)))
+      assert.strictEqual(error._tag, "OutcomeUnknown")
+      const found = yield* publisher.findPublished!({ ...request(parts, credentials), sentAt })
+      const tweet = fake.tweets.find((t) => t.text.startsWith("Q&A"))!
+      assert.isDefined(found)
+      assert.strictEqual(found!.platformPostId, tweet.id)
+      assert.strictEqual(found!.url, `https://x.com/reconcile_found/status/${tweet.id}`)
+      assert.strictEqual(found!.publishedAt, tweet.createdAt)
+    }))
+
+  it.effect("findPublished says not posted when the request never got handled", () =>
+    Effect.gen(function*() {
+      const { credentials, fake, publisher } = yield* setup("reconcile_missing")
+      const sentAt = new Date().toISOString()
+      yield* publisher.publish(request([text("an earlier, different post")], credentials))
+      fake.inject("POST /2/tweets", { type: "drop", beforeHandling: true })
+      const error = yield* Effect.flip(publisher.publish(request([text("lost in transit")], credentials)))
+      assert.strictEqual(error._tag, "OutcomeUnknown")
+      const found = yield* publisher.findPublished!({ ...request([text("lost in transit")], credentials), sentAt })
+      assert.isUndefined(found)
+    }))
+
+  it.effect("findPublished finds a whole thread, and reports a partial one as still unknown", () =>
+    Effect.gen(function*() {
+      const { credentials, fake, publisher } = yield* setup("reconcile_thread")
+      const sentAt = new Date().toISOString()
+      const thread = [text("r1"), text("r2"), text("r3")] as const
+      const posted = yield* publisher.publish(request(thread, credentials))
+      const found = yield* publisher.findPublished!({ ...request(thread, credentials), sentAt })
+      assert.deepStrictEqual(found?.parts, posted.parts)
+
+      fake.inject("POST /2/tweets", { type: "drop", beforeHandling: true }, { after: 1 })
+      const partial = [text("p1"), text("p2")] as const
+      const error = yield* Effect.flip(publisher.publish(request(partial, credentials)))
+      assert.strictEqual(error._tag, "OutcomeUnknown")
+      const reconcile = yield* Effect.flip(publisher.findPublished!({ ...request(partial, credentials), sentAt }))
+      assert.strictEqual(reconcile._tag, "OutcomeUnknown")
+      assert.include(reconcile.message, "Found 1 of 2")
+    }))
 })

@@ -53,6 +53,7 @@ export type FakeXEndpoint =
   | "POST /2/media/metadata"
   | "POST /2/tweets"
   | "DELETE /2/tweets/:id"
+  | "GET /2/users/:id/tweets"
 
 export type FakeXFault =
   /** 429 with `x-rate-limit-remaining: 0` and `x-rate-limit-reset` this many seconds ahead (default 900). */
@@ -159,13 +160,15 @@ const defaultRateLimits: Record<FakeXEndpoint, number> = {
   // unverified: not in the spec sheet's table
   "POST /2/media/metadata": 500,
   "GET /2/users/me": 75,
-  "POST /2/oauth2/token": 1000
+  "POST /2/oauth2/token": 1000,
+  "GET /2/users/:id/tweets": 900
 }
 
 const requiredScope: Partial<Record<FakeXEndpoint, string>> = {
   "GET /2/users/me": "users.read",
   "POST /2/tweets": "tweet.write",
   "DELETE /2/tweets/:id": "tweet.write",
+  "GET /2/users/:id/tweets": "tweet.read",
   "POST /2/media/upload/initialize": "media.write",
   "POST /2/media/upload/:id/append": "media.write",
   "POST /2/media/upload/:id/finalize": "media.write",
@@ -488,6 +491,8 @@ export class FakeXServer {
     if (method === "POST" && append !== null) return { endpoint: "POST /2/media/upload/:id/append", id: append[1]! }
     const finalize = /^\/2\/media\/upload\/([0-9]+)\/finalize$/.exec(path)
     if (method === "POST" && finalize !== null) return { endpoint: "POST /2/media/upload/:id/finalize", id: finalize[1]! }
+    const timeline = /^\/2\/users\/([0-9]+)\/tweets$/.exec(path)
+    if (method === "GET" && timeline !== null) return { endpoint: "GET /2/users/:id/tweets", id: timeline[1]! }
     const tweet = /^\/2\/tweets\/([0-9]+)$/.exec(path)
     if (method === "DELETE" && tweet !== null) return { endpoint: "DELETE /2/tweets/:id", id: tweet[1]! }
     return undefined
@@ -681,6 +686,8 @@ export class FakeXServer {
           return this.createTweet(user, json())
         case "DELETE /2/tweets/:id":
           return this.deleteTweet(user, route.id!)
+        case "GET /2/users/:id/tweets":
+          return this.timeline(route.id!, url)
       }
     })()
     return { answer, rateKey: key }
@@ -974,6 +981,73 @@ export class FakeXServer {
       deleted: false
     })
     return { status: 201, body: { data: { id, text, edit_history_tweet_ids: [id] } } }
+  }
+
+  /**
+   * The text as X shows it back: `&`, `<`, `>` escaped, every URL replaced by
+   * a t.co link, and a t.co link to the media appended.
+   */
+  private displayText(tweet: FakeXTweet): string {
+    const urls = twitterText.extractUrlsWithIndices(tweet.text, { extractUrlsWithoutProtocol: true })
+    let text = ""
+    let position = 0
+    for (const entity of urls) {
+      const [start, end] = entity.indices
+      text += tweet.text.slice(position, start) + `https://t.co/${createHash("sha1").update(entity.url).digest("hex").slice(0, 10)}`
+      position = end
+    }
+    text += tweet.text.slice(position)
+    text = text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;")
+    if (tweet.mediaIds.length > 0) text += `${text.length > 0 ? " " : ""}https://t.co/${tweet.id.slice(-10)}`
+    return text
+  }
+
+  private timeline(userId: string, url: URL): Answer {
+    if (!this.users.some((u) => u.id === userId)) {
+      return problem(404, "Not Found Error", `Could not find user with id: [${userId}].`, "https://api.twitter.com/2/problems/resource-not-found")
+    }
+    const maxResults = Number(url.searchParams.get("max_results") ?? "10")
+    if (!Number.isInteger(maxResults) || maxResults < 5 || maxResults > 100) {
+      return invalidRequest("The `max_results` query parameter value is not between 5 and 100", { max_results: [String(maxResults)] })
+    }
+    const startTime = url.searchParams.get("start_time")
+    const startMs = startTime === null ? -Infinity : Date.parse(startTime)
+    if (Number.isNaN(startMs)) return invalidRequest("Invalid start_time.", { start_time: [startTime ?? ""] })
+    const fields = new Set((url.searchParams.get("tweet.fields") ?? "").split(","))
+    const all = this.tweets
+      .filter((t) => t.authorId === userId && !t.deleted && Date.parse(t.createdAt) >= startMs)
+      .reverse()
+    const offset = Number(url.searchParams.get("pagination_token") ?? "0")
+    const page = all.slice(offset, offset + maxResults)
+    const data = page.map((t) => ({
+      id: t.id,
+      text: this.displayText(t),
+      edit_history_tweet_ids: [t.id],
+      ...(fields.has("created_at") ? { created_at: t.createdAt } : {}),
+      ...(fields.has("referenced_tweets") && (t.inReplyToTweetId !== undefined || t.quoteTweetId !== undefined)
+        ? {
+          referenced_tweets: [
+            ...(t.inReplyToTweetId !== undefined ? [{ type: "replied_to", id: t.inReplyToTweetId }] : []),
+            ...(t.quoteTweetId !== undefined ? [{ type: "quoted", id: t.quoteTweetId }] : [])
+          ]
+        }
+        : {}),
+      ...(fields.has("attachments") && t.mediaIds.length > 0
+        ? { attachments: { media_keys: t.mediaIds.map((id) => this.uploads.find((u) => u.id === id)?.mediaKey ?? `3_${id}`) } }
+        : {})
+    }))
+    const next = offset + maxResults < all.length ? String(offset + maxResults) : undefined
+    return {
+      status: 200,
+      body: {
+        ...(data.length > 0 ? { data } : {}),
+        meta: {
+          result_count: data.length,
+          ...(data.length > 0 ? { newest_id: data[0]!.id, oldest_id: data.at(-1)!.id } : {}),
+          ...(next !== undefined ? { next_token: next } : {})
+        }
+      }
+    }
   }
 
   private deleteTweet(user: FakeXUser, id: string): Answer {
