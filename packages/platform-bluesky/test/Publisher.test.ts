@@ -1,5 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
+import { PublishError } from "@omnipost/core"
 import { bytesOf, image, part, publishRequest, utf8Slice, withFake } from "./fixtures.js"
 
 const tid = /^[234567abcdefghij][234567abcdefghijklmnopqrstuvwxyz]{12}$/
@@ -181,6 +182,36 @@ describe("publish: media", () => {
         assert.strictEqual(missing._tag === "Rejected" ? missing.code : missing._tag, "MEDIA_UNAVAILABLE")
       })
     ))
+
+  it.live("resolves stored media through resolveStoredMedia", () => {
+    const library = new Map([["media-1", bytesOf(5_000, 31)]])
+    return withFake((fake, publisher) =>
+      Effect.gen(function*() {
+        const stored = (mediaId: string) => ({
+          kind: "image" as const,
+          mimeType: "image/png",
+          sizeBytes: 5_000,
+          altText: mediaId,
+          source: { _tag: "stored" as const, mediaId }
+        })
+        yield* publisher.publish(publishRequest(fake.credentials(), [part("stored", [stored("media-1")])]))
+        const [entry] = (fake.posts()[0]!.value as { embed: { images: Array<{ image: { ref: { $link: string } } }> } }).embed.images
+        assert.deepStrictEqual(fake.blobs.get(entry!.image.ref.$link)?.bytes, library.get("media-1"))
+
+        const missing = yield* Effect.flip(publisher.publish(publishRequest(fake.credentials(), [part("gone", [stored("media-2")])])))
+        assert.strictEqual(missing._tag === "Rejected" ? missing.code : missing._tag, "MEDIA_UNAVAILABLE")
+        assert.strictEqual(fake.posts().length, 1)
+      }), {
+      publisher: {
+        resolveStoredMedia: (mediaId) => {
+          const data = library.get(mediaId)
+          return data === undefined
+            ? Effect.fail(new PublishError.Rejected({ platform: "bluesky", code: "MEDIA_UNAVAILABLE", message: `no media ${mediaId}` }))
+            : Effect.succeed({ _tag: "bytes", data })
+        }
+      }
+    })
+  })
 
   it.live("adds a link card with the page's OpenGraph title, description and image", () =>
     withFake((fake, publisher) =>
