@@ -79,6 +79,10 @@ export interface MediaKindRule extends Sourced {
   readonly maxFrames?: number | undefined
   /** width × height must stay below or at this. */
   readonly maxPixels?: number | undefined
+  /** Limits on the item's alt text (all apply). */
+  readonly altText?: ReadonlyArray<TextLimit> | undefined
+  /** What a custom thumbnail or cover may be (YouTube thumbnail, Instagram Reel cover). */
+  readonly thumbnail?: ({ readonly mimeTypes: ReadonlyArray<string>; readonly maxSizeBytes?: number | undefined } & Sourced) | undefined
 }
 
 export interface PlacementRule extends Sourced {
@@ -159,6 +163,13 @@ const xText: TextLimit = {
   source: `${spec("1.5")}; https://developer.x.com/en/docs/counting-characters (twitter-text config/v3.json)`
 }
 
+const xAltText: TextLimit = {
+  max: 1000,
+  counting: "utf16",
+  label: "alt text",
+  source: `${spec("1.3")} (POST /2/media/metadata alt text ≤ 1000 characters, the v1.1 limit [unverified])`
+}
+
 export const x: PlatformRules = {
   platform: "x",
   displayName: "X",
@@ -180,6 +191,7 @@ export const x: PlatformRules = {
           maxCount: 4,
           mimeTypes: ["image/jpeg", "image/png", "image/webp", "image/gif"],
           maxSizeBytes: 5 * MB,
+          altText: [xAltText],
           source: `${spec("1.4")} (tweet_image 5 MB)`
         },
         gif: {
@@ -189,6 +201,7 @@ export const x: PlatformRules = {
           maxWidth: 1280,
           maxHeight: 1080,
           maxFrames: 350,
+          altText: [xAltText],
           source: `${spec("1.4")} (tweet_gif 15 MB; ≤1280×1080, ≤350 frames)`
         },
         video: {
@@ -229,6 +242,7 @@ const instagramFeedImage: MediaKindRule = {
   maxSizeBytes: 8 * MB,
   minAspectRatio: 4 / 5,
   maxAspectRatio: 1.91,
+  altText: [{ max: 1000, counting: "utf16", label: "alt text", source: `${spec("2.1")} (alt_text ≤ 1000 characters, images only)` }],
   source: `${spec("2.1")} (feed image: JPEG only, ≤ 8 MB, aspect 4:5–1.91:1)`
 }
 
@@ -243,6 +257,7 @@ const instagramReelVideo: MediaKindRule = {
   minAspectRatio: 0.01,
   maxAspectRatio: 10,
   maxWidth: 1920,
+  thumbnail: { mimeTypes: ["image/jpeg"], maxSizeBytes: 8 * MB, source: `${spec("2.1")} (Reel cover: JPEG ≤ 8 MB)` },
   source: `${spec("2.1")} (Reels: conservative 3–90 s, ≤ 300 MB; aspect 0.01:1–10:1; ≤ 1920 px wide)`
 }
 
@@ -531,6 +546,7 @@ export const linkedin: PlatformRules = {
           maxSizeBytes: 5 * MB,
           maxPixels: 36_152_319,
           maxFrames: 250,
+          altText: [{ max: 4086, counting: "utf16", label: "alt text", source: `${spec("3.3")} (multiImage alt text ≤ 4,086 characters)` }],
           source: `${spec("3.3")} (JPG/PNG/GIF ≤ 250 frames, < 36,152,320 px; conservative 5 MB); ${spec("3.2")} (multiImage 2–20)`
         },
         video: {
@@ -604,6 +620,7 @@ const youtubeVideo: MediaKindRule = {
   // 15 min for unverified channels, 12 h for verified [3rd-party]; the
   // channel's status is unknown here, so the outer bound applies.
   maxDurationSeconds: 12 * HOUR,
+  thumbnail: { mimeTypes: ["image/jpeg", "image/png"], maxSizeBytes: 2 * MB, source: `${spec("7")} (YouTube thumbnail: JPEG/PNG ≤ 2 MB [3rd-party])` },
   source: `${spec("4.3")} (video/*, ≤ 256 GB; ≤ 12 h for verified channels [3rd-party])`
 }
 
@@ -758,6 +775,10 @@ export const bluesky: PlatformRules = {
           // ⚠ CONFLICT: 100 MB through the video service, 50 MB per the lexicon
           // and the PDS blob cap: 50 MB.
           maxSizeBytes: 50 * MB,
+          altText: [
+            { max: 1000, counting: "graphemes", label: "alt text", source: `${spec("6.3")} (video alt ≤ 1000 graphemes)` },
+            { max: 10_000, counting: "utf8_bytes", label: "alt text", source: `${spec("6.3")} (video alt ≤ 10,000 bytes)` }
+          ],
           source: `${spec("6.3")} (MP4, ≤ 3 min, conservative 50 MB)`
         }
       }

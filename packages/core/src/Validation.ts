@@ -465,6 +465,37 @@ const checkPart = (
         )
       }
     }
+    for (const limit of kindRule.altText ?? []) {
+      if (item.altText === undefined) break
+      const counted = TextCount.count(item.altText, limit.counting)
+      if (counted > limit.max) {
+        emit(
+          "CONTENT_TOO_LONG",
+          [...itemPath, "altText"],
+          `${where} allows ${limit.max} ${TextCount.unitDescription[limit.counting]} of alt text; this ${item.kind}'s alt text counts ${counted}`,
+          { limit: limit.max, actual: counted }
+        )
+      }
+    }
+    if (kindRule.thumbnail !== undefined && item.thumbnail !== undefined) {
+      const thumbnailRule = kindRule.thumbnail
+      const thumbnail = item.thumbnail
+      if (!Rules.mimeTypeAllowed(thumbnailRule.mimeTypes, thumbnail.mimeType)) {
+        emit(
+          "UNSUPPORTED_MEDIA_TYPE",
+          [...itemPath, "thumbnail", "mimeType"],
+          `${where} accepts a ${item.kind} thumbnail as ${thumbnailRule.mimeTypes.join(", ")}; this one is ${thumbnail.mimeType || "(no type)"}`
+        )
+      }
+      if (thumbnailRule.maxSizeBytes !== undefined && thumbnail.sizeBytes !== undefined && thumbnail.sizeBytes > thumbnailRule.maxSizeBytes) {
+        emit(
+          "MEDIA_TOO_LARGE",
+          [...itemPath, "thumbnail", "sizeBytes"],
+          `${where} allows a ${item.kind} thumbnail up to ${formatBytes(thumbnailRule.maxSizeBytes)}; this one is ${formatBytes(thumbnail.sizeBytes)}`,
+          { limit: thumbnailRule.maxSizeBytes, actual: thumbnail.sizeBytes }
+        )
+      }
+    }
     if (kindRule.maxFrames !== undefined && item.frames !== undefined && item.frames > kindRule.maxFrames) {
       emit(
         "UNSUPPORTED_MEDIA_CONFIG",

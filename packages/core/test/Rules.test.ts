@@ -57,6 +57,8 @@ describe("the table holds the documented values", () => {
     ["Bluesky text", feed(Rules.bluesky).text.map((t) => [t.max, t.counting]), [[300, "graphemes"], [3000, "utf8_bytes"]]],
     ["Bluesky images", [feed(Rules.bluesky).media.image?.maxCount, feed(Rules.bluesky).media.image?.maxSizeBytes], [4, 1_000_000]],
     ["Bluesky video (conservative)", [feed(Rules.bluesky).media.video?.maxDurationSeconds, feed(Rules.bluesky).media.video?.maxSizeBytes], [180, 50 * MB]],
+    ["alt text", [feed(Rules.x).media.image?.altText?.[0]?.max, feed(Rules.instagram).media.image?.altText?.[0]?.max, feed(Rules.linkedin).media.image?.altText?.[0]?.max, feed(Rules.bluesky).media.video?.altText?.map((t) => t.max)], [1000, 1000, 4086, [1000, 10_000]]],
+    ["thumbnails", [feed(Rules.youtube).media.video?.thumbnail?.maxSizeBytes, feed(Rules.instagram, "reel").media.video?.thumbnail?.mimeTypes], [2 * MB, ["image/jpeg"]]],
     ["threads supported", Object.values(Rules.rules).filter((r) => r.threads).map((r) => r.platform), ["x", "threads", "bluesky"]],
     ["native scheduling", Object.values(Rules.rules).filter((r) => r.nativeScheduling.supported).map((r) => r.platform), ["facebook", "youtube"]],
     ["media required", Object.values(Rules.rules).filter((r) => r.placements.every((p) => p.mediaRequired)).map((r) => r.platform), ["instagram", "youtube", "tiktok"]]
@@ -254,6 +256,31 @@ describe("every rule of every platform, at the limit and one past it", () => {
           it(`${kind}: ${max} pixels pass, ${max + 1} fail`, () => {
             assert.isFalse(has(postWith({ width: max, height: 1 }), "DIMENSIONS_OUT_OF_RANGE"))
             assert.isTrue(has(postWith({ width: max + 1, height: 1 }), "DIMENSIONS_OUT_OF_RANGE"))
+          })
+        }
+        for (const limit of rule.altText ?? []) {
+          it(`${kind}: alt text of ${limit.max} ${limit.counting} passes, ${limit.max + 1} fails`, () => {
+            // ASCII counts 1 in every unit, so "a" × n counts n whatever the limit counts.
+            const alt = (n: number) => "a".repeat(n)
+            const thisLimit = (i: Validation.ValidationIssue) => i.code === "CONTENT_TOO_LONG" && i.limit === limit.max
+            assert.isUndefined(issuesOf(postWith({ altText: alt(limit.max) })).find(thisLimit))
+            const over = issuesOf(postWith({ altText: alt(limit.max + 1) })).find(thisLimit)
+            assert.deepStrictEqual([over?.path, over?.actual], [["content", "media", 0, "altText"], limit.max + 1])
+          })
+        }
+        if (rule.thumbnail !== undefined) {
+          const thumbnailRule = rule.thumbnail
+          it(`${kind}: thumbnail types and size`, () => {
+            const thumbnail = (mimeType: string, sizeBytes: number) => ({ thumbnail: { source: { _tag: "url" as const, url: "https://m.example/t" }, mimeType, sizeBytes } })
+            const max = thumbnailRule.maxSizeBytes ?? 1_000
+            for (const mime of thumbnailRule.mimeTypes) assert.deepStrictEqual(issuesOf(postWith(thumbnail(mime, max))), [], mime)
+            assert.deepStrictEqual(
+              issuesOf(postWith(thumbnail("image/heic", max + 1))).map((i): ReadonlyArray<unknown> => [i.code, i.path]),
+              [
+                ["UNSUPPORTED_MEDIA_TYPE", ["content", "media", 0, "thumbnail", "mimeType"]],
+                ...(thumbnailRule.maxSizeBytes !== undefined ? [["MEDIA_TOO_LARGE", ["content", "media", 0, "thumbnail", "sizeBytes"]]] : [])
+              ]
+            )
           })
         }
         if (rule.maxFrames !== undefined) {
