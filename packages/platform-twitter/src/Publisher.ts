@@ -17,7 +17,7 @@
  * // result.url === "https://x.com/alice/status/1880028106020515840"
  */
 import { PublishError, type Publisher, type Validation } from "@omnipost/core"
-import { Clock, Context, type Duration, Effect, Layer, Schema } from "effect"
+import { Clock, Context, type Duration, Effect, Layer, Schema, Semaphore } from "effect"
 import { HttpClient } from "effect/http"
 import * as Auth from "./Auth.js"
 import * as Errors from "./Errors.js"
@@ -136,6 +136,38 @@ export const makeXPublisher = (options?: XPublisherOptions): Effect.Effect<XPubl
     const cacheKey = (credentials: Auth.XCredentials) =>
       credentials._tag === "oauth2" ? `oauth2:${credentials.accessToken}` : `oauth1:${credentials.token}`
 
+    // X rotates refresh tokens: two publishes of one account refreshing at
+    // once would spend the same refresh token twice, and the second would be
+    // refused (the account would look disconnected). Refreshes therefore run
+    // one at a time, and a refresh token already exchanged gives the same new
+    // credentials again instead of a second exchange.
+    const refreshLock = yield* Semaphore.make(1)
+    const refreshed = new Map<string, Auth.XOAuth2Credentials>()
+    const refreshOnce = (credentials: Auth.XOAuth2Credentials) =>
+      refreshLock.withPermits(1)(Effect.gen(function*() {
+        const nowMs = yield* Clock.currentTimeMillis
+        // Follow the chain of exchanges made from this refresh token.
+        let current = credentials
+        for (let known = refreshed.get(current.refreshToken ?? ""); known !== undefined; known = refreshed.get(current.refreshToken ?? "")) {
+          if (!Auth.isExpired(known, nowMs)) return known
+          current = known
+        }
+        const key = current.refreshToken ?? ""
+        const fresh = yield* Auth.refreshAccessToken(current, { apiBaseUrl }).pipe(
+          Effect.provideService(HttpClient.HttpClient, client)
+        )
+        if (key.length > 0) {
+          refreshed.set(key, fresh)
+          // Only recent exchanges matter; keep the map small.
+          if (refreshed.size > 1000) refreshed.delete(refreshed.keys().next().value!)
+        }
+        return fresh
+      }))
+    const connect = (
+      credentials: Auth.XCredentials,
+      saveCredentials?: (credentials: Auth.XCredentials) => Effect.Effect<void>
+    ) => Client.make({ client, apiBaseUrl, credentials, saveCredentials, refresh: refreshOnce })
+
     const fetchMe = (api: Client.XApi) =>
       api.request({
         method: "GET",
@@ -226,12 +258,7 @@ export const makeXPublisher = (options?: XPublisherOptions): Effect.Effect<XPubl
           })
         }
       }
-      const api = yield* Client.make({
-        client,
-        apiBaseUrl,
-        credentials: request.credentials,
-        saveCredentials: request.saveCredentials
-      })
+      const api = yield* connect(request.credentials, request.saveCredentials)
       const username = yield* usernameFor(api)
 
       // Every part's media first: a failed upload then posts nothing.
@@ -294,12 +321,7 @@ export const makeXPublisher = (options?: XPublisherOptions): Effect.Effect<XPubl
     const findPublished = Effect.fn("XPublisher.findPublished")(function*(
       request: Publisher.PublishRequest<XSettings, Auth.XCredentials> & { readonly sentAt: string }
     ) {
-      const api = yield* Client.make({
-        client,
-        apiBaseUrl,
-        credentials: request.credentials,
-        saveCredentials: request.saveCredentials
-      })
+      const api = yield* connect(request.credentials, request.saveCredentials)
       const profile = yield* profileFor(api)
       const sentAtMs = Date.parse(request.sentAt)
       const startTime = new Date((Number.isNaN(sentAtMs) ? 0 : sentAtMs) - findWindowMs).toISOString()
@@ -401,12 +423,10 @@ export const makeXPublisher = (options?: XPublisherOptions): Effect.Effect<XPubl
       publish,
       findPublished,
       delete: ({ credentials, platformPostId }) =>
-        Effect.flatMap(Client.make({ client, apiBaseUrl, credentials }), (api) => deleteTweet(api, platformPostId)),
-      verifyCredentials: (credentials) => Effect.flatMap(Client.make({ client, apiBaseUrl, credentials }), fetchMe),
+        Effect.flatMap(connect(credentials), (api) => deleteTweet(api, platformPostId)),
+      verifyCredentials: (credentials) => Effect.flatMap(connect(credentials), fetchMe),
       refreshCredentials: (credentials) =>
-        credentials._tag === "oauth2"
-          ? Auth.refreshAccessToken(credentials, { apiBaseUrl }).pipe(Effect.provideService(HttpClient.HttpClient, client))
-          : Effect.succeed(credentials)
+        credentials._tag === "oauth2" ? refreshOnce(credentials) : Effect.succeed(credentials)
     }
     return publisher
   })

@@ -191,6 +191,27 @@ layer(environment, { excludeTestServices: true, timeout: "60 seconds" })("X publ
       assert.isFalse(fake.requests.some((r) => r.endpoint !== "POST /2/oauth2/token" && r.status === 401))
     }))
 
+  it.effect("concurrent publishes of one account refresh once (X rotates refresh tokens)", () =>
+    Effect.gen(function*() {
+      const fake = yield* FakeX
+      const publisher = yield* makeXPublisher({ apiBaseUrl: fake.url })
+      const credentials = fake.issueOAuth2Token({ username: "concurrent_user", expiresInSeconds: -60 })
+      const before = fake.requests.filter((r) => r.endpoint === "POST /2/oauth2/token").length
+      const saved: Array<Auth.XCredentials> = []
+      const results = yield* Effect.all(
+        ["a", "b", "c"].map((name) =>
+          publisher.publish(request([part(`concurrent ${name}`)], credentials, {
+            saveCredentials: (c) => Effect.sync(() => void saved.push(c))
+          }))
+        ),
+        { concurrency: "unbounded" }
+      )
+      assert.strictEqual(results.length, 3)
+      assert.strictEqual(fake.requests.filter((r) => r.endpoint === "POST /2/oauth2/token").length - before, 1)
+      // Every caller saves the same fresh credentials.
+      assert.strictEqual(new Set(saved.map((c) => (c._tag === "oauth2" ? c.refreshToken : ""))).size, 1)
+    }))
+
   it.effect("refreshes on a 401 and retries the call once", () =>
     Effect.gen(function*() {
       const fake = yield* FakeX

@@ -47,6 +47,10 @@ export interface XApiOptions {
   readonly apiBaseUrl: string
   readonly credentials: Auth.XCredentials
   readonly saveCredentials?: ((credentials: Auth.XCredentials) => Effect.Effect<void>) | undefined
+  /** How to refresh; defaults to one `POST /2/oauth2/token` per call. */
+  readonly refresh?:
+    | ((credentials: Auth.XOAuth2Credentials) => Effect.Effect<Auth.XOAuth2Credentials, Errors.XPublishError>)
+    | undefined
 }
 
 export const make = (options: XApiOptions): Effect.Effect<XApi> =>
@@ -54,9 +58,11 @@ export const make = (options: XApiOptions): Effect.Effect<XApi> =>
     const current = yield* Ref.make(options.credentials)
 
     const refresh = Effect.fn("XApi.refresh")(function*(credentials: Auth.XOAuth2Credentials) {
-      const fresh = yield* Auth.refreshAccessToken(credentials, { apiBaseUrl: options.apiBaseUrl }).pipe(
-        Effect.provideService(HttpClient.HttpClient, options.client)
-      )
+      const fresh = yield* (options.refresh !== undefined
+        ? options.refresh(credentials)
+        : Auth.refreshAccessToken(credentials, { apiBaseUrl: options.apiBaseUrl }).pipe(
+          Effect.provideService(HttpClient.HttpClient, options.client)
+        ))
       yield* Ref.set(current, fresh)
       if (options.saveCredentials !== undefined) yield* options.saveCredentials(fresh)
       return fresh
