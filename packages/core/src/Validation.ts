@@ -673,22 +673,45 @@ const validate = (input: unknown, options: ValidateOptions): Array<ValidationIss
       )
       return
     }
-    if (content === undefined || brokenOverrides.has(destination.platform)) return
+    if (brokenOverrides.has(destination.platform)) return
 
-    const resolved = Post.resolveDestination({ content, platformOverrides }, destination)
     const platformOverride = platformOverrides[destination.platform]
-    const originOf = (key: ContentKey): IssuePath =>
-      destination.override?.[key] !== undefined
-        ? [...destinationPath, "override", key]
-        : platformOverride?.[key] !== undefined
-          ? ["platformOverrides", destination.platform, key]
-          : ["content", key]
     const settingsPath = (key: string): IssuePath =>
       destination.override?.settings?.[key] !== undefined
         ? [...destinationPath, "override", "settings", key]
         : destination.settings?.[key] !== undefined || platformOverride?.settings?.[key] === undefined
           ? [...destinationPath, "settings", key]
           : ["platformOverrides", destination.platform, "settings", key]
+
+    // Settings first: they do not depend on the content, so a broken content
+    // does not hide their issues. Merged as `Post.resolveDestination` merges them.
+    const mergedSettings = { ...platformOverride?.settings, ...destination.settings, ...destination.override?.settings }
+    const schema = allSchemas[destination.platform]
+    let settings: Readonly<Record<string, unknown>> | undefined = mergedSettings
+    if (schema !== undefined) {
+      const decodedSettings = decode(schema, mergedSettings)
+      if (Result.isSuccess(decodedSettings)) settings = decodedSettings.success
+      else {
+        settings = undefined
+        for (const problem of decodedSettings.failure) {
+          const [key, ...rest] = problem.path
+          emit(
+            "INVALID_SETTINGS",
+            key === undefined ? [...destinationPath, "settings"] : [...settingsPath(String(key)), ...rest],
+            `${rules.displayName} settings: ${problem.message}`
+          )
+        }
+      }
+    }
+
+    if (content === undefined) return
+    const resolved = Post.resolveDestination({ content, platformOverrides }, destination)
+    const originOf = (key: ContentKey): IssuePath =>
+      destination.override?.[key] !== undefined
+        ? [...destinationPath, "override", key]
+        : platformOverride?.[key] !== undefined
+          ? ["platformOverrides", destination.platform, key]
+          : ["content", key]
 
     const placement = destination.placement ?? Rules.inferPlacement(rules, resolved.parts[0].media.map((item) => item.kind))
 
@@ -757,26 +780,9 @@ const validate = (input: unknown, options: ValidateOptions): Array<ValidationIss
       }
     }
 
-    // Settings: the platform's schema, then its own validator.
-    const schema = allSchemas[destination.platform]
-    let settings: Readonly<Record<string, unknown>> = resolved.settings
-    if (schema !== undefined) {
-      const decodedSettings = decode(schema, resolved.settings)
-      if (Result.isFailure(decodedSettings)) {
-        for (const problem of decodedSettings.failure) {
-          const [key, ...rest] = problem.path
-          emit(
-            "INVALID_SETTINGS",
-            key === undefined ? [...destinationPath, "settings"] : [...settingsPath(String(key)), ...rest],
-            `${rules.displayName} settings: ${problem.message}`
-          )
-        }
-        return
-      }
-      settings = decodedSettings.success
-    }
+    // The platform's own checks, given settings that decoded.
     const validator = options.extraValidators?.[destination.platform]
-    if (validator !== undefined) {
+    if (validator !== undefined && settings !== undefined) {
       const context: ValidationContext<Readonly<Record<string, unknown>>> = {
         destination: { ...resolved, placement, settings },
         destinationIndex

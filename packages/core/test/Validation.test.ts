@@ -76,6 +76,14 @@ describe("validatePost: every issue at once", () => {
     )
   })
 
+  it("broken content does not hide the destinations' settings issues", () => {
+    const post = { content: { text: 42 }, destinations: [{ platform: "tiktok", accountId: "1", settings: { privacyLevel: "EVERYONE" } }] }
+    assert.deepStrictEqual(summary(post), [
+      ["INVALID_POST", ["content", "text"]],
+      ["INVALID_SETTINGS", ["destinations", 0, "settings", "privacyLevel"]]
+    ])
+  })
+
   it("a valid post has no issues", () => {
     const result = Validation.validatePost({
       content: { text: "Launch day! https://example.com #launch", media: [jpeg()] },
