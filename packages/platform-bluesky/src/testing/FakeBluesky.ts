@@ -985,7 +985,7 @@ export class FakeBlueskyServer {
           break
         }
         case "app.bsky.embed.video": {
-          this.checkBlobRef("Record/embed/video", embed.video, account, (mime) => mime === "video/mp4", 100_000_000)
+          this.checkBlobRef("Record/embed/video", embed.video, account, (mime) => mime === "video/mp4", this.options.maxVideoBytes)
           if (embed.alt !== undefined && (typeof embed.alt !== "string" || utf8(embed.alt) > 10_000 || graphemes(embed.alt) > 1000)) {
             invalid(`${prefix} Record/embed/alt must be at most 1000 graphemes`)
           }
