@@ -1,7 +1,7 @@
 import { defineConfig } from "tsup"
 
 export default defineConfig({
-  entry: ["src/index.ts", "src/WorkerMain.ts"],
+  entry: ["src/index.ts", "src/WorkerMain.ts", "src/bin.ts"],
   format: ["esm", "cjs"],
   dts: { compilerOptions: { paths: {} } },
   sourcemap: true,

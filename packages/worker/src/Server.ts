@@ -135,6 +135,9 @@ export const layerStack = (extraPublishers: ReadonlyArray<CorePublisher.Platform
     Layer.provideMerge(Layer.mergeAll(PostStore.layer, AccountStore.layer))
   )
 
+/** The webhook dispatcher (fan-out and delivery loop). */
+export const layerDispatcher = Webhooks.layerDispatcher
+
 /** The HTTP server over `layerStack`, with the webhook dispatcher running beside it. */
 export const layerServer = (extraPublishers: ReadonlyArray<CorePublisher.PlatformPublisher> = []) =>
   Layer.mergeAll(layerNode, Webhooks.layerDispatcher).pipe(Layer.provideMerge(layerStack(extraPublishers)))

@@ -1,0 +1,275 @@
+/**
+ * The `omnipost` command line (`effect/cli`).
+ *
+ * - `serve`: the API and the scheduler in one process (`--api-only`,
+ *   `--worker-only` to scale them apart); `migrate`: apply migrations;
+ * - `keys create|list|revoke`: on the database directly (with embedded PGlite,
+ *   only while the server is stopped: PGlite belongs to one process), or
+ *   through a running server when an API key is given;
+ * - `accounts add|list`, `post`, `status`: through a running server
+ *   (`--url`, default `OMNIPOST_URL` or http://127.0.0.1:3000, and `--key`,
+ *   default `OMNIPOST_API_KEY`).
+ */
+import { NodeHttpClient } from "@effect/platform-node"
+import { Config, Console, Effect, Layer, Option } from "effect"
+import { Argument, Command, Flag } from "effect/cli"
+import { ApiKeys } from "../ApiKeys.js"
+import { ServerConfig, type ServerConfigShape } from "../Config.js"
+import { Crypto } from "../Crypto.js"
+import { Database } from "../Database.js"
+import { Leases } from "../Leases.js"
+import { Scheduler } from "../Scheduler.js"
+import * as Server from "../Server.js"
+import { call, type Connection, progressBar, upload } from "./Client.js"
+
+// ---------------------------------------------------------------------------
+// Shared flags
+// ---------------------------------------------------------------------------
+
+const url = Flag.String("url").pipe(
+  Flag.withDescription("The server (default: OMNIPOST_URL, else http://127.0.0.1:3000)"),
+  Flag.optional
+)
+const key = Flag.String("key").pipe(
+  Flag.withDescription("An API key (default: OMNIPOST_API_KEY)"),
+  Flag.optional
+)
+
+const connection = (options: { readonly url: Option.Option<string>; readonly key: Option.Option<string> }) =>
+  Effect.gen(function*() {
+    const envUrl = yield* Config.option(Config.String("OMNIPOST_URL"))
+    const envKey = yield* Config.option(Config.String("OMNIPOST_API_KEY"))
+    const resolvedKey = Option.getOrUndefined(Option.orElse(options.key, () => envKey))
+    if (resolvedKey === undefined) {
+      return yield* Effect.fail(new Error("an API key is needed: pass --key or set OMNIPOST_API_KEY"))
+    }
+    const base = Option.getOrElse(Option.orElse(options.url, () => envUrl), () => "http://127.0.0.1:3000")
+    return { url: base.replace(/\/+$/, ""), key: resolvedKey } satisfies Connection
+  })
+
+const print = (value: unknown) => Console.log(JSON.stringify(value, null, 2))
+
+// ---------------------------------------------------------------------------
+// serve, migrate
+// ---------------------------------------------------------------------------
+
+const serveCommand = Command.make("serve", {
+  port: Flag.Int("port").pipe(Flag.withDescription("Port (default: PORT, else 3000)"), Flag.optional),
+  host: Flag.String("host").pipe(Flag.withDescription("Interface (default: HOST, else 127.0.0.1)"), Flag.optional),
+  dataDir: Flag.String("data-dir").pipe(
+    Flag.withDescription("Data directory (default: OMNIPOST_DATA_DIR, else ./.omnipost)"),
+    Flag.optional
+  ),
+  publicUrl: Flag.String("public-url").pipe(
+    Flag.withDescription("Public base URL (default: OMNIPOST_PUBLIC_URL)"),
+    Flag.optional
+  ),
+  apiOnly: Flag.Boolean("api-only").pipe(Flag.withDescription("Serve the API only (no scheduler)"), Flag.withDefault(false)),
+  workerOnly: Flag.Boolean("worker-only").pipe(Flag.withDescription("Run the scheduler only (no API)"), Flag.withDefault(false))
+}, (flags) =>
+  Effect.gen(function*() {
+    if (flags.apiOnly && flags.workerOnly) return yield* Effect.fail(new Error("--api-only and --worker-only exclude each other"))
+    if (Option.isSome(flags.dataDir)) process.env.OMNIPOST_DATA_DIR = flags.dataDir.value
+    const overrides: Partial<ServerConfigShape> = {
+      ...(Option.isSome(flags.port) ? { port: flags.port.value } : {}),
+      ...(Option.isSome(flags.host) ? { host: flags.host.value } : {}),
+      ...(Option.isSome(flags.dataDir) ? { dataDir: flags.dataDir.value } : {}),
+      ...(Option.isSome(flags.publicUrl) ? { publicUrl: flags.publicUrl.value } : {})
+    }
+    yield* Effect.scoped(serve({ api: !flags.workerOnly, worker: !flags.apiOnly, overrides }))
+  })).pipe(Command.withDescription("Run the API and the scheduler"))
+
+/** Runs the server and/or the scheduler until interrupted (SIGTERM/SIGINT), then shuts down gracefully. */
+export const serve = (options: {
+  readonly api: boolean
+  readonly worker: boolean
+  readonly overrides?: Partial<ServerConfigShape> | undefined
+}) =>
+  Effect.gen(function*() {
+    const base = Layer.mergeAll(Crypto.layer, Database.layer, NodeHttpClient.layerUndici).pipe(
+      Layer.provideMerge(ServerConfig.layer(options.overrides))
+    )
+    const stack = Server.layerStack().pipe(Layer.provideMerge(base))
+    const scheduler = options.worker
+      ? Scheduler.layer({}).pipe(Layer.provide(Leases.layer))
+      : Layer.empty
+    const api = options.api ? Layer.mergeAll(Server.layerNode, Server.layerDispatcher) : Layer.empty
+    const context = yield* Layer.build(Layer.mergeAll(api, scheduler).pipe(Layer.provideMerge(stack)))
+    const config = yield* ServerConfig.pipe(Effect.provide(context))
+    const keys = yield* ApiKeys.pipe(Effect.provide(context))
+    const first = yield* keys.bootstrap.pipe(Effect.orDie)
+    const lines: Array<string> = []
+    if (options.api) {
+      lines.push(`Omnipost API:  ${config.publicUrl}/v1`, `Docs:          ${config.publicUrl}/docs`)
+    }
+    if (options.worker) lines.push(`Scheduler:     running`)
+    if (Option.isSome(first)) {
+      lines.push(
+        "",
+        "First start: an organization and its first API key were created.",
+        `API key (shown once, store it now):  ${first.value.key}`,
+        `Try:  curl -H "Authorization: Bearer ${first.value.key}" ${config.publicUrl}/v1/posts`
+      )
+    }
+    yield* Console.log(lines.join("\n"))
+    return yield* Effect.never
+  })
+
+const migrateCommand = Command.make("migrate", {}, () =>
+  Effect.gen(function*() {
+    // Building the database layer applies every pending migration.
+    yield* Effect.scoped(Layer.build(Database.layer))
+    yield* Console.log("migrations applied")
+  })).pipe(Command.withDescription("Apply the database migrations"))
+
+// ---------------------------------------------------------------------------
+// keys
+// ---------------------------------------------------------------------------
+
+const directKeys = <A, E>(f: (keys: ApiKeys["Service"], organizationId: string) => Effect.Effect<A, E>) =>
+  Effect.scoped(Effect.gen(function*() {
+    const context = yield* Layer.build(ApiKeys.layer.pipe(Layer.provideMerge(Database.layer)))
+    const keys = yield* ApiKeys.pipe(Effect.provide(context))
+    const organizationId = yield* keys.defaultOrganization
+    return yield* f(keys, organizationId)
+  }))
+
+const hasKey = (flag: Option.Option<string>) =>
+  Effect.map(Config.option(Config.String("OMNIPOST_API_KEY")), (env) => Option.isSome(flag) || Option.isSome(env))
+
+const keysCreate = Command.make("create", {
+  name: Flag.String("name").pipe(Flag.withDescription("What the key is for")),
+  rateLimit: Flag.Int("rate-limit").pipe(Flag.withDescription("Requests per minute for this key"), Flag.optional),
+  url,
+  key
+}, (flags) =>
+  Effect.gen(function*() {
+    const body = { name: flags.name, rateLimitPerMinute: Option.getOrUndefined(flags.rateLimit) }
+    const created = (yield* hasKey(flags.key))
+      ? yield* call(yield* connection(flags), "POST", "/v1/keys", body)
+      : yield* directKeys((keys, organizationId) => keys.create({ organizationId, ...body }))
+    yield* print(created)
+    yield* Console.error("The key is shown once: store it now.")
+  })).pipe(Command.withDescription("Create an API key"))
+
+const keysList = Command.make("list", { url, key }, (flags) =>
+  Effect.gen(function*() {
+    const list = (yield* hasKey(flags.key))
+      ? yield* call(yield* connection(flags), "GET", "/v1/keys")
+      : yield* directKeys((keys, organizationId) => keys.list(organizationId))
+    yield* print(list)
+  })).pipe(Command.withDescription("List API keys"))
+
+const keysRevoke = Command.make("revoke", { id: Argument.String("id"), url, key }, (flags) =>
+  Effect.gen(function*() {
+    if (yield* hasKey(flags.key)) {
+      yield* call(yield* connection(flags), "DELETE", `/v1/keys/${encodeURIComponent(flags.id)}`)
+    } else {
+      const revoked = yield* directKeys((keys, organizationId) => keys.revoke(organizationId, flags.id))
+      if (!revoked) return yield* Effect.fail(new Error(`no active API key ${flags.id}`))
+    }
+    yield* Console.log(`revoked ${flags.id}`)
+  })).pipe(Command.withDescription("Revoke an API key"))
+
+const keysCommand = Command.make("keys").pipe(
+  Command.withDescription("Manage API keys"),
+  Command.withSubcommands([keysCreate, keysList, keysRevoke])
+)
+
+// ---------------------------------------------------------------------------
+// accounts, post, status (through the API)
+// ---------------------------------------------------------------------------
+
+const accountsAdd = Command.make("add", {
+  platform: Flag.String("platform").pipe(Flag.withDescription("bluesky, x, …")),
+  credentials: Flag.String("credentials").pipe(
+    Flag.withDescription("The credentials as JSON, e.g. {\"identifier\":\"alice.bsky.social\",\"appPassword\":\"…\"}")
+  ),
+  url,
+  key
+}, (flags) =>
+  Effect.gen(function*() {
+    const credentials = yield* Effect.try({
+      try: () => JSON.parse(flags.credentials) as unknown,
+      catch: () => new Error("--credentials must be JSON")
+    })
+    yield* print(yield* call(yield* connection(flags), "POST", "/v1/accounts", { platform: flags.platform, credentials }))
+  })).pipe(Command.withDescription("Connect an account (the credentials are verified first)"))
+
+const accountsList = Command.make("list", {
+  platform: Flag.String("platform").pipe(Flag.optional),
+  url,
+  key
+}, (flags) =>
+  Effect.gen(function*() {
+    const query = Option.isSome(flags.platform) ? `?platform=${encodeURIComponent(flags.platform.value)}` : ""
+    yield* print(yield* call(yield* connection(flags), "GET", `/v1/accounts${query}`))
+  })).pipe(Command.withDescription("List connected accounts"))
+
+const accountsCommand = Command.make("accounts").pipe(
+  Command.withDescription("Connected accounts"),
+  Command.withSubcommands([accountsAdd, accountsList])
+)
+
+const postCommand = Command.make("post", {
+  text: Argument.String("text").pipe(Argument.withDescription("The post's text")),
+  files: Flag.String("file").pipe(Flag.withDescription("A file to attach (repeatable)"), Flag.atLeast(0)),
+  accounts: Flag.String("account").pipe(Flag.withDescription("An account id to publish to (repeatable)"), Flag.atLeast(1)),
+  at: Flag.String("at").pipe(
+    Flag.withDescription("When: an ISO instant, or a local time with --timezone (default: now)"),
+    Flag.optional
+  ),
+  timezone: Flag.String("timezone").pipe(Flag.withDescription("IANA time zone for --at"), Flag.optional),
+  draft: Flag.Boolean("draft").pipe(Flag.withDescription("Save as a draft"), Flag.withDefault(false)),
+  url,
+  key
+}, (flags) =>
+  Effect.gen(function*() {
+    const conn = yield* connection(flags)
+    const mediaIds: Array<string> = []
+    for (const file of flags.files) {
+      const tty = process.stderr.isTTY
+      let last = 0
+      const media = yield* upload(conn, file, (sent, total) => {
+        const now = Date.now()
+        if (sent === total || now - last > 100) {
+          last = now
+          const line = progressBar(sent, total, file)
+          process.stderr.write(tty ? `\r${line}` : `${line}\n`)
+        }
+      })
+      if (tty) process.stderr.write("\n")
+      mediaIds.push(media.id)
+    }
+    const post = yield* call(conn, "POST", "/v1/posts", {
+      content: { text: flags.text, ...(mediaIds.length > 0 ? { media: mediaIds.map((mediaId) => ({ mediaId })) } : {}) },
+      destinations: flags.accounts.map((accountId) => ({ accountId })),
+      ...(flags.draft ? { status: "draft" } : {}),
+      ...(Option.isSome(flags.at) ? { scheduledAt: flags.at.value } : {}),
+      ...(Option.isSome(flags.timezone) ? { timezone: flags.timezone.value } : {})
+    })
+    yield* print(post)
+  })).pipe(Command.withDescription("Create a post (files upload first, with progress)"))
+
+const statusCommand = Command.make("status", { post: Argument.String("post"), url, key }, (flags) =>
+  Effect.gen(function*() {
+    const post = yield* call(yield* connection(flags), "GET", `/v1/posts/${encodeURIComponent(flags.post)}`)
+    const lines = [`${post.id}  ${post.status}${post.scheduledAt ? `  (scheduled ${post.scheduledAt})` : ""}`]
+    for (const d of post.destinations as ReadonlyArray<any>) {
+      lines.push(
+        `  ${d.platform.padEnd(10)} ${d.status.padEnd(11)} attempts ${d.attempts}` +
+          (d.url ? `  ${d.url}` : "") +
+          (d.nextRetryAt ? `  next retry ${d.nextRetryAt}` : "") +
+          (d.lastError ? `  ${d.lastError.code}: ${d.lastError.message}` : "")
+      )
+    }
+    yield* Console.log(lines.join("\n"))
+  })).pipe(Command.withDescription("Show a post and every destination's status"))
+
+export const omnipost = Command.make("omnipost").pipe(
+  Command.withDescription("Self-hosted publishing to X, Bluesky and more"),
+  Command.withSubcommands([serveCommand, migrateCommand, keysCommand, accountsCommand, postCommand, statusCommand])
+)
+
+export const run = Command.run(omnipost, { version: "0.1.0" })
+
