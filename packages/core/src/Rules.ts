@@ -109,6 +109,12 @@ export interface PlacementRule extends Sourced {
   readonly mixedMedia: boolean
   /** Whether a link card can go with media (Bluesky and Threads: one or the other). Default `true`. */
   readonly linkWithMedia?: boolean | undefined
+  /**
+   * The placement has no link attachment: a post's `link` is appended to the
+   * text (after a blank line) unless the text already contains it, so the
+   * text is counted with it (X: 23 more, plus the blank line).
+   */
+  readonly linkInText?: boolean | undefined
 }
 
 export interface CountLimit extends Sourced {
@@ -180,6 +186,8 @@ export const x: PlatformRules = {
       inferable: true,
       source: spec("1.4"),
       text: [xText],
+      // POST /2/tweets has no link field: the link goes in the text.
+      linkInText: true,
       textAllowed: true,
       mediaRequired: false,
       minMedia: 0,
@@ -271,6 +279,8 @@ export const instagram: PlatformRules = {
       inferable: true,
       source: `${spec("2.1")}; ${spec("7")} (Instagram feed image)`,
       text: [instagramCaption],
+      // No link attachment on Instagram: the link goes in the caption.
+      linkInText: true,
       textAllowed: true,
       mediaRequired: true,
       minMedia: 1,
@@ -283,6 +293,8 @@ export const instagram: PlatformRules = {
       inferable: true,
       source: `${spec("2.1")} (carousel)`,
       text: [instagramCaption],
+      // No link attachment on Instagram: the link goes in the caption.
+      linkInText: true,
       textAllowed: true,
       mediaRequired: true,
       // ⚠ CONFLICT: the API reference says up to 10 children, some third parties 20: 10.
@@ -299,6 +311,8 @@ export const instagram: PlatformRules = {
       inferable: true,
       source: `${spec("2.1")} (single videos are published as Reels)`,
       text: [instagramCaption],
+      // No link attachment on Instagram: the link goes in the caption.
+      linkInText: true,
       textAllowed: true,
       mediaRequired: true,
       minMedia: 1,
@@ -633,6 +647,7 @@ export const youtube: PlatformRules = {
       placement: "video",
       inferable: true,
       source: `${spec("4")} (videos.insert)`,
+      linkInText: true,
       text: [youtubeDescription],
       textAllowed: true,
       settingsText: youtubeSettingsText,
@@ -646,6 +661,7 @@ export const youtube: PlatformRules = {
       placement: "short",
       inferable: false,
       source: `${spec("4.6")} (Shorts: ≤ 3 min, square or vertical; no API flag [3rd-party])`,
+      linkInText: true,
       text: [youtubeDescription],
       textAllowed: true,
       settingsText: youtubeSettingsText,
@@ -686,6 +702,7 @@ export const tiktok: PlatformRules = {
       placement: "video",
       inferable: true,
       source: `${spec("5.3")} (Direct Post video)`,
+      linkInText: true,
       text: [{ max: 2200, counting: "utf16", label: "caption", source: `${spec("5.6")} (caption ≤ 2200 UTF-16 units)` }],
       textAllowed: true,
       mediaRequired: true,
@@ -713,6 +730,7 @@ export const tiktok: PlatformRules = {
       placement: "photo",
       inferable: true,
       source: `${spec("5.4")} (photo post)`,
+      linkInText: true,
       text: [{ max: 4000, counting: "utf16", label: "description", source: `${spec("5.4")} (description ≤ 4000 UTF-16 units)` }],
       textAllowed: true,
       settingsText: [

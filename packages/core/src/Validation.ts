@@ -231,9 +231,12 @@ const checkPart = (
 ): void => {
   const where = placementName(rules, row.placement)
   const suffix = partLabel(partIndex)
-  const text = part.text
   const media = part.media
   const hasLink = part.link !== undefined && part.link.length > 0
+  // Where the link has nowhere to go but the text, count the text the platform will get.
+  const linkAppended = row.linkInText === true && hasLink && !part.text.includes(part.link!)
+  const text = linkAppended ? (part.text.length > 0 ? `${part.text}\n\n${part.link}` : part.link!) : part.text
+  const textName = linkAppended ? "text with its link" : "text"
 
   // Where media is required, MEDIA_REQUIRED says it better.
   if (text.trim().length === 0 && media.length === 0 && !hasLink && !row.mediaRequired) {
@@ -242,6 +245,9 @@ const checkPart = (
 
   // Text
   if (!row.textAllowed) {
+    if (hasLink) {
+      emit("UNSUPPORTED_MEDIA_CONFIG", paths.link, `${where} takes no link${suffix} (remove it, or choose another placement)`)
+    }
     if (text.length > 0) {
       const length = TextCount.graphemes(text)
       emit(
@@ -260,7 +266,7 @@ const checkPart = (
         emit(
           "CONTENT_TOO_LONG",
           paths.text,
-          `${where} allows ${limit.max} ${TextCount.unitDescription[limit.counting]}${limit.label !== undefined ? ` in a ${limit.label}` : ""}; this ${label}${suffix} counts ${counted}`,
+          `${where} allows ${limit.max} ${TextCount.unitDescription[limit.counting]}${limit.label !== undefined ? ` in a ${limit.label}` : ""}; this ${linkAppended ? `${label} with its link` : label}${suffix} counts ${counted}`,
           { limit: limit.max, actual: counted }
         )
       }
@@ -279,7 +285,7 @@ const checkPart = (
   if (rules.maxHashtags !== undefined) {
     const found = TextCount.hashtags(text).length
     if (found > rules.maxHashtags.max) {
-      emit("TOO_MANY_HASHTAGS", paths.text, `${rules.displayName} allows ${rules.maxHashtags.max} hashtags; this text${suffix} has ${found}`, {
+      emit("TOO_MANY_HASHTAGS", paths.text, `${rules.displayName} allows ${rules.maxHashtags.max} hashtags; this ${textName}${suffix} has ${found}`, {
         limit: rules.maxHashtags.max,
         actual: found
       })
@@ -288,7 +294,7 @@ const checkPart = (
   if (rules.maxMentions !== undefined) {
     const found = TextCount.mentions(text).length
     if (found > rules.maxMentions.max) {
-      emit("TOO_MANY_MENTIONS", paths.text, `${rules.displayName} allows ${rules.maxMentions.max} @mentions; this text${suffix} has ${found}`, {
+      emit("TOO_MANY_MENTIONS", paths.text, `${rules.displayName} allows ${rules.maxMentions.max} @mentions; this ${textName}${suffix} has ${found}`, {
         limit: rules.maxMentions.max,
         actual: found
       })

@@ -59,6 +59,8 @@ describe("the table holds the documented values", () => {
     ["Bluesky video (conservative)", [feed(Rules.bluesky).media.video?.maxDurationSeconds, feed(Rules.bluesky).media.video?.maxSizeBytes], [180, 50 * MB]],
     ["alt text", [feed(Rules.x).media.image?.altText?.[0]?.max, feed(Rules.instagram).media.image?.altText?.[0]?.max, feed(Rules.linkedin).media.image?.altText?.[0]?.max, feed(Rules.bluesky).media.video?.altText?.map((t) => t.max)], [1000, 1000, 4086, [1000, 10_000]]],
     ["thumbnails", [feed(Rules.youtube).media.video?.thumbnail?.maxSizeBytes, feed(Rules.instagram, "reel").media.video?.thumbnail?.mimeTypes], [2 * MB, ["image/jpeg"]]],
+    ["link goes in the text", allRows(Rules.rules).filter(({ row }) => row.linkInText === true).map(({ name }) => name), ["x/feed", "instagram/feed", "instagram/carousel", "instagram/reel", "youtube/video", "youtube/short", "tiktok/video", "tiktok/photo"]],
+    ["link card exclusive with media", allRows(Rules.rules).filter(({ row }) => row.linkWithMedia === false).map(({ name }) => name), ["threads/feed", "bluesky/feed"]],
     ["threads supported", Object.values(Rules.rules).filter((r) => r.threads).map((r) => r.platform), ["x", "threads", "bluesky"]],
     ["native scheduling", Object.values(Rules.rules).filter((r) => r.nativeScheduling.supported).map((r) => r.platform), ["facebook", "youtube"]],
     ["media required", Object.values(Rules.rules).filter((r) => r.placements.every((p) => p.mediaRequired)).map((r) => r.platform), ["instagram", "youtube", "tiktok"]]

@@ -138,6 +138,24 @@ describe("validatePost: overrides and paths", () => {
     assert.strictEqual(issuesOf(post)[0]?.platform, "facebook")
   })
 
+  it("X has no link field: the link is counted in the text, unless the text has it already", () => {
+    const x = (text: string, link: string) => ({ content: { text, link }, destinations: [{ platform: "x", accountId: "1" }] })
+    const link = `https://example.com/${"p".repeat(60)}`
+    // 255 + blank line (2) + 23 = 280
+    assert.deepStrictEqual(issuesOf(x("a".repeat(255), link)), [])
+    const over = issuesOf(x("a".repeat(256), link))[0]
+    assert.deepStrictEqual([over?.code, over?.actual, over?.path], ["CONTENT_TOO_LONG", 281, ["content", "text"]])
+    assert.include(over?.message, "this text with its link counts 281")
+    assert.deepStrictEqual(issuesOf(x(`${"a".repeat(256)} ${link}`, link)), [])
+    // Bluesky makes a link card instead: the text alone is counted.
+    assert.deepStrictEqual(issuesOf({ content: { text: "a".repeat(300), link }, destinations: [{ platform: "bluesky", accountId: "1" }] }), [])
+  })
+
+  it("a story takes no link", () => {
+    const story = { content: { media: [jpeg()], link: "https://example.com" }, destinations: [{ platform: "instagram", accountId: "1", placement: "story" }] }
+    assert.deepStrictEqual(summary(story), [["UNSUPPORTED_MEDIA_CONFIG", ["content", "link"]]])
+  })
+
   it("points at media by index and field", () => {
     const post = {
       content: { media: [jpeg(), jpeg({ sizeBytes: 1_500_000 })] },
