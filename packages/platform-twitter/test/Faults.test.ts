@@ -311,4 +311,43 @@ layer(environment, { excludeTestServices: true, timeout: "60 seconds" })("X faul
       assert.strictEqual(reconcile._tag, "OutcomeUnknown")
       assert.include(reconcile.message, "Found 1 of 2")
     }))
+
+  it.effect("429 during the upload → RateLimited, nothing posted", () =>
+    Effect.gen(function*() {
+      const { credentials, fake, publisher } = yield* setup("upload_limited")
+      fake.inject("POST /2/media/upload/initialize", { type: "rateLimit", resetInSeconds: 30 })
+      const error = yield* Effect.flip(publisher.publish(request([{ text: "limited upload", media: [image(1_000)] }], credentials)))
+      assert.strictEqual(error._tag, "RateLimited")
+      if (error._tag === "RateLimited") assert.isAtMost(error.retryAfterSeconds!, 31)
+      assert.strictEqual(fake.tweets.filter((t) => t.text === "limited upload").length, 0)
+    }))
+
+  it.effect("processing that never ends → Transient after the time limit", () =>
+    Effect.gen(function*() {
+      const fake = yield* FakeX.make({ processing: { checkAfterSecs: 1, pollsUntilDone: 1000 } })
+      const publisher = yield* makeXPublisher({ apiBaseUrl: fake.url, upload: { processingTimeout: "1500 millis" } })
+      const credentials = fake.issueOAuth2Token({ username: "stuck_video" })
+      const gif: Media.Media = {
+        kind: "gif",
+        mimeType: "image/gif",
+        sizeBytes: 3_000,
+        source: { _tag: "bytes", data: new Uint8Array(randomBytes(3_000)) }
+      }
+      const error = yield* Effect.flip(publisher.publish(request([{ text: "stuck", media: [gif] }], credentials)))
+      assert.strictEqual(error._tag, "Transient")
+      assert.include(error.message, "did not finish processing")
+      assert.strictEqual(fake.uploads[0]!.mediaCategory, "tweet_gif")
+      assert.strictEqual(fake.tweets.length, 0)
+    }))
+
+  it.effect("a file that is not there → Rejected MEDIA_UNREADABLE before any upload", () =>
+    Effect.gen(function*() {
+      const { credentials, fake, publisher } = yield* setup("missing_file")
+      const count = fake.uploads.length
+      const media: Media.Media = { kind: "image", mimeType: "image/png", sizeBytes: 10, source: { _tag: "file", path: "/nonexistent/omnipost.png" } }
+      const error = yield* Effect.flip(publisher.publish(request([{ text: "missing", media: [media] }], credentials)))
+      assert.strictEqual(error._tag, "Rejected")
+      if (error._tag === "Rejected") assert.strictEqual(error.code, "MEDIA_UNREADABLE")
+      assert.strictEqual(fake.uploads.length, count)
+    }))
 })

@@ -3,7 +3,7 @@ import { assert, layer } from "@effect/vitest"
 import type { Media, Post, Publisher } from "@omnipost/core"
 import { type Auth, makeXPublisher, type Settings } from "@omnipost/platform-twitter"
 import { FakeX } from "@omnipost/platform-twitter/testing"
-import { Effect, Layer } from "effect"
+import { Effect, Layer, Schema, Stream } from "effect"
 import { createHash, randomBytes } from "node:crypto"
 import { mkdtemp, rm, writeFile } from "node:fs/promises"
 import { createServer } from "node:http"
@@ -304,5 +304,67 @@ layer(environment, { excludeTestServices: true, timeout: "60 seconds" })("X publ
       assert.strictEqual(error._tag, "AuthFailed")
       if (error._tag === "AuthFailed") assert.strictEqual(error.reason, "missing_permission")
       assert.strictEqual(fake.tweets.filter((t) => t.text === "pic").length, 0)
+    }))
+
+  it.effect("opens stored media through the openStored option, in segments of the chosen size", () =>
+    Effect.gen(function*() {
+      const fake = yield* FakeX
+      const bytes = randomBytes(2_500_000)
+      const publisher = yield* makeXPublisher({
+        apiBaseUrl: fake.url,
+        upload: {
+          segmentBytes: 1_000_000,
+          openStored: (mediaId) =>
+            mediaId === "stored-1"
+              ? Effect.succeed({ totalBytes: bytes.length, stream: Stream.fromIterable([bytes.subarray(0, 1_234_567), bytes.subarray(1_234_567)]) })
+              : Effect.die("unknown stored media")
+        }
+      })
+      const credentials = fake.issueOAuth2Token({ username: "stored_user" })
+      const media: Media.Media = { kind: "image", mimeType: "image/jpeg", sizeBytes: bytes.length, source: { _tag: "stored", mediaId: "stored-1" } }
+      const result = yield* publisher.publish(request([part("stored", [media])], credentials))
+      const upload = fake.uploads.find((u) => u.id === fake.tweets.find((t) => t.id === result.platformPostId)!.mediaIds[0])!
+      assert.deepStrictEqual(upload.segments.map((s) => s.size), [1_000_000, 1_000_000, 500_000])
+      assert.strictEqual(upload.sha256, createHash("sha256").update(bytes).digest("hex"))
+    }))
+
+  it.effect("validate: a quote with media is an issue; settings decode through the schema", () =>
+    Effect.gen(function*() {
+      const fake = yield* FakeX
+      const publisher = yield* makeXPublisher({ apiBaseUrl: fake.url })
+      const destination = (settings: Settings.XSettings, media: ReadonlyArray<Media.Media>) => ({
+        platform: "x",
+        accountId: "a",
+        settings,
+        parts: [part("quoted", media)] as const
+      })
+      const withMedia = publisher.validate!({ destination: destination({ quoteTweetId: "123" }, [image(10)]), destinationIndex: 2 })
+      assert.deepStrictEqual(withMedia.map((i) => [i.code, i.destinationIndex]), [["UNSUPPORTED_MEDIA_CONFIG", 2]])
+      assert.deepStrictEqual(publisher.validate!({ destination: destination({ quoteTweetId: "123" }, []), destinationIndex: 0 }), [])
+      assert.isTrue(Schema.is(publisher.settingsSchema)({ replySettings: "mentionedUsers" }))
+      assert.isFalse(Schema.is(publisher.settingsSchema)({ replySettings: "nobody" }))
+      assert.isFalse(Schema.is(publisher.credentialsSchema)({ _tag: "oauth2", accessToken: "" , clientId: "c" }))
+    }))
+
+  it.effect("quotes and replies to existing posts through settings", () =>
+    Effect.gen(function*() {
+      const fake = yield* FakeX
+      const publisher = yield* makeXPublisher({ apiBaseUrl: fake.url })
+      const credentials = fake.issueOAuth2Token({ username: "quote_user" })
+      const original = yield* publisher.publish(request([part("the original")], credentials))
+      const quote = yield* publisher.publish(request([part("quoting it")], credentials, { settings: { quoteTweetId: original.platformPostId } }))
+      const reply = yield* publisher.publish(request([part("replying"), part("and more")], credentials, {
+        settings: { inReplyToTweetId: original.platformPostId }
+      }))
+      assert.strictEqual(fake.tweets.find((t) => t.id === quote.platformPostId)!.quoteTweetId, original.platformPostId)
+      assert.strictEqual(fake.tweets.find((t) => t.id === reply.parts[0]!.platformPostId)!.inReplyToTweetId, original.platformPostId)
+      assert.strictEqual(fake.tweets.find((t) => t.id === reply.parts[1]!.platformPostId)!.inReplyToTweetId, reply.parts[0]!.platformPostId)
+      // Replying to a deleted post is refused with X's message.
+      yield* publisher.delete!({ platformPostId: original.platformPostId, credentials })
+      const error = yield* Effect.flip(publisher.publish(request([part("too late")], credentials, {
+        settings: { inReplyToTweetId: original.platformPostId }
+      })))
+      assert.strictEqual(error._tag, "Rejected")
+      assert.include(error.platformMessage ?? "", "deleted or not visible")
     }))
 })
