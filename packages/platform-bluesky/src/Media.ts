@@ -16,7 +16,7 @@
 import { createReadStream } from "node:fs"
 import { stat } from "node:fs/promises"
 import { Clock, Duration, Effect, Schema, Stream } from "effect"
-import { type HttpClient, HttpClientRequest } from "effect/http"
+import { HttpClient, HttpClientRequest } from "effect/http"
 import { type Media as CoreMedia, PublishError } from "@omnipost/core"
 import { type AnyPublishError, platform, toPublishError } from "./Errors.js"
 import { pdsOf, type SessionManager } from "./internal/Session.js"
@@ -122,7 +122,8 @@ export const openSource = (
       )
     case "url":
       return Effect.gen(function*() {
-        const response = yield* context.client.execute(HttpClientRequest.get(source.url)).pipe(
+        // Media hosts and CDNs redirect (http → https, signed URLs); XRPC calls never need it.
+        const response = yield* HttpClient.followRedirects(context.client, 5).execute(HttpClientRequest.get(source.url)).pipe(
           Effect.timeoutOrElse({
             duration: context.requestTimeout,
             orElse: () => Effect.fail(new PublishError.Transient({ platform, message: `media URL ${source.url} did not answer` }))
@@ -369,7 +370,7 @@ const readAtMost = (stream: Stream.Stream<Uint8Array, unknown>, limit: number) =
 
 const fetchPage = (client: HttpClient.HttpClient, url: string, timeout: Duration.Input, accept: string, limit: number) =>
   Effect.gen(function*() {
-    const response = yield* client.execute(HttpClientRequest.get(url, { headers: { accept } }))
+    const response = yield* HttpClient.followRedirects(client, 5).execute(HttpClientRequest.get(url, { headers: { accept } }))
     if (response.status < 200 || response.status >= 300) return undefined
     const contentType = response.headers["content-type"] ?? ""
     const read = yield* readAtMost(response.stream, limit + 1)

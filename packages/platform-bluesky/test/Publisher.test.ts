@@ -160,7 +160,8 @@ describe("publish: media", () => {
     withFake((fake, publisher) =>
       Effect.gen(function*() {
         const fromUrl = bytesOf(300_000, 7)
-        const url = fake.servePage("/media/kite.png", { contentType: "image/png", body: fromUrl, chunked: true })
+        const target = fake.servePage("/media/kite.png", { contentType: "image/png", body: fromUrl, chunked: true })
+        const url = fake.serveRedirect("/short/kite", target)
         const { mkdtemp, writeFile } = yield* Effect.promise(() => import("node:fs/promises"))
         const { tmpdir } = yield* Effect.promise(() => import("node:os"))
         const dir = yield* Effect.promise(() => mkdtemp(`${tmpdir()}/bsky-`))
@@ -218,13 +219,15 @@ describe("publish: media", () => {
       Effect.gen(function*() {
         const thumb = bytesOf(20_000, 9)
         const thumbUrl = fake.servePage("/img/card.jpg", { contentType: "image/jpeg", body: thumb })
-        const article = fake.servePage("/article", {
+        const page = fake.servePage("/article", {
           contentType: "text/html; charset=utf-8",
           body: `<html><head><title>Fallback</title>
             <meta property="og:title" content="Kites &amp; Wind">
             <meta content="How kites fly" property="og:description">
             <meta property="og:image" content="${thumbUrl}"></head><body>…</body></html>`
         })
+        // Linked through a redirect, as shorteners do; the card keeps the URL as written.
+        const article = fake.serveRedirect("/s/abc", page)
         yield* publisher.publish(publishRequest(fake.credentials(), [part(`Read this: ${article}`)]))
         const embed = (fake.posts()[0]!.value as {
           embed: { $type: string; external: { uri: string; title: string; description: string; thumb?: { ref: { $link: string } } } }

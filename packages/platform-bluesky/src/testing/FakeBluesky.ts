@@ -268,7 +268,7 @@ export class FakeBlueskyServer {
 
   private readonly signer = makeSigner()
   private readonly faults = new Map<string, Array<Fault>>()
-  private readonly pages = new Map<string, { contentType: string; data: Uint8Array; chunked: boolean }>()
+  private readonly pages = new Map<string, { contentType: string; data: Uint8Array; chunked: boolean; location?: string }>()
   private readonly usedRefreshTokens = new Set<string>()
   private readonly sessionAttempts = new Map<string, Array<number>>()
   private readonly globalWindow = { start: 0, count: 0 }
@@ -407,6 +407,12 @@ export class FakeBlueskyServer {
     return `${this.url}${path}`
   }
 
+  /** Answers `path` with a 302 to `location` (URL shorteners, http → https). */
+  serveRedirect(path: string, location: string): string {
+    this.pages.set(path, { contentType: "text/plain", data: new Uint8Array(), chunked: false, location })
+    return `${this.url}${path}`
+  }
+
   now(): number {
     return Date.now() + this.clockOffsetMs
   }
@@ -528,6 +534,9 @@ export class FakeBlueskyServer {
     if (!url.pathname.startsWith("/xrpc/")) {
       const page = server === "pds" ? this.pages.get(url.pathname) : undefined
       if (page === undefined || method !== "GET") return { status: 404, raw: { contentType: "text/plain", data: new TextEncoder().encode("Not Found") } }
+      if (page.location !== undefined) {
+        return { status: 302, raw: { contentType: "text/plain", data: new Uint8Array() }, headers: { location: page.location, "content-length": "0" } }
+      }
       return {
         status: 200,
         raw: { contentType: page.contentType, data: page.data },
