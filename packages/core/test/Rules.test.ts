@@ -77,7 +77,11 @@ describe("the table holds the documented values", () => {
       for (const row of rules.placements) {
         assert.isTrue(row.source.length > 0, `${rules.platform}/${row.placement}`)
         for (const limit of [...row.text, ...(row.settingsText ?? [])]) assert.isTrue(limit.source.length > 0)
-        for (const rule of Object.values(row.media)) assert.isTrue(rule.source.length > 0)
+        for (const rule of Object.values(row.media)) {
+          assert.isTrue(rule.source.length > 0)
+          for (const limit of rule.altText ?? []) assert.isTrue(limit.source.length > 0)
+          if (rule.thumbnail) assert.isTrue(rule.thumbnail.source.length > 0)
+        }
       }
     }
   })
