@@ -107,7 +107,11 @@ const counters: Record<TextCounting, (text: string) => number> = {
 }
 
 /** Counts text the way a platform does. */
-export const count = (text: string, counting: TextCounting): number => counters[counting](text)
+export const count = (text: string, counting: TextCounting): number => {
+  const counter = counters[counting]
+  if (counter === undefined) throw new Error(`unknown text counting "${String(counting)}" (known: ${Object.keys(counters).join(", ")})`)
+  return counter(text)
+}
 
 /** What a count measures, for messages: "characters (graphemes)", "bytes of UTF-8". */
 export const unitDescription: Record<TextCounting, string> = {

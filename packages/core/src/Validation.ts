@@ -54,7 +54,7 @@ export const issueCodes = [
   "INVALID_SETTINGS",
   "DUPLICATE_DESTINATION",
   "UNKNOWN_PLATFORM",
-  /** A platform's extra validator threw, or returned something that is not an issue. */
+  /** A platform's rules could not be applied, or its extra validator threw or returned something that is not an issue. */
   "VALIDATOR_FAILED"
 ] as const
 export const IssueCode = Schema.Literals(issueCodes)
@@ -679,143 +679,152 @@ const validate = (input: unknown, options: ValidateOptions): Array<ValidationIss
       )
       return
     }
-    if (brokenOverrides.has(destination.platform)) return
+    // Rules from a plugin may be malformed: that fails this destination, not the whole report.
+    try {
+      if (brokenOverrides.has(destination.platform)) return
 
-    const platformOverride = platformOverrides[destination.platform]
-    const settingsPath = (key: string): IssuePath =>
-      destination.override?.settings?.[key] !== undefined
-        ? [...destinationPath, "override", "settings", key]
-        : destination.settings?.[key] !== undefined || platformOverride?.settings?.[key] === undefined
-          ? [...destinationPath, "settings", key]
-          : ["platformOverrides", destination.platform, "settings", key]
+      const platformOverride = platformOverrides[destination.platform]
+      const settingsPath = (key: string): IssuePath =>
+        destination.override?.settings?.[key] !== undefined
+          ? [...destinationPath, "override", "settings", key]
+          : destination.settings?.[key] !== undefined || platformOverride?.settings?.[key] === undefined
+            ? [...destinationPath, "settings", key]
+            : ["platformOverrides", destination.platform, "settings", key]
 
-    // Settings first: they do not depend on the content, so a broken content
-    // does not hide their issues. Merged as `Post.resolveDestination` merges them.
-    const mergedSettings = { ...platformOverride?.settings, ...destination.settings, ...destination.override?.settings }
-    const schema = allSchemas[destination.platform]
-    let settings: Readonly<Record<string, unknown>> | undefined = mergedSettings
-    if (schema !== undefined) {
-      const decodedSettings = decode(schema, mergedSettings)
-      if (Result.isSuccess(decodedSettings)) settings = decodedSettings.success
-      else {
-        settings = undefined
-        for (const problem of decodedSettings.failure) {
-          const [key, ...rest] = problem.path
-          emit(
-            "INVALID_SETTINGS",
-            key === undefined ? [...destinationPath, "settings"] : [...settingsPath(String(key)), ...rest],
-            `${rules.displayName} settings: ${problem.message}`
-          )
+      // Settings first: they do not depend on the content, so a broken content
+      // does not hide their issues. Merged as `Post.resolveDestination` merges them.
+      const mergedSettings = { ...platformOverride?.settings, ...destination.settings, ...destination.override?.settings }
+      const schema = allSchemas[destination.platform]
+      let settings: Readonly<Record<string, unknown>> | undefined = mergedSettings
+      if (schema !== undefined) {
+        const decodedSettings = decode(schema, mergedSettings)
+        if (Result.isSuccess(decodedSettings)) settings = decodedSettings.success
+        else {
+          settings = undefined
+          for (const problem of decodedSettings.failure) {
+            const [key, ...rest] = problem.path
+            emit(
+              "INVALID_SETTINGS",
+              key === undefined ? [...destinationPath, "settings"] : [...settingsPath(String(key)), ...rest],
+              `${rules.displayName} settings: ${problem.message}`
+            )
+          }
         }
       }
-    }
 
-    if (content === undefined) return
-    const resolved = Post.resolveDestination({ content, platformOverrides }, destination)
-    const originOf = (key: ContentKey): IssuePath =>
-      destination.override?.[key] !== undefined
-        ? [...destinationPath, "override", key]
-        : platformOverride?.[key] !== undefined
-          ? ["platformOverrides", destination.platform, key]
-          : ["content", key]
+      if (content === undefined) return
+      const resolved = Post.resolveDestination({ content, platformOverrides }, destination)
+      const originOf = (key: ContentKey): IssuePath =>
+        destination.override?.[key] !== undefined
+          ? [...destinationPath, "override", key]
+          : platformOverride?.[key] !== undefined
+            ? ["platformOverrides", destination.platform, key]
+            : ["content", key]
 
-    const placement = destination.placement ?? Rules.inferPlacement(rules, resolved.parts[0].media.map((item) => item.kind))
+      const placement = destination.placement ?? Rules.inferPlacement(rules, resolved.parts[0].media.map((item) => item.kind))
 
-    // Duplicates: the same account and placement twice would post twice.
-    const duplicateKey = JSON.stringify([destination.platform, destination.accountId, placement])
-    const first = seen.get(duplicateKey)
-    if (first !== undefined) {
-      emit(
-        "DUPLICATE_DESTINATION",
-        destinationPath,
-        `destination ${destinationIndex} repeats destination ${first} (${rules.displayName} account ${destination.accountId}, ${placement}); it would be posted twice`
-      )
-    } else seen.set(duplicateKey, destinationIndex)
-
-    const row = Rules.placementRule(rules, placement)
-    if (row === undefined) {
-      emit(
-        "INVALID_PLACEMENT",
-        [...destinationPath, "placement"],
-        `${rules.displayName} has no ${placement} placement; it has ${rules.placements.map((p) => p.placement).join(", ")}`
-      )
-    } else {
-      const threadPath = originOf("thread")
-      if (resolved.parts.length > 1 && !rules.threads) {
+      // Duplicates: the same account and placement twice would post twice.
+      const duplicateKey = JSON.stringify([destination.platform, destination.accountId, placement])
+      const first = seen.get(duplicateKey)
+      if (first !== undefined) {
         emit(
-          "THREAD_NOT_SUPPORTED",
-          threadPath,
-          `${rules.displayName} cannot post a thread (a reply chain); this post has ${resolved.parts.length} parts. Use a per-platform override without a thread.`,
-          { limit: 1, actual: resolved.parts.length }
+          "DUPLICATE_DESTINATION",
+          destinationPath,
+          `destination ${destinationIndex} repeats destination ${first} (${rules.displayName} account ${destination.accountId}, ${placement}); it would be posted twice`
         )
-      }
-      const partsToCheck = rules.threads ? resolved.parts : resolved.parts.slice(0, 1)
-      partsToCheck.forEach((part, partIndex) => {
-        const paths: PartPaths =
-          partIndex === 0
-            ? { text: originOf("text"), media: originOf("media"), link: originOf("link") }
-            : {
-              text: [...threadPath, partIndex - 1, "text"],
-              media: [...threadPath, partIndex - 1, "media"],
-              link: [...threadPath, partIndex - 1, "link"]
-            }
-        checkPart(emit, rules, row, part, partIndex, paths)
-      })
-      checkSettingsText(emit, rules, row, resolved.settings, settingsPath)
+      } else seen.set(duplicateKey, destinationIndex)
 
-      if (scheduledAt !== undefined && options.scheduling === "native") {
-        const native = rules.nativeScheduling
-        const leadSeconds = Math.round((scheduledAt - now) / 1000)
-        if (!native.supported || (native.placements !== undefined && !native.placements.includes(placement))) {
-          emit("SCHEDULING_NOT_SUPPORTED", ["schedule"], `${placementName(rules, placement)} cannot schedule posts itself; let the Omnipost worker publish it at the time`)
-        } else if (native.minLeadSeconds !== undefined && leadSeconds < native.minLeadSeconds) {
+      const row = Rules.placementRule(rules, placement)
+      if (row === undefined) {
+        emit(
+          "INVALID_PLACEMENT",
+          [...destinationPath, "placement"],
+          `${rules.displayName} has no ${placement} placement; it has ${rules.placements.map((p) => p.placement).join(", ")}`
+        )
+      } else {
+        const threadPath = originOf("thread")
+        if (resolved.parts.length > 1 && !rules.threads) {
           emit(
-            "SCHEDULING_NOT_SUPPORTED",
-            ["schedule"],
-            `${rules.displayName} schedules posts at least ${formatSeconds(native.minLeadSeconds)} ahead; this schedule is ${formatSeconds(leadSeconds)} ahead`,
-            { limit: native.minLeadSeconds, actual: leadSeconds }
-          )
-        } else if (native.maxLeadSeconds !== undefined && leadSeconds > native.maxLeadSeconds) {
-          emit(
-            "SCHEDULING_NOT_SUPPORTED",
-            ["schedule"],
-            `${rules.displayName} schedules posts at most ${formatSeconds(native.maxLeadSeconds)} ahead; this schedule is ${formatSeconds(leadSeconds)} ahead`,
-            { limit: native.maxLeadSeconds, actual: leadSeconds }
+            "THREAD_NOT_SUPPORTED",
+            threadPath,
+            `${rules.displayName} cannot post a thread (a reply chain); this post has ${resolved.parts.length} parts. Use a per-platform override without a thread.`,
+            { limit: 1, actual: resolved.parts.length }
           )
         }
-      }
-    }
+        const partsToCheck = rules.threads ? resolved.parts : resolved.parts.slice(0, 1)
+        partsToCheck.forEach((part, partIndex) => {
+          const paths: PartPaths =
+            partIndex === 0
+              ? { text: originOf("text"), media: originOf("media"), link: originOf("link") }
+              : {
+                text: [...threadPath, partIndex - 1, "text"],
+                media: [...threadPath, partIndex - 1, "media"],
+                link: [...threadPath, partIndex - 1, "link"]
+              }
+          checkPart(emit, rules, row, part, partIndex, paths)
+        })
+        checkSettingsText(emit, rules, row, resolved.settings, settingsPath)
 
-    // The platform's own checks, given settings that decoded.
-    const validator = options.extraValidators?.[destination.platform]
-    if (validator !== undefined && settings !== undefined) {
-      const context: ValidationContext<Readonly<Record<string, unknown>>> = {
-        destination: { ...resolved, placement, settings },
-        destinationIndex
-      }
-      let returned: unknown
-      try {
-        returned = validator(context)
-      } catch (error) {
-        emit("VALIDATOR_FAILED", destinationPath, `the ${rules.displayName} validator failed: ${error instanceof Error ? error.message : String(error)}`)
-        return
-      }
-      if (!Array.isArray(returned)) {
-        emit("VALIDATOR_FAILED", destinationPath, `the ${rules.displayName} validator returned ${describeType(returned)}, not a list of issues`)
-        return
-      }
-      for (const issue of returned as ReadonlyArray<unknown>) {
-        const candidate = decode(ValidationIssue, issue)
-        if (Result.isFailure(candidate)) {
-          emit(
-            "VALIDATOR_FAILED",
-            destinationPath,
-            `the ${rules.displayName} validator returned an invalid issue: ${candidate.failure.map((p) => `${p.message} at ${JSON.stringify(p.path)}`).join("; ")}`
-          )
-          continue
+        if (scheduledAt !== undefined && options.scheduling === "native") {
+          const native = rules.nativeScheduling
+          const leadSeconds = Math.round((scheduledAt - now) / 1000)
+          if (!native.supported || (native.placements !== undefined && !native.placements.includes(placement))) {
+            emit("SCHEDULING_NOT_SUPPORTED", ["schedule"], `${placementName(rules, placement)} cannot schedule posts itself; let the Omnipost worker publish it at the time`)
+          } else if (native.minLeadSeconds !== undefined && leadSeconds < native.minLeadSeconds) {
+            emit(
+              "SCHEDULING_NOT_SUPPORTED",
+              ["schedule"],
+              `${rules.displayName} schedules posts at least ${formatSeconds(native.minLeadSeconds)} ahead; this schedule is ${formatSeconds(leadSeconds)} ahead`,
+              { limit: native.minLeadSeconds, actual: leadSeconds }
+            )
+          } else if (native.maxLeadSeconds !== undefined && leadSeconds > native.maxLeadSeconds) {
+            emit(
+              "SCHEDULING_NOT_SUPPORTED",
+              ["schedule"],
+              `${rules.displayName} schedules posts at most ${formatSeconds(native.maxLeadSeconds)} ahead; this schedule is ${formatSeconds(leadSeconds)} ahead`,
+              { limit: native.maxLeadSeconds, actual: leadSeconds }
+            )
+          }
         }
-        push({ platform: scope.platform, destinationIndex, accountId: scope.accountId, ...candidate.success })
       }
+
+      // The platform's own checks, given settings that decoded.
+      const validator = options.extraValidators?.[destination.platform]
+      if (validator !== undefined && settings !== undefined) {
+        const context: ValidationContext<Readonly<Record<string, unknown>>> = {
+          destination: { ...resolved, placement, settings },
+          destinationIndex
+        }
+        let returned: unknown
+        try {
+          returned = validator(context)
+        } catch (error) {
+          emit("VALIDATOR_FAILED", destinationPath, `the ${rules.displayName} validator failed: ${error instanceof Error ? error.message : String(error)}`)
+          return
+        }
+        if (!Array.isArray(returned)) {
+          emit("VALIDATOR_FAILED", destinationPath, `the ${rules.displayName} validator returned ${describeType(returned)}, not a list of issues`)
+          return
+        }
+        for (const issue of returned as ReadonlyArray<unknown>) {
+          const candidate = decode(ValidationIssue, issue)
+          if (Result.isFailure(candidate)) {
+            emit(
+              "VALIDATOR_FAILED",
+              destinationPath,
+              `the ${rules.displayName} validator returned an invalid issue: ${candidate.failure.map((p) => `${p.message} at ${JSON.stringify(p.path)}`).join("; ")}`
+            )
+            continue
+          }
+          push({ platform: scope.platform, destinationIndex, accountId: scope.accountId, ...candidate.success })
+        }
+      }
+    } catch (error) {
+      emit(
+        "VALIDATOR_FAILED",
+        destinationPath,
+        `the ${rules.displayName} rules could not be applied: ${error instanceof Error ? error.message : String(error)}`
+      )
     }
   })
 

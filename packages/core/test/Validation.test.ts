@@ -422,6 +422,14 @@ describe("validatePost: custom platforms through options", () => {
     assert.deepStrictEqual(summary(post("hi", { visibility: "public" }), notAList), [["VALIDATOR_FAILED", ["destinations", 0]]])
   })
 
+  it("malformed plugin rules fail their destination only", () => {
+    const broken = { ...mastodonRules, placements: [{ ...mastodonRules.placements[0]!, text: [{ max: 10, counting: "words" as any, source: "?" }] }] }
+    const post = { content: { text: "hi" }, destinations: [{ platform: "mastodon", accountId: "1", settings: { visibility: "public" } }, { platform: "x", accountId: "2" }, { platform: "x", accountId: "2" }] }
+    const issues = issuesOf(post, { ...options, rules: { mastodon: broken } })
+    assert.deepStrictEqual(issues.map((issue) => [issue.code, issue.destinationIndex]), [["VALIDATOR_FAILED", 0], ["DUPLICATE_DESTINATION", 2]])
+    assert.include(issues[0]?.message, "unknown text counting \"words\"")
+  })
+
   it("replacing a built-in row opts in to larger limits (X Premium)", () => {
     const premium = { ...Rules.x, placements: [{ ...Rules.x.placements[0]!, text: [{ ...Rules.x.placements[0]!.text[0]!, max: 25_000 }] }] }
     const long = { content: { text: "a".repeat(1000) }, destinations: [{ platform: "x", accountId: "1" }] }
