@@ -1,5 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
+import * as fc from "fast-check"
 import { createOmnipost, Omnipost, PublishError } from "@omnipost/core"
 import type { FanOut } from "@omnipost/core"
 import { credentialsFor, scripted } from "./fixtures/TestPublishers.js"
@@ -43,6 +44,26 @@ describe("createOmnipost", () => {
       const junkReport = await omnipost.publish(junk)
       assert.strictEqual(junkReport.status, "invalid")
     }
+    assert.strictEqual(ok.calls.length, 0)
+  })
+
+  it("publish never rejects and never publishes, whatever JSON it is given", async () => {
+    const ok = scripted("ok", ["ok"])
+    const omnipost = createOmnipost({ publishers: [ok.publisher], credentials: credentialsFor(["a1"]) })
+    // Arbitrary JSON, and post-shaped objects with arbitrary field values.
+    const postLike = fc.record({
+      content: fc.oneof(fc.jsonValue(), fc.record({ text: fc.jsonValue() })),
+      destinations: fc.oneof(fc.jsonValue(), fc.array(fc.record({ platform: fc.jsonValue(), accountId: fc.jsonValue() }))),
+      schedule: fc.jsonValue()
+    }, { requiredKeys: [] })
+    await fc.assert(
+      fc.asyncProperty(fc.oneof(fc.jsonValue(), postLike), async (input) => {
+        const report = await omnipost.publish(input)
+        assert.strictEqual(report.status, "invalid")
+        assert.isTrue(isPlainData(report))
+      }),
+      { numRuns: 200 }
+    )
     assert.strictEqual(ok.calls.length, 0)
   })
 
