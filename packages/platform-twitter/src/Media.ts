@@ -115,9 +115,18 @@ export const openSource = (
           )
         }))
       )
-    case "url":
+    case "url": {
+      // A download that stalls must not hold the publish forever.
+      const downloadIdle = options?.requestTimeout ?? "2 minutes"
+      const stalled = () =>
+        new PublishError.Transient({
+          platform: Errors.platform,
+          message: `Downloading the media ${source.url} stalled for ${Duration.format(Duration.fromInputUnsafe(downloadIdle))}`
+        })
       return client.execute(HttpClientRequest.get(source.url)).pipe(
+        Effect.timeoutOrElse({ duration: downloadIdle, orElse: () => Effect.fail(stalled()) }),
         Effect.mapError((error) =>
+          error._tag === "Transient" ? error :
           new PublishError.Transient({
             platform: Errors.platform,
             message: `Downloading the media ${source.url} failed: ${error.message}`
@@ -136,11 +145,13 @@ export const openSource = (
                   platform: Errors.platform,
                   message: `Downloading the media ${source.url} failed: ${error.message}`
                 })
-              )
+              ),
+              Stream.timeoutOrElse({ duration: downloadIdle, orElse: () => Stream.fail(stalled()) })
             )
           })
         })
       )
+    }
     case "stored":
       return options?.openStored !== undefined
         ? options.openStored(source.mediaId)

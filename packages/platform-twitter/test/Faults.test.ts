@@ -6,6 +6,8 @@ import { type Auth, makeXPublisher, type Settings } from "@omnipost/platform-twi
 import { FakeX, FakeXServer } from "@omnipost/platform-twitter/testing"
 import { Effect, Layer } from "effect"
 import { randomBytes } from "node:crypto"
+import { createServer } from "node:http"
+import type { AddressInfo } from "node:net"
 
 const image = (sizeBytes: number): Media.Media => ({
   kind: "image",
@@ -349,5 +351,28 @@ layer(environment, { excludeTestServices: true, timeout: "60 seconds" })("X faul
       assert.strictEqual(error._tag, "Rejected")
       if (error._tag === "Rejected") assert.strictEqual(error.code, "MEDIA_UNREADABLE")
       assert.strictEqual(fake.uploads.length, count)
+    }))
+
+  it.effect("a media download that stalls → Transient, nothing posted", () =>
+    Effect.gen(function*() {
+      const { credentials, fake } = yield* setup("stalled_download")
+      const publisher = yield* makeXPublisher({ apiBaseUrl: fake.url, upload: { requestTimeout: "400 millis" } })
+      const server = createServer((_, res) => {
+        res.writeHead(200, { "content-type": "image/png", "content-length": "100000" })
+        res.write(Buffer.alloc(10_000)) // then nothing more
+      })
+      yield* Effect.acquireRelease(
+        Effect.promise(() => new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))),
+        () => Effect.promise(() => new Promise<void>((resolve) => {
+          server.closeAllConnections()
+          server.close(() => resolve())
+        }))
+      )
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/slow.png`
+      const media: Media.Media = { kind: "image", mimeType: "image/png", sizeBytes: 100_000, source: { _tag: "url", url } }
+      const error = yield* Effect.flip(publisher.publish(request([{ text: "stalled", media: [media] }], credentials)))
+      assert.strictEqual(error._tag, "Transient")
+      assert.include(error.message, "stalled")
+      assert.strictEqual(fake.tweets.filter((t) => t.text === "stalled").length, 0)
     }))
 })
