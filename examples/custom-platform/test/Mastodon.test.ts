@@ -263,6 +263,23 @@ layer(Layer.mergeAll(FakeMastodon.layer, NodeHttpClient.layerUndici), { excludeT
       // Each platform's own limits: 300 graphemes on Bluesky, 500 characters on Mastodon.
       const tooLong = registry.validate({ ...input, content: { text: "y".repeat(400) } })
       assert.deepStrictEqual(tooLong.issues.map((i) => [i.platform, i.code, i.limit]), [["bluesky", "CONTENT_TOO_LONG", 300]])
+      // Mastodon's own counting, in the publisher's hook: a long URL counts 23, so 480 letters and a 200-character URL fit.
+      const longUrl = `https://example.com/${"p".repeat(180)}`
+      assert.isTrue(registry.validate({
+        content: { text: `${"m".repeat(476)} ${longUrl}` },
+        destinations: [{ platform: "mastodon", accountId: "alice" }]
+      }).valid)
+      const withWarning = registry.validate({
+        content: { text: "m".repeat(495) },
+        destinations: [{ platform: "mastodon", accountId: "alice", settings: { spoilerText: "spoilers" } }]
+      })
+      assert.deepStrictEqual(withWarning.issues.map((i) => [i.code, i.limit, i.actual]), [["CONTENT_TOO_LONG", 500, 503]])
+      // This example publishes no media: media is reported, never dropped.
+      const withMedia = registry.validate({
+        content: { text: "pic", media: [{ kind: "image", mimeType: "image/png", sizeBytes: 10, source: { _tag: "url", url: "https://example.com/a.png" } }] },
+        destinations: [{ platform: "mastodon", accountId: "alice" }]
+      })
+      assert.include(withMedia.issues.map((i) => i.code), "TOO_MANY_MEDIA")
       const badSettings = registry.validate({
         ...input,
         destinations: [{ platform: "mastodon", accountId: "alice", settings: { visibility: "everyone" } }]
