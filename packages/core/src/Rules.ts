@@ -563,6 +563,15 @@ export const linkedin: PlatformRules = {
           altText: [{ max: 4086, counting: "utf16", label: "alt text", source: `${spec("3.3")} (multiImage alt text ≤ 4,086 characters)` }],
           source: `${spec("3.3")} (JPG/PNG/GIF ≤ 250 frames, < 36,152,320 px; conservative 5 MB); ${spec("3.2")} (multiImage 2–20)`
         },
+        gif: {
+          // An animated GIF goes up through the Images API like any image.
+          maxCount: 1,
+          mimeTypes: ["image/gif"],
+          maxSizeBytes: 5 * MB,
+          maxPixels: 36_152_319,
+          maxFrames: 250,
+          source: `${spec("3.3")} (GIF ≤ 250 frames, < 36,152,320 px; conservative 5 MB)`
+        },
         video: {
           maxCount: 1,
           mimeTypes: ["video/mp4"],
@@ -785,6 +794,13 @@ export const bluesky: PlatformRules = {
           mimeTypes: ["image/*"],
           maxSizeBytes: 1_000_000,
           source: `${spec("6.2")} (app.bsky.embed.images: ≤ 4 images, ≤ 1,000,000 bytes each)`
+        },
+        gif: {
+          // A GIF is an image blob like any other (the app shows it as an image).
+          maxCount: 4,
+          mimeTypes: ["image/gif"],
+          maxSizeBytes: 1_000_000,
+          source: `${spec("6.2")} (any image/* blob, ≤ 1,000,000 bytes)`
         },
         video: {
           maxCount: 1,
