@@ -291,7 +291,9 @@ export const uploadVideo = Effect.fn("Bluesky.uploadVideo")(function*(context: U
     method: "POST",
     params: { did: session.did, name: `video-${nowSeconds}.${media.mimeType === "video/quicktime" ? "mov" : "mp4"}` },
     token: serviceToken.token,
-    raw: { stream: opened.stream, contentType: media.mimeType, contentLength: opened.contentLength },
+    // The video service wants a Content-Length (platform-specs §6.3): a URL answered without one
+    // falls back to the size the media record declares.
+    raw: { stream: opened.stream, contentType: media.mimeType, contentLength: opened.contentLength ?? media.sizeBytes },
     timeout: context.uploadTimeout
   }).pipe(
     // The service answers 409 `already_exists` with the earlier job for a video it has seen: reuse that job.

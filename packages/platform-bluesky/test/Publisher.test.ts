@@ -291,6 +291,24 @@ describe("publish: media", () => {
       })
     ))
 
+  it.live("sends a Content-Length for a video from a URL that answers without one", () =>
+    withFake((fake, publisher) =>
+      Effect.gen(function*() {
+        const clip = bytesOf(700_000, 13)
+        const url = fake.servePage("/media/clip.mp4", { contentType: "video/mp4", body: clip, chunked: true })
+        yield* publisher.publish(publishRequest(fake.credentials(), [part("from a URL", [{
+          kind: "video",
+          mimeType: "video/mp4",
+          sizeBytes: clip.byteLength,
+          source: { _tag: "url", url }
+        }])]))
+        const upload = fake.requests.find((request) => request.nsid === "app.bsky.video.uploadVideo")!
+        assert.strictEqual(upload.status, 200)
+        assert.strictEqual(upload.bodyBytes, clip.byteLength)
+        assert.strictEqual(fake.posts().length, 1)
+      })
+    ))
+
   it.live("reports a failed video job as rejected with the service's message", () =>
     withFake((fake, publisher) =>
       Effect.gen(function*() {

@@ -805,6 +805,7 @@ export class FakeBlueskyServer {
     if (did !== service.iss) fail(401, "InvalidToken", "did does not match the service token issuer")
     const mimeType = (request.headers["content-type"] ?? "").split(";")[0]!.trim()
     if (!mimeType.startsWith("video/")) invalid(`Unsupported video type ${mimeType || "(none)"}`)
+    if (request.headers["content-length"] === undefined) invalid("Content-Length is required")
     const body = await consumeBody(request, 0)
     if (body.size === 0) invalid("Request body is empty")
     if (body.size > this.options.maxVideoBytes) {
