@@ -1,7 +1,7 @@
 import { NodeHttpClient } from "@effect/platform-node"
 import { assert, layer } from "@effect/vitest"
 import type { Media, Post, Publisher } from "@omnipost/core"
-import { type Auth, makeXPublisher, type Settings } from "@omnipost/platform-twitter"
+import { type Auth, layer as xLayer, makeXPublisher, type Settings, X } from "@omnipost/platform-twitter"
 import { FakeX } from "@omnipost/platform-twitter/testing"
 import { Effect, Layer, Schema, Stream } from "effect"
 import { createHash, randomBytes } from "node:crypto"
@@ -366,5 +366,18 @@ layer(environment, { excludeTestServices: true, timeout: "60 seconds" })("X publ
       })))
       assert.strictEqual(error._tag, "Rejected")
       assert.include(error.platformMessage ?? "", "deleted or not visible")
+    }))
+
+  it.effect("the X service layer gives the same publisher", () =>
+    Effect.gen(function*() {
+      const fake = yield* FakeX
+      const credentials = fake.issueOAuth2Token({ username: "layer_user" })
+      const result = yield* Effect.gen(function*() {
+        const x = yield* X
+        assert.strictEqual(x.platform, "x")
+        assert.strictEqual(x.rules.platform, "x")
+        return yield* x.publish(request([part("through the layer")], credentials))
+      }).pipe(Effect.provide(xLayer({ apiBaseUrl: fake.url })))
+      assert.strictEqual(fake.tweets.find((t) => t.id === result.platformPostId)?.text, "through the layer")
     }))
 })
