@@ -169,6 +169,9 @@ export const make = (publishers: Iterable<PlatformPublisher>): Effect.Effect<Reg
   Effect.fromResult(fromPublishers(publishers))
 
 export class PublisherRegistry extends Context.Service<PublisherRegistry, Registry>()("@omnipost/core/PublisherRegistry") {
+  /** Builds a registry (same as `Registry.make`). */
+  static readonly make = make
+
   /** A registry of these publishers. */
   static readonly layer = (publishers: Iterable<PlatformPublisher>): Layer.Layer<PublisherRegistry, RegistryError> =>
     Layer.effect(PublisherRegistry, make(publishers))

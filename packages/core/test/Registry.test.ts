@@ -142,6 +142,9 @@ describe("Registry", () => {
         Registry.PublisherRegistry.layerEffect(Effect.succeed([mastodonPublisher]))
       )
       assert.deepStrictEqual(fromEffect, ["mastodon"])
+
+      const made = yield* Registry.PublisherRegistry.make([xPublisher])
+      assert.deepStrictEqual(made.platforms, ["x"])
     }))
 
   it.effect("get fails with UnknownPlatform for an unregistered id", () =>
