@@ -335,7 +335,7 @@ const checkPart = (
   }
   const totalTooMany = media.length > row.maxMedia
   if (totalTooMany) {
-    emit("TOO_MANY_MEDIA", paths.media, `${where} allows ${row.maxMedia} media items; this post${suffix} has ${media.length}`, {
+    emit("TOO_MANY_MEDIA", paths.media, `${where} allows ${row.maxMedia} media item${row.maxMedia === 1 ? "" : "s"}; this post${suffix} has ${media.length}`, {
       limit: row.maxMedia,
       actual: media.length
     })

@@ -156,6 +156,19 @@ describe("validatePost: overrides and paths", () => {
     assert.deepStrictEqual(summary(story), [["UNSUPPORTED_MEDIA_CONFIG", ["content", "link"]]])
   })
 
+  it("messages state the limit and the actual value", () => {
+    const messages = issuesOf({
+      content: { text: "hi", media: [mp4({ durationSeconds: 150, width: 4000, height: 1000 })] },
+      destinations: [{ platform: "x", accountId: "1" }]
+    }).map((issue) => issue.message)
+    assert.deepStrictEqual(messages, [
+      "X allows video of 0.5 s to 140 s; this one lasts 150 s",
+      "X needs video with an aspect ratio (width / height) of 0.3333 to 3; this one is 4000×1000 (4)"
+    ])
+    const many = issuesOf({ content: { media: [jpeg(), jpeg()] }, destinations: [{ platform: "instagram", accountId: "1", placement: "feed" }] })
+    assert.deepStrictEqual(many.map((issue) => issue.message), ["Instagram feed allows 1 media item; this post has 2"])
+  })
+
   it("points at media by index and field", () => {
     const post = {
       content: { media: [jpeg(), jpeg({ sizeBytes: 1_500_000 })] },
