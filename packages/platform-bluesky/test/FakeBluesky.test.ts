@@ -86,6 +86,14 @@ describe("FakeBluesky: auth", () => {
     assert.deepStrictEqual([bad.status, bad.body.error, bad.body.message], [400, "InvalidRequest", "Unable to resolve handle"])
   })
 
+  it("counts createSession per account in its ratelimit headers", async () => {
+    const login = () => xrpc("com.atproto.server.createSession", { json: { identifier: "alice.bsky.social", password: "alic-eapp-pass-word" } })
+    const before = Number((await login()).headers.get("ratelimit-remaining"))
+    const after = await login()
+    assert.strictEqual(Number(after.headers.get("ratelimit-remaining")), before - 1)
+    assert.strictEqual(after.headers.get("ratelimit-policy"), "30;w=300")
+  })
+
   it("a refresh token works once", async () => {
     const session = await xrpc("com.atproto.server.createSession", { json: { identifier: "alice.bsky.social", password: "alic-eapp-pass-word" } })
     const first = await xrpc("com.atproto.server.refreshSession", { method: "POST", token: session.body.refreshJwt })

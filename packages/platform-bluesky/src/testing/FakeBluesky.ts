@@ -515,7 +515,8 @@ export class FakeBlueskyServer {
     if (nsid === "com.atproto.server.createSession") {
       return {
         "ratelimit-limit": String(this.options.createSessionLimit.max),
-        "ratelimit-remaining": String(Math.max(0, this.options.createSessionLimit.max - (this.sessionAttempts.get("*")?.length ?? 0))),
+        // The per-account count is filled in by createSession itself, which knows the account.
+        "ratelimit-remaining": String(this.options.createSessionLimit.max),
         "ratelimit-reset": String(Math.ceil((now + this.options.createSessionLimit.windowSeconds * 1000) / 1000)),
         "ratelimit-policy": `${this.options.createSessionLimit.max};w=${this.options.createSessionLimit.windowSeconds}`
       }
@@ -745,11 +746,17 @@ export class FakeBlueskyServer {
     }
     attempts.push(now)
     this.sessionAttempts.set(key, attempts)
-    this.sessionAttempts.set("*", attempts)
     if (account === undefined || account.password !== password) {
       fail(401, "AuthenticationRequired", "Invalid identifier or password")
     }
-    return this.issueSession(account!)
+    const session = this.issueSession(account!)
+    return {
+      ...session,
+      headers: {
+        "ratelimit-remaining": String(this.options.createSessionLimit.max - attempts.length),
+        "ratelimit-reset": String(Math.ceil((attempts[0]! + windowMs) / 1000))
+      }
+    }
   }
 
   private refreshSession(request: IncomingMessage): Answer {
