@@ -176,6 +176,12 @@ const PostMeta = Schema.Struct({
 const formatBytes = (bytes: number): string =>
   bytes >= 1e9 ? `${+(bytes / 1e9).toFixed(2)} GB` : bytes >= 1e6 ? `${+(bytes / 1e6).toFixed(2)} MB` : bytes >= 1e3 ? `${+(bytes / 1e3).toFixed(2)} KB` : `${bytes} bytes`
 
+/** Both sizes, in bytes when rounding would make them look equal ("5 MB; this one is 5 MB"). */
+const formatSizes = (limit: number, actual: number): readonly [string, string] =>
+  formatBytes(limit) === formatBytes(actual)
+    ? [`${limit.toLocaleString("en-US")} bytes`, `${actual.toLocaleString("en-US")} bytes`]
+    : [formatBytes(limit), formatBytes(actual)]
+
 const formatSeconds = (seconds: number): string =>
   seconds >= 3600 && seconds % 3600 === 0
     ? `${seconds / 3600} h`
@@ -397,7 +403,7 @@ const checkPart = (
       emit(
         "MEDIA_TOO_LARGE",
         [...itemPath, "sizeBytes"],
-        `${where} allows ${item.kind} up to ${formatBytes(kindRule.maxSizeBytes)}; this one is ${formatBytes(item.sizeBytes)}`,
+        `${where} allows ${item.kind} up to ${formatSizes(kindRule.maxSizeBytes, item.sizeBytes).join("; this one is ")}`,
         { limit: kindRule.maxSizeBytes, actual: item.sizeBytes }
       )
     }
@@ -405,7 +411,7 @@ const checkPart = (
       emit(
         "MEDIA_TOO_SMALL",
         [...itemPath, "sizeBytes"],
-        `${where} needs ${item.kind} of at least ${formatBytes(kindRule.minSizeBytes)}; this one is ${formatBytes(item.sizeBytes)}`,
+        `${where} needs ${item.kind} of at least ${formatSizes(kindRule.minSizeBytes, item.sizeBytes).join("; this one is ")}`,
         { limit: kindRule.minSizeBytes, actual: item.sizeBytes }
       )
     }
@@ -497,7 +503,7 @@ const checkPart = (
         emit(
           "MEDIA_TOO_LARGE",
           [...itemPath, "thumbnail", "sizeBytes"],
-          `${where} allows a ${item.kind} thumbnail up to ${formatBytes(thumbnailRule.maxSizeBytes)}; this one is ${formatBytes(thumbnail.sizeBytes)}`,
+          `${where} allows a ${item.kind} thumbnail up to ${formatSizes(thumbnailRule.maxSizeBytes, thumbnail.sizeBytes).join("; this one is ")}`,
           { limit: thumbnailRule.maxSizeBytes, actual: thumbnail.sizeBytes }
         )
       }

@@ -165,6 +165,8 @@ describe("validatePost: overrides and paths", () => {
       "X allows video of 0.5 s to 140 s; this one lasts 150 s",
       "X needs video with an aspect ratio (width / height) of 0.3333 to 3; this one is 4000×1000 (4)"
     ])
+    const justOver = issuesOf({ content: { media: [jpeg({ sizeBytes: 1_000_001 })] }, destinations: [{ platform: "bluesky", accountId: "1" }] })
+    assert.deepStrictEqual(justOver.map((issue) => issue.message), ["Bluesky allows image up to 1,000,000 bytes; this one is 1,000,001 bytes"])
     const many = issuesOf({ content: { media: [jpeg(), jpeg()] }, destinations: [{ platform: "instagram", accountId: "1", placement: "feed" }] })
     assert.deepStrictEqual(many.map((issue) => issue.message), ["Instagram feed allows 1 media item; this post has 2"])
   })
