@@ -20,7 +20,7 @@ import { AccountsHandlers, OAuthCallbackHandlers } from "./http/AccountsHandlers
 import { errorJson } from "./http/Errors.js"
 import { HealthHandlers, KeysHandlers } from "./http/KeysHandlers.js"
 import { MediaHandlers, SignedMediaRoute } from "./http/MediaHandlers.js"
-import { AuthenticationLive, DecodeErrorsLive } from "./http/Middleware.js"
+import { AuthenticationLive, DecodeErrorsLive, RequestPolicyLive } from "./http/Middleware.js"
 import { PostsHandlers } from "./http/PostsHandlers.js"
 import { WebhooksHandlers } from "./http/WebhooksHandlers.js"
 import { Idempotency } from "./Idempotency.js"
@@ -108,7 +108,7 @@ export const layerRoutes = Layer.mergeAll(
       WebhooksHandlers,
       HealthHandlers
     ]),
-    Layer.provide([AuthenticationLive, DecodeErrorsLive])
+    Layer.provide([AuthenticationLive, RequestPolicyLive, DecodeErrorsLive])
   ),
   HttpApiScalar.layer(OmnipostApi, { path: "/docs" }),
   SignedMediaRoute,

@@ -15,6 +15,8 @@ import { ApiKeys } from "../src/ApiKeys.js"
 import { type ServerConfigShape, ServerConfig } from "../src/Config.js"
 import { Crypto } from "../src/Crypto.js"
 import { Database, type DatabaseKind } from "../src/Database.js"
+import { Leases } from "../src/Leases.js"
+import { Scheduler } from "../src/Scheduler.js"
 import * as Server from "../src/Server.js"
 
 export interface ApiServer {
@@ -52,13 +54,18 @@ export const apiLayer = (kind: DatabaseKind, overrides: Partial<ServerConfigShap
       dataDir,
       publicUrl: `http://127.0.0.1:${port}`,
       defaultRateLimitPerMinute: 100_000,
+      maxUploadBytes: 1_000_000,
       webhookPollMs: 50,
       webhookBackoffBaseMs: 100,
       webhookMaxAttempts: 3,
       platformBaseUrls: { bluesky: bluesky.url },
       ...overrides
     })
-    const server = Server.layerServer().pipe(
+    const scheduler = Scheduler.layer({ pollMs: 200, heartbeatMs: 500, backoff: { baseMs: 100, maxMs: 1000 } }).pipe(
+      Layer.provide(Leases.layer)
+    )
+    const server = Layer.mergeAll(Server.layerNode, Server.layerDispatcher, scheduler).pipe(
+      Layer.provideMerge(Server.layerStack()),
       Layer.provideMerge(config),
       Layer.provideMerge(Layer.mergeAll(Crypto.layerTest, Database.layerTest(kind), NodeHttpClient.layerUndici))
     )
@@ -119,3 +126,24 @@ export const png1x1 = Buffer.from(
     "1f15c4890000000d49444154789c63f8cfc0f01f0005000201a5f1e2b40000000049454e44ae426082",
   "hex"
 )
+
+/** Polls `check` until it returns a value (not undefined), or fails after `timeoutMs`. */
+export const waitFor = <A>(check: Effect.Effect<A | undefined>, timeoutMs = 20_000, what = "condition") =>
+  Effect.gen(function*() {
+    const deadline = Date.now() + timeoutMs
+    while (Date.now() < deadline) {
+      const value = yield* check
+      if (value !== undefined) return value
+      yield* Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 100)))
+    }
+    return yield* Effect.die(new Error(`timed out waiting for ${what}`))
+  })
+
+/** Asserts the error shape and returns the code. */
+export const errorCode = (answer: Answer): string => {
+  const error = answer.body?.error
+  if (typeof error?.code !== "string" || typeof error?.message !== "string") {
+    throw new Error(`not an error body: ${answer.status} ${JSON.stringify(answer.body)}`)
+  }
+  return error.code
+}

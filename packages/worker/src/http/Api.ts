@@ -19,22 +19,29 @@ import * as Models from "./Models.js"
 export class Principal extends Context.Service<Principal, {
   readonly organizationId: string
   readonly apiKeyId: string
+  /** The key's own limit; the server default when undefined. */
+  readonly rateLimitPerMinute: number | undefined
 }>()("@omnipost/worker/http/Principal") {}
 
-/**
- * Authenticates every `/v1` request (`Authorization: Bearer <key>` or
- * `x-api-key: <key>`), applies the key's rate limit, and answers repeated
- * `Idempotency-Key` POSTs from the stored first response.
- */
+/** Authenticates every `/v1` request: `Authorization: Bearer <key>` or `x-api-key: <key>`. */
 export class Authentication extends HttpApiMiddleware.Service<Authentication, { provides: Principal }>()(
   "@omnipost/worker/http/Authentication",
   {
-    error: [Errors.InvalidApiKey, Errors.RateLimited, Errors.IdempotencyConflict],
+    error: Errors.InvalidApiKey,
     security: {
       bearer: HttpApiSecurity.bearer,
       apiKey: HttpApiSecurity.apiKey({ key: "x-api-key", in: "header" })
     }
   }
+) {}
+
+/**
+ * After authentication: applies the key's rate limit and answers repeated
+ * `Idempotency-Key` POSTs from the stored first response.
+ */
+export class RequestPolicy extends HttpApiMiddleware.Service<RequestPolicy, { requires: Principal }>()(
+  "@omnipost/worker/http/RequestPolicy",
+  { error: [Errors.RateLimited, Errors.IdempotencyConflict] }
 ) {}
 
 /** Turns request-decoding failures into `VALIDATION_FAILED` (instead of the framework's empty 400). */
@@ -117,6 +124,8 @@ export class PostsGroup extends HttpApiGroup.make("posts")
     }).annotate(OpenApi.Summary, "Delete a post (not while it is publishing)")
   )
   .prefix("/v1")
+  // The first middleware wraps innermost: the policy runs inside authentication.
+  .middleware(RequestPolicy)
   .middleware(Authentication)
   .middleware(DecodeErrors)
   .annotate(OpenApi.Description, "Posts and their destinations.")
@@ -156,6 +165,8 @@ export class AccountsGroup extends HttpApiGroup.make("accounts")
     }).annotate(OpenApi.Summary, "Disconnect an account (its credentials are erased)")
   )
   .prefix("/v1")
+  // The first middleware wraps innermost: the policy runs inside authentication.
+  .middleware(RequestPolicy)
   .middleware(Authentication)
   .middleware(DecodeErrors)
 {}
@@ -202,6 +213,8 @@ export class MediaGroup extends HttpApiGroup.make("media")
     }).annotate(OpenApi.Summary, "Delete a media file")
   )
   .prefix("/v1")
+  // The first middleware wraps innermost: the policy runs inside authentication.
+  .middleware(RequestPolicy)
   .middleware(Authentication)
   .middleware(DecodeErrors)
 {}
@@ -222,6 +235,8 @@ export class KeysGroup extends HttpApiGroup.make("keys")
     }).annotate(OpenApi.Summary, "Revoke an API key")
   )
   .prefix("/v1")
+  // The first middleware wraps innermost: the policy runs inside authentication.
+  .middleware(RequestPolicy)
   .middleware(Authentication)
   .middleware(DecodeErrors)
 {}
@@ -252,6 +267,8 @@ export class WebhooksGroup extends HttpApiGroup.make("webhooks")
     }).annotate(OpenApi.Summary, "The delivery log of a webhook, newest first")
   )
   .prefix("/v1")
+  // The first middleware wraps innermost: the policy runs inside authentication.
+  .middleware(RequestPolicy)
   .middleware(Authentication)
   .middleware(DecodeErrors)
 {}

@@ -10,7 +10,7 @@ import { ApiKeys } from "../ApiKeys.js"
 import { ServerConfig } from "../Config.js"
 import { hashRequest, Idempotency } from "../Idempotency.js"
 import { RateLimiter } from "../RateLimiter.js"
-import { Authentication, DecodeErrors, Principal } from "./Api.js"
+import { Authentication, DecodeErrors, Principal, RequestPolicy } from "./Api.js"
 import * as Errors from "./Errors.js"
 
 const formatIssues = SchemaIssue.makeFormatterStandardSchemaV1()
@@ -55,10 +55,6 @@ export const AuthenticationLive = Layer.effect(
   Authentication,
   Effect.gen(function*() {
     const keys = yield* ApiKeys
-    const limiter = yield* RateLimiter
-    const idempotency = yield* Idempotency
-    const config = yield* ServerConfig
-
     const run = Effect.fnUntraced(function*(
       httpEffect: Effect.Effect<HttpServerResponse.HttpServerResponse, any, Principal>,
       credential: Redacted.Redacted<string>
@@ -72,68 +68,13 @@ export const AuthenticationLive = Layer.effect(
       }
       const found = yield* keys.authenticate(raw).pipe(Effect.orDie)
       if (Option.isNone(found)) return yield* Errors.make(Errors.InvalidApiKey, "the API key is unknown or revoked")
-      const key = found.value
-
-      const decision = yield* limiter.take(key.id, key.rateLimitPerMinute ?? config.defaultRateLimitPerMinute)
-      if (!decision.allowed) {
-        return yield* Errors.make(
-          Errors.RateLimited,
-          `rate limit of ${decision.limit} requests per minute exceeded; retry in ${decision.retryAfterSeconds}s`,
-          { retryAfterSeconds: decision.retryAfterSeconds, limitPerMinute: decision.limit }
-        )
-      }
-      const principal = Principal.of({ organizationId: key.organizationId, apiKeyId: key.id })
-      const withPrincipal = Effect.provideService(httpEffect, Principal, principal)
-
-      const request = yield* HttpServerRequest.HttpServerRequest
-      const idempotencyKey = request.headers["idempotency-key"]
-      if (request.method !== "POST" || idempotencyKey === undefined || idempotencyKey === "") return yield* withPrincipal
-      if (idempotencyKey.length > 255) {
-        return yield* Errors.make(Errors.IdempotencyConflict, "an Idempotency-Key is at most 255 characters")
-      }
-      const contentType = (request.headers["content-type"] ?? "").toLowerCase()
-      const path = request.url.split("?")[0]!
-      const fingerprint = isBufferedBody(contentType)
-        ? [request.url, yield* request.text.pipe(Effect.orElseSucceed(() => ""))]
-        : [request.url, contentType, request.headers["content-length"] ?? ""]
-      const reservation = yield* idempotency.reserve({
-        organizationId: key.organizationId,
-        key: idempotencyKey,
-        method: request.method,
-        path,
-        requestHash: hashRequest(fingerprint)
-      }).pipe(Effect.orDie)
-      switch (reservation._tag) {
-        case "Replay":
-          return HttpServerResponse.jsonUnsafe(reservation.response.body, {
-            status: reservation.response.status,
-            headers: { "idempotent-replayed": "true" }
-          })
-        case "Mismatch":
-          return yield* Errors.make(
-            Errors.IdempotencyConflict,
-            "this Idempotency-Key was used with a different request; use a new key for a new request"
-          )
-        case "InProgress":
-          return yield* Errors.make(
-            Errors.IdempotencyConflict,
-            "a request with this Idempotency-Key is still in progress; retry once it has finished"
-          )
-        case "Reserved":
-          break
-      }
-      // Only successes are replayed: a failed request changed nothing, so its key is released for a corrected retry.
-      return yield* withPrincipal.pipe(
-        Effect.tap((response) =>
-          response.status < 300
-            ? idempotency.complete(key.organizationId, idempotencyKey, { status: response.status, body: bodyOf(response) })
-            : idempotency.release(key.organizationId, idempotencyKey)
-        ),
-        Effect.onError(() => idempotency.release(key.organizationId, idempotencyKey).pipe(Effect.ignore)),
-        Effect.catchTag("SqlError", Effect.die)
-      )
+      const principal = Principal.of({
+        organizationId: found.value.organizationId,
+        apiKeyId: found.value.id,
+        rateLimitPerMinute: found.value.rateLimitPerMinute
+      })
+      return yield* Effect.provideService(httpEffect, Principal, principal)
     })
-
     return Authentication.of({
       bearer: (httpEffect, { credential }) => run(httpEffect, credential),
       apiKey: (httpEffect, { credential }) => run(httpEffect, credential)
@@ -141,3 +82,76 @@ export const AuthenticationLive = Layer.effect(
   })
 )
 
+export const RequestPolicyLive = Layer.effect(
+  RequestPolicy,
+  Effect.gen(function*() {
+    const limiter = yield* RateLimiter
+    const idempotency = yield* Idempotency
+    const config = yield* ServerConfig
+
+    return RequestPolicy.of((httpEffect) =>
+      Effect.gen(function*() {
+        const principal = yield* Principal
+        const decision = yield* limiter.take(
+          principal.apiKeyId,
+          principal.rateLimitPerMinute ?? config.defaultRateLimitPerMinute
+        )
+        if (!decision.allowed) {
+          return yield* Errors.make(
+            Errors.RateLimited,
+            `rate limit of ${decision.limit} requests per minute exceeded; retry in ${decision.retryAfterSeconds}s`,
+            { retryAfterSeconds: decision.retryAfterSeconds, limitPerMinute: decision.limit }
+          )
+        }
+        const request = yield* HttpServerRequest.HttpServerRequest
+        const idempotencyKey = request.headers["idempotency-key"]
+        if (request.method !== "POST" || idempotencyKey === undefined || idempotencyKey === "") return yield* httpEffect
+        if (idempotencyKey.length > 255) {
+          return yield* Errors.make(Errors.IdempotencyConflict, "an Idempotency-Key is at most 255 characters")
+        }
+        const organizationId = principal.organizationId
+        const contentType = (request.headers["content-type"] ?? "").toLowerCase()
+        const path = request.url.split("?")[0]!
+        const fingerprint = isBufferedBody(contentType)
+          ? [request.url, yield* request.text.pipe(Effect.orElseSucceed(() => ""))]
+          : [request.url, contentType, request.headers["content-length"] ?? ""]
+        const reservation = yield* idempotency.reserve({
+          organizationId,
+          key: idempotencyKey,
+          method: request.method,
+          path,
+          requestHash: hashRequest(fingerprint)
+        }).pipe(Effect.orDie)
+        switch (reservation._tag) {
+          case "Replay":
+            return HttpServerResponse.jsonUnsafe(reservation.response.body, {
+              status: reservation.response.status,
+              headers: { "idempotent-replayed": "true" }
+            })
+          case "Mismatch":
+            return yield* Errors.make(
+              Errors.IdempotencyConflict,
+              "this Idempotency-Key was used with a different request; use a new key for a new request"
+            )
+          case "InProgress":
+            return yield* Errors.make(
+              Errors.IdempotencyConflict,
+              "a request with this Idempotency-Key is still in progress; retry once it has finished"
+            )
+          case "Reserved":
+            break
+        }
+        // Only successes are replayed: a failed request changed nothing, so its key is released for a corrected retry.
+        return yield* httpEffect.pipe(
+          Effect.tap((response) =>
+            response.status < 300
+              ? idempotency.complete(organizationId, idempotencyKey, { status: response.status, body: bodyOf(response) })
+              : idempotency.release(organizationId, idempotencyKey)
+          ),
+          Effect.onError(() => idempotency.release(organizationId, idempotencyKey).pipe(Effect.ignore)),
+          Effect.catchTag("SqlError", Effect.die)
+        )
+      })
+    )
+  })
+)
