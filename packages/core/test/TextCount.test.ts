@@ -59,6 +59,10 @@ describe("TextCount: concrete values", () => {
     assert.strictEqual(TextCount.count(text, "threads"), 26)
   })
 
+  it("an unknown counting rule is an error that names it, not a silent zero", () => {
+    assert.throws(() => TextCount.count("hi", "words" as any), /unknown text counting "words"/)
+  })
+
   it("a lone surrogate counts 3 bytes, as TextEncoder encodes it (U+FFFD)", () => {
     assert.strictEqual(TextCount.utf8Bytes("\uD800"), 3)
     assert.strictEqual(TextCount.utf8Bytes("a\uDC00b"), 5)
