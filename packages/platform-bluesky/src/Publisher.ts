@@ -73,6 +73,17 @@ export interface BlueskyPublisherOptions {
   readonly maxVideoBytes?: number | undefined
   /** Looks up `stored` media sources (the worker's media records). */
   readonly resolveStoredMedia?: ResolveStoredMedia | undefined
+  /**
+   * Once a thread's first part is posted, a later part that meets a 5xx or a
+   * short rate limit is retried in the same call: a retry of the whole post
+   * would post the first parts twice. Default: 3 retries, 1 s apart (doubling),
+   * waiting out rate limits that reset within 60 s.
+   */
+  readonly threadPartRetry?: {
+    readonly retries?: number | undefined
+    readonly delay?: Duration.Input | undefined
+    readonly maxRateLimitWait?: Duration.Input | undefined
+  } | undefined
 }
 
 export type BlueskyPublisher = Publisher.PlatformPublisher<BlueskySettings, BlueskyCredentials>
@@ -162,6 +173,9 @@ export const makeBlueskyPublisher = Effect.fn("makeBlueskyPublisher")(function*(
   const createRecordTimeout = options.timeouts?.createRecord ?? Duration.seconds(30)
   const uploadTimeout = options.timeouts?.upload ?? Duration.minutes(10)
   const linkCardTimeout = options.timeouts?.linkCard ?? Duration.seconds(5)
+  const threadRetries = options.threadPartRetry?.retries ?? 3
+  const threadRetryDelayMillis = Duration.toMillis(options.threadPartRetry?.delay ?? Duration.seconds(1))
+  const maxRateLimitWaitMillis = Duration.toMillis(options.threadPartRetry?.maxRateLimitWait ?? Duration.seconds(60))
   const videoPolling: VideoPolling = {
     initialDelay: options.videoPolling?.initialDelay ?? Duration.seconds(1),
     maxDelay: options.videoPolling?.maxDelay ?? Duration.seconds(5),
@@ -245,6 +259,34 @@ export const makeBlueskyPublisher = Effect.fn("makeBlueskyPublisher")(function*(
       { write: true }
     )
 
+  /**
+   * `createRecord` for a part after the first: retried in place on failures
+   * that say the record was not written (5xx, a rate limit that resets soon).
+   */
+  const createLaterPart = (
+    session: SessionManager,
+    loginService: string,
+    record: Record<string, unknown>
+  ): Effect.Effect<PostRef, AnyPublishError> =>
+    Effect.gen(function*() {
+      let delayMillis = threadRetryDelayMillis
+      for (let attempt = 0;; attempt++) {
+        const result = yield* Effect.result(createRecord(session, loginService, record))
+        if (result._tag === "Success") return result.success
+        const error = result.failure
+        const waitMillis = error._tag === "Transient"
+          ? delayMillis
+          : error._tag === "RateLimited" && error.retryAfterSeconds !== undefined &&
+              error.retryAfterSeconds * 1000 <= maxRateLimitWaitMillis
+          ? Math.max(error.retryAfterSeconds * 1000, delayMillis)
+          : undefined
+        if (waitMillis === undefined || attempt >= threadRetries) return yield* Effect.fail(error)
+        yield* Effect.logWarning(`Bluesky thread part failed (${error._tag}); retrying in ${waitMillis} ms`)
+        yield* Effect.sleep(Duration.millis(waitMillis))
+        delayMillis *= 2
+      }
+    })
+
   const publish = Effect.fn("Bluesky.publish")(function*(
     request: Publisher.PublishRequest<BlueskySettings, BlueskyCredentials>
   ) {
@@ -305,11 +347,11 @@ export const makeBlueskyPublisher = Effect.fn("makeBlueskyPublisher")(function*(
           : {}),
         ...(part.embed !== undefined ? { embed: part.embed } : {})
       }
-      const ref = yield* createRecord(session, context.loginService, record).pipe(
-        Effect.mapError((error) =>
-          posted.length === 0 ? error : partiallyPosted(error, index, prepared.length, posted)
+      const ref = posted.length === 0
+        ? yield* createRecord(session, context.loginService, record)
+        : yield* createLaterPart(session, context.loginService, record).pipe(
+          Effect.mapError((error) => partiallyPosted(error, index, prepared.length, posted))
         )
-      )
       posted.push({ ...ref, createdAt })
     }
 

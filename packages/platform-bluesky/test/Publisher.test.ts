@@ -360,14 +360,43 @@ describe("publish: threads", () => {
     withFake((fake, publisher) =>
       Effect.gen(function*() {
         yield* publisher.publish(publishRequest(fake.credentials(), [part("warm-up")]))
-        // Of the thread's createRecord calls, the first passes (untouched, slow by 0 ms) and the second meets a 500.
+        // Of the thread's createRecord calls, the first passes (untouched, slow by 0 ms); the second
+        // meets a 500 on its first try and on both retries.
         fake.injectFault("com.atproto.repo.createRecord", { _tag: "Slow", delayMs: 0 })
-        fake.injectFault("com.atproto.repo.createRecord", { _tag: "ServerError" })
+        fake.injectFault("com.atproto.repo.createRecord", { _tag: "ServerError" }, 3)
         const error = yield* Effect.flip(publisher.publish(publishRequest(fake.credentials(), [part("one"), part("two"), part("three")])))
         assert.strictEqual(error._tag, "OutcomeUnknown")
         assert.strictEqual(error.httpStatus, 500)
         assert.include(error.message, fake.posts()[1]!.uri)
         assert.deepStrictEqual(fake.posts().map((post) => (post.value as { text: string }).text), ["warm-up", "one"])
+        assert.strictEqual(fake.callCount("com.atproto.repo.createRecord"), 1 + 1 + 3)
+      }), { publisher: { threadPartRetry: { retries: 2, delay: "10 millis" } } }))
+
+  it.live("a later part that meets a 500 or a short rate limit is retried in place, keeping the order", () =>
+    withFake((fake, publisher) =>
+      Effect.gen(function*() {
+        fake.injectFault("com.atproto.repo.createRecord", { _tag: "Slow", delayMs: 0 })
+        fake.injectFault("com.atproto.repo.createRecord", { _tag: "ServerError", status: 502 })
+        fake.injectFault("com.atproto.repo.createRecord", { _tag: "RateLimited", resetInSeconds: 1 })
+        const result = yield* publisher.publish(publishRequest(fake.credentials(), [part("one"), part("two"), part("three")]))
+        const posts = fake.posts()
+        assert.deepStrictEqual(posts.map((post) => (post.value as { text: string }).text), ["one", "two", "three"])
+        assert.deepStrictEqual(result.parts.map((entry) => entry.platformPostId), posts.map((post) => post.uri))
+        const third = posts[2]!.value as { reply: { root: { uri: string }; parent: { uri: string } } }
+        assert.strictEqual(third.reply.root.uri, posts[0]!.uri)
+        assert.strictEqual(third.reply.parent.uri, posts[1]!.uri)
+      }), { publisher: { threadPartRetry: { retries: 3, delay: "10 millis" } } }))
+
+  it.live("a rate limit on a later part that resets too late is not waited out", () =>
+    withFake((fake, publisher) =>
+      Effect.gen(function*() {
+        fake.injectFault("com.atproto.repo.createRecord", { _tag: "Slow", delayMs: 0 })
+        fake.injectFault("com.atproto.repo.createRecord", { _tag: "RateLimited", resetInSeconds: 3600 })
+        const error = yield* Effect.flip(publisher.publish(publishRequest(fake.credentials(), [part("one"), part("two")])))
+        assert.strictEqual(error._tag, "OutcomeUnknown")
+        assert.strictEqual(error.platformCode, "RateLimitExceeded")
+        assert.include(error.message, "RateLimited")
+        assert.strictEqual(fake.callCount("com.atproto.repo.createRecord"), 2)
       })
     ))
 })
