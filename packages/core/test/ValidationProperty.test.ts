@@ -78,6 +78,18 @@ describe("validatePost is total", () => {
     fc.assert(fc.property(mutatedValidPost, wellFormed), { numRuns: 1000 })
   })
 
+  it("is pure: it does not change its input, and the same input gives the same answer", () => {
+    fc.assert(
+      fc.property(mutatedValidPost, (post) => {
+        const before = JSON.stringify(post)
+        const first = Validation.validatePost(post)
+        const second = Validation.validatePost(post)
+        return JSON.stringify(post) === before && JSON.stringify(first) === JSON.stringify(second)
+      }),
+      { numRuns: 300 }
+    )
+  })
+
   it("never throws on post-shaped objects with arbitrary fields", () => {
     const destination = fc.record({
       platform: fc.oneof(fc.constantFrom(...Object.keys(Rules.rules)), fc.string()),
