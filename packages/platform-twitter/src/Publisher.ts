@@ -163,7 +163,21 @@ export const makeXPublisher = (options?: XPublisherOptions): Effect.Effect<XPubl
     const connect = (
       credentials: Auth.XCredentials,
       saveCredentials?: (credentials: Auth.XCredentials) => Effect.Effect<void>
-    ) => Client.make({ client, apiBaseUrl, credentials, saveCredentials, refresh: refreshOnce })
+    ) =>
+      // Credentials come from storage: a malformed record is an auth problem
+      // for the account, not a crash.
+      Schema.decodeUnknownEffect(Auth.XCredentials)(credentials).pipe(
+        Effect.mapError((issue) =>
+          new PublishError.AuthFailed({
+            platform: Errors.platform,
+            reason: "invalid",
+            message: `The stored X credentials are malformed: ${issue.message}`
+          })
+        ),
+        Effect.flatMap((decoded) =>
+          Client.make({ client, apiBaseUrl, credentials: decoded, saveCredentials, refresh: refreshOnce })
+        )
+      )
 
     const fetchMe = (api: Client.XApi) =>
       api.request({
@@ -407,7 +421,11 @@ export const makeXPublisher = (options?: XPublisherOptions): Effect.Effect<XPubl
         Effect.flatMap(connect(credentials), (api) => deleteTweet(api, platformPostId)),
       verifyCredentials: (credentials) => Effect.flatMap(connect(credentials), fetchMe),
       refreshCredentials: (credentials) =>
-        credentials._tag === "oauth2" ? refreshOnce(credentials) : Effect.succeed(credentials)
+        Effect.flatMap(connect(credentials), (api) => api.credentials).pipe(
+          Effect.flatMap((decoded): Effect.Effect<Auth.XCredentials, Errors.XPublishError> =>
+            decoded._tag === "oauth2" ? refreshOnce(decoded) : Effect.succeed(decoded)
+          )
+        )
     }
     return publisher
   })

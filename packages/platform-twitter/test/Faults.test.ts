@@ -375,4 +375,17 @@ layer(environment, { excludeTestServices: true, timeout: "60 seconds" })("X faul
       assert.include(error.message, "stalled")
       assert.strictEqual(fake.tweets.filter((t) => t.text === "stalled").length, 0)
     }))
+
+  it.effect("malformed stored credentials → AuthFailed, no request", () =>
+    Effect.gen(function*() {
+      const { fake, publisher } = yield* setup("malformed_credentials")
+      const count = fake.requests.length
+      const bad = [{ _tag: "oauth2", clientId: "c" }, { _tag: "oauth1", consumerKey: "k" }, null, "token"]
+      for (const credentials of bad) {
+        const error = yield* Effect.flip(publisher.publish(request([text("never")], credentials as never)))
+        assert.strictEqual(error._tag, "AuthFailed")
+        if (error._tag === "AuthFailed") assert.strictEqual(error.reason, "invalid")
+      }
+      assert.strictEqual(fake.requests.length, count)
+    }))
 })
