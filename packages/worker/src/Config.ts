@@ -26,6 +26,8 @@ export interface ServerConfigShape {
   readonly webhookBackoffBaseMs: number
   readonly webhookMaxAttempts: number
   readonly webhookPollMs: number
+  /** Log every HTTP request (method, URL, status, time). */
+  readonly logRequests: boolean
   /** Platform API base URLs (to point accounts at the platform fakes, or a proxy). */
   readonly platformBaseUrls: {
     readonly x?: string | undefined
@@ -70,6 +72,8 @@ export class ServerConfig extends Context.Service<ServerConfig, ServerConfigShap
             (yield* Config.Int("OMNIPOST_WEBHOOK_MAX_ATTEMPTS").pipe(Config.withDefault(8))),
           webhookPollMs: overrides.webhookPollMs ??
             (yield* Config.Int("OMNIPOST_WEBHOOK_POLL_MS").pipe(Config.withDefault(1000))),
+          logRequests: overrides.logRequests ??
+            (yield* Config.Boolean("OMNIPOST_LOG_REQUESTS").pipe(Config.withDefault(true))),
           platformBaseUrls: overrides.platformBaseUrls ?? {
             x: yield* opt("OMNIPOST_X_API_URL"),
             xUpload: yield* opt("OMNIPOST_X_UPLOAD_URL"),

@@ -118,7 +118,7 @@ export const layerRoutes = Layer.mergeAll(
 /** Serves the routes with Node's HTTP server on the configured host and port. */
 export const layerNode = Layer.unwrap(Effect.gen(function*() {
   const config = yield* ServerConfig
-  return HttpRouter.serve(layerRoutes, { disableListenLog: true }).pipe(
+  return HttpRouter.serve(layerRoutes, { disableListenLog: true, disableLogger: !config.logRequests }).pipe(
     Layer.provide(NodeHttpServer.layer(createServer, { port: config.port, host: config.host }))
   )
 }))

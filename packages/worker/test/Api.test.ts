@@ -5,6 +5,7 @@
  */
 import { assert, describe, layer } from "@effect/vitest"
 import { Effect } from "effect"
+import * as fc from "fast-check"
 import { ApiKeys } from "../src/ApiKeys.js"
 import { testKinds } from "../src/Database.js"
 import { type ApiServer, apiLayer, errorCode, png1x1, request, TestApi, waitFor } from "./apiHarness.js"
@@ -573,3 +574,65 @@ for (const kind of testKinds) {
     })
   })
 }
+
+describe("HTTP API: arbitrary bodies (pglite)", () => {
+  layer(apiLayer("pglite"), { timeout: 180_000, excludeTestServices: true })((it) => {
+    it.effect("no JSON body, however odd, gets a 500; every error has the error shape", () =>
+      Effect.gen(function*() {
+        const api = yield* TestApi
+        const accountId = yield* connectBluesky(api)
+        const draft = yield* request(api, "POST", "/v1/posts", {
+          body: { content: { text: "target" }, destinations: [{ accountId }], status: "draft" }
+        })
+        const targets: ReadonlyArray<readonly [string, string]> = [
+          ["POST", "/v1/posts"],
+          ["POST", "/v1/posts/validate"],
+          ["PATCH", `/v1/posts/${draft.body.id}`],
+          ["POST", `/v1/posts/${draft.body.id}/retry`],
+          ["POST", "/v1/accounts"],
+          ["POST", "/v1/keys"],
+          ["POST", "/v1/webhooks"],
+          ["POST", "/v1/accounts/oauth/x/start"]
+        ]
+        // Bodies that look like posts reach deeper than random JSON does.
+        const postLike = fc.record({
+          content: fc.oneof(fc.record({ text: fc.oneof(fc.string(), fc.integer()) }, { requiredKeys: [] }), fc.jsonValue()),
+          destinations: fc.oneof(
+            fc.array(fc.record({ accountId: fc.oneof(fc.constant(accountId), fc.string()), platform: fc.string() }, {
+              requiredKeys: []
+            })),
+            fc.jsonValue()
+          ),
+          scheduledAt: fc.oneof(fc.string(), fc.date({ noInvalidDate: true }).map((d) => d.toISOString())),
+          timezone: fc.string(),
+          status: fc.string()
+        }, { requiredKeys: [] })
+        const body = fc.oneof(fc.jsonValue(), postLike)
+        yield* Effect.promise(() =>
+          fc.assert(
+            fc.asyncProperty(fc.constantFrom(...targets), body, async ([method, path], value) => {
+              const response = await fetch(`${api.url}${path}`, {
+                method,
+                headers: { authorization: `Bearer ${api.key}`, "content-type": "application/json" },
+                body: JSON.stringify(value)
+              })
+              const text = await response.text()
+              if (response.status >= 500) throw new Error(`${method} ${path} answered ${response.status}: ${text}`)
+              if (response.status >= 400) {
+                const parsed = JSON.parse(text)
+                if (typeof parsed?.error?.code !== "string" || typeof parsed?.error?.message !== "string") {
+                  throw new Error(`${method} ${path}: not the error shape: ${text}`)
+                }
+                if (parsed.error.code === "INTERNAL_ERROR") throw new Error(`INTERNAL_ERROR for ${JSON.stringify(value)}`)
+              }
+            }),
+            { numRuns: 300 }
+          )
+        )
+        // Not JSON at all.
+        const garbage = yield* request(api, "POST", "/v1/posts", { body: "\u0000\u0001{{{" })
+        assert.strictEqual(garbage.status, 400)
+        assert.strictEqual(errorCode(garbage), "VALIDATION_FAILED")
+      }))
+  })
+})

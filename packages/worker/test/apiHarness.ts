@@ -55,6 +55,7 @@ export const apiLayer = (kind: DatabaseKind, overrides: Partial<ServerConfigShap
       publicUrl: `http://127.0.0.1:${port}`,
       defaultRateLimitPerMinute: 100_000,
       maxUploadBytes: 1_000_000,
+      logRequests: false,
       webhookPollMs: 50,
       webhookBackoffBaseMs: 100,
       webhookMaxAttempts: 3,
