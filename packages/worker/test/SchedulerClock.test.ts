@@ -1,0 +1,139 @@
+/**
+ * Time-driven scheduling with effect's TestClock: the scheduler takes every
+ * instant from `Clock`, so the test decides what time it is. Database I/O is
+ * still real, so the test waits for it in real time (`settle`).
+ */
+import { assert, describe, it, layer } from "@effect/vitest"
+import { PublishError, Registry } from "@omnipost/core"
+import { Context, Effect, Layer } from "effect"
+import { TestClock } from "effect/testing"
+import { testKinds } from "../src/Database.js"
+import { Leases } from "../src/Leases.js"
+import { PostStore } from "../src/PostStore.js"
+import { rateLimitFloorMs, retryDelayMs, Scheduler } from "../src/Scheduler.js"
+import { FakePublisher } from "../src/testing/index.js"
+import { makeAccount, makeOrganization, storesLayer } from "./fixtures.js"
+
+const fake = FakePublisher.counting({ platform: "fake" })
+
+const env = (kind: "pglite" | "postgres") =>
+  Layer.mergeAll(Leases.layer, Registry.PublisherRegistry.layer([fake.publisher])).pipe(Layer.provideMerge(storesLayer(kind)))
+
+/** Lets real I/O happen while the TestClock stands still. */
+const realWait = (ms: number) => Effect.promise(() => new Promise((resolve) => setTimeout(resolve, ms)))
+
+const until = <E, R>(check: Effect.Effect<boolean, E, R>, what: string) =>
+  Effect.gen(function*() {
+    for (let i = 0; i < 500; i++) {
+      if (yield* check) return
+      yield* realWait(20)
+    }
+    return yield* Effect.die(new Error(`timed out waiting for ${what}`))
+  })
+
+const at = (iso: string) => Date.parse(iso)
+
+describe("retryDelayMs", () => {
+  const transient = new PublishError.Transient({ platform: "x", message: "503" })
+  const policy = { baseMs: 1_000, maxMs: 60_000 }
+  it("doubles per retry, spread ±25%, capped", () => {
+    assert.strictEqual(retryDelayMs(transient, 0, 0, 0.5, policy), 1_000)
+    assert.strictEqual(retryDelayMs(transient, 3, 0, 0.5, policy), 8_000)
+    assert.strictEqual(retryDelayMs(transient, 0, 0, 0, policy), 750)
+    assert.strictEqual(retryDelayMs(transient, 0, 0, 0.999_999, policy), 1_250)
+    assert.strictEqual(retryDelayMs(transient, 20, 0, 0.9, policy), 60_000)
+  })
+  it("a rate limit waits at least its retry-after or reset time, plus at most 10%", () => {
+    const limited = new PublishError.RateLimited({ platform: "x", message: "429", retryAfterSeconds: 30 })
+    assert.strictEqual(retryDelayMs(limited, 0, 0, 0, policy), 30_000)
+    assert.strictEqual(retryDelayMs(limited, 0, 0, 0.999_999, policy), 33_000)
+    const reset = new PublishError.RateLimited({ platform: "x", message: "429", resetAt: "2030-01-01T00:15:00Z", retryAfterSeconds: 5 })
+    assert.strictEqual(rateLimitFloorMs(reset, at("2030-01-01T00:00:00Z")), 15 * 60_000)
+    // Beyond the exponential cap: the platform's word wins.
+    assert.strictEqual(retryDelayMs(reset, 0, at("2030-01-01T00:00:00Z"), 0, policy), 15 * 60_000)
+  })
+})
+
+for (const kind of testKinds) {
+  describe(`Scheduler with TestClock (${kind})`, () => {
+    // The database is built with the live clock (its pool and sockets keep real time);
+    // each test runs under its own TestClock, which the stores and the scheduler read.
+    layer(env(kind), { timeout: 120_000, excludeTestServices: true })((it) => {
+      it.effect("backoff: the retry waits until next_retry_at, not a moment sooner", () =>
+        Effect.gen(function*() {
+          fake.calls.clear()
+          const posts = yield* PostStore
+          yield* TestClock.setTime(at("2031-01-01T00:00:00Z"))
+          const org = yield* makeOrganization
+          const account = yield* makeAccount(org, "fake")
+          fake.behaviour = (request, call) =>
+            call === 1 ? Effect.fail(new PublishError.Transient({ platform: "fake", message: "503" })) : Effect.succeed(FakePublisher.success(request))
+          const post = yield* posts.create(org, { content: { text: "x" }, destinations: [{ platform: "fake", accountId: account.id }] })
+          const dst = post.destinations[0]!.id
+          yield* Effect.scoped(Effect.gen(function*() {
+            const scheduler = yield* Layer.build(Layer.fresh(Scheduler.layer({ pollMs: 60_000, backoff: { baseMs: 10_000, maxMs: 60_000 } }))).pipe(
+              Effect.map((context) => Context.get(context, Scheduler))
+            )
+            yield* until(posts.get(org, post.id).pipe(Effect.map((p) => p.destinations[0]!.nextRetryAt !== undefined)), "the first attempt")
+            const queued = (yield* posts.get(org, post.id)).destinations[0]!
+            const delay = Date.parse(queued.nextRetryAt!) - at("2031-01-01T00:00:00Z")
+            assert.isAtLeast(delay, 7_500)
+            assert.isAtMost(delay, 12_500)
+            yield* TestClock.adjust(delay - 100)
+            yield* scheduler.wake
+            yield* realWait(300)
+            assert.strictEqual(fake.calls.get(dst), 1, "not retried before next_retry_at")
+            yield* TestClock.adjust(200)
+            yield* scheduler.wake
+            yield* until(posts.get(org, post.id).pipe(Effect.map((p) => p.status === "published")), "the retry")
+            assert.strictEqual(fake.calls.get(dst), 2)
+          }))
+        }).pipe(Effect.provide(TestClock.layer())))
+
+      it.effect("wall-clock schedules fire at the right instant across DST changes", () =>
+        Effect.gen(function*() {
+          fake.calls.clear()
+          fake.behaviour = (request) => Effect.succeed(FakePublisher.success(request))
+          const posts = yield* PostStore
+          yield* TestClock.setTime(at("2030-11-03T00:00:00Z"))
+          const org = yield* makeOrganization
+          const account = yield* makeAccount(org, "fake")
+          // New York falls back on 2030-11-03: 01:30 happens twice (05:30Z in EDT, 06:30Z in EST).
+          const later = yield* posts.create(org, {
+            content: { text: "later" },
+            destinations: [{ platform: "fake", accountId: account.id }],
+            schedule: { _tag: "local", localTime: "2030-11-03T01:30", timeZone: "America/New_York", onAmbiguous: "later" }
+          })
+          const earlier = yield* posts.create(org, {
+            content: { text: "earlier" },
+            destinations: [{ platform: "fake", accountId: account.id }],
+            schedule: { _tag: "local", localTime: "2030-11-03T01:30", timeZone: "America/New_York" }
+          })
+          assert.strictEqual(earlier.scheduledAt, "2030-11-03T05:30:00.000Z")
+          assert.strictEqual(later.scheduledAt, "2030-11-03T06:30:00.000Z")
+          const statusOf = (id: string) => posts.get(org, id).pipe(Effect.map((p) => p.status))
+          yield* Effect.scoped(Effect.gen(function*() {
+            const scheduler = yield* Layer.build(Layer.fresh(Scheduler.layer({ pollMs: 3_600_000 }))).pipe(
+              Effect.map((context) => Context.get(context, Scheduler))
+            )
+            yield* TestClock.setTime(at("2030-11-03T05:29:59Z"))
+            yield* scheduler.wake
+            yield* realWait(300)
+            assert.strictEqual(yield* statusOf(earlier.id), "scheduled", "not a second early")
+            yield* TestClock.setTime(at("2030-11-03T05:30:00Z"))
+            yield* until(statusOf(earlier.id).pipe(Effect.map((s) => s === "published")), "the EDT 01:30")
+            assert.strictEqual(yield* statusOf(later.id), "scheduled")
+            yield* TestClock.setTime(at("2030-11-03T06:29:59Z"))
+            yield* scheduler.wake
+            yield* realWait(300)
+            assert.strictEqual(yield* statusOf(later.id), "scheduled")
+            // No wake-up this time: the scheduler's own timer, set from the next due time, fires.
+            yield* TestClock.setTime(at("2030-11-03T06:30:00Z"))
+            yield* until(statusOf(later.id).pipe(Effect.map((s) => s === "published")), "the EST 01:30")
+          }))
+          const attempts = yield* posts.attempts(org, later.id)
+          assert.strictEqual(attempts[0]!.startedAt, "2030-11-03T06:30:00.000Z")
+        }).pipe(Effect.provide(TestClock.layer())))
+    })
+  })
+}
