@@ -132,7 +132,16 @@ export const openSource = (
             message: `Downloading the media ${source.url} failed: ${error.message}`
           })
         ),
-        Effect.flatMap((response) => {
+        Effect.flatMap((response): Effect.Effect<MediaBytes, Errors.XPublishError> => {
+          if (response.status >= 500 || response.status === 429 || response.status === 408) {
+            return Effect.fail(
+              new PublishError.Transient({
+                platform: Errors.platform,
+                message: `Downloading the media ${source.url} answered HTTP ${response.status}`,
+                httpStatus: response.status
+              })
+            )
+          }
           if (response.status >= 400) {
             return Effect.fail(unreadable(`Downloading the media ${source.url} answered HTTP ${response.status}`))
           }

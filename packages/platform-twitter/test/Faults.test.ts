@@ -388,4 +388,24 @@ layer(environment, { excludeTestServices: true, timeout: "60 seconds" })("X faul
       }
       assert.strictEqual(fake.requests.length, count)
     }))
+
+  it.effect("a media URL answering 404 is MEDIA_UNREADABLE, 503 is Transient", () =>
+    Effect.gen(function*() {
+      const { credentials, publisher } = yield* setup("media_url_status")
+      const server = createServer((req, res) => {
+        res.writeHead(req.url === "/gone.png" ? 404 : 503)
+        res.end()
+      })
+      yield* Effect.acquireRelease(
+        Effect.promise(() => new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))),
+        () => Effect.promise(() => new Promise<void>((resolve) => server.close(() => resolve())))
+      )
+      const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+      const at = (path: string): Media.Media => ({ kind: "image", mimeType: "image/png", sizeBytes: 10, source: { _tag: "url", url: base + path } })
+      const gone = yield* Effect.flip(publisher.publish(request([{ text: "gone", media: [at("/gone.png")] }], credentials)))
+      assert.strictEqual(gone._tag, "Rejected")
+      if (gone._tag === "Rejected") assert.strictEqual(gone.code, "MEDIA_UNREADABLE")
+      const down = yield* Effect.flip(publisher.publish(request([{ text: "down", media: [at("/down.png")] }], credentials)))
+      assert.strictEqual(down._tag, "Transient")
+    }))
 })
