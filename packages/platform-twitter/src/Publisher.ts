@@ -201,6 +201,8 @@ export const makeXPublisher = (options?: XPublisherOptions): Effect.Effect<XPubl
         Effect.tap((profile) =>
           Effect.map(api.credentials, (credentials) => {
             accounts.set(cacheKey(credentials), profile)
+            // Tokens rotate every 2 hours: keep the cache small.
+            if (accounts.size > 1000) accounts.delete(accounts.keys().next().value!)
           })
         )
       )
