@@ -110,7 +110,7 @@ export const layerRoutes = Layer.mergeAll(
     ]),
     Layer.provide([AuthenticationLive, RequestPolicyLive, DecodeErrorsLive])
   ),
-  HttpApiScalar.layer(OmnipostApi, { path: "/docs" }),
+  HttpApiScalar.layer(OmnipostApi, { path: "/docs", scalar: { defaultOpenAllTags: true } }),
   SignedMediaRoute,
   ErrorShape
 )
