@@ -1,0 +1,212 @@
+/**
+ * Scheduler throughput and lag on a real PostgreSQL, beside graphile-worker
+ * (default and batched `localQueue`) and pg-boss (LISTEN/NOTIFY on), with the
+ * same number of processes, the same concurrency and the same no-op work.
+ *
+ *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/test node --import tsx packages/worker/bench/scheduler.ts
+ *
+ * Env: BENCH_N (jobs per run, default 2000), BENCH_CONCURRENCY (per process,
+ * default 8), BENCH_PROCESSES (default "1,4"), BENCH_SYSTEMS.
+ *
+ * Every run gets a fresh database. All N items are created before they are
+ * due, due at one instant T0 (2 s after creation), so the lag (call − due) and
+ * the throughput (N / (last completion − T0)) measure the scheduler, not the
+ * insert. Our items go through the whole publish path: a lease, the
+ * publish-once mark, an attempt-log row, the outcome and the post's aggregate.
+ */
+import { spawn, type ChildProcess } from "node:child_process"
+import { randomBytes } from "node:crypto"
+import { fileURLToPath } from "node:url"
+import pg from "pg"
+import { makeWorkerUtils } from "graphile-worker"
+import { PgBoss } from "pg-boss"
+import { parseKeyring, seal, type Keyring } from "../src/Crypto.js"
+
+const baseUrl = process.env.DATABASE_URL
+if (!baseUrl) {
+  console.error("DATABASE_URL must point at a PostgreSQL server")
+  process.exit(1)
+}
+const N = Number(process.env.BENCH_N ?? 2000)
+const C = Number(process.env.BENCH_CONCURRENCY ?? 8)
+const PROCESSES = (process.env.BENCH_PROCESSES ?? "1,4").split(",").map(Number)
+const SYSTEMS = (process.env.BENCH_SYSTEMS ?? "omnipost,graphile-worker,graphile-worker-batched,pg-boss").split(",")
+const packageRoot = fileURLToPath(new URL("..", import.meta.url))
+const encryptionKey = randomBytes(32).toString("base64")
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+const withDatabase = async <A>(f: (url: string) => Promise<A>): Promise<A> => {
+  const admin = new pg.Client({ connectionString: baseUrl })
+  await admin.connect()
+  const name = `omnipost_bench_${randomBytes(4).toString("hex")}`
+  await admin.query(`CREATE DATABASE ${name}`)
+  const url = new URL(baseUrl)
+  url.pathname = `/${name}`
+  try {
+    return await f(url.toString())
+  } finally {
+    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
+    await admin.end()
+  }
+}
+
+interface Child {
+  readonly process: ChildProcess
+  readonly output: () => string
+}
+
+const startChild = (args: ReadonlyArray<string>, env: Record<string, string>, readyText: string) =>
+  new Promise<Child>((resolve, reject) => {
+    const child = spawn(process.execPath, ["--import", "tsx", ...args], {
+      cwd: packageRoot,
+      env: { ...process.env, ...env },
+      stdio: ["ignore", "pipe", "pipe"]
+    })
+    let output = ""
+    child.stdout!.on("data", (chunk) => {
+      output += chunk
+      if (output.includes(readyText)) resolve({ process: child, output: () => output })
+    })
+    child.stderr!.on("data", (chunk) => (output += chunk))
+    child.on("exit", (code) => reject(new Error(`child exited (${code}) before ready:\n${output}`)))
+  })
+
+const stopChild = (child: Child) =>
+  new Promise<string>((resolve) => {
+    if (child.process.exitCode !== null) return resolve(child.output())
+    const timer = setTimeout(() => child.process.kill("SIGKILL"), 20_000)
+    child.process.on("exit", () => {
+      clearTimeout(timer)
+      resolve(child.output())
+    })
+    child.process.kill("SIGTERM")
+  })
+
+const waitFor = async (url: string, query: string, target: number, timeoutMs = 600_000) => {
+  const client = new pg.Client({ connectionString: url })
+  await client.connect()
+  const deadline = Date.now() + timeoutMs
+  try {
+    while (Date.now() < deadline) {
+      const result = await client.query(query)
+      if (Number(result.rows[0].n) >= target) return
+      await sleep(50)
+    }
+    throw new Error(`timed out: ${query}`)
+  } finally {
+    await client.end()
+  }
+}
+
+interface RunResult {
+  readonly lags: ReadonlyArray<number>
+  readonly lastDone: number
+  readonly dueAt: number
+}
+
+const omnipost = async (url: string, processes: number): Promise<RunResult> => {
+  const env = {
+    DATABASE_URL: url,
+    OMNIPOST_ENCRYPTION_KEY: encryptionKey,
+    OMNIPOST_WORKER_PUBLISHER: "noop",
+    OMNIPOST_WORKER_CONCURRENCY: String(C),
+    OMNIPOST_DB_POOL_SIZE: String(C + 2)
+  }
+  // The first process migrates; the rest start on a migrated database.
+  const children = [await startChild(["src/WorkerMain.ts"], { ...env, OMNIPOST_WORKER_ID: "wrk_bench_1" }, "ready")]
+  for (let i = 2; i <= processes; i++) children.push(await startChild(["src/WorkerMain.ts"], { ...env, OMNIPOST_WORKER_ID: `wrk_bench_${i}` }, "ready"))
+  const client = new pg.Client({ connectionString: url })
+  await client.connect()
+  const keyring = parseKeyring(encryptionKey) as Keyring
+  await client.query(`INSERT INTO organizations (id, name) VALUES ('org_bench', 'bench')`)
+  const sealed = seal(keyring, JSON.stringify({}), "account:acc_bench")
+  await client.query(
+    `INSERT INTO accounts (id, organization_id, platform, platform_account_id, username, credentials_ciphertext, credentials_key_id)
+     VALUES ('acc_bench', 'org_bench', 'noop', 'bench', 'bench', $1, $2)`,
+    [sealed.ciphertext, sealed.keyId]
+  )
+  const dueAt = Date.now() + 2_000
+  const due = new Date(dueAt)
+  await client.query("BEGIN")
+  await client.query(
+    `INSERT INTO posts (id, organization_id, status, content, scheduled_at)
+     SELECT 'post_' || i, 'org_bench', 'scheduled', '{"text":"bench"}'::jsonb, $1 FROM generate_series(1, $2) i`,
+    [due, N]
+  )
+  await client.query(
+    `INSERT INTO destinations (id, post_id, organization_id, position, platform, account_id, status, due_at)
+     SELECT 'dst_' || i, 'post_' || i, 'org_bench', 0, 'noop', 'acc_bench', 'queued', $1 FROM generate_series(1, $2) i`,
+    [due, N]
+  )
+  await client.query("COMMIT")
+  await client.query(`SELECT pg_notify('omnipost_due', $1)`, [due.toISOString()])
+  await waitFor(url, `SELECT count(*) AS n FROM destinations WHERE status = 'published'`, N)
+  const lags = await client.query(
+    `SELECT extract(epoch FROM (a.started_at - p.scheduled_at)) * 1000 AS lag FROM attempts a JOIN posts p ON p.id = a.post_id`
+  )
+  const last = await client.query(`SELECT max(finished_at) AS last FROM attempts`)
+  const duplicates = await client.query(`SELECT count(*) AS n FROM (SELECT destination_id FROM attempts GROUP BY destination_id HAVING count(*) > 1) d`)
+  if (Number(duplicates.rows[0].n) > 0) throw new Error("a destination was dispatched twice")
+  await client.end()
+  await Promise.all(children.map(stopChild))
+  return { lags: lags.rows.map((r) => Number(r.lag)), lastDone: new Date(last.rows[0].last).getTime(), dueAt }
+}
+
+const competitor = async (kind: "graphile" | "graphile-batched" | "pgboss", url: string, processes: number): Promise<RunResult> => {
+  const children = [await startChild(["bench/child.ts", kind, url, String(C)], {}, "ready")]
+  for (let i = 2; i <= processes; i++) children.push(await startChild(["bench/child.ts", kind, url, String(C)], {}, "ready"))
+  const dueAt = Date.now() + 2_000
+  const payload = { dueAt: new Date(dueAt).toISOString() }
+  if (kind === "pgboss") {
+    const boss = new PgBoss({ connectionString: url } as any)
+    await boss.start()
+    for (let i = 0; i < N; i += 500) {
+      await boss.insert("bench", Array.from({ length: Math.min(500, N - i) }, () => ({ data: payload, startAfter: new Date(dueAt) })) as any)
+    }
+    await waitFor(url, `SELECT count(*) AS n FROM pgboss.job WHERE name = 'bench' AND state = 'completed'`, N)
+    await boss.stop({ graceful: false } as any)
+  } else {
+    const utils = await makeWorkerUtils({ connectionString: url })
+    await utils.addJobs(Array.from({ length: N }, () => ({ identifier: "noop", payload, runAt: new Date(dueAt) })))
+    await utils.release()
+    await waitFor(url, `SELECT ${N} - count(*) AS n FROM graphile_worker._private_jobs`, N)
+  }
+  const outputs = await Promise.all(children.map(stopChild))
+  const reports = outputs.map((o) => JSON.parse(o.trim().split("\n").filter((l) => l.startsWith("{")).pop()!))
+  return { lags: reports.flatMap((r) => r.lags), lastDone: Math.max(...reports.map((r) => r.lastDone)), dueAt }
+}
+
+const percentile = (sorted: ReadonlyArray<number>, p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!
+
+const rows: Array<{ system: string; processes: number; perSecond: number; p50: number; p99: number; max: number }> = []
+for (const processes of PROCESSES) {
+  for (const system of SYSTEMS) {
+    const result = await withDatabase((url) =>
+      system === "omnipost"
+        ? omnipost(url, processes)
+        : competitor(system === "pg-boss" ? "pgboss" : system === "graphile-worker" ? "graphile" : "graphile-batched", url, processes)
+    )
+    if (result.lags.length !== N) throw new Error(`${system}: ${result.lags.length} of ${N} jobs reported`)
+    const sorted = [...result.lags].sort((a, b) => a - b)
+    const row = {
+      system,
+      processes,
+      perSecond: Math.round(N / ((result.lastDone - result.dueAt) / 1000)),
+      p50: Math.round(percentile(sorted, 50)),
+      p99: Math.round(percentile(sorted, 99)),
+      max: Math.round(sorted[sorted.length - 1]!)
+    }
+    rows.push(row)
+    console.log(`${system.padEnd(24)} ${processes} proc × ${C}: ${String(row.perSecond).padStart(6)}/s  lag p50 ${row.p50} ms  p99 ${row.p99} ms  max ${row.max} ms`)
+  }
+}
+
+console.log(`\n| system | processes × concurrency | items/s | lag p50 | lag p99 | lag max | ours ÷ theirs (items/s) | theirs ÷ ours (p99) |`)
+console.log(`|---|---|---|---|---|---|---|---|`)
+for (const row of rows) {
+  const ours = rows.find((r) => r.system === "omnipost" && r.processes === row.processes)
+  const ratio = ours === undefined || row.system === "omnipost" ? "" : (ours.perSecond / row.perSecond).toFixed(2)
+  const lagRatio = ours === undefined || row.system === "omnipost" ? "" : (row.p99 / Math.max(1, ours.p99)).toFixed(2)
+  console.log(`| ${row.system} | ${row.processes} × ${C} | ${row.perSecond} | ${row.p50} ms | ${row.p99} ms | ${row.max} ms | ${ratio} | ${lagRatio} |`)
+}
