@@ -8,6 +8,7 @@
  * | 429 (`RateLimitExceeded`), `ratelimit-reset` header      | `RateLimited`    |
  * | 5xx, connection refused, broken connection on a read     | `Transient`      |
  * | 401, `ExpiredToken`, `InvalidToken`, `AuthRequired`…     | `AuthFailed` (after one refresh) |
+ * | `UploadLimitExceeded` (daily video quota)                 | `RateLimited` (scope `quota`) |
  * | 400 `InvalidRequest`, `BlobTooLarge`, 413, other 4xx     | `Rejected`       |
  * | a write (`createRecord`) sent but unanswered             | `OutcomeUnknown` |
  *
@@ -106,6 +107,14 @@ export const toPublishError = (failure: XrpcFailure, context: MappingContext): A
       break
   }
   const status = failure.status ?? 0
+  if (failure.error === "UploadLimitExceeded") {
+    // The video service's daily quota: no reset time is given.
+    return new PublishError.RateLimited({
+      ...common(failure),
+      scope: "quota",
+      message: `Bluesky's daily video quota is used up: ${failure.message}`
+    })
+  }
   if (status === 429 || failure.error === "RateLimitExceeded") {
     const reset = headerNumber(failure.headers, "ratelimit-reset")
     const retryAfter = headerNumber(failure.headers, "retry-after")

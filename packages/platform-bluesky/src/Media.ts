@@ -254,6 +254,66 @@ const awaitJob = Effect.fn("Bluesky.awaitVideoJob")(function*(context: UploadCon
 const mapXrpc = (failure: Xrpc.XrpcFailure) =>
   Effect.flatMap(Clock.currentTimeMillis, (nowMillis) => Effect.fail(toPublishError(failure, { nowMillis, write: false })))
 
+const UploadLimits = Schema.Struct({
+  canUpload: Schema.Boolean,
+  remainingDailyVideos: Schema.optional(Schema.Number),
+  remainingDailyBytes: Schema.optional(Schema.Number),
+  error: Schema.optional(Schema.String),
+  message: Schema.optional(Schema.String)
+})
+
+/**
+ * Reads the account's daily video quota (`app.bsky.video.getUploadLimits`)
+ * before uploading, as platform-specs §0 advises for live quotas. Best effort:
+ * when the check itself fails, the upload goes ahead and the service decides.
+ */
+const checkVideoQuota = Effect.fn("Bluesky.checkVideoQuota")(function*(context: UploadContext, sizeBytes: number) {
+  const nowSeconds = Math.floor((yield* Clock.currentTimeMillis) / 1000)
+  const limits = yield* context.session.run((current) =>
+    Xrpc.call(context.client, {
+      service: pdsOf(current, context.loginService),
+      nsid: "com.atproto.server.getServiceAuth",
+      method: "GET",
+      // aud and lxm for this call are [unverified] in platform-specs §6.3: the video service's own did:web.
+      params: {
+        aud: `did:web:${hostOf(context.videoServiceUrl).replace(":", "%3A")}`,
+        lxm: "app.bsky.video.getUploadLimits",
+        exp: nowSeconds + 300
+      },
+      token: current.accessJwt,
+      timeout: context.requestTimeout
+    }).pipe(
+      Effect.flatMap(decodeOr(Schema.Struct({ token: Schema.String }), "com.atproto.server.getServiceAuth")),
+      Effect.flatMap(({ token }) =>
+        Xrpc.call(context.client, {
+          service: context.videoServiceUrl,
+          nsid: "app.bsky.video.getUploadLimits",
+          method: "GET",
+          token,
+          timeout: context.requestTimeout
+        })
+      ),
+      Effect.flatMap(decodeOr(UploadLimits, "app.bsky.video.getUploadLimits"))
+    )
+  ).pipe(
+    Effect.tapError((error) => Effect.logDebug(`Bluesky video quota check skipped: ${error.message}`)),
+    Effect.option
+  )
+  if (limits._tag === "None") return
+  const quota = limits.value
+  const bytesShort = quota.remainingDailyBytes !== undefined && quota.remainingDailyBytes < sizeBytes
+  if (quota.canUpload && !bytesShort) return
+  return yield* new PublishError.RateLimited({
+    platform,
+    scope: "quota",
+    message: `Bluesky's daily video quota is used up (${quota.remainingDailyVideos ?? "?"} videos, ${
+      quota.remainingDailyBytes ?? "?"
+    } bytes left; this video is ${sizeBytes} bytes)${quota.message !== undefined ? `: ${quota.message}` : ""}`,
+    ...(quota.error !== undefined ? { platformCode: quota.error } : {}),
+    ...(quota.message !== undefined ? { platformMessage: quota.message } : {})
+  })
+})
+
 /**
  * Uploads a video through the video service and waits for processing; returns
  * the processed blob for an `app.bsky.embed.video`.
@@ -266,6 +326,7 @@ export const uploadVideo = Effect.fn("Bluesky.uploadVideo")(function*(context: U
       message: `Bluesky videos are at most ${context.maxVideoBytes} bytes; this one is ${media.sizeBytes}`
     })
   }
+  yield* checkVideoQuota(context, media.sizeBytes)
   const session = yield* context.session.current
   const nowSeconds = Math.floor((yield* Clock.currentTimeMillis) / 1000)
   // The service token is for the video service acting on the user's PDS; 30 minutes covers a slow upload.

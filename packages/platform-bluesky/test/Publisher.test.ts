@@ -274,9 +274,11 @@ describe("publish: media", () => {
         const [job] = [...fake.videoJobs.values()]
         assert.strictEqual(job!.state, "JOB_STATE_COMPLETED")
         assert.strictEqual(job!.blobCid, embed.video.ref.$link)
-        // Service auth, upload to the video service, then polls until done.
+        // Quota check, service auth, upload to the video service, then polls until done.
         const order = fake.requests.map((request) => request.nsid).filter((nsid) => nsid.includes("video") || nsid.includes("ServiceAuth"))
         assert.deepStrictEqual(order, [
+          "com.atproto.server.getServiceAuth",
+          "app.bsky.video.getUploadLimits",
           "com.atproto.server.getServiceAuth",
           "app.bsky.video.uploadVideo",
           "app.bsky.video.getJobStatus",
@@ -308,6 +310,44 @@ describe("publish: media", () => {
         assert.strictEqual(fake.posts().length, 1)
       })
     ))
+
+  it.live("checks the daily video quota before uploading", () =>
+    withFake((fake, publisher) =>
+      Effect.gen(function*() {
+        const clip = (seed: number) => ({
+          kind: "video" as const,
+          mimeType: "video/mp4",
+          sizeBytes: 1_000,
+          source: { _tag: "bytes" as const, data: bytesOf(1_000, seed) }
+        })
+        yield* publisher.publish(publishRequest(fake.credentials(), [part("first clip", [clip(41)])]))
+        const error = yield* Effect.flip(publisher.publish(publishRequest(fake.credentials(), [part("second clip", [clip(42)])])))
+        assert.strictEqual(error._tag, "RateLimited")
+        assert.strictEqual(error._tag === "RateLimited" ? error.scope : undefined, "quota")
+        assert.strictEqual(error.platformCode, "UploadLimitExceeded")
+        // Refused from the quota answer: the second video was never sent.
+        assert.strictEqual(fake.callCount("app.bsky.video.uploadVideo"), 1)
+        assert.strictEqual(fake.callCount("app.bsky.video.getUploadLimits"), 2)
+        assert.strictEqual(fake.posts().length, 1)
+      }), { fake: { videoQuota: { videos: 1, bytes: 1_000_000 } } }))
+
+  it.live("a failed quota check does not block the upload; the service's own refusal is a quota limit", () =>
+    withFake((fake, publisher) =>
+      Effect.gen(function*() {
+        fake.injectFault("app.bsky.video.getUploadLimits", { _tag: "ServerError" }, 2)
+        const clip = (seed: number) => ({
+          kind: "video" as const,
+          mimeType: "video/mp4",
+          sizeBytes: 1_000,
+          source: { _tag: "bytes" as const, data: bytesOf(1_000, seed) }
+        })
+        yield* publisher.publish(publishRequest(fake.credentials(), [part("first clip", [clip(51)])]))
+        const error = yield* Effect.flip(publisher.publish(publishRequest(fake.credentials(), [part("second clip", [clip(52)])])))
+        assert.strictEqual(error._tag, "RateLimited")
+        assert.strictEqual(error.httpStatus, 400)
+        assert.strictEqual(error.platformCode, "UploadLimitExceeded")
+        assert.strictEqual(fake.callCount("app.bsky.video.uploadVideo"), 2)
+      }), { fake: { videoQuota: { videos: 1, bytes: 1_000_000 } } }))
 
   it.live("reports a failed video job as rejected with the service's message", () =>
     withFake((fake, publisher) =>

@@ -116,6 +116,7 @@ export interface VideoJob {
   readonly name: string
   readonly size: number
   readonly blobCid: string
+  readonly createdAt: number
   polls: number
   state: "JOB_STATE_CREATED" | "JOB_STATE_ENCODING" | "JOB_STATE_COMPLETED" | "JOB_STATE_FAILED"
   failure?: string | undefined
@@ -138,6 +139,8 @@ export interface FakeBlueskyOptions {
   readonly maxVideoBytes?: number
   /** getJobStatus polls answered "processing" before a job completes. Default 2. */
   readonly videoProcessingPolls?: number
+  /** Daily video quota per account, reported by getUploadLimits and enforced by uploadVideo. Default 25 videos, 10 GB. */
+  readonly videoQuota?: { readonly videos: number; readonly bytes: number }
 }
 
 export const defaultAccount: FakeAccountInput = {
@@ -295,7 +298,8 @@ export class FakeBlueskyServer {
       maxImageBytes: options.maxImageBytes ?? 1_000_000,
       maxBlobBytes: options.maxBlobBytes ?? 52_428_800,
       maxVideoBytes: options.maxVideoBytes ?? 100_000_000,
-      videoProcessingPolls: options.videoProcessingPolls ?? 2
+      videoProcessingPolls: options.videoProcessingPolls ?? 2,
+      videoQuota: options.videoQuota ?? { videos: 25, bytes: 10_000_000_000 }
     }
     let fake: FakeBlueskyServer | undefined
     const pds = createServer((request, response) => void fake!.handle("pds", request, response))
@@ -569,10 +573,20 @@ export class FakeBlueskyServer {
         case "app.bsky.video.getJobStatus":
           expect("GET")
           return this.getJobStatus(query)
-        case "app.bsky.video.getUploadLimits":
+        case "app.bsky.video.getUploadLimits": {
           expect("GET")
-          this.serviceAuth(request, "app.bsky.video.getUploadLimits")
-          return { status: 200, body: { canUpload: true, remainingDailyVideos: 25, remainingDailyBytes: 10_000_000_000 } }
+          const service = this.serviceAuth(request, "app.bsky.video.getUploadLimits")
+          const { bytes, videos } = this.remainingQuota(service.iss!)
+          return {
+            status: 200,
+            body: {
+              canUpload: videos > 0 && bytes > 0,
+              remainingDailyVideos: videos,
+              remainingDailyBytes: bytes,
+              ...(videos > 0 && bytes > 0 ? {} : { error: "UploadLimitExceeded", message: "You have reached your daily upload limit" })
+            }
+          }
+        }
         default:
           return fail(501, "MethodNotImplemented", "Method Not Implemented")
       }
@@ -677,7 +691,9 @@ export class FakeBlueskyServer {
     const payload = this.verified(this.bearer(request))
     if (payload.typ !== "JWT" || payload.iss === undefined) fail(401, "InvalidToken", "Not a service token")
     if (payload.exp * 1000 <= this.now()) fail(401, "ExpiredToken", "Service token has expired")
-    if (!didWeb(this.url).includes(payload.aud ?? "")) fail(401, "InvalidToken", `Bad audience ${payload.aud}`)
+    // Uploads are authorised for the user's PDS (aud = its did:web); the [unverified] quota call may name either service.
+    const audiences = lxm === "app.bsky.video.getUploadLimits" ? [...didWeb(this.url), ...didWeb(this.videoUrl)] : didWeb(this.url)
+    if (!audiences.includes(payload.aud ?? "")) fail(401, "InvalidToken", `Bad audience ${payload.aud}`)
     if (payload.lxm !== undefined && payload.lxm !== lxm && payload.lxm !== "com.atproto.repo.uploadBlob") {
       fail(401, "InvalidToken", `Token is not for ${lxm}`)
     }
@@ -818,6 +834,10 @@ export class FakeBlueskyServer {
     if (body.size > this.options.maxVideoBytes) {
       fail(400, "BlobTooLarge", `Video is too large: ${body.size} bytes, the maximum is ${this.options.maxVideoBytes}`)
     }
+    const quota = this.remainingQuota(did)
+    if (quota.videos <= 0 || quota.bytes < body.size) {
+      fail(400, "UploadLimitExceeded", "You have reached your daily upload limit")
+    }
     const blobCid = cidFor("raw", body.digest)
     const existing = [...this.videoJobs.values()].find((job) => job.did === did && job.blobCid === blobCid && job.state !== "JOB_STATE_FAILED")
     if (existing !== undefined) {
@@ -830,12 +850,23 @@ export class FakeBlueskyServer {
       name,
       size: body.size,
       blobCid,
+      createdAt: this.now(),
       polls: 0,
       state: "JOB_STATE_CREATED",
       failure: this.failNextVideoJobs.shift()
     }
     this.videoJobs.set(jobId, job)
     return { status: 200, body: { jobId, did, state: job.state, progress: 0 } }
+  }
+
+  /** What is left of an account's daily video quota (jobs count once uploaded, failed or not). */
+  private remainingQuota(did: string): { readonly videos: number; readonly bytes: number } {
+    const since = this.now() - 24 * 3600 * 1000
+    const jobs = [...this.videoJobs.values()].filter((job) => job.did === did && job.createdAt >= since)
+    return {
+      videos: this.options.videoQuota.videos - jobs.length,
+      bytes: this.options.videoQuota.bytes - jobs.reduce((total, job) => total + job.size, 0)
+    }
   }
 
   private getJobStatus(query: URLSearchParams): Answer {
