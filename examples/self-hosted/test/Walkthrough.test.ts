@@ -1,0 +1,126 @@
+/**
+ * The README's walk-through against a really started server: `omnipost serve`
+ * is spawned as its own process (the built `packages/worker/dist/bin.js`, as
+ * `npm start` runs it) on embedded PGlite in a fresh data directory; its first
+ * API key is read from what it prints; the Bluesky account lives on the
+ * platform fake. Then SIGTERM, and the server must exit cleanly.
+ */
+import { FakeBluesky, type FakeBlueskyServer } from "@omnipost/platform-bluesky/testing"
+import { type ChildProcess, spawn } from "node:child_process"
+import { existsSync, mkdtempSync, rmSync } from "node:fs"
+import { createServer } from "node:net"
+import { tmpdir } from "node:os"
+import { join, resolve } from "node:path"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import {
+  connectBluesky,
+  createKey,
+  pixel,
+  results,
+  schedulePost,
+  type Server,
+  uploadImage,
+  waitForOutcome
+} from "../src/walkthrough.js"
+
+const bin = resolve(import.meta.dirname, "../../../packages/worker/dist/bin.js")
+
+const freePort = () =>
+  new Promise<number>((done, fail) => {
+    const probe = createServer()
+    probe.once("error", fail)
+    probe.listen(0, "127.0.0.1", () => {
+      const address = probe.address()
+      probe.close(() => done(typeof address === "object" && address !== null ? address.port : 0))
+    })
+  })
+
+describe("self-hosted walk-through", () => {
+  let child: ChildProcess
+  let output = ""
+  let fake: FakeBlueskyServer
+  let server: Server
+  let dataDir: string
+
+  beforeAll(async () => {
+    expect(existsSync(bin), `${bin} is built by \`npm run build\` (npm test and npm start build it)`).toBe(true)
+    fake = await FakeBluesky.start()
+    dataDir = mkdtempSync(join(tmpdir(), "omnipost-walkthrough-"))
+    const port = await freePort()
+    const env: NodeJS.ProcessEnv = { ...process.env, OMNIPOST_LOG_REQUESTS: "false" }
+    // The zero-configuration start: embedded PGlite, a generated encryption key.
+    delete env.DATABASE_URL
+    delete env.OMNIPOST_ENCRYPTION_KEY
+    child = spawn(process.execPath, [bin, "serve", "--port", String(port), "--data-dir", dataDir], {
+      env,
+      stdio: ["ignore", "pipe", "pipe"]
+    })
+    child.stdout!.on("data", (chunk) => (output += chunk))
+    child.stderr!.on("data", (chunk) => (output += chunk))
+    const key = await new Promise<string>((done, fail) => {
+      const timer = setTimeout(() => fail(new Error(`no API key printed within 180 s:\n${output}`)), 180_000)
+      const check = () => {
+        const match = /API key \(shown once[^:]*:\s+(omp_[0-9a-z]+)/.exec(output)
+        if (match) {
+          clearTimeout(timer)
+          done(match[1]!)
+        }
+      }
+      child.stdout!.on("data", check)
+      child.once("exit", (code) => fail(new Error(`the server exited (${code}):\n${output}`)))
+    })
+    server = { url: `http://127.0.0.1:${port}`, key }
+  })
+
+  afterAll(async () => {
+    if (child && child.exitCode === null) {
+      child.kill("SIGKILL")
+    }
+    await fake?.close()
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true })
+  })
+
+  it("start → key → account on the fake → scheduled post with an image → published → results → graceful stop", async () => {
+    expect(output).toContain(`Omnipost API:  ${server.url}/v1`)
+    expect(output).toContain(`Docs:          ${server.url}/docs`)
+
+    const key = await createKey(server, "walk-through")
+    expect(key.key).toMatch(/^omp_/)
+    const mine: Server = { ...server, key: key.key }
+
+    const account = await connectBluesky(mine, fake.credentials())
+    expect(account.username).toBe("alice.bsky.social")
+
+    const media = await uploadImage(mine, pixel, "pixel.png")
+    expect(media.mimeType).toBe("image/png")
+    const image = await fetch(media.url)
+    expect(image.status).toBe(200)
+
+    const at = new Date(Date.now() + 3_000)
+    const post = await schedulePost(mine, { text: "Hello from the walk-through", accountId: account.id, mediaId: media.id, at })
+    expect(post.status).toBe("scheduled")
+    expect(new Date(post.scheduledAt).getTime()).toBe(Math.floor(at.getTime()))
+    const repeat = await schedulePost(mine, { text: "Hello from the walk-through", accountId: account.id, mediaId: media.id, at })
+    expect(repeat.id).toBe(post.id)
+
+    const before = Date.now()
+    const { post: settled, seen } = await waitForOutcome(mine, post.id)
+    expect(settled.status, JSON.stringify(settled.destinations)).toBe("published")
+    expect(seen[0]).toBe("scheduled")
+    // Not before its time.
+    expect(new Date(settled.destinations[0].publishedAt).getTime()).toBeGreaterThanOrEqual(at.getTime() - 50)
+    expect(Date.now() - before).toBeLessThan(60_000)
+
+    const [result] = results(settled)
+    expect(result!.status).toBe("published")
+    expect(result!.url).toMatch(/^https:\/\/bsky\.app\/profile\/alice\.bsky\.social\/post\//)
+    const records = fake.posts()
+    expect(records.length).toBe(1)
+    expect(JSON.stringify(records[0])).toContain("Hello from the walk-through")
+
+    const exited = new Promise<number | null>((done) => child.once("exit", (code) => done(code)))
+    child.kill("SIGTERM")
+    const code = await Promise.race([exited, new Promise<"timeout">((done) => setTimeout(() => done("timeout"), 30_000))])
+    expect(code).toBe(0)
+  })
+})
