@@ -31,7 +31,6 @@ export interface ServerConfigShape {
   /** Platform API base URLs (to point accounts at the platform fakes, or a proxy). */
   readonly platformBaseUrls: {
     readonly x?: string | undefined
-    readonly xUpload?: string | undefined
     readonly bluesky?: string | undefined
   }
   /** OAuth app credentials for X (the OAuth connect flow needs them). */
@@ -76,7 +75,6 @@ export class ServerConfig extends Context.Service<ServerConfig, ServerConfigShap
             (yield* Config.Boolean("OMNIPOST_LOG_REQUESTS").pipe(Config.withDefault(true))),
           platformBaseUrls: overrides.platformBaseUrls ?? {
             x: yield* opt("OMNIPOST_X_API_URL"),
-            xUpload: yield* opt("OMNIPOST_X_UPLOAD_URL"),
             bluesky: yield* opt("OMNIPOST_BLUESKY_SERVICE_URL")
           },
           xClientId: overrides.xClientId ?? (yield* opt("OMNIPOST_X_CLIENT_ID")),

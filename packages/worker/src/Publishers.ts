@@ -7,7 +7,7 @@
 import { Publisher as CorePublisher, PublishError, Registry } from "@omnipost/core"
 import { makeBlueskyPublisher } from "@omnipost/platform-bluesky"
 import { makeXPublisher } from "@omnipost/platform-twitter"
-import { Effect, Layer, Option } from "effect"
+import { Effect, Layer, Option, Stream } from "effect"
 import type { HttpClient } from "effect/http"
 import { ServerConfig } from "./Config.js"
 import { MediaLibrary } from "./MediaLibrary.js"
@@ -58,7 +58,29 @@ export const layer = (
         resolveStoredMedia: resolve
       })
       const x = yield* makeXPublisher({
-        ...(config.platformBaseUrls.x !== undefined ? { apiBaseUrl: config.platformBaseUrls.x } : {})
+        ...(config.platformBaseUrls.x !== undefined ? { apiBaseUrl: config.platformBaseUrls.x } : {}),
+        upload: {
+          // X uploads bytes in segments: stream the stored file.
+          openStored: (mediaId) =>
+            Effect.gen(function*() {
+              const record = yield* library.getById(mediaId).pipe(Effect.orDie)
+              if (Option.isNone(record)) {
+                return yield* new PublishError.Rejected({
+                  platform: "x",
+                  code: "MEDIA_NOT_FOUND",
+                  message: `media ${mediaId} no longer exists`
+                })
+              }
+              return {
+                totalBytes: record.value.sizeBytes,
+                stream: storage.read(record.value.storageKey).pipe(
+                  Stream.mapError((error) =>
+                    new PublishError.Transient({ platform: "x", message: `reading media ${mediaId}: ${error.message}` })
+                  )
+                )
+              }
+            })
+        }
       })
       return yield* Registry.make([x, bluesky, ...extra])
     })
