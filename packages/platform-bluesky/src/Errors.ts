@@ -19,17 +19,6 @@ import type { XrpcFailure } from "./internal/Xrpc.js"
 
 export const platform = "bluesky"
 
-/**
- * Core's `PublishError` union, spelt out: core's bundled declarations keep
- * only the value side of `PublishError.PublishError`, so the type is named here.
- */
-export type AnyPublishError =
-  | PublishError.RateLimited
-  | PublishError.Transient
-  | PublishError.AuthFailed
-  | PublishError.Rejected
-  | PublishError.OutcomeUnknown
-
 /** XRPC error names that mean the access (or refresh) token is not usable. */
 const authErrorNames = new Set([
   "ExpiredToken",
@@ -87,7 +76,7 @@ const common = (failure: XrpcFailure) => ({
 })
 
 /** Maps one failed XRPC call to core's publish error. */
-export const toPublishError = (failure: XrpcFailure, context: MappingContext): AnyPublishError => {
+export const toPublishError = (failure: XrpcFailure, context: MappingContext): PublishError.PublishError => {
   switch (failure.kind) {
     case "unreachable":
       return new PublishError.Transient({ ...common(failure), message: `Bluesky is unreachable: ${failure.message}` })

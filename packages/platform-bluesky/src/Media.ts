@@ -18,7 +18,7 @@ import { stat } from "node:fs/promises"
 import { Clock, Duration, Effect, Schema, Stream } from "effect"
 import { HttpClient, HttpClientRequest } from "effect/http"
 import { type Media as CoreMedia, PublishError } from "@omnipost/core"
-import { type AnyPublishError, platform, toPublishError } from "./Errors.js"
+import { platform, toPublishError } from "./Errors.js"
 import { pdsOf, type SessionManager } from "./internal/Session.js"
 import * as Xrpc from "./internal/Xrpc.js"
 
@@ -63,7 +63,7 @@ export interface AspectRatio {
 /** Where a source that is not a URL, file or bytes (`stored`) is looked up. */
 export type ResolveStoredMedia = (
   mediaId: string
-) => Effect.Effect<CoreMedia.MediaSource, AnyPublishError>
+) => Effect.Effect<CoreMedia.MediaSource, PublishError.PublishError>
 
 export interface VideoPolling {
   /** First wait between status polls. */
@@ -100,7 +100,7 @@ const unavailable = (message: string) =>
 export const openSource = (
   context: Pick<UploadContext, "client" | "requestTimeout" | "resolveStoredMedia">,
   source: CoreMedia.MediaSource
-): Effect.Effect<OpenedSource, AnyPublishError> => {
+): Effect.Effect<OpenedSource, PublishError.PublishError> => {
   switch (source._tag) {
     case "bytes":
       return Effect.succeed({ stream: Stream.succeed(source.data), contentLength: source.data.byteLength })
@@ -160,7 +160,7 @@ export const uploadBlob = (
   context: UploadContext,
   source: CoreMedia.MediaSource,
   mimeType: string
-): Effect.Effect<BlobRef, AnyPublishError> =>
+): Effect.Effect<BlobRef, PublishError.PublishError> =>
   // The source is opened inside the call: a retry after a token refresh reads it again from the start.
   context.session.run((session) =>
     Effect.gen(function*() {

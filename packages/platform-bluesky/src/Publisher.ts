@@ -23,7 +23,7 @@ import { Context, DateTime, Duration, Effect, Layer, Schema } from "effect"
 import { HttpClient } from "effect/http"
 import { type Post, PublishError, type Publisher } from "@omnipost/core"
 import { type BlueskyCredentials, BlueskyCredentials as CredentialsSchema, defaultServiceUrl, getProfile } from "./Auth.js"
-import { type AnyPublishError, platform } from "./Errors.js"
+import { platform } from "./Errors.js"
 import * as Facets from "./internal/Facets.js"
 import { makeSessionManager, pdsOf, type SessionManager } from "./internal/Session.js"
 import * as Xrpc from "./internal/Xrpc.js"
@@ -202,7 +202,7 @@ export const makeBlueskyPublisher = Effect.fn("makeBlueskyPublisher")(function*(
     part: Post.ResolvedPart,
     facets: ReadonlyArray<Facets.Facet>,
     settings: BlueskySettings
-  ): Effect.Effect<Embed | undefined, AnyPublishError> =>
+  ): Effect.Effect<Embed | undefined, PublishError.PublishError> =>
     Effect.gen(function*() {
       const video = part.media.find((media) => media.kind === "video")
       if (video !== undefined) {
@@ -233,7 +233,7 @@ export const makeBlueskyPublisher = Effect.fn("makeBlueskyPublisher")(function*(
     session: SessionManager,
     loginService: string,
     record: Record<string, unknown>
-  ): Effect.Effect<PostRef, AnyPublishError> =>
+  ): Effect.Effect<PostRef, PublishError.PublishError> =>
     session.run(
       (current) =>
         Xrpc.call(client, {
@@ -267,7 +267,7 @@ export const makeBlueskyPublisher = Effect.fn("makeBlueskyPublisher")(function*(
     session: SessionManager,
     loginService: string,
     record: Record<string, unknown>
-  ): Effect.Effect<PostRef, AnyPublishError> =>
+  ): Effect.Effect<PostRef, PublishError.PublishError> =>
     Effect.gen(function*() {
       let delayMillis = threadRetryDelayMillis
       for (let attempt = 0;; attempt++) {
@@ -515,7 +515,7 @@ interface PostRecordView {
  * `findPublished`) to settle. The platform's code and message stay on it.
  */
 const partiallyPosted = (
-  error: AnyPublishError,
+  error: PublishError.PublishError,
   failedIndex: number,
   total: number,
   posted: ReadonlyArray<PostRef>

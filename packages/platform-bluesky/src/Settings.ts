@@ -15,13 +15,6 @@
  * const settings: BlueskySettings = { langs: ["en", "de"], labels: ["graphic-media"] }
  */
 import { Settings } from "@omnipost/core"
-import type { Schema } from "effect"
 
+export const BlueskySettings = Settings.BlueskySettings
 export type BlueskySettings = Settings.BlueskySettings
-/**
- * Core's `Settings.BlueskySettings`, reached through `settingsSchemas`: core's
- * bundled declarations keep only the type side of `Settings.BlueskySettings`
- * (a name that is both a type and a value inside `export * as`). The schema
- * has no transformations, so its encoded form is its type.
- */
-export const BlueskySettings = Settings.settingsSchemas.bluesky as Schema.Codec<BlueskySettings, BlueskySettings>

@@ -8,7 +8,8 @@
 import { RichText } from "@atproto/api"
 import { Effect } from "effect"
 import type { HttpClient } from "effect/http"
-import { type AnyPublishError, isTokenProblem } from "../Errors.js"
+import type { PublishError } from "@omnipost/core"
+import { isTokenProblem } from "../Errors.js"
 import { pdsOf, type SessionManager } from "./Session.js"
 import * as Xrpc from "./Xrpc.js"
 
@@ -90,7 +91,7 @@ const resolveHandle = (context: ResolveContext, handle: string) =>
 export const facetsFor = (
   context: ResolveContext,
   text: string
-): Effect.Effect<ReadonlyArray<Facet>, AnyPublishError> =>
+): Effect.Effect<ReadonlyArray<Facet>, PublishError.PublishError> =>
   Effect.gen(function*() {
     const resolved: Array<Facet> = []
     for (const facet of detect(text)) {

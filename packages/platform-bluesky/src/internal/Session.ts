@@ -5,8 +5,9 @@
  */
 import { Clock, Duration, Effect, Ref } from "effect"
 import type { HttpClient } from "effect/http"
+import type { PublishError } from "@omnipost/core"
 import { type BlueskyCredentials, createSession, refreshSession, type Session } from "../Auth.js"
-import { type AnyPublishError, isAuthRefusal, isTokenProblem, toPublishError } from "../Errors.js"
+import { isAuthRefusal, isTokenProblem, toPublishError } from "../Errors.js"
 import type { XrpcFailure } from "./Xrpc.js"
 
 export interface SessionOptions {
@@ -19,19 +20,19 @@ export interface SessionOptions {
 
 export interface SessionManager {
   /** The current session, logging in when the credentials hold none. */
-  readonly current: Effect.Effect<Session, AnyPublishError>
+  readonly current: Effect.Effect<Session, PublishError.PublishError>
   /** The latest credentials (with the latest session). */
   readonly credentials: Effect.Effect<BlueskyCredentials>
   /** Replaces the session: refresh, or log in again when the refresh token is refused. */
-  readonly renew: Effect.Effect<Session, AnyPublishError>
+  readonly renew: Effect.Effect<Session, PublishError.PublishError>
   /**
    * Runs an authenticated call; on a token problem renews the session once and
    * runs it again. `write` marks calls whose unanswered sending is `OutcomeUnknown`.
    */
-  readonly run: <A, E extends AnyPublishError = never>(
+  readonly run: <A, E extends PublishError.PublishError = never>(
     call: (session: Session) => Effect.Effect<A, XrpcFailure | E>,
     options?: { readonly write?: boolean }
-  ) => Effect.Effect<A, AnyPublishError>
+  ) => Effect.Effect<A, PublishError.PublishError>
 }
 
 /** Where the account's repo lives. */
@@ -62,7 +63,7 @@ export const makeSessionManager = Effect.fn("Bluesky.makeSessionManager")(functi
     return yield* store(session)
   })
 
-  const renew: Effect.Effect<Session, AnyPublishError> = Effect.gen(function*() {
+  const renew: Effect.Effect<Session, PublishError.PublishError> = Effect.gen(function*() {
     const { session } = yield* Ref.get(state)
     if (session === undefined) return yield* login
     const refreshed = yield* refreshSession(options.client, {
@@ -83,10 +84,10 @@ export const makeSessionManager = Effect.fn("Bluesky.makeSessionManager")(functi
   const current = Effect.flatMap(Ref.get(state), (credentials) =>
     credentials.session !== undefined ? Effect.succeed(credentials.session) : login)
 
-  const run = <A, E extends AnyPublishError = never>(
+  const run = <A, E extends PublishError.PublishError = never>(
     call: (session: Session) => Effect.Effect<A, XrpcFailure | E>,
     runOptions?: { readonly write?: boolean }
-  ): Effect.Effect<A, AnyPublishError> => {
+  ): Effect.Effect<A, PublishError.PublishError> => {
     const write = runOptions?.write ?? false
     const mapped = (failure: XrpcFailure | E) =>
       failure._tag === "XrpcFailure" ? mapFailure(failure, write) : Effect.fail(failure)
