@@ -6,8 +6,8 @@
  * platform fake. Then SIGTERM, and the server must exit cleanly.
  */
 import { FakeBluesky, type FakeBlueskyServer } from "@omnipost/platform-bluesky/testing"
-import { type ChildProcess, spawn } from "node:child_process"
-import { existsSync, mkdtempSync, rmSync } from "node:fs"
+import { type ChildProcess, execFile, spawn } from "node:child_process"
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { createServer } from "node:net"
 import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
@@ -116,7 +116,26 @@ describe("self-hosted walk-through", () => {
     expect(result!.url).toMatch(/^https:\/\/bsky\.app\/profile\/alice\.bsky\.social\/post\//)
     const records = fake.posts()
     expect(records.length).toBe(1)
+    expect(JSON.stringify(records[0])).toContain("A single pixel")
     expect(JSON.stringify(records[0])).toContain("Hello from the walk-through")
+
+    // The CLI against the same server: a post with a file (upload progress on stderr), then its status.
+    const picture = join(dataDir, "cli-pixel.png")
+    writeFileSync(picture, pixel)
+    const cli = (...args: Array<string>) =>
+      new Promise<{ stdout: string; stderr: string }>((done, fail) =>
+        execFile(process.execPath, [bin, ...args, "--url", mine.url, "--key", mine.key], (error, stdout, stderr) =>
+          error ? fail(new Error(`${args.join(" ")}: ${error.message}\n${stderr}`)) : done({ stdout, stderr })
+        )
+      )
+    const posted = await cli("post", "Posted by the CLI", "--account", account.id, "--file", picture)
+    expect(posted.stderr).toContain("100%")
+    const cliPost = JSON.parse(posted.stdout)
+    expect(cliPost.content.media[0].mimeType).toBe("image/png")
+    await waitForOutcome(mine, cliPost.id)
+    const status = await cli("status", cliPost.id)
+    expect(status.stdout).toMatch(new RegExp(`${cliPost.id}\\s+published`))
+    expect(status.stdout).toMatch(/bluesky\s+published\s+attempts 1\s+https:\/\/bsky\.app\//)
 
     const exited = new Promise<number | null>((done) => child.once("exit", (code) => done(code)))
     child.kill("SIGTERM")
