@@ -31,7 +31,7 @@ import { Context, Effect, Layer } from "effect"
 import type { SqlError } from "effect/sql"
 import { hostname } from "node:os"
 import { destinationFrom, postFrom, transitionDestination, transitionPost } from "./internal/lifecycle.js"
-import { lockPost, recordEvent, settlePost } from "./internal/settle.js"
+import { lockPost, recordEvent, settlePost, settlePostWith } from "./internal/settle.js"
 
 /** A claimed destination. */
 export interface Claim {
@@ -52,6 +52,8 @@ export interface Marked {
   readonly platformOverrides: Readonly<Record<string, Post.Override>> | undefined
   readonly destination: Post.DestinationInput
   readonly scheduledAt: Date | undefined
+  /** The account's sealed credentials, read in the same statement; undefined when the account is gone. */
+  readonly credentials?: { readonly ciphertext: string; readonly keyId: string } | undefined
 }
 
 /** A `publishing` destination whose worker's lease expired: the outcome of its attempt is unknown. */
@@ -118,6 +120,10 @@ const destinationInput = (row: MarkRow): Post.DestinationInput => ({
 })
 
 const publishableFrom = destinationFrom("publishing")
+/** A post whose destinations may be published: scheduled (the first call moves it on) or already publishing. */
+const publishingPosts: ReadonlyArray<Post.PostStatus> = ["scheduled", "publishing"]
+/** Of those, the statuses core moves to `publishing` (scheduled). */
+const postsEnteringPublishing = publishingPosts.filter((s) => postFrom("publishing").includes(s))
 
 export class Leases extends Context.Service<Leases, {
   readonly claim: (options: {
@@ -212,6 +218,13 @@ export class Leases extends Context.Service<Leases, {
       }))
     })
 
+    /**
+     * One statement, so one round trip and atomic: lock the post (only a
+     * scheduled or publishing post may publish), move the destination
+     * `queued → publishing` under this worker's lease, append the attempt, move
+     * the post `scheduled → publishing`, and read what the call needs,
+     * the sealed credentials included.
+     */
     const markPublishing = Effect.fn("Leases.markPublishing")(function*(options: {
       readonly claim: Claim
       readonly workerId: string
@@ -220,45 +233,56 @@ export class Leases extends Context.Service<Leases, {
       readonly leaseMs: number
     }) {
       const { claim } = options
-      const post = yield* sql<{
-        status: Post.PostStatus
+      const until = new Date(options.now.getTime() + options.leaseMs)
+      const rows = yield* sql<MarkRow & {
         content: Post.Content
         platform_overrides: Record<string, Post.Override> | null
         scheduled_at: Date | null
-      }>`SELECT status, content, platform_overrides, scheduled_at FROM posts WHERE id = ${claim.postId} FOR UPDATE`
-      const row = post[0]
-      // Cancelled (or deleted, or not yet publishable): give the claim back without calling anything.
-      if (row === undefined || !postFrom("publishing").concat(["publishing"]).includes(row.status)) {
-        yield* sql`UPDATE destinations SET lease_owner = NULL, lease_expires_at = NULL
-          WHERE id = ${claim.id} AND lease_owner = ${options.workerId} AND status = 'queued'`
-        return undefined
-      }
-      const until = new Date(options.now.getTime() + options.leaseMs)
-      const updated = yield* sql<MarkRow>`
-        UPDATE destinations SET status = 'publishing', attempts = attempts + 1, current_attempt_id = ${options.attemptId},
-          lease_expires_at = ${until}, updated_at = ${options.now}
-        WHERE id = ${claim.id} AND lease_owner = ${options.workerId} AND ${sql.in("status", publishableFrom)}
-        RETURNING attempts, platform, account_id, placement, settings, override`
-      const marked = updated[0]
-      if (marked === undefined) return undefined
-      yield* sql`
-        INSERT INTO attempts (id, destination_id, post_id, organization_id, worker_id, number, started_at)
-        VALUES (${options.attemptId}, ${claim.id}, ${claim.postId}, ${claim.organizationId}, ${options.workerId},
-          ${marked.attempts}, ${options.now})`
-      if (row.status !== "publishing") {
-        const to = yield* transitionPost(row.status, "publishing")
-        yield* sql`UPDATE posts SET status = ${to}, updated_at = ${options.now} WHERE id = ${claim.postId}`
-      }
+        credentials_ciphertext: string | null
+        credentials_key_id: string | null
+      }>`
+        WITH p AS (
+          SELECT id, content, platform_overrides, scheduled_at FROM posts
+          WHERE id = ${claim.postId} AND ${sql.in("status", publishingPosts)}
+          FOR UPDATE
+        ), d AS (
+          UPDATE destinations SET status = 'publishing', attempts = attempts + 1, current_attempt_id = ${options.attemptId},
+            lease_expires_at = ${until}, updated_at = ${options.now}
+          WHERE id = ${claim.id} AND lease_owner = ${options.workerId} AND ${sql.in("status", publishableFrom)}
+            AND EXISTS (SELECT 1 FROM p)
+          RETURNING id, post_id, organization_id, attempts, platform, account_id, placement, settings, override
+        ), a AS (
+          INSERT INTO attempts (id, destination_id, post_id, organization_id, worker_id, number, started_at)
+          SELECT ${options.attemptId}, d.id, d.post_id, d.organization_id, ${options.workerId}, d.attempts, ${options.now} FROM d
+        ), u AS (
+          UPDATE posts SET status = 'publishing', updated_at = ${options.now}
+          FROM d WHERE posts.id = d.post_id AND ${sql.in("posts.status", postsEnteringPublishing)}
+        )
+        SELECT d.attempts, d.platform, d.account_id, d.placement, d.settings, d.override,
+          p.content, p.platform_overrides, p.scheduled_at, acc.credentials_ciphertext, acc.credentials_key_id
+        FROM d JOIN p ON true LEFT JOIN accounts acc ON acc.id = d.account_id`
+      const row = rows[0]
+      // Cancelled, set back to draft, deleted, or taken over meanwhile: no call.
+      if (row === undefined) return undefined
       return {
         attemptId: options.attemptId,
-        attemptNumber: marked.attempts,
+        attemptNumber: row.attempts,
         content: row.content,
         platformOverrides: row.platform_overrides ?? undefined,
-        destination: destinationInput(marked),
-        scheduledAt: row.scheduled_at ?? undefined
+        destination: destinationInput(row),
+        scheduledAt: row.scheduled_at ?? undefined,
+        credentials: row.credentials_ciphertext === null || row.credentials_key_id === null
+          ? undefined
+          : { ciphertext: row.credentials_ciphertext, keyId: row.credentials_key_id }
       } satisfies Marked
-    }, sql.withTransaction)
+    })
 
+    /**
+     * Writes an outcome in one transaction: the guarded destination update,
+     * the attempt's result and the event in one statement, then the post's
+     * aggregate. Returns false when the attempt is no longer this one's to
+     * settle (another worker reconciled it after this one's lease expired).
+     */
     const settle = Effect.fn("Leases.settle")(function*(options: {
       readonly destinationId: string
       readonly postId: string
@@ -267,83 +291,71 @@ export class Leases extends Context.Service<Leases, {
       readonly outcome: Outcome
     }) {
       const { now, outcome } = options
-      const post = yield* lockPost(sql, options.postId)
-      if (post === undefined) return false
-      const current = yield* sql<{ status: Post.DestinationStatus; platform: string; account_id: string; url: string | null }>`
-        SELECT status, platform, account_id, url FROM destinations
-        WHERE id = ${options.destinationId} AND current_attempt_id = ${options.attemptId} FOR UPDATE`
-      const dst = current[0]
-      // Another worker settled this attempt already (this one's lease had expired): its word stands.
-      if (dst === undefined || dst.status !== "publishing") return false
-      switch (outcome._tag) {
-        case "Published": {
-          yield* transitionDestination(dst.status, "published")
-          yield* sql`
-            UPDATE destinations SET status = 'published', platform_post_id = ${outcome.platformPostId}, url = ${outcome.url},
-              parts = ${sql.json(outcome.parts)}, published_at = ${outcome.publishedAt}, last_error = NULL, next_retry_at = NULL,
-              due_at = NULL, lease_owner = NULL, lease_expires_at = NULL, updated_at = ${now}
-            WHERE id = ${options.destinationId}`
-          yield* sql`
-            UPDATE attempts SET finished_at = ${now}, outcome = ${outcome.attemptOutcome ?? "published"},
-              platform_post_id = ${outcome.platformPostId}, url = ${outcome.url}
-            WHERE id = ${options.attemptId}`
-          yield* recordEvent(sql, {
-            organizationId: post.organization_id,
-            type: "destination.published",
-            postId: options.postId,
-            destinationId: options.destinationId,
-            payload: {
-              postId: options.postId,
-              destinationId: options.destinationId,
-              platform: dst.platform,
-              accountId: dst.account_id,
-              platformPostId: outcome.platformPostId,
-              url: outcome.url
-            }
-          })
-          break
-        }
-        case "Retry": {
-          yield* transitionDestination(dst.status, "queued")
-          yield* sql`
-            UPDATE destinations SET status = 'queued', due_at = ${outcome.at}, next_retry_at = ${outcome.at},
-              auto_retries = auto_retries + 1, last_error = ${sql.json(outcome.error)},
-              lease_owner = NULL, lease_expires_at = NULL, current_attempt_id = NULL, updated_at = ${now}
-            WHERE id = ${options.destinationId}`
-          yield* sql`
-            UPDATE attempts SET finished_at = ${now}, outcome = ${outcome.attemptOutcome ?? "retry"}, error = ${sql.json(outcome.error)}
-            WHERE id = ${options.attemptId}`
-          break
-        }
-        case "Failed": {
-          yield* transitionDestination(dst.status, "failed")
-          yield* sql`
-            UPDATE destinations SET status = 'failed', last_error = ${sql.json(outcome.error)}, next_retry_at = NULL, due_at = NULL,
-              lease_owner = NULL, lease_expires_at = NULL, updated_at = ${now}
-            WHERE id = ${options.destinationId}`
-          yield* sql`
-            UPDATE attempts SET finished_at = ${now}, outcome = ${outcome.attemptOutcome}, error = ${sql.json(outcome.error)}
-            WHERE id = ${options.attemptId}`
-          if (outcome.accountNeedsReconnect === true) {
-            yield* sql`UPDATE accounts SET status = 'needs_reconnect', updated_at = ${now} WHERE id = ${dst.account_id}`
-          }
-          yield* recordEvent(sql, {
-            organizationId: post.organization_id,
-            type: "destination.failed",
-            postId: options.postId,
-            destinationId: options.destinationId,
-            payload: {
-              postId: options.postId,
-              destinationId: options.destinationId,
-              platform: dst.platform,
-              accountId: dst.account_id,
-              error: outcome.error
-            }
-          })
-          break
-        }
+      const target: Post.DestinationStatus = outcome._tag === "Published" ? "published" : outcome._tag === "Retry" ? "queued" : "failed"
+      const assignments = outcome._tag === "Published"
+        ? sql`status = 'published', platform_post_id = ${outcome.platformPostId}, url = ${outcome.url},
+            parts = ${sql.json(outcome.parts)}, published_at = ${outcome.publishedAt}, last_error = NULL, next_retry_at = NULL,
+            due_at = NULL, lease_owner = NULL, lease_expires_at = NULL, updated_at = ${now}`
+        : outcome._tag === "Retry"
+        ? sql`status = 'queued', due_at = ${outcome.at}, next_retry_at = ${outcome.at}, auto_retries = auto_retries + 1,
+            last_error = ${sql.json(outcome.error)}, lease_owner = NULL, lease_expires_at = NULL, current_attempt_id = NULL,
+            updated_at = ${now}`
+        : sql`status = 'failed', last_error = ${sql.json(outcome.error)}, next_retry_at = NULL, due_at = NULL,
+            lease_owner = NULL, lease_expires_at = NULL, updated_at = ${now}`
+      const attemptOutcome = outcome._tag === "Published"
+        ? outcome.attemptOutcome ?? "published"
+        : outcome._tag === "Retry"
+        ? outcome.attemptOutcome ?? "retry"
+        : outcome.attemptOutcome
+      const event = outcome._tag === "Published" ? "destination.published" : outcome._tag === "Failed" ? "destination.failed" : null
+      const eventDetail = outcome._tag === "Published"
+        ? { platformPostId: outcome.platformPostId, url: outcome.url }
+        : outcome._tag === "Failed"
+        ? { error: outcome.error }
+        : {}
+      // The post's lock first, in its own statement: the statement below then reads, in a snapshot taken
+      // after the lock, every sibling destination a concurrent settle committed before it.
+      if ((yield* lockPost(sql, options.postId)) === undefined) return false
+      const rows = yield* sql<{
+        settled: string | number
+        post_status: Post.PostStatus
+        organization_id: string
+        account_id: string | null
+        others: Array<Post.DestinationStatus> | null
+      }>`
+        WITH p AS (
+          SELECT id, status, organization_id FROM posts WHERE id = ${options.postId}
+        ), d AS (
+          UPDATE destinations SET ${assignments}
+          WHERE id = ${options.destinationId} AND current_attempt_id = ${options.attemptId}
+            AND ${sql.in("status", destinationFrom(target))} AND status = 'publishing' AND EXISTS (SELECT 1 FROM p)
+          RETURNING id, platform, account_id
+        ), a AS (
+          UPDATE attempts SET finished_at = ${now}, outcome = ${attemptOutcome},
+            error = ${outcome._tag === "Published" ? null : sql.json(outcome.error)},
+            platform_post_id = ${outcome._tag === "Published" ? outcome.platformPostId : null},
+            url = ${outcome._tag === "Published" ? outcome.url : null}
+          WHERE id = ${options.attemptId} AND EXISTS (SELECT 1 FROM d)
+        ), e AS (
+          INSERT INTO events (organization_id, type, post_id, destination_id, payload)
+          SELECT p.organization_id, ${event}, p.id, d.id,
+            jsonb_build_object('postId', p.id, 'destinationId', d.id, 'platform', d.platform, 'accountId', d.account_id)
+              || ${sql.json(eventDetail)}::jsonb
+          FROM d, p WHERE ${event}::text IS NOT NULL
+        )
+        SELECT (SELECT count(*) FROM d) AS settled, p.status AS post_status, p.organization_id,
+          (SELECT account_id FROM d) AS account_id,
+          (SELECT array_agg(status) FROM destinations WHERE post_id = ${options.postId} AND id <> ${options.destinationId}) AS others
+        FROM p`
+      const row = rows[0]
+      if (row === undefined || Number(row.settled) === 0) return false
+      if (outcome._tag === "Failed" && outcome.accountNeedsReconnect === true && row.account_id !== null) {
+        yield* sql`UPDATE accounts SET status = 'needs_reconnect', updated_at = ${now} WHERE id = ${row.account_id}`
       }
-      yield* settlePost(sql, post)
+      yield* settlePostWith(sql, { id: options.postId, status: row.post_status, organization_id: row.organization_id }, [
+        ...(row.others ?? []),
+        target
+      ])
       return true
     }, sql.withTransaction)
 

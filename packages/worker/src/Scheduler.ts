@@ -26,7 +26,8 @@
 import { Post, PublishError, Registry } from "@omnipost/core"
 import type { Publisher } from "@omnipost/core"
 import { Clock, Context, Effect, FiberSet, Layer, Queue, Random, Schedule, Schema, Stream } from "effect"
-import { AccountStore } from "./AccountStore.js"
+import { AccountStore, credentialsAad } from "./AccountStore.js"
+import { Crypto } from "./Crypto.js"
 import { Database } from "./Database.js"
 import * as Ids from "./Ids.js"
 import { type Claim, type Marked, type Orphan, type Outcome, Leases } from "./Leases.js"
@@ -133,6 +134,7 @@ const make = Effect.fnUntraced(function*(options: SchedulerOptions) {
   const accounts = yield* AccountStore
   const registry = yield* Registry.PublisherRegistry
   const database = yield* Database
+  const crypto = yield* Crypto
 
   const workerId = options.workerId ?? Ids.make("wrk")
   const concurrency = Math.max(1, options.concurrency ?? 16)
@@ -309,24 +311,19 @@ const make = Effect.fnUntraced(function*(options: SchedulerOptions) {
         error: destinationError("UNKNOWN_PLATFORM", `no publisher is registered for "${claim.platform}" on this worker`)
       })
     }
-    const credentials = yield* accounts.credentials(claim.accountId).pipe(Effect.result)
-    if (credentials._tag === "Failure") {
-      if (credentials.failure._tag === "SqlError") return yield* credentials.failure
-      return yield* leases.failBeforeCall({
-        claim,
-        workerId,
-        error: destinationError(
-          credentials.failure._tag === "AccountNotFound" ? "ACCOUNT_NOT_FOUND" : "CREDENTIALS_UNREADABLE",
-          credentials.failure.message
-        )
-      })
-    }
     // A shutdown that began after the claim: give it back instead of starting a call.
     if (stopping) return
     const attemptId = Ids.make("att")
     const marked = yield* leases.markPublishing({ claim, workerId, attemptId, now: yield* nowDate, leaseMs })
     if (marked === undefined) return
-    const prepared = yield* prepare(publisher, claim, marked, credentials.success).pipe(Effect.result)
+    const prepared = yield* (marked.credentials === undefined
+      ? Effect.fail(destinationError("ACCOUNT_NOT_FOUND", `account ${claim.accountId} is no longer connected`))
+      : crypto.openJson(marked.credentials, credentialsAad(claim.accountId)).pipe(
+        Effect.mapError((e) => destinationError("CREDENTIALS_UNREADABLE", e.message))
+      )).pipe(
+        Effect.flatMap((credentials) => prepare(publisher, claim, marked, credentials)),
+        Effect.result
+      )
     if (prepared._tag === "Failure") {
       return yield* settle(claim, attemptId, { _tag: "Failed", error: prepared.failure, attemptOutcome: "failed" })
     }
@@ -403,30 +400,80 @@ const make = Effect.fnUntraced(function*(options: SchedulerOptions) {
     for (const orphan of orphans) yield* start(orphan, recoverOrphan(orphan))
   })
 
-  /** One claim round; returns whether it filled every free slot (more work is likely waiting). */
+  /**
+   * Claimed destinations not started yet, in due order: the local queue. Claims
+   * come in batches (one query for many), so the next destination is at hand
+   * the moment a slot frees. They stay `queued` (a cancel still stops them)
+   * and their leases are renewed with the others.
+   */
+  const pending: Array<Claim> = []
+  const pendingByAccount = new Map<string, number>()
+
+  const canStart = (claim: Claim) =>
+    inflight < concurrency &&
+    (byPlatform.get(claim.platform) ?? 0) < platformLimit(claim.platform) &&
+    (byAccount.get(claim.accountId) ?? 0) < perAccount
+
+  const dispatchPending = Effect.gen(function*() {
+    for (let i = 0; i < pending.length && inflight < concurrency;) {
+      const claim = pending[i]!
+      if (!canStart(claim)) {
+        i++
+        continue
+      }
+      pending.splice(i, 1)
+      bump(pendingByAccount, claim.accountId, -1)
+      held.delete(claim.id)
+      yield* start(claim, publishOne(claim))
+    }
+  })
+
+  /** One claim round; returns whether it got a full batch (more work is likely waiting). */
   const claimRound = Effect.gen(function*() {
-    const free = concurrency - inflight
-    if (free <= 0) return false
-    const limit = Math.min(free, batchSize)
+    const room = concurrency + batchSize - inflight - pending.length
+    // Claim when a batch fits, or when slots would otherwise sit idle.
+    if (room < batchSize && !(pending.length === 0 && inflight < concurrency)) return false
+    const limit = Math.min(room, batchSize)
+    if (limit <= 0) return false
+    const busyAccounts = [...new Set([...byAccount.keys(), ...pendingByAccount.keys()])].filter((account) =>
+      (byAccount.get(account) ?? 0) + (pendingByAccount.get(account) ?? 0) >= perAccount
+    )
     const claims = yield* leases.claim({
       workerId,
       now: yield* nowDate,
       leaseMs,
       limit,
       excludePlatforms: saturatedPlatforms(),
-      excludeAccounts: saturatedAccounts()
+      excludeAccounts: busyAccounts
     })
     const extra: Array<string> = []
     for (const claim of claims) {
-      if ((byPlatform.get(claim.platform) ?? 0) >= platformLimit(claim.platform) || (byAccount.get(claim.accountId) ?? 0) >= perAccount) {
+      // Over this process's per-account bound (several rows of one account in a batch): leave them to another worker, or later.
+      if ((byAccount.get(claim.accountId) ?? 0) + (pendingByAccount.get(claim.accountId) ?? 0) >= perAccount) {
         extra.push(claim.id)
-      } else {
-        yield* start(claim, publishOne(claim))
+        continue
       }
+      pending.push(claim)
+      bump(pendingByAccount, claim.accountId, 1)
+      held.add(claim.id)
     }
-    // Over this process's per-platform or per-account bound: leave them to another worker, or to later.
     if (extra.length > 0) yield* leases.release(workerId, extra)
+    yield* dispatchPending
     return claims.length === limit && extra.length === 0
+  })
+
+  /** The earliest instant something may become claimable; cached briefly while busy. */
+  let nextKnown: number | undefined
+  let nextQueriedAt = 0
+  const nextWake = Effect.gen(function*() {
+    const now = yield* Clock.currentTimeMillis
+    const busy = inflight > 0 || pending.length > 0
+    if (!busy || now - nextQueriedAt >= 250 || nextQueriedAt > now) {
+      const next = yield* leases.nextWake(new Date(now)).pipe(Effect.orElseSucceed(() => undefined))
+      nextKnown = next?.getTime()
+      nextQueriedAt = now
+    }
+    return nextKnown
   })
 
   const loop = Effect.gen(function*() {
@@ -435,12 +482,13 @@ const make = Effect.fnUntraced(function*(options: SchedulerOptions) {
         Effect.catchCause((cause) => Effect.logWarning("claim failed; retrying after the next wake", cause).pipe(Effect.as(false)))
       )
       if (full) continue
+      yield* dispatchPending
       const now = yield* Clock.currentTimeMillis
-      if (now - lastOrphanCheck >= Math.min(pollMs, leaseMs / 3)) {
+      if (now - lastOrphanCheck >= Math.min(pollMs, leaseMs / 3) || lastOrphanCheck > now) {
         yield* recoverOrphans.pipe(Effect.catchCause((cause) => Effect.logWarning("orphan recovery failed", cause)))
       }
-      const next = yield* leases.nextWake(new Date(now)).pipe(Effect.orElseSucceed(() => undefined))
-      const sleepMs = Math.min(pollMs, Math.max(next === undefined ? pollMs : next.getTime() - now, 5))
+      const next = yield* nextWake
+      const sleepMs = Math.min(pollMs, Math.max(next === undefined ? pollMs : next - now, 5))
       yield* Effect.raceFirst(Queue.take(wakeQueue), Effect.sleep(sleepMs))
     }
   })
@@ -448,7 +496,11 @@ const make = Effect.fnUntraced(function*(options: SchedulerOptions) {
   // Notifications: another process (or the API) made something due.
   const notifications = yield* database.listen(dueChannel)
   yield* notifications.pipe(
-    Stream.runForEach(() => wake),
+    Stream.runForEach((payload) => {
+      const due = Date.parse(payload)
+      if (Number.isFinite(due) && (nextKnown === undefined || due < nextKnown)) nextKnown = due
+      return wake
+    }),
     Effect.catchCause((cause) => Effect.logWarning("LISTEN stopped; polling only", cause)),
     Effect.forkScoped
   )

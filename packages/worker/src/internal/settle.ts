@@ -23,7 +23,16 @@ export const settlePost = Effect.fnUntraced(function*(
 ) {
   const destinations = yield* sql<{ status: Post.DestinationStatus }>`
     SELECT status FROM destinations WHERE post_id = ${post.id}`
-  const next = Lifecycle.aggregate(destinations.map((d) => d.status))
+  return yield* settlePostWith(sql, post, destinations.map((d) => d.status))
+})
+
+/** `settlePost` when the caller already read the destinations' statuses under the post's lock. */
+export const settlePostWith = Effect.fnUntraced(function*(
+  sql: PgClient.PgClient,
+  post: { readonly id: string; readonly status: Post.PostStatus; readonly organization_id: string },
+  statuses: ReadonlyArray<Post.DestinationStatus>
+) {
+  const next = Lifecycle.aggregate(statuses)
   // Before any destination is in flight the post keeps its own status (draft, scheduled).
   if (next === post.status || next === "publishing" || next === "cancelled") return post.status
   const to = yield* transitionPost(post.status, next)
