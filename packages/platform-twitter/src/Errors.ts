@@ -20,16 +20,8 @@ import { Clock, Effect } from "effect"
 
 export const platform = "x"
 
-/**
- * Core's closed error set, spelled out: core's bundled declarations keep
- * `PublishError.PublishError` only as a value, so the union is named here.
- */
-export type XPublishError =
-  | PublishError.RateLimited
-  | PublishError.Transient
-  | PublishError.AuthFailed
-  | PublishError.Rejected
-  | PublishError.OutcomeUnknown
+/** Core's closed error set, which every X failure maps to. */
+export type XPublishError = PublishError.PublishError
 
 /** The platform's own code and message, read from either error shape. */
 export interface XErrorDetails {

@@ -18,6 +18,10 @@ describe("XSettings", () => {
     "following"
   ]
 
+  it("is core's schema", () => {
+    assert.strictEqual(Settings.XSettings, CoreSettings.XSettings)
+  })
+
   it("accepts and refuses exactly what core's schema does", () => {
     const ours = Schema.is(Settings.XSettings)
     const cores = Schema.is(CoreSettings.XSettings)
