@@ -115,6 +115,22 @@ const destinationError = (code: string, message: string, retryable = false): Pos
   retryable
 })
 
+/** Decoders built once per publisher, not once per call. */
+const codecCache = new WeakMap<Publisher.PlatformPublisher, ReturnType<typeof makeCodecs>>()
+const makeCodecs = (publisher: Publisher.PlatformPublisher) => ({
+  decodeSettings: Schema.decodeUnknownEffect(publisher.settingsSchema),
+  decodeCredentials: Schema.decodeUnknownEffect(publisher.credentialsSchema),
+  encodeCredentials: Schema.encodeUnknownEffect(publisher.credentialsSchema)
+})
+const codecsOf = (publisher: Publisher.PlatformPublisher) => {
+  let codecs = codecCache.get(publisher)
+  if (codecs === undefined) {
+    codecs = makeCodecs(publisher)
+    codecCache.set(publisher, codecs)
+  }
+  return codecs
+}
+
 export class Scheduler extends Context.Service<Scheduler, {
   readonly workerId: string
   /** Calls in flight in this process. */
@@ -240,10 +256,11 @@ const make = Effect.fnUntraced(function*(options: SchedulerOptions) {
       { content: marked.content, platformOverrides: marked.platformOverrides },
       marked.destination
     )
-    const settings = yield* Schema.decodeUnknownEffect(publisher.settingsSchema)(resolved.settings).pipe(
+    const codecs = codecsOf(publisher)
+    const settings = yield* codecs.decodeSettings(resolved.settings).pipe(
       Effect.mapError((e) => destinationError("INVALID_SETTINGS", `the destination's settings are invalid: ${e.message}`))
     )
-    const credentials = yield* Schema.decodeUnknownEffect(publisher.credentialsSchema)(rawCredentials).pipe(
+    const credentials = yield* codecs.decodeCredentials(rawCredentials).pipe(
       Effect.mapError((e) => destinationError("AUTH_EXPIRED", `the account's stored credentials are unusable; reconnect it: ${e.message}`))
     )
     const request: Publisher.PublishRequest = {
@@ -253,7 +270,7 @@ const make = Effect.fnUntraced(function*(options: SchedulerOptions) {
       destination: { ...resolved, settings },
       credentials,
       saveCredentials: (fresh) =>
-        Schema.encodeUnknownEffect(publisher.credentialsSchema)(fresh).pipe(
+        codecs.encodeCredentials(fresh).pipe(
           Effect.flatMap((encoded) => accounts.updateCredentials(claim.accountId, encoded)),
           Effect.tapCause((cause) => Effect.logWarning("could not save refreshed credentials", cause)),
           Effect.ignore
