@@ -25,12 +25,12 @@
  * - `nextWake`: the earliest instant something becomes claimable;
  * - `heartbeat`, `health`: the `workers` table for `/readyz`.
  */
-import type { Lifecycle, Post } from "@omnipost/core"
+import { Lifecycle, type Post } from "@omnipost/core"
 import { PgClient } from "@effect/sql-pg"
 import { Context, Effect, Layer } from "effect"
 import type { SqlError } from "effect/sql"
 import { hostname } from "node:os"
-import { destinationFrom, postFrom, transitionDestination, transitionPost } from "./internal/lifecycle.js"
+import { destinationFrom, postFrom, settledPostStatuses, transitionDestination, transitionPost } from "./internal/lifecycle.js"
 import { lockPost, recordEvent, settlePost, settlePostWith } from "./internal/settle.js"
 
 /** A claimed destination. */
@@ -148,6 +148,20 @@ export class Leases extends Context.Service<Leases, {
     readonly now: Date
     readonly outcome: Outcome
   }) => Effect.Effect<boolean, Lifecycle.InvalidStatusTransition | SqlError.SqlError>
+  /**
+   * Settles many successful calls in one transaction (group commit): the
+   * scheduler's hot path. Returns the destination ids it settled; the others
+   * were no longer this worker's to settle.
+   */
+  readonly settlePublishedBatch: (
+    items: ReadonlyArray<{
+      readonly destinationId: string
+      readonly postId: string
+      readonly attemptId: string
+      readonly outcome: Extract<Outcome, { readonly _tag: "Published" }>
+    }>,
+    now: Date
+  ) => Effect.Effect<ReadonlySet<string>, Lifecycle.InvalidStatusTransition | SqlError.SqlError>
   readonly failBeforeCall: (options: {
     readonly claim: Claim
     readonly workerId: string
@@ -359,6 +373,76 @@ export class Leases extends Context.Service<Leases, {
       return true
     }, sql.withTransaction)
 
+    const settlePublishedBatch = Effect.fn("Leases.settlePublishedBatch")(function*(
+      items: ReadonlyArray<{
+        readonly destinationId: string
+        readonly postId: string
+        readonly attemptId: string
+        readonly outcome: Extract<Outcome, { readonly _tag: "Published" }>
+      }>,
+      now: Date
+    ) {
+      if (items.length === 0) return new Set<string>()
+      // Posts locked in id order, so concurrent batches cannot deadlock on each other.
+      const postIds = [...new Set(items.map((i) => i.postId))].sort()
+      const posts = yield* sql<{ id: string; status: Post.PostStatus; organization_id: string }>`
+        SELECT id, status, organization_id FROM posts WHERE ${sql.in("id", postIds)} ORDER BY id FOR UPDATE`
+      const values = sql.join(", ", false)(items.map((i) =>
+        sql`(${i.destinationId}::text, ${i.attemptId}::text, ${i.outcome.platformPostId}::text, ${i.outcome.url}::text,
+          ${sql.json(i.outcome.parts)}::jsonb, ${i.outcome.publishedAt}::timestamptz, ${i.outcome.attemptOutcome ?? "published"}::text)`
+      ))
+      const settled = yield* sql<{ id: string; post_id: string }>`
+        WITH v (id, attempt_id, platform_post_id, url, parts, published_at, attempt_outcome) AS (VALUES ${values}),
+        d AS (
+          UPDATE destinations SET status = 'published', platform_post_id = v.platform_post_id, url = v.url, parts = v.parts,
+            published_at = v.published_at, last_error = NULL, next_retry_at = NULL, due_at = NULL,
+            lease_owner = NULL, lease_expires_at = NULL, updated_at = ${now}
+          FROM v
+          WHERE destinations.id = v.id AND destinations.current_attempt_id = v.attempt_id
+            AND ${sql.in("destinations.status", destinationFrom("published"))}
+          RETURNING destinations.id, destinations.post_id, destinations.platform, destinations.account_id,
+            destinations.organization_id, v.attempt_id, v.platform_post_id, v.url, v.attempt_outcome
+        ), a AS (
+          UPDATE attempts SET finished_at = ${now}, outcome = d.attempt_outcome, platform_post_id = d.platform_post_id, url = d.url
+          FROM d WHERE attempts.id = d.attempt_id
+        ), e AS (
+          INSERT INTO events (organization_id, type, post_id, destination_id, payload)
+          SELECT d.organization_id, 'destination.published', d.post_id, d.id,
+            jsonb_build_object('postId', d.post_id, 'destinationId', d.id, 'platform', d.platform, 'accountId', d.account_id,
+              'platformPostId', d.platform_post_id, 'url', d.url)
+          FROM d
+        )
+        SELECT id, post_id FROM d`
+      if (settled.length === 0) return new Set<string>()
+      // A new statement after the locks: it sees every sibling committed before them, and this batch's own rows.
+      const touched = [...new Set(settled.map((r) => r.post_id))]
+      const statusRows = yield* sql<{ post_id: string; statuses: Array<Post.DestinationStatus> }>`
+        SELECT post_id, array_agg(status) AS statuses FROM destinations WHERE ${sql.in("post_id", touched)} GROUP BY post_id`
+      const postById = new Map(posts.map((p) => [p.id, p]))
+      const changes: Array<{ id: string; organization_id: string; to: Post.PostStatus }> = []
+      for (const row of statusRows) {
+        const post = postById.get(row.post_id)
+        if (post === undefined) continue
+        const next = Lifecycle.aggregate(row.statuses)
+        if (next === post.status || next === "publishing" || next === "cancelled") continue
+        changes.push({ id: post.id, organization_id: post.organization_id, to: yield* transitionPost(post.status, next) })
+      }
+      if (changes.length > 0) {
+        const rows = sql.join(", ", false)(changes.map((c) => sql`(${c.id}::text, ${c.to}::text, ${c.organization_id}::text)`))
+        yield* sql`
+          WITH v (id, status, organization_id) AS (VALUES ${rows}),
+          u AS (
+            UPDATE posts SET status = v.status, updated_at = ${now},
+              published_at = CASE WHEN v.status IN ('published', 'partially_failed') THEN ${now} ELSE posts.published_at END
+            FROM v WHERE posts.id = v.id
+          )
+          INSERT INTO events (organization_id, type, post_id, payload)
+          SELECT v.organization_id, 'post.' || v.status, v.id, jsonb_build_object('postId', v.id, 'status', v.status)
+          FROM v WHERE ${sql.in("v.status", settledPostStatuses)}`
+      }
+      return new Set(settled.map((r) => r.id))
+    }, sql.withTransaction)
+
     const failBeforeCall = Effect.fn("Leases.failBeforeCall")(function*(options: {
       readonly claim: Claim
       readonly workerId: string
@@ -450,6 +534,7 @@ export class Leases extends Context.Service<Leases, {
       claim,
       markPublishing,
       settle,
+      settlePublishedBatch,
       failBeforeCall,
       renew: (workerId, ids, until) =>
         ids.length === 0

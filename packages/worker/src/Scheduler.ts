@@ -23,9 +23,10 @@
  * Outcomes reach the outside world through the `events` outbox (see
  * `PostStore.events`) and, in-process, the optional `onSettled` hook.
  */
-import { Post, PublishError, Registry } from "@omnipost/core"
+import { type Lifecycle, Post, PublishError, Registry } from "@omnipost/core"
 import type { Publisher } from "@omnipost/core"
-import { Clock, Context, Effect, FiberSet, Layer, Queue, Random, Schedule, Schema, Stream } from "effect"
+import { Clock, Context, Deferred, Effect, Exit, FiberSet, Layer, Queue, Random, Schedule, Schema, Stream } from "effect"
+import type { SqlError } from "effect/sql"
 import { AccountStore, credentialsAad } from "./AccountStore.js"
 import { Crypto } from "./Crypto.js"
 import { Database } from "./Database.js"
@@ -199,6 +200,35 @@ const make = Effect.fnUntraced(function*(options: SchedulerOptions) {
         outcome: outcome._tag
       }).pipe(Effect.catchCause(() => Effect.void))
 
+  const retryDatabase = <A, E extends { readonly _tag: string }, R>(self: Effect.Effect<A, E, R>) =>
+    self.pipe(Effect.retry({ schedule: Schedule.exponential("100 millis"), times: 6, while: (e) => e._tag !== "InvalidStatusTransition" }))
+
+  /**
+   * Group commit for successes, the hot path: calls that finish while a batch
+   * is being written are written together in the next one transaction.
+   */
+  type PublishedItem = Parameters<typeof leases.settlePublishedBatch>[0][number]
+  const publishedQueue = yield* Queue.unbounded<{
+    readonly item: PublishedItem
+    readonly done: Deferred.Deferred<boolean, SqlError.SqlError | Lifecycle.InvalidStatusTransition>
+  }>()
+  yield* Effect.gen(function*() {
+    while (true) {
+      const batch = yield* Queue.takeBetween(publishedQueue, 1, 200)
+      const result = yield* leases.settlePublishedBatch(batch.map((b) => b.item), yield* nowDate).pipe(retryDatabase, Effect.exit)
+      if (Exit.isSuccess(result)) {
+        for (const b of batch) yield* Deferred.succeed(b.done, result.value.has(b.item.destinationId))
+        continue
+      }
+      // One at a time, so that one bad row cannot sink the others.
+      for (const b of batch) {
+        const now = yield* nowDate
+        const exit = yield* leases.settle({ ...b.item, now }).pipe(retryDatabase, Effect.exit)
+        yield* Deferred.done(b.done, exit)
+      }
+    }
+  }).pipe(Effect.forkScoped)
+
   /** Writes an outcome; a publish already happened, so a database hiccup is retried rather than lost. */
   const settle = (
     claim: { id: string; postId: string; organizationId: string; platform: string; accountId: string },
@@ -207,9 +237,14 @@ const make = Effect.fnUntraced(function*(options: SchedulerOptions) {
   ) =>
     Effect.gen(function*() {
       const now = yield* nowDate
-      const settled = yield* leases.settle({ destinationId: claim.id, postId: claim.postId, attemptId, now, outcome }).pipe(
-        Effect.retry({ schedule: Schedule.exponential("100 millis"), times: 6, while: (e) => e._tag !== "InvalidStatusTransition" })
-      )
+      let settled: boolean
+      if (outcome._tag === "Published") {
+        const done = yield* Deferred.make<boolean, SqlError.SqlError | Lifecycle.InvalidStatusTransition>()
+        yield* Queue.offer(publishedQueue, { item: { destinationId: claim.id, postId: claim.postId, attemptId, outcome }, done })
+        settled = yield* Deferred.await(done)
+      } else {
+        settled = yield* leases.settle({ destinationId: claim.id, postId: claim.postId, attemptId, now, outcome }).pipe(retryDatabase)
+      }
       if (settled && outcome._tag === "Retry") {
         yield* database.notify(dueChannel, outcome.at.toISOString()).pipe(Effect.ignore)
       }
