@@ -59,8 +59,8 @@ export const apiLayer = (kind: DatabaseKind, overrides: Partial<ServerConfigShap
       webhookPollMs: 50,
       webhookBackoffBaseMs: 100,
       webhookMaxAttempts: 3,
-      platformBaseUrls: { bluesky: bluesky.url },
-      ...overrides
+      ...overrides,
+      platformBaseUrls: { bluesky: bluesky.url, ...overrides.platformBaseUrls }
     })
     const scheduler = Scheduler.layer({ pollMs: 200, heartbeatMs: 500, backoff: { baseMs: 100, maxMs: 1000 } }).pipe(
       Layer.provide(Leases.layer)
