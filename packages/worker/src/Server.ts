@@ -2,17 +2,23 @@
  * The HTTP server: the API (from `http/Api.ts`), `/openapi.json`, `/docs`,
  * the signed media route and the health checks, over the storage services.
  *
- * `Server.layerApp` is the whole application as router layers (tests serve it
- * on an ephemeral port); `Server.layer` serves it with Node on HOST:PORT.
+ * - `layerRoutes`: the routes, as router layers;
+ * - `layerStack`: every service the routes need, over a database, `Crypto`,
+ *   `ServerConfig` and an `HttpClient`;
+ * - `layerNode`: the routes served by Node on HOST:PORT;
+ * - `layerServer`: `layerNode` + the webhook dispatcher over `layerStack`.
+ *
+ * The CLI's `serve` adds the scheduler beside them; tests serve the same
+ * layers on an ephemeral port.
  */
-import { Cause, Effect, Layer } from "effect"
+import { NodeHttpServer } from "@effect/platform-node"
+import type { Publisher as CorePublisher } from "@omnipost/core"
+import { Cause, Config, Effect, Layer, Option } from "effect"
 import { HttpRouter, HttpServerResponse } from "effect/http"
 import { HttpApiBuilder, HttpApiScalar } from "effect/http-api"
-import { NodeHttpServer } from "@effect/platform-node"
 import { createServer } from "node:http"
-import type { Publisher as CorePublisher } from "@omnipost/core"
+import { join } from "node:path"
 import { AccountStore } from "./AccountStore.js"
-import * as Publishers from "./Publishers.js"
 import { ApiKeys } from "./ApiKeys.js"
 import { ServerConfig } from "./Config.js"
 import { OmnipostApi } from "./http/Api.js"
@@ -28,10 +34,9 @@ import { MediaLibrary, MediaSigner } from "./MediaLibrary.js"
 import { loadSigningKey, makeUrlSigner, MediaStorage } from "./MediaStorage.js"
 import { OAuthProviders, OAuthStates } from "./OAuth.js"
 import { PostStore } from "./PostStore.js"
+import * as Publishers from "./Publishers.js"
 import { RateLimiter } from "./RateLimiter.js"
 import { Webhooks } from "./Webhooks.js"
-import { join } from "node:path"
-import { Config, Option } from "effect"
 
 const jsonError = (status: number, code: string, message: string, details?: unknown) =>
   HttpServerResponse.jsonUnsafe(errorJson(code, message, details), { status })
