@@ -400,8 +400,11 @@ for (const kind of testKinds) {
           assert.strictEqual(fetched.status, 200)
           assert.strictEqual(fetched.type, "image/png")
           assert.isTrue(fetched.bytes.equals(png1x1))
-          const tampered = yield* Effect.promise(() => fetch(uploaded.body.url.replace(/signature=./, "signature=0")))
+          const tampered = yield* Effect.promise(() =>
+            fetch(uploaded.body.url.replace(/signature=./, "signature=0")).then(async (r) => ({ status: r.status, body: await r.json() }))
+          )
           assert.strictEqual(tampered.status, 403)
+          assert.strictEqual(tampered.body.error.code, "FORBIDDEN")
           const expired = uploaded.body.url.replace(/expires=\d+/, "expires=1000")
           assert.strictEqual((yield* Effect.promise(() => fetch(expired))).status, 403)
 
@@ -633,6 +636,38 @@ describe("HTTP API: arbitrary bodies (pglite)", () => {
         const garbage = yield* request(api, "POST", "/v1/posts", { body: "\u0000\u0001{{{" })
         assert.strictEqual(garbage.status, 400)
         assert.strictEqual(errorCode(garbage), "VALIDATION_FAILED")
+      }))
+  })
+})
+
+describe("readiness without a scheduler (pglite)", () => {
+  layer(apiLayer("pglite", { overdueThresholdSeconds: 0 }, { scheduler: false }), {
+    timeout: 180_000,
+    excludeTestServices: true
+  })((it) => {
+    it.effect("/readyz is 503: no scheduler alive, and due work shows as overdue instead of silently queued", () =>
+      Effect.gen(function*() {
+        const api = yield* TestApi
+        const idle = yield* request(api, "GET", "/readyz", { key: null })
+        assert.strictEqual(idle.status, 503)
+        assert.isFalse(idle.body.scheduler.alive)
+        assert.strictEqual(idle.body.overdue.count, 0)
+        const accountId = yield* connectBluesky(api)
+        const created = yield* request(api, "POST", "/v1/posts", {
+          body: { content: { text: "nobody will publish this" }, destinations: [{ accountId }] }
+        })
+        assert.strictEqual(created.status, 201)
+        const stuck = yield* waitFor(
+          Effect.map(request(api, "GET", "/readyz", { key: null }), (r) => r.body.overdue.count > 0 ? r : undefined),
+          10_000,
+          "the post to be overdue"
+        )
+        assert.strictEqual(stuck.status, 503)
+        assert.strictEqual(stuck.body.status, "degraded")
+        assert.strictEqual(stuck.body.overdue.count, 1)
+        assert.isString(stuck.body.overdue.oldestDueAt)
+        const post = yield* request(api, "GET", `/v1/posts/${created.body.id}`)
+        assert.strictEqual(post.body.destinations[0].status, "queued")
       }))
   })
 })

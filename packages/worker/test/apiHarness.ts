@@ -40,7 +40,11 @@ const freePort = () =>
   })
 
 /** The server and its services, for one suite. */
-export const apiLayer = (kind: DatabaseKind, overrides: Partial<ServerConfigShape> = {}) =>
+export const apiLayer = (
+  kind: DatabaseKind,
+  overrides: Partial<ServerConfigShape> = {},
+  options: { readonly scheduler?: boolean } = {}
+) =>
   Layer.unwrap(Effect.gen(function*() {
     const port = yield* Effect.promise(freePort)
     const dataDir = yield* Effect.acquireRelease(
@@ -65,7 +69,7 @@ export const apiLayer = (kind: DatabaseKind, overrides: Partial<ServerConfigShap
     const scheduler = Scheduler.layer({ pollMs: 200, heartbeatMs: 500, backoff: { baseMs: 100, maxMs: 1000 } }).pipe(
       Layer.provide(Leases.layer)
     )
-    const server = Layer.mergeAll(Server.layerNode, Server.layerDispatcher, scheduler).pipe(
+    const server = Layer.mergeAll(Server.layerNode, Server.layerDispatcher, options.scheduler === false ? Layer.empty : scheduler).pipe(
       Layer.provideMerge(Server.layerStack()),
       Layer.provideMerge(config),
       Layer.provideMerge(Layer.mergeAll(Crypto.layerTest, Database.layerTest(kind), NodeHttpClient.layerUndici))

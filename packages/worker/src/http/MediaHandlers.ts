@@ -95,7 +95,7 @@ export const SignedMediaRoute = HttpRouter.add(
     ).pipe(Effect.orDie)
     if (Option.isNone(record)) {
       return HttpServerResponse.jsonUnsafe(
-        Errors.errorJson("MEDIA_URL_INVALID", "this media URL is invalid or has expired; ask the API for a fresh one"),
+        Errors.errorJson("FORBIDDEN", "this media URL is invalid or has expired; ask the API for a fresh one"),
         { status: 403 }
       )
     }
