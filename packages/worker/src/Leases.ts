@@ -141,6 +141,13 @@ export class Leases extends Context.Service<Leases, {
     readonly now: Date
     readonly leaseMs: number
   }) => Effect.Effect<Marked | undefined, Lifecycle.InvalidStatusTransition | SqlError.SqlError>
+  /** `markPublishing` for several claims at once; the result holds the ones marked. */
+  readonly markPublishingBatch: (options: {
+    readonly items: ReadonlyArray<{ readonly claim: Claim; readonly attemptId: string }>
+    readonly workerId: string
+    readonly now: Date
+    readonly leaseMs: number
+  }) => Effect.Effect<ReadonlyMap<string, Marked>, SqlError.SqlError>
   readonly settle: (options: {
     readonly destinationId: string
     readonly postId: string
@@ -233,63 +240,90 @@ export class Leases extends Context.Service<Leases, {
     })
 
     /**
-     * One statement, so one round trip and atomic: lock the post (only a
-     * scheduled or publishing post may publish), move the destination
-     * `queued → publishing` under this worker's lease, append the attempt, move
-     * the post `scheduled → publishing`, and read what the call needs,
-     * the sealed credentials included.
+     * The publish-once mark for several claims in one statement, so one round
+     * trip and atomic: lock their posts (only a scheduled or publishing post
+     * may publish), move each destination `queued → publishing` under this
+     * worker's lease and its attempt id, append the attempts, move the posts
+     * `scheduled → publishing`, and read what the calls need, the sealed
+     * credentials included. A claim missing from the result was cancelled,
+     * set back to draft, deleted or taken over meanwhile: no call.
      */
-    const markPublishing = Effect.fn("Leases.markPublishing")(function*(options: {
-      readonly claim: Claim
+    const markPublishingBatch = Effect.fn("Leases.markPublishingBatch")(function*(options: {
+      readonly items: ReadonlyArray<{ readonly claim: Claim; readonly attemptId: string }>
       readonly workerId: string
-      readonly attemptId: string
       readonly now: Date
       readonly leaseMs: number
     }) {
-      const { claim } = options
+      const marked = new Map<string, Marked>()
+      if (options.items.length === 0) return marked
       const until = new Date(options.now.getTime() + options.leaseMs)
+      const values = sql.join(", ", false)(
+        options.items.map((i) => sql`(${i.claim.id}::text, ${i.claim.postId}::text, ${i.attemptId}::text)`)
+      )
       const rows = yield* sql<MarkRow & {
+        id: string
+        attempt_id: string
         content: Post.Content
         platform_overrides: Record<string, Post.Override> | null
         scheduled_at: Date | null
         credentials_ciphertext: string | null
         credentials_key_id: string | null
       }>`
-        WITH p AS (
+        WITH v (id, post_id, attempt_id) AS (VALUES ${values}),
+        p AS (
           SELECT id, content, platform_overrides, scheduled_at FROM posts
-          WHERE id = ${claim.postId} AND ${sql.in("status", publishingPosts)}
+          WHERE id IN (SELECT post_id FROM v) AND ${sql.in("status", publishingPosts)}
+          ORDER BY id
           FOR UPDATE
         ), d AS (
-          UPDATE destinations SET status = 'publishing', attempts = attempts + 1, current_attempt_id = ${options.attemptId},
+          UPDATE destinations SET status = 'publishing', attempts = destinations.attempts + 1, current_attempt_id = v.attempt_id,
             lease_expires_at = ${until}, updated_at = ${options.now}
-          WHERE id = ${claim.id} AND lease_owner = ${options.workerId} AND ${sql.in("status", publishableFrom)}
-            AND EXISTS (SELECT 1 FROM p)
-          RETURNING id, post_id, organization_id, attempts, platform, account_id, placement, settings, override
+          FROM v
+          WHERE destinations.id = v.id AND destinations.lease_owner = ${options.workerId}
+            AND ${sql.in("destinations.status", publishableFrom)}
+            AND v.post_id IN (SELECT id FROM p)
+          RETURNING destinations.id, destinations.post_id, destinations.organization_id, destinations.attempts,
+            destinations.platform, destinations.account_id, destinations.placement, destinations.settings,
+            destinations.override, v.attempt_id
         ), a AS (
           INSERT INTO attempts (id, destination_id, post_id, organization_id, worker_id, number, started_at)
-          SELECT ${options.attemptId}, d.id, d.post_id, d.organization_id, ${options.workerId}, d.attempts, ${options.now} FROM d
+          SELECT d.attempt_id, d.id, d.post_id, d.organization_id, ${options.workerId}, d.attempts, ${options.now} FROM d
         ), u AS (
           UPDATE posts SET status = 'publishing', updated_at = ${options.now}
-          FROM d WHERE posts.id = d.post_id AND ${sql.in("posts.status", postsEnteringPublishing)}
+          WHERE posts.id IN (SELECT post_id FROM d) AND ${sql.in("posts.status", postsEnteringPublishing)}
         )
-        SELECT d.attempts, d.platform, d.account_id, d.placement, d.settings, d.override,
+        SELECT d.id, d.attempt_id, d.attempts, d.platform, d.account_id, d.placement, d.settings, d.override,
           p.content, p.platform_overrides, p.scheduled_at, acc.credentials_ciphertext, acc.credentials_key_id
-        FROM d JOIN p ON true LEFT JOIN accounts acc ON acc.id = d.account_id`
-      const row = rows[0]
-      // Cancelled, set back to draft, deleted, or taken over meanwhile: no call.
-      if (row === undefined) return undefined
-      return {
-        attemptId: options.attemptId,
-        attemptNumber: row.attempts,
-        content: row.content,
-        platformOverrides: row.platform_overrides ?? undefined,
-        destination: destinationInput(row),
-        scheduledAt: row.scheduled_at ?? undefined,
-        credentials: row.credentials_ciphertext === null || row.credentials_key_id === null
-          ? undefined
-          : { ciphertext: row.credentials_ciphertext, keyId: row.credentials_key_id }
-      } satisfies Marked
+        FROM d JOIN p ON p.id = d.post_id LEFT JOIN accounts acc ON acc.id = d.account_id`
+      for (const row of rows) {
+        marked.set(row.id, {
+          attemptId: row.attempt_id,
+          attemptNumber: row.attempts,
+          content: row.content,
+          platformOverrides: row.platform_overrides ?? undefined,
+          destination: destinationInput(row),
+          scheduledAt: row.scheduled_at ?? undefined,
+          credentials: row.credentials_ciphertext === null || row.credentials_key_id === null
+            ? undefined
+            : { ciphertext: row.credentials_ciphertext, keyId: row.credentials_key_id }
+        })
+      }
+      return marked
     })
+
+    const markPublishing = (options: {
+      readonly claim: Claim
+      readonly workerId: string
+      readonly attemptId: string
+      readonly now: Date
+      readonly leaseMs: number
+    }) =>
+      markPublishingBatch({
+        items: [{ claim: options.claim, attemptId: options.attemptId }],
+        workerId: options.workerId,
+        now: options.now,
+        leaseMs: options.leaseMs
+      }).pipe(Effect.map((marked) => marked.get(options.claim.id)))
 
     /**
      * Writes an outcome in one transaction: the guarded destination update,
@@ -533,6 +567,7 @@ export class Leases extends Context.Service<Leases, {
     return {
       claim,
       markPublishing,
+      markPublishingBatch,
       settle,
       settlePublishedBatch,
       failBeforeCall,

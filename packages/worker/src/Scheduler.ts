@@ -51,7 +51,7 @@ export interface SchedulerOptions {
   readonly perPlatform?: number | Readonly<Record<string, number>> | undefined
   /** Calls in flight per account in this process. Default 4. */
   readonly perAccount?: number | undefined
-  /** Most destinations claimed per query. Default: `concurrency`. */
+  /** Most destinations claimed per query; the local queue holds up to `concurrency + batchSize`. Default: `concurrency`. */
   readonly batchSize?: number | undefined
   /** Lease length; renewed every third of it while held. Default 30 s. */
   readonly leaseMs?: number | undefined
@@ -229,6 +229,25 @@ const make = Effect.fnUntraced(function*(options: SchedulerOptions) {
     }
   }).pipe(Effect.forkScoped)
 
+  /**
+   * The publish-once marks of destinations starting together are written in
+   * one statement; each call waits for its own mark to commit before it goes out.
+   */
+  const markQueue = yield* Queue.unbounded<{
+    readonly claim: Claim
+    readonly attemptId: string
+    readonly done: Deferred.Deferred<Marked | undefined, SqlError.SqlError>
+  }>()
+  yield* Effect.gen(function*() {
+    while (true) {
+      const batch = yield* Queue.takeBetween(markQueue, 1, 200)
+      const exit = yield* leases.markPublishingBatch({ items: batch, workerId, now: yield* nowDate, leaseMs }).pipe(Effect.exit)
+      for (const item of batch) {
+        yield* Deferred.done(item.done, Exit.map(exit, (marked) => marked.get(item.claim.id)))
+      }
+    }
+  }).pipe(Effect.forkScoped)
+
   /** Writes an outcome; a publish already happened, so a database hiccup is retried rather than lost. */
   const settle = (
     claim: { id: string; postId: string; organizationId: string; platform: string; accountId: string },
@@ -366,7 +385,9 @@ const make = Effect.fnUntraced(function*(options: SchedulerOptions) {
     // A shutdown that began after the claim: give it back instead of starting a call.
     if (stopping) return
     const attemptId = Ids.make("att")
-    const marked = yield* leases.markPublishing({ claim, workerId, attemptId, now: yield* nowDate, leaseMs })
+    const done = yield* Deferred.make<Marked | undefined, SqlError.SqlError>()
+    yield* Queue.offer(markQueue, { claim, attemptId, done })
+    const marked = yield* Deferred.await(done)
     if (marked === undefined) return
     const prepared = yield* (marked.credentials === undefined
       ? Effect.fail(destinationError("ACCOUNT_NOT_FOUND", `account ${claim.accountId} is no longer connected`))
@@ -483,8 +504,8 @@ const make = Effect.fnUntraced(function*(options: SchedulerOptions) {
   /** One claim round; returns whether it got a full batch (more work is likely waiting). */
   const claimRound = Effect.gen(function*() {
     const room = concurrency + batchSize - inflight - pending.length
-    // Claim when a batch fits, or when slots would otherwise sit idle.
-    if (room < batchSize && !(pending.length === 0 && inflight < concurrency)) return false
+    // Refill once the local queue is half empty: claims stay batches, and land before it runs dry.
+    if (pending.length > batchSize / 2) return false
     const limit = Math.min(room, batchSize)
     if (limit <= 0) return false
     const busyAccounts = [...new Set([...byAccount.keys(), ...pendingByAccount.keys()])].filter((account) =>
