@@ -141,5 +141,22 @@ describe("self-hosted walk-through", () => {
     child.kill("SIGTERM")
     const code = await Promise.race([exited, new Promise<"timeout">((done) => setTimeout(() => done("timeout"), 30_000))])
     expect(code).toBe(0)
+
+    // With the server stopped, `keys` works on the database directly (PGlite belongs to one process at a time).
+    const direct = (...args: Array<string>) =>
+      new Promise<string>((done, fail) =>
+        execFile(
+          process.execPath,
+          [bin, ...args],
+          { env: { ...process.env, OMNIPOST_DATA_DIR: dataDir, DATABASE_URL: "", OMNIPOST_API_KEY: "" } },
+          (error, stdout, stderr) => (error ? fail(new Error(`${args.join(" ")}: ${stderr}`)) : done(stdout))
+        )
+      )
+    const keys = JSON.parse(await direct("keys", "list"))
+    expect(keys.map((k: { name: string }) => k.name)).toEqual(expect.arrayContaining(["first key", "walk-through"]))
+    expect(JSON.stringify(keys)).not.toContain(key.key)
+    const added = JSON.parse(await direct("keys", "create", "--name", "offline"))
+    expect(added.key).toMatch(/^omp_/)
+    expect(await direct("keys", "revoke", added.id)).toContain(`revoked ${added.id}`)
   })
 })

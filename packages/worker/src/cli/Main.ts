@@ -38,7 +38,7 @@ const key = Flag.String("key").pipe(
 const connection = (options: { readonly url: Option.Option<string>; readonly key: Option.Option<string> }) =>
   Effect.gen(function*() {
     const envUrl = yield* Config.option(Config.String("OMNIPOST_URL"))
-    const envKey = yield* Config.option(Config.String("OMNIPOST_API_KEY"))
+    const envKey = Option.filter(yield* Config.option(Config.String("OMNIPOST_API_KEY")), (value) => value !== "")
     const resolvedKey = Option.getOrUndefined(Option.orElse(options.key, () => envKey))
     if (resolvedKey === undefined) {
       return yield* Effect.fail(new Error("an API key is needed: pass --key or set OMNIPOST_API_KEY"))
@@ -135,7 +135,10 @@ const directKeys = <A, E>(f: (keys: ApiKeys["Service"], organizationId: string) 
   }))
 
 const hasKey = (flag: Option.Option<string>) =>
-  Effect.map(Config.option(Config.String("OMNIPOST_API_KEY")), (env) => Option.isSome(flag) || Option.isSome(env))
+  Effect.map(
+    Config.option(Config.String("OMNIPOST_API_KEY")),
+    (env) => Option.isSome(flag) || Option.isSome(Option.filter(env, (value) => value !== ""))
+  )
 
 const keysCreate = Command.make("create", {
   name: Flag.String("name").pipe(Flag.withDescription("What the key is for")),
