@@ -200,6 +200,19 @@ for (const kind of testKinds) {
           assert.strictEqual(badStatus.status, 400)
           const byPlatform = yield* request(api, "GET", "/v1/posts?platform=x")
           assert.isFalse(byPlatform.body.data.some((p: any) => ids.includes(p.id)))
+          const bluesky = yield* request(api, "GET", "/v1/posts?platform=bluesky&status=draft&limit=100")
+          for (const id of ids) assert.isTrue(bluesky.body.data.some((p: any) => p.id === id))
+          // Date range: drafts have no schedule, so their creation time counts.
+          const hourAhead = new Date(Date.now() + 3_600_000).toISOString()
+          const hourAgo = new Date(Date.now() - 3_600_000).toISOString()
+          const future = yield* request(api, "GET", `/v1/posts?status=draft&from=${encodeURIComponent(hourAhead)}`)
+          assert.isFalse(future.body.data.some((p: any) => ids.includes(p.id)))
+          const recent = yield* request(
+            api,
+            "GET",
+            `/v1/posts?status=draft&limit=100&from=${encodeURIComponent(hourAgo)}&to=${encodeURIComponent(hourAhead)}`
+          )
+          for (const id of ids) assert.isTrue(recent.body.data.some((p: any) => p.id === id))
 
           const updated = yield* request(api, "PATCH", `/v1/posts/${ids[0]}`, { body: { content: { text: "one, edited" } } })
           assert.strictEqual(updated.status, 200, JSON.stringify(updated.body))
