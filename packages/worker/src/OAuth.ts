@@ -92,6 +92,8 @@ export class OAuthStates extends Context.Service<OAuthStates, {
           Effect.gen(function*() {
             const state = base64url(randomBytes(24))
             const codeVerifier = base64url(randomBytes(48))
+            // Abandoned flows leave states behind: clear the expired ones as new flows start.
+            yield* sql`DELETE FROM oauth_states WHERE expires_at < now()`
             const now = yield* Clock.currentTimeMillis
             const expiresAt = new Date(now + stateTtlSeconds * 1000).toISOString()
             yield* sql`INSERT INTO oauth_states (state, organization_id, platform, code_verifier, redirect_uri, expires_at)

@@ -550,6 +550,13 @@ for (const kind of testKinds) {
           assert.strictEqual(invalid.status, 400)
           const corrected = yield* request(api, "POST", "/v1/posts", { body, headers: retryKey })
           assert.strictEqual(corrected.status, 201)
+          // Uploads too: the repeat is answered from the first, without storing the file twice.
+          const uploadKey = { "idempotency-key": `idem-upload-${Math.random()}`, "content-type": "application/octet-stream" }
+          const firstUpload = yield* request(api, "POST", "/v1/media", { raw: png1x1, headers: uploadKey })
+          const secondUpload = yield* request(api, "POST", "/v1/media", { raw: png1x1, headers: uploadKey })
+          assert.strictEqual(firstUpload.status, 201)
+          assert.strictEqual(secondUpload.body.id, firstUpload.body.id)
+          assert.strictEqual(secondUpload.headers.get("idempotent-replayed"), "true")
           // Keys are per organization.
           const other = yield* otherTenant(api)
           const elsewhere = yield* request(other, "POST", "/v1/keys", { body: { name: "k" }, headers })

@@ -13,7 +13,6 @@ import { OmnipostApi, Principal } from "./Api.js"
 import * as Errors from "./Errors.js"
 import type * as Models from "./Models.js"
 import { PublisherRegistry } from "./PostInput.js"
-import { schemaFailure } from "./PostsHandlers.js"
 
 export const toAccountView = (account: Account): Models.AccountView => ({
   id: account.id,
@@ -64,7 +63,7 @@ export const connectAccount = Effect.fnUntraced(function*(options: {
 }) {
   const credentials = yield* Schema.decodeUnknownEffect(options.publisher.credentialsSchema)(options.credentials, {
     errors: "all"
-  }).pipe(Effect.mapError((error) => schemaFailure("credentials", error)))
+  }).pipe(Effect.mapError((error) => Errors.schemaFailure("credentials", error)))
   const profile = options.publisher.verifyCredentials !== undefined
     ? yield* options.publisher.verifyCredentials(credentials).pipe(Effect.mapError(platformFailure))
     : options.platformAccountId !== undefined

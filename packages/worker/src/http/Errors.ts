@@ -5,7 +5,7 @@
  * document lists them per status.
  */
 import type { Cause } from "effect"
-import { Schema } from "effect"
+import { Schema, SchemaIssue } from "effect"
 
 const body = <const Code extends string>(code: Code) =>
   Schema.Struct({
@@ -102,3 +102,21 @@ export type ErrorBody = typeof ErrorBody.Type
 export const errorJson = (code: string, message: string, details?: unknown): ErrorBody => ({
   error: details === undefined ? { code, message } : { code, message, details }
 })
+
+const formatter = SchemaIssue.makeFormatterStandardSchemaV1()
+
+/**
+ * A value that does not match its schema, as `VALIDATION_FAILED` with one
+ * `{ path, message }` per problem; `slot` (`payload`, `query`, `credentials`…)
+ * starts each path.
+ */
+export const schemaFailure = (slot: string, error: Schema.SchemaError): ValidationFailed =>
+  make(ValidationFailed, `the request ${slot} is invalid`, {
+    issues: formatter(error.issue).issues.map((issue) => ({
+      path: [slot, ...(issue.path ?? []).map((segment) => {
+        const key = typeof segment === "object" && segment !== null && "key" in segment ? segment.key : segment
+        return typeof key === "number" ? key : String(key)
+      })],
+      message: issue.message
+    }))
+  })

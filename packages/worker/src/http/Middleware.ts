@@ -3,7 +3,7 @@
  * limiting and idempotency (`Authentication`), and the rendering of
  * request-decoding failures as `VALIDATION_FAILED` (`DecodeErrors`).
  */
-import { Effect, Layer, Option, Redacted, SchemaIssue } from "effect"
+import { Effect, Layer, Option, Redacted } from "effect"
 import { HttpServerRequest, HttpServerResponse } from "effect/http"
 import { HttpApiMiddleware, type HttpApiError } from "effect/http-api"
 import { ApiKeys } from "../ApiKeys.js"
@@ -13,20 +13,9 @@ import { RateLimiter } from "../RateLimiter.js"
 import { Authentication, DecodeErrors, Principal, RequestPolicy } from "./Api.js"
 import * as Errors from "./Errors.js"
 
-const formatIssues = SchemaIssue.makeFormatterStandardSchemaV1()
-
-/** A schema-decoding failure as `VALIDATION_FAILED`, with one `{ path, message }` per issue. */
-export const decodeErrorToValidationFailed = (error: HttpApiError.HttpApiSchemaError) => {
-  const slot = error.kind.toLowerCase()
-  const issues = formatIssues(error.cause.issue).issues.map((issue) => ({
-    path: [slot, ...(issue.path ?? []).map((segment) => {
-      const key = typeof segment === "object" && segment !== null && "key" in segment ? segment.key : segment
-      return typeof key === "number" ? key : String(key)
-    })],
-    message: issue.message
-  }))
-  return Errors.make(Errors.ValidationFailed, `the request ${slot} is invalid`, { issues })
-}
+/** A schema-decoding failure of the request as `VALIDATION_FAILED`, with one `{ path, message }` per issue. */
+export const decodeErrorToValidationFailed = (error: HttpApiError.HttpApiSchemaError) =>
+  Errors.schemaFailure(error.kind.toLowerCase(), error.cause)
 
 export const DecodeErrorsLive = HttpApiMiddleware.layerSchemaErrorTransform(DecodeErrors, (error) =>
   error.kind === "Body" || error.kind === "ResponseHeaders"
@@ -114,7 +103,8 @@ export const RequestPolicyLive = Layer.effect(
         const path = request.url.split("?")[0]!
         const fingerprint = isBufferedBody(contentType)
           ? [request.url, yield* request.text.pipe(Effect.orElseSucceed(() => ""))]
-          : [request.url, contentType, request.headers["content-length"] ?? ""]
+          // The multipart boundary is random per request: a repeat is recognized by type and length.
+          : [request.url, contentType.split(";")[0]!.trim(), request.headers["content-length"] ?? ""]
         const reservation = yield* idempotency.reserve({
           organizationId,
           key: idempotencyKey,

@@ -4,7 +4,7 @@
  * files streamed to media storage and appended to `content.media`).
  */
 import type { Post } from "@omnipost/core"
-import { Effect, Schema, SchemaIssue, Stream } from "effect"
+import { Effect, Schema, Stream } from "effect"
 import type { HttpServerRequest } from "effect/http"
 import { HttpApiBuilder } from "effect/http-api"
 import { MediaLibrary } from "../MediaLibrary.js"
@@ -66,19 +66,8 @@ export const toPostView = (post: StoredPost, attempts?: ReadonlyArray<AttemptRec
   ...(post.publishedAt !== undefined ? { publishedAt: post.publishedAt } : {})
 })
 
-const formatter = SchemaIssue.makeFormatterStandardSchemaV1()
-
 /** A body that does not match its schema, as `VALIDATION_FAILED` with one issue per problem. */
-export const schemaFailure = (slot: string, error: Schema.SchemaError) =>
-  Errors.make(Errors.ValidationFailed, `the request ${slot} is invalid`, {
-    issues: formatter(error.issue).issues.map((issue) => ({
-      path: [slot, ...(issue.path ?? []).map((s) => {
-        const key = typeof s === "object" && s !== null && "key" in s ? s.key : s
-        return typeof key === "number" ? key : String(key)
-      })],
-      message: issue.message
-    }))
-  })
+export const schemaFailure = Errors.schemaFailure
 
 const decodeCreatePost = (input: unknown) =>
   Schema.decodeUnknownEffect(Models.CreatePost)(input, { errors: "all" }).pipe(
