@@ -1,7 +1,8 @@
 /**
  * X through the API against FakeX: the OAuth 2.0 (PKCE) connect flow end to
  * end (start → the user approves → callback → account), credentials connect,
- * and one post fanned out to X and Bluesky, each destination with its own result.
+ * one post fanned out to X and Bluesky with each destination's own result, and
+ * a partial failure retried for X alone.
  */
 import { assert, describe, layer } from "@effect/vitest"
 import { FakeX } from "@omnipost/platform-twitter/testing"
@@ -100,6 +101,37 @@ for (const kind of testKinds) {
           assert.match(byPlatform.x.url, /^https:\/\/x\.com\/carol\/status\//)
           assert.match(byPlatform.bluesky.url, /^https:\/\/bsky\.app\//)
           assert.isTrue(fakeX.liveTweets.some((t) => t.text === "Hello, X"))
+
+          // X refuses once: the post is partially failed; a retry of X alone publishes it, Bluesky is not posted again.
+          fakeX.inject("POST /2/tweets", {
+            type: "error",
+            status: 403,
+            body: { title: "Forbidden", detail: "You are not permitted to perform this action.", type: "about:blank", status: 403 }
+          })
+          const blueskyBefore = api.bluesky.posts().length
+          const partial = yield* request(api, "POST", "/v1/posts", {
+            body: { content: { text: "Half and half" }, destinations: [{ accountId: x.body.id }, { accountId: bluesky.body.id }] }
+          })
+          const halfway = yield* waitFor(
+            Effect.map(request(api, "GET", `/v1/posts/${partial.body.id}`), (r) =>
+              ["published", "partially_failed", "failed"].includes(r.body.status) ? r.body : undefined),
+            30_000,
+            "the partial outcome"
+          )
+          assert.strictEqual(halfway.status, "partially_failed", JSON.stringify(halfway.destinations))
+          const failedX = halfway.destinations.find((d: any) => d.platform === "x")
+          assert.strictEqual(failedX.status, "failed")
+          assert.strictEqual(failedX.lastError.httpStatus, 403)
+          const retried = yield* request(api, "POST", `/v1/posts/${partial.body.id}/retry`, { body: { platforms: ["x"] } })
+          assert.strictEqual(retried.status, 200, JSON.stringify(retried.body))
+          const done = yield* waitFor(
+            Effect.map(request(api, "GET", `/v1/posts/${partial.body.id}`), (r) =>
+              r.body.status === "published" ? r.body : undefined),
+            30_000,
+            "the retry of X"
+          )
+          assert.strictEqual(done.destinations.find((d: any) => d.platform === "bluesky").attempts, 1)
+          assert.strictEqual(api.bluesky.posts().length, blueskyBefore + 1)
         }))
     })
   })
