@@ -174,6 +174,8 @@ const make = Effect.fnUntraced(function*(options: SchedulerOptions) {
   const byAccount = new Map<string, number>()
   /** Leases this process holds (claimed or publishing), renewed together. */
   const held = new Set<string>()
+  /** Published destinations whose outcome is waiting for its group commit; their leases are renewed too. */
+  const settling = new Set<string>()
   let stopping = false
 
   const wakeQueue = yield* Queue.sliding<void>(1)
@@ -210,21 +212,23 @@ const make = Effect.fnUntraced(function*(options: SchedulerOptions) {
   type PublishedItem = Parameters<typeof leases.settlePublishedBatch>[0][number]
   const publishedQueue = yield* Queue.unbounded<{
     readonly item: PublishedItem
-    readonly done: Deferred.Deferred<boolean, SqlError.SqlError | Lifecycle.InvalidStatusTransition>
+    readonly claim: { id: string; postId: string; organizationId: string; platform: string; accountId: string }
   }>()
   yield* Effect.gen(function*() {
     while (true) {
-      const batch = yield* Queue.takeBetween(publishedQueue, 1, 200)
+      const batch = yield* Queue.takeBetween(publishedQueue, 1, 500)
       const result = yield* leases.settlePublishedBatch(batch.map((b) => b.item), yield* nowDate).pipe(retryDatabase, Effect.exit)
-      if (Exit.isSuccess(result)) {
-        for (const b of batch) yield* Deferred.succeed(b.done, result.value.has(b.item.destinationId))
-        continue
-      }
-      // One at a time, so that one bad row cannot sink the others.
       for (const b of batch) {
-        const now = yield* nowDate
-        const exit = yield* leases.settle({ ...b.item, now }).pipe(retryDatabase, Effect.exit)
-        yield* Deferred.done(b.done, exit)
+        // One at a time when the batch failed, so that one bad row cannot sink the others.
+        const settled = Exit.isSuccess(result)
+          ? result.value.has(b.item.destinationId)
+          : yield* leases.settle({ ...b.item, now: yield* nowDate }).pipe(
+            retryDatabase,
+            Effect.tapCause((cause) => Effect.logError(`destination ${b.item.destinationId}: could not record its publication`, cause)),
+            Effect.orElseSucceed(() => false)
+          )
+        settling.delete(b.item.destinationId)
+        if (settled) yield* notifySettled(b.claim, b.item.outcome)
       }
     }
   }).pipe(Effect.forkScoped)
@@ -255,15 +259,18 @@ const make = Effect.fnUntraced(function*(options: SchedulerOptions) {
     outcome: Outcome
   ) =>
     Effect.gen(function*() {
-      const now = yield* nowDate
-      let settled: boolean
       if (outcome._tag === "Published") {
-        const done = yield* Deferred.make<boolean, SqlError.SqlError | Lifecycle.InvalidStatusTransition>()
-        yield* Queue.offer(publishedQueue, { item: { destinationId: claim.id, postId: claim.postId, attemptId, outcome }, done })
-        settled = yield* Deferred.await(done)
-      } else {
-        settled = yield* leases.settle({ destinationId: claim.id, postId: claim.postId, attemptId, now, outcome }).pipe(retryDatabase)
+        // The call is over, so its slot frees now; the write joins the next group commit. The lease is
+        // renewed until it commits (`settling`); if it never does, the lease expires and the outcome is
+        // reconciled like any unknown one, never published twice.
+        settling.add(claim.id)
+        yield* Queue.offer(publishedQueue, { item: { destinationId: claim.id, postId: claim.postId, attemptId, outcome }, claim })
+        return
       }
+      const now = yield* nowDate
+      const settled = yield* leases.settle({ destinationId: claim.id, postId: claim.postId, attemptId, now, outcome }).pipe(
+        retryDatabase
+      )
       if (settled && outcome._tag === "Retry") {
         yield* database.notify(dueChannel, outcome.at.toISOString()).pipe(Effect.ignore)
       }
@@ -581,7 +588,7 @@ const make = Effect.fnUntraced(function*(options: SchedulerOptions) {
   // Lease renewal for everything held, in one statement.
   yield* Effect.gen(function*() {
     const now = yield* Clock.currentTimeMillis
-    yield* leases.renew(workerId, [...held], new Date(now + leaseMs))
+    yield* leases.renew(workerId, [...held, ...settling], new Date(now + leaseMs))
   }).pipe(
     Effect.catchCause((cause) => Effect.logWarning("lease renewal failed", cause)),
     Effect.repeat(Schedule.spaced(Math.max(10, Math.floor(leaseMs / 3)))),
@@ -602,6 +609,10 @@ const make = Effect.fnUntraced(function*(options: SchedulerOptions) {
       stopping = true
       yield* wake
       yield* FiberSet.awaitEmpty(fibers).pipe(Effect.timeoutOption(shutdownGraceMs))
+      // Successes still waiting for their group commit.
+      yield* Effect.gen(function*() {
+        while (settling.size > 0) yield* Effect.sleep(5)
+      }).pipe(Effect.timeoutOption(shutdownGraceMs))
       // Calls still running past the deadline are interrupted; their leases expire and another
       // worker reconciles them as unknown outcomes.
       yield* FiberSet.clear(fibers)
