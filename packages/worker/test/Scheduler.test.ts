@@ -67,6 +67,27 @@ for (const kind of testKinds) {
           assert.sameMembers(events.map((e) => e.type), ["destination.published", "destination.published", "post.published"])
         }))
 
+      it.effect("a post due now is picked up through the notification, not the poll", () =>
+        Effect.gen(function*() {
+          yield* reset
+          const posts = yield* PostStore
+          const org = yield* makeOrganization
+          const account = yield* makeAccount(org, "fake")
+          // The poll is an hour: only the notification can start this post in time.
+          const elapsed = yield* withScheduler(
+            Effect.gen(function*() {
+              yield* Effect.sleep("300 millis")
+              const started = Date.now()
+              const post = yield* posts.create(org, { content: { text: "now" }, destinations: [{ platform: "fake", accountId: account.id }] })
+              yield* awaitSettled({ postIds: [post.id], timeoutMs: 10_000 })
+              return Date.now() - started
+            }),
+            { pollMs: 3_600_000 }
+          )
+          assert.strictEqual(fake.total(), 1)
+          assert.isBelow(elapsed, 10_000)
+        }))
+
       it.effect("four schedulers on one database publish 400 destinations exactly once", () =>
         Effect.gen(function*() {
           yield* reset
