@@ -188,41 +188,39 @@ export class AccountStore extends Context.Service<AccountStore, {
         WHERE id = ${accountId}`
     }, sql.withTransaction)
 
+    /**
+     * Re-seals every row of one table whose key is not the current one, in batches,
+     * each in its own transaction, so a large table does not hold one long lock.
+     */
+    const resealTable = (
+      table: "accounts" | "webhooks",
+      ciphertextColumn: string,
+      keyIdColumn: string,
+      aadOf: (id: string) => string
+    ) =>
+      Effect.gen(function*() {
+        const current = crypto.keyring.current.id
+        let total = 0
+        while (true) {
+          const batch = yield* Effect.gen(function*() {
+            const rows = yield* sql<{ id: string; ciphertext: string; key_id: string }>`
+              SELECT id, ${sql(ciphertextColumn)} AS ciphertext, ${sql(keyIdColumn)} AS key_id FROM ${sql(table)}
+              WHERE ${sql(keyIdColumn)} <> ${current} ORDER BY id LIMIT 100 FOR UPDATE SKIP LOCKED`
+            for (const row of rows) {
+              const plain = yield* crypto.open({ ciphertext: row.ciphertext, keyId: row.key_id }, aadOf(row.id))
+              const sealed = crypto.seal(plain, aadOf(row.id))
+              yield* sql`UPDATE ${sql(table)} SET ${sql(ciphertextColumn)} = ${sealed.ciphertext}, ${sql(keyIdColumn)} = ${sealed.keyId} WHERE id = ${row.id}`
+            }
+            return rows.length
+          }).pipe(sql.withTransaction)
+          total += batch
+          if (batch === 0) return total
+        }
+      })
+
     const rotateKeys = Effect.gen(function*() {
-      const current = crypto.keyring.current.id
-      let accounts = 0
-      let webhooks = 0
-      // Batches, each in its own transaction, so a large table does not hold one long lock.
-      while (true) {
-        const batch = yield* Effect.gen(function*() {
-          const rows = yield* sql<{ id: string; credentials_ciphertext: string; credentials_key_id: string }>`
-            SELECT id, credentials_ciphertext, credentials_key_id FROM accounts
-            WHERE credentials_key_id <> ${current} ORDER BY id LIMIT 100 FOR UPDATE SKIP LOCKED`
-          for (const row of rows) {
-            const plain = yield* crypto.open({ ciphertext: row.credentials_ciphertext, keyId: row.credentials_key_id }, credentialsAad(row.id))
-            const sealed = crypto.seal(plain, credentialsAad(row.id))
-            yield* sql`UPDATE accounts SET credentials_ciphertext = ${sealed.ciphertext}, credentials_key_id = ${sealed.keyId} WHERE id = ${row.id}`
-          }
-          return rows.length
-        }).pipe(sql.withTransaction)
-        accounts += batch
-        if (batch === 0) break
-      }
-      while (true) {
-        const batch = yield* Effect.gen(function*() {
-          const rows = yield* sql<{ id: string; secret_ciphertext: string; secret_key_id: string }>`
-            SELECT id, secret_ciphertext, secret_key_id FROM webhooks
-            WHERE secret_key_id <> ${current} ORDER BY id LIMIT 100 FOR UPDATE SKIP LOCKED`
-          for (const row of rows) {
-            const plain = yield* crypto.open({ ciphertext: row.secret_ciphertext, keyId: row.secret_key_id }, webhookSecretAad(row.id))
-            const sealed = crypto.seal(plain, webhookSecretAad(row.id))
-            yield* sql`UPDATE webhooks SET secret_ciphertext = ${sealed.ciphertext}, secret_key_id = ${sealed.keyId} WHERE id = ${row.id}`
-          }
-          return rows.length
-        }).pipe(sql.withTransaction)
-        webhooks += batch
-        if (batch === 0) break
-      }
+      const accounts = yield* resealTable("accounts", "credentials_ciphertext", "credentials_key_id", credentialsAad)
+      const webhooks = yield* resealTable("webhooks", "secret_ciphertext", "secret_key_id", webhookSecretAad)
       return { accounts, webhooks }
     }).pipe(Effect.withSpan("AccountStore.rotateKeys"))
 

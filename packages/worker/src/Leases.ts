@@ -92,6 +92,14 @@ export type Outcome =
     readonly accountNeedsReconnect?: boolean
   }
 
+/** A successful publish, settled together with others in one group commit. */
+export interface PublishedItem {
+  readonly destinationId: string
+  readonly postId: string
+  readonly attemptId: string
+  readonly outcome: Extract<Outcome, { readonly _tag: "Published" }>
+}
+
 export interface SchedulerHealth {
   /** Workers with a heartbeat within the window, not stopped. */
   readonly liveWorkers: number
@@ -161,12 +169,7 @@ export class Leases extends Context.Service<Leases, {
    * were no longer this worker's to settle.
    */
   readonly settlePublishedBatch: (
-    items: ReadonlyArray<{
-      readonly destinationId: string
-      readonly postId: string
-      readonly attemptId: string
-      readonly outcome: Extract<Outcome, { readonly _tag: "Published" }>
-    }>,
+    items: ReadonlyArray<PublishedItem>,
     now: Date
   ) => Effect.Effect<ReadonlySet<string>, Lifecycle.InvalidStatusTransition | SqlError.SqlError>
   readonly failBeforeCall: (options: {
@@ -408,12 +411,7 @@ export class Leases extends Context.Service<Leases, {
     }, sql.withTransaction)
 
     const settlePublishedBatch = Effect.fn("Leases.settlePublishedBatch")(function*(
-      items: ReadonlyArray<{
-        readonly destinationId: string
-        readonly postId: string
-        readonly attemptId: string
-        readonly outcome: Extract<Outcome, { readonly _tag: "Published" }>
-      }>,
+      items: ReadonlyArray<PublishedItem>,
       now: Date
     ) {
       if (items.length === 0) return new Set<string>()
