@@ -111,6 +111,8 @@ const omnipost = async (url: string, processes: number): Promise<RunResult> => {
     OMNIPOST_ENCRYPTION_KEY: encryptionKey,
     OMNIPOST_WORKER_PUBLISHER: "noop",
     OMNIPOST_WORKER_CONCURRENCY: String(C),
+    // The same local queue as graphile-worker's batched mode below (localQueue.size = 4 × concurrency).
+    OMNIPOST_WORKER_BATCH_SIZE: String(4 * C),
     OMNIPOST_DB_POOL_SIZE: String(C + 2)
   }
   // The first process migrates; the rest start on a migrated database.
@@ -142,14 +144,16 @@ const omnipost = async (url: string, processes: number): Promise<RunResult> => {
   await client.query("COMMIT")
   await client.query(`SELECT pg_notify('omnipost_due', $1)`, [due.toISOString()])
   await waitFor(url, `SELECT count(*) AS n FROM destinations WHERE status = 'published'`, N)
+  // The lag ends when the publisher is called: the no-op publisher stamps \`publishedAt\` at its call.
   const lags = await client.query(
-    `SELECT extract(epoch FROM (a.started_at - p.scheduled_at)) * 1000 AS lag FROM attempts a JOIN posts p ON p.id = a.post_id`
+    `SELECT extract(epoch FROM (d.published_at - p.scheduled_at)) * 1000 AS lag FROM destinations d JOIN posts p ON p.id = d.post_id`
   )
   const last = await client.query(`SELECT max(finished_at) AS last FROM attempts`)
   const duplicates = await client.query(`SELECT count(*) AS n FROM (SELECT destination_id FROM attempts GROUP BY destination_id HAVING count(*) > 1) d`)
   if (Number(duplicates.rows[0].n) > 0) throw new Error("a destination was dispatched twice")
   await client.end()
-  await Promise.all(children.map(stopChild))
+  const outputs = await Promise.all(children.map(stopChild))
+  if (process.env.BENCH_CHILD_LOG) (await import("node:fs")).writeFileSync(process.env.BENCH_CHILD_LOG, outputs.join("\n"))
   return { lags: lags.rows.map((r) => Number(r.lag)), lastDone: new Date(last.rows[0].last).getTime(), dueAt }
 }
 

@@ -18,6 +18,8 @@
  * - `failBeforeCall`: `queued → failed` when no call can be made (no publisher,
  *   unreadable credentials, invalid settings);
  * - `renew` / `release`: extend or give back this worker's leases;
+ * - `unmark`: `publishing → queued` for marked destinations whose call was
+ *   never made (the worker is shutting down), the attempt logged `not_sent`;
  * - `expiredPublishing`: destinations left `publishing` by a worker whose
  *   lease expired (crashed mid-call), taken over by this worker for
  *   reconciliation;
@@ -28,7 +30,7 @@
 import { Lifecycle, type Post } from "@omnipost/core"
 import { PgClient } from "@effect/sql-pg"
 import { Context, Effect, Layer } from "effect"
-import type { SqlError } from "effect/sql"
+import type { SqlError, Statement } from "effect/sql"
 import { hostname } from "node:os"
 import { destinationFrom, postFrom, settledPostStatuses, transitionDestination, transitionPost } from "./internal/lifecycle.js"
 import { lockPost, recordEvent, settlePost, settlePostWith } from "./internal/settle.js"
@@ -54,6 +56,23 @@ export interface Marked {
   readonly scheduledAt: Date | undefined
   /** The account's sealed credentials, read in the same statement; undefined when the account is gone. */
   readonly credentials?: { readonly ciphertext: string; readonly keyId: string } | undefined
+  /**
+   * The post has this one destination only, so its outcome alone decides the
+   * post's (a post being published cannot gain destinations).
+   */
+  readonly onlyDestination?: boolean | undefined
+}
+
+/**
+ * How many more destinations this worker may mark now, per account and per
+ * platform (see `claimAndMark`). Accounts and platforms not listed get the
+ * defaults; a platform's `accountRoom` is the default for its accounts.
+ */
+export interface MarkRooms {
+  readonly accounts: ReadonlyArray<{ readonly accountId: string; readonly room: number }>
+  readonly platforms: ReadonlyArray<{ readonly platform: string; readonly room: number; readonly accountRoom: number }>
+  readonly defaultPlatformRoom: number
+  readonly defaultAccountRoom: number
 }
 
 /** A `publishing` destination whose worker's lease expired: the outcome of its attempt is unknown. */
@@ -97,6 +116,8 @@ export interface PublishedItem {
   readonly destinationId: string
   readonly postId: string
   readonly attemptId: string
+  /** From `Marked.onlyDestination`: the post's status follows from this outcome alone. */
+  readonly onlyDestination?: boolean | undefined
   readonly outcome: Extract<Outcome, { readonly _tag: "Published" }>
 }
 
@@ -149,6 +170,23 @@ export class Leases extends Context.Service<Leases, {
     readonly now: Date
     readonly leaseMs: number
   }) => Effect.Effect<Marked | undefined, Lifecycle.InvalidStatusTransition | SqlError.SqlError>
+  /**
+   * `claim` and `markPublishing` in one statement, for destinations that can
+   * be called at once: locks up to `limit` due destinations of the given
+   * platforms (`FOR UPDATE SKIP LOCKED`), keeps those that fit the rooms, and
+   * marks those publishing under this worker's lease, in due order. The rest
+   * are left untouched (not even leased), for the next round or another worker.
+   */
+  readonly claimAndMark: (options: {
+    readonly workerId: string
+    readonly now: Date
+    readonly leaseMs: number
+    readonly limit: number
+    readonly platforms: ReadonlyArray<string>
+    readonly rooms: MarkRooms
+    /** One per destination that may be marked (at least `limit`). */
+    readonly attemptIds: ReadonlyArray<string>
+  }) => Effect.Effect<ReadonlyArray<{ readonly claim: Claim; readonly marked: Marked }>, SqlError.SqlError>
   /** `markPublishing` for several claims at once; the result holds the ones marked. */
   readonly markPublishingBatch: (options: {
     readonly items: ReadonlyArray<{ readonly claim: Claim; readonly attemptId: string }>
@@ -179,6 +217,15 @@ export class Leases extends Context.Service<Leases, {
   }) => Effect.Effect<void, Lifecycle.InvalidStatusTransition | SqlError.SqlError>
   readonly renew: (workerId: string, ids: ReadonlyArray<string>, until: Date) => Effect.Effect<void, SqlError.SqlError>
   readonly release: (workerId: string, ids?: ReadonlyArray<string>) => Effect.Effect<number, SqlError.SqlError>
+  /**
+   * Gives back marked destinations whose call never started: back to `queued`,
+   * due now, their attempts logged `not_sent`. Returns how many went back.
+   */
+  readonly unmark: (options: {
+    readonly workerId: string
+    readonly items: ReadonlyArray<{ readonly destinationId: string; readonly attemptId: string }>
+    readonly now: Date
+  }) => Effect.Effect<number, Lifecycle.InvalidStatusTransition | SqlError.SqlError>
   readonly expiredPublishing: (options: {
     readonly workerId: string
     readonly now: Date
@@ -243,14 +290,83 @@ export class Leases extends Context.Service<Leases, {
     })
 
     /**
-     * The publish-once mark for several claims in one statement, so one round
-     * trip and atomic: lock their posts (only a scheduled or publishing post
-     * may publish), move each destination `queued → publishing` under this
-     * worker's lease and its attempt id, append the attempts, move the posts
-     * `scheduled → publishing`, and read what the calls need, the sealed
-     * credentials included. A claim missing from the result was cancelled,
-     * set back to draft, deleted or taken over meanwhile: no call.
+     * The publish-once mark, one statement (one round trip, atomic) for many
+     * destinations, given a CTE `v (id, post_id, attempt_id)` of candidates:
+     * lock their posts (only a scheduled or publishing post may publish), move
+     * each destination `queued → publishing` under this worker's lease and its
+     * attempt id, append the attempts, move the posts `scheduled → publishing`,
+     * and read what the calls need, the sealed credentials included. A
+     * candidate missing from the result was cancelled, set back to draft,
+     * deleted or taken over meanwhile: no call. `leased` says whether the
+     * candidates must already be under this worker's lease (a claim) or are
+     * locked by the same statement (`claimAndMark`).
      */
+    type MarkRowFull = MarkRow & {
+      id: string
+      post_id: string
+      organization_id: string
+      due_at: Date | null
+      auto_retries: number
+      attempt_id: string
+      content: Post.Content
+      platform_overrides: Record<string, Post.Override> | null
+      scheduled_at: Date | null
+      credentials_ciphertext: string | null
+      credentials_key_id: string | null
+      destination_count: string | number
+    }
+    const markStatement = (candidates: Statement.Fragment, options: {
+      readonly workerId: string
+      readonly now: Date
+      readonly leaseMs: number
+      readonly leased: boolean
+    }) => {
+      const until = new Date(options.now.getTime() + options.leaseMs)
+      return sql<MarkRowFull>`
+        WITH ${candidates},
+        p AS (
+          SELECT id, content, platform_overrides, scheduled_at FROM posts
+          WHERE id IN (SELECT post_id FROM v) AND ${sql.in("status", publishingPosts)}
+          ORDER BY id
+          FOR UPDATE
+        ), d AS (
+          UPDATE destinations SET status = 'publishing', attempts = destinations.attempts + 1, current_attempt_id = v.attempt_id,
+            lease_owner = ${options.workerId}, lease_expires_at = ${until}, updated_at = ${options.now}
+          FROM v
+          WHERE destinations.id = v.id
+            ${options.leased ? sql`AND destinations.lease_owner = ${options.workerId}` : sql``}
+            AND ${sql.in("destinations.status", publishableFrom)}
+            AND v.post_id IN (SELECT id FROM p)
+          RETURNING destinations.id, destinations.post_id, destinations.organization_id, destinations.attempts,
+            destinations.platform, destinations.account_id, destinations.placement, destinations.settings,
+            destinations.override, destinations.due_at, destinations.auto_retries, v.attempt_id
+        ), a AS (
+          INSERT INTO attempts (id, destination_id, post_id, organization_id, worker_id, number, started_at)
+          SELECT d.attempt_id, d.id, d.post_id, d.organization_id, ${options.workerId}, d.attempts, ${options.now} FROM d
+        ), u AS (
+          UPDATE posts SET status = 'publishing', updated_at = ${options.now}
+          WHERE posts.id IN (SELECT post_id FROM d) AND ${sql.in("posts.status", postsEnteringPublishing)}
+        )
+        SELECT d.id, d.post_id, d.organization_id, d.due_at, d.auto_retries, d.attempt_id, d.attempts, d.platform,
+          d.account_id, d.placement, d.settings, d.override, p.content, p.platform_overrides, p.scheduled_at,
+          acc.credentials_ciphertext, acc.credentials_key_id,
+          (SELECT count(*) FROM destinations s WHERE s.post_id = d.post_id) AS destination_count
+        FROM d JOIN p ON p.id = d.post_id LEFT JOIN accounts acc ON acc.id = d.account_id`
+    }
+
+    const markedFrom = (row: MarkRowFull): Marked => ({
+      attemptId: row.attempt_id,
+      attemptNumber: row.attempts,
+      content: row.content,
+      platformOverrides: row.platform_overrides ?? undefined,
+      destination: destinationInput(row),
+      scheduledAt: row.scheduled_at ?? undefined,
+      credentials: row.credentials_ciphertext === null || row.credentials_key_id === null
+        ? undefined
+        : { ciphertext: row.credentials_ciphertext, keyId: row.credentials_key_id },
+      onlyDestination: Number(row.destination_count) === 1
+    })
+
     const markPublishingBatch = Effect.fn("Leases.markPublishingBatch")(function*(options: {
       readonly items: ReadonlyArray<{ readonly claim: Claim; readonly attemptId: string }>
       readonly workerId: string
@@ -259,59 +375,78 @@ export class Leases extends Context.Service<Leases, {
     }) {
       const marked = new Map<string, Marked>()
       if (options.items.length === 0) return marked
-      const until = new Date(options.now.getTime() + options.leaseMs)
-      const values = sql.join(", ", false)(
-        options.items.map((i) => sql`(${i.claim.id}::text, ${i.claim.postId}::text, ${i.attemptId}::text)`)
-      )
-      const rows = yield* sql<MarkRow & {
-        id: string
-        attempt_id: string
-        content: Post.Content
-        platform_overrides: Record<string, Post.Override> | null
-        scheduled_at: Date | null
-        credentials_ciphertext: string | null
-        credentials_key_id: string | null
-      }>`
-        WITH v (id, post_id, attempt_id) AS (VALUES ${values}),
-        p AS (
-          SELECT id, content, platform_overrides, scheduled_at FROM posts
-          WHERE id IN (SELECT post_id FROM v) AND ${sql.in("status", publishingPosts)}
-          ORDER BY id
-          FOR UPDATE
-        ), d AS (
-          UPDATE destinations SET status = 'publishing', attempts = destinations.attempts + 1, current_attempt_id = v.attempt_id,
-            lease_expires_at = ${until}, updated_at = ${options.now}
-          FROM v
-          WHERE destinations.id = v.id AND destinations.lease_owner = ${options.workerId}
-            AND ${sql.in("destinations.status", publishableFrom)}
-            AND v.post_id IN (SELECT id FROM p)
-          RETURNING destinations.id, destinations.post_id, destinations.organization_id, destinations.attempts,
-            destinations.platform, destinations.account_id, destinations.placement, destinations.settings,
-            destinations.override, v.attempt_id
-        ), a AS (
-          INSERT INTO attempts (id, destination_id, post_id, organization_id, worker_id, number, started_at)
-          SELECT d.attempt_id, d.id, d.post_id, d.organization_id, ${options.workerId}, d.attempts, ${options.now} FROM d
-        ), u AS (
-          UPDATE posts SET status = 'publishing', updated_at = ${options.now}
-          WHERE posts.id IN (SELECT post_id FROM d) AND ${sql.in("posts.status", postsEnteringPublishing)}
-        )
-        SELECT d.id, d.attempt_id, d.attempts, d.platform, d.account_id, d.placement, d.settings, d.override,
-          p.content, p.platform_overrides, p.scheduled_at, acc.credentials_ciphertext, acc.credentials_key_id
-        FROM d JOIN p ON p.id = d.post_id LEFT JOIN accounts acc ON acc.id = d.account_id`
-      for (const row of rows) {
-        marked.set(row.id, {
-          attemptId: row.attempt_id,
-          attemptNumber: row.attempts,
-          content: row.content,
-          platformOverrides: row.platform_overrides ?? undefined,
-          destination: destinationInput(row),
-          scheduledAt: row.scheduled_at ?? undefined,
-          credentials: row.credentials_ciphertext === null || row.credentials_key_id === null
-            ? undefined
-            : { ciphertext: row.credentials_ciphertext, keyId: row.credentials_key_id }
-        })
-      }
+      // One JSON parameter, so the statement's text (and its prepared plan) is the same for any batch size.
+      const candidates = sql`v AS (
+        SELECT * FROM jsonb_to_recordset(${
+        sql.json(options.items.map((i) => ({ id: i.claim.id, post_id: i.claim.postId, attempt_id: i.attemptId })))
+      }::jsonb) AS v (id text, post_id text, attempt_id text))`
+      const rows = yield* markStatement(candidates, { ...options, leased: true })
+      for (const row of rows) marked.set(row.id, markedFrom(row))
       return marked
+    })
+
+    const claimAndMark = Effect.fn("Leases.claimAndMark")(function*(options: {
+      readonly workerId: string
+      readonly now: Date
+      readonly leaseMs: number
+      readonly limit: number
+      readonly platforms: ReadonlyArray<string>
+      readonly rooms: MarkRooms
+      readonly attemptIds: ReadonlyArray<string>
+    }) {
+      const limit = Math.min(options.limit, options.attemptIds.length)
+      if (limit <= 0 || options.platforms.length === 0) return []
+      const { rooms } = options
+      // Window functions cannot sit beside FOR UPDATE, so the rooms are applied to the locked rows
+      // one level up; rows locked but not chosen are let go at commit, untouched.
+      const candidates = sql`c AS (
+          SELECT id, post_id, platform, account_id, due_at FROM destinations
+          WHERE status = 'queued' AND due_at <= ${options.now}
+            AND (lease_expires_at IS NULL OR lease_expires_at < ${options.now})
+            AND ${sql.in("platform", options.platforms)}
+            AND NOT EXISTS (
+              SELECT 1 FROM rate_limit_pauses p
+              WHERE p.paused_until > ${options.now}
+                AND (p.scope = destinations.platform OR p.scope = destinations.platform || ':' || destinations.account_id))
+          ORDER BY due_at
+          LIMIT ${limit}
+          FOR UPDATE SKIP LOCKED
+        ), ranked AS (
+          SELECT c.*,
+            row_number() OVER (PARTITION BY c.account_id ORDER BY c.due_at, c.id) AS account_rank,
+            row_number() OVER (PARTITION BY c.platform ORDER BY c.due_at, c.id) AS platform_rank
+          FROM c
+        ), account_rooms AS (
+          SELECT * FROM jsonb_to_recordset(${sql.json(rooms.accounts)}::jsonb) AS r ("accountId" text, room int)
+        ), platform_rooms AS (
+          SELECT * FROM jsonb_to_recordset(${sql.json(rooms.platforms)}::jsonb) AS r (platform text, room int, "accountRoom" int)
+        ), chosen AS (
+          SELECT ranked.id, ranked.post_id, row_number() OVER (ORDER BY ranked.due_at, ranked.id) AS n
+          FROM ranked
+            LEFT JOIN account_rooms ar ON ar."accountId" = ranked.account_id
+            LEFT JOIN platform_rooms pr ON pr.platform = ranked.platform
+          WHERE ranked.account_rank <= COALESCE(ar.room, pr."accountRoom", ${rooms.defaultAccountRoom})
+            AND ranked.platform_rank <= COALESCE(pr.room, ${rooms.defaultPlatformRoom})
+        ), v AS (
+          SELECT chosen.id, chosen.post_id, ids.attempt_id
+          FROM chosen JOIN jsonb_array_elements_text(${sql.json(options.attemptIds.slice(0, limit))}::jsonb) WITH ORDINALITY AS ids (attempt_id, n)
+            ON ids.n = chosen.n
+        )`
+      const rows = yield* markStatement(candidates, { ...options, leased: false })
+      return rows
+        .map((row) => ({
+          claim: {
+            id: row.id,
+            postId: row.post_id,
+            organizationId: row.organization_id,
+            platform: row.platform,
+            accountId: row.account_id,
+            dueAt: row.due_at ?? options.now,
+            autoRetries: row.auto_retries
+          } satisfies Claim,
+          marked: markedFrom(row)
+        }))
+        .sort((a, b) => a.claim.dueAt.getTime() - b.claim.dueAt.getTime())
     })
 
     const markPublishing = (options: {
@@ -410,7 +545,81 @@ export class Leases extends Context.Service<Leases, {
       return true
     }, sql.withTransaction)
 
-    const settlePublishedBatch = Effect.fn("Leases.settlePublishedBatch")(function*(
+    /**
+     * Posts with one destination: its outcome decides the post's, so the whole
+     * settlement is one statement (one round trip, one commit): the post row
+     * locked first (as every writer of a post does, so no deadlock), the
+     * destination, its attempt, both events and the post's own status. The
+     * statuses come from core (`published` destination, and the aggregate of
+     * that alone for the post); the guards in the statement only apply them.
+     */
+    const publishedPost = Lifecycle.aggregate(["published"])
+    const settleOnlyDestinations = Effect.fn("Leases.settleOnlyDestinations")(function*(
+      items: ReadonlyArray<PublishedItem>,
+      now: Date
+    ) {
+      if (items.length === 0) return new Set<string>()
+      yield* transitionDestination("publishing", "published")
+      yield* transitionPost("publishing", publishedPost)
+      const values = sql.json(items.map((i) => ({
+        id: i.destinationId,
+        post_id: i.postId,
+        attempt_id: i.attemptId,
+        platform_post_id: i.outcome.platformPostId,
+        url: i.outcome.url,
+        parts: i.outcome.parts,
+        published_at: i.outcome.publishedAt.toISOString(),
+        attempt_outcome: i.outcome.attemptOutcome ?? "published"
+      })))
+      const settled = yield* sql<{ id: string }>`
+        WITH v AS (
+          SELECT * FROM jsonb_to_recordset(${values}::jsonb)
+            AS v (id text, post_id text, attempt_id text, platform_post_id text, url text, parts jsonb, published_at timestamptz, attempt_outcome text)
+        ), p AS (
+          SELECT id FROM posts WHERE id IN (SELECT post_id FROM v) AND status = 'publishing' ORDER BY id FOR UPDATE
+        ), d AS (
+          UPDATE destinations SET status = 'published', platform_post_id = v.platform_post_id, url = v.url, parts = v.parts,
+            published_at = v.published_at, last_error = NULL, next_retry_at = NULL, due_at = NULL,
+            lease_owner = NULL, lease_expires_at = NULL, updated_at = ${now}
+          FROM v
+          WHERE destinations.id = v.id AND destinations.current_attempt_id = v.attempt_id AND destinations.status = 'publishing'
+            AND destinations.post_id IN (SELECT id FROM p)
+          RETURNING destinations.id, destinations.post_id, destinations.platform, destinations.account_id,
+            destinations.organization_id, v.attempt_id, v.platform_post_id, v.url, v.attempt_outcome
+        ), a AS (
+          UPDATE attempts SET finished_at = ${now}, outcome = d.attempt_outcome, platform_post_id = d.platform_post_id, url = d.url
+          FROM d WHERE attempts.id = d.attempt_id
+        ), e AS (
+          INSERT INTO events (organization_id, type, post_id, destination_id, payload)
+          SELECT d.organization_id, 'destination.published', d.post_id, d.id,
+            jsonb_build_object('postId', d.post_id, 'destinationId', d.id, 'platform', d.platform, 'accountId', d.account_id,
+              'platformPostId', d.platform_post_id, 'url', d.url)
+          FROM d
+        ), u AS (
+          UPDATE posts SET status = ${publishedPost}, updated_at = ${now}, published_at = ${now}
+          FROM d WHERE posts.id = d.post_id
+          RETURNING posts.id, posts.organization_id
+        ), pe AS (
+          INSERT INTO events (organization_id, type, post_id, payload)
+          SELECT u.organization_id, ${"post." + publishedPost}, u.id, jsonb_build_object('postId', u.id, 'status', ${publishedPost}::text)
+          FROM u
+        )
+        SELECT id FROM d`
+      return new Set(settled.map((r) => r.id))
+    })
+
+    const settlePublishedBatch = (items: ReadonlyArray<PublishedItem>, now: Date) =>
+      Effect.gen(function*() {
+        const only = items.filter((i) => i.onlyDestination === true)
+        const shared = items.filter((i) => i.onlyDestination !== true)
+        const settled = new Set<string>()
+        for (const id of yield* settleOnlyDestinations(only, now)) settled.add(id)
+        for (const id of yield* settleSharedPosts(shared, now)) settled.add(id)
+        return settled as ReadonlySet<string>
+      })
+
+    /** Posts with several destinations: the aggregate reads every sibling, after the posts' locks. */
+    const settleSharedPosts = Effect.fn("Leases.settleSharedPosts")(function*(
       items: ReadonlyArray<PublishedItem>,
       now: Date
     ) {
@@ -508,6 +717,32 @@ export class Leases extends Context.Service<Leases, {
       yield* settlePost(sql, { ...post, status: postStatus })
     }, sql.withTransaction)
 
+    const unmark = Effect.fn("Leases.unmark")(function*(options: {
+      readonly workerId: string
+      readonly items: ReadonlyArray<{ readonly destinationId: string; readonly attemptId: string }>
+      readonly now: Date
+    }) {
+      if (options.items.length === 0) return 0
+      yield* transitionDestination("publishing", "queued")
+      const values = sql.join(", ", false)(options.items.map((i) => sql`(${i.destinationId}::text, ${i.attemptId}::text)`))
+      const rows = yield* sql<{ id: string }>`
+        WITH v (id, attempt_id) AS (VALUES ${values}),
+        d AS (
+          UPDATE destinations SET status = 'queued', due_at = ${options.now}, current_attempt_id = NULL,
+            lease_owner = NULL, lease_expires_at = NULL, updated_at = ${options.now}
+          FROM v
+          WHERE destinations.id = v.id AND destinations.current_attempt_id = v.attempt_id
+            AND destinations.status = 'publishing' AND destinations.lease_owner = ${options.workerId}
+          RETURNING destinations.id, v.attempt_id
+        ), a AS (
+          UPDATE attempts SET finished_at = ${options.now}, outcome = 'not_sent',
+            error = ${sql.json({ code: "NOT_SENT", message: "the worker shut down before calling the platform", retryable: true })}
+          FROM d WHERE attempts.id = d.attempt_id
+        )
+        SELECT id FROM d`
+      return rows.length
+    })
+
     const expiredPublishing = Effect.fn("Leases.expiredPublishing")(function*(options: {
       readonly workerId: string
       readonly now: Date
@@ -564,6 +799,7 @@ export class Leases extends Context.Service<Leases, {
 
     return {
       claim,
+      claimAndMark,
       markPublishing,
       markPublishingBatch,
       settle,
@@ -584,6 +820,7 @@ export class Leases extends Context.Service<Leases, {
           : sql<{ id: string }>`UPDATE destinations SET lease_owner = NULL, lease_expires_at = NULL
               WHERE lease_owner = ${workerId} AND status = 'queued' AND ${sql.in("id", ids)} RETURNING id`
         ).pipe(Effect.map((rows) => rows.length)),
+      unmark,
       expiredPublishing,
       pause: (scope, until, reason) =>
         sql`

@@ -6,9 +6,16 @@
  * - `LISTEN omnipost_due` wakes the loop as soon as a post becomes due (the
  *   stores notify after commit); between notifications the loop sleeps until
  *   the next known due time, and never longer than `pollMs` (the safety net).
- * - Concurrency is bounded per process, per platform and per account.
+ * - Concurrency (platform calls in flight) is bounded per process, per
+ *   platform and per account.
  * - Publish once: the destination is marked `publishing` under an attempt id in
- *   a committed transaction before the platform is called. A `publishing`
+ *   a committed transaction before the platform is called. Marks go out in
+ *   batches: the destinations about to start are marked in one statement. For
+ *   a platform whose calls are fast, destinations are marked a little ahead of
+ *   a free call slot (at most `markAheadMs` of expected calls, see
+ *   `markAhead`), so that marking keeps up with the calls; for slow platforms
+ *   the mark stays just in time, and a claimed destination waiting for a slot
+ *   stays `queued`, which a cancel still stops. A `publishing`
  *   destination whose lease expired (its worker died mid-call) has an unknown
  *   outcome: it is reconciled through the publisher's `findPublished` when it
  *   has one, otherwise failed with `OUTCOME_UNKNOWN` for a person to retry.
@@ -31,7 +38,7 @@ import { AccountStore, credentialsAad } from "./AccountStore.js"
 import { Crypto } from "./Crypto.js"
 import { Database } from "./Database.js"
 import * as Ids from "./Ids.js"
-import { type Claim, type Marked, type Orphan, type Outcome, Leases } from "./Leases.js"
+import { type Claim, type Marked, type MarkRooms, type Orphan, type Outcome, Leases } from "./Leases.js"
 import { dueChannel } from "./PostStore.js"
 
 export interface BackoffPolicy {
@@ -51,8 +58,17 @@ export interface SchedulerOptions {
   readonly perPlatform?: number | Readonly<Record<string, number>> | undefined
   /** Calls in flight per account in this process. Default 4. */
   readonly perAccount?: number | undefined
-  /** Most destinations claimed per query; the local queue holds up to `concurrency + batchSize`. Default: `concurrency`. */
+  /**
+   * Most destinations claimed per query, and most claimed ahead of their call
+   * (the local queue; claimed destinations stay `queued` and cancellable).
+   * Default: 4 × `concurrency`.
+   */
   readonly batchSize?: number | undefined
+  /**
+   * How far ahead of its call slot a destination may be marked publishing,
+   * in expected call time. Default 20 ms; 0 marks only for free slots.
+   */
+  readonly markAheadMs?: number | undefined
   /** Lease length; renewed every third of it while held. Default 30 s. */
   readonly leaseMs?: number | undefined
   /** Longest sleep between claims without a notification. Default 5 s. */
@@ -106,6 +122,18 @@ export const rateLimitFloorMs = (error: PublishError.RateLimited, nowMs: number)
   return candidates.length === 0 ? undefined : Math.max(0, ...candidates)
 }
 
+/**
+ * How many destinations beyond a scope's free call slots may be marked
+ * publishing ahead of their call: the calls `limit` slots are expected to start
+ * within `windowMs`, given calls that recently took `callMs` on average,
+ * at most `cap`. Until a platform's calls have been timed (`undefined`), none:
+ * a slow platform keeps the mark just in time, a platform answering in
+ * microseconds (a no-op) gets a whole batch, so marks go out as batches
+ * instead of one slot at a time.
+ */
+export const markAhead = (limit: number, callMs: number | undefined, windowMs: number, cap: number): number =>
+  callMs === undefined || windowMs <= 0 ? 0 : Math.max(0, Math.min(cap, Math.floor((limit * windowMs) / Math.max(callMs, 0.001))))
+
 /** The pause scope a rate limit applies to: the account, or the whole platform for app limits and quotas. */
 export const pauseScopeFor = (error: PublishError.RateLimited, platform: string, accountId: string) =>
   error.scope === "app" || error.scope === "quota" ? platform : `${platform}:${accountId}`
@@ -132,6 +160,52 @@ const codecsOf = (publisher: Publisher.PlatformPublisher) => {
   return codecs
 }
 
+/** How many of something (calls, reservations) per platform and per account, and in all. */
+class Counts {
+  total = 0
+  private readonly byPlatform = new Map<string, number>()
+  private readonly byAccount = new Map<string, number>()
+  /** Each counted account's platform (an account belongs to one). */
+  private readonly accountPlatform = new Map<string, string>()
+
+  add(platform: string, accountId: string, delta: number) {
+    this.total += delta
+    bump(this.byPlatform, platform, delta)
+    bump(this.byAccount, accountId, delta)
+    if (this.byAccount.has(accountId)) this.accountPlatform.set(accountId, platform)
+    else this.accountPlatform.delete(accountId)
+  }
+  ofPlatform(platform: string) {
+    return this.byPlatform.get(platform) ?? 0
+  }
+  ofAccount(accountId: string) {
+    return this.byAccount.get(accountId) ?? 0
+  }
+  platformOf(accountId: string) {
+    return this.accountPlatform.get(accountId)
+  }
+  platforms() {
+    return [...this.byPlatform]
+  }
+  accounts() {
+    return [...this.byAccount]
+  }
+  copy() {
+    const copy = new Counts()
+    copy.total = this.total
+    for (const [k, v] of this.byPlatform) copy.byPlatform.set(k, v)
+    for (const [k, v] of this.byAccount) copy.byAccount.set(k, v)
+    for (const [k, v] of this.accountPlatform) copy.accountPlatform.set(k, v)
+    return copy
+  }
+}
+
+const bump = (map: Map<string, number>, key: string, delta: number) => {
+  const next = (map.get(key) ?? 0) + delta
+  if (next <= 0) map.delete(key)
+  else map.set(key, next)
+}
+
 export class Scheduler extends Context.Service<Scheduler, {
   readonly workerId: string
   /** Calls in flight in this process. */
@@ -156,7 +230,8 @@ const make = Effect.fnUntraced(function*(options: SchedulerOptions) {
   const workerId = options.workerId ?? Ids.make("wrk")
   const concurrency = Math.max(1, options.concurrency ?? 16)
   const perAccount = Math.max(1, options.perAccount ?? 4)
-  const batchSize = Math.max(1, options.batchSize ?? concurrency)
+  const batchSize = Math.max(1, options.batchSize ?? 4 * concurrency)
+  const markAheadMs = Math.max(0, options.markAheadMs ?? 20)
   const leaseMs = options.leaseMs ?? 30_000
   const pollMs = options.pollMs ?? 5_000
   const heartbeatMs = options.heartbeatMs ?? 5_000
@@ -168,28 +243,39 @@ const make = Effect.fnUntraced(function*(options: SchedulerOptions) {
       ? options.perPlatform
       : options.perPlatform?.[platform] ?? concurrency
 
-  // In-process bookkeeping. JavaScript runs one fiber at a time, so plain maps are consistent here.
-  let inflight = 0
-  const byPlatform = new Map<string, number>()
-  const byAccount = new Map<string, number>()
-  /** Leases this process holds (claimed or publishing), renewed together. */
+  // In-process bookkeeping. JavaScript runs one fiber at a time, and every update below is
+  // synchronous, so plain counters and maps are consistent here.
+  /** Platform calls in flight (the concurrency bounds apply to these). */
+  const calling = new Counts()
+  /** Destinations this process is publishing: being marked, marked and waiting for a slot, or in a call. */
+  const reserved = new Counts()
+  /** Recent call durations per platform (exponentially weighted), which size the mark-ahead. */
+  const callMs = new Map<string, number>()
+  const observeCall = (platform: string, ms: number) => {
+    const previous = callMs.get(platform)
+    callMs.set(platform, previous === undefined ? ms : previous * 0.8 + ms * 0.2)
+  }
+  // Up to two batches ahead: room for the claim round in flight and the next one (see `claimRound`).
+  const aheadOf = (limit: number, platform: string) => markAhead(limit, callMs.get(platform), markAheadMs, 2 * batchSize)
+  /** Leases this process holds (claimed, marked or in a call), renewed together. */
   const held = new Set<string>()
   /** Published destinations whose outcome is waiting for its group commit; their leases are renewed too. */
   const settling = new Set<string>()
+  /** No new marks (shutdown began). */
   let stopping = false
+  /** No new calls either (the shutdown's deadline passed). */
+  let closed = false
+  /** Destinations in the mark statement running now. */
+  let marking = 0
+  /** A claim round is running (work was due a moment ago). */
+  let claiming = false
 
   const wakeQueue = yield* Queue.sliding<void>(1)
   const wake = Queue.offer(wakeQueue, undefined).pipe(Effect.asVoid)
   const nowDate = Clock.currentTimeMillis.pipe(Effect.map((ms) => new Date(ms)))
   const fibers = yield* FiberSet.make()
-
-  const bump = (map: Map<string, number>, key: string, delta: number) => {
-    const next = (map.get(key) ?? 0) + delta
-    if (next <= 0) map.delete(key)
-    else map.set(key, next)
-  }
-  const saturatedPlatforms = () => [...byPlatform].filter(([p, n]) => n >= platformLimit(p)).map(([p]) => p)
-  const saturatedAccounts = () => [...byAccount].filter(([, n]) => n >= perAccount).map(([a]) => a)
+  /** Claim rounds running beside the loop (see `claimRound`). */
+  const claimFibers = yield* FiberSet.make()
 
   const notifySettled = (claim: { id: string; postId: string; organizationId: string; platform: string }, outcome: Outcome) =>
     options.onSettled === undefined
@@ -210,13 +296,22 @@ const make = Effect.fnUntraced(function*(options: SchedulerOptions) {
    * is being written are written together in the next one transaction.
    */
   type PublishedItem = Parameters<typeof leases.settlePublishedBatch>[0][number]
+  const maxSettleBatch = 1_000
+  const settleGatherMs = 25
   const publishedQueue = yield* Queue.unbounded<{
     readonly item: PublishedItem
     readonly claim: { id: string; postId: string; organizationId: string; platform: string; accountId: string }
   }>()
   yield* Effect.gen(function*() {
     while (true) {
-      const batch = yield* Queue.takeBetween(publishedQueue, 1, 500)
+      let batch = yield* Queue.takeBetween(publishedQueue, 1, maxSettleBatch)
+      if (batch.length < maxSettleBatch && (claiming || reserved.total > 0 || pending.length > 0) && !stopping) {
+        // Calls are still finishing: let the batch grow for a moment. Fewer, larger commits cost the
+        // database less per destination, and meanwhile its time goes to starting the calls that are due.
+        // Real time on purpose: this is batching, not scheduling, and must not wait for a TestClock.
+        yield* Effect.promise(() => new Promise((resolve) => setTimeout(resolve, settleGatherMs)))
+        batch = [...batch, ...(yield* Queue.takeBetween(publishedQueue, 0, maxSettleBatch - batch.length))]
+      }
       const result = yield* leases.settlePublishedBatch(batch.map((b) => b.item), yield* nowDate).pipe(retryDatabase, Effect.exit)
       for (const b of batch) {
         // One at a time when the batch failed, so that one bad row cannot sink the others.
@@ -234,21 +329,34 @@ const make = Effect.fnUntraced(function*(options: SchedulerOptions) {
   }).pipe(Effect.forkScoped)
 
   /**
-   * The publish-once marks of destinations starting together are written in
-   * one statement; each call waits for its own mark to commit before it goes out.
+   * The publish-once marks: destinations reserved together are marked in one
+   * statement (the queue gathers those reserved while the previous statement
+   * ran). A marked destination waits in `ready` for its call slot.
    */
-  const markQueue = yield* Queue.unbounded<{
+  interface Ready {
     readonly claim: Claim
-    readonly attemptId: string
-    readonly done: Deferred.Deferred<Marked | undefined, SqlError.SqlError>
-  }>()
+    readonly marked: Marked
+  }
+  const ready: Array<Ready> = []
+  const markQueue = yield* Queue.unbounded<{ readonly claim: Claim; readonly attemptId: string }>()
   yield* Effect.gen(function*() {
     while (true) {
-      const batch = yield* Queue.takeBetween(markQueue, 1, 200)
+      const batch = yield* Queue.takeBetween(markQueue, 1, 1_000)
+      marking = batch.length
       const exit = yield* leases.markPublishingBatch({ items: batch, workerId, now: yield* nowDate, leaseMs }).pipe(Effect.exit)
-      for (const item of batch) {
-        yield* Deferred.done(item.done, Exit.map(exit, (marked) => marked.get(item.claim.id)))
+      marking = 0
+      if (Exit.isFailure(exit)) yield* Effect.logWarning("marking destinations publishing failed; they stay queued", exit.cause)
+      for (const { claim } of batch) {
+        const marked = Exit.isSuccess(exit) ? exit.value.get(claim.id) : undefined
+        if (marked !== undefined) ready.push({ claim, marked })
+        else {
+          // Cancelled, edited away or taken over meanwhile (or the statement failed: it stays queued
+          // under this worker's lease until the lease expires or the release at shutdown).
+          reserved.add(claim.platform, claim.accountId, -1)
+          held.delete(claim.id)
+        }
       }
+      yield* dispatch
     }
   }).pipe(Effect.forkScoped)
 
@@ -256,7 +364,8 @@ const make = Effect.fnUntraced(function*(options: SchedulerOptions) {
   const settle = (
     claim: { id: string; postId: string; organizationId: string; platform: string; accountId: string },
     attemptId: string,
-    outcome: Outcome
+    outcome: Outcome,
+    onlyDestination?: boolean
   ) =>
     Effect.gen(function*() {
       if (outcome._tag === "Published") {
@@ -264,7 +373,10 @@ const make = Effect.fnUntraced(function*(options: SchedulerOptions) {
         // renewed until it commits (`settling`); if it never does, the lease expires and the outcome is
         // reconciled like any unknown one, never published twice.
         settling.add(claim.id)
-        yield* Queue.offer(publishedQueue, { item: { destinationId: claim.id, postId: claim.postId, attemptId, outcome }, claim })
+        yield* Queue.offer(publishedQueue, {
+          item: { destinationId: claim.id, postId: claim.postId, attemptId, outcome, onlyDestination },
+          claim
+        })
         return
       }
       const now = yield* nowDate
@@ -380,25 +492,33 @@ const make = Effect.fnUntraced(function*(options: SchedulerOptions) {
     } satisfies Outcome
   })
 
-  const publishOne = Effect.fnUntraced(function*(claim: Claim) {
-    const publisher = registry.find(claim.platform)
-    if (publisher === undefined) {
-      return yield* leases.failBeforeCall({
-        claim,
-        workerId,
-        error: destinationError("UNKNOWN_PLATFORM", `no publisher is registered for "${claim.platform}" on this worker`)
-      })
-    }
-    // A shutdown that began after the claim: give it back instead of starting a call.
-    if (stopping) return
-    const attemptId = Ids.make("att")
-    const done = yield* Deferred.make<Marked | undefined, SqlError.SqlError>()
-    yield* Queue.offer(markQueue, { claim, attemptId, done })
-    const marked = yield* Deferred.await(done)
-    if (marked === undefined) return
+  /**
+   * Opened credentials, by sealed value: destinations of one account share
+   * them, and opening (AES-GCM) is the costliest step of a fast call. A sealed
+   * value never changes meaning (a refresh seals a new one), so entries never
+   * go stale; the oldest go once there are `credentialCacheSize`.
+   */
+  const credentialCacheSize = 1_024
+  const openedCredentials = new Map<string, unknown>()
+  const openCredentials = (sealed: { readonly ciphertext: string; readonly keyId: string }, accountId: string) => {
+    const key = `${accountId}\u0000${sealed.keyId}\u0000${sealed.ciphertext}`
+    if (openedCredentials.has(key)) return Effect.succeed(openedCredentials.get(key))
+    return crypto.openJson(sealed, credentialsAad(accountId)).pipe(
+      Effect.tap((opened) =>
+        Effect.sync(() => {
+          if (openedCredentials.size >= credentialCacheSize) openedCredentials.delete(openedCredentials.keys().next().value!)
+          openedCredentials.set(key, opened)
+        })
+      )
+    )
+  }
+
+  /** The call for a marked destination, and its outcome. */
+  const callMarked = Effect.fnUntraced(function*(publisher: Publisher.PlatformPublisher, { claim, marked }: Ready) {
+    const attemptId = marked.attemptId
     const prepared = yield* (marked.credentials === undefined
       ? Effect.fail(destinationError("ACCOUNT_NOT_FOUND", `account ${claim.accountId} is no longer connected`))
-      : crypto.openJson(marked.credentials, credentialsAad(claim.accountId)).pipe(
+      : openCredentials(marked.credentials, claim.accountId).pipe(
         Effect.mapError((e) => destinationError("CREDENTIALS_UNREADABLE", e.message))
       )).pipe(
         Effect.flatMap((credentials) => prepare(publisher, claim, marked, credentials)),
@@ -408,6 +528,7 @@ const make = Effect.fnUntraced(function*(options: SchedulerOptions) {
       return yield* settle(claim, attemptId, { _tag: "Failed", error: prepared.failure, attemptOutcome: "failed" })
     }
     const sentAt = yield* nowDate
+    const startedAt = performance.now()
     const result = yield* publisher.publish(prepared.success.request).pipe(
       // A defect in a publisher may strike after the request left: the outcome is unknown.
       Effect.catchDefect((defect) =>
@@ -415,6 +536,7 @@ const make = Effect.fnUntraced(function*(options: SchedulerOptions) {
       ),
       Effect.result
     )
+    observeCall(claim.platform, performance.now() - startedAt)
     if (result._tag === "Success") {
       return yield* settle(claim, attemptId, {
         _tag: "Published",
@@ -422,7 +544,7 @@ const make = Effect.fnUntraced(function*(options: SchedulerOptions) {
         url: result.success.url,
         publishedAt: new Date(result.success.publishedAt),
         parts: result.success.parts
-      })
+      }, marked.onlyDestination)
     }
     const outcome = result.failure._tag === "OutcomeUnknown"
       ? yield* reconcile(prepared.success, sentAt, PublishError.toDestinationError(result.failure))
@@ -448,11 +570,14 @@ const make = Effect.fnUntraced(function*(options: SchedulerOptions) {
     yield* settle(orphan, orphan.attemptId, outcome)
   })
 
-  /** Runs `work` for a claimed destination in its own fiber, holding its slot and lease. */
-  const start = (key: { id: string; platform: string; accountId: string }, work: Effect.Effect<void, unknown>) => {
-    inflight++
-    bump(byPlatform, key.platform, 1)
-    bump(byAccount, key.accountId, 1)
+  /**
+   * Runs `work` (a call) for a destination in its own fiber, holding a call
+   * slot; `reserved` says whether the destination already holds a reservation
+   * (marked ones do; an orphan takes one here).
+   */
+  const startCall = (key: { id: string; platform: string; accountId: string }, work: Effect.Effect<void, unknown>, reservedAlready: boolean) => {
+    calling.add(key.platform, key.accountId, 1)
+    if (!reservedAlready) reserved.add(key.platform, key.accountId, 1)
     held.add(key.id)
     return FiberSet.run(
       fibers,
@@ -460,11 +585,11 @@ const make = Effect.fnUntraced(function*(options: SchedulerOptions) {
         Effect.tapCause((cause) => Effect.logError(`destination ${key.id}: the scheduler could not finish it`, cause)),
         Effect.ignore,
         Effect.ensuring(Effect.suspend(() => {
-          inflight--
-          bump(byPlatform, key.platform, -1)
-          bump(byAccount, key.accountId, -1)
+          calling.add(key.platform, key.accountId, -1)
+          reserved.add(key.platform, key.accountId, -1)
           held.delete(key.id)
-          return wake
+          // A slot is free: start the next marked destination, and refill the local queue when it runs low.
+          return pending.length <= batchSize / 2 ? Effect.andThen(dispatch, wake) : dispatch
         }))
       )
     ).pipe(Effect.asVoid)
@@ -474,71 +599,224 @@ const make = Effect.fnUntraced(function*(options: SchedulerOptions) {
   const recoverOrphans = Effect.gen(function*() {
     const now = yield* nowDate
     lastOrphanCheck = now.getTime()
-    const free = concurrency - inflight
+    const free = concurrency - calling.total
     if (free <= 0) return
     const orphans = yield* leases.expiredPublishing({ workerId, now, leaseMs, limit: free })
-    for (const orphan of orphans) yield* start(orphan, recoverOrphan(orphan))
+    for (const orphan of orphans) yield* startCall(orphan, recoverOrphan(orphan), false)
   })
 
   /**
-   * Claimed destinations not started yet, in due order: the local queue. Claims
+   * Claimed destinations not marked yet, in due order: the local queue. Claims
    * come in batches (one query for many), so the next destination is at hand
-   * the moment a slot frees. They stay `queued` (a cancel still stops them)
+   * the moment there is room. They stay `queued` (a cancel still stops them)
    * and their leases are renewed with the others.
    */
   const pending: Array<Claim> = []
   const pendingByAccount = new Map<string, number>()
 
-  const canStart = (claim: Claim) =>
-    inflight < concurrency &&
-    (byPlatform.get(claim.platform) ?? 0) < platformLimit(claim.platform) &&
-    (byAccount.get(claim.accountId) ?? 0) < perAccount
+  const canCall = (claim: Claim) =>
+    calling.total < concurrency &&
+    calling.ofPlatform(claim.platform) < platformLimit(claim.platform) &&
+    calling.ofAccount(claim.accountId) < perAccount
 
-  const dispatchPending = Effect.gen(function*() {
-    for (let i = 0; i < pending.length && inflight < concurrency;) {
+  /** Room to mark one more: the free call slots, plus the mark-ahead of fast platforms. */
+  const canReserve = (claim: Claim) => {
+    const platformBound = platformLimit(claim.platform)
+    return reserved.total < concurrency + aheadOf(concurrency, claim.platform) &&
+      reserved.ofPlatform(claim.platform) < platformBound + aheadOf(platformBound, claim.platform) &&
+      reserved.ofAccount(claim.accountId) < perAccount + aheadOf(perAccount, claim.platform)
+  }
+
+  /**
+   * Moves work along, synchronously (so any fiber may run it): starts calls
+   * for marked destinations with a free slot, fails claims no publisher here
+   * can take, and sends claims with room to be marked. Runs after a claim, a
+   * mark and every call.
+   */
+  const dispatch: Effect.Effect<void> = Effect.suspend(() => {
+    const toCall: Array<{ publisher: Publisher.PlatformPublisher; item: Ready }> = []
+    for (let i = 0; i < ready.length && !closed && calling.total < concurrency;) {
+      const item = ready[i]!
+      if (!canCall(item.claim)) {
+        i++
+        continue
+      }
+      ready.splice(i, 1)
+      // Counted now, so that the next candidates in this loop see the slot taken.
+      calling.add(item.claim.platform, item.claim.accountId, 1)
+      toCall.push({ publisher: registry.find(item.claim.platform)!, item })
+    }
+    const toMark: Array<{ claim: Claim; attemptId: string }> = []
+    const unknown: Array<Claim> = []
+    for (let i = 0; i < pending.length && !stopping;) {
       const claim = pending[i]!
-      if (!canStart(claim)) {
+      const isUnknown = registry.find(claim.platform) === undefined
+      if (!isUnknown && !canReserve(claim)) {
         i++
         continue
       }
       pending.splice(i, 1)
       bump(pendingByAccount, claim.accountId, -1)
-      held.delete(claim.id)
-      yield* start(claim, publishOne(claim))
+      if (isUnknown) unknown.push(claim)
+      else {
+        reserved.add(claim.platform, claim.accountId, 1)
+        toMark.push({ claim, attemptId: Ids.make("att") })
+      }
     }
+    if (toCall.length === 0 && toMark.length === 0 && unknown.length === 0) return Effect.void
+    return Effect.gen(function*() {
+      for (const { publisher, item } of toCall) {
+        calling.add(item.claim.platform, item.claim.accountId, -1) // startCall counts it again
+        yield* startCall(item.claim, callMarked(publisher, item), true)
+      }
+      for (const claim of unknown) {
+        yield* FiberSet.run(
+          fibers,
+          leases.failBeforeCall({
+            claim,
+            workerId,
+            error: destinationError("UNKNOWN_PLATFORM", `no publisher is registered for "${claim.platform}" on this worker`)
+          }).pipe(
+            Effect.tapCause((cause) => Effect.logError(`destination ${claim.id}: could not fail it`, cause)),
+            Effect.ignore,
+            Effect.ensuring(Effect.sync(() => held.delete(claim.id)))
+          )
+        )
+      }
+      if (toMark.length > 0) yield* Queue.offerAll(markQueue, toMark)
+    })
   })
 
-  /** One claim round; returns whether it got a full batch (more work is likely waiting). */
+  /**
+   * What `claimAndMark` may take now: the room under each bound (calls plus
+   * mark-ahead, minus what is already reserved) per platform and per account.
+   */
+  const markRooms = () => {
+    const platforms = [...new Set([...reserved.platforms().map(([p]) => p), ...callMs.keys()])].filter((p) => registry.find(p) !== undefined)
+    // A claim round in flight may bring up to its limit for any one account or platform.
+    const platformRooms = platforms.map((platform) => ({
+      platform,
+      room: Math.max(0, platformLimit(platform) + aheadOf(platformLimit(platform), platform) - reserved.ofPlatform(platform) - claimsInFlight),
+      accountRoom: Math.max(0, perAccount + aheadOf(perAccount, platform) - claimsInFlight)
+    }))
+    const accounts = reserved.accounts().map(([accountId, n]) => {
+      const platform = reserved.platformOf(accountId)!
+      return { accountId, room: Math.max(0, perAccount + aheadOf(perAccount, platform) - n - claimsInFlight) }
+    })
+    const total = concurrency + Math.max(0, ...platforms.map((p) => aheadOf(concurrency, p))) - reserved.total - claimsInFlight
+    return {
+      limit: Math.max(0, Math.min(batchSize, total)),
+      /** Platforms answering fast enough that a second round may run while one is in flight. */
+      pipelined: platforms.length > 0 && platforms.every((p) => aheadOf(perAccount, p) >= batchSize),
+      rooms: {
+        accounts,
+        platforms: platformRooms,
+        defaultPlatformRoom: Math.max(0, Math.min(concurrency, concurrency - reserved.total - claimsInFlight)),
+        defaultAccountRoom: Math.max(0, perAccount - claimsInFlight)
+      }
+    }
+  }
+
+  /** Rows asked for by claim rounds whose statement is running, and how many rounds. */
+  let claimsInFlight = 0
+  let roundsInFlight = 0
+
+  /** A `claimAndMark` round: its marked destinations join `ready` and start; whether it got all it asked for. */
+  const markRound = (limit: number, rooms: MarkRooms) => {
+    claimsInFlight += limit
+    roundsInFlight++
+    return Effect.gen(function*() {
+      const marked = yield* leases.claimAndMark({
+        workerId,
+        now: yield* nowDate,
+        leaseMs,
+        limit,
+        platforms: registry.platforms,
+        rooms,
+        attemptIds: Array.from({ length: limit }, () => Ids.make("att"))
+      })
+      claimsInFlight -= limit
+      roundsInFlight--
+      for (const item of marked) {
+        reserved.add(item.claim.platform, item.claim.accountId, 1)
+        held.add(item.claim.id)
+        ready.push(item)
+      }
+      yield* dispatch
+      return marked.length === limit
+    }).pipe(
+      Effect.onError(() =>
+        Effect.sync(() => {
+          claimsInFlight -= limit
+          roundsInFlight--
+        })
+      )
+    )
+  }
+
+  /**
+   * One claim round; returns whether it got a full batch (more work is likely waiting).
+   *
+   * With room to call now and no older claim waiting, destinations are claimed
+   * and marked in one statement (`claimAndMark`): they are called at once, so
+   * a separate cancellable claim would only cost a round trip. Otherwise they
+   * are claimed into the local queue, `queued` and cancellable, and marked when
+   * room frees.
+   */
   const claimRound = Effect.gen(function*() {
-    const room = concurrency + batchSize - inflight - pending.length
+    if (pending.length === 0 && !stopping) {
+      const { limit, pipelined, rooms } = markRooms()
+      if (limit > 0 && !pipelined && roundsInFlight === 0) return yield* markRound(limit, rooms)
+      if (limit > 0 && pipelined && roundsInFlight < 2) {
+        // Calls this fast are over long before a statement is: with two rounds in flight, the
+        // database marks the next batch while this process makes the calls of the last one.
+        yield* FiberSet.run(
+          claimFibers,
+          markRound(limit, rooms).pipe(
+            Effect.flatMap((full) => (full ? wake : Effect.void)),
+            Effect.catchCause((cause) => Effect.logWarning("claim failed; retrying after the next wake", cause))
+          )
+        )
+        // Loop again at once: a second round may start while this one runs.
+        return roundsInFlight < 2
+      }
+      // Fewer than asked: nothing else is due now, or the rest is over an account's or platform's room
+      // and waits for the next round (a call ending wakes the loop).
+      if (limit > 0 || roundsInFlight > 0) return false
+    }
     // Refill once the local queue is half empty: claims stay batches, and land before it runs dry.
     if (pending.length > batchSize / 2) return false
-    const limit = Math.min(room, batchSize)
+    const limit = batchSize - pending.length
     if (limit <= 0) return false
-    const busyAccounts = [...new Set([...byAccount.keys(), ...pendingByAccount.keys()])].filter((account) =>
-      (byAccount.get(account) ?? 0) + (pendingByAccount.get(account) ?? 0) >= perAccount
-    )
+    // Accounts and platforms with as much in hand as this process will start soon are left to other
+    // workers (and to later rounds): no hoarding of one account's backlog while other processes idle.
+    const inHand = reserved.copy()
+    for (const claim of pending) inHand.add(claim.platform, claim.accountId, 1)
+    // In hand: what may be reserved (calls plus mark-ahead) and, for fast platforms, one more batch waiting.
+    const accountBound = (platform: string) => perAccount + 2 * aheadOf(perAccount, platform)
+    const platformBound = (platform: string) => platformLimit(platform) + 2 * aheadOf(platformLimit(platform), platform)
     const claims = yield* leases.claim({
       workerId,
       now: yield* nowDate,
       leaseMs,
       limit,
-      excludePlatforms: saturatedPlatforms(),
-      excludeAccounts: busyAccounts
+      excludePlatforms: inHand.platforms().filter(([platform, n]) => n >= platformBound(platform)).map(([platform]) => platform),
+      excludeAccounts: inHand.accounts().filter(([account, n]) => n >= accountBound(inHand.platformOf(account)!)).map(([account]) => account)
     })
     const extra: Array<string> = []
     for (const claim of claims) {
-      // Over this process's per-account bound (several rows of one account in a batch): leave them to another worker, or later.
-      if ((byAccount.get(claim.accountId) ?? 0) + (pendingByAccount.get(claim.accountId) ?? 0) >= perAccount) {
+      // Over the bound (several rows of one account or platform in a batch): give them back.
+      if (inHand.ofAccount(claim.accountId) >= accountBound(claim.platform) || inHand.ofPlatform(claim.platform) >= platformBound(claim.platform)) {
         extra.push(claim.id)
         continue
       }
+      inHand.add(claim.platform, claim.accountId, 1)
       pending.push(claim)
       bump(pendingByAccount, claim.accountId, 1)
       held.add(claim.id)
     }
     if (extra.length > 0) yield* leases.release(workerId, extra)
-    yield* dispatchPending
+    yield* dispatch
     return claims.length === limit && extra.length === 0
   })
 
@@ -547,7 +825,7 @@ const make = Effect.fnUntraced(function*(options: SchedulerOptions) {
   let nextQueriedAt = 0
   const nextWake = Effect.gen(function*() {
     const now = yield* Clock.currentTimeMillis
-    const busy = inflight > 0 || pending.length > 0
+    const busy = reserved.total > 0 || pending.length > 0
     if (!busy || now - nextQueriedAt >= 250 || nextQueriedAt > now) {
       const next = yield* leases.nextWake(new Date(now)).pipe(Effect.orElseSucceed(() => undefined))
       nextKnown = next?.getTime()
@@ -558,11 +836,13 @@ const make = Effect.fnUntraced(function*(options: SchedulerOptions) {
 
   const loop = Effect.gen(function*() {
     while (!stopping) {
+      claiming = true
       const full = yield* claimRound.pipe(
+        Effect.ensuring(Effect.sync(() => (claiming = false))),
         Effect.catchCause((cause) => Effect.logWarning("claim failed; retrying after the next wake", cause).pipe(Effect.as(false)))
       )
       if (full) continue
-      yield* dispatchPending
+      yield* dispatch
       const now = yield* Clock.currentTimeMillis
       if (now - lastOrphanCheck >= Math.min(pollMs, leaseMs / 3) || lastOrphanCheck > now) {
         yield* recoverOrphans.pipe(Effect.catchCause((cause) => Effect.logWarning("orphan recovery failed", cause)))
@@ -608,13 +888,22 @@ const make = Effect.fnUntraced(function*(options: SchedulerOptions) {
     Effect.gen(function*() {
       stopping = true
       yield* wake
-      yield* FiberSet.awaitEmpty(fibers).pipe(Effect.timeoutOption(shutdownGraceMs))
-      // Successes still waiting for their group commit.
+      // Marked destinations are still called (their marks are committed); calls in flight finish.
       yield* Effect.gen(function*() {
-        while (settling.size > 0) yield* Effect.sleep(5)
+        while (reserved.total > 0 || settling.size > 0) yield* Effect.sleep(5)
       }).pipe(Effect.timeoutOption(shutdownGraceMs))
-      // Calls still running past the deadline are interrupted; their leases expire and another
-      // worker reconciles them as unknown outcomes.
+      // Past the deadline: no more calls start. Marked destinations still waiting for a slot go back
+      // to queued (never called, so not an unknown outcome); calls still running are interrupted,
+      // their leases expire and another worker reconciles them as unknown outcomes.
+      closed = true
+      yield* Effect.gen(function*() {
+        while (marking > 0 || roundsInFlight > 0) yield* Effect.sleep(5)
+      }).pipe(Effect.timeoutOption(5_000))
+      const unsent = ready.splice(0, ready.length)
+      yield* leases.unmark({ workerId, items: unsent.map((r) => ({ destinationId: r.claim.id, attemptId: r.marked.attemptId })), now: yield* nowDate }).pipe(
+        Effect.tapCause((cause) => Effect.logWarning("could not give back marked destinations; they will be reconciled as unknown outcomes", cause)),
+        Effect.ignore
+      )
       yield* FiberSet.clear(fibers)
       yield* leases.release(workerId).pipe(Effect.ignore)
       yield* leases.heartbeat(workerId, yield* nowDate, true).pipe(Effect.ignore)
@@ -623,7 +912,7 @@ const make = Effect.fnUntraced(function*(options: SchedulerOptions) {
 
   return {
     workerId,
-    inflight: Effect.sync(() => inflight),
+    inflight: Effect.sync(() => calling.total),
     wake
   }
 })
