@@ -30,3 +30,10 @@ export type Prefix = "org" | "key" | "acc" | "post" | "dst" | "att" | "med" | "w
 /** A new id with the given prefix, such as `post_01jd3…`. */
 export const make = (prefix: Prefix, now: number = Date.now()): string =>
   `${prefix}_${encodeTime(now)}${encodeRandom(randomBytes(16))}`
+
+/** `count` new ids at once (one call for the random bytes): the scheduler's attempt ids. */
+export const makeMany = (prefix: Prefix, count: number, now: number = Date.now()): Array<string> => {
+  const time = `${prefix}_${encodeTime(now)}`
+  const bytes = randomBytes(16 * count)
+  return Array.from({ length: count }, (_, i) => time + encodeRandom(bytes.subarray(16 * i, 16 * i + 16)))
+}

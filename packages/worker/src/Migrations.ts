@@ -9,14 +9,14 @@ import initial from "./migrations/0001_initial.js"
 import scheduler from "./migrations/0002_scheduler.js"
 import retries from "./migrations/0003_retries.js"
 import webhooks from "./migrations/0004_webhooks.js"
-import notSent from "./migrations/0005_not_sent.js"
+import dispatch from "./migrations/0005_dispatch.js"
 
 export const migrations = {
   "0001_initial": initial,
   "0002_scheduler": scheduler,
   "0003_retries": retries,
   "0004_webhooks": webhooks,
-  "0005_not_sent": notSent
+  "0005_dispatch": dispatch
 }
 
 const migrator = Migrator.make({})

@@ -32,7 +32,7 @@
  */
 import { type Lifecycle, Post, PublishError, Registry } from "@omnipost/core"
 import type { Publisher } from "@omnipost/core"
-import { Clock, Context, Deferred, Effect, Exit, FiberSet, Layer, Queue, Random, Schedule, Schema, Stream } from "effect"
+import { Cause, Clock, Context, Effect, Exit, FiberSet, Layer, Queue, Random, Schedule, Schema, Stream } from "effect"
 import type { SqlError } from "effect/sql"
 import { AccountStore, credentialsAad } from "./AccountStore.js"
 import { Crypto } from "./Crypto.js"
@@ -77,6 +77,12 @@ export interface SchedulerOptions {
   /** Automatic retries of one destination before it fails. Default 5. */
   readonly maxAutoRetries?: number | undefined
   readonly backoff?: BackoffPolicy | undefined
+  /**
+   * During a burst of due work (claim rounds coming back full), how long
+   * outcomes may wait for their group commit, so that marking the due
+   * destinations comes first. Default 250 ms.
+   */
+  readonly settleHoldMs?: number | undefined
   /** How long a shutdown waits for calls in flight. Default 10 s. */
   readonly shutdownGraceMs?: number | undefined
   /** Called after every settled destination (in this process), after commit. */
@@ -148,8 +154,12 @@ const destinationError = (code: string, message: string, retryable = false): Pos
 const codecCache = new WeakMap<Publisher.PlatformPublisher, ReturnType<typeof makeCodecs>>()
 const makeCodecs = (publisher: Publisher.PlatformPublisher) => ({
   decodeSettings: Schema.decodeUnknownEffect(publisher.settingsSchema),
+  /** Synchronous decoding, for the fast path; None when it fails or needs an effect. */
+  decodeSettingsNow: Schema.decodeUnknownOption(publisher.settingsSchema as Schema.Codec<unknown, unknown, never, never>),
   decodeCredentials: Schema.decodeUnknownEffect(publisher.credentialsSchema),
-  encodeCredentials: Schema.encodeUnknownEffect(publisher.credentialsSchema)
+  encodeCredentials: Schema.encodeUnknownEffect(publisher.credentialsSchema),
+  /** Decoded credentials by opened value (which `openCredentials` shares between calls). */
+  decodedCredentials: new WeakMap<object, unknown>()
 })
 const codecsOf = (publisher: Publisher.PlatformPublisher) => {
   let codecs = codecCache.get(publisher)
@@ -269,6 +279,8 @@ const make = Effect.fnUntraced(function*(options: SchedulerOptions) {
   let marking = 0
   /** A claim round is running (work was due a moment ago). */
   let claiming = false
+  /** When a claim round last came back full (more was due than it could take): a burst. */
+  let lastFullRoundAt = Number.NEGATIVE_INFINITY
 
   const wakeQueue = yield* Queue.sliding<void>(1)
   const wake = Queue.offer(wakeQueue, undefined).pipe(Effect.asVoid)
@@ -296,8 +308,12 @@ const make = Effect.fnUntraced(function*(options: SchedulerOptions) {
    * is being written are written together in the next one transaction.
    */
   type PublishedItem = Parameters<typeof leases.settlePublishedBatch>[0][number]
-  const maxSettleBatch = 1_000
+  const maxSettleBatch = 2_000
+  /** A batch grows this long while calls keep finishing... */
   const settleGatherMs = 25
+  /** ...and, during a burst of due work, up to this long (see below). */
+  const settleHoldMs = options.settleHoldMs ?? 250
+  const realSleep = (ms: number) => Effect.promise(() => new Promise<void>((resolve) => setTimeout(resolve, ms)))
   const publishedQueue = yield* Queue.unbounded<{
     readonly item: PublishedItem
     readonly claim: { id: string; postId: string; organizationId: string; platform: string; accountId: string }
@@ -305,11 +321,19 @@ const make = Effect.fnUntraced(function*(options: SchedulerOptions) {
   yield* Effect.gen(function*() {
     while (true) {
       let batch = yield* Queue.takeBetween(publishedQueue, 1, maxSettleBatch)
-      if (batch.length < maxSettleBatch && (claiming || reserved.total > 0 || pending.length > 0) && !stopping) {
-        // Calls are still finishing: let the batch grow for a moment. Fewer, larger commits cost the
-        // database less per destination, and meanwhile its time goes to starting the calls that are due.
-        // Real time on purpose: this is batching, not scheduling, and must not wait for a TestClock.
-        yield* Effect.promise(() => new Promise((resolve) => setTimeout(resolve, settleGatherMs)))
+      const firstAt = performance.now()
+      // Calls are still finishing: let the batch grow for a moment; fewer, larger commits cost the database
+      // less per destination. While claim rounds keep coming back full (a burst of due work), hold the
+      // outcomes a little longer, so that the database's time goes first to marking the destinations that
+      // are due, which is what their lag waits for. The leases of held outcomes are renewed; a crash
+      // meanwhile leaves them unknown outcomes, reconciled, never published twice.
+      // Real time on purpose: this is batching, not scheduling, and must not wait for a TestClock.
+      while (batch.length < maxSettleBatch && !stopping) {
+        const waited = performance.now() - firstAt
+        const busy = claiming || reserved.total > 0 || pending.length > 0
+        const burst = performance.now() - lastFullRoundAt < 50
+        if (!(busy && waited < settleGatherMs) && !(burst && waited < settleHoldMs)) break
+        yield* realSleep(burst ? 10 : settleGatherMs)
         batch = [...batch, ...(yield* Queue.takeBetween(publishedQueue, 0, maxSettleBatch - batch.length))]
       }
       const result = yield* leases.settlePublishedBatch(batch.map((b) => b.item), yield* nowDate).pipe(retryDatabase, Effect.exit)
@@ -366,19 +390,19 @@ const make = Effect.fnUntraced(function*(options: SchedulerOptions) {
     attemptId: string,
     outcome: Outcome,
     onlyDestination?: boolean
-  ) =>
-    Effect.gen(function*() {
-      if (outcome._tag === "Published") {
+  ): Effect.Effect<void, Lifecycle.InvalidStatusTransition | SqlError.SqlError> =>
+    outcome._tag === "Published"
+      ? Effect.sync(() => {
         // The call is over, so its slot frees now; the write joins the next group commit. The lease is
         // renewed until it commits (`settling`); if it never does, the lease expires and the outcome is
         // reconciled like any unknown one, never published twice.
         settling.add(claim.id)
-        yield* Queue.offer(publishedQueue, {
+        Queue.offerUnsafe(publishedQueue, {
           item: { destinationId: claim.id, postId: claim.postId, attemptId, outcome, onlyDestination },
           claim
         })
-        return
-      }
+      })
+      : Effect.gen(function*() {
       const now = yield* nowDate
       const settled = yield* leases.settle({ destinationId: claim.id, postId: claim.postId, attemptId, now, outcome }).pipe(
         retryDatabase
@@ -387,7 +411,7 @@ const make = Effect.fnUntraced(function*(options: SchedulerOptions) {
         yield* database.notify(dueChannel, outcome.at.toISOString()).pipe(Effect.ignore)
       }
       if (settled) yield* notifySettled(claim, outcome)
-    })
+      })
 
   /** What an error from a publish call means for the destination. */
   const outcomeOf = Effect.fnUntraced(function*(
@@ -418,6 +442,29 @@ const make = Effect.fnUntraced(function*(options: SchedulerOptions) {
     readonly request: Publisher.PublishRequest
   }
 
+  const requestFor = (
+    publisher: Publisher.PlatformPublisher,
+    claim: { id: string; postId: string; accountId: string },
+    attemptId: string,
+    destination: Publisher.PublishRequest["destination"],
+    credentials: unknown
+  ): Publisher.PublishRequest => {
+    const codecs = codecsOf(publisher)
+    return {
+      postId: claim.postId,
+      destinationId: claim.id,
+      attemptId,
+      destination,
+      credentials,
+      saveCredentials: (fresh) =>
+        codecs.encodeCredentials(fresh).pipe(
+          Effect.flatMap((encoded) => accounts.updateCredentials(claim.accountId, encoded)),
+          Effect.tapCause((cause) => Effect.logWarning("could not save refreshed credentials", cause)),
+          Effect.ignore
+        )
+    }
+  }
+
   /** The publish request for a marked destination, or the error that prevents one. */
   const prepare = Effect.fnUntraced(function*(
     publisher: Publisher.PlatformPublisher,
@@ -433,22 +480,17 @@ const make = Effect.fnUntraced(function*(options: SchedulerOptions) {
     const settings = yield* codecs.decodeSettings(resolved.settings).pipe(
       Effect.mapError((e) => destinationError("INVALID_SETTINGS", `the destination's settings are invalid: ${e.message}`))
     )
-    const credentials = yield* codecs.decodeCredentials(rawCredentials).pipe(
+    const cached = typeof rawCredentials === "object" && rawCredentials !== null ? codecs.decodedCredentials.get(rawCredentials) : undefined
+    const credentials = cached !== undefined ? cached : yield* codecs.decodeCredentials(rawCredentials).pipe(
+      Effect.tap((decoded) =>
+        Effect.sync(() => {
+          // Opened credentials are shared (see `openCredentials`), so is their decoding.
+          if (typeof rawCredentials === "object" && rawCredentials !== null) codecs.decodedCredentials.set(rawCredentials, decoded)
+        })
+      ),
       Effect.mapError((e) => destinationError("AUTH_EXPIRED", `the account's stored credentials are unusable; reconnect it: ${e.message}`))
     )
-    const request: Publisher.PublishRequest = {
-      postId: claim.postId,
-      destinationId: claim.id,
-      attemptId: marked.attemptId,
-      destination: { ...resolved, settings },
-      credentials,
-      saveCredentials: (fresh) =>
-        codecs.encodeCredentials(fresh).pipe(
-          Effect.flatMap((encoded) => accounts.updateCredentials(claim.accountId, encoded)),
-          Effect.tapCause((cause) => Effect.logWarning("could not save refreshed credentials", cause)),
-          Effect.ignore
-        )
-    }
+    const request = requestFor(publisher, claim, marked.attemptId, { ...resolved, settings }, credentials)
     return { publisher, request } satisfies Prepared
   })
 
@@ -500,8 +542,10 @@ const make = Effect.fnUntraced(function*(options: SchedulerOptions) {
    */
   const credentialCacheSize = 1_024
   const openedCredentials = new Map<string, unknown>()
+  const credentialsKey = (sealed: { readonly ciphertext: string; readonly keyId: string }, accountId: string) =>
+    `${accountId}\u0000${sealed.keyId}\u0000${sealed.ciphertext}`
   const openCredentials = (sealed: { readonly ciphertext: string; readonly keyId: string }, accountId: string) => {
-    const key = `${accountId}\u0000${sealed.keyId}\u0000${sealed.ciphertext}`
+    const key = credentialsKey(sealed, accountId)
     if (openedCredentials.has(key)) return Effect.succeed(openedCredentials.get(key))
     return crypto.openJson(sealed, credentialsAad(accountId)).pipe(
       Effect.tap((opened) =>
@@ -514,8 +558,36 @@ const make = Effect.fnUntraced(function*(options: SchedulerOptions) {
   }
 
   /** The call for a marked destination, and its outcome. */
-  const callMarked = Effect.fnUntraced(function*(publisher: Publisher.PlatformPublisher, { claim, marked }: Ready) {
-    const attemptId = marked.attemptId
+  const callMarked = (publisher: Publisher.PlatformPublisher, item: Ready): Effect.Effect<void, unknown> => {
+    const prepared = preparedAtHand(publisher, item)
+    return prepared === undefined ? prepareAndCall(publisher, item) : call(prepared, item)
+  }
+
+  /**
+   * The request for a marked destination, built without running an effect
+   * when all it needs is at hand: the account's credentials opened and
+   * decoded for an earlier call, and settings that decode synchronously.
+   * Otherwise undefined, and `prepareAndCall` takes the long way (which also
+   * reports whatever is wrong). Fast calls are dominated by this bookkeeping.
+   */
+  const preparedAtHand = (publisher: Publisher.PlatformPublisher, { claim, marked }: Ready): Prepared | undefined => {
+    if (marked.credentials === undefined) return undefined
+    const opened = openedCredentials.get(credentialsKey(marked.credentials, claim.accountId))
+    if (typeof opened !== "object" || opened === null) return undefined
+    const codecs = codecsOf(publisher)
+    if (!codecs.decodedCredentials.has(opened)) return undefined
+    const resolved = Post.resolveDestination({ content: marked.content, platformOverrides: marked.platformOverrides }, marked.destination)
+    const settings = codecs.decodeSettingsNow(resolved.settings)
+    if (settings._tag === "None") return undefined
+    const destination = { ...resolved, settings: settings.value as Readonly<Record<string, unknown>> }
+    return { publisher, request: requestFor(publisher, claim, marked.attemptId, destination, codecs.decodedCredentials.get(opened)) }
+  }
+
+  const prepareAndCall: (publisher: Publisher.PlatformPublisher, item: Ready) => Effect.Effect<void, unknown> = Effect.fnUntraced(function*(
+    publisher: Publisher.PlatformPublisher,
+    item: Ready
+  ) {
+    const { claim, marked } = item
     const prepared = yield* (marked.credentials === undefined
       ? Effect.fail(destinationError("ACCOUNT_NOT_FOUND", `account ${claim.accountId} is no longer connected`))
       : openCredentials(marked.credentials, claim.accountId).pipe(
@@ -525,32 +597,41 @@ const make = Effect.fnUntraced(function*(options: SchedulerOptions) {
         Effect.result
       )
     if (prepared._tag === "Failure") {
-      return yield* settle(claim, attemptId, { _tag: "Failed", error: prepared.failure, attemptOutcome: "failed" })
+      return yield* settle(claim, marked.attemptId, { _tag: "Failed", error: prepared.failure, attemptOutcome: "failed" })
     }
-    const sentAt = yield* nowDate
-    const startedAt = performance.now()
-    const result = yield* publisher.publish(prepared.success.request).pipe(
-      // A defect in a publisher may strike after the request left: the outcome is unknown.
-      Effect.catchDefect((defect) =>
-        Effect.fail(new PublishError.OutcomeUnknown({ platform: claim.platform, message: `the publisher crashed: ${String(defect)}` }))
-      ),
-      Effect.result
-    )
-    observeCall(claim.platform, performance.now() - startedAt)
-    if (result._tag === "Success") {
-      return yield* settle(claim, attemptId, {
-        _tag: "Published",
-        platformPostId: result.success.platformPostId,
-        url: result.success.url,
-        publishedAt: new Date(result.success.publishedAt),
-        parts: result.success.parts
-      }, marked.onlyDestination)
-    }
-    const outcome = result.failure._tag === "OutcomeUnknown"
-      ? yield* reconcile(prepared.success, sentAt, PublishError.toDestinationError(result.failure))
-      : yield* outcomeOf(result.failure, claim)
-    yield* settle(claim, attemptId, outcome)
+    return yield* call(prepared.success, item)
   })
+
+  /** The platform call, and its outcome. */
+  const call = (prepared: Prepared, { claim, marked }: Ready): Effect.Effect<void, unknown> =>
+    Clock.currentTimeMillis.pipe(Effect.flatMap((sentMs) => {
+      const startedAt = performance.now()
+      return prepared.publisher.publish(prepared.request).pipe(
+        // A defect in a publisher may strike after the request left: the outcome is unknown.
+        Effect.catchDefect((defect) =>
+          Effect.fail(new PublishError.OutcomeUnknown({ platform: claim.platform, message: `the publisher crashed: ${String(defect)}` }))
+        ),
+        Effect.matchEffect({
+          onSuccess: (result) => {
+            observeCall(claim.platform, performance.now() - startedAt)
+            return settle(claim, marked.attemptId, {
+              _tag: "Published",
+              platformPostId: result.platformPostId,
+              url: result.url,
+              publishedAt: new Date(result.publishedAt),
+              parts: result.parts
+            }, marked.onlyDestination)
+          },
+          onFailure: (error) => {
+            observeCall(claim.platform, performance.now() - startedAt)
+            const outcome: Effect.Effect<Outcome, SqlError.SqlError> = error._tag === "OutcomeUnknown"
+              ? reconcile(prepared, new Date(sentMs), PublishError.toDestinationError(error))
+              : outcomeOf(error, claim)
+            return Effect.flatMap(outcome, (outcome) => settle(claim, marked.attemptId, outcome))
+          }
+        })
+      )
+    }))
 
   /** A destination left publishing by a worker that stopped mid-call. */
   const recoverOrphan = Effect.fnUntraced(function*(orphan: Orphan) {
@@ -582,17 +663,40 @@ const make = Effect.fnUntraced(function*(options: SchedulerOptions) {
     return FiberSet.run(
       fibers,
       work.pipe(
-        Effect.tapCause((cause) => Effect.logError(`destination ${key.id}: the scheduler could not finish it`, cause)),
-        Effect.ignore,
-        Effect.ensuring(Effect.suspend(() => {
+        Effect.exit,
+        Effect.flatMap((exit) => {
           calling.add(key.platform, key.accountId, -1)
           reserved.add(key.platform, key.accountId, -1)
           held.delete(key.id)
-          // A slot is free: start the next marked destination, and refill the local queue when it runs low.
-          return pending.length <= batchSize / 2 ? Effect.andThen(dispatch, wake) : dispatch
-        }))
+          // A slot is free: start the next marked destination, and refill when a round is worth it.
+          const next = worthARound() ? Effect.andThen(dispatch, wake) : dispatch
+          return Exit.isFailure(exit) && !Cause.hasInterruptsOnly(exit.cause)
+            ? Effect.logError(`destination ${key.id}: the scheduler could not finish it`, exit.cause).pipe(Effect.andThen(next))
+            : next
+        }),
+        Effect.onInterrupt(() =>
+          Effect.sync(() => {
+            calling.add(key.platform, key.accountId, -1)
+            reserved.add(key.platform, key.accountId, -1)
+            held.delete(key.id)
+          })
+        )
       )
     ).pipe(Effect.asVoid)
+  }
+
+  /**
+   * Whether freed room is worth waking the loop for a claim round: at once
+   * when the mark stays just in time (slow platforms), and for fast ones once
+   * half a batch fits, so that rounds stay batches and the loop does not spin
+   * once per call.
+   */
+  const worthARound = () => {
+    if (pending.length > 0) return pending.length <= batchSize / 2
+    let ahead = 0
+    for (const platform of callMs.keys()) ahead = Math.max(ahead, aheadOf(concurrency, platform))
+    const room = concurrency + ahead - reserved.total - claimsInFlight
+    return ahead === 0 ? room > 0 : room >= batchSize / 2 && roundsInFlight < 2
   }
 
   let lastOrphanCheck = 0
@@ -733,7 +837,7 @@ const make = Effect.fnUntraced(function*(options: SchedulerOptions) {
         limit,
         platforms: registry.platforms,
         rooms,
-        attemptIds: Array.from({ length: limit }, () => Ids.make("att"))
+        attemptIds: Ids.makeMany("att", limit)
       })
       claimsInFlight -= limit
       roundsInFlight--
@@ -743,6 +847,7 @@ const make = Effect.fnUntraced(function*(options: SchedulerOptions) {
         ready.push(item)
       }
       yield* dispatch
+      if (marked.length === limit) lastFullRoundAt = performance.now()
       return marked.length === limit
     }).pipe(
       Effect.onError(() =>
