@@ -34,6 +34,11 @@ export const make = (prefix: Prefix, now: number = Date.now()): string =>
 /** `count` new ids at once (one call for the random bytes): the scheduler's attempt ids. */
 export const makeMany = (prefix: Prefix, count: number, now: number = Date.now()): Array<string> => {
   const time = `${prefix}_${encodeTime(now)}`
+  // One buffer of random bytes mapped to the alphabet in place, then cut into ids: no per-character strings.
   const bytes = randomBytes(16 * count)
-  return Array.from({ length: count }, (_, i) => time + encodeRandom(bytes.subarray(16 * i, 16 * i + 16)))
+  for (let i = 0; i < bytes.length; i++) bytes[i] = alphabetCodes[bytes[i]! % 32]!
+  const text = bytes.toString("latin1")
+  return Array.from({ length: count }, (_, i) => time + text.slice(16 * i, 16 * i + 16))
 }
+
+const alphabetCodes = Uint8Array.from(alphabet, (c) => c.charCodeAt(0))

@@ -517,7 +517,17 @@ export class PostStore extends Context.Service<PostStore, {
         error: Post.DestinationError | null
         platform_post_id: string | null
         url: string | null
-      }>`SELECT * FROM attempts WHERE post_id = ${postId} AND organization_id = ${organizationId} ORDER BY started_at, number`
+      }>`
+        SELECT id, destination_id, post_id, worker_id, number, started_at, finished_at, outcome, error, platform_post_id, url
+        FROM attempts WHERE post_id = ${postId} AND organization_id = ${organizationId}
+        UNION ALL
+        -- The attempt running now: recorded on its destination until its outcome writes its row.
+        SELECT current_attempt_id, id, post_id, attempt_worker_id, attempts, attempt_started_at, NULL, NULL, NULL, NULL, NULL
+        FROM destinations
+        WHERE post_id = ${postId} AND organization_id = ${organizationId} AND status = 'publishing'
+          AND current_attempt_id IS NOT NULL AND attempt_started_at IS NOT NULL
+          AND NOT EXISTS (SELECT 1 FROM attempts a WHERE a.id = destinations.current_attempt_id)
+        ORDER BY started_at, number`
       return rows.map((r): AttemptRecord =>
         compact({
           id: r.id,

@@ -32,7 +32,7 @@
  */
 import { type Lifecycle, Post, PublishError, Registry } from "@omnipost/core"
 import type { Publisher } from "@omnipost/core"
-import { Cause, Clock, Context, Effect, Exit, FiberSet, Layer, Queue, Random, Schedule, Schema, Stream } from "effect"
+import { Cause, Clock, Context, Effect, Exit, FiberSet, Option, Layer, Queue, Random, Schedule, Schema, Stream } from "effect"
 import type { SqlError } from "effect/sql"
 import { AccountStore, credentialsAad } from "./AccountStore.js"
 import { Crypto } from "./Crypto.js"
@@ -158,9 +158,26 @@ const makeCodecs = (publisher: Publisher.PlatformPublisher) => ({
   decodeSettingsNow: Schema.decodeUnknownOption(publisher.settingsSchema as Schema.Codec<unknown, unknown, never, never>),
   decodeCredentials: Schema.decodeUnknownEffect(publisher.credentialsSchema),
   encodeCredentials: Schema.encodeUnknownEffect(publisher.credentialsSchema),
+  settingsByJson: new Map<string, Option.Option<unknown>>(),
   /** Decoded credentials by opened value (which `openCredentials` shares between calls). */
   decodedCredentials: new WeakMap<object, unknown>()
 })
+/**
+ * Settings decoded synchronously, remembered by their JSON: most destinations
+ * of a platform carry the same few settings (often none), and a decoded value
+ * is immutable.
+ */
+const decodeSettingsNow = (codecs: ReturnType<typeof makeCodecs>, settings: unknown) => {
+  const key = JSON.stringify(settings)
+  let decoded = codecs.settingsByJson.get(key)
+  if (decoded === undefined) {
+    decoded = codecs.decodeSettingsNow(settings)
+    if (codecs.settingsByJson.size >= 256) codecs.settingsByJson.delete(codecs.settingsByJson.keys().next().value!)
+    codecs.settingsByJson.set(key, decoded)
+  }
+  return decoded
+}
+
 const codecsOf = (publisher: Publisher.PlatformPublisher) => {
   let codecs = codecCache.get(publisher)
   if (codecs === undefined) {
@@ -577,7 +594,7 @@ const make = Effect.fnUntraced(function*(options: SchedulerOptions) {
     const codecs = codecsOf(publisher)
     if (!codecs.decodedCredentials.has(opened)) return undefined
     const resolved = Post.resolveDestination({ content: marked.content, platformOverrides: marked.platformOverrides }, marked.destination)
-    const settings = codecs.decodeSettingsNow(resolved.settings)
+    const settings = decodeSettingsNow(codecs, resolved.settings)
     if (settings._tag === "None") return undefined
     const destination = { ...resolved, settings: settings.value as Readonly<Record<string, unknown>> }
     return { publisher, request: requestFor(publisher, claim, marked.attemptId, destination, codecs.decodedCredentials.get(opened)) }

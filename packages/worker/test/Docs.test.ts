@@ -42,6 +42,8 @@ describe("interactive docs", () => {
           await page.goto(`${api.url}/docs`, { waitUntil: "load", timeout: 60_000 })
           // Scalar renders the operations client-side from the OpenAPI document.
           await page.getByText("Create a post (JSON, or multipart with inline files)").first().waitFor({ timeout: 60_000 })
+          // The title renders separately from the operations; on a loaded machine it can come later.
+          await page.getByText("Omnipost API").first().waitFor({ timeout: 60_000 })
           const body = await page.locator("body").innerText()
           if (process.env.OMNIPOST_DOCS_SCREENSHOT) await page.screenshot({ path: process.env.OMNIPOST_DOCS_SCREENSHOT, fullPage: false })
           return { body, failures }

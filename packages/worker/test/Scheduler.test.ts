@@ -312,6 +312,127 @@ for (const kind of testKinds) {
           })
         }))
 
+      it.effect("claimAndMark takes what fits each account's and platform's room, in due order, and leaves the rest untouched", () =>
+        Effect.gen(function*() {
+          yield* reset
+          const posts = yield* PostStore
+          const leases = yield* Leases
+          const sql = yield* SqlClient.SqlClient
+          const org = yield* makeOrganization
+          const a = yield* makeAccount(org, "fake")
+          const b = yield* makeAccount(org, "fake")
+          const created: Array<{ id: string; account: string }> = []
+          for (let i = 0; i < 4; i++) {
+            for (const account of [a.id, b.id]) {
+              const post = yield* posts.create(org, { content: { text: `r${i}` }, destinations: [{ platform: "fake", accountId: account }] })
+              created.push({ id: post.id, account })
+            }
+          }
+          const c = yield* makeAccount(org, "lookup")
+          const multi = yield* posts.create(org, {
+            content: { text: "two" },
+            destinations: [{ platform: "fake", accountId: a.id }, { platform: "lookup", accountId: c.id }]
+          })
+          const now = new Date(Date.now() + 1_000)
+          const marked = yield* leases.claimAndMark({
+            workerId: "wrk_rooms",
+            now,
+            leaseMs: 30_000,
+            limit: 20,
+            platforms: ["fake"],
+            rooms: { accounts: [{ accountId: a.id, room: 1 }], platforms: [], defaultPlatformRoom: 20, defaultAccountRoom: 2 },
+            attemptIds: Array.from({ length: 20 }, (_, i) => `att_rooms_${i}`)
+          })
+          // Account a: room 1 (listed); account b: the default 2; platform "lookup" was not asked for.
+          const byAccount = (account: string) => marked.filter((m) => m.claim.accountId === account)
+          assert.strictEqual(byAccount(a.id).length, 1)
+          assert.strictEqual(byAccount(b.id).length, 2)
+          const due = marked.map((m) => m.claim.dueAt.getTime())
+          assert.deepStrictEqual(due, [...due].sort((x, y) => x - y))
+          for (const m of marked) {
+            assert.strictEqual(m.marked.onlyDestination, m.claim.postId !== multi.id)
+            assert.isDefined(m.marked.credentials)
+          }
+          const rows = yield* sql<{ status: string; lease_owner: string | null; n: string }>`
+            SELECT status, lease_owner, count(*) AS n FROM destinations WHERE organization_id = ${org} GROUP BY status, lease_owner`
+          const count = (status: string, owner: string | null) =>
+            Number(rows.find((r) => r.status === status && r.lease_owner === owner)?.n ?? 0)
+          assert.strictEqual(count("publishing", "wrk_rooms"), 3)
+          // The rest were not even leased: another worker (or the next round) takes them at once.
+          assert.strictEqual(count("queued", null), created.length + 2 - 3)
+          // The in-flight attempts show in the post's attempt log before their outcome.
+          const first = marked[0]!
+          const log = yield* posts.attempts(org, first.claim.postId)
+          assert.deepStrictEqual(log.map((x) => [x.id, x.outcome, x.workerId]), [[first.marked.attemptId, undefined, "wrk_rooms"]])
+          // Given back without a call: queued again, due now, the attempt logged not_sent.
+          const back = yield* leases.unmark({
+            workerId: "wrk_rooms",
+            items: marked.map((m) => ({ destinationId: m.claim.id, attemptId: m.marked.attemptId })),
+            now
+          })
+          assert.strictEqual(back, 3)
+          const after = yield* posts.attempts(org, first.claim.postId)
+          assert.deepStrictEqual(after.map((x) => x.outcome), ["not_sent"])
+          const stored = yield* posts.get(org, first.claim.postId)
+          assert.strictEqual(stored.destinations[0]!.status, "queued")
+          // With room for all: a post with two destinations is not settled by one outcome alone.
+          const all = yield* leases.claimAndMark({
+            workerId: "wrk_rooms",
+            now: new Date(now.getTime() + 1_000),
+            leaseMs: 30_000,
+            limit: 20,
+            platforms: ["fake"],
+            rooms: { accounts: [], platforms: [], defaultPlatformRoom: 20, defaultAccountRoom: 20 },
+            attemptIds: Array.from({ length: 20 }, (_, i) => `att_all_${i}`)
+          })
+          assert.strictEqual(all.length, created.length + 1)
+          for (const m of all) assert.strictEqual(m.marked.onlyDestination, m.claim.postId !== multi.id)
+          yield* leases.unmark({
+            workerId: "wrk_rooms",
+            items: all.map((m) => ({ destinationId: m.claim.id, attemptId: m.marked.attemptId })),
+            now
+          })
+          // And it publishes normally afterwards.
+          yield* withScheduler(awaitSettled({ postIds: [...created.map((c) => c.id), multi.id] }))
+          const published = yield* posts.get(org, first.claim.postId)
+          assert.strictEqual(published.status, "published")
+          const final = yield* posts.attempts(org, first.claim.postId)
+          // (The test's clock ran ahead of the real one, so the log's order by start says little here.)
+          assert.sameMembers(final.map((x) => x.outcome ?? "running"), ["not_sent", "not_sent", "published"])
+          const both = yield* posts.get(org, multi.id)
+          assert.deepStrictEqual(both.destinations.map((d) => d.status), ["published", "published"])
+        }))
+
+      it.effect("with slow calls, destinations waiting for a slot stay queued and a cancel stops them", () =>
+        Effect.gen(function*() {
+          yield* reset
+          const posts = yield* PostStore
+          const org = yield* makeOrganization
+          const account = yield* makeAccount(org, "fake")
+          fake.behaviour = (request) => Effect.succeed(FakePublisher.success(request)).pipe(Effect.delay("400 millis"))
+          const created = []
+          for (let i = 0; i < 4; i++) {
+            created.push(yield* posts.create(org, { content: { text: `slow${i}` }, destinations: [{ platform: "fake", accountId: account.id }] }))
+          }
+          const outcomes = yield* withScheduler(
+            Effect.gen(function*() {
+              while (!created.some((p) => fake.calls.has(p.destinations[0]!.id))) yield* Effect.sleep("5 millis")
+              // One call in flight (concurrency 1); the others are claimed at most, never marked.
+              const cancelled = yield* Effect.forEach(created, (p) =>
+                posts.cancel(org, p.id).pipe(Effect.as("cancelled" as const), Effect.orElseSucceed(() => "too late" as const)))
+              yield* awaitSettled({ postIds: created.map((p) => p.id) })
+              return cancelled
+            }),
+            { concurrency: 1, perAccount: 1, workerId: "wrk_slow" }
+          )
+          assert.strictEqual(outcomes.filter((o) => o === "too late").length, 1, "only the post in its call was past cancelling")
+          assert.strictEqual(created.filter((p) => fake.calls.has(p.destinations[0]!.id)).length, 1)
+          for (const [i, p] of created.entries()) {
+            const stored = yield* posts.get(org, p.id)
+            assert.strictEqual(stored.status, outcomes[i] === "cancelled" ? "cancelled" : "published")
+          }
+        }))
+
       it.effect("many concurrent cancels racing four schedulers: a cancelled post is never published", () =>
         Effect.gen(function*() {
           yield* reset

@@ -10,7 +10,7 @@ import { TestClock } from "effect/testing"
 import { testKinds } from "../src/Database.js"
 import { Leases } from "../src/Leases.js"
 import { PostStore } from "../src/PostStore.js"
-import { rateLimitFloorMs, retryDelayMs, Scheduler } from "../src/Scheduler.js"
+import { markAhead, rateLimitFloorMs, retryDelayMs, Scheduler } from "../src/Scheduler.js"
 import { FakePublisher } from "../src/testing/index.js"
 import { makeAccount, makeOrganization, storesLayer } from "./fixtures.js"
 
@@ -32,6 +32,21 @@ const until = <E, R>(check: Effect.Effect<boolean, E, R>, what: string) =>
   })
 
 const at = (iso: string) => Date.parse(iso)
+
+describe("markAhead", () => {
+  it("marks none ahead until calls were timed, and none for slow platforms", () => {
+    assert.strictEqual(markAhead(8, undefined, 20, 64), 0)
+    assert.strictEqual(markAhead(8, 500, 20, 64), 0)
+    assert.strictEqual(markAhead(8, 20, 0, 64), 0)
+  })
+  it("marks the calls the slots are expected to start within the window, at most the cap", () => {
+    // 8 slots, calls of 10 ms: 16 calls start within 20 ms.
+    assert.strictEqual(markAhead(8, 10, 20, 64), 16)
+    assert.strictEqual(markAhead(1, 5, 20, 64), 4)
+    assert.strictEqual(markAhead(8, 0.01, 20, 64), 64)
+    assert.strictEqual(markAhead(8, 0, 20, 64), 64)
+  })
+})
 
 describe("retryDelayMs", () => {
   const transient = new PublishError.Transient({ platform: "x", message: "503" })
