@@ -16,6 +16,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process"
 import { randomBytes } from "node:crypto"
+import { existsSync } from "node:fs"
 import { fileURLToPath } from "node:url"
 import pg from "pg"
 import { makeWorkerUtils } from "graphile-worker"
@@ -32,6 +33,11 @@ const C = Number(process.env.BENCH_CONCURRENCY ?? 8)
 const PROCESSES = (process.env.BENCH_PROCESSES ?? "1,4").split(",").map(Number)
 const SYSTEMS = (process.env.BENCH_SYSTEMS ?? "omnipost,graphile-worker,graphile-worker-batched,pg-boss").split(",")
 const packageRoot = fileURLToPath(new URL("..", import.meta.url))
+const workerEntry = "dist/WorkerMain.js"
+if (!existsSync(`${packageRoot}/${workerEntry}`)) {
+  console.error(`${workerEntry} is missing: build the worker first (npm run build -w @omnipost/worker)`)
+  process.exit(1)
+}
 const encryptionKey = randomBytes(32).toString("base64")
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
@@ -58,7 +64,10 @@ interface Child {
 
 const startChild = (args: ReadonlyArray<string>, env: Record<string, string>, readyText: string) =>
   new Promise<Child>((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", ...args], {
+    // Our worker runs from its build, as operators run it; the competitors' child is a TypeScript script
+    // loading their built packages.
+    const loader = args[0]!.endsWith(".ts") ? ["--import", "tsx"] : []
+    const child = spawn(process.execPath, [...loader, ...args], {
       cwd: packageRoot,
       env: { ...process.env, ...env },
       stdio: ["ignore", "pipe", "pipe"]
@@ -116,8 +125,8 @@ const omnipost = async (url: string, processes: number): Promise<RunResult> => {
     OMNIPOST_DB_POOL_SIZE: String(C + 2)
   }
   // The first process migrates; the rest start on a migrated database.
-  const children = [await startChild(["src/WorkerMain.ts"], { ...env, OMNIPOST_WORKER_ID: "wrk_bench_1" }, "ready")]
-  for (let i = 2; i <= processes; i++) children.push(await startChild(["src/WorkerMain.ts"], { ...env, OMNIPOST_WORKER_ID: `wrk_bench_${i}` }, "ready"))
+  const children = [await startChild([workerEntry], { ...env, OMNIPOST_WORKER_ID: "wrk_bench_1" }, "ready")]
+  for (let i = 2; i <= processes; i++) children.push(await startChild([workerEntry], { ...env, OMNIPOST_WORKER_ID: `wrk_bench_${i}` }, "ready"))
   const client = new pg.Client({ connectionString: url })
   await client.connect()
   const keyring = parseKeyring(encryptionKey) as Keyring
