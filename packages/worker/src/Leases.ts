@@ -61,6 +61,14 @@ export interface Marked {
    * post's (a post being published cannot gain destinations).
    */
   readonly onlyDestination?: boolean | undefined
+  /** The post's `updated_at` when this was read: a mark given it returns the post again only if it changed since. */
+  readonly postVersion?: Date | undefined
+}
+
+/** A destination claimed ahead of (or at) its due time, with what its call will need (see `claimUpcoming`). */
+export interface Upcoming {
+  readonly claim: Claim
+  readonly payload: Omit<Marked, "attemptId" | "attemptNumber">
 }
 
 /**
@@ -187,9 +195,27 @@ export class Leases extends Context.Service<Leases, {
     /** One per destination that may be marked (at least `limit`). */
     readonly attemptIds: ReadonlyArray<string>
   }) => Effect.Effect<ReadonlyArray<{ readonly claim: Claim; readonly marked: Marked }>, SqlError.SqlError>
-  /** `markPublishing` for several claims at once; the result holds the ones marked. */
+  /**
+   * Claims due destinations and those due by `until` (the lease only: they stay
+   * `queued` and cancellable), with what their calls will need, in due order.
+   */
+  readonly claimUpcoming: (options: {
+    readonly workerId: string
+    readonly now: Date
+    readonly until: Date
+    readonly leaseMs: number
+    readonly limit: number
+    readonly platforms: ReadonlyArray<string>
+    readonly excludeAccounts?: ReadonlyArray<string>
+  }) => Effect.Effect<ReadonlyArray<Upcoming>, SqlError.SqlError>
+  /**
+   * `markPublishing` for several claims at once; the result holds the ones
+   * marked. A claim read ahead (`payload`) gets the post's columns again only
+   * if the post changed since; a claim no longer due (an edit moved it) or
+   * paused meanwhile is not marked.
+   */
   readonly markPublishingBatch: (options: {
-    readonly items: ReadonlyArray<{ readonly claim: Claim; readonly attemptId: string }>
+    readonly items: ReadonlyArray<{ readonly claim: Claim; readonly attemptId: string; readonly payload?: Upcoming["payload"] | undefined }>
     readonly workerId: string
     readonly now: Date
     readonly leaseMs: number
@@ -331,6 +357,9 @@ export class Leases extends Context.Service<Leases, {
       credentials_ciphertext: string | null
       credentials_key_id: string | null
       destination_count: string | number
+      post_version: Date
+      /** False when the candidate's `post_version` is still the post's: the post's columns are left out. */
+      fresh: boolean
     }
     const markStatement = (candidates: Statement.Fragment, options: {
       readonly workerId: string
@@ -342,7 +371,7 @@ export class Leases extends Context.Service<Leases, {
       return sql<MarkRowFull>`
         WITH ${candidates},
         p AS (
-          SELECT id, content, platform_overrides, scheduled_at FROM posts
+          SELECT id, content, platform_overrides, scheduled_at, updated_at FROM posts
           WHERE id IN (SELECT post_id FROM v) AND ${sql.in("status", publishingPosts)}
           ORDER BY id
           FOR UPDATE
@@ -352,19 +381,32 @@ export class Leases extends Context.Service<Leases, {
             lease_owner = ${options.workerId}, lease_expires_at = ${until}, updated_at = ${options.now}
           FROM v
           WHERE destinations.id = v.id
-            ${options.leased ? sql`AND destinations.lease_owner = ${options.workerId}` : sql``}
+            ${
+  options.leased
+    // Claimed earlier: still this worker's, due by now (an edit may have moved it), and not paused since.
+    ? sql`AND destinations.lease_owner = ${options.workerId} AND destinations.due_at <= ${options.now}
+            AND NOT EXISTS (
+              SELECT 1 FROM rate_limit_pauses rp
+              WHERE rp.paused_until > ${options.now}
+                AND (rp.scope = destinations.platform OR rp.scope = destinations.platform || ':' || destinations.account_id))`
+    : sql``
+}
             AND ${sql.in("destinations.status", publishableFrom)}
             AND v.post_id IN (SELECT id FROM p)
           RETURNING destinations.id, destinations.post_id, destinations.organization_id, destinations.attempts,
             destinations.platform, destinations.account_id, destinations.placement, destinations.settings,
-            destinations.override, destinations.due_at, destinations.auto_retries, v.attempt_id
+            destinations.override, destinations.due_at, destinations.auto_retries, v.attempt_id, v.post_version
         ), u AS (
           UPDATE posts SET status = 'publishing', updated_at = ${options.now}
           WHERE posts.id IN (SELECT post_id FROM d) AND ${sql.in("posts.status", postsEnteringPublishing)}
         )
         SELECT d.id, d.post_id, d.organization_id, d.due_at, d.auto_retries, d.attempt_id, d.attempts, d.platform,
-          d.account_id, d.placement, d.settings, d.override, p.content, p.platform_overrides, p.scheduled_at,
-          acc.credentials_ciphertext, acc.credentials_key_id,
+          d.account_id, d.placement, d.settings, d.override, p.updated_at AS post_version,
+          -- What the worker read when it claimed ahead is sent again only if the post changed since.
+          (d.post_version IS NULL OR d.post_version <> p.updated_at) AS fresh,
+          CASE WHEN d.post_version = p.updated_at THEN NULL ELSE p.content END AS content,
+          CASE WHEN d.post_version = p.updated_at THEN NULL ELSE p.platform_overrides END AS platform_overrides,
+          p.scheduled_at, acc.credentials_ciphertext, acc.credentials_key_id,
           (SELECT count(*) FROM destinations s WHERE s.post_id = d.post_id) AS destination_count
         FROM d JOIN p ON p.id = d.post_id LEFT JOIN accounts acc ON acc.id = d.account_id`
     }
@@ -379,11 +421,12 @@ export class Leases extends Context.Service<Leases, {
       credentials: row.credentials_ciphertext === null || row.credentials_key_id === null
         ? undefined
         : { ciphertext: row.credentials_ciphertext, keyId: row.credentials_key_id },
-      onlyDestination: Number(row.destination_count) === 1
+      onlyDestination: Number(row.destination_count) === 1,
+      postVersion: row.post_version
     })
 
     const markPublishingBatch = Effect.fn("Leases.markPublishingBatch")(function*(options: {
-      readonly items: ReadonlyArray<{ readonly claim: Claim; readonly attemptId: string }>
+      readonly items: ReadonlyArray<{ readonly claim: Claim; readonly attemptId: string; readonly payload?: Upcoming["payload"] | undefined }>
       readonly workerId: string
       readonly now: Date
       readonly leaseMs: number
@@ -393,11 +436,99 @@ export class Leases extends Context.Service<Leases, {
       // One JSON parameter, so the statement's text (and its prepared plan) is the same for any batch size.
       const candidates = sql`v AS (
         SELECT * FROM jsonb_to_recordset(${
-        sql.json(options.items.map((i) => ({ id: i.claim.id, post_id: i.claim.postId, attempt_id: i.attemptId })))
-      }::jsonb) AS v (id text, post_id text, attempt_id text))`
+        sql.json(options.items.map((i) => ({
+          id: i.claim.id,
+          post_id: i.claim.postId,
+          attempt_id: i.attemptId,
+          post_version: i.payload?.postVersion?.toISOString() ?? null
+        })))
+      }::jsonb) AS v (id text, post_id text, attempt_id text, post_version timestamptz))`
       const rows = yield* markStatement(candidates, { ...options, leased: true })
-      for (const row of rows) marked.set(row.id, markedFrom(row))
+      const payloads = new Map(options.items.map((i) => [i.claim.id, i.payload]))
+      for (const row of rows) {
+        const payload = payloads.get(row.id)
+        const read = markedFrom(row)
+        // Unchanged since it was read ahead: the post's columns come from then; the credentials, always from now.
+        marked.set(row.id, row.fresh || payload === undefined
+          ? read
+          : { ...read, content: payload.content, platformOverrides: payload.platformOverrides })
+      }
       return marked
+    })
+
+    /**
+     * Claims due destinations, and those due by `until`, for a worker to call
+     * on time: the lease only (they stay `queued`, so a cancel or an edit still
+     * stops them), with what the call will need, read now so that little is
+     * left for the due instant (see `markPublishingBatch`'s post versions).
+     */
+    const claimUpcoming = Effect.fn("Leases.claimUpcoming")(function*(options: {
+      readonly workerId: string
+      readonly now: Date
+      readonly until: Date
+      readonly leaseMs: number
+      readonly limit: number
+      readonly platforms: ReadonlyArray<string>
+      readonly excludeAccounts?: ReadonlyArray<string>
+    }) {
+      if (options.limit <= 0 || options.platforms.length === 0) return [] as ReadonlyArray<Upcoming>
+      const leaseUntil = new Date(Math.max(options.now.getTime(), options.until.getTime()) + options.leaseMs)
+      const rows = yield* sql<MarkRow & {
+        id: string
+        post_id: string
+        organization_id: string
+        due_at: Date
+        auto_retries: number
+        content: Post.Content
+        platform_overrides: Record<string, Post.Override> | null
+        scheduled_at: Date | null
+        post_version: Date
+        credentials_ciphertext: string | null
+        credentials_key_id: string | null
+        destination_count: string | number
+      }>`
+        WITH c AS (
+          SELECT id FROM destinations
+          WHERE status = 'queued' AND due_at <= ${options.until}
+            AND (lease_expires_at IS NULL OR lease_expires_at < ${options.now})
+            AND ${sql.in("platform", options.platforms)}
+            ${options.excludeAccounts?.length ? sql`AND NOT ${sql.in("account_id", options.excludeAccounts)}` : sql``}
+          ORDER BY due_at
+          LIMIT ${options.limit}
+          FOR UPDATE SKIP LOCKED
+        ), d AS (
+          UPDATE destinations SET lease_owner = ${options.workerId}, lease_expires_at = ${leaseUntil}
+          FROM c WHERE destinations.id = c.id
+          RETURNING destinations.*
+        )
+        SELECT d.id, d.post_id, d.organization_id, d.platform, d.account_id, d.due_at, d.auto_retries, d.attempts,
+          d.placement, d.settings, d.override, p.content, p.platform_overrides, p.scheduled_at, p.updated_at AS post_version,
+          acc.credentials_ciphertext, acc.credentials_key_id,
+          (SELECT count(*) FROM destinations s WHERE s.post_id = d.post_id) AS destination_count
+        FROM d JOIN posts p ON p.id = d.post_id LEFT JOIN accounts acc ON acc.id = d.account_id
+        ORDER BY d.due_at`
+      return rows.map((row): Upcoming => ({
+        claim: {
+          id: row.id,
+          postId: row.post_id,
+          organizationId: row.organization_id,
+          platform: row.platform,
+          accountId: row.account_id,
+          dueAt: row.due_at,
+          autoRetries: row.auto_retries
+        },
+        payload: {
+          content: row.content,
+          platformOverrides: row.platform_overrides ?? undefined,
+          destination: destinationInput(row),
+          scheduledAt: row.scheduled_at ?? undefined,
+          credentials: row.credentials_ciphertext === null || row.credentials_key_id === null
+            ? undefined
+            : { ciphertext: row.credentials_ciphertext, keyId: row.credentials_key_id },
+          onlyDestination: Number(row.destination_count) === 1,
+          postVersion: row.post_version
+        }
+      }))
     })
 
     const claimAndMark = Effect.fn("Leases.claimAndMark")(function*(options: {
@@ -443,7 +574,7 @@ export class Leases extends Context.Service<Leases, {
           WHERE ranked.account_rank <= COALESCE(ar.room, pr."accountRoom", ${rooms.defaultAccountRoom})
             AND ranked.platform_rank <= COALESCE(pr.room, ${rooms.defaultPlatformRoom})
         ), v AS (
-          SELECT chosen.id, chosen.post_id, ids.attempt_id
+          SELECT chosen.id, chosen.post_id, ids.attempt_id, NULL::timestamptz AS post_version
           FROM chosen JOIN jsonb_array_elements_text(${sql.json(options.attemptIds.slice(0, limit))}::jsonb) WITH ORDINALITY AS ids (attempt_id, n)
             ON ids.n = chosen.n
         )`
@@ -825,6 +956,7 @@ export class Leases extends Context.Service<Leases, {
     return {
       claim,
       claimAndMark,
+      claimUpcoming,
       markPublishing,
       markPublishingBatch,
       settle,

@@ -408,7 +408,9 @@ export class PostStore extends Context.Service<PostStore, {
           yield* sql`DELETE FROM destinations WHERE post_id = ${postId}`
           yield* insertDestinations(organizationId, postId, patch.destinations, dueAt)
         } else {
-          yield* sql`UPDATE destinations SET due_at = ${dueAt}, updated_at = now() WHERE post_id = ${postId} AND status = 'queued'`
+          // A worker's claim on a queued destination is given back: it was for the old due time and content.
+          yield* sql`UPDATE destinations SET due_at = ${dueAt}, lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
+            WHERE post_id = ${postId} AND status = 'queued'`
         }
         if (dueAt !== null) yield* wake(dueAt)
       }).pipe(sql.withTransaction)

@@ -410,10 +410,8 @@ for (const kind of testKinds) {
           const org = yield* makeOrganization
           const account = yield* makeAccount(org, "fake")
           fake.behaviour = (request) => Effect.succeed(FakePublisher.success(request)).pipe(Effect.delay("400 millis"))
-          const created = []
-          for (let i = 0; i < 4; i++) {
-            created.push(yield* posts.create(org, { content: { text: `slow${i}` }, destinations: [{ platform: "fake", accountId: account.id }] }))
-          }
+          const created = yield* Effect.forEach([0, 1, 2, 3], (i) =>
+            posts.create(org, { content: { text: `slow${i}` }, destinations: [{ platform: "fake", accountId: account.id }] }))
           const outcomes = yield* withScheduler(
             Effect.gen(function*() {
               while (!created.some((p) => fake.calls.has(p.destinations[0]!.id))) yield* Effect.sleep("5 millis")
