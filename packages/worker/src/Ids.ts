@@ -29,14 +29,32 @@ export type Prefix = "org" | "key" | "acc" | "post" | "dst" | "att" | "med" | "w
 
 /** A new id with the given prefix, such as `post_01jd3…`. */
 export const make = (prefix: Prefix, now: number = Date.now()): string =>
-  `${prefix}_${encodeTime(now)}${encodeRandom(randomBytes(16))}`
+  `${prefix}_${encodeTime(now)}${encodeRandom(randomFrom(16))}`
+
+/**
+ * Random bytes from a pool refilled 8 KiB at a time: asking the system for 16
+ * bytes per id costs more than the rest of an id (the scheduler makes one per
+ * call). Each byte is used once.
+ */
+let pool = Buffer.alloc(0)
+let poolAt = 0
+const randomFrom = (count: number): Buffer => {
+  if (poolAt + count > pool.length) {
+    pool = randomBytes(Math.max(8_192, count))
+    poolAt = 0
+  }
+  const bytes = pool.subarray(poolAt, poolAt + count)
+  poolAt += count
+  return bytes
+}
 
 /** `count` new ids at once (one call for the random bytes): the scheduler's attempt ids. */
 export const makeMany = (prefix: Prefix, count: number, now: number = Date.now()): Array<string> => {
   const time = `${prefix}_${encodeTime(now)}`
   // One buffer of random bytes mapped to the alphabet in place, then cut into ids: no per-character strings.
-  const bytes = randomBytes(16 * count)
-  for (let i = 0; i < bytes.length; i++) bytes[i] = alphabetCodes[bytes[i]! % 32]!
+  const random = randomFrom(16 * count)
+  const bytes = Buffer.allocUnsafe(random.length)
+  for (let i = 0; i < random.length; i++) bytes[i] = alphabetCodes[random[i]! % 32]!
   const text = bytes.toString("latin1")
   return Array.from({ length: count }, (_, i) => time + text.slice(16 * i, 16 * i + 16))
 }

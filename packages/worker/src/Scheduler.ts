@@ -38,7 +38,7 @@ import { AccountStore, credentialsAad } from "./AccountStore.js"
 import { Crypto } from "./Crypto.js"
 import { Database } from "./Database.js"
 import * as Ids from "./Ids.js"
-import { type Claim, type Marked, type MarkRooms, type Orphan, type Outcome, Leases } from "./Leases.js"
+import { type Claim, type Marked, type MarkRooms, type Orphan, type Outcome, type Upcoming, Leases } from "./Leases.js"
 import { dueChannel } from "./PostStore.js"
 
 export interface BackoffPolicy {
@@ -64,6 +64,14 @@ export interface SchedulerOptions {
    * Default: 4 × `concurrency`.
    */
   readonly batchSize?: number | undefined
+  /**
+   * Destinations due within this long are claimed ahead, with what their calls
+   * will need, so that little is left to do at the due instant (they stay
+   * `queued`: a cancel or an edit still stops them). Default 1 s; 0 turns it off.
+   */
+  readonly prefetchMs?: number | undefined
+  /** Most destinations claimed ahead and held by this process. Default 4,096. */
+  readonly prefetchLimit?: number | undefined
   /**
    * How far ahead of its call slot a destination may be marked publishing,
    * in expected call time. Default 20 ms; 0 marks only for free slots.
@@ -259,6 +267,8 @@ const make = Effect.fnUntraced(function*(options: SchedulerOptions) {
   const perAccount = Math.max(1, options.perAccount ?? 4)
   const batchSize = Math.max(1, options.batchSize ?? 4 * concurrency)
   const markAheadMs = Math.max(0, options.markAheadMs ?? 20)
+  const prefetchMs = Math.max(0, options.prefetchMs ?? 1_000)
+  const prefetchLimit = Math.max(0, options.prefetchLimit ?? 4_096)
   const leaseMs = options.leaseMs ?? 30_000
   const pollMs = options.pollMs ?? 5_000
   const heartbeatMs = options.heartbeatMs ?? 5_000
@@ -282,8 +292,8 @@ const make = Effect.fnUntraced(function*(options: SchedulerOptions) {
     const previous = callMs.get(platform)
     callMs.set(platform, previous === undefined ? ms : previous * 0.8 + ms * 0.2)
   }
-  // Up to two batches ahead: room for the claim round in flight and the next one (see `claimRound`).
-  const aheadOf = (limit: number, platform: string) => markAhead(limit, callMs.get(platform), markAheadMs, 2 * batchSize)
+  // Up to four batches ahead: room for two claim rounds or marks in flight and the next ones (see `claimRound`).
+  const aheadOf = (limit: number, platform: string) => markAhead(limit, callMs.get(platform), markAheadMs, 4 * batchSize)
   /** Leases this process holds (claimed, marked or in a call), renewed together. */
   const held = new Set<string>()
   /** Published destinations whose outcome is waiting for its group commit; their leases are renewed too. */
@@ -348,7 +358,8 @@ const make = Effect.fnUntraced(function*(options: SchedulerOptions) {
       while (batch.length < maxSettleBatch && !stopping) {
         const waited = performance.now() - firstAt
         const busy = claiming || reserved.total > 0 || pending.length > 0
-        const burst = performance.now() - lastFullRoundAt < 50
+        // A burst: claim rounds came back full a moment ago, or destinations claimed ahead are due and waiting.
+        const burst = performance.now() - lastFullRoundAt < 50 || upcomingDue(Date.now()) || pending.length > 0
         if (!(busy && waited < settleGatherMs) && !(burst && waited < settleHoldMs)) break
         yield* realSleep(burst ? 10 : settleGatherMs)
         batch = [...batch, ...(yield* Queue.takeBetween(publishedQueue, 0, maxSettleBatch - batch.length))]
@@ -379,27 +390,35 @@ const make = Effect.fnUntraced(function*(options: SchedulerOptions) {
     readonly marked: Marked
   }
   const ready: Array<Ready> = []
-  const markQueue = yield* Queue.unbounded<{ readonly claim: Claim; readonly attemptId: string }>()
-  yield* Effect.gen(function*() {
+  const markQueue = yield* Queue.unbounded<{ readonly claim: Claim; readonly attemptId: string; readonly payload?: Upcoming["payload"] | undefined }>()
+  // Two consumers: while one statement runs, the other takes what gathered meanwhile, so a fast
+  // platform's calls never wait for one statement at a time.
+  const markConsumer = Effect.gen(function*() {
     while (true) {
-      const batch = yield* Queue.takeBetween(markQueue, 1, 1_000)
-      marking = batch.length
+      // At most two batches' worth per statement, so that the room splits between the two consumers.
+      const batch = yield* Queue.takeBetween(markQueue, 1, 2 * batchSize)
+      marking += batch.length
       const exit = yield* leases.markPublishingBatch({ items: batch, workerId, now: yield* nowDate, leaseMs }).pipe(Effect.exit)
-      marking = 0
+      marking -= batch.length
       if (Exit.isFailure(exit)) yield* Effect.logWarning("marking destinations publishing failed; they stay queued", exit.cause)
+      const notMarked: Array<string> = []
       for (const { claim } of batch) {
         const marked = Exit.isSuccess(exit) ? exit.value.get(claim.id) : undefined
         if (marked !== undefined) ready.push({ claim, marked })
         else {
-          // Cancelled, edited away or taken over meanwhile (or the statement failed: it stays queued
-          // under this worker's lease until the lease expires or the release at shutdown).
+          // Cancelled, edited, paused or taken over meanwhile (or the statement failed): given back, so
+          // that whoever may take it need not wait for the lease to expire.
           reserved.add(claim.platform, claim.accountId, -1)
           held.delete(claim.id)
+          notMarked.push(claim.id)
         }
       }
+      if (notMarked.length > 0) yield* leases.release(workerId, notMarked).pipe(Effect.ignore)
       yield* dispatch
     }
-  }).pipe(Effect.forkScoped)
+  })
+  yield* Effect.forkScoped(markConsumer)
+  yield* Effect.forkScoped(markConsumer)
 
   /** Writes an outcome; a publish already happened, so a database hiccup is retried rather than lost. */
   const settle = (
@@ -559,16 +578,24 @@ const make = Effect.fnUntraced(function*(options: SchedulerOptions) {
    */
   const credentialCacheSize = 1_024
   const openedCredentials = new Map<string, unknown>()
+  /** Each account's last opened credentials, by account (the fast path's lookup). */
+  const lastOpened = new Map<string, { readonly ciphertext: string; readonly keyId: string; readonly opened: unknown }>()
   const credentialsKey = (sealed: { readonly ciphertext: string; readonly keyId: string }, accountId: string) =>
     `${accountId}\u0000${sealed.keyId}\u0000${sealed.ciphertext}`
   const openCredentials = (sealed: { readonly ciphertext: string; readonly keyId: string }, accountId: string) => {
     const key = credentialsKey(sealed, accountId)
-    if (openedCredentials.has(key)) return Effect.succeed(openedCredentials.get(key))
+    if (openedCredentials.has(key)) {
+      const opened = openedCredentials.get(key)
+      lastOpened.set(accountId, { ciphertext: sealed.ciphertext, keyId: sealed.keyId, opened })
+      return Effect.succeed(opened)
+    }
     return crypto.openJson(sealed, credentialsAad(accountId)).pipe(
       Effect.tap((opened) =>
         Effect.sync(() => {
           if (openedCredentials.size >= credentialCacheSize) openedCredentials.delete(openedCredentials.keys().next().value!)
           openedCredentials.set(key, opened)
+          if (lastOpened.size >= credentialCacheSize) lastOpened.delete(lastOpened.keys().next().value!)
+          lastOpened.set(accountId, { ciphertext: sealed.ciphertext, keyId: sealed.keyId, opened })
         })
       )
     )
@@ -589,7 +616,11 @@ const make = Effect.fnUntraced(function*(options: SchedulerOptions) {
    */
   const preparedAtHand = (publisher: Publisher.PlatformPublisher, { claim, marked }: Ready): Prepared | undefined => {
     if (marked.credentials === undefined) return undefined
-    const opened = openedCredentials.get(credentialsKey(marked.credentials, claim.accountId))
+    // Most calls in a row are for an account just seen: compare its sealed value, no need to build a key.
+    const last = lastOpened.get(claim.accountId)
+    const opened = last !== undefined && last.ciphertext === marked.credentials.ciphertext && last.keyId === marked.credentials.keyId
+      ? last.opened
+      : openedCredentials.get(credentialsKey(marked.credentials, claim.accountId))
     if (typeof opened !== "object" || opened === null) return undefined
     const codecs = codecsOf(publisher)
     if (!codecs.decodedCredentials.has(opened)) return undefined
@@ -734,6 +765,9 @@ const make = Effect.fnUntraced(function*(options: SchedulerOptions) {
    */
   const pending: Array<Claim> = []
   const pendingByAccount = new Map<string, number>()
+  /** Claimed ahead of their due time (`prefetchMs`), with their payload, in due order. */
+  const upcoming: Array<Upcoming> = []
+  const upcomingDue = (now: number) => upcoming.length > 0 && upcoming[0]!.claim.dueAt.getTime() <= now
 
   const canCall = (claim: Claim) =>
     calling.total < concurrency &&
@@ -747,6 +781,13 @@ const make = Effect.fnUntraced(function*(options: SchedulerOptions) {
       reserved.ofPlatform(claim.platform) < platformBound + aheadOf(platformBound, claim.platform) &&
       reserved.ofAccount(claim.accountId) < perAccount + aheadOf(perAccount, claim.platform)
   }
+  /** No room at all, whatever the platform: the scans below stop at once instead of visiting every claim. */
+  const noRoomLeft = () => reserved.total >= concurrency + maxAhead()
+  const maxAhead = () => {
+    let ahead = 0
+    for (const platform of callMs.keys()) ahead = Math.max(ahead, aheadOf(concurrency, platform))
+    return ahead
+  }
 
   /**
    * Moves work along, synchronously (so any fiber may run it): starts calls
@@ -754,7 +795,7 @@ const make = Effect.fnUntraced(function*(options: SchedulerOptions) {
    * can take, and sends claims with room to be marked. Runs after a claim, a
    * mark and every call.
    */
-  const dispatch: Effect.Effect<void> = Effect.suspend(() => {
+  const dispatch: Effect.Effect<void> = Effect.flatMap(Clock.currentTimeMillis, (now) => {
     const toCall: Array<{ publisher: Publisher.PlatformPublisher; item: Ready }> = []
     for (let i = 0; i < ready.length && !closed && calling.total < concurrency;) {
       const item = ready[i]!
@@ -767,9 +808,21 @@ const make = Effect.fnUntraced(function*(options: SchedulerOptions) {
       calling.add(item.claim.platform, item.claim.accountId, 1)
       toCall.push({ publisher: registry.find(item.claim.platform)!, item })
     }
-    const toMark: Array<{ claim: Claim; attemptId: string }> = []
+    const toMark: Array<{ claim: Claim; attemptId: string; payload?: Upcoming["payload"] }> = []
     const unknown: Array<Claim> = []
-    for (let i = 0; i < pending.length && !stopping;) {
+    // Claimed ahead and due now: first, they are the earliest due.
+    const taken: Array<number> = []
+    for (let i = 0; i < upcoming.length && !stopping && upcoming[i]!.claim.dueAt.getTime() <= now && !noRoomLeft(); i++) {
+      const item = upcoming[i]!
+      if (!canReserve(item.claim)) continue
+      taken.push(i)
+      reserved.add(item.claim.platform, item.claim.accountId, 1)
+      toMark.push({ claim: item.claim, attemptId: "", payload: item.payload })
+    }
+    // Usually a run from the head: one splice; otherwise one at a time, from the back.
+    if (taken.length > 0 && taken[taken.length - 1] === taken.length - 1) upcoming.splice(0, taken.length)
+    else for (let k = taken.length - 1; k >= 0; k--) upcoming.splice(taken[k]!, 1)
+    for (let i = 0; i < pending.length && !stopping && !noRoomLeft();) {
       const claim = pending[i]!
       const isUnknown = registry.find(claim.platform) === undefined
       if (!isUnknown && !canReserve(claim)) {
@@ -781,7 +834,7 @@ const make = Effect.fnUntraced(function*(options: SchedulerOptions) {
       if (isUnknown) unknown.push(claim)
       else {
         reserved.add(claim.platform, claim.accountId, 1)
-        toMark.push({ claim, attemptId: Ids.make("att") })
+        toMark.push({ claim, attemptId: "" })
       }
     }
     if (toCall.length === 0 && toMark.length === 0 && unknown.length === 0) return Effect.void
@@ -804,7 +857,10 @@ const make = Effect.fnUntraced(function*(options: SchedulerOptions) {
           )
         )
       }
-      if (toMark.length > 0) yield* Queue.offerAll(markQueue, toMark)
+      if (toMark.length > 0) {
+        const attemptIds = Ids.makeMany("att", toMark.length)
+        yield* Queue.offerAll(markQueue, toMark.map((m, i) => ({ ...m, attemptId: attemptIds[i]! })))
+      }
     })
   })
 
@@ -886,7 +942,7 @@ const make = Effect.fnUntraced(function*(options: SchedulerOptions) {
    * room frees.
    */
   const claimRound = Effect.gen(function*() {
-    if (pending.length === 0 && !stopping) {
+    if (pending.length === 0 && !stopping && !upcomingDue(yield* Clock.currentTimeMillis)) {
       const { limit, pipelined, rooms } = markRooms()
       if (limit > 0 && !pipelined && roundsInFlight === 0) return yield* markRound(limit, rooms)
       if (limit > 0 && pipelined && roundsInFlight < 2) {
@@ -947,13 +1003,53 @@ const make = Effect.fnUntraced(function*(options: SchedulerOptions) {
   let nextQueriedAt = 0
   const nextWake = Effect.gen(function*() {
     const now = yield* Clock.currentTimeMillis
-    const busy = reserved.total > 0 || pending.length > 0
+    const busy = reserved.total > 0 || pending.length > 0 || upcoming.length > 0
     if (!busy || now - nextQueriedAt >= 250 || nextQueriedAt > now) {
       const next = yield* leases.nextWake(new Date(now)).pipe(Effect.orElseSucceed(() => undefined))
       nextKnown = next?.getTime()
       nextQueriedAt = now
     }
     return nextKnown
+  })
+
+  /** The instant up to which everything due was already claimed ahead (a notification resets it). */
+  let prefetchedUntil = 0
+  /**
+   * Claims what is due within `prefetchMs` (see `claimUpcoming`), when
+   * something is; returns whether it got a full batch.
+   */
+  const prefetchRound = Effect.gen(function*() {
+    const now = yield* Clock.currentTimeMillis
+    const limit = Math.min(4 * batchSize, prefetchLimit - upcoming.length)
+    if (prefetchMs === 0 || stopping || limit <= 0) return false
+    if (nextKnown === undefined || nextKnown > now + prefetchMs) return false
+    // Everything in the window was claimed a moment ago: look again once the window has moved on a little.
+    if (now + prefetchMs < prefetchedUntil + prefetchMs / 4) return false
+    const until = now + prefetchMs
+    // Accounts over their bound are left to others, as for claims (no hoarding of one account's backlog).
+    const inHand = reserved.copy()
+    for (const claim of pending) inHand.add(claim.platform, claim.accountId, 1)
+    for (const item of upcoming) inHand.add(item.claim.platform, item.claim.accountId, 1)
+    const claimed = yield* leases.claimUpcoming({
+      workerId,
+      now: new Date(now),
+      until: new Date(until),
+      leaseMs,
+      limit,
+      platforms: registry.platforms,
+      excludeAccounts: inHand.accounts().filter(([account, n]) => n >= prefetchLimit / 2 && inHand.platformOf(account) !== undefined)
+        .map(([account]) => account)
+    })
+    for (const item of claimed) {
+      held.add(item.claim.id)
+      // In due order: most batches land after what is held already.
+      let at = upcoming.length
+      while (at > 0 && upcoming[at - 1]!.claim.dueAt.getTime() > item.claim.dueAt.getTime()) at--
+      upcoming.splice(at, 0, item)
+    }
+    if (claimed.length < limit) prefetchedUntil = until
+    yield* dispatch
+    return claimed.length === limit
   })
 
   const loop = Effect.gen(function*() {
@@ -964,13 +1060,23 @@ const make = Effect.fnUntraced(function*(options: SchedulerOptions) {
         Effect.catchCause((cause) => Effect.logWarning("claim failed; retrying after the next wake", cause).pipe(Effect.as(false)))
       )
       if (full) continue
+      const more = yield* prefetchRound.pipe(
+        Effect.catchCause((cause) => Effect.logWarning("claiming ahead failed; retrying after the next wake", cause).pipe(Effect.as(false)))
+      )
+      if (more) continue
       yield* dispatch
       const now = yield* Clock.currentTimeMillis
       if (now - lastOrphanCheck >= Math.min(pollMs, leaseMs / 3) || lastOrphanCheck > now) {
         yield* recoverOrphans.pipe(Effect.catchCause((cause) => Effect.logWarning("orphan recovery failed", cause)))
       }
-      const next = yield* nextWake
-      const sleepMs = Math.min(pollMs, Math.max(next === undefined ? pollMs : next - now, 5))
+      const nextInDatabase = yield* nextWake
+      const nextHeld = upcoming.length > 0 ? upcoming[0]!.claim.dueAt.getTime() : undefined
+      // Work due later is claimed ahead, `prefetchMs` before it is due, while there is room to hold it.
+      const nextToClaim = nextInDatabase === undefined || prefetchMs === 0 || upcoming.length >= prefetchLimit
+        ? nextInDatabase
+        : Math.max(now, nextInDatabase - prefetchMs, prefetchedUntil - prefetchMs * 3 / 4)
+      const next = nextHeld === undefined ? nextToClaim : nextToClaim === undefined ? nextHeld : Math.min(nextHeld, nextToClaim)
+      const sleepMs = Math.min(pollMs, Math.max(next === undefined ? pollMs : next - now, 1))
       yield* Effect.raceFirst(Queue.take(wakeQueue), Effect.sleep(sleepMs))
     }
   })
@@ -981,6 +1087,7 @@ const make = Effect.fnUntraced(function*(options: SchedulerOptions) {
     Stream.runForEach((payload) => {
       const due = Date.parse(payload)
       if (Number.isFinite(due) && (nextKnown === undefined || due < nextKnown)) nextKnown = due
+      prefetchedUntil = 0
       return wake
     }),
     Effect.catchCause((cause) => Effect.logWarning("LISTEN stopped; polling only", cause)),

@@ -431,6 +431,53 @@ for (const kind of testKinds) {
           }
         }))
 
+      it.effect("destinations claimed ahead fire at their due time; a cancel, an edit or a reschedule before then still wins", () =>
+        Effect.gen(function*() {
+          yield* reset
+          const posts = yield* PostStore
+          const sql = yield* SqlClient.SqlClient
+          const org = yield* makeOrganization
+          const account = yield* makeAccount(org, "fake")
+          const dueAt = Date.now() + 1_200
+          const at = (ms: number) => ({ _tag: "instant" as const, at: new Date(ms).toISOString() })
+          const make = (text: string) =>
+            posts.create(org, { content: { text }, schedule: at(dueAt), destinations: [{ platform: "fake", accountId: account.id }] })
+          const [kept, cancelled, edited, moved] = [yield* make("kept"), yield* make("cancelled"), yield* make("before"), yield* make("moved")]
+          const ids = [kept, cancelled, edited, moved].map((p) => p.destinations[0]!.id)
+          const callTimes = new Map<string, number>()
+          fake.behaviour = (request) =>
+            Effect.sync(() => {
+              callTimes.set(request.destinationId, Date.now())
+              return FakePublisher.success(request)
+            })
+          yield* withScheduler(
+            Effect.gen(function*() {
+              // Wait until all four are claimed ahead (leased, still queued).
+              for (let i = 0; i < 200; i++) {
+                const rows = yield* sql<{ n: string }>`
+                  SELECT count(*) AS n FROM destinations WHERE ${sql.in("id", ids)} AND status = 'queued' AND lease_owner = 'wrk_ahead'`
+                if (Number(rows[0]!.n) === 4) break
+                yield* Effect.sleep("10 millis")
+              }
+              const leased = yield* sql<{ n: string }>`SELECT count(*) AS n FROM destinations WHERE ${sql.in("id", ids)} AND lease_owner = 'wrk_ahead'`
+              assert.strictEqual(Number(leased[0]!.n), 4, "claimed ahead of their due time")
+              assert.isBelow(Date.now(), dueAt, "the test was too slow to act before the due time")
+              yield* posts.cancel(org, cancelled.id)
+              yield* posts.update(org, edited.id, { content: { text: "after" } })
+              yield* posts.update(org, moved.id, { schedule: at(dueAt + 800) })
+              yield* awaitSettled({ postIds: [kept.id, edited.id, moved.id], timeoutMs: 20_000 })
+            }),
+            { workerId: "wrk_ahead", prefetchMs: 5_000, pollMs: 100 }
+          )
+          assert.isAtLeast(callTimes.get(ids[0]!)!, dueAt, "not called before its due time")
+          assert.isFalse(callTimes.has(ids[1]!), "a cancelled post was published")
+          const editedRequest = fake.requests.find((r) => r.destinationId === edited.destinations[0]!.id)
+          assert.strictEqual(editedRequest?.destination.parts[0].text, "after", "the edit made after the claim was published")
+          assert.isAtLeast(callTimes.get(ids[3]!)!, dueAt + 800, "a rescheduled post waited for its new time")
+          for (const p of [kept, edited, moved]) assert.strictEqual((yield* posts.get(org, p.id)).status, "published")
+          assert.strictEqual((yield* posts.get(org, cancelled.id)).status, "cancelled")
+        }))
+
       it.effect("many concurrent cancels racing four schedulers: a cancelled post is never published", () =>
         Effect.gen(function*() {
           yield* reset
