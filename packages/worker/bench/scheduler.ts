@@ -158,6 +158,10 @@ const omnipost = async (url: string, processes: number): Promise<RunResult> => {
     `SELECT extract(epoch FROM (d.published_at - p.scheduled_at)) * 1000 AS lag FROM destinations d JOIN posts p ON p.id = d.post_id`
   )
   const last = await client.query(`SELECT max(finished_at) AS last FROM attempts`)
+  if (processes > 1) {
+    const split = await client.query(`SELECT worker_id, count(*) AS n FROM attempts GROUP BY worker_id ORDER BY worker_id`)
+    console.log(`  omnipost split across processes: ${split.rows.map((r) => r.n).join(" / ")}`)
+  }
   const duplicates = await client.query(`SELECT count(*) AS n FROM (SELECT destination_id FROM attempts GROUP BY destination_id HAVING count(*) > 1) d`)
   if (Number(duplicates.rows[0].n) > 0) throw new Error("a destination was dispatched twice")
   await client.end()

@@ -3,6 +3,10 @@
  *
  * - Claims come in batches (`FOR UPDATE SKIP LOCKED`, see `Leases`), as a lease
  *   renewed while the worker holds it; any number of processes share a database.
+ *   Three kinds (the worker README's "How a destination is published"): ahead
+ *   of the due time with the calls' payload (`prefetchMs`, `claimUpcoming`);
+ *   claimed and marked in one statement when calls can start now
+ *   (`claimAndMark`); or claimed into the local queue until room frees (`claim`).
  * - `LISTEN omnipost_due` wakes the loop as soon as a post becomes due (the
  *   stores notify after commit); between notifications the loop sleeps until
  *   the next known due time, and never longer than `pollMs` (the safety net).
@@ -25,7 +29,8 @@
  *   reset time; a rate limit also pauses its account (or the whole platform,
  *   for app-wide limits and quotas) for every worker, not this worker.
  * - Shutdown (closing the layer's scope): stop claiming, let calls in flight
- *   finish within `shutdownGraceMs`, give back every claim not yet started.
+ *   finish within `shutdownGraceMs`, give back every claim not yet started
+ *   (marked ones too: back to `queued`, attempt `not_sent`).
  *
  * Outcomes reach the outside world through the `events` outbox (see
  * `PostStore.events`) and, in-process, the optional `onSettled` hook.
