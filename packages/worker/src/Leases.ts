@@ -24,7 +24,8 @@
  *   lease expired (crashed mid-call), taken over by this worker for
  *   reconciliation;
  * - `pause` / rate-limit scopes: `<platform>` or `<platform>:<accountId>`;
- * - `nextWake`: the earliest instant something becomes claimable;
+ * - `nextWake`: the next unclaimed due time, and the next instant a lease
+ *   expires or a pause ends;
  * - `heartbeat`, `health`: the `workers` table for `/readyz`.
  */
 import { Lifecycle, type Post } from "@omnipost/core"
@@ -259,7 +260,11 @@ export class Leases extends Context.Service<Leases, {
     readonly limit: number
   }) => Effect.Effect<ReadonlyArray<Orphan>, SqlError.SqlError>
   readonly pause: (scope: string, until: Date, reason: string) => Effect.Effect<void, SqlError.SqlError>
-  readonly nextWake: (now: Date) => Effect.Effect<Date | undefined, SqlError.SqlError>
+  /**
+   * When to look again: `due`, the earliest future due time no one has claimed;
+   * `other`, the earliest instant a claim or a call's lease expires or a pause ends.
+   */
+  readonly nextWake: (now: Date) => Effect.Effect<{ readonly due: Date | undefined; readonly other: Date | undefined }, SqlError.SqlError>
   readonly heartbeat: (workerId: string, now: Date, stopped?: boolean) => Effect.Effect<void, SqlError.SqlError>
 }>()("@omnipost/worker/Leases") {
   static readonly layer = Layer.effect(Leases)(Effect.gen(function*() {
@@ -701,14 +706,17 @@ export class Leases extends Context.Service<Leases, {
      * statuses come from core (`published` destination, and the aggregate of
      * that alone for the post); the guards in the statement only apply them.
      */
-    const publishedPost = Lifecycle.aggregate(["published"])
-    const settleOnlyDestinations = Effect.fn("Leases.settleOnlyDestinations")(function*(
+    /**
+     * The CTEs `v`, `d`, `a`, `e` that write successes: each destination
+     * `publishing → published` (only under its current attempt), its attempt
+     * row, its `destination.published` event. `before` adds CTEs between `v`
+     * and `d` (ending in a comma); `guard` adds conditions on `d`.
+     */
+    const publishedWrites = (
       items: ReadonlyArray<PublishedItem>,
-      now: Date
-    ) {
-      if (items.length === 0) return new Set<string>()
-      yield* transitionDestination("publishing", "published")
-      yield* transitionPost("publishing", publishedPost)
+      now: Date,
+      extra: { readonly before: Statement.Fragment; readonly guard: Statement.Fragment }
+    ) => {
       const values = sql.json(items.map((i) => ({
         id: i.destinationId,
         post_id: i.postId,
@@ -719,19 +727,16 @@ export class Leases extends Context.Service<Leases, {
         published_at: i.outcome.publishedAt.toISOString(),
         attempt_outcome: i.outcome.attemptOutcome ?? "published"
       })))
-      const settled = yield* sql<{ id: string }>`
-        WITH v AS (
+      return sql`v AS (
           SELECT * FROM jsonb_to_recordset(${values}::jsonb)
             AS v (id text, post_id text, attempt_id text, platform_post_id text, url text, parts jsonb, published_at timestamptz, attempt_outcome text)
-        ), p AS (
-          SELECT id FROM posts WHERE id IN (SELECT post_id FROM v) AND status = 'publishing' ORDER BY id FOR UPDATE
-        ), d AS (
+        ), ${extra.before} d AS (
           UPDATE destinations SET status = 'published', platform_post_id = v.platform_post_id, url = v.url, parts = v.parts,
             published_at = v.published_at, last_error = NULL, next_retry_at = NULL, due_at = NULL,
             lease_owner = NULL, lease_expires_at = NULL, updated_at = ${now}
           FROM v
-          WHERE destinations.id = v.id AND destinations.current_attempt_id = v.attempt_id AND destinations.status = 'publishing'
-            AND destinations.post_id IN (SELECT id FROM p)
+          WHERE destinations.id = v.id AND destinations.current_attempt_id = v.attempt_id
+            AND ${sql.in("destinations.status", destinationFrom("published"))} ${extra.guard}
           RETURNING destinations.id, destinations.post_id, destinations.platform, destinations.account_id,
             destinations.organization_id, destinations.attempts, destinations.attempt_started_at, destinations.attempt_worker_id,
             v.attempt_id, v.platform_post_id, v.url, v.attempt_outcome
@@ -746,7 +751,26 @@ export class Leases extends Context.Service<Leases, {
             jsonb_build_object('postId', d.post_id, 'destinationId', d.id, 'platform', d.platform, 'accountId', d.account_id,
               'platformPostId', d.platform_post_id, 'url', d.url)
           FROM d
-        ), u AS (
+        )`
+    }
+
+    const publishedPost = Lifecycle.aggregate(["published"])
+    const settleOnlyDestinations = Effect.fn("Leases.settleOnlyDestinations")(function*(
+      items: ReadonlyArray<PublishedItem>,
+      now: Date
+    ) {
+      if (items.length === 0) return new Set<string>()
+      yield* transitionDestination("publishing", "published")
+      yield* transitionPost("publishing", publishedPost)
+      const settled = yield* sql<{ id: string }>`
+        WITH ${publishedWrites(items, now, {
+        // The posts' locks first (every writer of a post takes it first, so no deadlock).
+        before: sql`p AS (
+          SELECT id FROM posts WHERE id IN (SELECT post_id FROM v) AND status = 'publishing' ORDER BY id FOR UPDATE
+        ),`,
+        guard: sql`AND destinations.post_id IN (SELECT id FROM p)`
+      })},
+        u AS (
           UPDATE posts SET status = ${publishedPost}, updated_at = ${now}, published_at = ${now}
           FROM d WHERE posts.id = d.post_id
           RETURNING posts.id, posts.organization_id
@@ -779,34 +803,8 @@ export class Leases extends Context.Service<Leases, {
       const postIds = [...new Set(items.map((i) => i.postId))].sort()
       const posts = yield* sql<{ id: string; status: Post.PostStatus; organization_id: string }>`
         SELECT id, status, organization_id FROM posts WHERE ${sql.in("id", postIds)} ORDER BY id FOR UPDATE`
-      const values = sql.join(", ", false)(items.map((i) =>
-        sql`(${i.destinationId}::text, ${i.attemptId}::text, ${i.outcome.platformPostId}::text, ${i.outcome.url}::text,
-          ${sql.json(i.outcome.parts)}::jsonb, ${i.outcome.publishedAt}::timestamptz, ${i.outcome.attemptOutcome ?? "published"}::text)`
-      ))
       const settled = yield* sql<{ id: string; post_id: string }>`
-        WITH v (id, attempt_id, platform_post_id, url, parts, published_at, attempt_outcome) AS (VALUES ${values}),
-        d AS (
-          UPDATE destinations SET status = 'published', platform_post_id = v.platform_post_id, url = v.url, parts = v.parts,
-            published_at = v.published_at, last_error = NULL, next_retry_at = NULL, due_at = NULL,
-            lease_owner = NULL, lease_expires_at = NULL, updated_at = ${now}
-          FROM v
-          WHERE destinations.id = v.id AND destinations.current_attempt_id = v.attempt_id
-            AND ${sql.in("destinations.status", destinationFrom("published"))}
-          RETURNING destinations.id, destinations.post_id, destinations.platform, destinations.account_id,
-            destinations.organization_id, destinations.attempts, destinations.attempt_started_at, destinations.attempt_worker_id,
-            v.attempt_id, v.platform_post_id, v.url, v.attempt_outcome
-        ), a AS (
-          ${insertAttempt(sql`
-            SELECT d.attempt_id, d.id, d.post_id, d.organization_id, d.attempt_worker_id, d.attempts, d.attempt_started_at,
-              ${now}::timestamptz, d.attempt_outcome, NULL::jsonb, d.platform_post_id, d.url
-            FROM d`)}
-        ), e AS (
-          INSERT INTO events (organization_id, type, post_id, destination_id, payload)
-          SELECT d.organization_id, 'destination.published', d.post_id, d.id,
-            jsonb_build_object('postId', d.post_id, 'destinationId', d.id, 'platform', d.platform, 'accountId', d.account_id,
-              'platformPostId', d.platform_post_id, 'url', d.url)
-          FROM d
-        )
+        WITH ${publishedWrites(items, now, { before: sql``, guard: sql`` })}
         SELECT id, post_id FROM d`
       if (settled.length === 0) return new Set<string>()
       // A new statement after the locks: it sees every sibling committed before them, and this batch's own rows.
@@ -987,12 +985,15 @@ export class Leases extends Context.Service<Leases, {
           Effect.asVoid
         ),
       nextWake: (now) =>
-        sql<{ next: Date | null }>`
-          SELECT LEAST(
-            (SELECT min(due_at) FROM destinations WHERE status = 'queued' AND due_at > ${now}),
-            (SELECT min(lease_expires_at) FROM destinations WHERE status = 'publishing'),
-            (SELECT min(paused_until) FROM rate_limit_pauses WHERE paused_until > ${now})
-          ) AS next`.pipe(Effect.map((rows) => rows[0]?.next ?? undefined)),
+        sql<{ due: Date | null; other: Date | null }>`
+          SELECT
+            (SELECT min(due_at) FROM destinations
+              WHERE status = 'queued' AND due_at > ${now} AND (lease_expires_at IS NULL OR lease_expires_at < ${now})) AS due,
+            LEAST(
+              (SELECT min(lease_expires_at) FROM destinations WHERE status = 'queued' AND lease_expires_at > ${now}),
+              (SELECT min(lease_expires_at) FROM destinations WHERE status = 'publishing'),
+              (SELECT min(paused_until) FROM rate_limit_pauses WHERE paused_until > ${now})
+            ) AS other`.pipe(Effect.map((rows) => ({ due: rows[0]?.due ?? undefined, other: rows[0]?.other ?? undefined }))),
       heartbeat: (workerId, now, stopped = false) =>
         sql`
           INSERT INTO workers (id, hostname, pid, started_at, heartbeat_at, stopped_at)

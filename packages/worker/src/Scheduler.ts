@@ -1003,18 +1003,23 @@ const make = Effect.fnUntraced(function*(options: SchedulerOptions) {
     return claims.length === limit && extra.length === 0
   })
 
-  /** The earliest instant something may become claimable; cached briefly while busy. */
+  /**
+   * The next unclaimed due time (`nextKnown`, which a notification may bring
+   * forward) and the next lease expiry or pause end (`nextOther`); cached
+   * briefly while busy.
+   */
   let nextKnown: number | undefined
+  let nextOther: number | undefined
   let nextQueriedAt = 0
   const nextWake = Effect.gen(function*() {
     const now = yield* Clock.currentTimeMillis
     const busy = reserved.total > 0 || pending.length > 0 || upcoming.length > 0
     if (!busy || now - nextQueriedAt >= 250 || nextQueriedAt > now) {
-      const next = yield* leases.nextWake(new Date(now)).pipe(Effect.orElseSucceed(() => undefined))
-      nextKnown = next?.getTime()
+      const next = yield* leases.nextWake(new Date(now)).pipe(Effect.orElseSucceed(() => ({ due: undefined, other: undefined })))
+      nextKnown = next.due?.getTime()
+      nextOther = next.other?.getTime()
       nextQueriedAt = now
     }
-    return nextKnown
   })
 
   /** The instant up to which everything due was already claimed ahead (a notification resets it). */
@@ -1028,8 +1033,8 @@ const make = Effect.fnUntraced(function*(options: SchedulerOptions) {
     const limit = Math.min(4 * batchSize, prefetchLimit - upcoming.length)
     if (prefetchMs === 0 || stopping || limit <= 0) return false
     if (nextKnown === undefined || nextKnown > now + prefetchMs) return false
-    // Everything in the window was claimed a moment ago: look again once the window has moved on a little.
-    if (now + prefetchMs < prefetchedUntil + prefetchMs / 4) return false
+    // Everything in the window was claimed a moment ago (and nothing new was announced since).
+    if (now + prefetchMs <= prefetchedUntil) return false
     const until = now + prefetchMs
     // Accounts over their bound are left to others, as for claims (no hoarding of one account's backlog).
     const inHand = reserved.copy()
@@ -1053,6 +1058,8 @@ const make = Effect.fnUntraced(function*(options: SchedulerOptions) {
       upcoming.splice(at, 0, item)
     }
     if (claimed.length < limit) prefetchedUntil = until
+    // What was due next may be what was just claimed: ask again before sleeping.
+    if (claimed.length > 0) nextQueriedAt = Number.NEGATIVE_INFINITY
     yield* dispatch
     return claimed.length === limit
   })
@@ -1074,13 +1081,16 @@ const make = Effect.fnUntraced(function*(options: SchedulerOptions) {
       if (now - lastOrphanCheck >= Math.min(pollMs, leaseMs / 3) || lastOrphanCheck > now) {
         yield* recoverOrphans.pipe(Effect.catchCause((cause) => Effect.logWarning("orphan recovery failed", cause)))
       }
-      const nextInDatabase = yield* nextWake
-      const nextHeld = upcoming.length > 0 ? upcoming[0]!.claim.dueAt.getTime() : undefined
-      // Work due later is claimed ahead, `prefetchMs` before it is due, while there is room to hold it.
-      const nextToClaim = nextInDatabase === undefined || prefetchMs === 0 || upcoming.length >= prefetchLimit
-        ? nextInDatabase
-        : Math.max(now, nextInDatabase - prefetchMs, prefetchedUntil - prefetchMs * 3 / 4)
-      const next = nextHeld === undefined ? nextToClaim : nextToClaim === undefined ? nextHeld : Math.min(nextHeld, nextToClaim)
+      yield* nextWake
+      // Wake for: what this process holds ahead falling due; unclaimed work, `prefetchMs` before it is due
+      // (while there is room to hold it); a lease expiring or a pause ending.
+      const nextToClaim = nextKnown === undefined || prefetchMs === 0 || upcoming.length >= prefetchLimit
+        ? nextKnown
+        : nextKnown <= prefetchedUntil
+        ? undefined // inside the window just claimed: the poll (or a notification) finds what was left
+        : Math.max(now, nextKnown - prefetchMs)
+      const candidates = [upcoming[0]?.claim.dueAt.getTime(), nextToClaim, nextOther].filter((t): t is number => t !== undefined)
+      const next = candidates.length === 0 ? undefined : Math.min(...candidates)
       const sleepMs = Math.min(pollMs, Math.max(next === undefined ? pollMs : next - now, 1))
       yield* Effect.raceFirst(Queue.take(wakeQueue), Effect.sleep(sleepMs))
     }
