@@ -149,6 +149,21 @@ interface MarkRow {
   readonly override: Post.Override | null
 }
 
+/** A destination joined with its post and account: what a call needs. */
+type PayloadRow = MarkRow & {
+  id: string
+  post_id: string
+  organization_id: string
+  auto_retries: number
+  content: Post.Content
+  platform_overrides: Record<string, Post.Override> | null
+  scheduled_at: Date | null
+  post_version: Date
+  credentials_ciphertext: string | null
+  credentials_key_id: string | null
+  destination_count: string | number
+}
+
 const destinationInput = (row: MarkRow): Post.DestinationInput => ({
   platform: row.platform,
   accountId: row.account_id,
@@ -349,20 +364,9 @@ export class Leases extends Context.Service<Leases, {
      * candidates must already be under this worker's lease (a claim) or are
      * locked by the same statement (`claimAndMark`).
      */
-    type MarkRowFull = MarkRow & {
-      id: string
-      post_id: string
-      organization_id: string
+    type MarkRowFull = PayloadRow & {
       due_at: Date | null
-      auto_retries: number
       attempt_id: string
-      content: Post.Content
-      platform_overrides: Record<string, Post.Override> | null
-      scheduled_at: Date | null
-      credentials_ciphertext: string | null
-      credentials_key_id: string | null
-      destination_count: string | number
-      post_version: Date
       /** False when the candidate's `post_version` is still the post's: the post's columns are left out. */
       fresh: boolean
     }
@@ -416,9 +420,8 @@ export class Leases extends Context.Service<Leases, {
         FROM d JOIN p ON p.id = d.post_id LEFT JOIN accounts acc ON acc.id = d.account_id`
     }
 
-    const markedFrom = (row: MarkRowFull): Marked => ({
-      attemptId: row.attempt_id,
-      attemptNumber: row.attempts,
+    /** What a call needs, from a row that joined the destination, its post and its account. */
+    const payloadFrom = (row: PayloadRow): Upcoming["payload"] => ({
       content: row.content,
       platformOverrides: row.platform_overrides ?? undefined,
       destination: destinationInput(row),
@@ -429,6 +432,16 @@ export class Leases extends Context.Service<Leases, {
       onlyDestination: Number(row.destination_count) === 1,
       postVersion: row.post_version
     })
+    const claimFrom = (row: PayloadRow & { due_at: Date | null }, now: Date): Claim => ({
+      id: row.id,
+      postId: row.post_id,
+      organizationId: row.organization_id,
+      platform: row.platform,
+      accountId: row.account_id,
+      dueAt: row.due_at ?? now,
+      autoRetries: row.auto_retries
+    })
+    const markedFrom = (row: MarkRowFull): Marked => ({ attemptId: row.attempt_id, attemptNumber: row.attempts, ...payloadFrom(row) })
 
     const markPublishingBatch = Effect.fn("Leases.markPublishingBatch")(function*(options: {
       readonly items: ReadonlyArray<{ readonly claim: Claim; readonly attemptId: string; readonly payload?: Upcoming["payload"] | undefined }>
@@ -478,20 +491,7 @@ export class Leases extends Context.Service<Leases, {
     }) {
       if (options.limit <= 0 || options.platforms.length === 0) return [] as ReadonlyArray<Upcoming>
       const leaseUntil = new Date(Math.max(options.now.getTime(), options.until.getTime()) + options.leaseMs)
-      const rows = yield* sql<MarkRow & {
-        id: string
-        post_id: string
-        organization_id: string
-        due_at: Date
-        auto_retries: number
-        content: Post.Content
-        platform_overrides: Record<string, Post.Override> | null
-        scheduled_at: Date | null
-        post_version: Date
-        credentials_ciphertext: string | null
-        credentials_key_id: string | null
-        destination_count: string | number
-      }>`
+      const rows = yield* sql<PayloadRow & { due_at: Date }>`
         WITH c AS (
           SELECT id FROM destinations
           WHERE status = 'queued' AND due_at <= ${options.until}
@@ -512,28 +512,7 @@ export class Leases extends Context.Service<Leases, {
           (SELECT count(*) FROM destinations s WHERE s.post_id = d.post_id) AS destination_count
         FROM d JOIN posts p ON p.id = d.post_id LEFT JOIN accounts acc ON acc.id = d.account_id
         ORDER BY d.due_at`
-      return rows.map((row): Upcoming => ({
-        claim: {
-          id: row.id,
-          postId: row.post_id,
-          organizationId: row.organization_id,
-          platform: row.platform,
-          accountId: row.account_id,
-          dueAt: row.due_at,
-          autoRetries: row.auto_retries
-        },
-        payload: {
-          content: row.content,
-          platformOverrides: row.platform_overrides ?? undefined,
-          destination: destinationInput(row),
-          scheduledAt: row.scheduled_at ?? undefined,
-          credentials: row.credentials_ciphertext === null || row.credentials_key_id === null
-            ? undefined
-            : { ciphertext: row.credentials_ciphertext, keyId: row.credentials_key_id },
-          onlyDestination: Number(row.destination_count) === 1,
-          postVersion: row.post_version
-        }
-      }))
+      return rows.map((row): Upcoming => ({ claim: claimFrom(row, options.now), payload: payloadFrom(row) }))
     })
 
     const claimAndMark = Effect.fn("Leases.claimAndMark")(function*(options: {
@@ -585,18 +564,7 @@ export class Leases extends Context.Service<Leases, {
         )`
       const rows = yield* markStatement(candidates, { ...options, leased: false })
       return rows
-        .map((row) => ({
-          claim: {
-            id: row.id,
-            postId: row.post_id,
-            organizationId: row.organization_id,
-            platform: row.platform,
-            accountId: row.account_id,
-            dueAt: row.due_at ?? options.now,
-            autoRetries: row.auto_retries
-          } satisfies Claim,
-          marked: markedFrom(row)
-        }))
+        .map((row) => ({ claim: claimFrom(row, options.now), marked: markedFrom(row) }))
         .sort((a, b) => a.claim.dueAt.getTime() - b.claim.dueAt.getTime())
     })
 
