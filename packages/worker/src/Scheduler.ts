@@ -706,12 +706,14 @@ const make = Effect.fnUntraced(function*(options: SchedulerOptions) {
 
   /**
    * Runs `work` (a call) for a destination in its own fiber, holding a call
-   * slot; `reserved` says whether the destination already holds a reservation
-   * (marked ones do; an orphan takes one here).
+   * slot; `counted` says whether the caller already counted its call slot and
+   * reservation (`dispatch` does for marked ones; an orphan takes both here).
    */
-  const startCall = (key: { id: string; platform: string; accountId: string }, work: Effect.Effect<void, unknown>, reservedAlready: boolean) => {
-    calling.add(key.platform, key.accountId, 1)
-    if (!reservedAlready) reserved.add(key.platform, key.accountId, 1)
+  const startCall = (key: { id: string; platform: string; accountId: string }, work: Effect.Effect<void, unknown>, counted: boolean) => {
+    if (!counted) {
+      calling.add(key.platform, key.accountId, 1)
+      reserved.add(key.platform, key.accountId, 1)
+    }
     held.add(key.id)
     return FiberSet.run(
       fibers,
@@ -746,8 +748,7 @@ const make = Effect.fnUntraced(function*(options: SchedulerOptions) {
    */
   const worthARound = () => {
     if (pending.length > 0) return pending.length <= batchSize / 2
-    let ahead = 0
-    for (const platform of callMs.keys()) ahead = Math.max(ahead, aheadOf(concurrency, platform))
+    const ahead = maxAhead()
     const room = concurrency + ahead - reserved.total - claimsInFlight
     return ahead === 0 ? room > 0 : room >= batchSize / 2 && roundsInFlight < 2
   }
@@ -769,7 +770,6 @@ const make = Effect.fnUntraced(function*(options: SchedulerOptions) {
    * and their leases are renewed with the others.
    */
   const pending: Array<Claim> = []
-  const pendingByAccount = new Map<string, number>()
   /** Claimed ahead of their due time (`prefetchMs`), with their payload, in due order. */
   const upcoming: Array<Upcoming> = []
   const upcomingDue = (now: number) => upcoming.length > 0 && upcoming[0]!.claim.dueAt.getTime() <= now
@@ -835,7 +835,6 @@ const make = Effect.fnUntraced(function*(options: SchedulerOptions) {
         continue
       }
       pending.splice(i, 1)
-      bump(pendingByAccount, claim.accountId, -1)
       if (isUnknown) unknown.push(claim)
       else {
         reserved.add(claim.platform, claim.accountId, 1)
@@ -845,7 +844,6 @@ const make = Effect.fnUntraced(function*(options: SchedulerOptions) {
     if (toCall.length === 0 && toMark.length === 0 && unknown.length === 0) return Effect.void
     return Effect.gen(function*() {
       for (const { publisher, item } of toCall) {
-        calling.add(item.claim.platform, item.claim.accountId, -1) // startCall counts it again
         yield* startCall(item.claim, callMarked(publisher, item), true)
       }
       for (const claim of unknown) {
@@ -995,7 +993,6 @@ const make = Effect.fnUntraced(function*(options: SchedulerOptions) {
       }
       inHand.add(claim.platform, claim.accountId, 1)
       pending.push(claim)
-      bump(pendingByAccount, claim.accountId, 1)
       held.add(claim.id)
     }
     if (extra.length > 0) yield* leases.release(workerId, extra)
@@ -1047,7 +1044,7 @@ const make = Effect.fnUntraced(function*(options: SchedulerOptions) {
       leaseMs,
       limit,
       platforms: registry.platforms,
-      excludeAccounts: inHand.accounts().filter(([account, n]) => n >= prefetchLimit / 2 && inHand.platformOf(account) !== undefined)
+      excludeAccounts: inHand.accounts().filter(([account, n]) => n >= prefetchLimit / 2)
         .map(([account]) => account)
     })
     for (const item of claimed) {
