@@ -6,7 +6,9 @@
  *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/test node --import tsx packages/worker/bench/scheduler.ts
  *
  * Env: BENCH_N (jobs per run, default 2000), BENCH_CONCURRENCY (per process,
- * default 8), BENCH_PROCESSES (default "1,4"), BENCH_SYSTEMS.
+ * default 8), BENCH_PROCESSES (default "1,4"), BENCH_SYSTEMS, BENCH_REPEATS
+ * (runs per system, taking turns; the table shows each figure's median;
+ * default 1), BENCH_DETAIL (each process's share and lags).
  *
  * Every run gets a fresh database. All N items are created before they are
  * due, due at one instant T0 (2 s after creation), so the lag (call − due) and
@@ -31,6 +33,7 @@ if (!baseUrl) {
 const N = Number(process.env.BENCH_N ?? 2000)
 const C = Number(process.env.BENCH_CONCURRENCY ?? 8)
 const PROCESSES = (process.env.BENCH_PROCESSES ?? "1,4").split(",").map(Number)
+const REPEATS = Math.max(1, Number(process.env.BENCH_REPEATS ?? 1))
 const SYSTEMS = (process.env.BENCH_SYSTEMS ?? "omnipost,graphile-worker,graphile-worker-batched,pg-boss").split(",")
 const packageRoot = fileURLToPath(new URL("..", import.meta.url))
 const workerEntry = "dist/WorkerMain.js"
@@ -161,6 +164,17 @@ const omnipost = async (url: string, processes: number): Promise<RunResult> => {
   if (processes > 1) {
     const split = await client.query(`SELECT worker_id, count(*) AS n FROM attempts GROUP BY worker_id ORDER BY worker_id`)
     console.log(`  omnipost split across processes: ${split.rows.map((r) => r.n).join(" / ")}`)
+    if (process.env.BENCH_DETAIL) {
+      const detail = await client.query(
+        `SELECT a.worker_id, count(*) AS n,
+                round(min(extract(epoch FROM (d.published_at - p.scheduled_at)) * 1000)) AS first,
+                round(percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM (d.published_at - p.scheduled_at)) * 1000)) AS p50,
+                round(max(extract(epoch FROM (d.published_at - p.scheduled_at)) * 1000)) AS last
+           FROM attempts a JOIN destinations d ON d.id = a.destination_id JOIN posts p ON p.id = d.post_id
+          GROUP BY a.worker_id ORDER BY a.worker_id`
+      )
+      for (const r of detail.rows) console.log(`    ${r.worker_id}: ${r.n} destinations, lag first ${r.first} ms, p50 ${r.p50} ms, last ${r.last} ms`)
+    }
   }
   const duplicates = await client.query(`SELECT count(*) AS n FROM (SELECT destination_id FROM attempts GROUP BY destination_id HAVING count(*) > 1) d`)
   if (Number(duplicates.rows[0].n) > 0) throw new Error("a destination was dispatched twice")
@@ -196,26 +210,55 @@ const competitor = async (kind: "graphile" | "graphile-batched" | "pgboss", url:
 
 const percentile = (sorted: ReadonlyArray<number>, p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!
 
-const rows: Array<{ system: string; processes: number; perSecond: number; p50: number; p99: number; max: number }> = []
+interface Row {
+  readonly system: string
+  readonly processes: number
+  readonly perSecond: number
+  readonly p50: number
+  readonly p99: number
+  readonly max: number
+}
+const median = (values: ReadonlyArray<number>) => {
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted[Math.floor((sorted.length - 1) / 2)]!
+}
+const rows: Array<Row> = []
 for (const processes of PROCESSES) {
+  const runs = new Map<string, Array<Row>>()
+  // Systems take turns within each repeat, so that a slow spell of the machine hits all of them.
+  for (let repeat = 1; repeat <= REPEATS; repeat++) {
+    for (const system of SYSTEMS) {
+      const result = await withDatabase((url) =>
+        system === "omnipost"
+          ? omnipost(url, processes)
+          : competitor(system === "pg-boss" ? "pgboss" : system === "graphile-worker" ? "graphile" : "graphile-batched", url, processes)
+      )
+      if (result.lags.length !== N) throw new Error(`${system}: ${result.lags.length} of ${N} jobs reported`)
+      const sorted = [...result.lags].sort((a, b) => a - b)
+      const row = {
+        system,
+        processes,
+        perSecond: Math.round(N / ((result.lastDone - result.dueAt) / 1000)),
+        p50: Math.round(percentile(sorted, 50)),
+        p99: Math.round(percentile(sorted, 99)),
+        max: Math.round(sorted[sorted.length - 1]!)
+      }
+      runs.set(system, [...(runs.get(system) ?? []), row])
+      const label = REPEATS > 1 ? ` (run ${repeat}/${REPEATS})` : ""
+      console.log(`${system.padEnd(24)} ${processes} proc × ${C}: ${String(row.perSecond).padStart(6)}/s  lag p50 ${row.p50} ms  p99 ${row.p99} ms  max ${row.max} ms${label}`)
+    }
+  }
+  // With repeats, each figure is the median over the runs.
   for (const system of SYSTEMS) {
-    const result = await withDatabase((url) =>
-      system === "omnipost"
-        ? omnipost(url, processes)
-        : competitor(system === "pg-boss" ? "pgboss" : system === "graphile-worker" ? "graphile" : "graphile-batched", url, processes)
-    )
-    if (result.lags.length !== N) throw new Error(`${system}: ${result.lags.length} of ${N} jobs reported`)
-    const sorted = [...result.lags].sort((a, b) => a - b)
-    const row = {
+    const all = runs.get(system)!
+    rows.push({
       system,
       processes,
-      perSecond: Math.round(N / ((result.lastDone - result.dueAt) / 1000)),
-      p50: Math.round(percentile(sorted, 50)),
-      p99: Math.round(percentile(sorted, 99)),
-      max: Math.round(sorted[sorted.length - 1]!)
-    }
-    rows.push(row)
-    console.log(`${system.padEnd(24)} ${processes} proc × ${C}: ${String(row.perSecond).padStart(6)}/s  lag p50 ${row.p50} ms  p99 ${row.p99} ms  max ${row.max} ms`)
+      perSecond: median(all.map((r) => r.perSecond)),
+      p50: median(all.map((r) => r.p50)),
+      p99: median(all.map((r) => r.p99)),
+      max: median(all.map((r) => r.max))
+    })
   }
 }
 

@@ -24,7 +24,8 @@
  *   lease expired (crashed mid-call), taken over by this worker for
  *   reconciliation;
  * - `pause` / rate-limit scopes: `<platform>` or `<platform>:<accountId>`;
- * - `nextWake`: the next unclaimed due time, and the next instant a lease
+ * - `nextWake`: the earliest due time of unclaimed work that is not paused
+ *   (in the past when such work is due now), and the next instant a lease
  *   expires or a pause ends;
  * - `heartbeat`, `health`: the `workers` table for `/readyz`.
  */
@@ -32,6 +33,7 @@ import { Lifecycle, type Post } from "@omnipost/core"
 import { PgClient } from "@effect/sql-pg"
 import { Context, Effect, Layer } from "effect"
 import type { SqlError, Statement } from "effect/sql"
+import { createHash } from "node:crypto"
 import { hostname } from "node:os"
 import { destinationFrom, postFrom, settledPostStatuses, transitionDestination, transitionPost } from "./internal/lifecycle.js"
 import { lockPost, recordEvent, settlePost, settlePostWith } from "./internal/settle.js"
@@ -172,6 +174,23 @@ const destinationInput = (row: MarkRow): Post.DestinationInput => ({
   ...(row.override === null ? {} : { override: row.override })
 })
 
+/**
+ * The MD5 of sealed credentials, as PostgreSQL's `md5()` spells it: a mark
+ * compares it with the account's current ciphertext and sends the
+ * credentials again only when they changed. Not a secret (the ciphertext is
+ * not one either); cached, as a batch's destinations mostly share accounts.
+ */
+const fingerprints = new Map<string, string>()
+const credentialsFingerprint = (ciphertext: string): string => {
+  let fingerprint = fingerprints.get(ciphertext)
+  if (fingerprint === undefined) {
+    if (fingerprints.size >= 1_024) fingerprints.delete(fingerprints.keys().next().value!)
+    fingerprint = createHash("md5").update(ciphertext, "utf8").digest("hex")
+    fingerprints.set(ciphertext, fingerprint)
+  }
+  return fingerprint
+}
+
 const publishableFrom = destinationFrom("publishing")
 /** A post whose destinations may be published: scheduled (the first call moves it on) or already publishing. */
 const publishingPosts: ReadonlyArray<Post.PostStatus> = ["scheduled", "publishing"]
@@ -276,7 +295,8 @@ export class Leases extends Context.Service<Leases, {
   }) => Effect.Effect<ReadonlyArray<Orphan>, SqlError.SqlError>
   readonly pause: (scope: string, until: Date, reason: string) => Effect.Effect<void, SqlError.SqlError>
   /**
-   * When to look again: `due`, the earliest future due time no one has claimed;
+   * When to look again: `due`, the earliest due time of work no one has
+   * claimed and no pause holds (in the past when some is due now);
    * `other`, the earliest instant a claim or a call's lease expires or a pause ends.
    */
   readonly nextWake: (now: Date) => Effect.Effect<{ readonly due: Date | undefined; readonly other: Date | undefined }, SqlError.SqlError>
@@ -367,8 +387,14 @@ export class Leases extends Context.Service<Leases, {
     type MarkRowFull = PayloadRow & {
       due_at: Date | null
       attempt_id: string
-      /** False when the candidate's `post_version` is still the post's: the post's columns are left out. */
+      /**
+       * False when the candidate's `post_version` is still the post's: then
+       * only `id`, `attempt_id`, `attempts`, `auto_retries` and the credentials
+       * (null when unchanged) come back, the rest is null (see the statement).
+       */
       fresh: boolean
+      /** The account was disconnected: no credentials. */
+      account_gone: boolean
     }
     const markStatement = (candidates: Statement.Fragment, options: {
       readonly workerId: string
@@ -404,20 +430,37 @@ export class Leases extends Context.Service<Leases, {
             AND v.post_id IN (SELECT id FROM p)
           RETURNING destinations.id, destinations.post_id, destinations.organization_id, destinations.attempts,
             destinations.platform, destinations.account_id, destinations.placement, destinations.settings,
-            destinations.override, destinations.due_at, destinations.auto_retries, v.attempt_id, v.post_version
+            destinations.override, destinations.due_at, destinations.auto_retries, v.attempt_id, v.post_version,
+            v.credentials_md5
         ), u AS (
           UPDATE posts SET status = 'publishing', updated_at = ${options.now}
           WHERE posts.id IN (SELECT post_id FROM d) AND ${sql.in("posts.status", postsEnteringPublishing)}
         )
-        SELECT d.id, d.post_id, d.organization_id, d.due_at, d.auto_retries, d.attempt_id, d.attempts, d.platform,
-          d.account_id, d.placement, d.settings, d.override, p.updated_at AS post_version,
-          -- What the worker read when it claimed ahead is sent again only if the post changed since.
-          (d.post_version IS NULL OR d.post_version <> p.updated_at) AS fresh,
-          CASE WHEN d.post_version = p.updated_at THEN NULL ELSE p.content END AS content,
-          CASE WHEN d.post_version = p.updated_at THEN NULL ELSE p.platform_overrides END AS platform_overrides,
-          p.scheduled_at, acc.credentials_ciphertext, acc.credentials_key_id,
-          (SELECT count(*) FROM destinations s WHERE s.post_id = d.post_id) AS destination_count
-        FROM d JOIN p ON p.id = d.post_id LEFT JOIN accounts acc ON acc.id = d.account_id`
+        SELECT d.id, d.attempt_id, d.attempts, d.auto_retries, f.fresh,
+          -- Read ahead and unchanged since (the post's version is the one read then): only what may have
+          -- changed comes back, which keeps the due instant's statement lean. Otherwise, everything.
+          CASE WHEN f.fresh THEN d.post_id END AS post_id,
+          CASE WHEN f.fresh THEN d.organization_id END AS organization_id,
+          CASE WHEN f.fresh THEN d.due_at END AS due_at,
+          CASE WHEN f.fresh THEN d.platform END AS platform,
+          CASE WHEN f.fresh THEN d.account_id END AS account_id,
+          CASE WHEN f.fresh THEN d.placement END AS placement,
+          CASE WHEN f.fresh THEN d.settings END AS settings,
+          CASE WHEN f.fresh THEN d.override END AS override,
+          CASE WHEN f.fresh THEN p.updated_at END AS post_version,
+          CASE WHEN f.fresh THEN p.content END AS content,
+          CASE WHEN f.fresh THEN p.platform_overrides END AS platform_overrides,
+          CASE WHEN f.fresh THEN p.scheduled_at END AS scheduled_at,
+          CASE WHEN f.fresh THEN (SELECT count(*) FROM destinations s WHERE s.post_id = d.post_id) END AS destination_count,
+          -- The credentials, always as they are now (another worker may have refreshed them): sent only
+          -- when they differ from those read ahead.
+          CASE WHEN f.fresh OR d.credentials_md5 IS DISTINCT FROM md5(acc.credentials_ciphertext) THEN acc.credentials_ciphertext END
+            AS credentials_ciphertext,
+          CASE WHEN f.fresh OR d.credentials_md5 IS DISTINCT FROM md5(acc.credentials_ciphertext) THEN acc.credentials_key_id END
+            AS credentials_key_id,
+          acc.id IS NULL AS account_gone
+        FROM d JOIN p ON p.id = d.post_id LEFT JOIN accounts acc ON acc.id = d.account_id
+          CROSS JOIN LATERAL (SELECT d.post_version IS NULL OR d.post_version <> p.updated_at AS fresh) f`
     }
 
     /** What a call needs, from a row that joined the destination, its post and its account. */
@@ -458,18 +501,25 @@ export class Leases extends Context.Service<Leases, {
           id: i.claim.id,
           post_id: i.claim.postId,
           attempt_id: i.attemptId,
-          post_version: i.payload?.postVersion?.toISOString() ?? null
+          post_version: i.payload?.postVersion?.toISOString() ?? null,
+          credentials_md5: i.payload?.credentials === undefined ? null : credentialsFingerprint(i.payload.credentials.ciphertext)
         })))
-      }::jsonb) AS v (id text, post_id text, attempt_id text, post_version timestamptz))`
+      }::jsonb) AS v (id text, post_id text, attempt_id text, post_version timestamptz, credentials_md5 text))`
       const rows = yield* markStatement(candidates, { ...options, leased: true })
       const payloads = new Map(options.items.map((i) => [i.claim.id, i.payload]))
       for (const row of rows) {
         const payload = payloads.get(row.id)
-        const read = markedFrom(row)
-        // Unchanged since it was read ahead: the post's columns come from then; the credentials, always from now.
-        marked.set(row.id, row.fresh || payload === undefined
-          ? read
-          : { ...read, content: payload.content, platformOverrides: payload.platformOverrides })
+        if (row.fresh || payload === undefined) {
+          marked.set(row.id, markedFrom(row))
+          continue
+        }
+        // Unchanged since it was read ahead: what was read then; the credentials as they are now.
+        const credentials = row.account_gone
+          ? undefined
+          : row.credentials_ciphertext !== null && row.credentials_key_id !== null
+          ? { ciphertext: row.credentials_ciphertext, keyId: row.credentials_key_id }
+          : payload.credentials
+        marked.set(row.id, { ...payload, attemptId: row.attempt_id, attemptNumber: row.attempts, credentials })
       }
       return marked
     })
@@ -558,7 +608,7 @@ export class Leases extends Context.Service<Leases, {
           WHERE ranked.account_rank <= COALESCE(ar.room, pr."accountRoom", ${rooms.defaultAccountRoom})
             AND ranked.platform_rank <= COALESCE(pr.room, ${rooms.defaultPlatformRoom})
         ), v AS (
-          SELECT chosen.id, chosen.post_id, ids.attempt_id, NULL::timestamptz AS post_version
+          SELECT chosen.id, chosen.post_id, ids.attempt_id, NULL::timestamptz AS post_version, NULL::text AS credentials_md5
           FROM chosen JOIN jsonb_array_elements_text(${sql.json(options.attemptIds.slice(0, limit))}::jsonb) WITH ORDINALITY AS ids (attempt_id, n)
             ON ids.n = chosen.n
         )`
@@ -956,7 +1006,12 @@ export class Leases extends Context.Service<Leases, {
         sql<{ due: Date | null; other: Date | null }>`
           SELECT
             (SELECT min(due_at) FROM destinations
-              WHERE status = 'queued' AND due_at > ${now} AND (lease_expires_at IS NULL OR lease_expires_at < ${now})) AS due,
+              WHERE status = 'queued' AND due_at IS NOT NULL AND (lease_expires_at IS NULL OR lease_expires_at < ${now})
+                AND NOT EXISTS (
+                  SELECT 1 FROM rate_limit_pauses p
+                  WHERE p.paused_until > ${now}
+                    AND (p.scope = destinations.platform OR p.scope = destinations.platform || ':' || destinations.account_id))
+            ) AS due,
             LEAST(
               (SELECT min(lease_expires_at) FROM destinations WHERE status = 'queued' AND lease_expires_at > ${now}),
               (SELECT min(lease_expires_at) FROM destinations WHERE status = 'publishing'),

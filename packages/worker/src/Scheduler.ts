@@ -945,7 +945,12 @@ const make = Effect.fnUntraced(function*(options: SchedulerOptions) {
    * room frees.
    */
   const claimRound = Effect.gen(function*() {
-    if (pending.length === 0 && !stopping && !upcomingDue(yield* Clock.currentTimeMillis)) {
+    const now = yield* Clock.currentTimeMillis
+    // Nothing unclaimed is due, as far as this process knows (its last look, or a notification since):
+    // no scan. While other processes hold many claims, a scan that finds nothing still visits each of
+    // them, and repeating it after every call is what would slow everyone's marks in a burst.
+    if (nextKnown === undefined || nextKnown > now) return false
+    if (pending.length === 0 && !stopping && !upcomingDue(now)) {
       const { limit, pipelined, rooms } = markRooms()
       if (limit > 0 && !pipelined && roundsInFlight === 0) return yield* markRound(limit, rooms)
       if (limit > 0 && pipelined && roundsInFlight < 2) {
@@ -1078,15 +1083,23 @@ const make = Effect.fnUntraced(function*(options: SchedulerOptions) {
       if (now - lastOrphanCheck >= Math.min(pollMs, leaseMs / 3) || lastOrphanCheck > now) {
         yield* recoverOrphans.pipe(Effect.catchCause((cause) => Effect.logWarning("orphan recovery failed", cause)))
       }
+      const knownBefore = nextKnown
       yield* nextWake
+      // The look found unclaimed work due (or due soon enough to claim ahead) that the rounds above did
+      // not know of: go again at once.
+      if (nextKnown !== undefined && nextKnown !== knownBefore && nextKnown <= now + prefetchMs && !stopping) continue
       // Wake for: what this process holds ahead falling due; unclaimed work, `prefetchMs` before it is due
-      // (while there is room to hold it); a lease expiring or a pause ending.
+      // (while there is room to hold it); a lease expiring or a pause ending. Only future instants: what
+      // is due already and still here waits for room, and a call ending (or a notification) wakes the
+      // loop for it; sleeping a millisecond at a time instead would keep every process busy in a burst.
       const nextToClaim = nextKnown === undefined || prefetchMs === 0 || upcoming.length >= prefetchLimit
         ? nextKnown
         : nextKnown <= prefetchedUntil
         ? undefined // inside the window just claimed: the poll (or a notification) finds what was left
         : Math.max(now, nextKnown - prefetchMs)
-      const candidates = [upcoming[0]?.claim.dueAt.getTime(), nextToClaim, nextOther].filter((t): t is number => t !== undefined)
+      const candidates = [upcoming[0]?.claim.dueAt.getTime(), nextToClaim, nextOther].filter((t): t is number =>
+        t !== undefined && t > now
+      )
       const next = candidates.length === 0 ? undefined : Math.min(...candidates)
       const sleepMs = Math.min(pollMs, Math.max(next === undefined ? pollMs : next - now, 1))
       yield* Effect.raceFirst(Queue.take(wakeQueue), Effect.sleep(sleepMs))

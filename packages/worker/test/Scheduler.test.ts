@@ -431,19 +431,23 @@ for (const kind of testKinds) {
           }
         }))
 
-      it.effect("destinations claimed ahead fire at their due time; a cancel, an edit or a reschedule before then still wins", () =>
+      it.effect("destinations claimed ahead fire at their due time; a cancel, an edit, a reschedule, refreshed credentials or a removed account before then still win", () =>
         Effect.gen(function*() {
           yield* reset
           const posts = yield* PostStore
+          const accounts = yield* AccountStore
           const sql = yield* SqlClient.SqlClient
           const org = yield* makeOrganization
           const account = yield* makeAccount(org, "fake")
+          const refreshedAccount = yield* makeAccount(org, "fake", { token: "before the refresh" })
+          const removedAccount = yield* makeAccount(org, "fake")
           const dueAt = Date.now() + 1_200
           const at = (ms: number) => ({ _tag: "instant" as const, at: new Date(ms).toISOString() })
-          const make = (text: string) =>
-            posts.create(org, { content: { text }, schedule: at(dueAt), destinations: [{ platform: "fake", accountId: account.id }] })
+          const make = (text: string, accountId = account.id) =>
+            posts.create(org, { content: { text }, schedule: at(dueAt), destinations: [{ platform: "fake", accountId }] })
           const [kept, cancelled, edited, moved] = [yield* make("kept"), yield* make("cancelled"), yield* make("before"), yield* make("moved")]
-          const ids = [kept, cancelled, edited, moved].map((p) => p.destinations[0]!.id)
+          const [refreshed, removed] = [yield* make("refreshed", refreshedAccount.id), yield* make("removed", removedAccount.id)]
+          const ids = [kept, cancelled, edited, moved, refreshed, removed].map((p) => p.destinations[0]!.id)
           const callTimes = new Map<string, number>()
           fake.behaviour = (request) =>
             Effect.sync(() => {
@@ -456,16 +460,19 @@ for (const kind of testKinds) {
               for (let i = 0; i < 200; i++) {
                 const rows = yield* sql<{ n: string }>`
                   SELECT count(*) AS n FROM destinations WHERE ${sql.in("id", ids)} AND status = 'queued' AND lease_owner = 'wrk_ahead'`
-                if (Number(rows[0]!.n) === 4) break
+                if (Number(rows[0]!.n) === ids.length) break
                 yield* Effect.sleep("10 millis")
               }
               const leased = yield* sql<{ n: string }>`SELECT count(*) AS n FROM destinations WHERE ${sql.in("id", ids)} AND lease_owner = 'wrk_ahead'`
-              assert.strictEqual(Number(leased[0]!.n), 4, "claimed ahead of their due time")
+              assert.strictEqual(Number(leased[0]!.n), ids.length, "claimed ahead of their due time")
               assert.isBelow(Date.now(), dueAt, "the test was too slow to act before the due time")
               yield* posts.cancel(org, cancelled.id)
               yield* posts.update(org, edited.id, { content: { text: "after" } })
               yield* posts.update(org, moved.id, { schedule: at(dueAt + 800) })
-              yield* awaitSettled({ postIds: [kept.id, edited.id, moved.id], timeoutMs: 20_000 })
+              // What another worker's token refresh does: the call must use the credentials as they are at the mark.
+              yield* accounts.updateCredentials(refreshedAccount.id, { token: "after the refresh" })
+              yield* accounts.remove(org, removedAccount.id)
+              yield* awaitSettled({ postIds: [kept.id, edited.id, moved.id, refreshed.id, removed.id], timeoutMs: 20_000 })
             }),
             { workerId: "wrk_ahead", prefetchMs: 5_000, pollMs: 100 }
           )
@@ -474,8 +481,14 @@ for (const kind of testKinds) {
           const editedRequest = fake.requests.find((r) => r.destinationId === edited.destinations[0]!.id)
           assert.strictEqual(editedRequest?.destination.parts[0].text, "after", "the edit made after the claim was published")
           assert.isAtLeast(callTimes.get(ids[3]!)!, dueAt + 800, "a rescheduled post waited for its new time")
-          for (const p of [kept, edited, moved]) assert.strictEqual((yield* posts.get(org, p.id)).status, "published")
+          for (const p of [kept, edited, moved, refreshed]) assert.strictEqual((yield* posts.get(org, p.id)).status, "published")
           assert.strictEqual((yield* posts.get(org, cancelled.id)).status, "cancelled")
+          const refreshedRequest = fake.requests.find((r) => r.destinationId === refreshed.destinations[0]!.id)
+          assert.deepStrictEqual(refreshedRequest?.credentials, { token: "after the refresh" }, "called with the credentials read ahead")
+          assert.isFalse(callTimes.has(ids[5]!), "published through a removed account")
+          const removedPost = yield* posts.get(org, removed.id)
+          assert.strictEqual(removedPost.destinations[0]!.status, "failed")
+          assert.strictEqual(removedPost.destinations[0]!.lastError?.code, "ACCOUNT_NOT_FOUND")
         }))
 
       it.effect("many concurrent cancels racing four schedulers: a cancelled post is never published", () =>
