@@ -46,6 +46,15 @@ export interface DatabaseShape {
   readonly listen: (channel: string) => Effect.Effect<Stream.Stream<string, SqlError.SqlError>, SqlError.SqlError, Scope.Scope>
 }
 
+/**
+ * Connections the pool keeps open while idle. A burst of due posts runs
+ * several statements at once (two marks, a settle, a claim); were their
+ * connections closed for idleness (after 60 s), each would be opened at the
+ * due instant, and a new PostgreSQL backend costs milliseconds of the
+ * server's CPU, right when every worker needs it.
+ */
+const defaultPoolMin = 4
+
 export class Database extends Context.Service<Database, DatabaseShape>()("@omnipost/worker/Database") {
   /** From the environment: `DATABASE_URL` for PostgreSQL, else PGlite in `OMNIPOST_DATA_DIR` (default `.omnipost`). */
   static readonly layer: Layer.Layer<Database | PgClient.PgClient | SqlClient.SqlClient, unknown> = Layer.unwrap(
@@ -53,14 +62,20 @@ export class Database extends Context.Service<Database, DatabaseShape>()("@omnip
       const url = yield* Config.option(Config.Redacted("DATABASE_URL"))
       const dataDir = yield* Config.String("OMNIPOST_DATA_DIR").pipe(Config.withDefault(".omnipost"))
       const poolSize = yield* Config.Int("OMNIPOST_DB_POOL_SIZE").pipe(Config.withDefault(10))
+      const poolMin = yield* Config.Int("OMNIPOST_DB_POOL_MIN").pipe(Config.withDefault(defaultPoolMin))
       return Option.isSome(url) && Redacted.value(url.value) !== ""
-        ? Database.layerPostgres({ url: url.value, maxConnections: poolSize })
+        ? Database.layerPostgres({ url: url.value, maxConnections: poolSize, minConnections: poolMin })
         : Database.layerPglite({ dataDir: join(dataDir, "pgdata") })
     })
   )
 
   /** A PostgreSQL at `url`. */
-  static readonly layerPostgres = (options: { readonly url: Redacted.Redacted; readonly maxConnections?: number }) =>
+  static readonly layerPostgres = (options: {
+    readonly url: Redacted.Redacted
+    readonly maxConnections?: number | undefined
+    /** Connections kept open even when idle (at most `maxConnections`); default 4, see `defaultPoolMin`. */
+    readonly minConnections?: number | undefined
+  }) =>
     Layer.effectContext(makePostgres(options)).pipe(Layer.provide(Reactivity.layer))
 
   /** Embedded PGlite; `dataDir` omitted means in memory. */
@@ -91,13 +106,17 @@ const contextOf = (client: PgClient.PgClient, database: DatabaseShape) =>
 const migrate = (client: PgClient.PgClient) =>
   Migrations.run.pipe(Effect.provideService(SqlClient.SqlClient, client))
 
+
 const makePostgres = Effect.fnUntraced(function*(options: {
   readonly url: Redacted.Redacted
   readonly maxConnections?: number | undefined
+  readonly minConnections?: number | undefined
 }) {
+  const maxConnections = options.maxConnections ?? 10
   const client = yield* PgClient.make({
     url: options.url,
-    maxConnections: options.maxConnections ?? 10,
+    maxConnections,
+    minConnections: Math.max(0, Math.min(maxConnections, options.minConnections ?? defaultPoolMin)),
     applicationName: "omnipost"
   })
   yield* migrate(client)

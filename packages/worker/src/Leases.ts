@@ -233,6 +233,9 @@ export class Leases extends Context.Service<Leases, {
   /**
    * Claims due destinations and those due by `until` (the lease only: they stay
    * `queued` and cancellable), with what their calls will need, in due order.
+   * With `liveSince`, at most a fair share: what is due by `until`, divided by
+   * the workers with a heartbeat since then, less what this worker holds of
+   * it already; what is left over is claimed when due, by whoever has room.
    */
   readonly claimUpcoming: (options: {
     readonly workerId: string
@@ -242,6 +245,7 @@ export class Leases extends Context.Service<Leases, {
     readonly limit: number
     readonly platforms: ReadonlyArray<string>
     readonly excludeAccounts?: ReadonlyArray<string>
+    readonly liveSince?: Date | undefined
   }) => Effect.Effect<ReadonlyArray<Upcoming>, SqlError.SqlError>
   /**
    * `markPublishing` for several claims at once; the result holds the ones
@@ -538,9 +542,19 @@ export class Leases extends Context.Service<Leases, {
       readonly limit: number
       readonly platforms: ReadonlyArray<string>
       readonly excludeAccounts?: ReadonlyArray<string>
+      readonly liveSince?: Date | undefined
     }) {
       if (options.limit <= 0 || options.platforms.length === 0) return [] as ReadonlyArray<Upcoming>
       const leaseUntil = new Date(Math.max(options.now.getTime(), options.until.getTime()) + options.leaseMs)
+      // A fair share, so that one burst is called by every worker at once instead of by whichever
+      // claimed fastest (the others would sit idle at the due instant while it works through its pile).
+      const limit = options.liveSince === undefined ? sql`${options.limit}` : sql`(
+            SELECT LEAST(${options.limit}, GREATEST(0,
+              ceil(count(*)::numeric / (
+                SELECT GREATEST(1, count(*)) FROM workers WHERE stopped_at IS NULL AND heartbeat_at >= ${options.liveSince}
+              ))::int
+              - count(*) FILTER (WHERE lease_owner = ${options.workerId} AND lease_expires_at >= ${options.now})))
+            FROM destinations WHERE status = 'queued' AND due_at <= ${options.until} AND ${sql.in("platform", options.platforms)})`
       const rows = yield* sql<PayloadRow & { due_at: Date }>`
         WITH c AS (
           SELECT id FROM destinations
@@ -549,7 +563,7 @@ export class Leases extends Context.Service<Leases, {
             AND ${sql.in("platform", options.platforms)}
             ${options.excludeAccounts?.length ? sql`AND NOT ${sql.in("account_id", options.excludeAccounts)}` : sql``}
           ORDER BY due_at
-          LIMIT ${options.limit}
+          LIMIT ${limit}
           FOR UPDATE SKIP LOCKED
         ), d AS (
           UPDATE destinations SET lease_owner = ${options.workerId}, lease_expires_at = ${leaseUntil}

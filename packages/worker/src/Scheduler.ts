@@ -1050,7 +1050,9 @@ const make = Effect.fnUntraced(function*(options: SchedulerOptions) {
       limit,
       platforms: registry.platforms,
       excludeAccounts: inHand.accounts().filter(([account, n]) => n >= prefetchLimit / 2)
-        .map(([account]) => account)
+        .map(([account]) => account),
+      // Workers whose heartbeat is this recent share the window's work (see `claimUpcoming`).
+      liveSince: new Date(now - 3 * heartbeatMs)
     })
     for (const item of claimed) {
       held.add(item.claim.id)

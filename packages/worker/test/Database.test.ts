@@ -48,6 +48,21 @@ for (const kind of testKinds) {
           assert.isTrue(rows.every((r) => Number(r.id.slice(6)) % 2 === 0))
         }))
 
+      if (kind === "postgres") {
+        it.effect("keeps a minimum of connections open, so that a burst does not wait for new ones", () =>
+          Effect.gen(function*() {
+            const sql = yield* SqlClient.SqlClient
+            let open = 0
+            for (let i = 0; i < 100 && open < 4; i++) {
+              const rows = yield* sql<{ n: string }>`
+                SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'omnipost'`
+              open = Number(rows[0]!.n)
+              if (open < 4) yield* Effect.sleep("20 millis")
+            }
+            assert.isAtLeast(open, 4)
+          }))
+      }
+
       it.effect("delivers notifications to listeners", () =>
         Effect.gen(function*() {
           const db = yield* Database

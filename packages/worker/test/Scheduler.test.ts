@@ -491,6 +491,55 @@ for (const kind of testKinds) {
           assert.strictEqual(removedPost.destinations[0]!.lastError?.code, "ACCOUNT_NOT_FOUND")
         }))
 
+      it.effect("claiming ahead takes a fair share: what is due in the window, divided among the live workers", () =>
+        Effect.gen(function*() {
+          const posts = yield* PostStore
+          const leases = yield* Leases
+          const sql = yield* SqlClient.SqlClient
+          const org = yield* makeOrganization
+          const account = yield* makeAccount(org, "fake")
+          // An hour ahead, and heartbeats dated then: only this test's workers are live in this window.
+          const dueAt = new Date(Date.now() + 3_600_000)
+          const created = yield* Effect.forEach(Array.from({ length: 10 }, (_, i) => i), (i) =>
+            posts.create(org, {
+              content: { text: `share ${i}` },
+              schedule: { _tag: "instant", at: dueAt.toISOString() },
+              destinations: [{ platform: "fake", accountId: account.id }]
+            }))
+          const now = new Date(dueAt.getTime() - 500)
+          // Earlier tests may have left a few queued destinations due by then: they count too.
+          const due = yield* sql<{ n: string }>`
+            SELECT count(*) AS n FROM destinations WHERE status = 'queued' AND due_at <= ${dueAt} AND platform = 'fake'`
+          const total = Number(due[0]!.n)
+          assert.isAtLeast(total, 10)
+          yield* leases.heartbeat("wrk_fair_a", now)
+          yield* leases.heartbeat("wrk_fair_b", now)
+          yield* leases.heartbeat("wrk_fair_stopped", now, true)
+          yield* leases.heartbeat("wrk_fair_silent", new Date(now.getTime() - 60_000))
+          const claimAhead = (workerId: string, fair = true) =>
+            leases.claimUpcoming({
+              workerId,
+              now,
+              until: dueAt,
+              leaseMs: 30_000,
+              limit: 100,
+              platforms: ["fake"],
+              liveSince: fair ? new Date(now.getTime() - 15_000) : undefined
+            })
+          // Two live workers (a stopped one and a silent one do not count): half each.
+          assert.strictEqual((yield* claimAhead("wrk_fair_a")).length, Math.ceil(total / 2))
+          assert.strictEqual((yield* claimAhead("wrk_fair_a")).length, 0, "a worker holding its share takes no more")
+          assert.strictEqual((yield* claimAhead("wrk_fair_b")).length, total - Math.ceil(total / 2))
+          // Without a fair share, a worker takes what it asks for: nothing is left.
+          assert.strictEqual((yield* claimAhead("wrk_fair_c", false)).length, 0)
+          const owners = yield* sql<{ lease_owner: string | null }>`
+            SELECT DISTINCT lease_owner FROM destinations WHERE organization_id = ${org} ORDER BY lease_owner`
+          assert.deepStrictEqual(owners.map((r) => r.lease_owner), ["wrk_fair_a", "wrk_fair_b"])
+          yield* leases.release("wrk_fair_a")
+          yield* leases.release("wrk_fair_b")
+          for (const post of created) yield* posts.cancel(org, post.id)
+        }))
+
       it.effect("many concurrent cancels racing four schedulers: a cancelled post is never published", () =>
         Effect.gen(function*() {
           yield* reset
