@@ -85,6 +85,15 @@ export interface PlatformPublisher<Settings = any, Credentials = any> {
   /** Checks the rules table cannot express; pure and synchronous, like `validatePost`. */
   readonly validate?: ((context: ValidationContext<Settings>) => ReadonlyArray<ValidationIssue>) | undefined
   readonly publish: (request: PublishRequest<Settings, Credentials>) => Effect.Effect<PublishResult, PublishError>
+  /**
+   * How long a `publish` call usually takes, in milliseconds: a hint for a
+   * scheduler before it has timed any call of this publisher (the worker marks
+   * destinations of fast platforms a little ahead of a free call slot, see
+   * its `markAheadMs`, and from the first burst on with this hint). Leave it
+   * out when unsure: until it has measured, the scheduler then marks each
+   * destination just before its call, which a cancel can still stop.
+   */
+  readonly expectedCallMs?: number | undefined
   readonly delete?:
     | ((request: { readonly platformPostId: string; readonly credentials: Credentials }) => Effect.Effect<void, PublishError>)
     | undefined

@@ -293,6 +293,11 @@ const make = Effect.fnUntraced(function*(options: SchedulerOptions) {
   const reserved = new Counts()
   /** Recent call durations per platform (exponentially weighted), which size the mark-ahead. */
   const callMs = new Map<string, number>()
+  // Until calls are timed, a publisher's own estimate, when it gives one (see `expectedCallMs`).
+  for (const platform of registry.platforms) {
+    const expected = registry.find(platform)?.expectedCallMs
+    if (expected !== undefined && Number.isFinite(expected) && expected >= 0) callMs.set(platform, expected)
+  }
   const observeCall = (platform: string, ms: number) => {
     const previous = callMs.get(platform)
     callMs.set(platform, previous === undefined ? ms : previous * 0.8 + ms * 0.2)
@@ -400,8 +405,11 @@ const make = Effect.fnUntraced(function*(options: SchedulerOptions) {
   // platform's calls never wait for one statement at a time.
   const markConsumer = Effect.gen(function*() {
     while (true) {
-      // At most two batches' worth per statement, so that the room splits between the two consumers.
-      const batch = yield* Queue.takeBetween(markQueue, 1, 2 * batchSize)
+      // At most two batches' worth per statement, so that the room splits between the two consumers; when
+      // nothing is being called or marked yet (a burst begins), a first statement of one call slot's worth
+      // each, which commits sooner, so that calls start while the bigger batches are marked.
+      const starting = ready.length === 0 && calling.total === 0 && marking === 0
+      const batch = yield* Queue.takeBetween(markQueue, 1, starting ? concurrency : 2 * batchSize)
       marking += batch.length
       const exit = yield* leases.markPublishingBatch({ items: batch, workerId, now: yield* nowDate, leaseMs }).pipe(Effect.exit)
       marking -= batch.length

@@ -12,9 +12,11 @@ import { awaitSettled, makeAccount, makeOrganization, storesLayer } from "./fixt
 
 const fake = FakePublisher.counting({ platform: "fake" })
 const lookup = FakePublisher.counting({ platform: "lookup", findPublished: true })
+/** Says its calls are instant (`expectedCallMs: 0`). */
+const quick = FakePublisher.counting({ platform: "quick", expectedCallMs: 0 })
 
 const env = (kind: "pglite" | "postgres") =>
-  Layer.mergeAll(Leases.layer, Registry.PublisherRegistry.layer([fake.publisher, lookup.publisher])).pipe(
+  Layer.mergeAll(Leases.layer, Registry.PublisherRegistry.layer([fake.publisher, lookup.publisher, quick.publisher])).pipe(
     Layer.provideMerge(storesLayer(kind))
   )
 
@@ -30,6 +32,9 @@ const reset = Effect.sync(() => {
   lookup.calls.clear()
   lookup.posted.clear()
   lookup.behaviour = (request) => Effect.succeed(FakePublisher.success(request))
+  quick.calls.clear()
+  quick.requests.length = 0
+  quick.behaviour = (request) => Effect.succeed(FakePublisher.success(request))
 })
 
 for (const kind of testKinds) {
@@ -538,6 +543,38 @@ for (const kind of testKinds) {
           yield* leases.release("wrk_fair_a")
           yield* leases.release("wrk_fair_b")
           for (const post of created) yield* posts.cancel(org, post.id)
+        }))
+
+      it.effect("a publisher's expected call time lets its first burst be marked ahead; without one, marks wait for free slots", () =>
+        Effect.gen(function*() {
+          yield* reset
+          const posts = yield* PostStore
+          const sql = yield* SqlClient.SqlClient
+          const org = yield* makeOrganization
+          // Calls block until the gate opens, so no call is ever timed: only the hint can allow marking ahead.
+          const publishingAtFirst = (counting: typeof fake) =>
+            Effect.gen(function*() {
+              let open = () => {}
+              const gate = new Promise<void>((resolve) => (open = resolve))
+              counting.behaviour = (request) => Effect.promise(() => gate).pipe(Effect.as(FakePublisher.success(request)))
+              const account = yield* makeAccount(org, counting.publisher.platform)
+              const created = yield* Effect.forEach(Array.from({ length: 20 }, (_, i) => i), (i) =>
+                posts.create(org, { content: { text: `burst ${i}` }, destinations: [{ platform: counting.publisher.platform, accountId: account.id }] }))
+              return yield* withScheduler(
+                Effect.gen(function*() {
+                  while (counting.total() < 2) yield* Effect.sleep("5 millis")
+                  yield* Effect.sleep("300 millis")
+                  const rows = yield* sql<{ n: string }>`
+                    SELECT count(*) AS n FROM destinations WHERE account_id = ${account.id} AND status = 'publishing'`
+                  open()
+                  yield* awaitSettled({ postIds: created.map((p) => p.id) })
+                  return Number(rows[0]!.n)
+                }),
+                { workerId: `wrk_hint_${counting.publisher.platform}`, concurrency: 2, perAccount: 2, batchSize: 4 }
+              )
+            })
+          assert.isAtLeast(yield* publishingAtFirst(quick), 10, "marked ahead of the free slots")
+          assert.strictEqual(yield* publishingAtFirst(fake), 2, "marked only for the free slots")
         }))
 
       it.effect("many concurrent cancels racing four schedulers: a cancelled post is never published", () =>

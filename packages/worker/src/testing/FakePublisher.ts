@@ -39,7 +39,9 @@ export interface CountingPublisher {
   readonly total: () => number
 }
 
-export const counting = (options: { readonly platform?: string; readonly findPublished?: boolean } = {}): CountingPublisher => {
+export const counting = (
+  options: { readonly platform?: string; readonly findPublished?: boolean; readonly expectedCallMs?: number } = {}
+): CountingPublisher => {
   const platform = options.platform ?? "fake"
   const state: CountingPublisher = {
     calls: new Map(),
@@ -64,7 +66,8 @@ export const counting = (options: { readonly platform?: string; readonly findPub
       }),
     findPublished: options.findPublished === true
       ? (request) => Effect.sync(() => state.posted.get(request.attemptId))
-      : undefined
+      : undefined,
+    expectedCallMs: options.expectedCallMs
   }
   ;(state as { publisher: Publisher.PlatformPublisher }).publisher = publisher
   return state
@@ -77,7 +80,9 @@ export const noop = (platform = "noop"): Publisher.PlatformPublisher => ({
   rules: rulesFor(platform),
   settingsSchema: AnySettings,
   credentialsSchema: AnyCredentials,
-  publish: (request) => Effect.succeed(success(request))
+  publish: (request) => Effect.succeed(success(request)),
+  // It answers at once: the scheduler may mark its destinations ahead from the start.
+  expectedCallMs: 0
 })
 
 /**
