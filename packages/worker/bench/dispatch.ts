@@ -52,7 +52,8 @@ const fakeLeases = Leases.of({
   unmark: () => Effect.succeed(0),
   expiredPublishing: () => Effect.succeed([]),
   pause: () => Effect.void,
-  nextWake: () => Effect.succeed(new Date(Date.now() + 1000)),
+  // Work is due (long since) until all N were served, as the scheduler's claim rounds need to know.
+  nextWake: () => Effect.sync(() => ({ due: served < N ? new Date(0) : undefined, other: undefined })),
   heartbeat: () => Effect.void
 } as any)
 const db = Layer.succeed(Database)({ notify: () => Effect.void, listen: () => Effect.succeed(Stream.never) } as any)
