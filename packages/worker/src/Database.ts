@@ -106,7 +106,6 @@ const contextOf = (client: PgClient.PgClient, database: DatabaseShape) =>
 const migrate = (client: PgClient.PgClient) =>
   Migrations.run.pipe(Effect.provideService(SqlClient.SqlClient, client))
 
-
 const makePostgres = Effect.fnUntraced(function*(options: {
   readonly url: Redacted.Redacted
   readonly maxConnections?: number | undefined

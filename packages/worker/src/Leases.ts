@@ -458,13 +458,12 @@ export class Leases extends Context.Service<Leases, {
           CASE WHEN f.fresh THEN (SELECT count(*) FROM destinations s WHERE s.post_id = d.post_id) END AS destination_count,
           -- The credentials, always as they are now (another worker may have refreshed them): sent only
           -- when they differ from those read ahead.
-          CASE WHEN f.fresh OR d.credentials_md5 IS DISTINCT FROM md5(acc.credentials_ciphertext) THEN acc.credentials_ciphertext END
-            AS credentials_ciphertext,
-          CASE WHEN f.fresh OR d.credentials_md5 IS DISTINCT FROM md5(acc.credentials_ciphertext) THEN acc.credentials_key_id END
-            AS credentials_key_id,
+          CASE WHEN f.fresh OR f.credentials_changed THEN acc.credentials_ciphertext END AS credentials_ciphertext,
+          CASE WHEN f.fresh OR f.credentials_changed THEN acc.credentials_key_id END AS credentials_key_id,
           acc.id IS NULL AS account_gone
         FROM d JOIN p ON p.id = d.post_id LEFT JOIN accounts acc ON acc.id = d.account_id
-          CROSS JOIN LATERAL (SELECT d.post_version IS NULL OR d.post_version <> p.updated_at AS fresh) f`
+          CROSS JOIN LATERAL (SELECT d.post_version IS NULL OR d.post_version <> p.updated_at AS fresh,
+            d.credentials_md5 IS DISTINCT FROM md5(acc.credentials_ciphertext) AS credentials_changed) f`
     }
 
     /** What a call needs, from a row that joined the destination, its post and its account. */
