@@ -790,12 +790,14 @@ const make = Effect.fnUntraced(function*(options: SchedulerOptions) {
   /** Room to mark one more: the free call slots, plus the mark-ahead of fast platforms. */
   const canReserve = (claim: Claim) => {
     const platformBound = platformLimit(claim.platform)
-    return reserved.total < concurrency + aheadOf(concurrency, claim.platform) &&
-      reserved.ofPlatform(claim.platform) < platformBound + aheadOf(platformBound, claim.platform) &&
-      reserved.ofAccount(claim.accountId) < perAccount + aheadOf(perAccount, claim.platform)
+    // A claim-and-mark round in flight may bring up to its limit for any one account or platform (as
+    // `markRooms` assumes): counted as taken, or both paths together could overrun a bound.
+    return reserved.total + claimsInFlight < concurrency + aheadOf(concurrency, claim.platform) &&
+      reserved.ofPlatform(claim.platform) + claimsInFlight < platformBound + aheadOf(platformBound, claim.platform) &&
+      reserved.ofAccount(claim.accountId) + claimsInFlight < perAccount + aheadOf(perAccount, claim.platform)
   }
   /** No room at all, whatever the platform: the scans below stop at once instead of visiting every claim. */
-  const noRoomLeft = () => reserved.total >= concurrency + maxAhead()
+  const noRoomLeft = () => reserved.total + claimsInFlight >= concurrency + maxAhead()
   const maxAhead = () => {
     let ahead = 0
     for (const platform of callMs.keys()) ahead = Math.max(ahead, aheadOf(concurrency, platform))
@@ -1153,15 +1155,17 @@ const make = Effect.fnUntraced(function*(options: SchedulerOptions) {
       stopping = true
       yield* wake
       // Marked destinations are still called (their marks are committed); calls in flight finish.
+      // The polls below wait in real time: they watch this process's own work drain, which a TestClock
+      // does not move (a clock-driven poll would never end under one if an outcome was still being written).
       yield* Effect.gen(function*() {
-        while (reserved.total > 0 || settling.size > 0) yield* Effect.sleep(5)
+        while (reserved.total > 0 || settling.size > 0) yield* realSleep(5)
       }).pipe(Effect.timeoutOption(shutdownGraceMs))
       // Past the deadline: no more calls start. Marked destinations still waiting for a slot go back
       // to queued (never called, so not an unknown outcome); calls still running are interrupted,
       // their leases expire and another worker reconciles them as unknown outcomes.
       closed = true
       yield* Effect.gen(function*() {
-        while (marking > 0 || roundsInFlight > 0) yield* Effect.sleep(5)
+        while (marking > 0 || roundsInFlight > 0) yield* realSleep(5)
       }).pipe(Effect.timeoutOption(5_000))
       const unsent = ready.splice(0, ready.length)
       yield* leases.unmark({ workerId, items: unsent.map((r) => ({ destinationId: r.claim.id, attemptId: r.marked.attemptId })), now: yield* nowDate }).pipe(
