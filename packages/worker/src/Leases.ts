@@ -86,6 +86,31 @@ export interface MarkRooms {
   readonly defaultAccountRoom: number
 }
 
+/** What `claimAndMark` takes (see there). */
+export interface ClaimAndMarkOptions {
+  readonly workerId: string
+  readonly now: Date
+  readonly leaseMs: number
+  readonly limit: number
+  readonly platforms: ReadonlyArray<string>
+  readonly rooms: MarkRooms
+  /** One per destination that may be marked (at least `limit`). */
+  readonly attemptIds: ReadonlyArray<string>
+}
+
+/** What `claimUpcoming` takes (see there). */
+export interface ClaimUpcomingOptions {
+  readonly workerId: string
+  readonly now: Date
+  readonly until: Date
+  readonly leaseMs: number
+  readonly limit: number
+  readonly platforms: ReadonlyArray<string>
+  readonly excludeAccounts?: ReadonlyArray<string>
+  /** Take at most a fair share among the workers with a heartbeat since then. */
+  readonly liveSince?: Date | undefined
+}
+
 /** A `publishing` destination whose worker's lease expired: the outcome of its attempt is unknown. */
 export interface Orphan extends Marked {
   readonly id: string
@@ -220,16 +245,9 @@ export class Leases extends Context.Service<Leases, {
    * marks those publishing under this worker's lease, in due order. The rest
    * are left untouched (not even leased), for the next round or another worker.
    */
-  readonly claimAndMark: (options: {
-    readonly workerId: string
-    readonly now: Date
-    readonly leaseMs: number
-    readonly limit: number
-    readonly platforms: ReadonlyArray<string>
-    readonly rooms: MarkRooms
-    /** One per destination that may be marked (at least `limit`). */
-    readonly attemptIds: ReadonlyArray<string>
-  }) => Effect.Effect<ReadonlyArray<{ readonly claim: Claim; readonly marked: Marked }>, SqlError.SqlError>
+  readonly claimAndMark: (
+    options: ClaimAndMarkOptions
+  ) => Effect.Effect<ReadonlyArray<{ readonly claim: Claim; readonly marked: Marked }>, SqlError.SqlError>
   /**
    * Claims due destinations and those due by `until` (the lease only: they stay
    * `queued` and cancellable), with what their calls will need, in due order.
@@ -237,16 +255,7 @@ export class Leases extends Context.Service<Leases, {
    * the workers with a heartbeat since then, less what this worker holds of
    * it already; what is left over is claimed when due, by whoever has room.
    */
-  readonly claimUpcoming: (options: {
-    readonly workerId: string
-    readonly now: Date
-    readonly until: Date
-    readonly leaseMs: number
-    readonly limit: number
-    readonly platforms: ReadonlyArray<string>
-    readonly excludeAccounts?: ReadonlyArray<string>
-    readonly liveSince?: Date | undefined
-  }) => Effect.Effect<ReadonlyArray<Upcoming>, SqlError.SqlError>
+  readonly claimUpcoming: (options: ClaimUpcomingOptions) => Effect.Effect<ReadonlyArray<Upcoming>, SqlError.SqlError>
   /**
    * `markPublishing` for several claims at once; the result holds the ones
    * marked. A claim read ahead (`payload`) gets the post's columns again only
@@ -533,16 +542,7 @@ export class Leases extends Context.Service<Leases, {
      * stops them), with what the call will need, read now so that little is
      * left for the due instant (see `markPublishingBatch`'s post versions).
      */
-    const claimUpcoming = Effect.fn("Leases.claimUpcoming")(function*(options: {
-      readonly workerId: string
-      readonly now: Date
-      readonly until: Date
-      readonly leaseMs: number
-      readonly limit: number
-      readonly platforms: ReadonlyArray<string>
-      readonly excludeAccounts?: ReadonlyArray<string>
-      readonly liveSince?: Date | undefined
-    }) {
+    const claimUpcoming = Effect.fn("Leases.claimUpcoming")(function*(options: ClaimUpcomingOptions) {
       if (options.limit <= 0 || options.platforms.length === 0) return [] as ReadonlyArray<Upcoming>
       const leaseUntil = new Date(Math.max(options.now.getTime(), options.until.getTime()) + options.leaseMs)
       // A fair share, so that one burst is called by every worker at once instead of by whichever
@@ -578,15 +578,7 @@ export class Leases extends Context.Service<Leases, {
       return rows.map((row): Upcoming => ({ claim: claimFrom(row, options.now), payload: payloadFrom(row) }))
     })
 
-    const claimAndMark = Effect.fn("Leases.claimAndMark")(function*(options: {
-      readonly workerId: string
-      readonly now: Date
-      readonly leaseMs: number
-      readonly limit: number
-      readonly platforms: ReadonlyArray<string>
-      readonly rooms: MarkRooms
-      readonly attemptIds: ReadonlyArray<string>
-    }) {
+    const claimAndMark = Effect.fn("Leases.claimAndMark")(function*(options: ClaimAndMarkOptions) {
       const limit = Math.min(options.limit, options.attemptIds.length)
       if (limit <= 0 || options.platforms.length === 0) return []
       const { rooms } = options
