@@ -1,0 +1,2 @@
+// The kit's testing helpers (the `FakeServer` base every platform fake is built on).
+export {}
