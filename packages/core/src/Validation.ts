@@ -9,7 +9,9 @@
  * length counted the platform's way, forbidden characters, hashtags,
  * mentions and links, media count, kinds, mixing, MIME types, size, duration,
  * aspect ratio and dimensions, settings (the platform's settings schema and
- * its settings-text rows), thread support, duplicates, and the schedule.
+ * its settings-text rows), thread support, duplicates, and the schedule (a
+ * real date-time, not more than a minute in the past: `SCHEDULE_IN_PAST`).
+ * Unknown fields are reported with the field probably meant (`Problems`).
  *
  * @example
  * import { Validation } from "@omnipost/core"
@@ -18,9 +20,10 @@
  *   destinations: [{ platform: "x", accountId: "1" }]
  * })
  */
-import { Result, Schema, SchemaIssue } from "effect"
+import { Result, Schema } from "effect"
 import type { MediaKind } from "./Media.js"
 import * as Post from "./Post.js"
+import * as Problems from "./Problems.js"
 import type { ValidationContext } from "./Publisher.js"
 import * as Rules from "./Rules.js"
 import * as Schedule from "./Schedule.js"
@@ -51,6 +54,8 @@ export const issueCodes = [
   "THREAD_NOT_SUPPORTED",
   "SCHEDULING_NOT_SUPPORTED",
   "INVALID_SCHEDULE",
+  /** The schedule is more than a minute in the past (`pastToleranceMs`): a mistake, not a request to publish now. */
+  "SCHEDULE_IN_PAST",
   "INVALID_SETTINGS",
   "DUPLICATE_DESTINATION",
   "UNKNOWN_PLATFORM",
@@ -98,7 +103,7 @@ export interface ValidateOptions {
   readonly settingsSchemas?: Readonly<Record<string, Settings.SettingsSchema>> | undefined
   /** Extra checks by platform id, run for each destination of that platform whose settings decode. */
   readonly extraValidators?: Readonly<Record<string, ExtraValidator>> | undefined
-  /** The current time, for the native-scheduling window. Defaults to the system clock. */
+  /** The current time, for the native-scheduling window and past schedules. Defaults to the system clock. */
   readonly now?: Date | undefined
   /**
    * Who fires scheduled posts. `"worker"` (default): our scheduler publishes
@@ -117,13 +122,10 @@ interface Problem {
   readonly message: string
 }
 
-const formatter = SchemaIssue.makeFormatterStandardSchemaV1()
-const parseOptions = { errors: "all", onExcessProperty: "error" } as const
+/** How far in the past a schedule may be and still mean "now" (clock skew, a request in flight). */
+export const pastToleranceMs = 60_000
 
-const toPathSegment = (segment: PropertyKey | { readonly key: PropertyKey }): string | number => {
-  const key = typeof segment === "object" && segment !== null ? segment.key : segment
-  return typeof key === "number" ? key : String(key)
-}
+const parseOptions = { errors: "all", onExcessProperty: "error" } as const
 
 // Building a decoder costs far more than running it: keep one per schema.
 const decoders = new WeakMap<object, (input: unknown) => Result.Result<unknown, Schema.SchemaError>>()
@@ -136,19 +138,12 @@ const decoderFor = (schema: Schema.Codec<unknown, any>) => {
   return decoder
 }
 
-/** Decodes with every error collected and unknown keys rejected; never throws. */
+/** Decodes with every error collected and unknown keys rejected (with the fields probably meant); never throws. */
 const decode = <A>(schema: Schema.Codec<A, any>, input: unknown): Result.Result<A, ReadonlyArray<Problem>> => {
   const result = decoderFor(schema)(input) as Result.Result<A, Schema.SchemaError>
   if (Result.isSuccess(result)) return Result.succeed(result.success)
-  const formatted = formatter(result.failure.issue).issues
-  return Result.fail(
-    formatted.map((issue) => {
-      const path = (issue.path ?? []).map(toPathSegment)
-      // The formatter's "Missing key" does not say which key; the path does, so say it.
-      const message = issue.message === "Missing key" && path.length > 0 ? `"${path[path.length - 1]}" is required` : issue.message
-      return { path, message }
-    })
-  )
+  const { omitted, problems } = Problems.fromIssue(result.failure.issue)
+  return Result.fail(omitted === 0 ? problems : [...problems, { path: [], message: `and ${omitted} more problems` }])
 }
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>
@@ -188,6 +183,13 @@ const formatSeconds = (seconds: number): string =>
     : seconds >= 60 && seconds % 60 === 0
       ? `${seconds / 60} min`
       : `${+seconds.toFixed(3)} s`
+
+/** A rough duration for messages: "5 minutes", "3 hours", "12 days". */
+const formatAgo = (ms: number): string => {
+  const [amount, unit] = ms < 3_600_000 ? [ms / 60_000, "minute"] : ms < 172_800_000 ? [ms / 3_600_000, "hour"] : [ms / 86_400_000, "day"]
+  const rounded = Math.round(amount)
+  return `${rounded} ${unit}${rounded === 1 ? "" : "s"}`
+}
 
 const formatRatio = (ratio: number): string => `${+ratio.toFixed(4)}`
 
@@ -578,7 +580,7 @@ const validate = (input: unknown, options: ValidateOptions): Array<ValidationIss
   }
 
   for (const key of Object.keys(input)) {
-    if (!topLevelKeys.has(key)) postLevel("INVALID_POST", [key], `unknown field "${key}" (a post has ${[...topLevelKeys].join(", ")})`)
+    if (!topLevelKeys.has(key)) postLevel("INVALID_POST", [key], Problems.unknownField([key], topLevelKeys).message)
   }
   const meta = decode(PostMeta, { id: input.id, status: input.status, createdAt: input.createdAt, updatedAt: input.updatedAt })
   if (Result.isFailure(meta)) for (const problem of meta.failure) postLevel("INVALID_POST", problem.path, problem.message)
@@ -623,6 +625,15 @@ const validate = (input: unknown, options: ValidateOptions): Array<ValidationIss
       else scheduledAt = resolved.success.epochMilliseconds
     }
   }
+  const now = (options.now ?? new Date()).getTime()
+  // A stored post (it has createdAt) had its schedule checked when it was stored; time has passed since.
+  if (scheduledAt !== undefined && input.createdAt === undefined && scheduledAt < now - pastToleranceMs) {
+    postLevel(
+      "SCHEDULE_IN_PAST",
+      ["schedule"],
+      `the schedule (${new Date(scheduledAt).toISOString()}) is ${formatAgo(now - scheduledAt)} in the past; give a future time, or no schedule to publish now`
+    )
+  }
 
   // Destinations
   if (!Array.isArray(input.destinations)) {
@@ -638,7 +649,6 @@ const validate = (input: unknown, options: ValidateOptions): Array<ValidationIss
   const allRules: Readonly<Record<string, Rules.PlatformRules>> = { ...Rules.rules, ...options.rules }
   const allSchemas: Readonly<Record<string, Settings.SettingsSchema>> = { ...Settings.settingsSchemas, ...options.settingsSchemas }
   const seen = new Map<string, number>()
-  const now = (options.now ?? new Date()).getTime()
 
   input.destinations.forEach((rawDestination: unknown, destinationIndex: number) => {
     const destinationPath = ["destinations", destinationIndex] as const

@@ -337,7 +337,38 @@ describe("validatePost: schedule", () => {
       assert.strictEqual(issues[0]?.path[0], "schedule")
       assert.include(issues[0]?.message, text)
     }
-    assert.deepStrictEqual(issuesOf(post({ _tag: "local", localTime: "2026-03-29T01:30", timeZone: "Europe/London", onNonexistent: "shift_forward" })), [])
+    const before = { now: new Date("2026-03-01T00:00:00Z") }
+    assert.deepStrictEqual(issuesOf(post({ _tag: "local", localTime: "2026-03-29T01:30", timeZone: "Europe/London", onNonexistent: "shift_forward" }), before), [])
+  })
+
+  it("refuses a schedule more than a minute in the past (SCHEDULE_IN_PAST); a minute of clock skew is now", () => {
+    const now = new Date("2026-06-01T12:00:00Z")
+    const instant = (at: string) => post({ _tag: "instant", at })
+    assert.deepStrictEqual(issuesOf(instant("2026-06-01T11:59:00Z"), { now }), [])
+    assert.deepStrictEqual(issuesOf(instant("2026-06-01T12:00:00Z"), { now }), [])
+    const past = issuesOf(instant("2026-06-01T11:58:59Z"), { now })
+    assert.deepStrictEqual(past.map((i) => [i.code, i.path]), [["SCHEDULE_IN_PAST", ["schedule"]]])
+    assert.include(past[0]?.message, "in the past")
+    const local = issuesOf(post({ _tag: "local", localTime: "2026-06-01T07:00", timeZone: "America/New_York" }), { now })
+    assert.deepStrictEqual(local.map((i) => i.code), ["SCHEDULE_IN_PAST"])
+    // No schedule means now.
+    assert.deepStrictEqual(issuesOf({ content: { text: "hi" }, destinations: [{ platform: "x", accountId: "1" }] }, { now }), [])
+    // A stored post's schedule was checked when it was stored; time has passed since.
+    const stored = { ...instant("2026-06-01T10:00:00Z"), id: "p1", status: "scheduled", createdAt: "2026-06-01T09:00:00Z", updatedAt: "2026-06-01T09:00:00Z" }
+    assert.notInclude(issuesOf(stored, { now }).map((i) => i.code), "SCHEDULE_IN_PAST")
+  })
+
+  it("refuses impossible dates instead of rolling them over", () => {
+    for (const schedule of [
+      { _tag: "instant", at: "2027-02-30T10:00:00Z" },
+      { _tag: "instant", at: "2027-04-31T10:00:00+02:00" },
+      { _tag: "local", localTime: "2027-02-30T10:00", timeZone: "Europe/Paris" }
+    ]) {
+      const issues = issuesOf(post(schedule))
+      assert.deepStrictEqual(issues.map((i) => i.code), ["INVALID_SCHEDULE"], JSON.stringify(schedule))
+      assert.include(issues[0]?.message, "is not a real date-time")
+    }
+    assert.include(issuesOf(post({ _tag: "instant", at: "next tuesday" }))[0]?.message, "is not an ISO 8601 date-time")
   })
 
   it("native scheduling: Facebook needs 10 minutes to 30 days of lead time", () => {
