@@ -1,2 +1,2 @@
-// The platform kit's modules are re-exported here as namespaces (`export * as Transport from "./Transport.js"`).
-export {}
+// The platform kit's modules, re-exported as namespaces (`export * as Transport from "./Transport.js"`).
+export * as Sniff from "./Sniff.js"

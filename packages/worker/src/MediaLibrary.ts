@@ -6,6 +6,7 @@
  * so neither is read to the end; memory use is one chunk plus the header.
  */
 import type { Media as CoreMedia } from "@omnipost/core"
+import { Sniff } from "@omnipost/platform-kit"
 import { Clock, Context, Effect, Layer, Option, Stream } from "effect"
 import { SqlClient, type SqlError } from "effect/sql"
 import { createHash } from "node:crypto"
@@ -13,11 +14,7 @@ import { ServerConfig } from "./Config.js"
 import * as Errors from "./http/Errors.js"
 import type { MediaView } from "./http/Models.js"
 import * as Ids from "./Ids.js"
-import { contradicts, sniff, sniffBytes, type Sniffed } from "./internal/sniff.js"
 import { MediaStorage, type StorageError, type UrlSigner } from "./MediaStorage.js"
-
-/** How many bytes must arrive before the type is judged (every supported signature fits). */
-const typeDecisionBytes = 64
 
 export interface MediaRecord {
   readonly id: string
@@ -108,7 +105,7 @@ export class MediaLibrary extends Context.Service<MediaLibrary, MediaLibraryShap
           const hash = createHash("sha256")
           let size = 0
           let header = new Uint8Array(0)
-          let detected: Sniffed | undefined
+          let detected: Sniff.Sniffed | undefined
           const consume = Stream.runForEach(options.content, (chunk) =>
             Effect.gen(function*() {
               size += chunk.length
@@ -119,13 +116,13 @@ export class MediaLibrary extends Context.Service<MediaLibrary, MediaLibraryShap
                   { limitBytes: config.maxUploadBytes }
                 )
               }
-              if (header.length < sniffBytes) {
-                const take = chunk.subarray(0, sniffBytes - header.length)
+              if (header.length < Sniff.sniffBytes) {
+                const take = chunk.subarray(0, Sniff.sniffBytes - header.length)
                 const next = new Uint8Array(header.length + take.length)
                 next.set(header)
                 next.set(take, header.length)
                 header = next
-                if (detected === undefined && header.length >= typeDecisionBytes) {
+                if (detected === undefined && header.length >= Sniff.typeBytes) {
                   detected = yield* judge(header, options.declaredType)
                 }
               }
@@ -227,21 +224,25 @@ export class MediaLibrary extends Context.Service<MediaLibrary, MediaLibraryShap
   )
 }
 
-const judge = (header: Uint8Array, declared: string | undefined): Effect.Effect<Sniffed, Errors.UnsupportedMediaType> => {
-  const found = sniff(header)
-  if (found === undefined) {
-    return Effect.fail(Errors.make(
-      Errors.UnsupportedMediaType,
-      "the file is not a supported type (JPEG, PNG, GIF, WebP, HEIC, MP4, MOV, WebM or PDF), judging by its content",
-      { declaredType: declared ?? null }
-    ))
+const judge = (
+  header: Uint8Array,
+  declared: string | undefined
+): Effect.Effect<Sniff.Sniffed, Errors.UnsupportedMediaType> => {
+  const verdict = Sniff.judge(header, declared)
+  switch (verdict._tag) {
+    case "Match":
+      return Effect.succeed({ ...verdict.sniffed, mimeType: verdict.mimeType })
+    case "Mismatch":
+      return Effect.fail(Errors.make(
+        Errors.UnsupportedMediaType,
+        `the file was declared as ${verdict.declared} but its content is ${verdict.actual ?? "none of the supported types"}`,
+        { declaredType: verdict.declared, detectedType: verdict.actual ?? null }
+      ))
+    case "Unknown":
+      return Effect.fail(Errors.make(
+        Errors.UnsupportedMediaType,
+        `the file is not a supported type (${Sniff.supportedNames.join(", ")}), judging by its content`,
+        { declaredType: declared ?? null }
+      ))
   }
-  if (contradicts(declared, found.mimeType)) {
-    return Effect.fail(Errors.make(
-      Errors.UnsupportedMediaType,
-      `the file was declared as ${declared} but its content is ${found.mimeType}`,
-      { declaredType: declared, detectedType: found.mimeType }
-    ))
-  }
-  return Effect.succeed(found)
 }
