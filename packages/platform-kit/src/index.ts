@@ -1,2 +1,3 @@
 // The platform kit's modules, re-exported as namespaces (`export * as Transport from "./Transport.js"`).
 export * as Sniff from "./Sniff.js"
+export * as UrlGuard from "./UrlGuard.js"

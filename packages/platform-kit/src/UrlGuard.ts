@@ -1,0 +1,444 @@
+/**
+ * The URL guard: whether a URL given by a user (a media URL, a link to
+ * preview, a webhook) may be fetched by the server, so that nobody can make
+ * it read its own admin endpoints, the private network or the cloud
+ * metadata service (server-side request forgery).
+ *
+ * Refused: schemes other than http and https, URLs with credentials, and
+ * hosts that are, or resolve to, loopback, unspecified, private (RFC 1918),
+ * carrier-grade NAT, link-local, unique-local IPv6, multicast, broadcast,
+ * reserved and documentation addresses, including the IPv6 forms that embed
+ * one (`::ffff:127.0.0.1`, `64:ff9b::a00:1`, `2002:c0a8:101::`), and the
+ * cloud metadata endpoints (`169.254.169.254`, `fd00:ec2::254`,
+ * `metadata.google.internal`…). IP literals are read as the WHATWG URL
+ * parser reads them, so `2130706433`, `0177.0.0.1`, `0x7f.1` and `127.1` are
+ * all 127.0.0.1.
+ *
+ * Three checks, because each alone can be dodged:
+ * - `check` reads the URL (literal addresses, names such as `localhost`);
+ * - the guarded HTTP client's connections check the DNS answer they actually
+ *   connect to (an undici `Agent` whose connector refuses private answers),
+ *   so a name that resolves to a public address when checked and to
+ *   127.0.0.1 when connecting (DNS rebinding) still cannot pass;
+ * - the guarded client checks every request it sends, including each hop of
+ *   `HttpClient.followRedirects`.
+ *
+ * `allowPrivate: true` allows loopback, private, shared, link-local,
+ * unique-local and unspecified addresses (local development, test fakes);
+ * `allowHosts` trusts named hosts (`pds.lan`, `10.0.0.5:8080`). Metadata,
+ * multicast, broadcast and reserved addresses are never fetched.
+ *
+ * @example
+ * // Up front, for a clear error before anything is stored:
+ * yield* UrlGuard.check("http://127.0.0.1:8080/internal/admin") // fails with UrlRefused
+ * // Every fetch:
+ * Effect.provide(UrlGuard.layerHttpClient({ allowPrivate: false }))
+ */
+import { NodeHttpClient } from "@effect/platform-node"
+import { Agent, buildConnector, type Dispatcher } from "@effect/platform-node/Undici"
+import { Context, Effect, Layer, Schema, type Scope } from "effect"
+import { HttpClient, HttpClientError, type HttpClientRequest } from "effect/http"
+import * as dns from "node:dns"
+import { isIP } from "node:net"
+import { type Category, categorize } from "./internal/addresses.js"
+
+/** Why a URL is refused. */
+export const Reason = Schema.Literals([
+  "invalid",
+  "scheme",
+  "credentials",
+  "loopback",
+  "unspecified",
+  "private",
+  "shared",
+  "link-local",
+  "unique-local",
+  "metadata",
+  "multicast",
+  "broadcast",
+  "reserved"
+])
+export type Reason = typeof Reason.Type
+
+/**
+ * A URL the guard refuses to fetch: which URL, which host and (when it was
+ * resolved) which address, why, and how to allow it if it can be allowed.
+ */
+export class UrlRefused extends Schema.TaggedError<UrlRefused>()("UrlRefused", {
+  /** The URL, with any password hidden. */
+  url: Schema.String,
+  host: Schema.String,
+  /** The address the host resolved to, when the refusal came from DNS. */
+  address: Schema.optional(Schema.String),
+  reason: Reason,
+  /** Whether `allowPrivate` (or `allowHosts`) would allow it. */
+  allowable: Schema.Boolean,
+  message: Schema.String
+}) {}
+
+/** A DNS lookup in the shape of `dns.lookup` (for tests: a resolver that answers what the test says). */
+export type LookupFunction = (
+  hostname: string,
+  options: dns.LookupAllOptions,
+  callback: (error: NodeJS.ErrnoException | null, addresses: Array<dns.LookupAddress>) => void
+) => void
+
+export interface Options {
+  /** Allow loopback, private, shared, link-local, unique-local and unspecified addresses. Default false. */
+  readonly allowPrivate?: boolean | undefined
+  /**
+   * Hosts fetched even when they are private: `name`, `name:port`, an IP
+   * address, `[v6]:port`. Metadata endpoints stay refused.
+   */
+  readonly allowHosts?: ReadonlyArray<string> | undefined
+  /**
+   * How to allow private addresses, for messages. Default: "set allowPrivate:
+   * true in the URL guard's options"; the worker says
+   * "set OMNIPOST_ALLOW_PRIVATE_URLS=true".
+   */
+  readonly howToAllow?: string | undefined
+  /** The DNS lookup; `dns.lookup` by default. */
+  readonly lookup?: LookupFunction | undefined
+}
+
+/** Names that are the metadata service wherever they resolve. */
+const metadataNames = new Set([
+  "metadata.google.internal",
+  "metadata.goog",
+  "metadata",
+  "instance-data",
+  "instance-data.ec2.internal",
+  "metadata.azure.internal",
+  "metadata.tencentyun.com"
+])
+
+const localCategories: ReadonlySet<Reason> = new Set<Reason>([
+  "loopback",
+  "unspecified",
+  "private",
+  "shared",
+  "link-local",
+  "unique-local"
+])
+
+const descriptions: Record<Reason, string> = {
+  invalid: "it is not a valid absolute URL",
+  scheme: "only http and https URLs are fetched",
+  credentials: "URLs with a user name or password are not fetched",
+  loopback: "a loopback address (this machine)",
+  unspecified: "the unspecified address (this machine)",
+  private: "a private network address",
+  shared: "a carrier-grade NAT address (100.64.0.0/10)",
+  "link-local": "a link-local address",
+  "unique-local": "a unique-local IPv6 address (fc00::/7)",
+  metadata: "a cloud metadata endpoint",
+  multicast: "a multicast address",
+  broadcast: "the broadcast address",
+  reserved: "a reserved or documentation address"
+}
+
+/** Host as compared: lower case, no brackets, no trailing dot. */
+const normalizeHost = (host: string) => host.replace(/^\[|\]$/g, "").replace(/\.$/, "").toLowerCase()
+
+const redact = (url: URL | string) => {
+  if (typeof url === "string") return url.length > 2000 ? `${url.slice(0, 2000)}…` : url
+  if (url.password === "" && url.username === "") return url.href
+  const copy = new URL(url.href)
+  copy.username = copy.username === "" ? "" : "…"
+  copy.password = copy.password === "" ? "" : "…"
+  return copy.href
+}
+
+/** A compiled policy: the pure decisions, shared by `check`, the connector and the client. */
+interface Policy {
+  readonly options: Options
+  /** Refusal for a host name or literal (before DNS), or undefined. */
+  readonly host: (url: string, host: string, port: number) => UrlRefused | undefined
+  /** Refusal for a resolved address of `host`, or undefined. */
+  readonly address: (url: string, host: string, address: string) => UrlRefused | undefined
+  readonly trusted: (host: string, port: number) => boolean
+}
+
+const defaultPort = (protocol: string) => (protocol === "https:" ? 443 : 80)
+
+const compile = (options: Options): Policy => {
+  const howToAllow = options.howToAllow ?? "set allowPrivate: true in the URL guard's options"
+  const trustedHosts = new Set<string>()
+  const trustedHostPorts = new Set<string>()
+  for (const entry of options.allowHosts ?? []) {
+    const parsed = (() => {
+      try {
+        return new URL(`http://${entry.trim()}`)
+      } catch {
+        return undefined
+      }
+    })()
+    if (parsed === undefined) continue
+    const host = normalizeHost(parsed.hostname)
+    if (parsed.port === "") trustedHosts.add(host)
+    else trustedHostPorts.add(`${host}:${parsed.port}`)
+  }
+  const trusted = (host: string, port: number) =>
+    trustedHosts.has(normalizeHost(host)) || trustedHostPorts.has(`${normalizeHost(host)}:${port}`)
+
+  const refuse = (url: string, host: string, reason: Reason, address?: string) => {
+    const allowable = localCategories.has(reason)
+    const what = address !== undefined && address !== host ? `${host} resolves to ${address}, ${descriptions[reason]}` : `${host} is ${descriptions[reason]}`
+    const why = allowable
+      ? `private and local addresses are refused so that a URL cannot reach this server's own network; to fetch them (local development, test fakes), ${howToAllow}`
+      : "such addresses are never fetched"
+    return new UrlRefused({
+      url,
+      host,
+      ...(address !== undefined ? { address } : {}),
+      reason,
+      allowable,
+      message: `refused to fetch ${url}: ${what}; ${why}`
+    })
+  }
+
+  const judge = (url: string, host: string, category: Category | undefined, trustedHost: boolean, address?: string) => {
+    if (category === undefined) return undefined
+    if (category === "metadata") return refuse(url, host, category, address)
+    if (trustedHost) return undefined
+    if (localCategories.has(category) && options.allowPrivate === true) return undefined
+    return refuse(url, host, category, address)
+  }
+
+  return {
+    options,
+    trusted,
+    host: (url, rawHost, port) => {
+      const host = normalizeHost(rawHost)
+      if (metadataNames.has(host)) return refuse(url, host, "metadata")
+      const isTrusted = trusted(host, port)
+      // RFC 6761: localhost and its subdomains are this machine, whatever DNS says.
+      if (host === "localhost" || host.endsWith(".localhost")) return judge(url, host, "loopback", isTrusted)
+      return isIP(host) === 0 ? undefined : judge(url, host, categorize(host), isTrusted)
+    },
+    address: (url, host, address) => judge(url, host, categorize(address), false, address)
+  }
+}
+
+const refusalOfUrl = (policy: Policy, input: string | URL): UrlRefused | URL => {
+  let url: URL
+  try {
+    url = typeof input === "string" ? new URL(input) : input
+  } catch {
+    const shown = redact(String(input))
+    return new UrlRefused({
+      url: shown,
+      host: "",
+      reason: "invalid",
+      allowable: false,
+      message: `refused to fetch ${shown}: ${descriptions.invalid}`
+    })
+  }
+  const shown = redact(url)
+  const host = normalizeHost(url.hostname)
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    return new UrlRefused({ url: shown, host, reason: "scheme", allowable: false, message: `refused to fetch ${shown}: ${descriptions.scheme}` })
+  }
+  if (url.username !== "" || url.password !== "") {
+    return new UrlRefused({ url: shown, host, reason: "credentials", allowable: false, message: `refused to fetch ${shown}: ${descriptions.credentials}` })
+  }
+  const port = url.port === "" ? defaultPort(url.protocol) : Number(url.port)
+  return policy.host(shown, host, port) ?? url
+}
+
+/**
+ * The refusal for a URL, read without DNS (scheme, credentials, IP literals
+ * in any spelling, `localhost`, metadata names), or `undefined` when it may
+ * be fetched as far as the URL tells.
+ */
+export const refusal = (url: string | URL, options: Options = {}): UrlRefused | undefined => {
+  const result = refusalOfUrl(compile(options), url)
+  return result instanceof UrlRefused ? result : undefined
+}
+
+/** `refusal` as an Effect: the parsed URL, or `UrlRefused`. */
+export const check = (url: string | URL, options: Options = {}): Effect.Effect<URL, UrlRefused> =>
+  Effect.suspend(() => {
+    const result = refusalOfUrl(compile(options), url)
+    return result instanceof UrlRefused ? Effect.fail(result) : Effect.succeed(result)
+  })
+
+const lookupAll = (lookup: LookupFunction | undefined, host: string) =>
+  Effect.callback<ReadonlyArray<dns.LookupAddress>, NodeJS.ErrnoException>((resume) => {
+    const callback = (error: NodeJS.ErrnoException | null, addresses: Array<dns.LookupAddress>) =>
+      resume(error !== null ? Effect.fail(error) : Effect.succeed(addresses))
+    if (lookup !== undefined) lookup(host, { all: true }, callback)
+    else dns.lookup(host, { all: true }, callback)
+  })
+
+/**
+ * `check`, then the host's DNS answers: a name that resolves to a private
+ * address is refused up front with a message naming the address. A name
+ * that does not resolve passes (the fetch will fail on its own); the guarded
+ * client checks again at connect time, so this is for clear early errors,
+ * not the protection itself.
+ */
+export const checkResolved = (url: string | URL, options: Options = {}): Effect.Effect<URL, UrlRefused> =>
+  Effect.gen(function*() {
+    const policy = compile(options)
+    const parsed = refusalOfUrl(policy, url)
+    if (parsed instanceof UrlRefused) return yield* parsed
+    const host = normalizeHost(parsed.hostname)
+    const port = parsed.port === "" ? defaultPort(parsed.protocol) : Number(parsed.port)
+    if (isIP(host) !== 0 || policy.trusted(host, port)) return parsed
+    const answers = yield* lookupAll(options.lookup, host).pipe(
+      Effect.timeoutOption("5 seconds"),
+      Effect.orElseSucceed(() => undefined)
+    )
+    if (answers === undefined || answers._tag === "None") return parsed
+    for (const answer of answers.value) {
+      const refused = policy.address(redact(parsed), host, answer.address)
+      if (refused !== undefined) return yield* refused
+    }
+    return parsed
+  })
+
+/**
+ * A connector for undici (`new Agent({ connect: UrlGuard.connector() })`):
+ * refuses IP literals and names by the policy, then connects through a DNS
+ * lookup that refuses private answers, so the address checked is the address
+ * connected to.
+ */
+export const connector = (
+  options: Options = {},
+  connectOptions: buildConnector.BuildOptions = {}
+): buildConnector.connector => {
+  const policy = compile(options)
+  const lookup = (
+    hostname: string,
+    lookupOptions: dns.LookupOptions,
+    callback: (error: NodeJS.ErrnoException | null, address: string | Array<dns.LookupAddress>, family?: number) => void
+  ) => {
+    const resolve: LookupFunction = options.lookup ?? ((host, opts, cb) => dns.lookup(host, opts, cb))
+    resolve(hostname, { ...lookupOptions, all: true }, (error, addresses) => {
+      if (error !== null) return callback(error, [])
+      const host = normalizeHost(hostname)
+      for (const answer of addresses) {
+        const refused = policy.address(`(a connection to ${host})`, host, answer.address)
+        if (refused !== undefined) return callback(refused as unknown as NodeJS.ErrnoException, [])
+      }
+      if (addresses.length === 0) return callback(Object.assign(new Error(`no address for ${host}`), { code: "ENOTFOUND" }), [])
+      if (lookupOptions.all === true) return callback(null, addresses)
+      return callback(null, addresses[0]!.address, addresses[0]!.family)
+    })
+  }
+  const guarded = buildConnector({ ...connectOptions, lookup } as buildConnector.BuildOptions)
+  const trustedConnector = options.lookup === undefined
+    ? buildConnector(connectOptions)
+    : buildConnector({ ...connectOptions, lookup: plainLookup(options.lookup) } as buildConnector.BuildOptions)
+  return (connectParams, callback) => {
+    const host = normalizeHost(connectParams.hostname)
+    const port = Number(connectParams.port) || defaultPort(connectParams.protocol)
+    const refused = policy.host(`(a connection to ${connectParams.host ?? host})`, host, port)
+    if (refused !== undefined) return callback(refused, null)
+    return (policy.trusted(host, port) ? trustedConnector : guarded)(connectParams, callback)
+  }
+}
+
+const plainLookup = (resolve: LookupFunction) =>
+(
+  hostname: string,
+  lookupOptions: dns.LookupOptions,
+  callback: (error: NodeJS.ErrnoException | null, address: string | Array<dns.LookupAddress>, family?: number) => void
+) =>
+  resolve(hostname, { ...lookupOptions, all: true }, (error, addresses) => {
+    if (error !== null) return callback(error, [])
+    if (lookupOptions.all === true) return callback(null, addresses)
+    return callback(null, addresses[0]?.address ?? "", addresses[0]?.family ?? 4)
+  })
+
+/** The guard's refusal inside an error (an `HttpClientError`, its reason, causes), if there is one. */
+export const refusalOf = (error: unknown): UrlRefused | undefined => {
+  let current: unknown = error
+  for (let depth = 0; depth < 8 && current !== null && typeof current === "object"; depth++) {
+    if (current instanceof UrlRefused) return current
+    const next = current as { readonly reason?: unknown; readonly cause?: unknown; readonly errors?: ReadonlyArray<unknown> }
+    if (Array.isArray(next.errors)) {
+      for (const inner of next.errors) {
+        const found = refusalOf(inner)
+        if (found !== undefined) return found
+      }
+    }
+    current = typeof next.reason === "object" && next.reason !== null ? next.reason : next.cause
+  }
+  return undefined
+}
+
+/**
+ * A client that checks every request it sends (each redirect hop included)
+ * and reports refusals, from the URL or from the connection, as an
+ * `HttpClientError` whose reason is `InvalidUrlError` with the `UrlRefused`
+ * as its cause (`refusalOf` finds it). Give it a client whose dispatcher uses
+ * `connector` so DNS answers are checked too (`layerHttpClient` does both).
+ */
+export const guardClient = (client: HttpClient.HttpClient, options: Options = {}): HttpClient.HttpClient => {
+  const policy = compile(options)
+  const invalid = (request: HttpClientRequest.HttpClientRequest, refused: UrlRefused) =>
+    new HttpClientError.HttpClientError({
+      reason: new HttpClientError.InvalidUrlError({ request, cause: refused, description: refused.message })
+    })
+  return HttpClient.transform(client, (effect, request) => {
+    const parsed = refusalOfUrl(policy, request.url)
+    if (parsed instanceof UrlRefused) return Effect.fail(invalid(request, parsed))
+    return Effect.catchTag(effect, "HttpClientError", (error) => {
+      const refused = refusalOf(error)
+      if (refused === undefined || error.reason._tag === "InvalidUrlError") return Effect.fail(error)
+      // The connector cannot know the URL; the request does.
+      const url = redact(parsed)
+      return Effect.fail(invalid(
+        request,
+        new UrlRefused({
+          url,
+          host: refused.host,
+          ...(refused.address !== undefined ? { address: refused.address } : {}),
+          reason: refused.reason,
+          allowable: refused.allowable,
+          message: refused.message.replace(refused.url, url)
+        })
+      ))
+    })
+  })
+}
+
+/** An undici `Agent` whose connections go through `connector`, closed with the scope. */
+export const makeDispatcher = (options: Options = {}): Effect.Effect<Dispatcher, never, Scope.Scope> =>
+  Effect.acquireRelease(
+    Effect.sync(() => new Agent({ connect: connector(options) })),
+    (agent) => Effect.promise(() => agent.destroy())
+  )
+
+export interface UrlGuardShape {
+  readonly options: Options
+  /** `check` with this guard's options. */
+  readonly check: (url: string | URL) => Effect.Effect<URL, UrlRefused>
+  /** `checkResolved` with this guard's options. */
+  readonly checkResolved: (url: string | URL) => Effect.Effect<URL, UrlRefused>
+}
+
+/** The guard's options as a service, for code that checks URLs up front with the same settings as the client. */
+export class UrlGuard extends Context.Service<UrlGuard, UrlGuardShape>()("@omnipost/platform-kit/UrlGuard") {
+  static readonly make = (options: Options = {}): UrlGuardShape => ({
+    options,
+    check: (url) => check(url, options),
+    checkResolved: (url) => checkResolved(url, options)
+  })
+
+  static readonly layer = (options: Options = {}): Layer.Layer<UrlGuard> => Layer.succeed(UrlGuard, UrlGuard.make(options))
+}
+
+/**
+ * The guarded `HttpClient` (undici, through `makeDispatcher`, every request
+ * checked) and the `UrlGuard` with the same options.
+ */
+export const layerHttpClient = (options: Options = {}): Layer.Layer<HttpClient.HttpClient | UrlGuard> =>
+  Layer.merge(
+    HttpClient.layerMergedContext(Effect.map(NodeHttpClient.makeUndici, (client) => guardClient(client, options))).pipe(
+      Layer.provide(Layer.effect(NodeHttpClient.Dispatcher, makeDispatcher(options)))
+    ),
+    UrlGuard.layer(options)
+  )
