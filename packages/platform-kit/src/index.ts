@@ -1,3 +1,4 @@
 // The platform kit's modules, re-exported as namespaces (`export * as Transport from "./Transport.js"`).
 export * as Sniff from "./Sniff.js"
 export * as UrlGuard from "./UrlGuard.js"
+export * as MediaSource from "./MediaSource.js"
