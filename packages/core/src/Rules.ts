@@ -59,6 +59,12 @@ export interface SettingsTextLimit extends TextLimit {
   readonly join?: "youtube_tags" | undefined
 }
 
+/** What a thumbnail, cover or link-card image may be. */
+export interface ThumbnailRule extends Sourced {
+  readonly mimeTypes: ReadonlyArray<string>
+  readonly maxSizeBytes?: number | undefined
+}
+
 /** Limits for one media kind in one placement. */
 export interface MediaKindRule extends Sourced {
   /** How many of this kind one post (or one thread part) may carry. */
@@ -82,7 +88,7 @@ export interface MediaKindRule extends Sourced {
   /** Limits on the item's alt text (all apply). */
   readonly altText?: ReadonlyArray<TextLimit> | undefined
   /** What a custom thumbnail or cover may be (YouTube thumbnail, Instagram Reel cover). */
-  readonly thumbnail?: ({ readonly mimeTypes: ReadonlyArray<string>; readonly maxSizeBytes?: number | undefined } & Sourced) | undefined
+  readonly thumbnail?: ThumbnailRule | undefined
 }
 
 export interface PlacementRule extends Sourced {
@@ -110,6 +116,11 @@ export interface PlacementRule extends Sourced {
   /** Whether a link card can go with media (Bluesky and Threads: one or the other). Default `true`. */
   readonly linkWithMedia?: boolean | undefined
   /**
+   * The image a link card may carry, where the publisher uploads it (Bluesky's
+   * `app.bsky.embed.external` thumb). Not a post's media: the publisher reads it.
+   */
+  readonly linkCardThumbnail?: ThumbnailRule | undefined
+  /**
    * The placement has no link attachment: a post's `link` is appended to the
    * text (after a blank line) unless the text already contains it, so the
    * text is counted with it (X: 23 more, plus the blank line).
@@ -119,6 +130,26 @@ export interface PlacementRule extends Sourced {
 
 export interface CountLimit extends Sourced {
   readonly max: number
+}
+
+/**
+ * How a platform finds hashtags in text: `twitter` by twitter-text's rules;
+ * `atproto` as `@atproto/api`'s RichText does (`#` or `＃` at the start or
+ * after white space, up to the next white space, not only digits, trailing
+ * punctuation left out).
+ */
+export type HashtagDetection = "twitter" | "atproto"
+
+/**
+ * Limits on each hashtag, counted without its `#`: the hashtags found in the
+ * text and each entry of the settings lists named in `settingsFields`.
+ */
+export interface HashtagLengthRule extends Sourced {
+  readonly detection: HashtagDetection
+  /** All apply (Bluesky: graphemes and bytes). */
+  readonly text: ReadonlyArray<TextLimit>
+  /** Settings keys holding lists of extra hashtags (Bluesky's record `tags`). */
+  readonly settingsFields?: ReadonlyArray<string> | undefined
 }
 
 export interface NativeScheduling extends Sourced {
@@ -137,6 +168,8 @@ export interface PlatformRules {
   readonly placements: ReadonlyArray<PlacementRule>
   /** Per post (per thread part). */
   readonly maxHashtags?: CountLimit | undefined
+  /** Length of each hashtag. */
+  readonly hashtagLength?: HashtagLengthRule | undefined
   readonly maxMentions?: CountLimit | undefined
   /** Distinct links in the text plus the link attachment (Threads: 5). */
   readonly maxLinks?: CountLimit | undefined
@@ -768,6 +801,26 @@ export const tiktok: PlatformRules = {
 // Bluesky
 // ---------------------------------------------------------------------------
 
+// The lexicons are those of bluesky-social/atproto (`lexicons/app/bsky/...`),
+// as the PDS on npm (@atproto/pds 0.5.35) enforces them when a record is created.
+const atprotoLexicon = (path: string) => `https://github.com/bluesky-social/atproto/blob/main/lexicons/app/bsky/${path}`
+// The official app's limits, where the video service documents none.
+const socialApp = "https://github.com/bluesky-social/social-app/blob/main/src/lib/constants.ts"
+
+const blueskyAltText: ReadonlyArray<TextLimit> = [
+  {
+    // The lexicons set no limit on alt text (video's 1000 graphemes were dropped in atproto#5350, August 2026);
+    // the app caps it at 2000 characters, whose unit is not documented: counted as UTF-16 units.
+    max: 2000,
+    counting: "utf16",
+    label: "alt text",
+    source: `${socialApp} (MAX_ALT_TEXT = 2000); no limit in ${atprotoLexicon("embed/images.json")} or ${atprotoLexicon("embed/video.json")}`
+  }
+]
+
+const blueskyTag = (what: string) =>
+  `${atprotoLexicon("richtext/facet.json")} (#tag: ${what}) and ${atprotoLexicon("feed/post.json")} (tags items: ${what})`
+
 export const bluesky: PlatformRules = {
   platform: "bluesky",
   displayName: "Bluesky",
@@ -788,36 +841,50 @@ export const bluesky: PlatformRules = {
       // Exactly one embed per post: images, a video or a link card.
       mixedMedia: false,
       linkWithMedia: false,
+      linkCardThumbnail: {
+        mimeTypes: ["image/*"],
+        maxSizeBytes: 1_000_000,
+        source: `${atprotoLexicon("embed/external.json")} (thumb: image/*, maxSize 1,000,000)`
+      },
       media: {
         image: {
           maxCount: 4,
           mimeTypes: ["image/*"],
-          maxSizeBytes: 1_000_000,
-          source: `${spec("6.2")} (app.bsky.embed.images: ≤ 4 images, ≤ 1,000,000 bytes each)`
+          // 2,000,000 since atproto#4823 (April 2026); it was 1,000,000. The app sends up to 2,000,000 too.
+          maxSizeBytes: 2 * MB,
+          altText: blueskyAltText,
+          source: `${atprotoLexicon("embed/images.json")} (≤ 4 images; image: image/*, maxSize 2,000,000); ${socialApp} (IMAGE_SIZE_CONFIG_POSTS.maxSize)`
         },
         gif: {
           // A GIF is an image blob like any other (the app shows it as an image).
           maxCount: 4,
           mimeTypes: ["image/gif"],
-          maxSizeBytes: 1_000_000,
-          source: `${spec("6.2")} (any image/* blob, ≤ 1,000,000 bytes)`
+          maxSizeBytes: 2 * MB,
+          altText: blueskyAltText,
+          source: `${atprotoLexicon("embed/images.json")} (any image/* blob, maxSize 2,000,000)`
         },
         video: {
           maxCount: 1,
           mimeTypes: ["video/mp4"],
-          maxDurationSeconds: 3 * MINUTE,
-          // ⚠ CONFLICT: 100 MB through the video service, 50 MB per the lexicon
-          // and the PDS blob cap: 50 MB.
-          maxSizeBytes: 50 * MB,
-          altText: [
-            { max: 1000, counting: "graphemes", label: "alt text", source: `${spec("6.3")} (video alt ≤ 1000 graphemes)` },
-            { max: 10_000, counting: "utf8_bytes", label: "alt text", source: `${spec("6.3")} (video alt ≤ 10,000 bytes)` }
-          ],
-          source: `${spec("6.3")} (MP4, ≤ 3 min, conservative 50 MB)`
+          // The video service documents no limits; the app enforces 10 minutes and 300 MB (ISO megabytes, "as the backend").
+          maxDurationSeconds: 10 * MINUTE,
+          // 300,000,000 since atproto#5373 (August 2026); it was 100,000,000, and 50,000,000 before March 2025.
+          maxSizeBytes: 300 * MB,
+          altText: blueskyAltText,
+          source: `${atprotoLexicon("embed/video.json")} (video/mp4, maxSize 300,000,000); ${socialApp} (VIDEO_MAX_SIZE 300 MB, VIDEO_MAX_DURATION_MS 10 min)`
         }
       }
     }
   ],
+  hashtagLength: {
+    detection: "atproto",
+    text: [
+      { max: 64, counting: "graphemes", label: "hashtag", source: blueskyTag("maxGraphemes 64") },
+      { max: 640, counting: "utf8_bytes", label: "hashtag", source: blueskyTag("maxLength 640") }
+    ],
+    settingsFields: ["tags"],
+    source: `${atprotoLexicon("richtext/facet.json")}; ${atprotoLexicon("feed/post.json")}`
+  },
   threads: true,
   threadsSource: `${spec("6.4")} (reply.root and reply.parent)`,
   nativeScheduling: { supported: false, source: `${spec("6.4")} (createdAt is not a scheduling mechanism)` }

@@ -10,7 +10,7 @@
  * TextCount.count("👨‍👩‍👧 hi", "utf8_bytes") // 21
  */
 import twitterText from "twitter-text"
-import type { TextCounting } from "./Rules.js"
+import type { HashtagDetection, TextCounting, TextLimit } from "./Rules.js"
 
 let segmenter: Intl.Segmenter | undefined
 const graphemeSegmenter = (): Intl.Segmenter => (segmenter ??= new Intl.Segmenter(undefined, { granularity: "grapheme" }))
@@ -122,8 +122,42 @@ export const unitDescription: Record<TextCounting, string> = {
   threads: "characters, emoji counting their UTF-8 bytes"
 }
 
-/** Hashtags in the text, without `#`, as twitter-text finds them (`#tag`, `＃tag`, not `#1`). */
-export const hashtags = (text: string): ReadonlyArray<string> => twitterText.extractHashtags(text)
+// atproto's hashtag: `#` or `＃` at the start or after white space, then visible
+// characters up to white space; soft hyphen, word joiner, hair space, zero-width
+// characters and the keycap mark end it too. Not digits and punctuation only.
+const tagStop = "\\s\\u00AD\\u2060\\u200A\\u200B\\u200C\\u200D\\u20E2"
+const atprotoTag = new RegExp(
+  `(?:^|\\s)[#＃](?!\\uFE0F)([^${tagStop}]*[^\\d\\p{P}${tagStop}][^${tagStop}]*)?`,
+  "gu"
+)
+const trailingPunctuation = /\p{P}+$/u
+
+const atprotoHashtags = (text: string): ReadonlyArray<string> => {
+  const found: Array<string> = []
+  for (const match of text.matchAll(atprotoTag)) {
+    const tag = (match[1] ?? "").replace(trailingPunctuation, "")
+    if (tag.length > 0) found.push(tag)
+  }
+  return found
+}
+
+/**
+ * Hashtags in the text, without `#`. `twitter` (default): as twitter-text
+ * finds them (`#tag`, `＃tag`, not `#1`). `atproto`: as `@atproto/api`'s
+ * RichText does, before it drops tags over its length limit.
+ */
+export const hashtags = (text: string, detection: HashtagDetection = "twitter"): ReadonlyArray<string> =>
+  detection === "atproto" ? atprotoHashtags(text) : twitterText.extractHashtags(text)
+
+/** The limits `text` exceeds, each with its count. */
+export const exceeded = (
+  text: string,
+  limits: ReadonlyArray<TextLimit>
+): ReadonlyArray<{ readonly limit: TextLimit; readonly counted: number }> =>
+  limits.flatMap((limit) => {
+    const counted = count(text, limit.counting)
+    return counted > limit.max ? [{ limit, counted }] : []
+  })
 
 /** @-mentions in the text, without `@`. */
 export const mentions = (text: string): ReadonlyArray<string> => twitterText.extractMentions(text)

@@ -299,6 +299,16 @@ const checkPart = (
       })
     }
   }
+  if (rules.hashtagLength !== undefined) {
+    for (const tag of TextCount.hashtags(text, rules.hashtagLength.detection)) {
+      for (const { counted, limit } of TextCount.exceeded(tag, rules.hashtagLength.text)) {
+        emit("CONTENT_TOO_LONG", paths.text, `${hashtagTooLong(rules, limit, counted)}: #${preview(tag)} in this ${textName}${suffix}`, {
+          limit: limit.max,
+          actual: counted
+        })
+      }
+    }
+  }
   if (rules.maxMentions !== undefined) {
     const found = TextCount.mentions(text).length
     if (found > rules.maxMentions.max) {
@@ -519,6 +529,36 @@ const checkPart = (
       )
     }
   })
+}
+
+const hashtagTooLong = (rules: Rules.PlatformRules, limit: Rules.TextLimit, counted: number) =>
+  `${rules.displayName} allows hashtags of ${limit.max} ${TextCount.unitDescription[limit.counting]}; this one counts ${counted}`
+
+const preview = (text: string) => (text.length > 20 ? `${text.slice(0, 19)}…` : text)
+
+/** Each entry of the settings lists that hold extra hashtags (Bluesky's `tags`), counted without a leading `#`. */
+const checkSettingsHashtags = (
+  emit: Emit,
+  rules: Rules.PlatformRules,
+  settings: Readonly<Record<string, unknown>>,
+  settingsPath: (key: string) => IssuePath
+): void => {
+  const rule = rules.hashtagLength
+  for (const field of rule?.settingsFields ?? []) {
+    const value = settings[field]
+    // Wrong types are the settings schema's to report.
+    if (!Array.isArray(value)) continue
+    value.forEach((entry: unknown, index) => {
+      if (typeof entry !== "string") return
+      const tag = entry.replace(/^[#＃]/, "")
+      for (const { counted, limit } of TextCount.exceeded(tag, rule!.text)) {
+        emit("CONTENT_TOO_LONG", [...settingsPath(field), index], `${hashtagTooLong(rules, limit, counted)}: #${preview(tag)} in ${field}`, {
+          limit: limit.max,
+          actual: counted
+        })
+      }
+    })
+  }
 }
 
 /** The settings text fields a placement limits (YouTube title and tags). */
@@ -780,6 +820,7 @@ const validate = (input: unknown, options: ValidateOptions): Array<ValidationIss
           checkPart(emit, rules, row, part, partIndex, paths)
         })
         checkSettingsText(emit, rules, row, resolved.settings, settingsPath)
+        checkSettingsHashtags(emit, rules, resolved.settings, settingsPath)
 
         if (scheduledAt !== undefined && options.scheduling === "native") {
           const native = rules.nativeScheduling

@@ -19,6 +19,8 @@ const withMedia = (post: Post.PostInput, media: ReadonlyArray<Media.Media>): Pos
 const withText = (post: Post.PostInput, text: string): Post.PostInput => ({ ...post, content: { ...post.content, text } })
 
 const MB = 1_000_000
+/** One grapheme of 28 UTF-8 bytes without a ZWJ (which ends an atproto hashtag): the flag of Scotland, a tag sequence. */
+const scotland = { flag: "\u{1F3F4}\u{E0067}\u{E0062}\u{E0073}\u{E0063}\u{E0074}\u{E007F}", bytes: 28 }
 
 describe("the table holds the documented values", () => {
   const feed = (rules: Rules.PlatformRules, placement = rules.defaultPlacement) => Rules.placementRule(rules, placement)!
@@ -55,9 +57,13 @@ describe("the table holds the documented values", () => {
     ["TikTok photo", [feed(Rules.tiktok, "photo").media.image?.maxCount, feed(Rules.tiktok, "photo").media.image?.mimeTypes, feed(Rules.tiktok, "photo").text[0]?.max], [35, ["image/jpeg", "image/webp"], 4000]],
     ["TikTok video", [feed(Rules.tiktok).media.video?.minDurationSeconds, feed(Rules.tiktok).media.video?.maxDurationSeconds, feed(Rules.tiktok).media.video?.maxSizeBytes], [3, 600, 4e9]],
     ["Bluesky text", feed(Rules.bluesky).text.map((t) => [t.max, t.counting]), [[300, "graphemes"], [3000, "utf8_bytes"]]],
-    ["Bluesky images", [feed(Rules.bluesky).media.image?.maxCount, feed(Rules.bluesky).media.image?.maxSizeBytes], [4, 1_000_000]],
-    ["Bluesky video (conservative)", [feed(Rules.bluesky).media.video?.maxDurationSeconds, feed(Rules.bluesky).media.video?.maxSizeBytes], [180, 50 * MB]],
-    ["alt text", [feed(Rules.x).media.image?.altText?.[0]?.max, feed(Rules.instagram).media.image?.altText?.[0]?.max, feed(Rules.linkedin).media.image?.altText?.[0]?.max, feed(Rules.bluesky).media.video?.altText?.map((t) => t.max)], [1000, 1000, 4086, [1000, 10_000]]],
+    // Lexicon app.bsky.embed.images: 2,000,000 bytes since atproto#4823 (April 2026; it was 1,000,000).
+    ["Bluesky images", [feed(Rules.bluesky).media.image?.maxCount, feed(Rules.bluesky).media.image?.maxSizeBytes, feed(Rules.bluesky).media.gif?.maxSizeBytes], [4, 2_000_000, 2_000_000]],
+    // Lexicon app.bsky.embed.video: 300,000,000 bytes since atproto#5373; the official app: 10 minutes.
+    ["Bluesky video", [feed(Rules.bluesky).media.video?.maxDurationSeconds, feed(Rules.bluesky).media.video?.maxSizeBytes], [600, 300 * MB]],
+    ["Bluesky link card thumbnail", [feed(Rules.bluesky).linkCardThumbnail?.maxSizeBytes, feed(Rules.bluesky).linkCardThumbnail?.mimeTypes], [1_000_000, ["image/*"]]],
+    ["Bluesky hashtags", [Rules.bluesky.hashtagLength?.detection, Rules.bluesky.hashtagLength?.text.map((t) => [t.max, t.counting]), Rules.bluesky.hashtagLength?.settingsFields], ["atproto", [[64, "graphemes"], [640, "utf8_bytes"]], ["tags"]]],
+    ["alt text", [feed(Rules.x).media.image?.altText?.[0]?.max, feed(Rules.instagram).media.image?.altText?.[0]?.max, feed(Rules.linkedin).media.image?.altText?.[0]?.max, feed(Rules.bluesky).media.image?.altText?.map((t) => t.max), feed(Rules.bluesky).media.video?.altText?.map((t) => t.max)], [1000, 1000, 4086, [2000], [2000]]],
     ["thumbnails", [feed(Rules.youtube).media.video?.thumbnail?.maxSizeBytes, feed(Rules.instagram, "reel").media.video?.thumbnail?.mimeTypes], [2 * MB, ["image/jpeg"]]],
     ["link goes in the text", allRows(Rules.rules).filter(({ row }) => row.linkInText === true).map(({ name }) => name), ["x/feed", "instagram/feed", "instagram/carousel", "instagram/reel", "youtube/video", "youtube/short", "tiktok/video", "tiktok/photo"]],
     ["link card exclusive with media", allRows(Rules.rules).filter(({ row }) => row.linkWithMedia === false).map(({ name }) => name), ["threads/feed", "bluesky/feed"]],
@@ -74,6 +80,10 @@ describe("the table holds the documented values", () => {
       assert.isTrue(rules.nativeScheduling.source.length > 0, rules.platform)
       assert.isTrue((rules.threadsSource ?? "").length > 0, rules.platform)
       for (const limit of [rules.maxHashtags, rules.maxMentions, rules.maxLinks]) if (limit) assert.isTrue(limit.source.length > 0)
+      if (rules.hashtagLength) {
+        assert.isTrue(rules.hashtagLength.source.length > 0)
+        for (const limit of rules.hashtagLength.text) assert.isTrue(limit.source.length > 0)
+      }
       for (const row of rules.placements) {
         assert.isTrue(row.source.length > 0, `${rules.platform}/${row.placement}`)
         for (const limit of [...row.text, ...(row.settingsText ?? [])]) assert.isTrue(limit.source.length > 0)
@@ -82,6 +92,7 @@ describe("the table holds the documented values", () => {
           for (const limit of rule.altText ?? []) assert.isTrue(limit.source.length > 0)
           if (rule.thumbnail) assert.isTrue(rule.thumbnail.source.length > 0)
         }
+        if (row.linkCardThumbnail) assert.isTrue(row.linkCardThumbnail.source.length > 0)
       }
     }
   })
@@ -138,6 +149,37 @@ describe("every rule of every platform, at the limit and one past it", () => {
             ["CONTENT_TOO_LONG", ["destinations", 0, "settings", limit.field], limit.max, limit.max + 1]
           ])
         })
+      }
+
+      for (const limit of rules.hashtagLength?.text ?? []) {
+        // A tag of exactly n units of this counting that stays within the other limits.
+        const tagOf = (n: number) => {
+          if (limit.counting !== "utf8_bytes") return "a".repeat(n)
+          const flags = Math.floor(n / scotland.bytes)
+          return scotland.flag.repeat(flags) + "a".repeat(n - flags * scotland.bytes)
+        }
+        const over = (issues: ReadonlyArray<Validation.ValidationIssue>) =>
+          issues.filter((i) => i.code === "CONTENT_TOO_LONG").map((i) => [i.path, i.limit, i.actual])
+        it(`hashtag in the text: ${limit.max} ${limit.counting} passes, ${limit.max + 1} fails`, () => {
+          assert.deepStrictEqual(issuesOf(withText(base, `Hi #${tagOf(limit.max)} there`)), [])
+          assert.deepStrictEqual(over(issuesOf(withText(base, `Hi #${tagOf(limit.max + 1)} there`))), [
+            [["content", "text"], limit.max, limit.max + 1]
+          ])
+        })
+        for (const field of rules.hashtagLength?.settingsFields ?? []) {
+          it(`settings ${field}, each tag: ${limit.max} ${limit.counting} passes, ${limit.max + 1} fails`, () => {
+            const post = (tags: ReadonlyArray<string>): Post.PostInput => ({
+              ...base,
+              destinations: [{ ...base.destinations[0]!, settings: { ...base.destinations[0]!.settings, [field]: tags } }]
+            })
+            assert.deepStrictEqual(issuesOf(post(["short", tagOf(limit.max)])), [])
+            // A leading # is not part of the tag (the publisher strips it).
+            assert.deepStrictEqual(issuesOf(post([`#${tagOf(limit.max)}`])), [])
+            assert.deepStrictEqual(over(issuesOf(post(["short", tagOf(limit.max + 1)]))), [
+              [["destinations", 0, "settings", field, 1], limit.max, limit.max + 1]
+            ])
+          })
+        }
       }
 
       if (row.mediaRequired) {
@@ -423,6 +465,37 @@ describe("concrete counting through validatePost", () => {
     const issues = issuesOf(blueskyPost("🇫🇷".repeat(301)))
     // 301 × 8 bytes = 2408: under the byte limit.
     assert.deepStrictEqual(issues.map((i) => [i.limit, i.actual]), [[300, 301]])
+  })
+
+  it("Bluesky: a hashtag of 23 Scotland flags (23 graphemes, 644 bytes) fails the tag's byte limit", () => {
+    // @atproto/api's RichText makes it a tag facet (it checks only graphemes) and the PDS refuses the record.
+    const issues = issuesOf(blueskyPost(`Go #${scotland.flag.repeat(23)}`))
+    assert.deepStrictEqual(issues.map((i) => [i.code, i.path, i.limit, i.actual]), [["CONTENT_TOO_LONG", ["content", "text"], 640, 644]])
+    assert.include(issues[0]?.message, "hashtag")
+    assert.deepStrictEqual(issuesOf(blueskyPost(`Go #${scotland.flag.repeat(22)}`)), [])
+  })
+
+  it("Bluesky: only what atproto detects as a hashtag is checked", () => {
+    const long = "a".repeat(65)
+    for (const text of [
+      `https://example.com/#${long}`, // not after whitespace: part of the URL
+      `#${"1".repeat(70)}`, // digits only: not a tag
+      `#${"👨‍👩‍👧‍👦".repeat(30)}`, // a ZWJ ends the tag: the tag is one emoji
+      `##`
+    ]) {
+      assert.deepStrictEqual(issuesOf(blueskyPost(text)), [], text)
+    }
+    // Trailing punctuation is not part of the tag: 64 letters and a full stop pass.
+    assert.deepStrictEqual(issuesOf(blueskyPost(`#${"a".repeat(64)}.`)), [])
+    assert.deepStrictEqual(issuesOf(blueskyPost(`＃${long}`)).map((i) => [i.limit, i.actual]), [[64, 65]])
+  })
+
+  it("Bluesky: a long hashtag in a thread part is reported at that part", () => {
+    const issues = issuesOf({
+      content: { text: "first", thread: [{ text: `second #${"b".repeat(70)}` }] },
+      destinations: [{ platform: "bluesky", accountId: "1" }]
+    })
+    assert.deepStrictEqual(issues.map((i) => [i.code, i.path, i.limit, i.actual]), [["CONTENT_TOO_LONG", ["content", "thread", 0, "text"], 64, 70]])
   })
 
   it("Threads: an emoji counts its UTF-8 bytes", () => {

@@ -165,20 +165,20 @@ describe("validatePost: overrides and paths", () => {
       "X allows video of 0.5 s to 140 s; this one lasts 150 s",
       "X needs video with an aspect ratio (width / height) of 0.3333 to 3; this one is 4000×1000 (4)"
     ])
-    const justOver = issuesOf({ content: { media: [jpeg({ sizeBytes: 1_000_001 })] }, destinations: [{ platform: "bluesky", accountId: "1" }] })
-    assert.deepStrictEqual(justOver.map((issue) => issue.message), ["Bluesky allows image up to 1,000,000 bytes; this one is 1,000,001 bytes"])
+    const justOver = issuesOf({ content: { media: [jpeg({ sizeBytes: 2_000_001 })] }, destinations: [{ platform: "bluesky", accountId: "1" }] })
+    assert.deepStrictEqual(justOver.map((issue) => issue.message), ["Bluesky allows image up to 2,000,000 bytes; this one is 2,000,001 bytes"])
     const many = issuesOf({ content: { media: [jpeg(), jpeg()] }, destinations: [{ platform: "instagram", accountId: "1", placement: "feed" }] })
     assert.deepStrictEqual(many.map((issue) => issue.message), ["Instagram feed allows 1 media item; this post has 2"])
   })
 
   it("points at media by index and field", () => {
     const post = {
-      content: { media: [jpeg(), jpeg({ sizeBytes: 1_500_000 })] },
+      content: { media: [jpeg(), jpeg({ sizeBytes: 2_500_000 })] },
       destinations: [{ platform: "bluesky", accountId: "1" }]
     }
     const [issue] = issuesOf(post)
     assert.deepStrictEqual(issue?.path, ["content", "media", 1, "sizeBytes"])
-    assert.strictEqual(issue?.message, "Bluesky allows image up to 1 MB; this one is 1.5 MB")
+    assert.strictEqual(issue?.message, "Bluesky allows image up to 2 MB; this one is 2.5 MB")
   })
 })
 
