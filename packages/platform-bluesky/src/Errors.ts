@@ -9,7 +9,7 @@
  * | 5xx, connection refused, broken connection on a read     | `Transient`      |
  * | 401, `ExpiredToken`, `InvalidToken`, `AuthRequired`…     | `AuthFailed` (after one refresh) |
  * | `UploadLimitExceeded` (daily video quota)                 | `RateLimited` (scope `quota`) |
- * | 400 `InvalidRequest`, `BlobTooLarge`, 413, other 4xx     | `Rejected`       |
+ * | 400 `InvalidRequest`, `BlobTooLarge`, 413, other 4xx     | `Rejected` (`MEDIA_TOO_LARGE`, `CONTENT_TOO_LONG` when the message says so) |
  * | a write (`createRecord`) sent but unanswered             | `OutcomeUnknown` |
  *
  * Sources: platform-specs §6.5, https://docs.bsky.app/docs/advanced-guides/rate-limits.
@@ -53,8 +53,12 @@ const headerNumber = (headers: Readonly<Record<string, string>> | undefined, nam
 /** Our code for a refusal, when one of core's codes names it. */
 const rejectionCode = (failure: XrpcFailure): string | undefined => {
   if (failure.error === "BlobTooLarge" || failure.status === 413) return "MEDIA_TOO_LARGE"
+  if (failure.error !== "InvalidRequest") return undefined
+  // The PDS's lexicon validation (@atproto/lex-schema): "blob too big (maximum 2000000, got …)",
+  // "grapheme too big …" / "string too big …"; older PDSs: "… must not be longer than …".
   const message = failure.message.toLowerCase()
-  if (failure.error === "InvalidRequest" && /text must not be longer than/.test(message)) return "CONTENT_TOO_LONG"
+  if (/\bblob too big\b/.test(message)) return "MEDIA_TOO_LARGE"
+  if (/must not be longer than|\b(grapheme|string) too big\b/.test(message)) return "CONTENT_TOO_LONG"
   return undefined
 }
 

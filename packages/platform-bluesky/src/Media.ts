@@ -1,12 +1,15 @@
 /**
  * Bluesky's upload flows.
  *
- * - Images: `com.atproto.repo.uploadBlob` with the raw bytes, ≤ 1,000,000
- *   bytes each (lexicon `app.bsky.embed.images` maxSize; platform-specs §6.2).
- * - Video: through the video service (platform-specs §6.3):
- *   `com.atproto.server.getServiceAuth` → `app.bsky.video.uploadVideo` (raw
- *   streamed body) → `app.bsky.video.getJobStatus` polled with backoff and a
- *   time limit until the job has a blob.
+ * - Images: `com.atproto.repo.uploadBlob` with the raw bytes.
+ * - Video: through the video service (platform-specs §6.3; docs.bsky.app
+ *   "Uploading Video"): `com.atproto.server.getServiceAuth` for the user's
+ *   PDS → `app.bsky.video.uploadVideo` (raw streamed body) →
+ *   `app.bsky.video.getJobStatus` polled with backoff and a time limit until
+ *   the job has a blob.
+ *
+ * Size limits are read from the rules table (core's `Rules.bluesky`, or the
+ * rows the publisher was given), never restated here.
  * - Link cards: the page's OpenGraph title, description and image, fetched
  *   best-effort; the URL alone when the page cannot be read.
  *
@@ -17,19 +20,11 @@ import { createReadStream } from "node:fs"
 import { stat } from "node:fs/promises"
 import { Clock, Duration, Effect, Schema, Stream } from "effect"
 import { HttpClient, HttpClientRequest } from "effect/http"
-import { type Media as CoreMedia, PublishError } from "@omnipost/core"
+import { type Media as CoreMedia, PublishError, Rules } from "@omnipost/core"
 import { platform, toPublishError } from "./Errors.js"
 import { pdsOf, type SessionManager } from "./internal/Session.js"
 import * as Xrpc from "./internal/Xrpc.js"
 
-/** Lexicon `app.bsky.embed.images#image` maxSize (platform-specs §6.2). */
-export const maxImageBytes = 1_000_000
-/**
- * The video service's size limit: 100 MB per Bluesky's March 2025
- * announcement (third-party quote, platform-specs §6.3; the lexicon says
- * 50,000,000). Configurable because it has changed before.
- */
-export const defaultMaxVideoBytes = 100_000_000
 /** Largest HTML read while looking for OpenGraph tags. */
 const maxPageBytes = 512 * 1024
 
@@ -80,10 +75,13 @@ export interface UploadContext {
   readonly session: SessionManager
   readonly loginService: string
   readonly videoServiceUrl: string
+  /** The video service's DID: the audience of the `getUploadLimits` token. */
+  readonly videoServiceDid: string
   readonly requestTimeout: Duration.Input
   readonly uploadTimeout: Duration.Input
   readonly videoPolling: VideoPolling
-  readonly maxVideoBytes: number
+  /** The platform's rules: media size limits are read from them. */
+  readonly rules: Rules.PlatformRules
   readonly resolveStoredMedia?: ResolveStoredMedia | undefined
 }
 
@@ -188,27 +186,41 @@ const aspectRatioOf = (media: CoreMedia.Media): AspectRatio | undefined =>
     ? { width: Math.round(media.width), height: Math.round(media.height) }
     : undefined
 
-/** Uploads an image (≤ 1,000,000 bytes) and returns its `app.bsky.embed.images#image`. */
-export const uploadImage = Effect.fn("Bluesky.uploadImage")(function*(context: UploadContext, media: CoreMedia.Media) {
-  if (media.sizeBytes > maxImageBytes) {
-    return yield* new PublishError.Rejected({
+/** The rules row the publisher posts to: Bluesky has one placement, the feed. */
+const feedRow = (rules: Rules.PlatformRules) => Rules.placementRule(rules, rules.defaultPlacement)
+
+/** A declared size over the rules' limit for its kind: refused before anything is sent. */
+const tooLarge = (context: UploadContext, media: CoreMedia.Media): PublishError.Rejected | undefined => {
+  const max = feedRow(context.rules)?.media[media.kind]?.maxSizeBytes
+  return max !== undefined && media.sizeBytes > max
+    ? new PublishError.Rejected({
       platform,
       code: "MEDIA_TOO_LARGE",
-      message: `Bluesky images are at most ${maxImageBytes} bytes; this one is ${media.sizeBytes}`
+      message: `Bluesky ${media.kind === "video" ? "videos" : "images"} are at most ${max} bytes; this one is ${media.sizeBytes}`
     })
-  }
+    : undefined
+}
+
+/** Uploads an image (within the rules' size limit) and returns its `app.bsky.embed.images#image`. */
+export const uploadImage = Effect.fn("Bluesky.uploadImage")(function*(context: UploadContext, media: CoreMedia.Media) {
+  const refusal = tooLarge(context, media)
+  if (refusal !== undefined) return yield* refusal
   const image = yield* uploadBlob(context, media.source, media.mimeType)
   const aspectRatio = aspectRatioOf(media)
   return { image, alt: media.altText ?? "", ...(aspectRatio !== undefined ? { aspectRatio } : {}) } satisfies ImageEmbedImage
 })
 
-const hostOf = (url: string): string => {
-  try {
-    return new URL(url).host
-  } catch {
-    return url
-  }
-}
+/**
+ * The service DID of a server at `url`: `did:web:` and its host name, without
+ * the port. The reference PDS names itself so (`did:web:${PDS_HOSTNAME}`,
+ * pds/src/config/config.ts) and refuses a service token for any other
+ * audience (`BadJwtAudience`); the official app derives the audience the same
+ * way (social-app `getServiceAuthAudFromUrl`, `URL.hostname`).
+ *
+ * @example
+ * serviceDidOf("http://localhost:2583") // "did:web:localhost"
+ */
+export const serviceDidOf = (url: string): string => `did:web:${new URL(url).hostname}`
 
 /** Polls `getJobStatus` until the job has a blob, failed, or ran out of time. */
 const awaitJob = Effect.fn("Bluesky.awaitVideoJob")(function*(context: UploadContext, first: JobStatus) {
@@ -274,9 +286,9 @@ const checkVideoQuota = Effect.fn("Bluesky.checkVideoQuota")(function*(context: 
       service: pdsOf(current, context.loginService),
       nsid: "com.atproto.server.getServiceAuth",
       method: "GET",
-      // aud and lxm for this call are [unverified] in platform-specs §6.3: the video service's own did:web.
+      // As the official app asks for it (social-app upload.shared.ts): the video service's DID and this method.
       params: {
-        aud: `did:web:${hostOf(context.videoServiceUrl).replace(":", "%3A")}`,
+        aud: context.videoServiceDid,
         lxm: "app.bsky.video.getUploadLimits",
         exp: nowSeconds + 300
       },
@@ -319,25 +331,20 @@ const checkVideoQuota = Effect.fn("Bluesky.checkVideoQuota")(function*(context: 
  * the processed blob for an `app.bsky.embed.video`.
  */
 export const uploadVideo = Effect.fn("Bluesky.uploadVideo")(function*(context: UploadContext, media: CoreMedia.Media) {
-  if (media.sizeBytes > context.maxVideoBytes) {
-    return yield* new PublishError.Rejected({
-      platform,
-      code: "MEDIA_TOO_LARGE",
-      message: `Bluesky videos are at most ${context.maxVideoBytes} bytes; this one is ${media.sizeBytes}`
-    })
-  }
+  const refusal = tooLarge(context, media)
+  if (refusal !== undefined) return yield* refusal
   yield* checkVideoQuota(context, media.sizeBytes)
   const session = yield* context.session.current
   const nowSeconds = Math.floor((yield* Clock.currentTimeMillis) / 1000)
-  // The service token is for the video service acting on the user's PDS; 30 minutes covers a slow upload.
+  // The video service stores the processed video on the user's PDS with this token, so its audience is
+  // the PDS's service DID and its method uploadBlob (docs.bsky.app "Uploading Video"); 30 minutes covers a slow upload.
   const serviceToken = yield* context.session.run((current) =>
     Xrpc.call(context.client, {
       service: pdsOf(current, context.loginService),
       nsid: "com.atproto.server.getServiceAuth",
       method: "GET",
       params: {
-        // did:web percent-encodes a port's colon (did:web:localhost%3A2583).
-        aud: `did:web:${hostOf(pdsOf(current, context.loginService)).replace(":", "%3A")}`,
+        aud: serviceDidOf(pdsOf(current, context.loginService)),
         lxm: "com.atproto.repo.uploadBlob",
         exp: nowSeconds + 1800
       },
@@ -465,9 +472,10 @@ export const linkCard = Effect.fn("Bluesky.linkCard")(function*(
         return undefined
       }
     })()
-    const image = imageUrl === undefined
+    const maxThumbBytes = feedRow(context.rules)?.linkCardThumbnail?.maxSizeBytes ?? 0
+    const image = imageUrl === undefined || maxThumbBytes === 0
       ? undefined
-      : yield* fetchPage(context.client, imageUrl, fetchTimeout, "image/*", maxImageBytes)
+      : yield* fetchPage(context.client, imageUrl, fetchTimeout, "image/*", maxThumbBytes)
     if (image !== undefined && !image.truncated && /^image\//i.test(image.contentType)) {
       const mimeType = image.contentType.split(";")[0]!.trim()
       thumb = yield* uploadBlob(context, { _tag: "bytes", data: image.bytes }, mimeType).pipe(

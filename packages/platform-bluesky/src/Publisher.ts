@@ -21,7 +21,7 @@
  */
 import { Context, DateTime, Duration, Effect, Layer, Schema } from "effect"
 import { HttpClient } from "effect/http"
-import { type Post, PublishError, type Publisher } from "@omnipost/core"
+import { type Post, PublishError, type Publisher, type Rules } from "@omnipost/core"
 import { type BlueskyCredentials, BlueskyCredentials as CredentialsSchema, defaultServiceUrl, getProfile } from "./Auth.js"
 import { platform } from "./Errors.js"
 import * as Facets from "./internal/Facets.js"
@@ -29,11 +29,11 @@ import { makeSessionManager, pdsOf, type SessionManager } from "./internal/Sessi
 import * as Xrpc from "./internal/Xrpc.js"
 import {
   type BlobRef,
-  defaultMaxVideoBytes,
   type ExternalEmbed,
   type ImageEmbedImage,
   linkCard,
   type ResolveStoredMedia,
+  serviceDidOf,
   type UploadContext,
   uploadImage,
   uploadVideo,
@@ -53,8 +53,17 @@ export const defaultAppUrl = "https://bsky.app"
 export interface BlueskyPublisherOptions {
   /** Login service when the credentials name none. Default `https://bsky.social`. */
   readonly serviceUrl?: string | undefined
-  /** The video service. Default `https://video.bsky.app`. */
+  /**
+   * The video service (`OMNIPOST_BLUESKY_VIDEO_SERVICE_URL`). Default
+   * `https://video.bsky.app`; point it at a fake or a self-hosted service.
+   */
   readonly videoServiceUrl?: string | undefined
+  /**
+   * The video service's DID, the audience of its quota token
+   * (`OMNIPOST_BLUESKY_VIDEO_SERVICE_DID`). Default: `did:web:` and the host
+   * name of `videoServiceUrl` (`did:web:video.bsky.app`).
+   */
+  readonly videoServiceDid?: string | undefined
   /** Base of public post URLs. Default `https://bsky.app`. */
   readonly appUrl?: string | undefined
   readonly timeouts?: {
@@ -69,8 +78,12 @@ export interface BlueskyPublisherOptions {
   } | undefined
   /** Video status polling. Default: 1 s growing 1.5× to 5 s, for at most 5 min. */
   readonly videoPolling?: Partial<VideoPolling> | undefined
-  /** Largest video accepted. Default 100,000,000 bytes (see `Media.defaultMaxVideoBytes`). */
-  readonly maxVideoBytes?: number | undefined
+  /**
+   * The rules the publisher checks media and hashtags against, and reports
+   * as its `rules` (so validation agrees). Default: core's `Rules.bluesky`;
+   * pass your own row to raise a limit that changed.
+   */
+  readonly rules?: Rules.PlatformRules | undefined
   /** Looks up `stored` media sources (the worker's media records). */
   readonly resolveStoredMedia?: ResolveStoredMedia | undefined
   /**
@@ -168,6 +181,8 @@ export const makeBlueskyPublisher = Effect.fn("makeBlueskyPublisher")(function*(
   const client = yield* HttpClient.HttpClient
   const serviceUrl = options.serviceUrl ?? defaultServiceUrl
   const videoServiceUrl = options.videoServiceUrl ?? defaultVideoServiceUrl
+  const videoServiceDid = options.videoServiceDid ?? serviceDidOf(videoServiceUrl)
+  const platformRules = options.rules ?? rules
   const appUrl = options.appUrl ?? defaultAppUrl
   const requestTimeout = options.timeouts?.request ?? Duration.seconds(30)
   const createRecordTimeout = options.timeouts?.createRecord ?? Duration.seconds(30)
@@ -190,10 +205,11 @@ export const makeBlueskyPublisher = Effect.fn("makeBlueskyPublisher")(function*(
     session,
     loginService: credentials.serviceUrl ?? serviceUrl,
     videoServiceUrl,
+    videoServiceDid,
     requestTimeout,
     uploadTimeout,
     videoPolling,
-    maxVideoBytes: options.maxVideoBytes ?? defaultMaxVideoBytes,
+    rules: platformRules,
     resolveStoredMedia: options.resolveStoredMedia
   })
 
@@ -296,6 +312,8 @@ export const makeBlueskyPublisher = Effect.fn("makeBlueskyPublisher")(function*(
       const problem = checkPart(part, index)
       if (problem !== undefined) return yield* problem
     }
+    const tagProblem = Facets.tooLongHashtag(platformRules, parts.map((part) => part.text), settings.tags)
+    if (tagProblem !== undefined) return yield* tagProblem
     const session = yield* sessionFor(request.credentials, request.saveCredentials)
     const context = uploadContext(request.credentials, session)
     const resolveContext: Facets.ResolveContext = {
@@ -492,7 +510,7 @@ export const makeBlueskyPublisher = Effect.fn("makeBlueskyPublisher")(function*(
   return {
     platform,
     displayName: "Bluesky",
-    rules,
+    rules: platformRules,
     settingsSchema: BlueskySettings,
     credentialsSchema: CredentialsSchema,
     publish,

@@ -106,7 +106,7 @@ describe("publish: media", () => {
       Effect.gen(function*() {
         const images = [
           image(200_000, "a red kite", 1, { width: 1600, height: 900 }),
-          image(1_000_000, "exactly the cap", 2),
+          image(2_000_000, "exactly the cap", 2),
           image(3_000, "", 3),
           image(50_000, "last one", 4, { width: 500, height: 1000 })
         ]
@@ -128,7 +128,7 @@ describe("publish: media", () => {
       })
     ))
 
-  it.live("refuses a fifth image and an image over 1,000,000 bytes", () =>
+  it.live("refuses a fifth image and an image over 2,000,000 bytes", () =>
     withFake((fake, publisher) =>
       Effect.gen(function*() {
         const five = Array.from({ length: 5 }, (_, index) => image(1000, `image ${index}`, index))
@@ -136,22 +136,22 @@ describe("publish: media", () => {
         assert.strictEqual(tooMany._tag === "Rejected" ? tooMany.code : tooMany._tag, "TOO_MANY_MEDIA")
 
         const tooBig = yield* Effect.flip(
-          publisher.publish(publishRequest(fake.credentials(), [part("big", [image(1_000_001, "big")])]))
+          publisher.publish(publishRequest(fake.credentials(), [part("big", [image(2_000_001, "big")])]))
         )
         assert.strictEqual(tooBig._tag === "Rejected" ? tooBig.code : tooBig._tag, "MEDIA_TOO_LARGE")
         assert.strictEqual(fake.posts().length, 0)
       })
     ))
 
-  it.live("maps the fake's BlobTooLarge when the declared size understated the file", () =>
+  it.live("maps the PDS's refusal of the record when the declared size understated the file", () =>
     withFake((fake, publisher) =>
       Effect.gen(function*() {
-        const lying = { ...image(1_200_000, "big"), sizeBytes: 900_000 }
+        const lying = { ...image(2_200_000, "big"), sizeBytes: 1_900_000 }
         const error = yield* Effect.flip(publisher.publish(publishRequest(fake.credentials(), [part("big", [lying])])))
         assert.strictEqual(error._tag, "Rejected")
-        assert.strictEqual(error.platformCode, "BlobTooLarge")
+        assert.strictEqual(error.platformCode, "InvalidRequest")
         assert.strictEqual(error.httpStatus, 400)
-        assert.match(error.platformMessage ?? "", /too large/)
+        assert.match(error.platformMessage ?? "", /blob too big/)
         assert.strictEqual(error._tag === "Rejected" ? error.code : undefined, "MEDIA_TOO_LARGE")
       })
     ))

@@ -64,3 +64,31 @@ export const image = (size: number, alt: string, seed = 1, dims = { width: 1200,
 
 export const utf8Slice = (text: string, start: number, end: number): string =>
   Buffer.from(text, "utf8").subarray(start, end).toString("utf8")
+
+/** One XRPC call over `fetch`, as a client without Effect would make it; the JSON answer and headers. */
+export const rawXrpc = async (
+  base: string,
+  nsid: string,
+  init: {
+    method?: string
+    token?: string
+    json?: unknown
+    body?: Uint8Array<ArrayBuffer>
+    contentType?: string
+    query?: Record<string, string>
+  } = {}
+) => {
+  const url = new URL(`${base}/xrpc/${nsid}`)
+  for (const [key, value] of Object.entries(init.query ?? {})) url.searchParams.set(key, value)
+  const response = await fetch(url, {
+    method: init.method ?? (init.json !== undefined || init.body !== undefined ? "POST" : "GET"),
+    headers: {
+      ...(init.token !== undefined ? { authorization: `Bearer ${init.token}` } : {}),
+      ...(init.json !== undefined ? { "content-type": "application/json" } : {}),
+      ...(init.contentType !== undefined ? { "content-type": init.contentType } : {})
+    },
+    ...(init.json !== undefined ? { body: JSON.stringify(init.json) } : {}),
+    ...(init.body !== undefined ? { body: init.body } : {})
+  })
+  return { status: response.status, headers: response.headers, body: (await response.json()) as Record<string, any> }
+}

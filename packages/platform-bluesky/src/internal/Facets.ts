@@ -8,8 +8,8 @@
 import { RichText } from "@atproto/api"
 import { Effect } from "effect"
 import type { HttpClient } from "effect/http"
-import type { PublishError } from "@omnipost/core"
-import { isTokenProblem } from "../Errors.js"
+import { PublishError, type Rules, TextCount } from "@omnipost/core"
+import { isTokenProblem, platform } from "../Errors.js"
 import { pdsOf, type SessionManager } from "./Session.js"
 import * as Xrpc from "./Xrpc.js"
 
@@ -45,6 +45,40 @@ export const firstLink = (facets: ReadonlyArray<Facet>): string | undefined => {
   for (const facet of facets) {
     for (const feature of facet.features) {
       if (feature.$type === "app.bsky.richtext.facet#link") return feature.uri
+    }
+  }
+  return undefined
+}
+
+/**
+ * A hashtag the PDS would refuse (lexicons `app.bsky.richtext.facet#tag` and
+ * `app.bsky.feed.post` tags): one in a part's text, found as atproto finds
+ * them, or one of the `tags` setting, over the rules' hashtag limits. The
+ * same check as core's `validatePost`, so a direct caller is refused up front too.
+ */
+export const tooLongHashtag = (
+  rules: Rules.PlatformRules,
+  texts: ReadonlyArray<string>,
+  tags: ReadonlyArray<string> | undefined
+): PublishError.Rejected | undefined => {
+  const rule = rules.hashtagLength
+  if (rule === undefined) return undefined
+  const candidates = [
+    ...texts.flatMap((text, index) =>
+      TextCount.hashtags(text, rule.detection).map((tag) => ({ tag, where: index === 0 ? "the post" : `thread part ${index + 1}` }))
+    ),
+    ...(tags ?? []).map((tag) => ({ tag: tag.replace(/^[#＃]/, ""), where: "the tags setting" }))
+  ]
+  for (const { tag, where } of candidates) {
+    const [over] = TextCount.exceeded(tag, rule.text)
+    if (over !== undefined) {
+      return new PublishError.Rejected({
+        platform,
+        code: "CONTENT_TOO_LONG",
+        message: `${where}: Bluesky hashtags are at most ${over.limit.max} ${TextCount.unitDescription[over.limit.counting]}; #${
+          tag.length > 20 ? `${tag.slice(0, 19)}…` : tag
+        } counts ${over.counted}`
+      })
     }
   }
   return undefined

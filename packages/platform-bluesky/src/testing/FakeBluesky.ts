@@ -8,9 +8,12 @@
  * tokens, the createSession limit (30 per 5 minutes per account), lexicon
  * checks on `createRecord` (300 graphemes / 3000 bytes, facet byte ranges,
  * ≤ 4 images with `alt`, one embed, blobs that were uploaded, reply refs that
- * point at existing posts of one thread), the 1,000,000-byte image cap on
- * `uploadBlob` (`BlobTooLarge`), the video job flow, `ratelimit-*` headers on
- * every answer and XRPC error bodies `{"error","message"}`. It keeps what was
+ * point at existing posts of one thread, tags of ≤ 64 graphemes and 640 bytes),
+ * blob limits where the PDS applies them (the upload limit on `uploadBlob`,
+ * the embed's `maxSize` when the record is created), service tokens checked as
+ * the PDS checks them (audience = its service DID, `did:web:` of its host name
+ * without the port; `lxm` = the method), the video job flow, `ratelimit-*`
+ * headers on every answer and XRPC error bodies `{"error","message"}`. It keeps what was
  * posted for assertions and injects faults: the next N calls of an endpoint
  * answer 429 with a reset time, 500, slowly, or drop the connection after the
  * request arrived (optionally after applying it).
@@ -106,7 +109,7 @@ export interface StoredBlob {
   readonly did: string
   readonly mimeType: string
   readonly size: number
-  /** The bytes, kept for blobs up to 2 MB (images); larger ones keep only size and CID. */
+  /** The bytes, kept for blobs up to `maxImageBytes` (images); larger ones keep only size and CID. */
   readonly bytes?: Uint8Array | undefined
 }
 
@@ -131,12 +134,14 @@ export interface FakeBlueskyOptions {
   readonly refreshTokenTtlSeconds?: number
   /** createSession limit per account. Default 30 per 300 s (platform-specs §6.1). */
   readonly createSessionLimit?: { readonly max: number; readonly windowSeconds: number }
-  /** Image cap on uploadBlob. Default 1,000,000 bytes. */
+  /** An image embedded in a post, checked when the record is created. Default 2,000,000 bytes (lexicon `app.bsky.embed.images`). */
   readonly maxImageBytes?: number
-  /** Any blob. Default 52,428,800 bytes (platform-specs §6.2). */
+  /** uploadBlob's limit on any body (413 above it). Default 52,428,800 bytes (platform-specs §6.2; the reference PDS's default is 5 MiB). */
   readonly maxBlobBytes?: number
-  /** Video service cap. Default 100,000,000 bytes. */
+  /** The video service's limit and the video embed's. Default 300,000,000 bytes (lexicon `app.bsky.embed.video`). */
   readonly maxVideoBytes?: number
+  /** The video service's DID, the audience of its `getUploadLimits` tokens. Default `did:web:video.bsky.app`. */
+  readonly videoServiceDid?: string
   /** getJobStatus polls answered "processing" before a job completes. Default 2. */
   readonly videoProcessingPolls?: number
   /** Daily video quota per account, reported by getUploadLimits and enforced by uploadVideo. Default 25 videos, 10 GB. */
@@ -248,11 +253,6 @@ const drain = (request: IncomingMessage): Promise<void> =>
     request.on("error", () => resolve())
   })
 
-const didWeb = (url: string): ReadonlyArray<string> => {
-  const host = new URL(url).host
-  return [`did:web:${host}`, `did:web:${host.replace(":", "%3A")}`]
-}
-
 // ---------------------------------------------------------------------------
 // The server
 // ---------------------------------------------------------------------------
@@ -295,9 +295,10 @@ export class FakeBlueskyServer {
       accessTokenTtlSeconds: options.accessTokenTtlSeconds ?? 7200,
       refreshTokenTtlSeconds: options.refreshTokenTtlSeconds ?? 90 * 24 * 3600,
       createSessionLimit: options.createSessionLimit ?? { max: 30, windowSeconds: 300 },
-      maxImageBytes: options.maxImageBytes ?? 1_000_000,
+      maxImageBytes: options.maxImageBytes ?? 2_000_000,
       maxBlobBytes: options.maxBlobBytes ?? 52_428_800,
-      maxVideoBytes: options.maxVideoBytes ?? 100_000_000,
+      maxVideoBytes: options.maxVideoBytes ?? 300_000_000,
+      videoServiceDid: options.videoServiceDid ?? "did:web:video.bsky.app",
       videoProcessingPolls: options.videoProcessingPolls ?? 2,
       videoQuota: options.videoQuota ?? { videos: 25, bytes: 10_000_000_000 }
     }
@@ -335,9 +336,22 @@ export class FakeBlueskyServer {
     return `http://127.0.0.1:${(this.videoServer.address() as AddressInfo).port}`
   }
 
+  /**
+   * The PDS's service DID: `did:web:` and the host name of its URL, without
+   * the port, as the reference PDS derives it from `PDS_HOSTNAME`.
+   */
+  get serviceDid(): string {
+    return `did:web:${new URL(this.url).hostname}`
+  }
+
+  /** The video service's DID (the `videoServiceDid` option). */
+  get videoServiceDid(): string {
+    return this.options.videoServiceDid
+  }
+
   /** Options for `makeBlueskyPublisher` that point at this fake. */
   publisherOptions(): BlueskyPublisherOptions {
-    return { serviceUrl: this.url, videoServiceUrl: this.videoUrl }
+    return { serviceUrl: this.url, videoServiceUrl: this.videoUrl, videoServiceDid: this.videoServiceDid }
   }
 
   /** Credentials of an account of the fake (the first one by default). */
@@ -575,7 +589,7 @@ export class FakeBlueskyServer {
           return this.getJobStatus(query)
         case "app.bsky.video.getUploadLimits": {
           expect("GET")
-          const service = this.serviceAuth(request, "app.bsky.video.getUploadLimits")
+          const service = this.serviceAuth(request, this.videoServiceDid, "app.bsky.video.getUploadLimits")
           const { bytes, videos } = this.remainingQuota(service.iss!)
           return {
             status: 200,
@@ -687,22 +701,46 @@ export class FakeBlueskyServer {
     return account!
   }
 
-  private serviceAuth(request: IncomingMessage, lxm: string): JwtPayload {
-    const payload = this.verified(this.bearer(request))
-    if (payload.typ !== "JWT" || payload.iss === undefined) fail(401, "InvalidToken", "Not a service token")
-    if (payload.exp * 1000 <= this.now()) fail(401, "ExpiredToken", "Service token has expired")
-    // Uploads are authorised for the user's PDS (aud = its did:web); the [unverified] quota call may name either service.
-    const audiences = lxm === "app.bsky.video.getUploadLimits" ? [...didWeb(this.url), ...didWeb(this.videoUrl)] : didWeb(this.url)
-    if (!audiences.includes(payload.aud ?? "")) fail(401, "InvalidToken", `Bad audience ${payload.aud}`)
-    if (payload.lxm !== undefined && payload.lxm !== lxm && payload.lxm !== "com.atproto.repo.uploadBlob") {
-      fail(401, "InvalidToken", `Token is not for ${lxm}`)
+  /**
+   * A service token, checked as the reference PDS checks one
+   * (pds/src/auth-verifier.ts `verifyServiceJwt`, xrpc-server/src/auth.ts
+   * `verifyJwt`): not an access or refresh token, not expired, for `audience`
+   * and for exactly the method `lxm`, issued by an account.
+   */
+  private serviceAuth(request: IncomingMessage, audience: string, lxm: string): JwtPayload & { readonly iss: string } {
+    const payload = this.signer.verify(this.bearer(request))
+    if (payload === undefined) fail(401, "BadJwtSignature", "jwt signature does not match jwt issuer")
+    if (payload!.typ === "at+jwt" || payload!.typ === "refresh+jwt") fail(401, "BadJwtType", `Invalid jwt type "${payload!.typ}"`)
+    if (payload!.exp * 1000 <= this.now()) fail(401, "JwtExpired", "jwt expired")
+    if (payload!.aud !== audience) fail(401, "BadJwtAudience", "jwt audience does not match service did")
+    if (payload!.lxm !== lxm) {
+      fail(
+        401,
+        "BadJwtLexiconMethod",
+        payload!.lxm !== undefined
+          ? `bad jwt lexicon method ("lxm"). must match: ${lxm}`
+          : `missing jwt lexicon method ("lxm"). must match: ${lxm}`
+      )
     }
-    return payload
+    if (payload!.iss === undefined || !this.accounts.has(payload!.iss)) fail(401, "BadJwtIss", "jwt iss is not a valid did")
+    return payload as JwtPayload & { readonly iss: string }
+  }
+
+  /** Whether the request carries a service token (an `lxm` claim), as the PDS tells them apart. */
+  private isServiceToken(request: IncomingMessage): boolean {
+    const token = /^Bearer (\S+)$/.exec(request.headers.authorization ?? "")?.[1]
+    const body = token?.split(".")[1]
+    if (body === undefined) return false
+    try {
+      return (JSON.parse(Buffer.from(body, "base64url").toString("utf8")) as { lxm?: unknown }).lxm != null
+    } catch {
+      return false
+    }
   }
 
   private issueSession(account: FakeAccount): Answer {
     const nowSeconds = Math.floor(this.now() / 1000)
-    const aud = didWeb(this.url)[1]!
+    const aud = this.serviceDid
     const accessJwt = this.signer.sign("at+jwt", {
       scope: "com.atproto.access",
       sub: account.did,
@@ -806,23 +844,29 @@ export class FakeBlueskyServer {
   // Blobs and video
   // -------------------------------------------------------------------------
 
+  /**
+   * As pds/src/api/com/atproto/repo/uploadBlob.ts: an access token or a
+   * service token for uploadBlob; any body up to the upload limit (413
+   * `PayloadTooLarge` above it, from xrpc-server). Limits of the embed that
+   * will use the blob are checked when the record is created, not here.
+   */
   private async uploadBlob(request: IncomingMessage): Promise<Answer> {
-    const account = this.authenticate(request)
+    const account = this.isServiceToken(request)
+      ? this.accounts.get(this.serviceAuth(request, this.serviceDid, "com.atproto.repo.uploadBlob").iss)!
+      : this.authenticate(request)
     const mimeType = (request.headers["content-type"] ?? "").split(";")[0]!.trim()
     if (mimeType === "") invalid("Request encoding (Content-Type) required but not provided")
-    const body = await consumeBody(request, 2_000_000)
+    const body = await consumeBody(request, this.options.maxImageBytes)
     if (body.size === 0) invalid("Request body is empty")
-    const cap = mimeType.startsWith("image/") ? this.options.maxImageBytes : this.options.maxBlobBytes
-    if (body.size > cap) {
-      fail(400, "BlobTooLarge", `This file is too large. It is ${(body.size / 1024).toFixed(2)}KB but the maximum size is ${(cap / 1024).toFixed(2)}KB.`)
-    }
+    if (body.size > this.options.maxBlobBytes) fail(413, "PayloadTooLarge", "request entity too large")
     const cid = cidFor("raw", body.digest)
     this.blobs.set(cid, { cid, did: account.did, mimeType, size: body.size, bytes: body.bytes })
     return { status: 200, body: { blob: { $type: "blob", ref: { $link: cid }, mimeType, size: body.size } } }
   }
 
   private async uploadVideo(request: IncomingMessage, query: URLSearchParams): Promise<Answer> {
-    const service = this.serviceAuth(request, "com.atproto.repo.uploadBlob")
+    // The service stores the processed video on the user's PDS with this token: the PDS's checks apply.
+    const service = this.serviceAuth(request, this.serviceDid, "com.atproto.repo.uploadBlob")
     const did = query.get("did") ?? invalid("Params must have the property \"did\"")
     const name = query.get("name") ?? invalid("Params must have the property \"name\"")
     if (did !== service.iss) fail(401, "InvalidToken", "did does not match the service token issuer")
@@ -936,7 +980,8 @@ export class FakeBlueskyServer {
       invalid(`Invalid app.bsky.feed.post record: ${path} does not match the uploaded blob`)
     }
     if (!accept(blob!.mimeType)) invalid(`Invalid app.bsky.feed.post record: ${path} has unsupported MIME type ${blob!.mimeType}`)
-    if (blob!.size > maxSize) invalid(`Invalid app.bsky.feed.post record: ${path} is too big (${blob!.size} > ${maxSize} bytes)`)
+    // The lexicon's maxSize, as @atproto/lex-schema words it (blob too big).
+    if (blob!.size > maxSize) invalid(`Invalid app.bsky.feed.post record: blob too big (maximum ${maxSize}, got ${blob!.size}) at ${path}`)
   }
 
   private checkStrongRef(path: string, value: unknown): StoredRecord {
@@ -959,6 +1004,11 @@ export class FakeBlueskyServer {
     if (graphemes(text) > 300) invalid(`${prefix} Record/text must not be longer than 300 graphemes`)
     if (!isDatetime(record.createdAt)) invalid(`${prefix} Record/createdAt must be an valid atproto datetime (both RFC-3339 and ISO-8601)`)
     const textBytes = utf8(text)
+    // Lexicons app.bsky.richtext.facet#tag and app.bsky.feed.post tags: maxGraphemes 64, maxLength 640 (UTF-8 bytes).
+    const checkTag = (path: string, tag: string) => {
+      if (graphemes(tag) > 64) invalid(`${prefix} grapheme too big (maximum 64, got ${graphemes(tag)}) at ${path}`)
+      if (utf8(tag) > 640) invalid(`${prefix} string too big (maximum 640, got ${utf8(tag)}) at ${path}`)
+    }
     if (record.facets !== undefined) {
       if (!Array.isArray(record.facets)) invalid(`${prefix} Record/facets must be an array`)
       for (const [index, facet] of (record.facets as Array<unknown>).entries()) {
@@ -984,9 +1034,8 @@ export class FakeBlueskyServer {
               if (!isUri(typed.uri)) invalid(`${prefix} ${path} link/uri must be a uri`)
               break
             case "app.bsky.richtext.facet#tag":
-              if (typeof typed.tag !== "string" || typed.tag.length === 0 || graphemes(typed.tag) > 64 || utf8(typed.tag) > 640) {
-                invalid(`${prefix} ${path} tag/tag must be 1-64 graphemes and at most 640 bytes`)
-              }
+              if (typeof typed.tag !== "string") invalid(`${prefix} ${path} tag/tag must be a string`)
+              checkTag(`${path}/features/tag`, typed.tag as string)
               break
             default:
               invalid(`${prefix} ${path} has an unknown feature type ${String(typed.$type)}`)
@@ -999,6 +1048,10 @@ export class FakeBlueskyServer {
     }
     if (record.tags !== undefined && (!Array.isArray(record.tags) || record.tags.length > 8)) {
       invalid(`${prefix} Record/tags must not have more than 8 elements`)
+    }
+    for (const [index, tag] of ((record.tags ?? []) as Array<unknown>).entries()) {
+      if (typeof tag !== "string") invalid(`${prefix} Record/tags/${index} must be a string`)
+      checkTag(`Record/tags/${index}`, tag as string)
     }
     if (record.reply !== undefined) {
       if (!isObject(record.reply)) invalid(`${prefix} Record/reply must be an object`)
