@@ -4,8 +4,9 @@ import { Effect, Layer, Redacted } from "effect"
 import { Credentials, FanOut, Registry } from "@omnipost/core"
 import type { Post } from "@omnipost/core"
 import { FakeBlueskyServer } from "@omnipost/platform-bluesky/testing"
-import { makeMastodonPublisher, makeRegistry, MastodonCredentials, Validation } from "../src/index.js"
-import { FakeMastodon } from "./FakeMastodon.js"
+import { makeMastodonPublisher, MastodonCredentials, Validation } from "../src/index.js"
+import { makeRegistry } from "./registry.js"
+import { FakeMastodon } from "../src/testing/index.js"
 
 let sequence = 0
 

@@ -20,7 +20,7 @@ import { createReadStream } from "node:fs"
 import { stat } from "node:fs/promises"
 import { Clock, Duration, Effect, Schema, Stream } from "effect"
 import { HttpClient, HttpClientRequest } from "effect/http"
-import { type Media as CoreMedia, PublishError, Rules } from "@omnipost/core"
+import { type Media as CoreMedia, type Plugin, PublishError, Rules } from "@omnipost/core"
 import { platform, toPublishError } from "./Errors.js"
 import { pdsOf, type SessionManager } from "./internal/Session.js"
 import * as Xrpc from "./internal/Xrpc.js"
@@ -55,10 +55,8 @@ export interface AspectRatio {
   readonly height: number
 }
 
-/** Where a source that is not a URL, file or bytes (`stored`) is looked up. */
-export type ResolveStoredMedia = (
-  mediaId: string
-) => Effect.Effect<CoreMedia.MediaSource, PublishError.PublishError>
+/** Opens a `stored` source: core's one stored-media hook, shared by every platform. */
+export type ResolveStoredMedia = Plugin.ResolveStoredMedia
 
 export interface VideoPolling {
   /** First wait between status polls. */
@@ -141,10 +139,10 @@ export const openSource = (
     case "stored":
       return context.resolveStoredMedia === undefined
         ? Effect.fail(unavailable(`stored media ${source.mediaId} needs a resolveStoredMedia option`))
-        : Effect.flatMap(context.resolveStoredMedia(source.mediaId), (resolved) =>
-          resolved._tag === "stored"
-            ? Effect.fail(unavailable(`stored media ${source.mediaId} resolved to another stored media`))
-            : openSource(context, resolved))
+        : Effect.map(context.resolveStoredMedia(source.mediaId), (media) => ({
+          stream: media.stream,
+          contentLength: media.sizeBytes
+        }))
   }
 }
 

@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect } from "effect"
+import { Effect, Stream } from "effect"
 import { PublishError } from "@omnipost/core"
 import { bytesOf, image, part, publishRequest, utf8Slice, withFake } from "./fixtures.js"
 
@@ -208,7 +208,7 @@ describe("publish: media", () => {
           const data = library.get(mediaId)
           return data === undefined
             ? Effect.fail(new PublishError.Rejected({ platform: "bluesky", code: "MEDIA_UNAVAILABLE", message: `no media ${mediaId}` }))
-            : Effect.succeed({ _tag: "bytes", data })
+            : Effect.succeed({ stream: Stream.succeed(data), sizeBytes: data.byteLength, mimeType: "image/png" })
         }
       }
     })

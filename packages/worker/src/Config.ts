@@ -28,14 +28,11 @@ export interface ServerConfigShape {
   readonly webhookPollMs: number
   /** Log every HTTP request (method, URL, status, time). */
   readonly logRequests: boolean
-  /** Platform API base URLs (to point accounts at the platform fakes, or a proxy). */
-  readonly platformBaseUrls: {
-    readonly x?: string | undefined
-    readonly bluesky?: string | undefined
-  }
-  /** OAuth app credentials for X (the OAuth connect flow needs them). */
-  readonly xClientId?: string | undefined
-  readonly xClientSecret?: string | undefined
+  /**
+   * Platform API base URLs by plugin id, from code (tests, an embedding
+   * application); each wins over the plugin's `OMNIPOST_<ID>_BASE_URL`.
+   */
+  readonly platformBaseUrls: Readonly<Record<string, string | undefined>>
 }
 
 export class ServerConfig extends Context.Service<ServerConfig, ServerConfigShape>()("@omnipost/worker/ServerConfig") {
@@ -73,12 +70,8 @@ export class ServerConfig extends Context.Service<ServerConfig, ServerConfigShap
             (yield* Config.Int("OMNIPOST_WEBHOOK_POLL_MS").pipe(Config.withDefault(1000))),
           logRequests: overrides.logRequests ??
             (yield* Config.Boolean("OMNIPOST_LOG_REQUESTS").pipe(Config.withDefault(true))),
-          platformBaseUrls: overrides.platformBaseUrls ?? {
-            x: yield* opt("OMNIPOST_X_API_URL"),
-            bluesky: yield* opt("OMNIPOST_BLUESKY_SERVICE_URL")
-          },
-          xClientId: overrides.xClientId ?? (yield* opt("OMNIPOST_X_CLIENT_ID")),
-          xClientSecret: overrides.xClientSecret ?? (yield* opt("OMNIPOST_X_CLIENT_SECRET"))
+          // The environment's per-platform variables are read by `Plugins`, which knows the ids.
+          platformBaseUrls: overrides.platformBaseUrls ?? {}
         })
       })
     )

@@ -1,71 +1,45 @@
 /**
- * OAuth 2.0 connect flows (authorization code with PKCE) for the platforms
- * that need them. A provider says how to build the authorization URL and how
- * to exchange a code for credentials; the states (with the PKCE verifier)
- * live in `oauth_states` for 10 minutes and are used once.
+ * OAuth 2.0 connect flows (authorization code, with PKCE when the provider
+ * uses it) for every loaded plugin that has an OAuth provider. The states
+ * (with the PKCE verifier) live in `oauth_states` for 10 minutes and are used
+ * once.
  */
+import { Plugin } from "@omnipost/core"
 import { Clock, Context, Effect, Layer, Option } from "effect"
 import { SqlClient, type SqlError } from "effect/sql"
-import { HttpClient } from "effect/http"
-import { Auth as XAuth } from "@omnipost/platform-twitter"
-import { ServerConfig } from "./Config.js"
 import { randomBytes } from "node:crypto"
+import { Plugins } from "./Plugins.js"
 
-export interface OAuthProvider {
-  readonly platform: string
-  readonly authorizationUrl: (options: {
-    readonly state: string
-    readonly codeVerifier: string
-    readonly redirectUri: string
-  }) => Effect.Effect<string>
-  /** Exchanges the code for the platform's credentials (what `credentialsSchema` decodes). */
-  readonly exchange: (options: {
-    readonly code: string
-    readonly codeVerifier: string
-    readonly redirectUri: string
-  }) => Effect.Effect<unknown, { readonly message: string }>
-}
-
-/** The providers the server knows, by platform id. */
-export class OAuthProviders extends Context.Service<OAuthProviders, ReadonlyMap<string, OAuthProvider>>()(
+/** The OAuth providers of the loaded plugins, by platform id. */
+export class OAuthProviders extends Context.Service<OAuthProviders, ReadonlyMap<string, Plugin.OAuthProvider>>()(
   "@omnipost/worker/OAuthProviders"
 ) {
-  static readonly layer = (providers: ReadonlyArray<OAuthProvider>) =>
-    Layer.succeed(OAuthProviders, new Map(providers.map((p) => [p.platform, p])))
+  static readonly layer = (providers: Readonly<Record<string, Plugin.OAuthProvider>>) =>
+    Layer.succeed(OAuthProviders, new Map(Object.entries(providers)))
 
-  /** X's OAuth 2.0 (PKCE) when `OMNIPOST_X_CLIENT_ID` is configured; none otherwise. */
-  static readonly layerConfigured: Layer.Layer<OAuthProviders, never, ServerConfig | HttpClient.HttpClient> = Layer.effect(
+  /** Every loaded plugin's provider (a plugin whose config does not enable OAuth has none). */
+  static readonly layerFromPlugins: Layer.Layer<OAuthProviders, never, Plugins> = Layer.effect(
     OAuthProviders,
     Effect.gen(function*() {
-      const config = yield* ServerConfig
-      const client = yield* HttpClient.HttpClient
-      const providers = new Map<string, OAuthProvider>()
-      const clientId = config.xClientId
-      if (clientId !== undefined) {
-        const apiBaseUrl = config.platformBaseUrls.x
-        providers.set("x", {
-          platform: "x",
-          authorizationUrl: ({ codeVerifier, redirectUri, state }) =>
-            XAuth.authorizationUrl({ clientId, redirectUri, state, codeVerifier }).pipe(Effect.map((r) => r.url)),
-          exchange: ({ code, codeVerifier, redirectUri }) =>
-            XAuth.exchangeCode({
-              clientId,
-              clientSecret: config.xClientSecret,
-              code,
-              codeVerifier,
-              redirectUri,
-              ...(apiBaseUrl !== undefined ? { apiBaseUrl } : {})
-            }).pipe(Effect.provideService(HttpClient.HttpClient, client))
-        })
-      }
-      return providers
+      const plugins = yield* Plugins
+      return new Map(plugins.flatMap((loaded) => loaded.oauth !== undefined ? [[loaded.plugin.id, loaded.oauth] as const] : []))
     })
   )
 }
 
-export const stateTtlSeconds = 600
+/** The authorization URL of a flow: with PKCE, the S256 challenge of its verifier. */
+export const authorizationUrl = (
+  provider: Plugin.OAuthProvider,
+  flow: { readonly state: string; readonly codeVerifier: string; readonly redirectUri: string }
+): Effect.Effect<string> =>
+  Effect.gen(function*() {
+    const pkce = provider.pkce
+      ? { codeVerifier: flow.codeVerifier, codeChallenge: yield* Plugin.codeChallengeS256(flow.codeVerifier) }
+      : {}
+    return yield* provider.authorizationUrl({ state: flow.state, redirectUri: flow.redirectUri, scopes: provider.scopes, ...pkce })
+  })
 
-const base64url = (bytes: Uint8Array) => Buffer.from(bytes).toString("base64url")
+export const stateTtlSeconds = 600
 
 export interface PendingState {
   readonly organizationId: string
@@ -90,8 +64,8 @@ export class OAuthStates extends Context.Service<OAuthStates, {
       return OAuthStates.of({
         start: (options) =>
           Effect.gen(function*() {
-            const state = base64url(randomBytes(24))
-            const codeVerifier = base64url(randomBytes(48))
+            const state = randomBytes(24).toString("base64url")
+            const codeVerifier = Plugin.makeCodeVerifier()
             // Abandoned flows leave states behind: clear the expired ones as new flows start.
             yield* sql`DELETE FROM oauth_states WHERE expires_at < now()`
             const now = yield* Clock.currentTimeMillis

@@ -12,7 +12,7 @@
  * layers on an ephemeral port.
  */
 import { NodeHttpServer } from "@effect/platform-node"
-import type { Publisher as CorePublisher } from "@omnipost/core"
+import type { Plugin, Publisher as CorePublisher } from "@omnipost/core"
 import { Cause, Config, Effect, Layer, Option } from "effect"
 import { HttpRouter, HttpServerResponse } from "effect/http"
 import { HttpApiBuilder, HttpApiScalar } from "effect/http-api"
@@ -33,7 +33,9 @@ import { WebhooksHandlers } from "./http/WebhooksHandlers.js"
 import { Idempotency } from "./Idempotency.js"
 import { MediaLibrary, MediaSigner } from "./MediaLibrary.js"
 import { loadSigningKey, makeUrlSigner, MediaStorage } from "./MediaStorage.js"
+import { builtinPlugins } from "./BuiltinPlugins.js"
 import { OAuthProviders, OAuthStates } from "./OAuth.js"
+import { Plugins } from "./Plugins.js"
 import { PostStore } from "./PostStore.js"
 import * as Publishers from "./Publishers.js"
 import { RateLimiter } from "./RateLimiter.js"
@@ -89,8 +91,7 @@ export const layerServices = Layer.mergeAll(
   RateLimiter.layer,
   OAuthStates.layer,
   Webhooks.layer,
-  MediaLibrary.layer,
-  OAuthProviders.layerConfigured
+  MediaLibrary.layer
 ).pipe(
   Layer.provideMerge(Layer.unwrap(Effect.gen(function*() {
     const config = yield* ServerConfig
@@ -124,19 +125,29 @@ export const layerRoutes = Layer.mergeAll(
 /** Serves the routes with Node's HTTP server on the configured host and port. */
 export const layerNode = Layer.unwrap(Effect.gen(function*() {
   const config = yield* ServerConfig
+  // The HTTP server stays in the output: `serve` reads the address it bound (`--port 0`).
   return HttpRouter.serve(layerRoutes, { disableListenLog: true, disableLogger: !config.logRequests }).pipe(
-    Layer.provide(NodeHttpServer.layer(createServer, { port: config.port, host: config.host }))
+    Layer.provideMerge(NodeHttpServer.layer(createServer, { port: config.port, host: config.host }))
   )
 }))
+
+/** What runs besides the built-in plugins. */
+export interface StackOptions {
+  /** Plugins loaded after the built-in ones (`PluginLoader.load` reads them from the configuration). */
+  readonly plugins?: ReadonlyArray<Plugin.Plugin> | undefined
+  /** Publishers registered as they are, for applications that build their own. */
+  readonly publishers?: ReadonlyArray<CorePublisher.PlatformPublisher> | undefined
+}
 
 /**
  * Everything the routes need, over a database (`Database.layer…`, providing
  * SQL), `Crypto`, `ServerConfig` and an `HttpClient`: the stores, the API's
- * services, the publisher registry (built-ins plus `extraPublishers`) and the
- * webhook dispatcher.
+ * services, the loaded plugins (built-ins plus `options.plugins`), the
+ * publisher registry and OAuth providers from them, and the webhook dispatcher.
  */
-export const layerStack = (extraPublishers: ReadonlyArray<CorePublisher.PlatformPublisher> = []) =>
-  Publishers.layer(extraPublishers).pipe(
+export const layerStack = (options: StackOptions = {}) =>
+  Layer.mergeAll(Publishers.layer(options.publishers), OAuthProviders.layerFromPlugins).pipe(
+    Layer.provideMerge(Plugins.layer([...builtinPlugins, ...(options.plugins ?? [])])),
     Layer.provideMerge(layerServices),
     Layer.provideMerge(Layer.mergeAll(PostStore.layer, AccountStore.layer))
   )
@@ -145,5 +156,5 @@ export const layerStack = (extraPublishers: ReadonlyArray<CorePublisher.Platform
 export const layerDispatcher = Webhooks.layerDispatcher
 
 /** The HTTP server over `layerStack`, with the webhook dispatcher running beside it. */
-export const layerServer = (extraPublishers: ReadonlyArray<CorePublisher.PlatformPublisher> = []) =>
-  Layer.mergeAll(layerNode, Webhooks.layerDispatcher).pipe(Layer.provideMerge(layerStack(extraPublishers)))
+export const layerServer = (options: StackOptions = {}) =>
+  Layer.mergeAll(layerNode, Webhooks.layerDispatcher).pipe(Layer.provideMerge(layerStack(options)))

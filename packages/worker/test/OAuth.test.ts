@@ -16,7 +16,7 @@ const withFakeX = (kind: "pglite" | "postgres") =>
   Layer.unwrap(Effect.gen(function*() {
     const fakeX = yield* FakeX.make()
     fakeX.registerClient({ clientId })
-    return apiLayer(kind, { xClientId: clientId, platformBaseUrls: { x: fakeX.url } }).pipe(
+    return apiLayer(kind, { platformBaseUrls: { x: fakeX.url } }, { env: { OMNIPOST_X_CLIENT_ID: clientId } }).pipe(
       Layer.merge(Layer.succeed(FakeX, fakeX))
     )
   }))

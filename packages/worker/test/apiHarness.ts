@@ -6,7 +6,8 @@
  */
 import { NodeHttpClient } from "@effect/platform-node"
 import { FakeBluesky, type FakeBlueskyServer } from "@omnipost/platform-bluesky/testing"
-import { Context, Effect, Layer, Option } from "effect"
+import type { Plugin } from "@omnipost/core"
+import { ConfigProvider, Context, Effect, Layer, Option } from "effect"
 import { mkdtempSync, rmSync } from "node:fs"
 import { createServer } from "node:net"
 import { tmpdir } from "node:os"
@@ -43,7 +44,13 @@ const freePort = () =>
 export const apiLayer = (
   kind: DatabaseKind,
   overrides: Partial<ServerConfigShape> = {},
-  options: { readonly scheduler?: boolean } = {}
+  options: {
+    readonly scheduler?: boolean
+    /** Configuration variables (plugin settings such as OMNIPOST_X_CLIENT_ID), before the environment. */
+    readonly env?: Readonly<Record<string, string>>
+    /** Plugins loaded after the built-in ones. */
+    readonly plugins?: ReadonlyArray<Plugin.Plugin>
+  } = {}
 ) =>
   Layer.unwrap(Effect.gen(function*() {
     const port = yield* Effect.promise(freePort)
@@ -70,9 +77,10 @@ export const apiLayer = (
       Layer.provide(Leases.layer)
     )
     const server = Layer.mergeAll(Server.layerNode, Server.layerDispatcher, options.scheduler === false ? Layer.empty : scheduler).pipe(
-      Layer.provideMerge(Server.layerStack()),
+      Layer.provideMerge(Server.layerStack({ plugins: options.plugins })),
       Layer.provideMerge(config),
-      Layer.provideMerge(Layer.mergeAll(Crypto.layerTest, Database.layerTest(kind), NodeHttpClient.layerUndici))
+      Layer.provideMerge(Layer.mergeAll(Crypto.layerTest, Database.layerTest(kind), NodeHttpClient.layerUndici)),
+      Layer.provide(ConfigProvider.layerAdd(ConfigProvider.fromEnv({ env: { ...options.env } }), { asPrimary: true }))
     )
     const testApi = Layer.effect(
       TestApi,

@@ -11,13 +11,18 @@
  *   default `OMNIPOST_API_KEY`).
  */
 import { NodeHttpClient } from "@effect/platform-node"
-import { Config, Console, Effect, Layer, Option } from "effect"
+import type { Plugin } from "@omnipost/core"
+import { Config, ConfigProvider, Console, Effect, Layer, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
+import { HttpServer } from "effect/http"
 import { ApiKeys } from "../ApiKeys.js"
+import { builtinPlugins } from "../BuiltinPlugins.js"
 import { ServerConfig, type ServerConfigShape } from "../Config.js"
 import { Crypto } from "../Crypto.js"
 import { Database } from "../Database.js"
 import { Leases } from "../Leases.js"
+import * as PluginLoader from "../PluginLoader.js"
+import { Plugins } from "../Plugins.js"
 import { Scheduler } from "../Scheduler.js"
 import * as Server from "../Server.js"
 import { call, type Connection, progressBar, upload } from "./Client.js"
@@ -64,6 +69,10 @@ const serveCommand = Command.make("serve", {
     Flag.withDescription("Public base URL (default: OMNIPOST_PUBLIC_URL)"),
     Flag.optional
   ),
+  config: Flag.String("config").pipe(
+    Flag.withDescription("Config file: plugins and configuration values (default: OMNIPOST_CONFIG, else ./omnipost.config.json if present)"),
+    Flag.optional
+  ),
   apiOnly: Flag.Boolean("api-only").pipe(Flag.withDescription("Serve the API only (no scheduler)"), Flag.withDefault(false)),
   workerOnly: Flag.Boolean("worker-only").pipe(Flag.withDescription("Run the scheduler only (no API)"), Flag.withDefault(false))
 }, (flags) =>
@@ -76,7 +85,12 @@ const serveCommand = Command.make("serve", {
       ...(Option.isSome(flags.dataDir) ? { dataDir: flags.dataDir.value } : {}),
       ...(Option.isSome(flags.publicUrl) ? { publicUrl: flags.publicUrl.value } : {})
     }
-    yield* Effect.scoped(serve({ api: !flags.workerOnly, worker: !flags.apiOnly, overrides }))
+    yield* Effect.scoped(serve({
+      api: !flags.workerOnly,
+      worker: !flags.apiOnly,
+      overrides,
+      configPath: Option.getOrUndefined(flags.config)
+    }))
   })).pipe(Command.withDescription("Run the API and the scheduler"))
 
 /** Runs the server and/or the scheduler until interrupted (SIGTERM/SIGINT), then shuts down gracefully. */
@@ -84,12 +98,33 @@ export const serve = (options: {
   readonly api: boolean
   readonly worker: boolean
   readonly overrides?: Partial<ServerConfigShape> | undefined
+  /** The config file (`--config`); else `OMNIPOST_CONFIG`, else ./omnipost.config.json when present. */
+  readonly configPath?: string | undefined
 }) =>
+  Effect.gen(function*() {
+    // The plugins named by OMNIPOST_PLUGINS and the config file, whose `env` then backs every Config read.
+    const configured = yield* PluginLoader.fromConfiguration({
+      cwd: process.cwd(),
+      env: {
+        OMNIPOST_PLUGINS: yield* Config.String("OMNIPOST_PLUGINS").pipe(Config.withDefault("")),
+        OMNIPOST_CONFIG: Option.getOrUndefined(yield* Config.option(Config.String("OMNIPOST_CONFIG")))
+      },
+      configPath: options.configPath,
+      builtins: builtinPlugins
+    })
+    const provider = PluginLoader.configProvider(configured.configFile, yield* ConfigProvider.ConfigProvider)
+    return yield* runServer(options, configured.plugins).pipe(Effect.provideService(ConfigProvider.ConfigProvider, provider))
+  })
+
+const runServer = (
+  options: { readonly api: boolean; readonly worker: boolean; readonly overrides?: Partial<ServerConfigShape> | undefined },
+  plugins: ReadonlyArray<Plugin.Plugin>
+) =>
   Effect.gen(function*() {
     const base = Layer.mergeAll(Crypto.layer, Database.layer, NodeHttpClient.layerUndici).pipe(
       Layer.provideMerge(ServerConfig.layer(options.overrides))
     )
-    const stack = Server.layerStack().pipe(Layer.provideMerge(base))
+    const stack = Server.layerStack({ plugins }).pipe(Layer.provideMerge(base))
     const scheduler = options.worker
       ? Scheduler.layer({}).pipe(Layer.provide(Leases.layer))
       : Layer.empty
@@ -98,11 +133,18 @@ export const serve = (options: {
     const config = yield* ServerConfig.pipe(Effect.provide(context))
     const keys = yield* ApiKeys.pipe(Effect.provide(context))
     const first = yield* keys.bootstrap.pipe(Effect.orDie)
+    const loaded = yield* Plugins.pipe(Effect.provide(context))
     const lines: Array<string> = []
     if (options.api) {
-      lines.push(`Omnipost API:  ${config.publicUrl}/v1`, `Docs:          ${config.publicUrl}/docs`)
+      // With --port 0 the system picked the port: show the one actually bound.
+      const address = (yield* HttpServer.HttpServer.pipe(Effect.provide(context))).address
+      const base = config.port === 0 && address._tag !== "UnixPathAddress"
+        ? `http://${config.host === "0.0.0.0" ? "127.0.0.1" : config.host}:${address.port}`
+        : config.publicUrl
+      lines.push(`Omnipost API:  ${base}/v1`, `Docs:          ${base}/docs`)
     }
     if (options.worker) lines.push(`Scheduler:     running`)
+    lines.push(`Platforms:     ${loaded.map(describePlugin).join(", ")}`)
     if (Option.isSome(first)) {
       lines.push(
         "",
@@ -114,6 +156,9 @@ export const serve = (options: {
     yield* Console.log(lines.join("\n"))
     return yield* Effect.never
   })
+
+const describePlugin = (loaded: { readonly plugin: { readonly id: string }; readonly oauth?: unknown }) =>
+  loaded.oauth !== undefined ? `${loaded.plugin.id} (OAuth)` : loaded.plugin.id
 
 const migrateCommand = Command.make("migrate", {}, () =>
   Effect.gen(function*() {
@@ -184,7 +229,7 @@ const keysCommand = Command.make("keys").pipe(
 // ---------------------------------------------------------------------------
 
 const accountsAdd = Command.make("add", {
-  platform: Flag.String("platform").pipe(Flag.withDescription("bluesky, x, …")),
+  platform: Flag.String("platform").pipe(Flag.withDescription("A platform id (the Platforms line of `omnipost serve` lists them)")),
   credentials: Flag.String("credentials").pipe(
     Flag.withDescription("The credentials as JSON, e.g. {\"identifier\":\"alice.bsky.social\",\"appPassword\":\"…\"}")
   ),
@@ -270,7 +315,7 @@ const statusCommand = Command.make("status", { post: Argument.String("post"), ur
   })).pipe(Command.withDescription("Show a post and every destination's status"))
 
 export const omnipost = Command.make("omnipost").pipe(
-  Command.withDescription("Self-hosted publishing to X, Bluesky and more"),
+  Command.withDescription("Self-hosted publishing to social platforms, built in or plugins"),
   Command.withSubcommands([serveCommand, migrateCommand, keysCommand, accountsCommand, postCommand, statusCommand])
 )
 

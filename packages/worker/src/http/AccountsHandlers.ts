@@ -3,12 +3,12 @@
  * verified with the platform (`verifyCredentials`) before anything is saved;
  * they are sealed by `AccountStore` and never returned.
  */
-import type { Publisher, PublishError } from "@omnipost/core"
+import { type Publisher, PublishError } from "@omnipost/core"
 import { Effect, Option, Schema } from "effect"
 import { HttpApiBuilder } from "effect/http-api"
 import { type Account, AccountStore } from "../AccountStore.js"
 import { ServerConfig } from "../Config.js"
-import { OAuthProviders, OAuthStates } from "../OAuth.js"
+import { authorizationUrl, OAuthProviders, OAuthStates } from "../OAuth.js"
 import { OmnipostApi, Principal } from "./Api.js"
 import * as Errors from "./Errors.js"
 import type * as Models from "./Models.js"
@@ -27,16 +27,25 @@ export const toAccountView = (account: Account): Models.AccountView => ({
   updatedAt: account.updatedAt
 })
 
-/** A platform's answer to a credentials check: its own refusal is the caller's problem (400), an outage is ours (502). */
-const platformFailure = (error: PublishError.PublishError) =>
+const definedOnly = (fields: Record<string, unknown>) =>
+  Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined))
+
+/**
+ * A platform's answer to a credentials check or a code exchange: its own
+ * refusal is the caller's problem (400), an outage is ours (502).
+ */
+const platformFailure = (what = "the credentials") => (error: PublishError.PublishError) =>
   error._tag === "AuthFailed" || error._tag === "Rejected"
-    ? Errors.make(Errors.InvalidCredentials, `${error.platform} refused the credentials: ${error.message}`, {
+    ? Errors.make(Errors.InvalidCredentials, `${error.platform} refused ${what}: ${error.message}`, {
       platform: error.platform,
-      reason: error._tag === "AuthFailed" ? error.reason : error.code,
-      platformCode: error.platformCode,
-      platformMessage: error.platformMessage
+      // Details are JSON: absent fields are left out, never `undefined`.
+      ...definedOnly({
+        reason: error._tag === "AuthFailed" ? error.reason : error.code,
+        platformCode: error.platformCode,
+        platformMessage: error.platformMessage
+      })
     })
-    : Errors.make(Errors.PlatformError, `${error.platform} could not be reached to check the credentials: ${error.message}`, {
+    : Errors.make(Errors.PlatformError, `${error.platform} could not be reached for ${what}: ${error.message}`, {
       platform: error.platform,
       retryable: true
     })
@@ -58,14 +67,16 @@ export const connectAccount = Effect.fnUntraced(function*(options: {
   readonly organizationId: string
   readonly publisher: Publisher.PlatformPublisher
   readonly credentials: unknown
+  /** The credentials are already decoded (an OAuth provider's result), not as a client sent them. */
+  readonly decoded?: boolean | undefined
   readonly platformAccountId?: string | undefined
   readonly username?: string | undefined
 }) {
-  const credentials = yield* Schema.decodeUnknownEffect(options.publisher.credentialsSchema)(options.credentials, {
-    errors: "all"
-  }).pipe(Effect.mapError((error) => Errors.schemaFailure("credentials", error)))
+  const credentials = options.decoded === true ? options.credentials : yield* Schema.decodeUnknownEffect(
+    options.publisher.credentialsSchema
+  )(options.credentials, { errors: "all" }).pipe(Effect.mapError((error) => Errors.schemaFailure("credentials", error)))
   const profile = options.publisher.verifyCredentials !== undefined
-    ? yield* options.publisher.verifyCredentials(credentials).pipe(Effect.mapError(platformFailure))
+    ? yield* options.publisher.verifyCredentials(credentials).pipe(Effect.mapError(platformFailure()))
     : options.platformAccountId !== undefined
     ? { accountId: options.platformAccountId, username: options.username ?? options.platformAccountId }
     : yield* Errors.make(
@@ -139,11 +150,7 @@ export const AccountsHandlers = HttpApiBuilder.group(OmnipostApi, "accounts", (h
           const states = yield* OAuthStates
           const started = yield* states.start({ organizationId, platform: params.platform, redirectUri }).pipe(Effect.orDie)
           return {
-            authorizationUrl: yield* provider.authorizationUrl({
-              state: started.state,
-              codeVerifier: started.codeVerifier,
-              redirectUri
-            }),
+            authorizationUrl: yield* authorizationUrl(provider, { ...started, redirectUri }),
             state: started.state,
             expiresAt: started.expiresAt
           }
@@ -164,12 +171,12 @@ export const AccountsHandlers = HttpApiBuilder.group(OmnipostApi, "accounts", (h
               Effect.tapError((error) =>
                 error._tag === "AuthFailed" ? accounts.setStatus(account.id, "needs_reconnect").pipe(Effect.orDie) : Effect.void
               ),
-              Effect.mapError(platformFailure)
+              Effect.mapError(platformFailure())
             )
             const encoded = yield* Schema.encodeUnknownEffect(publisher.credentialsSchema)(fresh).pipe(Effect.orDie)
             yield* accounts.updateCredentials(account.id, encoded).pipe(Effect.orDie)
           } else if (publisher.verifyCredentials !== undefined) {
-            yield* publisher.verifyCredentials(credentials).pipe(Effect.mapError(platformFailure))
+            yield* publisher.verifyCredentials(credentials).pipe(Effect.mapError(platformFailure()))
           }
           if (account.status === "needs_reconnect") yield* accounts.setStatus(account.id, "active").pipe(Effect.orDie)
           return toAccountView(yield* accounts.get(organizationId, account.id).pipe(Effect.orDie))
@@ -209,11 +216,21 @@ export const OAuthCallbackHandlers = HttpApiBuilder.group(OmnipostApi, "oauth", 
       if (provider === undefined) {
         return yield* Errors.make(Errors.UnknownPlatform, `"${params.platform}" has no OAuth flow configured here`)
       }
-      const credentials = yield* provider.exchange({
+      const credentials = yield* provider.exchangeCode({
         code: query.code,
-        codeVerifier: pending.value.codeVerifier,
-        redirectUri: pending.value.redirectUri
-      }).pipe(Effect.mapError((e) => Errors.make(Errors.InvalidCredentials, `the code exchange failed: ${e.message}`)))
-      const account = yield* connectAccount({ organizationId: pending.value.organizationId, publisher, credentials })
+        redirectUri: pending.value.redirectUri,
+        ...(provider.pkce ? { codeVerifier: pending.value.codeVerifier } : {})
+      }).pipe(
+        Effect.catchDefect((defect) =>
+          Effect.fail(new PublishError.Transient({ platform: params.platform, message: `the code exchange crashed: ${String(defect)}` }))
+        ),
+        Effect.mapError(platformFailure("the code exchange"))
+      )
+      const account = yield* connectAccount({
+        organizationId: pending.value.organizationId,
+        publisher,
+        credentials,
+        decoded: true
+      })
       return toAccountView(account)
     })))

@@ -296,6 +296,6 @@ export class OmnipostApi extends HttpApi.make("omnipost")
   .annotate(OpenApi.Version, "0.1.0")
   .annotate(
     OpenApi.Description,
-    "Self-hosted publishing to X, Bluesky and more. Every error is `{ \"error\": { \"code\", \"message\", \"details\" } }`."
+    "Self-hosted publishing to every loaded platform plugin. Every error is `{ \"error\": { \"code\", \"message\", \"details\" } }`."
   )
 {}

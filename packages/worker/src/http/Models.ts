@@ -174,7 +174,7 @@ export type AccountView = typeof AccountView.Type
 
 export const ConnectAccount = Schema.Struct({
   platform: Platform.PlatformId,
-  /** The platform's credentials (for Bluesky `{ identifier, password }`; for X tokens). Verified before saving. */
+  /** The platform's credentials, as its plugin's credentials schema reads them (an app password, OAuth tokens…). Verified before saving. */
   credentials: Schema.Record(Schema.String, Schema.Unknown),
   /** Only for platforms that cannot verify credentials (some plugins): who the account is. */
   platformAccountId: Schema.optional(Schema.String),

@@ -12,7 +12,29 @@
 import { type Publisher, PublishError, Rules } from "@omnipost/core"
 import { Effect, Schema } from "effect"
 
-const rulesFor = (platform: string): Rules.PlatformRules => ({ ...Rules.bluesky, platform } as Rules.PlatformRules)
+/** The test platforms' rules: a short-text feed with up to 4 images or one video, threads allowed. */
+const rulesFor = (platform: string): Rules.PlatformRules => ({
+  platform,
+  displayName: `Fake (${platform})`,
+  defaultPlacement: "feed",
+  placements: [{
+    placement: "feed",
+    inferable: true,
+    source: "test platform",
+    text: [{ max: 300, counting: "graphemes", source: "test platform" }],
+    textAllowed: true,
+    mediaRequired: false,
+    minMedia: 0,
+    maxMedia: 4,
+    mixedMedia: false,
+    media: {
+      image: { maxCount: 4, mimeTypes: ["image/*"], maxSizeBytes: 1_000_000, source: "test platform" },
+      video: { maxCount: 1, mimeTypes: ["video/mp4"], maxSizeBytes: 50 * 1024 * 1024, source: "test platform" }
+    }
+  }],
+  threads: true,
+  nativeScheduling: { supported: false, source: "test platform" }
+})
 
 export const AnySettings = Schema.Record(Schema.String, Schema.Unknown)
 export const AnyCredentials = Schema.Unknown

@@ -12,7 +12,7 @@ import { Effect, type Layer } from "effect"
 import type { HttpClient } from "effect/http"
 import { Registry } from "@omnipost/core"
 import { type BlueskyPublisherOptions, makeBlueskyPublisher } from "@omnipost/platform-bluesky"
-import { makeMastodonPublisher, type MastodonPublisherOptions } from "./Publisher.js"
+import { makeMastodonPublisher, type MastodonPublisherOptions } from "../src/Publisher.js"
 
 export interface RegistryOptions {
   readonly bluesky?: BlueskyPublisherOptions | undefined

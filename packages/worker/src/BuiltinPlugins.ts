@@ -1,0 +1,11 @@
+/**
+ * The platforms this server runs without configuration. This is the one
+ * worker source file that names platforms: everything else iterates over
+ * plugins (these, plus the modules named in `OMNIPOST_PLUGINS` or the config
+ * file, see `PluginLoader`).
+ */
+import type { Plugin } from "@omnipost/core"
+import { plugin as bluesky } from "@omnipost/platform-bluesky"
+import { plugin as x } from "@omnipost/platform-twitter"
+
+export const builtinPlugins: ReadonlyArray<Plugin.Plugin> = [x, bluesky]
