@@ -9,18 +9,20 @@
  *    every `check_after_secs` until `succeeded` or `failed`, within a time limit
  * 5. alt text with `POST /2/media/metadata`
  *
- * The bytes are streamed from the source (a URL, a local file, bytes in
- * memory) and cut into segments as they arrive, so at most one segment is
- * held in memory whatever the size of the video. The same flow serves images,
- * which X accepts chunked too.
+ * The source is opened by the kit's `MediaSource.open`, the policy every
+ * platform shares (guarded redirects, 429/5xx Transient, the type judged
+ * from the bytes before anything is sent to X); its bytes are cut into
+ * segments as they arrive, so at most one segment is held in memory whatever
+ * the size of the video. The same flow serves images, which X accepts
+ * chunked too.
  */
 import { type Media as CoreMedia, PublishError } from "@omnipost/core"
 import { Duration, Effect, Schema, Stream } from "effect"
-import { HttpClient, HttpClientRequest } from "effect/http"
-import { createReadStream } from "node:fs"
-import { stat } from "node:fs/promises"
+import { MediaSource, UrlGuard } from "@omnipost/platform-kit"
+import { HttpClient } from "effect/http"
 import * as Errors from "./Errors.js"
 import type { XApi } from "./internal/Client.js"
+import { rules } from "./Rules.js"
 
 /**
  * X asks for segments of at most 5 MB (its server maximum is 8 MB). 4 MiB
@@ -37,21 +39,22 @@ export type MediaCategory = "tweet_image" | "tweet_gif" | "tweet_video"
 export const mediaCategory = (media: CoreMedia.Media): MediaCategory =>
   media.kind === "video" ? "tweet_video" : media.kind === "gif" ? "tweet_gif" : "tweet_image"
 
-/** Bytes to upload: their exact length (X wants `total_bytes` up front) and the stream. */
-export interface MediaBytes {
-  readonly totalBytes: number
-  readonly stream: Stream.Stream<Uint8Array, Errors.XPublishError>
-}
-
 export interface UploadOptions {
   /** Segment size in bytes; capped at `maxSegmentBytes`. */
   readonly segmentBytes?: number | undefined
   /** How long to wait for X to process a video or GIF. Default 10 minutes. */
   readonly processingTimeout?: Duration.Input | undefined
-  /** Timeout of each upload request. Default 2 minutes. */
+  /** Timeout of each upload request (and of a media host's answer). Default 2 minutes. */
   readonly requestTimeout?: Duration.Input | undefined
-  /** Opens a `stored` media source (a media record of the worker). */
-  readonly openStored?: ((mediaId: string) => Effect.Effect<MediaBytes, Errors.XPublishError>) | undefined
+  /** The one stored-media hook: opens `stored` media sources (the worker's media library). */
+  readonly resolveStoredMedia?: MediaSource.ResolveStoredMedia | undefined
+  /**
+   * How media URLs (and every redirect hop) are guarded. Default: the
+   * `UrlGuard` service of the context the publisher was built in, else
+   * strict (private and loopback addresses refused). Tests and local
+   * development pass `{ allowPrivate: true }`.
+   */
+  readonly urlGuard?: UrlGuard.Options | undefined
 }
 
 const unreadable = (message: string) =>
@@ -86,86 +89,11 @@ export const segments = (size: number) => <E, R>(stream: Stream.Stream<Uint8Arra
     )
   )
 
-/** Opens a media source as a stream of bytes with its length. */
-export const openSource = (
-  media: CoreMedia.Media,
-  client: HttpClient.HttpClient,
-  options?: UploadOptions
-): Effect.Effect<MediaBytes, Errors.XPublishError> => {
-  const source = media.source
-  switch (source._tag) {
-    case "bytes":
-      return Effect.succeed({ totalBytes: source.data.byteLength, stream: Stream.succeed(source.data) })
-    case "file":
-      return Effect.tryPromise({
-        try: () => stat(source.path),
-        catch: (error) => unreadable(`Cannot read the media file ${source.path}: ${String(error)}`)
-      }).pipe(
-        Effect.filterOrFail(
-          (stats) => stats.isFile(),
-          () => unreadable(`The media path ${source.path} is not a file`)
-        ),
-        Effect.map((stats) => ({
-          totalBytes: stats.size,
-          stream: Stream.suspend(() =>
-            Stream.fromAsyncIterable(
-              createReadStream(source.path, { highWaterMark: 1024 * 1024 }) as AsyncIterable<Uint8Array>,
-              (error) => unreadable(`Reading the media file ${source.path} failed: ${String(error)}`)
-            )
-          )
-        }))
-      )
-    case "url": {
-      // A download that stalls must not hold the publish forever.
-      const downloadIdle = options?.requestTimeout ?? "2 minutes"
-      const stalled = () =>
-        new PublishError.Transient({
-          platform: Errors.platform,
-          message: `Downloading the media ${source.url} stalled for ${Duration.format(Duration.fromInputUnsafe(downloadIdle))}`
-        })
-      return client.execute(HttpClientRequest.get(source.url)).pipe(
-        Effect.timeoutOrElse({ duration: downloadIdle, orElse: () => Effect.fail(stalled()) }),
-        Effect.mapError((error) =>
-          error._tag === "Transient" ? error :
-          new PublishError.Transient({
-            platform: Errors.platform,
-            message: `Downloading the media ${source.url} failed: ${error.message}`
-          })
-        ),
-        Effect.flatMap((response): Effect.Effect<MediaBytes, Errors.XPublishError> => {
-          if (response.status >= 500 || response.status === 429 || response.status === 408) {
-            return Effect.fail(
-              new PublishError.Transient({
-                platform: Errors.platform,
-                message: `Downloading the media ${source.url} answered HTTP ${response.status}`,
-                httpStatus: response.status
-              })
-            )
-          }
-          if (response.status >= 400) {
-            return Effect.fail(unreadable(`Downloading the media ${source.url} answered HTTP ${response.status}`))
-          }
-          const length = Number(response.headers["content-length"])
-          return Effect.succeed({
-            totalBytes: Number.isFinite(length) && length >= 0 ? length : media.sizeBytes,
-            stream: response.stream.pipe(
-              Stream.mapError((error) =>
-                new PublishError.Transient({
-                  platform: Errors.platform,
-                  message: `Downloading the media ${source.url} failed: ${error.message}`
-                })
-              ),
-              Stream.timeoutOrElse({ duration: downloadIdle, orElse: () => Stream.fail(stalled()) })
-            )
-          })
-        })
-      )
-    }
-    case "stored":
-      return options?.openStored !== undefined
-        ? options.openStored(source.mediaId)
-        : Effect.fail(unreadable(`The stored media ${source.mediaId} cannot be opened: no openStored was configured`))
-  }
+/** X's size limit for this kind of media, from the rules table (the feed placement). */
+const maxBytesFor = (media: CoreMedia.Media): number | undefined => {
+  const placement = rules.placements.find((p) => p.placement === rules.defaultPlacement) ?? rules.placements[0]
+  const limits = placement?.media[media.kind as keyof typeof placement.media]
+  return limits?.maxSizeBytes
 }
 
 const decodeOrTransient = <S extends Schema.Top>(schema: S, operation: string) => (body: unknown) =>
@@ -242,7 +170,14 @@ const awaitProcessing = (api: XApi, mediaId: string, first: ProcessingInfo, opti
 /**
  * Uploads one media item and returns its X media id, ready to attach.
  */
-export const uploadMedia = Effect.fn("XMedia.upload")(function*(
+export const uploadMedia = (
+  api: XApi,
+  client: HttpClient.HttpClient,
+  media: CoreMedia.Media,
+  options?: UploadOptions
+): Effect.Effect<string, Errors.XPublishError> => Effect.scoped(uploadScoped(api, client, media, options))
+
+const uploadScoped = Effect.fn("XMedia.upload")(function*(
   api: XApi,
   client: HttpClient.HttpClient,
   media: CoreMedia.Media,
@@ -251,14 +186,30 @@ export const uploadMedia = Effect.fn("XMedia.upload")(function*(
   const segmentBytes = Math.max(1, Math.min(options?.segmentBytes ?? defaultSegmentBytes, maxSegmentBytes))
   const requestTimeout = options?.requestTimeout ?? "2 minutes"
   const category = mediaCategory(media)
-  const bytes = yield* openSource(media, client, options)
+  const guard = options?.urlGuard ?? {}
+  // Opened before INIT: a source that cannot be read, or whose bytes are not
+  // the declared type, sends nothing to X.
+  const opened = yield* MediaSource.openMedia(media, {
+    platform: Errors.platform,
+    maxBytes: maxBytesFor(media),
+    resolveStoredMedia: options?.resolveStoredMedia,
+    timeout: requestTimeout,
+    idleTimeout: requestTimeout
+  }).pipe(
+    Effect.provideService(HttpClient.HttpClient, UrlGuard.guardClient(client, guard)),
+    Effect.provideService(UrlGuard.UrlGuard, UrlGuard.UrlGuard.make(guard))
+  )
+  // X wants total_bytes up front: a download without Content-Length is taken
+  // at its declared size, and a different count is refused after the appends.
+  const totalBytes = opened.sizeBytes ?? media.sizeBytes
+  const bytes = { totalBytes, stream: opened.stream }
 
   const init = yield* api.request({
     method: "POST",
     path: "/2/media/upload/initialize",
     body: {
       _tag: "json",
-      value: { media_type: media.mimeType, total_bytes: bytes.totalBytes, media_category: category }
+      value: { media_type: opened.mimeType, total_bytes: bytes.totalBytes, media_category: category }
     },
     operation: "POST /2/media/upload/initialize",
     timeout: requestTimeout

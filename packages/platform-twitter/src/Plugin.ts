@@ -33,15 +33,7 @@ export const plugin = Plugin.definePlugin({
   make: (_config, options) =>
     makeXPublisher({
       apiBaseUrl: options.baseUrl,
-      upload: {
-        openStored: options.resolveStoredMedia === undefined
-          ? undefined
-          : (mediaId) =>
-            Effect.map(options.resolveStoredMedia!(mediaId), (media) => ({
-              totalBytes: media.sizeBytes,
-              stream: media.stream
-            }))
-      }
+      upload: { resolveStoredMedia: options.resolveStoredMedia }
     }),
   oauth: (config, options) =>
     Effect.gen(function*() {

@@ -17,7 +17,8 @@
  * // result.url === "https://x.com/alice/status/1880028106020515840"
  */
 import { PublishError, type Publisher, type Validation } from "@omnipost/core"
-import { Clock, Context, type Duration, Effect, Layer, Schema, Semaphore } from "effect"
+import { UrlGuard } from "@omnipost/platform-kit"
+import { Clock, Context, type Duration, Effect, Layer, Option, Schema, Semaphore } from "effect"
 import { HttpClient } from "effect/http"
 import * as Auth from "./Auth.js"
 import * as Errors from "./Errors.js"
@@ -124,6 +125,12 @@ const appendToMessage = (error: Errors.XPublishError, note: string): Errors.XPub
 export const makeXPublisher = (options?: XPublisherOptions): Effect.Effect<XPublisher, never, HttpClient.HttpClient> =>
   Effect.gen(function*() {
     const client = yield* HttpClient.HttpClient
+    // Media URLs are checked like the host checks them when it gave a UrlGuard.
+    const contextGuard = yield* Effect.serviceOption(UrlGuard.UrlGuard)
+    const upload: Media.UploadOptions = {
+      ...options?.upload,
+      urlGuard: options?.upload?.urlGuard ?? Option.getOrUndefined(Option.map(contextGuard, (guard) => guard.options))
+    }
     const apiBaseUrl = (options?.apiBaseUrl ?? Auth.defaultApiBaseUrl).replace(/\/+$/, "")
     const requestTimeout = options?.requestTimeout ?? "30 seconds"
     const postTimeout = options?.postTimeout ?? "30 seconds"
@@ -278,7 +285,7 @@ export const makeXPublisher = (options?: XPublisherOptions): Effect.Effect<XPubl
       const mediaIds: Array<ReadonlyArray<string>> = []
       for (const part of destination.parts) {
         const ids: Array<string> = []
-        for (const media of part.media) ids.push(yield* Media.uploadMedia(api, client, media, options?.upload))
+        for (const media of part.media) ids.push(yield* Media.uploadMedia(api, client, media, upload))
         mediaIds.push(ids)
       }
 

@@ -4,16 +4,17 @@ import type { Media, Post, Publisher } from "@omnipost/core"
 import { PublishError } from "@omnipost/core"
 import { type Auth, makeXPublisher, type Settings } from "@omnipost/platform-twitter"
 import { FakeX, FakeXServer } from "@omnipost/platform-twitter/testing"
+import { UrlGuard } from "@omnipost/platform-kit"
 import { Effect, Layer } from "effect"
-import { randomBytes } from "node:crypto"
 import { createServer } from "node:http"
 import type { AddressInfo } from "node:net"
+import * as Fixtures from "./fixtures.js"
 
 const image = (sizeBytes: number): Media.Media => ({
   kind: "image",
   mimeType: "image/png",
   sizeBytes,
-  source: { _tag: "bytes", data: new Uint8Array(randomBytes(sizeBytes)) }
+  source: { _tag: "bytes", data: Fixtures.png(sizeBytes) }
 })
 
 const request = (
@@ -31,7 +32,9 @@ const text = (value: string): Post.ResolvedPart => ({ text: value, media: [] })
 
 const environment = Layer.mergeAll(
   FakeX.layer({ processing: { checkAfterSecs: 1, pollsUntilDone: 1 } }),
-  NodeHttpClient.layerUndici
+  NodeHttpClient.layerUndici,
+  // The media hosts of these tests are on loopback.
+  UrlGuard.UrlGuard.layer({ allowPrivate: true })
 )
 
 layer(environment, { excludeTestServices: true, timeout: "60 seconds" })("X faults, mapped to core's errors", (it) => {
@@ -170,7 +173,7 @@ layer(environment, { excludeTestServices: true, timeout: "60 seconds" })("X faul
         kind: "video",
         mimeType: "video/mp4",
         sizeBytes: 40_000,
-        source: { _tag: "bytes", data: new Uint8Array(randomBytes(40_000)) }
+        source: { _tag: "bytes", data: Fixtures.mp4(40_000) }
       }
       const error = yield* Effect.flip(publisher.publish(request([{ text: "long", media: [video] }], credentials)))
       assert.strictEqual(error._tag, "Rejected")
@@ -199,7 +202,7 @@ layer(environment, { excludeTestServices: true, timeout: "60 seconds" })("X faul
         kind: "video",
         mimeType: "video/mp4",
         sizeBytes: 30_000,
-        source: { _tag: "bytes", data: new Uint8Array(randomBytes(30_000)) }
+        source: { _tag: "bytes", data: Fixtures.mp4(30_000) }
       }
       const error = yield* Effect.flip(publisher.publish(request([{ text: "bad video", media: [video] }], credentials)))
       assert.strictEqual(error._tag, "Rejected")
@@ -333,7 +336,7 @@ layer(environment, { excludeTestServices: true, timeout: "60 seconds" })("X faul
         kind: "gif",
         mimeType: "image/gif",
         sizeBytes: 3_000,
-        source: { _tag: "bytes", data: new Uint8Array(randomBytes(3_000)) }
+        source: { _tag: "bytes", data: Fixtures.gif(3_000) }
       }
       const error = yield* Effect.flip(publisher.publish(request([{ text: "stuck", media: [gif] }], credentials)))
       assert.strictEqual(error._tag, "Transient")
@@ -342,14 +345,14 @@ layer(environment, { excludeTestServices: true, timeout: "60 seconds" })("X faul
       assert.strictEqual(fake.tweets.length, 0)
     }))
 
-  it.effect("a file that is not there → Rejected MEDIA_UNREADABLE before any upload", () =>
+  it.effect("a file that is not there → Rejected MEDIA_UNAVAILABLE before any upload", () =>
     Effect.gen(function*() {
       const { credentials, fake, publisher } = yield* setup("missing_file")
       const count = fake.uploads.length
       const media: Media.Media = { kind: "image", mimeType: "image/png", sizeBytes: 10, source: { _tag: "file", path: "/nonexistent/omnipost.png" } }
       const error = yield* Effect.flip(publisher.publish(request([{ text: "missing", media: [media] }], credentials)))
       assert.strictEqual(error._tag, "Rejected")
-      if (error._tag === "Rejected") assert.strictEqual(error.code, "MEDIA_UNREADABLE")
+      if (error._tag === "Rejected") assert.strictEqual(error.code, "MEDIA_UNAVAILABLE")
       assert.strictEqual(fake.uploads.length, count)
     }))
 
@@ -389,23 +392,109 @@ layer(environment, { excludeTestServices: true, timeout: "60 seconds" })("X faul
       assert.strictEqual(fake.requests.length, count)
     }))
 
-  it.effect("a media URL answering 404 is MEDIA_UNREADABLE, 503 is Transient", () =>
+  // One media host for the tests below: paths answer a status, redirect, or serve bytes.
+  const mediaHost = (routes: Record<string, (base: string) => { status: number; headers?: Record<string, string>; body?: Uint8Array }>) =>
     Effect.gen(function*() {
-      const { credentials, publisher } = yield* setup("media_url_status")
+      let base = ""
+      const hits: Array<string> = []
       const server = createServer((req, res) => {
-        res.writeHead(req.url === "/gone.png" ? 404 : 503)
-        res.end()
+        hits.push(req.url ?? "")
+        const route = routes[req.url ?? ""]
+        const answer = route === undefined ? { status: 404 } : route(base)
+        res.writeHead(answer.status, {
+          ...answer.headers,
+          ...(answer.body !== undefined ? { "content-length": String(answer.body.byteLength) } : {})
+        })
+        res.end(answer.body)
       })
       yield* Effect.acquireRelease(
         Effect.promise(() => new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))),
         () => Effect.promise(() => new Promise<void>((resolve) => server.close(() => resolve())))
       )
-      const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
-      const at = (path: string): Media.Media => ({ kind: "image", mimeType: "image/png", sizeBytes: 10, source: { _tag: "url", url: base + path } })
-      const gone = yield* Effect.flip(publisher.publish(request([{ text: "gone", media: [at("/gone.png")] }], credentials)))
+      base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+      return { base, hits }
+    })
+
+  const fromUrl = (url: string, mimeType = "image/png", sizeBytes = 10): Media.Media => ({
+    kind: "image",
+    mimeType,
+    sizeBytes,
+    source: { _tag: "url", url }
+  })
+
+  it.effect("a media URL answering 404 is MEDIA_UNAVAILABLE; 429 and 503 are Transient; nothing reaches X", () =>
+    Effect.gen(function*() {
+      const { credentials, fake, publisher } = yield* setup("media_url_status")
+      const host = yield* mediaHost({
+        "/busy.png": () => ({ status: 429, headers: { "retry-after": "30" } }),
+        "/down.png": () => ({ status: 503 })
+      })
+      const uploads = fake.uploads.length
+      const gone = yield* Effect.flip(publisher.publish(request([{ text: "gone", media: [fromUrl(host.base + "/gone.png")] }], credentials)))
       assert.strictEqual(gone._tag, "Rejected")
-      if (gone._tag === "Rejected") assert.strictEqual(gone.code, "MEDIA_UNREADABLE")
-      const down = yield* Effect.flip(publisher.publish(request([{ text: "down", media: [at("/down.png")] }], credentials)))
+      if (gone._tag === "Rejected") assert.strictEqual(gone.code, "MEDIA_UNAVAILABLE")
+      const busy = yield* Effect.flip(publisher.publish(request([{ text: "busy", media: [fromUrl(host.base + "/busy.png")] }], credentials)))
+      assert.strictEqual(busy._tag, "Transient")
+      assert.strictEqual(busy.httpStatus, 429)
+      const down = yield* Effect.flip(publisher.publish(request([{ text: "down", media: [fromUrl(host.base + "/down.png")] }], credentials)))
       assert.strictEqual(down._tag, "Transient")
+      assert.strictEqual(fake.uploads.length, uploads)
+      assert.strictEqual(fake.tweets.filter((t) => ["gone", "busy", "down"].includes(t.text)).length, 0)
+    }))
+
+  it.effect("media URL redirects are followed, each hop through the URL guard", () =>
+    Effect.gen(function*() {
+      const { credentials, fake, publisher } = yield* setup("media_redirects")
+      const bytes = Fixtures.png(50_000)
+      const host = yield* mediaHost({
+        "/a.png": () => ({ status: 301, headers: { location: "/b.png" } }),
+        "/b.png": (base) => ({ status: 302, headers: { location: `${base}/real.png` } }),
+        "/real.png": () => ({ status: 200, headers: { "content-type": "image/png" }, body: bytes }),
+        "/metadata.png": () => ({ status: 302, headers: { location: "http://169.254.169.254/latest/meta-data/" } })
+      })
+      const result = yield* publisher.publish(request([{ text: "redirected", media: [fromUrl(host.base + "/a.png", "image/png", bytes.byteLength)] }], credentials))
+      assert.deepStrictEqual(host.hits.slice(-3), ["/a.png", "/b.png", "/real.png"])
+      const upload = fake.uploads.find((u) => u.id === fake.tweets.find((t) => t.id === result.platformPostId)!.mediaIds[0])!
+      assert.strictEqual(upload.segments.reduce((n, s) => n + s.size, 0), bytes.byteLength)
+
+      // A hop to the cloud metadata address is refused, even with private addresses allowed.
+      const uploads = fake.uploads.length
+      const refused = yield* Effect.flip(publisher.publish(request([{ text: "metadata", media: [fromUrl(host.base + "/metadata.png")] }], credentials)))
+      assert.strictEqual(refused._tag, "Rejected")
+      if (refused._tag === "Rejected") assert.strictEqual(refused.code, "URL_NOT_ALLOWED")
+      assert.strictEqual(fake.uploads.length, uploads)
+
+      // Without a guard that allows them, loopback media hosts are refused too.
+      const strict = yield* makeXPublisher({ apiBaseUrl: fake.url, upload: { urlGuard: {} } })
+      const loopback = yield* Effect.flip(strict.publish(request([{ text: "loopback", media: [fromUrl(host.base + "/real.png")] }], credentials)))
+      assert.strictEqual(loopback._tag, "Rejected")
+      if (loopback._tag === "Rejected") assert.strictEqual(loopback.code, "URL_NOT_ALLOWED")
+      assert.strictEqual(fake.uploads.length, uploads)
+    }))
+
+  it.effect("media whose bytes are not the declared type are refused before anything is posted", () =>
+    Effect.gen(function*() {
+      const { credentials, fake, publisher } = yield* setup("media_mismatch")
+      const host = yield* mediaHost({
+        // A server that calls a GIF a PNG: the bytes decide.
+        "/lying.png": () => ({ status: 200, headers: { "content-type": "image/png" }, body: Fixtures.gif(4_000) })
+      })
+      const requests = fake.requests.length
+      const error = yield* Effect.flip(publisher.publish(request([
+        { text: "first part", media: [image(20_000)] },
+        { text: "second part", media: [fromUrl(host.base + "/lying.png", "image/png", 4_000)] }
+      ], credentials)))
+      assert.strictEqual(error._tag, "Rejected")
+      if (error._tag === "Rejected") assert.strictEqual(error.code, "MEDIA_TYPE_MISMATCH")
+      assert.include(error.message, "image/gif")
+      // Part 1's image was uploaded (media come first), but no post was made.
+      assert.strictEqual(fake.tweets.filter((t) => t.text === "first part" || t.text === "second part").length, 0)
+      assert.isFalse(fake.requests.slice(requests).some((r) => r.path === "/2/tweets"))
+      // Bytes in memory are judged the same way.
+      const bytesError = yield* Effect.flip(publisher.publish(request([
+        { text: "declared video", media: [{ kind: "video", mimeType: "video/mp4", sizeBytes: 3_000, source: { _tag: "bytes", data: Fixtures.png(3_000) } }] }
+      ], credentials)))
+      assert.strictEqual(bytesError._tag, "Rejected")
+      if (bytesError._tag === "Rejected") assert.strictEqual(bytesError.code, "MEDIA_TYPE_MISMATCH")
     }))
 })

@@ -3,20 +3,22 @@ import { assert, layer } from "@effect/vitest"
 import type { Media, Post, Publisher } from "@omnipost/core"
 import { type Auth, layer as xLayer, makeXPublisher, type Settings, X } from "@omnipost/platform-twitter"
 import { FakeX } from "@omnipost/platform-twitter/testing"
+import { UrlGuard } from "@omnipost/platform-kit"
 import { Effect, Layer, Schema, Stream } from "effect"
-import { createHash, randomBytes } from "node:crypto"
+import { createHash } from "node:crypto"
 import { mkdtemp, rm, writeFile } from "node:fs/promises"
 import { createServer } from "node:http"
 import type { AddressInfo } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import { jpeg, mp4, png } from "./fixtures.js"
 
 const image = (sizeBytes: number, altText?: string): Media.Media => ({
   kind: "image",
   mimeType: "image/png",
   sizeBytes,
   ...(altText !== undefined ? { altText } : {}),
-  source: { _tag: "bytes", data: new Uint8Array(randomBytes(sizeBytes)) }
+  source: { _tag: "bytes", data: png(sizeBytes) }
 })
 
 const part = (text: string, media: ReadonlyArray<Media.Media> = []): Post.ResolvedPart => ({ text, media })
@@ -39,7 +41,9 @@ const request = (
 
 const environment = Layer.mergeAll(
   FakeX.layer({ processing: { checkAfterSecs: 1, pollsUntilDone: 2 } }),
-  NodeHttpClient.layerUndici
+  NodeHttpClient.layerUndici,
+  // The media hosts of these tests are on loopback.
+  UrlGuard.UrlGuard.layer({ allowPrivate: true })
 )
 
 layer(environment, { excludeTestServices: true, timeout: "60 seconds" })("X publisher against FakeX", (it) => {
@@ -94,7 +98,7 @@ layer(environment, { excludeTestServices: true, timeout: "60 seconds" })("X publ
       const credentials = fake.issueOAuth2Token({ username: "video_user" })
       const directory = yield* Effect.promise(() => mkdtemp(join(tmpdir(), "omnipost-x-")))
       yield* Effect.addFinalizer(() => Effect.promise(() => rm(directory, { recursive: true, force: true })))
-      const bytes = randomBytes(10 * 1024 * 1024 + 12_345)
+      const bytes = mp4(10 * 1024 * 1024 + 12_345)
       const path = join(directory, "clip.mp4")
       yield* Effect.promise(() => writeFile(path, bytes))
       const video: Media.Media = {
@@ -116,14 +120,14 @@ layer(environment, { excludeTestServices: true, timeout: "60 seconds" })("X publ
       // Two polls (in_progress, then succeeded), each after check_after_secs = 1.
       assert.strictEqual(upload.statusPolls.length, 2)
       assert.isAtLeast(upload.statusPolls[1]! - upload.statusPolls[0]!, 950)
-    }))
+    }), 60_000)
 
   it.effect("streams an image from a URL", () =>
     Effect.gen(function*() {
       const fake = yield* FakeX
       const publisher = yield* makeXPublisher({ apiBaseUrl: fake.url })
       const credentials = fake.issueOAuth2Token({ username: "url_user" })
-      const bytes = randomBytes(700_000)
+      const bytes = jpeg(700_000)
       const server = createServer((_, res) => {
         res.writeHead(200, { "content-type": "image/jpeg", "content-length": String(bytes.length) })
         res.end(bytes)
@@ -306,17 +310,21 @@ layer(environment, { excludeTestServices: true, timeout: "60 seconds" })("X publ
       assert.strictEqual(fake.tweets.filter((t) => t.text === "pic").length, 0)
     }))
 
-  it.effect("opens stored media through the openStored option, in segments of the chosen size", () =>
+  it.effect("opens stored media through the one resolveStoredMedia hook, in segments of the chosen size", () =>
     Effect.gen(function*() {
       const fake = yield* FakeX
-      const bytes = randomBytes(2_500_000)
+      const bytes = jpeg(2_500_000)
       const publisher = yield* makeXPublisher({
         apiBaseUrl: fake.url,
         upload: {
           segmentBytes: 1_000_000,
-          openStored: (mediaId) =>
+          resolveStoredMedia: (mediaId) =>
             mediaId === "stored-1"
-              ? Effect.succeed({ totalBytes: bytes.length, stream: Stream.fromIterable([bytes.subarray(0, 1_234_567), bytes.subarray(1_234_567)]) })
+              ? Effect.succeed({
+                sizeBytes: bytes.length,
+                mimeType: "image/jpeg",
+                stream: Stream.fromIterable([bytes.subarray(0, 1_234_567), bytes.subarray(1_234_567)])
+              })
               : Effect.die("unknown stored media")
         }
       })
