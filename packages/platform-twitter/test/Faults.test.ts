@@ -497,4 +497,40 @@ layer(environment, { excludeTestServices: true, timeout: "60 seconds" })("X faul
       assert.strictEqual(bytesError._tag, "Rejected")
       if (bytesError._tag === "Rejected") assert.strictEqual(bytesError.code, "MEDIA_TYPE_MISMATCH")
     }))
+
+  it.effect("the fake judges an upload by its bytes at FINALIZE, as X does, not by media_type", () =>
+    Effect.gen(function*() {
+      const { credentials, fake } = yield* setup("fake_sniffs")
+      const call = (path: string, init: RequestInit) =>
+        Effect.promise(async () => {
+          const response = await fetch(`${fake.url}${path}`, {
+            ...init,
+            headers: { ...init.headers, authorization: `Bearer ${credentials.accessToken}` }
+          })
+          return { status: response.status, body: (await response.json()) as any }
+        })
+      const upload = (bytes: Uint8Array, mediaType: string) =>
+        Effect.gen(function*() {
+          const init = yield* call("/2/media/upload/initialize", {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            body: JSON.stringify({ media_type: mediaType, total_bytes: bytes.byteLength, media_category: "tweet_image" })
+          })
+          const id = init.body.data.id as string
+          const form = new FormData()
+          form.append("segment_index", "0")
+          form.append("media", new Blob([bytes as Uint8Array<ArrayBuffer>]), "blob")
+          yield* call(`/2/media/upload/${id}/append`, { method: "POST", body: form })
+          return { id, finalize: yield* call(`/2/media/upload/${id}/finalize`, { method: "POST" }) }
+        })
+      // An MP4 declared as a PNG image: refused.
+      const lying = yield* upload(Fixtures.mp4(2_000), "image/png")
+      assert.strictEqual(lying.finalize.status, 400)
+      assert.include(JSON.stringify(lying.finalize.body), "video/mp4 is not accepted")
+      assert.isFalse(fake.uploads.find((u) => u.id === lying.id)!.finalized)
+      // A WebP-declared PNG is still an image X takes; the fake records what the bytes are.
+      const honest = yield* upload(Fixtures.png(2_000), "image/webp")
+      assert.strictEqual(honest.finalize.status, 200)
+      assert.strictEqual(fake.uploads.find((u) => u.id === honest.id)!.sniffedType, "image/png")
+    }))
 })

@@ -32,6 +32,7 @@
  * // Effect API
  * const fake = yield* FakeX // with FakeX.layer() provided
  */
+import { FakeMedia } from "@omnipost/platform-kit/testing"
 import { Context, Effect, Layer } from "effect"
 import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto"
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http"
@@ -105,6 +106,8 @@ export interface FakeXUpload {
   state: FakeXProcessingState
   /** SHA-256 (hex) of the whole file, once finalized. */
   sha256?: string | undefined
+  /** The type the bytes are (sniffed at FINALIZE, as X judges the file, not `media_type`). */
+  sniffedType?: string | undefined
   altText?: string | undefined
   /** When each STATUS poll arrived (epoch ms). */
   readonly statusPolls: Array<number>
@@ -273,6 +276,8 @@ export class FakeXServer {
   private readonly windows = new Map<string, { count: number; resetAtSeconds: number }>()
   /** Running SHA-256 of each upload's segments. */
   private readonly hashes = new Map<string, ReturnType<typeof createHash>>()
+  /** The first bytes of each upload, to judge its type by its bytes at FINALIZE. */
+  private readonly heads = new Map<string, Uint8Array>()
   private readonly failures = new Map<string, { code: number; name: string; message: string }>()
   private processingFailures: Array<{ readonly code: number; readonly name: string; readonly message: string }> = []
 
@@ -836,6 +841,10 @@ export class FakeXServer {
     upload.segments.push({ index, size: media.data.length })
     upload.receivedBytes += media.data.length
     this.hashes.get(id)!.update(media.data)
+    const head = this.heads.get(id) ?? new Uint8Array(0)
+    if (head.byteLength < 64) {
+      this.heads.set(id, new Uint8Array(Buffer.concat([head, media.data.subarray(0, 64 - head.byteLength)])))
+    }
     return { status: 200, body: { data: { expires_at: Math.floor(upload.expiresAtMs / 1000) } } }
   }
 
@@ -849,6 +858,16 @@ export class FakeXServer {
         { media_id: [id] }
       )
     }
+    // X decides what the file is from its bytes: a "PNG" that is not an image is refused here.
+    const verdict = FakeMedia.check(
+      { size: upload.totalBytes, sha256: "", head: this.heads.get(id) ?? new Uint8Array(0) },
+      { accept: categoryTypes[upload.mediaCategory] ?? [] }
+    )
+    this.heads.delete(id)
+    if (verdict._tag === "Refused") {
+      return invalidRequest(`Unsupported media for ${upload.mediaCategory}: ${verdict.message}.`, { media_id: [id] })
+    }
+    upload.sniffedType = verdict.mimeType
     upload.finalized = true
     upload.sha256 = this.hashes.get(id)!.digest("hex")
     this.hashes.delete(id)
