@@ -10,13 +10,15 @@ import scheduler from "./migrations/0002_scheduler.js"
 import retries from "./migrations/0003_retries.js"
 import webhooks from "./migrations/0004_webhooks.js"
 import dispatch from "./migrations/0005_dispatch.js"
+import outboxOrder from "./migrations/0006_outbox_order.js"
 
 export const migrations = {
   "0001_initial": initial,
   "0002_scheduler": scheduler,
   "0003_retries": retries,
   "0004_webhooks": webhooks,
-  "0005_dispatch": dispatch
+  "0005_dispatch": dispatch,
+  "0006_outbox_order": outboxOrder
 }
 
 const migrator = Migrator.make({})

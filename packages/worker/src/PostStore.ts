@@ -28,9 +28,11 @@ import { Lifecycle, Post, Schedule } from "@omnipost/core"
 import { PgClient } from "@effect/sql-pg"
 import { Clock, Context, Effect, Layer, Schema } from "effect"
 import type { SqlError } from "effect/sql"
+import * as Cursor from "./Cursor.js"
 import { Database } from "./Database.js"
 import * as Ids from "./Ids.js"
 import { destinationFrom, transitionDestination, transitionPost } from "./internal/lifecycle.js"
+import * as Outbox from "./internal/outbox.js"
 import { compact, iso, isoOrUndefined } from "./internal/rows.js"
 
 export class PostNotFound extends Schema.TaggedError<PostNotFound>()("PostNotFound", {
@@ -98,6 +100,9 @@ export interface AttemptRecord {
   readonly platformPostId?: string | undefined
   readonly url?: string | undefined
 }
+
+/** Where a reader of `events` stands. */
+export type EventPosition = Outbox.EventPosition
 
 export interface OutcomeEvent {
   readonly id: number
@@ -205,13 +210,6 @@ export const resolveSchedule = (schedule: Schedule.Schedule): Effect.Effect<Date
     : Effect.fail(new InvalidSchedule({ reason: result.failure._tag, message: result.failure.message }))
 }
 
-const encodeCursor = (createdAt: Date, id: string) => Buffer.from(`${createdAt.toISOString()}|${id}`).toString("base64url")
-const decodeCursor = (cursor: string): { readonly createdAt: Date; readonly id: string } | undefined => {
-  const [at, id] = Buffer.from(cursor, "base64url").toString("utf8").split("|")
-  const createdAt = new Date(at ?? "")
-  return id === undefined || Number.isNaN(createdAt.getTime()) ? undefined : { createdAt, id }
-}
-
 export class PostStore extends Context.Service<PostStore, {
   readonly create: (
     organizationId: string,
@@ -221,7 +219,10 @@ export class PostStore extends Context.Service<PostStore, {
   readonly list: (
     organizationId: string,
     filter?: ListFilter
-  ) => Effect.Effect<{ readonly items: ReadonlyArray<StoredPost>; readonly nextCursor?: string | undefined }, SqlError.SqlError>
+  ) => Effect.Effect<
+    { readonly items: ReadonlyArray<StoredPost>; readonly nextCursor?: string | undefined },
+    Cursor.InvalidCursor | SqlError.SqlError
+  >
   readonly update: (
     organizationId: string,
     postId: string,
@@ -251,12 +252,17 @@ export class PostStore extends Context.Service<PostStore, {
     organizationId: string,
     postId: string
   ) => Effect.Effect<ReadonlyArray<AttemptRecord>, PostNotFound | SqlError.SqlError>
-  /** Outcome events after `afterId` (exclusive), oldest first; all organizations when `organizationId` is omitted. */
+  /**
+   * Outcome events after `after` (from the start when omitted), in commit-safe
+   * order (see `internal/outbox.ts`: an event committed late is never
+   * skipped), 1–1000 per call; all organizations when `organizationId` is
+   * omitted. Pass `next` back as `after` to read on.
+   */
   readonly events: (options: {
-    readonly afterId?: number | undefined
+    readonly after?: EventPosition | undefined
     readonly limit?: number | undefined
     readonly organizationId?: string | undefined
-  }) => Effect.Effect<ReadonlyArray<OutcomeEvent>, SqlError.SqlError>
+  }) => Effect.Effect<{ readonly items: ReadonlyArray<OutcomeEvent>; readonly next: EventPosition }, SqlError.SqlError>
 }>()("@omnipost/worker/PostStore") {
   static readonly layer = Layer.effect(PostStore)(Effect.gen(function*() {
     const sql = yield* PgClient.PgClient
@@ -349,7 +355,7 @@ export class PostStore extends Context.Service<PostStore, {
 
     const list = Effect.fn("PostStore.list")(function*(organizationId: string, filter: ListFilter = {}) {
       const limit = Math.min(Math.max(Math.trunc(filter.limit ?? 20), 1), 100)
-      const cursor = filter.cursor === undefined ? undefined : decodeCursor(filter.cursor)
+      const cursor = filter.cursor === undefined ? undefined : yield* Cursor.decode("posts", filter.cursor)
       const conditions = [sql`organization_id = ${organizationId}`]
       if (filter.status !== undefined) conditions.push(sql`status = ${filter.status}`)
       if (filter.platform !== undefined) {
@@ -357,9 +363,9 @@ export class PostStore extends Context.Service<PostStore, {
       }
       if (filter.from !== undefined) conditions.push(sql`COALESCE(scheduled_at, created_at) >= ${new Date(filter.from)}`)
       if (filter.to !== undefined) conditions.push(sql`COALESCE(scheduled_at, created_at) < ${new Date(filter.to)}`)
-      if (cursor !== undefined) conditions.push(sql`(created_at, id) < (${cursor.createdAt}, ${cursor.id})`)
-      const rows = yield* sql<PostRow>`
-        SELECT * FROM posts WHERE ${sql.and(conditions)} ORDER BY created_at DESC, id DESC LIMIT ${limit + 1}`
+      if (cursor !== undefined) conditions.push(sql`(created_at, id) < (${cursor.at}::timestamptz, ${cursor.id})`)
+      const rows = yield* sql<PostRow & { readonly cursor_at: string }>`
+        SELECT *, ${Cursor.instantOf(sql, "created_at")} AS cursor_at FROM posts WHERE ${sql.and(conditions)} ORDER BY created_at DESC, id DESC LIMIT ${limit + 1}`
       const page = rows.slice(0, limit)
       const destinations = yield* loadDestinations(page.map((r) => r.id))
       const byPost = new Map<string, Array<DestinationRow>>()
@@ -371,7 +377,7 @@ export class PostStore extends Context.Service<PostStore, {
       const last = page[page.length - 1]
       return compact({
         items: page.map((row) => toPost(row, byPost.get(row.id) ?? [])),
-        nextCursor: rows.length > limit && last !== undefined ? encodeCursor(last.created_at, last.id) : undefined
+        nextCursor: rows.length > limit && last !== undefined ? Cursor.encode("posts", { at: last.cursor_at, id: last.id }) : undefined
       })
     })
 
@@ -548,34 +554,28 @@ export class PostStore extends Context.Service<PostStore, {
     })
 
     const events = Effect.fn("PostStore.events")(function*(options: {
-      readonly afterId?: number | undefined
+      readonly after?: EventPosition | undefined
       readonly limit?: number | undefined
       readonly organizationId?: string | undefined
     }) {
+      const after = options.after ?? Outbox.origin
       const limit = Math.min(Math.max(Math.trunc(options.limit ?? 100), 1), 1000)
-      const rows = yield* sql<{
-        id: string | number
-        organization_id: string
-        type: string
-        post_id: string
-        destination_id: string | null
-        payload: Record<string, unknown>
-        created_at: Date
-      }>`
-        SELECT * FROM events WHERE id > ${options.afterId ?? 0}
-        ${options.organizationId === undefined ? sql`` : sql`AND organization_id = ${options.organizationId}`}
-        ORDER BY id LIMIT ${limit}`
-      return rows.map((r): OutcomeEvent =>
-        compact({
-          id: Number(r.id),
-          organizationId: r.organization_id,
-          type: r.type,
-          postId: r.post_id,
-          destinationId: r.destination_id ?? undefined,
-          payload: r.payload,
-          createdAt: iso(r.created_at)
-        })
-      )
+      const rows = yield* Outbox.readEvents(sql, { after, limit, organizationId: options.organizationId })
+      const last = rows[rows.length - 1]
+      return {
+        items: rows.map((r): OutcomeEvent =>
+          compact({
+            id: Number(r.id),
+            organizationId: r.organization_id,
+            type: r.type,
+            postId: r.post_id,
+            destinationId: r.destination_id ?? undefined,
+            payload: r.payload as Record<string, unknown>,
+            createdAt: iso(r.created_at)
+          })
+        ),
+        next: last === undefined ? after : Outbox.positionOf(last)
+      }
     })
 
     return {

@@ -19,9 +19,11 @@ import { SqlClient, type SqlError } from "effect/sql"
 import { createHmac, timingSafeEqual } from "node:crypto"
 import { webhookSecretAad } from "./AccountStore.js"
 import { ServerConfig } from "./Config.js"
+import * as Cursor from "./Cursor.js"
 import { Crypto } from "./Crypto.js"
 import type { WebhookDeliveryView, WebhookEvent, WebhookView } from "./http/Models.js"
 import * as Ids from "./Ids.js"
+import * as Outbox from "./internal/outbox.js"
 
 export const signatureHeader = "omnipost-signature"
 export const timestampHeader = "omnipost-timestamp"
@@ -110,12 +112,15 @@ export interface WebhooksShape {
   }) => Effect.Effect<WebhookView, SqlError.SqlError>
   readonly list: (organizationId: string) => Effect.Effect<ReadonlyArray<WebhookView>, SqlError.SqlError>
   readonly remove: (organizationId: string, id: string) => Effect.Effect<boolean, SqlError.SqlError>
-  /** The delivery log, newest first; none when the webhook is not the organization's. */
+  /** A page of the delivery log, newest first (1–100 per page); none when the webhook is not the organization's. */
   readonly deliveries: (
     organizationId: string,
     webhookId: string,
-    limit: number
-  ) => Effect.Effect<Option.Option<ReadonlyArray<WebhookDeliveryView>>, SqlError.SqlError>
+    page: { readonly limit: number; readonly cursor?: string | undefined }
+  ) => Effect.Effect<
+    Option.Option<{ readonly items: ReadonlyArray<WebhookDeliveryView>; readonly nextCursor?: string | undefined }>,
+    Cursor.InvalidCursor | SqlError.SqlError
+  >
   /** Turns new outcome events into deliveries; returns how many deliveries it created. */
   readonly fanOut: Effect.Effect<number, SqlError.SqlError>
   /** Sends the deliveries that are due; returns how many it attempted. */
@@ -156,30 +161,34 @@ export class Webhooks extends Context.Service<Webhooks, WebhooksShape>()("@omnip
         sql<{ id: string }>`DELETE FROM webhooks WHERE id = ${id} AND organization_id = ${organizationId} RETURNING id`
           .pipe(Effect.map((rows) => rows.length > 0))
 
-      const deliveries: WebhooksShape["deliveries"] = (organizationId, webhookId, limit) =>
+      const deliveries: WebhooksShape["deliveries"] = (organizationId, webhookId, page) =>
         Effect.gen(function*() {
+          const limit = Math.min(Math.max(Math.trunc(page.limit), 1), 100)
+          const after = page.cursor === undefined ? undefined : yield* Cursor.decode("deliveries", page.cursor)
           const owned = yield* sql`SELECT 1 FROM webhooks WHERE id = ${webhookId} AND organization_id = ${organizationId}`
           if (owned.length === 0) return Option.none()
-          const rows = yield* sql<DeliveryRow>`
-            SELECT * FROM webhook_deliveries WHERE webhook_id = ${webhookId}
-            ORDER BY created_at DESC, id DESC LIMIT ${limit}`
-          return Option.some(rows.map(toDeliveryView))
+          const rows = yield* sql<DeliveryRow & { readonly cursor_at: string }>`
+            SELECT *, ${Cursor.instantOf(sql, "created_at")} AS cursor_at FROM webhook_deliveries
+            WHERE webhook_id = ${webhookId}
+              ${after === undefined ? sql`` : sql`AND (created_at, id) < (${after.at}::timestamptz, ${after.id})`}
+            ORDER BY created_at DESC, id DESC LIMIT ${limit + 1}`
+          const items = rows.slice(0, limit)
+          const last = items[items.length - 1]
+          return Option.some({
+            items: items.map(toDeliveryView),
+            ...(rows.length > limit && last !== undefined
+              ? { nextCursor: Cursor.encode("deliveries", { at: last.cursor_at, id: last.id }) }
+              : {})
+          })
         })
 
       const fanOut = sql.withTransaction(Effect.gen(function*() {
-        const [cursor] = yield* sql<{ last_event_id: string | number }>`
-          SELECT last_event_id FROM webhook_cursor WHERE name = 'deliveries' FOR UPDATE`
-        const after = Number(cursor?.last_event_id ?? 0)
-        const events = yield* sql<{
-          id: string | number
-          organization_id: string
-          type: string
-          post_id: string
-          destination_id: string | null
-          payload: unknown
-          created_at: Date | string
-        }>`SELECT id, organization_id, type, post_id, destination_id, payload, created_at FROM events
-           WHERE id > ${after} ORDER BY id LIMIT 500`
+        const [cursor] = yield* sql<{ last_xid: string; last_event_id: string | number }>`
+          SELECT last_xid::text AS last_xid, last_event_id FROM webhook_cursor WHERE name = 'deliveries' FOR UPDATE`
+        const events = yield* Outbox.readEvents(sql, {
+          after: cursor === undefined ? Outbox.origin : { xid: cursor.last_xid, id: Number(cursor.last_event_id) },
+          limit: 500
+        })
         if (events.length === 0) return 0
         let created = 0
         for (const event of events) {
@@ -205,7 +214,8 @@ export class Webhooks extends Context.Service<Webhooks, WebhooksShape>()("@omnip
             created += inserted.length
           }
         }
-        yield* sql`UPDATE webhook_cursor SET last_event_id = ${events[events.length - 1]!.id} WHERE name = 'deliveries'`
+        const last = Outbox.positionOf(events[events.length - 1]!)
+        yield* sql`UPDATE webhook_cursor SET last_xid = ${last.xid}::xid8, last_event_id = ${last.id} WHERE name = 'deliveries'`
         return created
       }))
 

@@ -1,6 +1,7 @@
 // Storage and scheduling (issue 4).
 export * as AccountStore from "./AccountStore.js"
 export * as Crypto from "./Crypto.js"
+export * as Cursor from "./Cursor.js"
 export * as Database from "./Database.js"
 export * as Ids from "./Ids.js"
 export * as Leases from "./Leases.js"

@@ -69,7 +69,7 @@ for (const kind of testKinds) {
           const attempts = yield* posts.attempts(org, post.id)
           assert.deepStrictEqual(attempts.map((x) => x.outcome), ["published", "published"])
           const events = yield* posts.events({ organizationId: org })
-          assert.sameMembers(events.map((e) => e.type), ["destination.published", "destination.published", "post.published"])
+          assert.sameMembers(events.items.map((e) => e.type), ["destination.published", "destination.published", "post.published"])
         }))
 
       it.effect("a post due now is picked up through the notification, not the poll", () =>

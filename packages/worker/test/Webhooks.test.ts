@@ -153,7 +153,7 @@ for (const kind of testKinds) {
           assert.strictEqual(hook.received[0]!.status, 500)
           const deliveries = yield* request(api, "GET", `/v1/webhooks/${registered.body.id}/deliveries`)
           assert.strictEqual(deliveries.status, 200)
-          const retried = deliveries.body.find((d: any) => d.attempts >= 2)
+          const retried = deliveries.body.data.find((d: any) => d.attempts >= 2)
           assert.isDefined(retried, JSON.stringify(deliveries.body))
           assert.strictEqual(retried.status, "delivered")
           assert.strictEqual(retried.lastStatusCode, 200)
@@ -196,7 +196,7 @@ for (const kind of testKinds) {
           const gaveUp = yield* waitFor(
             Effect.map(
               request(api, "GET", `/v1/webhooks/${registered.body.id}/deliveries`),
-              (r) => r.body.find((d: any) => d.status === "failed")
+              (r) => r.body.data.find((d: any) => d.status === "failed")
             ),
             30_000,
             "the delivery to fail"

@@ -260,11 +260,12 @@ export class WebhooksGroup extends HttpApiGroup.make("webhooks")
       query: {
         limit: Schema.optional(
           Schema.NumberFromString.check(Schema.isInt(), Schema.isBetween({ minimum: 1, maximum: 100 }))
-        )
+        ),
+        cursor: Schema.optional(Schema.String)
       },
-      success: Schema.Array(Models.WebhookDeliveryView),
+      success: Models.WebhookDeliveryPage,
       error: [Errors.WebhookNotFound, Errors.ValidationFailed]
-    }).annotate(OpenApi.Summary, "The delivery log of a webhook, newest first")
+    }).annotate(OpenApi.Summary, "The delivery log of a webhook, newest first (cursor pagination, at most 100 per page)")
   )
   .prefix("/v1")
   // The first middleware wraps innermost: the policy runs inside authentication.

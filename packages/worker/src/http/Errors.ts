@@ -120,3 +120,7 @@ export const schemaFailure = (slot: string, error: Schema.SchemaError): Validati
       message: issue.message
     }))
   })
+
+/** A page cursor that cannot be used (see `Cursor`), as `VALIDATION_FAILED` on `query.cursor`. */
+export const invalidCursor = (error: { readonly message: string }): ValidationFailed =>
+  make(ValidationFailed, error.message, { issues: [{ path: ["query", "cursor"], message: error.message }] })

@@ -291,6 +291,12 @@ export const WebhookDeliveryView = Schema.Struct({
 })
 export type WebhookDeliveryView = typeof WebhookDeliveryView.Type
 
+export const WebhookDeliveryPage = Schema.Struct({
+  data: Schema.Array(WebhookDeliveryView),
+  /** Pass as `cursor` to get the next (older) page; absent on the last page. */
+  nextCursor: Schema.optional(Schema.String)
+})
+
 // ---------------------------------------------------------------------------
 // Health
 // ---------------------------------------------------------------------------

@@ -210,7 +210,7 @@ export const PostsHandlers = HttpApiBuilder.group(OmnipostApi, "posts", (handler
             to: query.to,
             limit: query.limit ?? 20,
             cursor: query.cursor
-          }).pipe(Effect.orDie)
+          }).pipe(Effect.catchTags({ InvalidCursor: (e) => Effect.fail(Errors.invalidCursor(e)), SqlError: Effect.die }))
           const items = query.type === undefined
             ? page.items
             : page.items.filter((post) => postType(post) === query.type)

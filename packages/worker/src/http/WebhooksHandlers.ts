@@ -28,8 +28,12 @@ export const WebhooksHandlers = HttpApiBuilder.group(OmnipostApi, "webhooks", (h
       .handle("deliveries", ({ params, query }) =>
         Effect.gen(function*() {
           const { organizationId } = yield* Principal
-          const found = yield* webhooks.deliveries(organizationId, params.id, query.limit ?? 50).pipe(Effect.orDie)
+          const found = yield* webhooks.deliveries(organizationId, params.id, { limit: query.limit ?? 50, cursor: query.cursor })
+            .pipe(Effect.catchTags({ InvalidCursor: (e) => Effect.fail(Errors.invalidCursor(e)), SqlError: Effect.die }))
           if (Option.isNone(found)) return yield* Errors.make(Errors.WebhookNotFound, `no webhook ${params.id}`)
-          return found.value
+          return {
+            data: found.value.items,
+            ...(found.value.nextCursor !== undefined ? { nextCursor: found.value.nextCursor } : {})
+          }
         }))
   }))
