@@ -9,6 +9,8 @@
  * running (`pg_snapshot_xmin`): those are all committed or gone, so nothing
  * can appear behind the position afterwards. Positions order by
  * `(xid, id)`. A long transaction delays readers; it never makes them skip.
+ * Only transactions that write count (a read-only one, such as `pg_dump`'s,
+ * takes no transaction id), but those of every database on the server do.
  */
 import type { SqlClient } from "effect/sql"
 
