@@ -136,6 +136,17 @@ const collect = (issue: SchemaIssue.Issue, path: Path, out: Array<Raw>): void =>
       out.push({ _tag: "problem", problem: { path, message: name === undefined ? "Missing key" : `${shown(String(name))} is required` } })
       return
     }
+    case "InvalidType":
+      // A key whose value may be nothing (`Record(String, Never)`: an object with no fields) is a field that does not exist.
+      if (issue.ast._tag === "Never" && typeof path[path.length - 1] === "string") {
+        out.push({ _tag: "unknown", path, known: [] })
+        return
+      }
+      break
+    case "Filter":
+      // A check that points at fields (an object's own rule about its keys) reports per field; a plain check keeps its message.
+      if (issue.issue._tag === "Pointer" || issue.issue._tag === "Composite") return collect(issue.issue, path, out)
+      break
     case "AnyOf":
       if (issue.issues.length > 0) {
         // Each member of the union was tried: report the one the input came closest to, not all of them.

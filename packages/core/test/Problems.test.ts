@@ -94,3 +94,18 @@ describe("Problems.fromIssue", () => {
     assert.strictEqual(omitted, 5000 - Problems.maxProblems)
   })
 })
+
+describe("Problems.fromIssue: checks", () => {
+  it("a check that points at keys reports them per key; a plain check keeps its message", () => {
+    const Empty = Schema.Struct({})
+    const NoKeys = Empty.check(Schema.makeFilter((value: object) => {
+      const keys = Object.keys(value)
+      return keys.length === 0 || keys.map((key) => ({ path: [key], issue: new SchemaIssue.UnexpectedKey(Empty.ast) }))
+    }))
+    assert.deepStrictEqual(problemsOf(NoKeys, { page: 2 }), [{ path: ["page"], code: "UNKNOWN_FIELD", message: "unknown field \"page\"" }])
+    const NoFields = Schema.Record(Schema.String, Schema.Never)
+    assert.deepStrictEqual(problemsOf(NoFields, { page: 2 }), [{ path: ["page"], code: "UNKNOWN_FIELD", message: "unknown field \"page\"" }])
+    const Short = Schema.Struct({ name: Schema.String.check(Schema.isMaxLength(3, { message: "at most 3" })) })
+    assert.deepStrictEqual(problemsOf(Short, { name: "long" }), [{ path: ["name"], message: "at most 3" }])
+  })
+})

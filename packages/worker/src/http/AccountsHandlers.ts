@@ -72,9 +72,12 @@ export const connectAccount = Effect.fnUntraced(function*(options: {
   readonly platformAccountId?: string | undefined
   readonly username?: string | undefined
 }) {
+  // A caller's credentials are strict, like the rest of its body: an unknown field is refused, not dropped.
   const credentials = options.decoded === true ? options.credentials : yield* Schema.decodeUnknownEffect(
     options.publisher.credentialsSchema
-  )(options.credentials, { errors: "all" }).pipe(Effect.mapError((error) => Errors.schemaFailure("credentials", error)))
+  )(options.credentials, Errors.strictParseOptions).pipe(
+    Effect.mapError((error) => Errors.schemaFailure(["payload", "credentials"], error))
+  )
   const profile = options.publisher.verifyCredentials !== undefined
     ? yield* options.publisher.verifyCredentials(credentials).pipe(Effect.mapError(platformFailure()))
     : options.platformAccountId !== undefined

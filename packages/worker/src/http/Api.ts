@@ -44,30 +44,45 @@ export class RequestPolicy extends HttpApiMiddleware.Service<RequestPolicy, { re
   { error: [Errors.RateLimited, Errors.IdempotencyConflict] }
 ) {}
 
-/** Turns request-decoding failures into `VALIDATION_FAILED` (instead of the framework's empty 400). */
+/**
+ * Turns request-decoding failures into `VALIDATION_FAILED`, or `UNKNOWN_FIELD`
+ * when the only problems are fields the endpoint does not take (instead of
+ * the framework's empty 400).
+ */
 export class DecodeErrors extends HttpApiMiddleware.Service<DecodeErrors>()("@omnipost/worker/http/DecodeErrors", {
-  error: Errors.ValidationFailed
+  error: [Errors.ValidationFailed, Errors.UnknownField]
 }) {}
 
 const idParam = { id: Schema.String }
 
+/** For endpoints without parameters: a query string is refused rather than ignored. */
+const noQuery = Models.EmptyObject
+
+/** The body of an action that takes none: no body, `null` or `{}` (any field is refused). */
+const noPayload = [Models.EmptyObject, Schema.Null] as const
+
+/** The parts of a multipart `POST /v1/posts`; any other part is refused. */
+export const CreatePostMultipart = Schema.Struct({
+  post: Schema.String.annotate({ description: "The post as JSON (the JSON body's shape)." }),
+  files: Schema.optional(Schema.Unknown).annotate({
+    description: "Files to attach (binary, repeatable); appended to content.media in order."
+  })
+})
+
 const CreatePostPayload = [
   Models.CreatePost,
-  Schema.Struct({
-    post: Schema.String.annotate({ description: "The post as JSON (the JSON body's shape)." }),
-    files: Schema.optional(Schema.Unknown).annotate({
-      description: "Files to attach (binary, repeatable); appended to content.media in order."
-    })
-  }).pipe(HttpApiSchema.asMultipartStream())
+  CreatePostMultipart.pipe(HttpApiSchema.asMultipartStream())
 ] as const
 
 export class PostsGroup extends HttpApiGroup.make("posts")
   .add(
     HttpApiEndpoint.post("create", "/posts", {
+      query: noQuery,
       payload: CreatePostPayload,
       success: Models.PostView.pipe(HttpApiSchema.status(201)),
       error: [
         Errors.ValidationFailed,
+        Errors.UnknownField,
         Errors.InvalidAccounts,
         Errors.MediaNotFound,
         Errors.UnsupportedMediaType,
@@ -76,6 +91,7 @@ export class PostsGroup extends HttpApiGroup.make("posts")
       ]
     }).annotate(OpenApi.Summary, "Create a post (JSON, or multipart with inline files)"),
     HttpApiEndpoint.post("validate", "/posts/validate", {
+      query: noQuery,
       payload: Models.CreatePost,
       success: Models.ValidationResult,
       error: [Errors.ValidationFailed, Errors.InvalidAccounts, Errors.MediaNotFound]
@@ -87,11 +103,13 @@ export class PostsGroup extends HttpApiGroup.make("posts")
     }).annotate(OpenApi.Summary, "List posts (filters, cursor pagination, at most 100 per page)"),
     HttpApiEndpoint.get("get", "/posts/:id", {
       params: idParam,
+      query: noQuery,
       success: Models.PostView,
       error: Errors.PostNotFound
     }).annotate(OpenApi.Summary, "Get a post with every destination's status, attempts and result"),
     HttpApiEndpoint.patch("update", "/posts/:id", {
       params: idParam,
+      query: noQuery,
       payload: Models.UpdatePost,
       success: Models.PostView,
       error: [
@@ -104,24 +122,34 @@ export class PostsGroup extends HttpApiGroup.make("posts")
     }).annotate(OpenApi.Summary, "Update a draft or scheduled post"),
     HttpApiEndpoint.post("cancel", "/posts/:id/cancel", {
       params: idParam,
+      query: noQuery,
+      payload: noPayload,
       success: Models.PostView,
       error: [Errors.PostNotFound, Errors.InvalidStatusTransition]
     }).annotate(OpenApi.Summary, "Cancel a draft or scheduled post"),
     HttpApiEndpoint.post("publish", "/posts/:id/publish", {
       params: idParam,
+      query: noQuery,
+      payload: noPayload,
       success: Models.PostView,
       error: [Errors.PostNotFound, Errors.InvalidStatusTransition, Errors.ValidationFailed]
     }).annotate(OpenApi.Summary, "Publish a draft or scheduled post now"),
     HttpApiEndpoint.post("retry", "/posts/:id/retry", {
       params: idParam,
-      payload: Models.RetryPost,
+      query: noQuery,
+      // No body means every failed destination.
+      payload: [Models.RetryPost, Schema.Null],
       success: Models.PostView,
       error: [Errors.PostNotFound, Errors.InvalidStatusTransition]
-    }).annotate(OpenApi.Summary, "Retry the failed destinations (all, or some platforms)"),
+    }).annotate(OpenApi.Summary, "Retry the failed destinations (all of them with no body, or those of some platforms)"),
     HttpApiEndpoint.delete("delete", "/posts/:id", {
       params: idParam,
+      query: noQuery,
       error: [Errors.PostNotFound, Errors.InvalidStatusTransition]
-    }).annotate(OpenApi.Summary, "Delete a post (not while it is publishing)")
+    }).annotate(
+      OpenApi.Summary,
+      "Delete a post that was never published (once any destination is published, its content lives on the platform: 409)"
+    )
   )
   .prefix("/v1")
   // The first middleware wraps innermost: the policy runs inside authentication.
@@ -140,27 +168,39 @@ export class AccountsGroup extends HttpApiGroup.make("accounts")
     }).annotate(OpenApi.Summary, "List connected accounts"),
     HttpApiEndpoint.get("get", "/accounts/:id", {
       params: idParam,
+      query: noQuery,
       success: Models.AccountView,
       error: Errors.AccountNotFound
     }).annotate(OpenApi.Summary, "Get a connected account"),
     HttpApiEndpoint.post("connect", "/accounts", {
+      query: noQuery,
       payload: Models.ConnectAccount,
       success: Models.AccountView.pipe(HttpApiSchema.status(201)),
-      error: [Errors.ValidationFailed, Errors.UnknownPlatform, Errors.InvalidCredentials, Errors.PlatformError]
+      error: [
+        Errors.ValidationFailed,
+        Errors.UnknownField,
+        Errors.UnknownPlatform,
+        Errors.InvalidCredentials,
+        Errors.PlatformError
+      ]
     }).annotate(OpenApi.Summary, "Connect an account with credentials (verified with the platform first)"),
     HttpApiEndpoint.post("oauthStart", "/accounts/oauth/:platform/start", {
       params: { platform: Schema.String },
+      query: noQuery,
       payload: Models.OAuthStart,
       success: Models.OAuthStartResult,
       error: [Errors.ValidationFailed, Errors.UnknownPlatform]
     }).annotate(OpenApi.Summary, "Start connecting an OAuth platform: returns the URL to send the user to"),
     HttpApiEndpoint.post("refresh", "/accounts/:id/refresh", {
       params: idParam,
+      query: noQuery,
+      payload: noPayload,
       success: Models.AccountView,
       error: [Errors.AccountNotFound, Errors.InvalidCredentials, Errors.PlatformError]
     }).annotate(OpenApi.Summary, "Refresh an account's tokens"),
     HttpApiEndpoint.delete("disconnect", "/accounts/:id", {
       params: idParam,
+      query: noQuery,
       error: Errors.AccountNotFound
     }).annotate(OpenApi.Summary, "Disconnect an account (its credentials are erased)")
   )
@@ -183,7 +223,10 @@ export class OAuthCallbackGroup extends HttpApiGroup.make("oauth")
       },
       success: Models.AccountView,
       error: [Errors.ValidationFailed, Errors.UnknownPlatform, Errors.InvalidCredentials, Errors.PlatformError]
-    }).annotate(OpenApi.Summary, "OAuth callback: exchanges the code and connects the account")
+    })
+      .annotate(OpenApi.Summary, "OAuth callback: exchanges the code and connects the account")
+      // The platform writes this URL, not our caller: it adds parameters of its own (`iss`, `scope`, `error_description`).
+      .annotate(HttpApi.QueryParseOptions, { errors: "all" })
   )
   .prefix("/v1")
   .middleware(DecodeErrors)
@@ -192,25 +235,28 @@ export class OAuthCallbackGroup extends HttpApiGroup.make("oauth")
 export class MediaGroup extends HttpApiGroup.make("media")
   .add(
     HttpApiEndpoint.post("upload", "/media", {
+      query: { fileName: Schema.optional(Schema.String).annotate({ description: "The file's name, for a raw-body upload." }) },
       payload: [
         HttpApiSchema.StreamUint8Array({ contentType: ["application/octet-stream", "image/*", "video/*"] }),
         Models.MediaUpload.pipe(HttpApiSchema.asMultipartStream())
       ],
       success: Models.MediaView.pipe(HttpApiSchema.status(201)),
-      error: [Errors.ValidationFailed, Errors.UnsupportedMediaType, Errors.PayloadTooLarge]
+      error: [Errors.ValidationFailed, Errors.UnknownField, Errors.UnsupportedMediaType, Errors.PayloadTooLarge]
     }).annotate(
       OpenApi.Description,
       "Upload a file: the raw bytes as the body (name it with `?fileName=`), or multipart with a `file` part. Streamed to storage; the type is detected from the content."
     ),
     HttpApiEndpoint.get("get", "/media/:id", {
       params: idParam,
+      query: noQuery,
       success: Models.MediaView,
       error: Errors.MediaNotFound
     }).annotate(OpenApi.Summary, "Get a media record with a fresh signed URL"),
     HttpApiEndpoint.delete("delete", "/media/:id", {
       params: idParam,
-      error: Errors.MediaNotFound
-    }).annotate(OpenApi.Summary, "Delete a media file")
+      query: noQuery,
+      error: [Errors.MediaNotFound, Errors.MediaInUse]
+    }).annotate(OpenApi.Summary, "Delete a media file (not while a draft or scheduled post uses it)")
   )
   .prefix("/v1")
   // The first middleware wraps innermost: the policy runs inside authentication.
@@ -222,15 +268,18 @@ export class MediaGroup extends HttpApiGroup.make("media")
 export class KeysGroup extends HttpApiGroup.make("keys")
   .add(
     HttpApiEndpoint.post("create", "/keys", {
+      query: noQuery,
       payload: Models.CreateApiKey,
       success: Models.CreatedApiKey.pipe(HttpApiSchema.status(201)),
       error: Errors.ValidationFailed
     }).annotate(OpenApi.Summary, "Create an API key (the raw key is in this response only)"),
     HttpApiEndpoint.get("list", "/keys", {
+      query: noQuery,
       success: Schema.Array(Models.ApiKeyView)
     }).annotate(OpenApi.Summary, "List API keys"),
     HttpApiEndpoint.delete("revoke", "/keys/:id", {
       params: idParam,
+      query: noQuery,
       error: Errors.ApiKeyNotFound
     }).annotate(OpenApi.Summary, "Revoke an API key")
   )
@@ -244,15 +293,18 @@ export class KeysGroup extends HttpApiGroup.make("keys")
 export class WebhooksGroup extends HttpApiGroup.make("webhooks")
   .add(
     HttpApiEndpoint.post("create", "/webhooks", {
+      query: noQuery,
       payload: Models.CreateWebhook,
       success: Models.WebhookView.pipe(HttpApiSchema.status(201)),
       error: Errors.ValidationFailed
     }).annotate(OpenApi.Summary, "Register a webhook"),
     HttpApiEndpoint.get("list", "/webhooks", {
+      query: noQuery,
       success: Schema.Array(Models.WebhookView)
     }).annotate(OpenApi.Summary, "List webhooks"),
     HttpApiEndpoint.delete("delete", "/webhooks/:id", {
       params: idParam,
+      query: noQuery,
       error: Errors.WebhookNotFound
     }).annotate(OpenApi.Summary, "Delete a webhook"),
     HttpApiEndpoint.get("deliveries", "/webhooks/:id/deliveries", {
@@ -293,6 +345,10 @@ export class OmnipostApi extends HttpApi.make("omnipost")
   .add(KeysGroup)
   .add(WebhooksGroup)
   .add(HealthGroup)
+  // Every field of a body or query string is one the endpoint declares: anything else is UNKNOWN_FIELD, never dropped.
+  .annotate(HttpApi.PayloadParseOptions, Errors.strictParseOptions)
+  .annotate(HttpApi.QueryParseOptions, Errors.strictParseOptions)
+  .annotate(HttpApi.ParamsParseOptions, Errors.strictParseOptions)
   .annotate(OpenApi.Title, "Omnipost API")
   .annotate(OpenApi.Version, "0.1.0")
   .annotate(

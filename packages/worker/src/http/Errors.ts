@@ -4,8 +4,9 @@
  * so an endpoint declares exactly the errors it can return and the OpenAPI
  * document lists them per status.
  */
+import { Problems } from "@omnipost/core"
 import type { Cause } from "effect"
-import { Schema, SchemaIssue } from "effect"
+import { Schema } from "effect"
 
 const body = <const Code extends string>(code: Code) =>
   Schema.Struct({
@@ -36,6 +37,8 @@ const apiError = <Self>() => <const Code extends string>(tag: string, code: Code
 export class InvalidApiKey extends apiError<InvalidApiKey>()("InvalidApiKey", "INVALID_API_KEY", 401) {}
 export class Forbidden extends apiError<Forbidden>()("Forbidden", "FORBIDDEN", 403) {}
 export class ValidationFailed extends apiError<ValidationFailed>()("ValidationFailed", "VALIDATION_FAILED", 400) {}
+/** Fields (body, multipart part or query parameter) the endpoint does not have; each issue names the field probably meant. */
+export class UnknownField extends apiError<UnknownField>()("UnknownField", "UNKNOWN_FIELD", 400) {}
 export class InvalidAccounts extends apiError<InvalidAccounts>()("InvalidAccounts", "INVALID_ACCOUNTS", 400) {}
 export class InvalidCredentials extends apiError<InvalidCredentials>()(
   "InvalidCredentials",
@@ -60,6 +63,8 @@ export class InvalidStatusTransition extends apiError<InvalidStatusTransition>()
   "INVALID_STATUS_TRANSITION",
   409
 ) {}
+/** Media that posts not yet published still use. */
+export class MediaInUse extends apiError<MediaInUse>()("MediaInUse", "MEDIA_IN_USE", 409) {}
 export class IdempotencyConflict extends apiError<IdempotencyConflict>()(
   "IdempotencyConflict",
   "IDEMPOTENCY_CONFLICT",
@@ -103,23 +108,67 @@ export const errorJson = (code: string, message: string, details?: unknown): Err
   error: details === undefined ? { code, message } : { code, message, details }
 })
 
-const formatter = SchemaIssue.makeFormatterStandardSchemaV1()
+/** One problem of a request, as it appears in `details.issues`. */
+export interface RequestIssue {
+  readonly path: ReadonlyArray<string | number>
+  readonly message: string
+  readonly code?: "UNKNOWN_FIELD"
+  readonly suggestions?: ReadonlyArray<string>
+}
+
+const summary = (issues: ReadonlyArray<RequestIssue>, omitted: number) => {
+  const shown = issues.slice(0, 3).map((issue) =>
+    issue.code === "UNKNOWN_FIELD" ? issue.message : `${issue.path.slice(1).join(".") || issue.path[0]}: ${issue.message}`
+  )
+  const more = issues.length - shown.length + omitted
+  return `${shown.join("; ")}${more > 0 ? ` (and ${more} more)` : ""}`
+}
 
 /**
- * A value that does not match its schema, as `VALIDATION_FAILED` with one
- * `{ path, message }` per problem; `slot` (`payload`, `query`, `credentials`…)
- * starts each path.
+ * Problems of a request as one error: `UNKNOWN_FIELD` when every problem is
+ * a field the endpoint does not have, else `VALIDATION_FAILED`; `details.issues`
+ * lists each with its path (starting with `slot`: `payload`, `query`…), and
+ * unknown fields with the fields probably meant (`suggestions`).
  */
-export const schemaFailure = (slot: string, error: Schema.SchemaError): ValidationFailed =>
-  make(ValidationFailed, `the request ${slot} is invalid`, {
-    issues: formatter(error.issue).issues.map((issue) => ({
-      path: [slot, ...(issue.path ?? []).map((segment) => {
-        const key = typeof segment === "object" && segment !== null && "key" in segment ? segment.key : segment
-        return typeof key === "number" ? key : String(key)
-      })],
-      message: issue.message
-    }))
-  })
+export const requestProblems = (
+  slot: ReadonlyArray<string | number>,
+  result: { readonly problems: ReadonlyArray<Problems.Problem>; readonly omitted: number }
+): ValidationFailed | UnknownField => {
+  const issues: Array<RequestIssue> = result.problems.map((problem) => ({
+    path: [...slot, ...problem.path],
+    message: problem.message,
+    ...(problem.code !== undefined ? { code: problem.code } : {}),
+    ...(problem.suggestions !== undefined ? { suggestions: problem.suggestions } : {})
+  }))
+  const details = result.omitted > 0 ? { issues, omitted: result.omitted } : { issues }
+  const where = `the request ${slot.join(".")}`
+  return issues.length > 0 && issues.every((issue) => issue.code === "UNKNOWN_FIELD")
+    ? make(UnknownField, `${where} has fields this endpoint does not take: ${summary(issues, result.omitted)}`, details)
+    : make(ValidationFailed, `${where} is invalid: ${summary(issues, result.omitted)}`, details)
+}
+
+/** Unknown fields named by their paths (under `slot`), each with the fields probably meant among `known`. */
+export const unknownFields = (
+  slot: ReadonlyArray<string | number>,
+  names: ReadonlyArray<string>,
+  known: ReadonlyArray<string>
+): UnknownField =>
+  requestProblems(slot, { problems: names.map((name) => Problems.unknownField([name], known)), omitted: 0 }) as UnknownField
+
+/**
+ * A value that does not match its schema (decoded with `errors: "all"` and
+ * `onExcessProperty: "error"`), as `UNKNOWN_FIELD` or `VALIDATION_FAILED`
+ * with one `{ path, message }` per problem; `slot` (`payload`, `query`,
+ * `credentials`…) starts each path.
+ */
+export const schemaFailure = (
+  slot: string | ReadonlyArray<string | number>,
+  error: Schema.SchemaError
+): ValidationFailed | UnknownField =>
+  requestProblems(typeof slot === "string" ? [slot] : slot, Problems.fromIssue(error.issue))
+
+/** The parse options of every request decoding: all problems at once, unknown fields refused. */
+export const strictParseOptions = { errors: "all", onExcessProperty: "error" } as const
 
 /** A page cursor that cannot be used (see `Cursor`), as `VALIDATION_FAILED` on `query.cursor`. */
 export const invalidCursor = (error: { readonly message: string }): ValidationFailed =>

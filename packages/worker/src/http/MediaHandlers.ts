@@ -3,34 +3,45 @@
  * `file` part), and the public, signed `GET /media/:id` serves the bytes.
  */
 import { Effect, Option, Stream } from "effect"
-import { HttpRouter, HttpServerRequest, HttpServerResponse } from "effect/http"
+import { HttpRouter, HttpServerRequest, HttpServerResponse, type Multipart } from "effect/http"
 import { HttpApiBuilder } from "effect/http-api"
 import { MediaLibrary } from "../MediaLibrary.js"
 import { MediaStorage } from "../MediaStorage.js"
 import { OmnipostApi, Principal } from "./Api.js"
 import * as Errors from "./Errors.js"
+import * as Models from "./Models.js"
 
 const malformed = (message: string) => Errors.make(Errors.ValidationFailed, message)
 
+/** The parts a multipart upload may have, from its schema. */
+const uploadParts = Object.keys(Models.MediaUpload.fields)
+
 /** The bytes and declared type of an upload request, without reading it. */
-const uploadSource = (request: HttpServerRequest.HttpServerRequest) => {
+const uploadSource = (request: HttpServerRequest.HttpServerRequest, fileName: string | undefined) => {
   const contentType = request.headers["content-type"] ?? ""
-  const url = new URL(request.url, "http://local")
   if (!contentType.toLowerCase().startsWith("multipart/form-data")) {
     return Effect.succeed({
       content: request.stream.pipe(Stream.mapError(() => malformed("the upload was interrupted or malformed"))),
       declaredType: contentType,
-      fileName: url.searchParams.get("fileName") ?? undefined
+      fileName
     })
   }
-  // The first file part is the upload; the parts before it are skipped, the rest never read.
+  // The first part must be the `file` part: any other part before it is refused, the rest are never read.
   return request.multipartStream.pipe(
     Stream.mapError((error) =>
       error.reason._tag === "FileTooLarge" || error.reason._tag === "BodyTooLarge"
         ? Errors.make(Errors.PayloadTooLarge, error.message)
         : malformed(`the multipart body is malformed: ${error.message}`)
     ),
-    Stream.filter((part) => part._tag === "File"),
+    Stream.mapEffect((part): Effect.Effect<Multipart.File, Errors.ValidationFailed | Errors.UnknownField> =>
+      !uploadParts.includes(part.key)
+        ? Effect.fail(Errors.unknownFields(["payload"], [part.key], uploadParts))
+        : part._tag === "File"
+        ? Effect.succeed(part)
+        : Effect.fail(Errors.make(Errors.ValidationFailed, "the `file` part is a file, not a text field", {
+          issues: [{ path: ["payload", part.key], message: "not a file" }]
+        }))
+    ),
     Stream.runHead,
     Effect.flatMap(Option.match({
       onNone: () =>
@@ -51,10 +62,10 @@ export const MediaHandlers = HttpApiBuilder.group(OmnipostApi, "media", (handler
   Effect.gen(function*() {
     const library = yield* MediaLibrary
     return handlers
-      .handleRaw("upload", ({ request }) =>
+      .handleRaw("upload", ({ query, request }) =>
         Effect.gen(function*() {
           const { organizationId } = yield* Principal
-          const source = yield* uploadSource(request)
+          const source = yield* uploadSource(request, query.fileName)
           const record = yield* library.upload({ organizationId, ...source }).pipe(
             Effect.catchTags({ SqlError: Effect.die, StorageError: Effect.die })
           )

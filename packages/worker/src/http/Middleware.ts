@@ -1,7 +1,7 @@
 /**
  * The implementations of the API's middleware: authentication with rate
  * limiting and idempotency (`Authentication`), and the rendering of
- * request-decoding failures as `VALIDATION_FAILED` (`DecodeErrors`).
+ * request-decoding failures as `VALIDATION_FAILED` / `UNKNOWN_FIELD` (`DecodeErrors`).
  */
 import { Effect, Layer, Option, Redacted } from "effect"
 import { HttpServerRequest, HttpServerResponse } from "effect/http"
@@ -13,7 +13,7 @@ import { RateLimiter } from "../RateLimiter.js"
 import { Authentication, DecodeErrors, Principal, RequestPolicy } from "./Api.js"
 import * as Errors from "./Errors.js"
 
-/** A schema-decoding failure of the request as `VALIDATION_FAILED`, with one `{ path, message }` per issue. */
+/** A schema-decoding failure of the request as `VALIDATION_FAILED` or `UNKNOWN_FIELD`, with one `{ path, message }` per issue. */
 export const decodeErrorToValidationFailed = (error: HttpApiError.HttpApiSchemaError) =>
   Errors.schemaFailure(error.kind.toLowerCase(), error.cause)
 

@@ -9,6 +9,13 @@ import { Media as CoreMedia, Platform, Post, Schedule, Validation } from "@omnip
 import { Schema } from "effect"
 
 // ---------------------------------------------------------------------------
+// Shared
+// ---------------------------------------------------------------------------
+
+/** An object with no fields: every key is refused as an unknown field (`{ "type": "object", "additionalProperties": false }`). */
+export const EmptyObject = Schema.Record(Schema.String, Schema.Never).annotate({ description: "No fields." })
+
+// ---------------------------------------------------------------------------
 // Posts
 // ---------------------------------------------------------------------------
 
@@ -135,9 +142,10 @@ export const ListPostsQuery = Schema.Struct({
   platform: Schema.optional(Schema.String),
   /** `thread` (more than one part), `media` (has media), `text` (neither). */
   type: Schema.optional(Schema.Literals(["text", "media", "thread"])),
-  /** Created at or after / before this instant (ISO 8601). */
-  from: Schema.optional(Schema.String),
-  to: Schema.optional(Schema.String),
+  /** Scheduled (or, unscheduled, created) at or after this instant: ISO 8601 with an offset, such as 2026-01-01T00:00:00Z. */
+  from: Schema.optional(Schedule.Instant),
+  /** Scheduled (or, unscheduled, created) before this instant. */
+  to: Schema.optional(Schedule.Instant),
   limit: Schema.optional(Schema.NumberFromString.check(Schema.isInt(), Schema.isBetween({ minimum: 1, maximum: 100 }))),
   cursor: Schema.optional(Schema.String)
 })

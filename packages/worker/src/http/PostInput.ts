@@ -5,8 +5,8 @@
  * Then core's `validatePost` runs with the rules, settings schemas and extra
  * checks of the registered publishers.
  */
-import { type Media as CoreMedia, type Post, Registry, type Schedule, Validation } from "@omnipost/core"
-import { Effect, Option } from "effect"
+import { type Media as CoreMedia, type Post, Registry, Schedule, Validation } from "@omnipost/core"
+import { Clock, Effect, Option, Result } from "effect"
 import { AccountStore } from "../AccountStore.js"
 import { MediaLibrary } from "../MediaLibrary.js"
 import * as Errors from "./Errors.js"
@@ -148,30 +148,48 @@ export const resolveDestinations = Effect.fnUntraced(function*(
   return out
 })
 
-/** `scheduledAt` (+ `timezone`) as a core schedule: an instant when it has an offset, else a wall-clock time in the zone. */
+const scheduleProblem = (path: string, message: string) =>
+  Errors.make(Errors.ValidationFailed, message, { issues: [{ code: "INVALID_SCHEDULE", path: [path], message }] })
+
+/**
+ * `scheduledAt` (+ `timezone`) as a core schedule: an instant when it has an
+ * offset, else a wall-clock time in the zone; `"now"` is `null` (publish
+ * now, or clear the schedule of a PATCH). Impossible dates and strings that
+ * are no ISO 8601 date-time are refused here with core's message.
+ */
 export const scheduleFrom = (body: {
   readonly scheduledAt?: string | null | undefined
   readonly timezone?: string | undefined
   readonly schedule?: Schedule.Schedule | null | undefined
 }): Effect.Effect<Schedule.Schedule | null | undefined, Errors.ValidationFailed> => {
+  if (body.schedule !== undefined && body.scheduledAt !== undefined) {
+    return Effect.fail(scheduleProblem("scheduledAt", "give either schedule or scheduledAt (its shorthand), not both"))
+  }
+  if (body.timezone !== undefined && (body.scheduledAt === undefined || body.scheduledAt === null)) {
+    return Effect.fail(scheduleProblem(
+      "timezone",
+      "timezone goes with a local scheduledAt such as 2026-03-29T09:30; in a schedule it is localTime's timeZone"
+    ))
+  }
   if (body.schedule !== undefined) return Effect.succeed(body.schedule)
   if (body.scheduledAt === null) return Effect.succeed(null)
   if (body.scheduledAt === undefined) return Effect.succeed(undefined)
-  const hasOffset = /(Z|[+-]\d{2}:?\d{2})$/i.test(body.scheduledAt)
-  if (hasOffset) return Effect.succeed({ _tag: "instant", at: body.scheduledAt })
+  if (body.scheduledAt.trim().toLowerCase() === "now") return Effect.succeed(null)
+  const parsed = Schedule.parseDateTime(body.scheduledAt)
+  if (Result.isFailure(parsed)) return Effect.fail(scheduleProblem("scheduledAt", parsed.failure))
+  if (parsed.success.offsetMinutes !== undefined) return Effect.succeed({ _tag: "instant", at: body.scheduledAt })
   if (body.timezone === undefined) {
-    return Effect.fail(Errors.make(
-      Errors.ValidationFailed,
-      "scheduledAt has no offset: give an instant such as 2026-03-29T09:30:00Z, or a local time with a timezone",
-      { issues: [{ code: "INVALID_SCHEDULE", path: ["scheduledAt"], message: "a local time needs a timezone" }] }
+    return Effect.fail(scheduleProblem(
+      "scheduledAt",
+      `scheduledAt "${body.scheduledAt}" has no offset: give an instant such as 2026-03-29T09:30:00Z, or a local time with a timezone`
     ))
   }
   return Effect.succeed({ _tag: "local", localTime: body.scheduledAt, timeZone: body.timezone })
 }
 
-/** Core's validation with the registered publishers' rules, settings and checks. */
-export const validate = (registry: Registry.Registry, input: Post.PostInput): Validation.ValidationResult =>
-  registry.validate(input)
+/** Core's validation with the registered publishers' rules, settings and checks, at the current time (`Clock`). */
+export const validate = (registry: Registry.Registry, input: Post.PostInput): Effect.Effect<Validation.ValidationResult> =>
+  Effect.map(Clock.currentTimeMillis, (now) => registry.validate(input, { now: new Date(now) }))
 
 export const validationFailed = (issues: ReadonlyArray<Validation.ValidationIssue>) =>
   Errors.make(

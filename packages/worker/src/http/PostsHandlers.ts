@@ -9,7 +9,7 @@ import type { HttpServerRequest } from "effect/http"
 import { HttpApiBuilder } from "effect/http-api"
 import { MediaLibrary } from "../MediaLibrary.js"
 import { type AttemptRecord, PostStore, type StoredPost } from "../PostStore.js"
-import { OmnipostApi, Principal } from "./Api.js"
+import { CreatePostMultipart, OmnipostApi, Principal } from "./Api.js"
 import * as Errors from "./Errors.js"
 import * as Models from "./Models.js"
 import {
@@ -66,33 +66,45 @@ export const toPostView = (post: StoredPost, attempts?: ReadonlyArray<AttemptRec
   ...(post.publishedAt !== undefined ? { publishedAt: post.publishedAt } : {})
 })
 
-/** A body that does not match its schema, as `VALIDATION_FAILED` with one issue per problem. */
+/** A body that does not match its schema, as `VALIDATION_FAILED` (or `UNKNOWN_FIELD`) with one issue per problem. */
 export const schemaFailure = Errors.schemaFailure
 
-const decodeCreatePost = (input: unknown) =>
-  Schema.decodeUnknownEffect(Models.CreatePost)(input, { errors: "all" }).pipe(
-    Effect.mapError((error) => schemaFailure("payload", error))
+// JSON's codec, as the framework decodes the other endpoints' bodies (null for an optional field is "absent", as documented).
+const decodeCreatePostJson = Schema.decodeUnknownEffect(Schema.toCodecJson(Models.CreatePost))
+
+const decodeCreatePost = (input: unknown, slot: ReadonlyArray<string>) =>
+  decodeCreatePostJson(input, Errors.strictParseOptions).pipe(
+    Effect.mapError((error) => schemaFailure(slot, error))
   )
 
-const parseJson = (text: string) =>
+const parseJson = (text: string, slot: ReadonlyArray<string>) =>
   Effect.try({
     try: () => JSON.parse(text) as unknown,
-    catch: () => Errors.make(Errors.ValidationFailed, "the body is not valid JSON", { issues: [{ path: ["payload"], message: "not JSON" }] })
+    catch: () =>
+      Errors.make(Errors.ValidationFailed, `the ${slot.join(".")} is not valid JSON`, {
+        issues: [{ path: slot, message: "not JSON" }]
+      })
   })
 
-/** Reads a create-post request: JSON, or multipart with a `post` field and files. */
+/** The parts a multipart post may have, from its schema. */
+const multipartParts = Object.keys(CreatePostMultipart.fields)
+
+/** Reads a create-post request: JSON, or multipart with a `post` field and `files`. */
 const readCreateRequest = Effect.fnUntraced(function*(request: HttpServerRequest.HttpServerRequest, organizationId: string) {
   const contentType = (request.headers["content-type"] ?? "").toLowerCase()
   if (!contentType.startsWith("multipart/form-data")) {
     const text = yield* request.text.pipe(
       Effect.mapError(() => Errors.make(Errors.ValidationFailed, "the body could not be read"))
     )
-    return yield* decodeCreatePost(yield* parseJson(text))
+    const body = yield* decodeCreatePost(yield* parseJson(text, ["payload"]), ["payload"])
+    return { body, uploaded: [] as ReadonlyArray<string> }
   }
   const library = yield* MediaLibrary
   let postJson: string | undefined
   const uploaded: Array<string> = []
-  yield* request.multipartStream.pipe(
+  const wrongPart = (key: string, message: string) =>
+    Errors.make(Errors.ValidationFailed, message, { issues: [{ path: ["payload", key], message }] })
+  const read = request.multipartStream.pipe(
     Stream.mapError((error) =>
       error.reason._tag === "FileTooLarge" || error.reason._tag === "BodyTooLarge"
         ? Errors.make(Errors.PayloadTooLarge, error.message)
@@ -100,10 +112,15 @@ const readCreateRequest = Effect.fnUntraced(function*(request: HttpServerRequest
     ),
     Stream.runForEach((part) =>
       Effect.gen(function*() {
+        // Checked as each part arrives: an unknown part is refused before any later file is stored.
+        if (!multipartParts.includes(part.key)) return yield* Errors.unknownFields(["payload"], [part.key], multipartParts)
         if (part._tag === "Field") {
-          if (part.key === "post") postJson = part.value
+          if (part.key !== "post") return yield* wrongPart(part.key, `\`${part.key}\` parts are files`)
+          if (postJson !== undefined) return yield* wrongPart("post", "a multipart post has one `post` field")
+          postJson = part.value
           return
         }
+        if (part.key !== "files") return yield* wrongPart(part.key, `\`${part.key}\` is a text field, not a file`)
         const record = yield* library.upload({
           organizationId,
           content: part.content.pipe(
@@ -116,16 +133,25 @@ const readCreateRequest = Effect.fnUntraced(function*(request: HttpServerRequest
       })
     )
   )
-  if (postJson === undefined) {
-    return yield* Errors.make(Errors.ValidationFailed, "a multipart post needs a `post` field with the post as JSON", {
-      issues: [{ path: ["payload", "post"], message: "missing" }]
-    })
-  }
-  const body = yield* decodeCreatePost(yield* parseJson(postJson))
-  if (uploaded.length === 0) return body
+  const body = yield* Effect.gen(function*() {
+    yield* read
+    if (postJson === undefined) {
+      return yield* Errors.make(Errors.ValidationFailed, "a multipart post needs a `post` field with the post as JSON", {
+        issues: [{ path: ["payload", "post"], message: "missing" }]
+      })
+    }
+    return yield* decodeCreatePost(yield* parseJson(postJson, ["payload", "post"]), ["payload", "post"])
+  }).pipe(
+    // A refused request keeps none of the files it carried.
+    Effect.onError(() => Effect.forEach(uploaded, (id) => library.remove(organizationId, id).pipe(Effect.ignore), { discard: true }))
+  )
+  if (uploaded.length === 0) return { body, uploaded }
   return {
-    ...body,
-    content: { ...body.content, media: [...(body.content.media ?? []), ...uploaded.map((mediaId) => ({ mediaId }))] }
+    body: {
+      ...body,
+      content: { ...body.content, media: [...(body.content.media ?? []), ...uploaded.map((mediaId) => ({ mediaId }))] }
+    },
+    uploaded
   }
 })
 
@@ -143,7 +169,7 @@ const toPostInput = Effect.fnUntraced(function*(organizationId: string, body: Mo
     ...(body.status !== undefined ? { status: body.status } : {})
   }
   const registry = yield* PublisherRegistry
-  return { input, result: validate(registry, input) }
+  return { input, result: yield* validate(registry, input) }
 })
 
 type StoreError =
@@ -188,10 +214,18 @@ export const PostsHandlers = HttpApiBuilder.group(OmnipostApi, "posts", (handler
       .handleRaw("create", ({ request }) =>
         Effect.gen(function*() {
           const { organizationId } = yield* Principal
-          const body = yield* readCreateRequest(request, organizationId)
-          const { input, result } = yield* toPostInput(organizationId, body)
-          if (!result.valid) return yield* validationFailed(result.issues)
-          const post = yield* fromStore(store.create(organizationId, input))
+          const library = yield* MediaLibrary
+          const { body, uploaded } = yield* readCreateRequest(request, organizationId)
+          const post = yield* Effect.gen(function*() {
+            const { input, result } = yield* toPostInput(organizationId, body)
+            if (!result.valid) return yield* validationFailed(result.issues)
+            return yield* fromStore(store.create(organizationId, input))
+          }).pipe(
+            // The files of a refused multipart post are not kept.
+            Effect.onError(() =>
+              Effect.forEach(uploaded, (id) => library.remove(organizationId, id).pipe(Effect.ignore), { discard: true })
+            )
+          )
           return toPostView(post, [])
         }))
       .handle("validate", ({ payload }) =>
@@ -263,8 +297,12 @@ export const PostsHandlers = HttpApiBuilder.group(OmnipostApi, "posts", (handler
               ? {}
               : { schedule })
           }
-          const result = validate(registry, merged)
-          if (!result.valid) return yield* validationFailed(result.issues)
+          const result = yield* validate(registry, merged)
+          // A schedule this request does not set was checked when it was set; only a new one can be in the past.
+          const issues = schedule === undefined
+            ? result.issues.filter((issue) => issue.code !== "SCHEDULE_IN_PAST")
+            : result.issues
+          if (issues.length > 0) return yield* validationFailed(issues)
           const post = yield* fromStore(store.update(organizationId, params.id, {
             content,
             destinations,
@@ -285,7 +323,7 @@ export const PostsHandlers = HttpApiBuilder.group(OmnipostApi, "posts", (handler
           const { organizationId } = yield* Principal
           const current = yield* fromStore(store.get(organizationId, params.id))
           const registry = yield* PublisherRegistry
-          const result = validate(registry, {
+          const result = yield* validate(registry, {
             content: current.content,
             destinations: current.destinations.map((d) => ({
               platform: d.platform,
@@ -303,7 +341,7 @@ export const PostsHandlers = HttpApiBuilder.group(OmnipostApi, "posts", (handler
       .handle("retry", ({ params, payload }) =>
         Effect.gen(function*() {
           const { organizationId } = yield* Principal
-          const post = yield* fromStore(store.retry(organizationId, params.id, payload.platforms))
+          const post = yield* fromStore(store.retry(organizationId, params.id, payload?.platforms))
           return toPostView(post)
         }))
       .handle("delete", ({ params }) =>
