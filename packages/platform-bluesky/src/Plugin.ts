@@ -21,6 +21,7 @@ import { makeBlueskyPublisher } from "./Publisher.js"
 /** Bluesky's settings, read from the environment (or any `ConfigProvider`). */
 export const config = Config.all({
   videoServiceUrl: Config.option(Config.String("OMNIPOST_BLUESKY_VIDEO_SERVICE_URL")),
+  videoServiceDid: Config.option(Config.String("OMNIPOST_BLUESKY_VIDEO_SERVICE_DID")),
   appUrl: Config.option(Config.String("OMNIPOST_BLUESKY_APP_URL"))
 })
 
@@ -34,6 +35,11 @@ export const plugin = Plugin.definePlugin({
       description: "The video service videos are uploaded through",
       default: "https://video.bsky.app"
     },
+    {
+      name: "OMNIPOST_BLUESKY_VIDEO_SERVICE_DID",
+      description: "The video service's DID, the audience of its upload-quota token",
+      default: "did:web: and the host name of OMNIPOST_BLUESKY_VIDEO_SERVICE_URL"
+    },
     { name: "OMNIPOST_BLUESKY_APP_URL", description: "Base of the public post URLs", default: "https://bsky.app" }
   ],
   // The base URL is the login service (the entryway or a PDS); an account's credentials may name their own.
@@ -41,6 +47,7 @@ export const plugin = Plugin.definePlugin({
     makeBlueskyPublisher({
       serviceUrl: options.baseUrl,
       videoServiceUrl: Option.getOrUndefined(config.videoServiceUrl),
+      videoServiceDid: Option.getOrUndefined(config.videoServiceDid),
       appUrl: Option.getOrUndefined(config.appUrl),
       resolveStoredMedia: options.resolveStoredMedia
     })

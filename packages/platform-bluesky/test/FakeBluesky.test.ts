@@ -117,7 +117,6 @@ describe("FakeBluesky: createRecord lexicon checks", () => {
       return post({ embed: { $type: "app.bsky.embed.images", images: Array.from({ length: 5 }, () => ({ image: blob, alt: "" })) } })
     }, /more than 4/],
     ["an image without alt", async () => post({ embed: { $type: "app.bsky.embed.images", images: [{ image: await uploadImage(10) }] } }), /"alt"/],
-    ["a blob that was never uploaded", async () => post({ embed: { $type: "app.bsky.embed.images", images: [{ alt: "", image: { $type: "blob", ref: { $link: "bafkreiaaaa" }, mimeType: "image/png", size: 10 } }] } }), /Could not find blob/],
     ["an unknown embed", async () => post({ embed: { $type: "app.bsky.embed.gallery" } }), /embed/],
     ["a reply to a post that does not exist", async () => {
       const ghost = { uri: `at://${did}/app.bsky.feed.post/3k4duaz5vfs2b`, cid: "bafyreiaaaa" }
@@ -133,6 +132,13 @@ describe("FakeBluesky: createRecord lexicon checks", () => {
       assert.match(answer.body.message, message)
     })
   }
+
+  it("refuses a blob that was never uploaded with BlobNotFound, after the lexicon checks (pds blob/transactor.ts)", async () => {
+    const ghost = { $type: "blob", ref: { $link: "bafkreiaaaa" }, mimeType: "image/png", size: 10 }
+    const answer = await createRecord(post({ embed: { $type: "app.bsky.embed.images", images: [{ alt: "", image: ghost }] } }))
+    assert.deepStrictEqual([answer.status, answer.body.error], [400, "BlobNotFound"])
+    assert.match(answer.body.message, /Could not find blob: bafkreiaaaa/)
+  })
 
   it("checks that reply refs form one thread", async () => {
     const root = (await createRecord(post({ text: "root" }))).body

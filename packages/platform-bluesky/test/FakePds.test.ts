@@ -170,3 +170,42 @@ describe("tags, per the lexicons (app.bsky.feed.post tags, app.bsky.richtext.fac
     })
   }
 })
+
+describe("uploadBlob's type comes from the bytes (pds/src/actor-store/blob/transactor.ts: sniffed, else the declared type)", () => {
+  const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52, 0, 0, 0, 8, 0, 0, 0, 6, 8, 6, 0, 0, 0])
+  const mp4 = new Uint8Array([0, 0, 0, 0x18, ...Buffer.from("ftypisom"), 0, 0, 2, 0, ...Buffer.from("isomiso2"), 0, 0, 0, 8, ...Buffer.from("free")])
+  const pdf = new Uint8Array(Buffer.from("%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n", "latin1"))
+  const unknown = new Uint8Array(64).map((_, index) => (index * 37 + 11) % 251)
+  const upload = (body: Uint8Array, contentType: string) =>
+    xrpc("com.atproto.repo.uploadBlob", { token: accessJwt, body: new Uint8Array(body), contentType })
+  const images = (blob: unknown) => ({ $type: "app.bsky.embed.images", images: [{ image: blob, alt: "" }] })
+
+  it("answers the sniffed type, whatever was declared", async () => {
+    const answers = await Promise.all([upload(png, "image/jpeg"), upload(mp4, "image/jpeg"), upload(pdf, "image/png")])
+    assert.deepStrictEqual(answers.map((answer) => [answer.status, answer.body.blob.mimeType]), [
+      [200, "image/png"],
+      [200, "video/mp4"],
+      [200, "application/pdf"]
+    ])
+  })
+
+  it("keeps the declared type when the bytes are of no known type", async () => {
+    const answer = await upload(unknown, "image/webp")
+    assert.deepStrictEqual([answer.status, answer.body.blob.mimeType], [200, "image/webp"])
+  })
+
+  it("a blob whose bytes are not an image cannot be embedded as one (the embed's accept, checked when the record is created)", async () => {
+    for (const [body, declared, actual] of [[mp4, "image/jpeg", "video/mp4"], [pdf, "image/png", "application/pdf"]] as const) {
+      const blob = (await upload(body, declared)).body.blob
+      const refused = await createRecord(post({ embed: images(blob) }))
+      assert.deepStrictEqual([refused.status, refused.body.error], [400, "InvalidRequest"])
+      assert.include(refused.body.message, `Expected "image/*" (got "${actual}")`)
+      // Declaring the type the client thought it sent does not help: the PDS kept the sniffed one.
+      const relabelled = await createRecord(post({ embed: images({ ...blob, mimeType: declared }) }))
+      assert.deepStrictEqual([relabelled.status, relabelled.body.error], [400, "InvalidMimeType"])
+    }
+    const pngBlob = (await upload(png, "image/jpeg")).body.blob
+    const accepted = await createRecord(post({ embed: images(pngBlob) }))
+    assert.strictEqual(accepted.status, 200, JSON.stringify(accepted.body))
+  })
+})

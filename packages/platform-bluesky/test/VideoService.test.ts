@@ -3,9 +3,12 @@
  * them (docs.bsky.app "Uploading Video"; pds/src/auth-verifier.ts; social-app
  * src/lib/media/video/upload.shared.ts), and the service's address as an option.
  */
+import { NodeHttpClient } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect } from "effect"
-import { Media } from "@omnipost/platform-bluesky"
+import { ConfigProvider, Effect } from "effect"
+import { Plugin } from "@omnipost/core"
+import { Media, plugin } from "@omnipost/platform-bluesky"
+import { FakeBluesky } from "@omnipost/platform-bluesky/testing"
 import { bytesOf, part, publishRequest, withFake } from "./fixtures.js"
 
 const claims = (authorization: string | undefined): Record<string, unknown> => {
@@ -74,4 +77,28 @@ describe("the video service's address", () => {
         assert.strictEqual((fake.posts()[0]!.value as { embed: { $type: string } }).embed.$type, "app.bsky.embed.video")
       })
     ))
+})
+
+describe("the plugin's configuration", () => {
+  it.live("OMNIPOST_BLUESKY_VIDEO_SERVICE_URL and _DID send videos, and the quota token, to the configured service", () =>
+    Effect.gen(function*() {
+      const fake = yield* FakeBluesky.make({ videoProcessingPolls: 0, videoServiceDid: "did:web:video.example.test" })
+      const env = {
+        OMNIPOST_BLUESKY_VIDEO_SERVICE_URL: fake.videoUrl,
+        OMNIPOST_BLUESKY_VIDEO_SERVICE_DID: "did:web:video.example.test"
+      }
+      const loaded = yield* Plugin.load(plugin, { baseUrl: fake.url }).pipe(
+        Effect.provideService(ConfigProvider.ConfigProvider, ConfigProvider.fromEnv({ env }))
+      )
+      yield* loaded.publisher.publish(publishRequest(fake.credentials(), [part("a clip", [clip(4_000, 9)])]))
+      const quota = fake.requests.find((request) => request.nsid === "app.bsky.video.getUploadLimits")
+      assert.strictEqual(quota?.status, 200)
+      assert.strictEqual(claims(quota?.authorization).aud, "did:web:video.example.test")
+      const upload = fake.requests.find((request) => request.nsid === "app.bsky.video.uploadVideo")
+      assert.deepStrictEqual([upload?.server, upload?.status], ["video", 200])
+      assert.deepStrictEqual(
+        plugin.environment?.map((variable) => variable.name).filter((name) => name.includes("VIDEO")),
+        ["OMNIPOST_BLUESKY_VIDEO_SERVICE_URL", "OMNIPOST_BLUESKY_VIDEO_SERVICE_DID"]
+      )
+    }).pipe(Effect.scoped, Effect.provide(NodeHttpClient.layerUndici)))
 })

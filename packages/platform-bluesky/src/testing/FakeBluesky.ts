@@ -10,7 +10,8 @@
  * ≤ 4 images with `alt`, one embed, blobs that were uploaded, reply refs that
  * point at existing posts of one thread, tags of ≤ 64 graphemes and 640 bytes),
  * blob limits where the PDS applies them (the upload limit on `uploadBlob`,
- * the embed's `maxSize` when the record is created), service tokens checked as
+ * the embed's `accept` and `maxSize` when the record is created), blob types
+ * sniffed from the bytes (the declared type only when they are of no known type), service tokens checked as
  * the PDS checks them (audience = its service DID, `did:web:` of its host name
  * without the port; `lxm` = the method), the video job flow, `ratelimit-*`
  * headers on every answer and XRPC error bodies `{"error","message"}`. It keeps what was
@@ -32,9 +33,10 @@
  *   it.effect("posts", () => Effect.gen(function*() { const fake = yield* FakeBluesky }))
  * })
  */
-import { createHash } from "node:crypto"
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http"
 import type { AddressInfo } from "node:net"
+import { Sniff } from "@omnipost/platform-kit"
+import { FakeMedia } from "@omnipost/platform-kit/testing"
 import { Context, Effect, Layer } from "effect"
 import type { BlueskyCredentials } from "../Auth.js"
 import type { BlueskyPublisherOptions } from "../Publisher.js"
@@ -221,29 +223,15 @@ const readBody = (request: IncomingMessage, limit: number): Promise<Buffer> =>
 const bodySizes = new WeakMap<IncomingMessage, number>()
 const countBody = (request: IncomingMessage, bytes: number) => bodySizes.set(request, (bodySizes.get(request) ?? 0) + bytes)
 
-/** Streams a body through, counting and hashing, keeping the bytes only up to `keep`. */
-const consumeBody = (
+/** Streams a body through (the kit's `FakeMedia.receive`): its size, digest and head, and the bytes only up to `keep`. */
+const consumeBody = async (
   request: IncomingMessage,
   keep: number
-): Promise<{ readonly size: number; readonly digest: Uint8Array; readonly bytes?: Uint8Array }> =>
-  new Promise((resolve, reject) => {
-    const hasher = createHash("sha256")
-    const chunks: Array<Buffer> = []
-    let size = 0
-    request.on("data", (chunk: Buffer) => {
-      size += chunk.length
-      countBody(request, chunk.length)
-      hasher.update(chunk)
-      if (size <= keep) chunks.push(chunk)
-    })
-    request.on("end", () =>
-      resolve({
-        size,
-        digest: new Uint8Array(hasher.digest()),
-        ...(size <= keep ? { bytes: new Uint8Array(Buffer.concat(chunks)) } : {})
-      }))
-    request.on("error", reject)
-  })
+): Promise<{ readonly size: number; readonly digest: Uint8Array; readonly head: Uint8Array; readonly bytes?: Uint8Array | undefined }> => {
+  const received = await FakeMedia.receive(request, { keepBytes: keep })
+  countBody(request, received.size)
+  return { size: received.size, digest: new Uint8Array(Buffer.from(received.sha256, "hex")), head: received.head, bytes: received.bytes }
+}
 
 /** Reads and discards what is left of a body. */
 const drain = (request: IncomingMessage): Promise<void> =>
@@ -854,11 +842,13 @@ export class FakeBlueskyServer {
     const account = this.isServiceToken(request)
       ? this.accounts.get(this.serviceAuth(request, this.serviceDid, "com.atproto.repo.uploadBlob").iss)!
       : this.authenticate(request)
-    const mimeType = (request.headers["content-type"] ?? "").split(";")[0]!.trim()
-    if (mimeType === "") invalid("Request encoding (Content-Type) required but not provided")
+    const declared = (request.headers["content-type"] ?? "").split(";")[0]!.trim()
+    if (declared === "") invalid("Request encoding (Content-Type) required but not provided")
     const body = await consumeBody(request, this.options.maxImageBytes)
     if (body.size === 0) invalid("Request body is empty")
     if (body.size > this.options.maxBlobBytes) fail(413, "PayloadTooLarge", "request entity too large")
+    // The PDS keeps the type its sniffer (file-type) finds in the bytes, the declared one only when it finds none.
+    const mimeType = Sniff.sniff(body.head)?.mimeType ?? declared
     const cid = cidFor("raw", body.digest)
     this.blobs.set(cid, { cid, did: account.did, mimeType, size: body.size, bytes: body.bytes })
     return { status: 200, body: { blob: { $type: "blob", ref: { $link: cid }, mimeType, size: body.size } } }
@@ -967,22 +957,32 @@ export class FakeBlueskyServer {
     }
   }
 
-  private checkBlobRef(path: string, value: unknown, account: FakeAccount, accept: (mimeType: string) => boolean, maxSize: number): void {
+  /**
+   * A blob in a record, in the PDS's order: the lexicon's `accept` and
+   * `maxSize` against the ref as written (@atproto/lex-schema's messages), then
+   * the stored blob (pds/src/actor-store/blob/transactor.ts: `BlobNotFound`,
+   * `InvalidMimeType`, `InvalidSize` when the ref does not match what was stored).
+   */
+  private checkBlobRef(path: string, value: unknown, account: FakeAccount, accept: string, maxSize: number): void {
+    const prefix = "Invalid app.bsky.feed.post record:"
     if (!isObject(value) || value.$type !== "blob" || !isObject(value.ref) || typeof value.ref.$link !== "string") {
-      invalid(`Invalid app.bsky.feed.post record: ${path} should be a blob ref`)
+      invalid(`${prefix} ${path} should be a blob ref`)
     }
     const ref = value as { ref: { $link: string }; mimeType?: unknown; size?: unknown }
+    if (typeof ref.mimeType !== "string" || !Number.isInteger(ref.size)) invalid(`${prefix} ${path} must have "mimeType" and "size"`)
+    const mimeType = ref.mimeType as string
+    const size = ref.size as number
+    const accepted = accept.endsWith("/*") ? mimeType.startsWith(accept.slice(0, -1)) : mimeType === accept
+    if (!accepted) invalid(`${prefix} Expected "${accept}" (got "${mimeType}") at ${path}/mimeType`)
+    if (size > maxSize) invalid(`${prefix} blob too big (maximum ${maxSize}, got ${size}) at ${path}`)
     const blob = this.blobs.get(ref.ref.$link)
-    if (blob === undefined || blob.did !== account.did) {
-      invalid(`Could not find blob: ${ref.ref.$link}`)
+    if (blob === undefined || blob.did !== account.did) fail(400, "BlobNotFound", `Could not find blob: ${ref.ref.$link}`)
+    if (mimeType !== blob!.mimeType) {
+      fail(400, "InvalidMimeType", `Referenced Mimetype does not match stored blob. Expected: ${blob!.mimeType}, Got: ${mimeType}`)
     }
-    if (ref.mimeType !== blob!.mimeType || ref.size !== blob!.size) {
-      invalid(`Invalid app.bsky.feed.post record: ${path} does not match the uploaded blob`)
-    }
-    if (!accept(blob!.mimeType)) invalid(`Invalid app.bsky.feed.post record: ${path} has unsupported MIME type ${blob!.mimeType}`)
-    // The lexicon's maxSize, as @atproto/lex-schema words it (blob too big).
-    if (blob!.size > maxSize) invalid(`Invalid app.bsky.feed.post record: blob too big (maximum ${maxSize}, got ${blob!.size}) at ${path}`)
+    if (size !== blob!.size) fail(400, "InvalidSize", `Referenced Size does not match stored blob. Expected: ${blob!.size}, Got: ${size}`)
   }
+
 
   private checkStrongRef(path: string, value: unknown): StoredRecord {
     if (!isObject(value) || typeof value.uri !== "string" || typeof value.cid !== "string") {
@@ -1075,7 +1075,7 @@ export class FakeBlueskyServer {
             if (!isObject(image)) invalid(`${prefix} ${path} must be an object`)
             const typed = image as Record<string, unknown>
             if (typeof typed.alt !== "string") invalid(`${prefix} ${path} must have the property "alt"`)
-            this.checkBlobRef(`${path}/image`, typed.image, account, (mime) => mime.startsWith("image/"), this.options.maxImageBytes)
+            this.checkBlobRef(`${path}/image`, typed.image, account, "image/*", this.options.maxImageBytes)
             if (typed.aspectRatio !== undefined) {
               const ratio = typed.aspectRatio as { width?: unknown; height?: unknown }
               if (!isObject(ratio) || !Number.isInteger(ratio.width) || !Number.isInteger(ratio.height) || (ratio.width as number) < 1 || (ratio.height as number) < 1) {
@@ -1086,7 +1086,7 @@ export class FakeBlueskyServer {
           break
         }
         case "app.bsky.embed.video": {
-          this.checkBlobRef("Record/embed/video", embed.video, account, (mime) => mime === "video/mp4", this.options.maxVideoBytes)
+          this.checkBlobRef("Record/embed/video", embed.video, account, "video/mp4", this.options.maxVideoBytes)
           if (embed.alt !== undefined && (typeof embed.alt !== "string" || utf8(embed.alt) > 10_000 || graphemes(embed.alt) > 1000)) {
             invalid(`${prefix} Record/embed/alt must be at most 1000 graphemes`)
           }
@@ -1098,7 +1098,7 @@ export class FakeBlueskyServer {
             invalid(`${prefix} Record/embed/external must have "uri", "title" and "description"`)
           }
           const thumb = (external as Record<string, unknown>).thumb
-          if (thumb !== undefined) this.checkBlobRef("Record/embed/external/thumb", thumb, account, (mime) => mime.startsWith("image/"), 1_000_000)
+          if (thumb !== undefined) this.checkBlobRef("Record/embed/external/thumb", thumb, account, "image/*", 1_000_000)
           break
         }
         case "app.bsky.embed.record":
