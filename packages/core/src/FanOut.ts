@@ -11,8 +11,9 @@
  * `Lifecycle.transitionDestination` / `transitionPost`.
  *
  * Retry timing comes from `Clock` and `Random`, so tests drive it with
- * `TestClock`. A platform's `Retry-After` (or reset time) is honoured exactly:
- * the next attempt is never earlier. A wait longer than `maxWaitMs` (a daily
+ * `TestClock`; the wait is `Backoff.delayForErrorMs` (exponential, full jitter,
+ * capped). A platform's `Retry-After` (or reset time) is its floor: the next
+ * attempt is never earlier. A wait longer than `maxWaitMs` (a daily
  * quota, say) is not slept through: the destination fails with
  * `nextRetryAt`, for a scheduler to pick up.
  *
@@ -25,6 +26,7 @@
  * outcome.status // "published" | "partially_failed" | "failed"
  */
 import { Cause, Clock, Duration, Effect, Exit, Queue, Random, Result, Schema, Semaphore, Stream } from "effect"
+import * as Backoff from "./Backoff.js"
 import { CredentialsProvider, type CredentialsProviderShape, type CredentialsRef, keepRefreshToken } from "./Credentials.js"
 import * as Lifecycle from "./Lifecycle.js"
 import type { Destination, DestinationError, DestinationStatus, Post, PostStatus } from "./Post.js"
@@ -45,7 +47,10 @@ export interface RetryPolicy {
   readonly factor: number
   /** Cap of the exponential backoff (a platform's Retry-After is not capped). */
   readonly maxDelayMs: number
-  /** Spread of the backoff, 0..1: 0.2 waits between 80% and 120% of the backoff. */
+  /**
+   * The part of the backoff drawn at random, 0..1 (`Backoff.Policy.jitter`): 1, full jitter, waits
+   * anywhere below the backoff; 0 waits exactly the backoff.
+   */
   readonly jitter: number
   /**
    * The longest wait the fan-out sleeps through. A longer Retry-After ends
@@ -55,7 +60,8 @@ export interface RetryPolicy {
 }
 
 /**
- * Defaults: 4 attempts, 1 s doubling to at most 60 s, ±20% jitter, and a
+ * Defaults: 4 attempts, a backoff of 1 s doubling to at most 60 s with full
+ * jitter (the wait is drawn below it, see `Backoff`), and a
  * rate-limit wait of at most 15 minutes in process (X's rate-limit windows
  * are 15 minutes, see shared/docs/platform-specs.md).
  */
@@ -64,7 +70,7 @@ export const defaultRetryPolicy: RetryPolicy = {
   initialDelayMs: 1_000,
   factor: 2,
   maxDelayMs: 60_000,
-  jitter: 0.2,
+  jitter: 1,
   maxWaitMs: 15 * 60_000
 }
 
@@ -174,32 +180,13 @@ const resolvePolicy = (retry: Partial<RetryPolicy> | undefined): RetryPolicy => 
   }
 }
 
-/**
- * Milliseconds to wait after a failed attempt (numbered from 1) before the
- * next one. A `RateLimited` error's `retryAfterSeconds`, else its `resetAt`,
- * is the wait, exactly; otherwise exponential backoff with jitter, where
- * `random` is in [0, 1).
- */
-export const retryDelayMs = (
-  policy: RetryPolicy,
-  attempt: number,
-  error: PublishError.PublishError,
-  nowMs: number,
-  random: number
-): number => {
-  if (error._tag === "RateLimited") {
-    if (error.retryAfterSeconds !== undefined && Number.isFinite(error.retryAfterSeconds)) {
-      return Math.max(0, Math.ceil(error.retryAfterSeconds * 1000))
-    }
-    if (error.resetAt !== undefined) {
-      const resetMs = Date.parse(error.resetAt)
-      if (!Number.isNaN(resetMs)) return Math.max(0, resetMs - nowMs)
-    }
-  }
-  const exponential = Math.min(policy.maxDelayMs, policy.initialDelayMs * policy.factor ** Math.max(0, attempt - 1))
-  const spread = exponential * policy.jitter
-  return Math.max(0, Math.round(exponential - spread + 2 * spread * random))
-}
+/** The fan-out's policy in `Backoff`'s terms. */
+const backoffOf = (policy: RetryPolicy): Backoff.Policy => ({
+  baseMs: policy.initialDelayMs,
+  maxMs: policy.maxDelayMs,
+  factor: policy.factor,
+  jitter: policy.jitter
+})
 
 // ---------------------------------------------------------------------------
 // Publishing one destination
@@ -401,7 +388,7 @@ const publishDestination = (env: Environment, initial: Destination): Effect.Effe
         return yield* fail(lastError)
       }
 
-      const delay = retryDelayMs(policy, attemptsThisCall, error, finishedAt, yield* Random.next)
+      const delay = Backoff.delayForErrorMs(backoffOf(policy), attemptsThisCall - 1, error, finishedAt, yield* Random.next)
       const retryAt = iso(finishedAt + delay)
       if (delay > policy.maxWaitMs) {
         attempts.push({ ...timing, outcome: "failed", error: lastError })

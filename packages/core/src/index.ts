@@ -1,3 +1,4 @@
+export * as Backoff from "./Backoff.js"
 export * as Credentials from "./Credentials.js"
 export * as FanOut from "./FanOut.js"
 export * as Lifecycle from "./Lifecycle.js"

@@ -421,29 +421,6 @@ describe("FanOut.publish", () => {
   })
 })
 
-describe("FanOut.retryDelayMs", () => {
-  const policy = { ...FanOut.defaultRetryPolicy, initialDelayMs: 1000, factor: 2, maxDelayMs: 10_000, jitter: 0.5 }
-  const transientError = transient("p")
-
-  it("grows exponentially, capped, and spreads by the jitter", () => {
-    assert.strictEqual(FanOut.retryDelayMs({ ...policy, jitter: 0 }, 1, transientError, 0, 0.7), 1000)
-    assert.strictEqual(FanOut.retryDelayMs({ ...policy, jitter: 0 }, 3, transientError, 0, 0.7), 4000)
-    assert.strictEqual(FanOut.retryDelayMs({ ...policy, jitter: 0 }, 10, transientError, 0, 0.7), 10_000)
-    assert.strictEqual(FanOut.retryDelayMs(policy, 2, transientError, 0, 0), 1000)
-    assert.strictEqual(FanOut.retryDelayMs(policy, 2, transientError, 0, 0.5), 2000)
-    assert.isAbove(FanOut.retryDelayMs(policy, 2, transientError, 0, 0.999), 2990)
-  })
-
-  it("takes the platform's wait as is, even above the backoff cap", () => {
-    const limited = new PublishError.RateLimited({ platform: "p", message: "429", retryAfterSeconds: 900 })
-    assert.strictEqual(FanOut.retryDelayMs(policy, 1, limited, 0, 0.9), 900_000)
-    const reset = new PublishError.RateLimited({ platform: "p", message: "429", resetAt: "2026-01-01T00:01:00Z" })
-    assert.strictEqual(FanOut.retryDelayMs(policy, 1, reset, Date.parse("2026-01-01T00:00:00Z"), 0.9), 60_000)
-    // A reset time already past means: go now.
-    assert.strictEqual(FanOut.retryDelayMs(policy, 1, reset, Date.parse("2026-01-01T00:02:00Z"), 0.9), 0)
-  })
-})
-
 describe("Credentials.keepRefreshToken", () => {
   it("keeps a refresh token the fresh credentials left empty, and takes a rotated one", () => {
     assert.deepStrictEqual(
@@ -459,6 +436,10 @@ describe("Credentials.keepRefreshToken", () => {
       { accessToken: "b", refreshToken: "r2" }
     )
     assert.strictEqual(Credentials.keepRefreshToken({ refreshToken: "r" }, "opaque"), "opaque")
+    // null is empty too; other fields the fresh set omits are dropped: the fresh set is the truth.
+    assert.deepStrictEqual(Credentials.keepRefreshToken({ refresh_token: "r", a: 1 }, { a: 2, refresh_token: null }), { a: 2, refresh_token: "r" })
+    assert.deepStrictEqual(Credentials.keepRefreshToken({ other: "o" }, { a: 1 }), { a: 1 })
+    assert.deepStrictEqual(Credentials.keepRefreshToken({ refreshJwt: "r" }, ["array"]), ["array"])
   })
 })
 

@@ -19,9 +19,9 @@
  *   return yield* bluesky.publish(request)
  * }).pipe(Effect.provide(NodeHttpClient.layerUndici))
  */
-import { Context, DateTime, Duration, Effect, Layer, Schema } from "effect"
+import { Clock, Context, DateTime, Duration, Effect, Layer, Random, Schema } from "effect"
 import { HttpClient } from "effect/http"
-import { type Post, PublishError, type Publisher, type Rules } from "@omnipost/core"
+import { Backoff, type Post, PublishError, type Publisher, type Rules } from "@omnipost/core"
 import { type BlueskyCredentials, BlueskyCredentials as CredentialsSchema, defaultServiceUrl, getProfile } from "./Auth.js"
 import { platform } from "./Errors.js"
 import * as Facets from "./internal/Facets.js"
@@ -89,8 +89,9 @@ export interface BlueskyPublisherOptions {
   /**
    * Once a thread's first part is posted, a later part that meets a 5xx or a
    * short rate limit is retried in the same call: a retry of the whole post
-   * would post the first parts twice. Default: 3 retries, 1 s apart (doubling),
-   * waiting out rate limits that reset within 60 s.
+   * would post the first parts twice. Default: 3 retries, each after core's
+   * `Backoff` (a random wait below 1 s, doubling, never above
+   * `maxRateLimitWait`), waiting out rate limits that reset within 60 s.
    */
   readonly threadPartRetry?: {
     readonly retries?: number | undefined
@@ -285,21 +286,18 @@ export const makeBlueskyPublisher = Effect.fn("makeBlueskyPublisher")(function*(
     record: Record<string, unknown>
   ): Effect.Effect<PostRef, PublishError.PublishError> =>
     Effect.gen(function*() {
-      let delayMillis = threadRetryDelayMillis
+      const backoff: Backoff.Policy = { baseMs: threadRetryDelayMillis, maxMs: maxRateLimitWaitMillis }
       for (let attempt = 0;; attempt++) {
         const result = yield* Effect.result(createRecord(session, loginService, record))
         if (result._tag === "Success") return result.success
         const error = result.failure
-        const waitMillis = error._tag === "Transient"
-          ? delayMillis
-          : error._tag === "RateLimited" && error.retryAfterSeconds !== undefined &&
-              error.retryAfterSeconds * 1000 <= maxRateLimitWaitMillis
-          ? Math.max(error.retryAfterSeconds * 1000, delayMillis)
-          : undefined
-        if (waitMillis === undefined || attempt >= threadRetries) return yield* Effect.fail(error)
+        const retryAfterMillis = Backoff.retryAfterMs(error, yield* Clock.currentTimeMillis)
+        const retryable = error._tag === "Transient" ||
+          (error._tag === "RateLimited" && retryAfterMillis !== undefined && retryAfterMillis <= maxRateLimitWaitMillis)
+        if (!retryable || attempt >= threadRetries) return yield* Effect.fail(error)
+        const waitMillis = Backoff.delayMs(backoff, attempt, yield* Random.next, { retryAfterMs: retryAfterMillis })
         yield* Effect.logWarning(`Bluesky thread part failed (${error._tag}); retrying in ${waitMillis} ms`)
         yield* Effect.sleep(Duration.millis(waitMillis))
-        delayMillis *= 2
       }
     })
 

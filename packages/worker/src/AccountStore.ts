@@ -16,6 +16,7 @@
  * Credentials are sealed with `Crypto` and bound to the row (`account:<id>`),
  * so a ciphertext copied to another row fails to open.
  */
+import { Credentials } from "@omnipost/core"
 import { Context, Effect, Layer, Schema } from "effect"
 import { SqlClient, type SqlError } from "effect/sql"
 import { Crypto, type DecryptionFailed } from "./Crypto.js"
@@ -87,23 +88,6 @@ const accountColumns = "id, organization_id, platform, platform_account_id, user
 
 export const credentialsAad = (accountId: string) => `account:${accountId}`
 export const webhookSecretAad = (webhookId: string) => `webhook:${webhookId}`
-
-const isEmpty = (value: unknown) => value === undefined || value === null || value === ""
-
-/**
- * New credentials over old ones: every field of the new set, except that a
- * refresh token (any field named like `refreshToken`, `refresh_token`,
- * `refreshJwt`) that is missing or empty keeps its old value.
- */
-export const mergeCredentials = (previous: unknown, next: unknown): unknown => {
-  if (typeof next !== "object" || next === null || Array.isArray(next)) return next
-  if (typeof previous !== "object" || previous === null || Array.isArray(previous)) return next
-  const merged: Record<string, unknown> = { ...(next as Record<string, unknown>) }
-  for (const [key, value] of Object.entries(previous as Record<string, unknown>)) {
-    if (/refresh/i.test(key) && isEmpty(merged[key]) && !isEmpty(value)) merged[key] = value
-  }
-  return merged
-}
 
 export class AccountStore extends Context.Service<AccountStore, {
   readonly connect: (input: ConnectAccount) => Effect.Effect<Account, SqlError.SqlError>
@@ -180,7 +164,7 @@ export class AccountStore extends Context.Service<AccountStore, {
       tokenExpiresAt?: Date | string | undefined
     ) {
       const previous = yield* readCredentials(accountId, true)
-      const sealed = crypto.sealJson(mergeCredentials(previous, credentials), credentialsAad(accountId))
+      const sealed = crypto.sealJson(Credentials.keepRefreshToken(previous, credentials), credentialsAad(accountId))
       const expires = tokenExpiresAt === undefined ? null : new Date(tokenExpiresAt)
       yield* sql`
         UPDATE accounts SET credentials_ciphertext = ${sealed.ciphertext}, credentials_key_id = ${sealed.keyId},

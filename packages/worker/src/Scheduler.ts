@@ -25,9 +25,10 @@
  *   has one, otherwise failed with `OUTCOME_UNKNOWN` for a person to retry.
  *   It is never published again automatically.
  * - Retryable errors (rate limits, transient failures) requeue the destination
- *   with exponential backoff and jitter, never sooner than a retry-after or
- *   reset time; a rate limit also pauses its account (or the whole platform,
- *   for app-wide limits and quotas) for every worker, not this worker.
+ *   after `Backoff.delayForErrorMs` (exponential, full jitter, capped without
+ *   piling onto the cap), never sooner than a retry-after or reset time; a
+ *   rate limit also pauses its account (or the whole platform, for app-wide
+ *   limits and quotas) for every worker, not this worker.
  * - Shutdown (closing the layer's scope): stop claiming, let calls in flight
  *   finish within `shutdownGraceMs`, give back every claim not yet started
  *   (marked ones too: back to `queued`, attempt `not_sent`).
@@ -35,7 +36,7 @@
  * Outcomes reach the outside world through the `events` outbox (see
  * `PostStore.events`) and, in-process, the optional `onSettled` hook.
  */
-import { type Lifecycle, Post, PublishError, Registry } from "@omnipost/core"
+import { Backoff, type Lifecycle, Post, PublishError, Registry } from "@omnipost/core"
 import type { Publisher } from "@omnipost/core"
 import { Cause, Clock, Context, Effect, Exit, FiberSet, Option, Layer, Queue, Random, Schedule, Schema, Stream } from "effect"
 import type { SqlError } from "effect/sql"
@@ -46,14 +47,11 @@ import * as Ids from "./Ids.js"
 import { type Claim, type Marked, type MarkRooms, type Orphan, type Outcome, type Upcoming, Leases } from "./Leases.js"
 import { dueChannel } from "./PostStore.js"
 
-export interface BackoffPolicy {
-  /** The first retry's delay. */
-  readonly baseMs: number
-  /** No exponential delay exceeds this (a retry-after may). */
-  readonly maxMs: number
-}
-
-export const defaultBackoff: BackoffPolicy = { baseMs: 2_000, maxMs: 15 * 60_000 }
+/**
+ * Retry delays: `Backoff.delayForErrorMs` (full jitter below a ceiling that
+ * starts at `baseMs` and doubles up to `maxMs`; a rate limit's wait is the floor).
+ */
+export const defaultBackoff: Backoff.Policy = { baseMs: 2_000, maxMs: 15 * 60_000 }
 
 export interface SchedulerOptions {
   readonly workerId?: string | undefined
@@ -89,7 +87,8 @@ export interface SchedulerOptions {
   readonly heartbeatMs?: number | undefined
   /** Automatic retries of one destination before it fails. Default 5. */
   readonly maxAutoRetries?: number | undefined
-  readonly backoff?: BackoffPolicy | undefined
+  /** Default `defaultBackoff`: 2 s doubling up to 15 minutes, full jitter. */
+  readonly backoff?: Backoff.Policy | undefined
   /**
    * During a burst of due work (claim rounds coming back full), how long
    * outcomes may wait for their group commit, so that marking the due
@@ -108,37 +107,6 @@ export interface SettledEvent {
   readonly organizationId: string
   readonly platform: string
   readonly outcome: Outcome["_tag"]
-}
-
-/**
- * How long to wait before the next automatic attempt. `retryIndex` counts
- * automatic retries so far (0 for the first); `random` is in [0, 1).
- *
- * Exponential: `baseMs · 2^retryIndex`, capped at `maxMs`, spread ±25% so that
- * destinations failing together do not return together. A rate limit waits at
- * least its retry-after (or until its reset time) plus up to 10% (at most 30 s),
- * never less.
- */
-export const retryDelayMs = (
-  error: PublishError.PublishError,
-  retryIndex: number,
-  nowMs: number,
-  random: number,
-  policy: BackoffPolicy = defaultBackoff
-): number => {
-  const exponential = Math.min(policy.maxMs, policy.baseMs * 2 ** Math.max(0, retryIndex))
-  const spread = Math.round(exponential * (0.75 + 0.5 * random))
-  if (error._tag !== "RateLimited") return Math.min(policy.maxMs, spread)
-  const floor = rateLimitFloorMs(error, nowMs)
-  return floor === undefined ? Math.min(policy.maxMs, spread) : floor + Math.round(Math.min(floor * 0.1, 30_000) * random)
-}
-
-/** The wait a rate limit demands: its retry-after or reset time, whichever is later. */
-export const rateLimitFloorMs = (error: PublishError.RateLimited, nowMs: number): number | undefined => {
-  const after = error.retryAfterSeconds === undefined ? undefined : error.retryAfterSeconds * 1000
-  const reset = error.resetAt === undefined ? undefined : Date.parse(error.resetAt) - nowMs
-  const candidates = [after, reset].filter((v): v is number => v !== undefined && Number.isFinite(v))
-  return candidates.length === 0 ? undefined : Math.max(0, ...candidates)
 }
 
 /**
@@ -470,12 +438,12 @@ const make = Effect.fnUntraced(function*(options: SchedulerOptions) {
     const now = yield* Clock.currentTimeMillis
     const detail = PublishError.toDestinationError(error)
     if (error._tag === "RateLimited") {
-      const floor = rateLimitFloorMs(error, now)
-      const delay = retryDelayMs(error, claim.autoRetries, now, yield* Random.next, backoff)
+      const floor = Backoff.retryAfterMs(error, now)
+      const delay = Backoff.delayForErrorMs(backoff, claim.autoRetries, error, now, yield* Random.next)
       yield* leases.pause(pauseScopeFor(error, claim.platform, claim.accountId), new Date(now + (floor ?? delay)), error.message)
     }
     if (PublishError.isRetryable(error) && claim.autoRetries < maxAutoRetries) {
-      const delay = retryDelayMs(error, claim.autoRetries, now, yield* Random.next, backoff)
+      const delay = Backoff.delayForErrorMs(backoff, claim.autoRetries, error, now, yield* Random.next)
       return { _tag: "Retry", at: new Date(now + delay), error: detail } satisfies Outcome
     }
     return {

@@ -6,14 +6,16 @@
  * each event into one delivery row per matching webhook, under a locked
  * cursor, so an event is never lost or fanned out twice. Deliveries are then
  * claimed with `FOR UPDATE SKIP LOCKED` (any number of processes), POSTed,
- * and retried with exponential backoff until `webhookMaxAttempts`.
+ * and retried after `Backoff.delayMs` (exponential, full jitter) until
+ * `webhookMaxAttempts`.
  *
  * Every delivery is signed: `Omnipost-Signature: v1=<hex>` is the
  * HMAC-SHA256, under the webhook's secret, of `<timestamp>.<body>`, where
  * `<timestamp>` (Unix seconds) is sent as `Omnipost-Timestamp`. Receivers
  * recompute it and reject old timestamps (see `verifySignature`).
  */
-import { Clock, Context, Duration, Effect, Layer, Option, Schedule } from "effect"
+import { Backoff } from "@omnipost/core"
+import { Clock, Context, Duration, Effect, Layer, Option, Random, Schedule } from "effect"
 import { HttpClient, HttpClientRequest } from "effect/http"
 import { SqlClient, type SqlError } from "effect/sql"
 import { createHmac, timingSafeEqual } from "node:crypto"
@@ -52,8 +54,12 @@ export const verifySignature = (options: {
   return expected.length === given.length && timingSafeEqual(expected, given)
 }
 
-/** The delay before retry `attempt` (1-based): base × 2^(attempt-1), at most an hour. */
-export const backoffMs = (baseMs: number, attempt: number) => Math.min(3_600_000, baseMs * 2 ** (attempt - 1))
+/**
+ * Delivery retries: `Backoff` with a ceiling of `webhookBackoffBaseMs` doubling
+ * per attempt up to an hour, full jitter (receivers that failed together are
+ * not all retried at the same instant).
+ */
+export const deliveryBackoff = (baseMs: number): Backoff.Policy => ({ baseMs, maxMs: 3_600_000 })
 
 interface WebhookRow {
   readonly id: string
@@ -246,7 +252,8 @@ export class Webhooks extends Context.Service<Webhooks, WebhooksShape>()("@omnip
           Effect.catch((error) =>
             Effect.succeed({ status: undefined, error: String((error as { message?: string }).message ?? error) })
           ),
-          Effect.flatMap((result) => {
+          Effect.flatMap((result) => Effect.map(Random.next, (random) => ({ result, random }))),
+          Effect.flatMap(({ random, result }) => {
             const attempts = row.attempts + 1
             if (result.error === undefined) {
               return sql`UPDATE webhook_deliveries SET status = 'delivered', attempts = ${attempts}, delivered_at = now(),
@@ -254,7 +261,7 @@ export class Webhooks extends Context.Service<Webhooks, WebhooksShape>()("@omnip
                 WHERE id = ${row.id}`
             }
             const final = attempts >= config.webhookMaxAttempts
-            const delay = backoffMs(config.webhookBackoffBaseMs, attempts)
+            const delay = Backoff.delayMs(deliveryBackoff(config.webhookBackoffBaseMs), attempts - 1, random)
             return sql`UPDATE webhook_deliveries SET status = ${final ? "failed" : "pending"}, attempts = ${attempts},
                 last_status_code = ${result.status ?? null}, last_error = ${result.error},
                 next_attempt_at = ${final ? null : sql`now() + make_interval(secs => ${delay / 1000})`},

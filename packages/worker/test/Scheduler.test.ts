@@ -176,14 +176,15 @@ for (const kind of testKinds) {
               while ((fake.calls.get((yield* posts.get(org, post.id)).destinations[0]!.id) ?? 0) < 1) yield* Effect.sleep("10 millis")
               yield* Effect.sleep("100 millis")
             }),
-            { backoff: { baseMs: 60_000, maxMs: 120_000 } }
+            { backoff: { baseMs: 60_000, maxMs: 120_000, jitter: 0.5 } }
           )
           const read = yield* posts.get(org, post.id)
           const d = read.destinations[0]!
           assert.strictEqual(d.status, "queued")
           assert.strictEqual(d.lastError?.code, "PLATFORM_UNAVAILABLE")
           const delay = Date.parse(d.nextRetryAt!) - before
-          assert.isAtLeast(delay, 45_000)
+          // Drawn in [30 s, 60 s) (jitter 0.5 of a 60 s ceiling), from a failure after `before`.
+          assert.isAtLeast(delay, 30_000)
           assert.isAtMost(delay, 76_000)
           assert.strictEqual(fake.calls.get(d.id), 1)
           yield* posts.cancel(org, post.id).pipe(Effect.ignore)

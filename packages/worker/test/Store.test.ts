@@ -1,7 +1,7 @@
 import { assert, describe, it, layer } from "@effect/vitest"
 import { Effect, Layer } from "effect"
 import { SqlClient } from "effect/sql"
-import { AccountStore, mergeCredentials } from "../src/AccountStore.js"
+import { AccountStore } from "../src/AccountStore.js"
 import { Crypto, parseKeyring, type Keyring } from "../src/Crypto.js"
 import { testKinds } from "../src/Database.js"
 import { PostStore } from "../src/PostStore.js"
@@ -224,14 +224,5 @@ describe("key rotation", () => {
         const read = yield* Effect.forEach(ids, (id) => AccountStore.use((s) => s.credentials(id))).pipe(Effect.provide(withNew))
         assert.deepStrictEqual(read, [{ token: "t1" }, { token: "t2" }, { token: "t3" }])
       }))
-  })
-})
-
-describe("mergeCredentials", () => {
-  it("keeps old refresh tokens only when the new value is empty", () => {
-    assert.deepStrictEqual(mergeCredentials({ refresh_token: "r", a: 1 }, { a: 2, refresh_token: null }), { a: 2, refresh_token: "r" })
-    assert.deepStrictEqual(mergeCredentials({ refreshJwt: "r" }, { refreshJwt: "n" }), { refreshJwt: "n" })
-    // Other fields the new set omits are dropped: the new set is the truth.
-    assert.deepStrictEqual(mergeCredentials({ other: "o" }, { a: 1 }), { a: 1 })
   })
 })

@@ -5,10 +5,11 @@
  * and logged in the delivery list.
  */
 import { assert, describe, it, layer } from "@effect/vitest"
+import { Backoff } from "@omnipost/core"
 import { Effect } from "effect"
 import { createServer, type IncomingHttpHeaders } from "node:http"
 import { testKinds } from "../src/Database.js"
-import { backoffMs, sign, signatureHeader, timestampHeader, verifySignature } from "../src/Webhooks.js"
+import { deliveryBackoff, sign, signatureHeader, timestampHeader, verifySignature } from "../src/Webhooks.js"
 import { apiLayer, errorCode, request, TestApi, waitFor } from "./apiHarness.js"
 
 interface Received {
@@ -60,9 +61,12 @@ describe("webhook signatures", () => {
     assert.isFalse(verifySignature({ ...ok, nowSeconds: 1_700_000_000 + 301 }))
   })
 
-  it("backs off exponentially, capped at an hour", () => {
-    assert.deepStrictEqual([1, 2, 3, 4].map((n) => backoffMs(10_000, n)), [10_000, 20_000, 40_000, 80_000])
-    assert.strictEqual(backoffMs(10_000, 20), 3_600_000)
+  it("backs off exponentially with full jitter, the ceiling capped at an hour", () => {
+    const policy = deliveryBackoff(10_000)
+    assert.deepStrictEqual([0, 1, 2, 3].map((n) => Backoff.ceilingMs(policy, n)), [10_000, 20_000, 40_000, 80_000])
+    assert.strictEqual(Backoff.ceilingMs(policy, 19), 3_600_000)
+    assert.strictEqual(Backoff.delayMs(policy, 1, 0.5), 10_000)
+    assert.isBelow(Backoff.delayMs(policy, 19, 0.999_999), 3_600_000)
   })
 })
 
