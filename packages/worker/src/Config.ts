@@ -16,6 +16,13 @@ export interface ServerConfigShape {
   readonly defaultRateLimitPerMinute: number
   /** Largest accepted upload, in bytes. */
   readonly maxUploadBytes: number
+  /**
+   * A connection that neither sends nor receives a byte for this long is
+   * closed (and its request ends). There is no bound on a whole request's
+   * duration: a 5 GiB upload over a slow link may take an hour, a stalled
+   * one is cut after this.
+   */
+  readonly requestIdleTimeoutMs: number
   /** Lifetime of a signed media URL, in seconds. */
   readonly mediaUrlTtlSeconds: number
   /** A queued destination this far past its due time counts as overdue in /readyz. */
@@ -56,6 +63,8 @@ export class ServerConfig extends Context.Service<ServerConfig, ServerConfigShap
             (yield* Config.Int("OMNIPOST_RATE_LIMIT_PER_MINUTE").pipe(Config.withDefault(600))),
           maxUploadBytes: overrides.maxUploadBytes ??
             (yield* Config.Int("OMNIPOST_MAX_UPLOAD_BYTES").pipe(Config.withDefault(5 * 1024 * 1024 * 1024))),
+          requestIdleTimeoutMs: overrides.requestIdleTimeoutMs ??
+            (yield* Config.Int("OMNIPOST_REQUEST_IDLE_TIMEOUT_MS").pipe(Config.withDefault(60_000))),
           mediaUrlTtlSeconds: overrides.mediaUrlTtlSeconds ??
             (yield* Config.Int("OMNIPOST_MEDIA_URL_TTL_SECONDS").pipe(Config.withDefault(24 * 3600))),
           overdueThresholdSeconds: overrides.overdueThresholdSeconds ??

@@ -25,6 +25,7 @@ import { OmnipostApi } from "./http/Api.js"
 import { AccountsHandlers, OAuthCallbackHandlers } from "./http/AccountsHandlers.js"
 import { errorJson } from "./http/Errors.js"
 import { HealthHandlers } from "./http/HealthHandlers.js"
+import { RequestsInFlight, TrackRequests } from "./http/InFlight.js"
 import { KeysHandlers } from "./http/KeysHandlers.js"
 import { MediaHandlers, SignedMediaRoute } from "./http/MediaHandlers.js"
 import { AuthenticationLive, DecodeErrorsLive, RequestPolicyLive } from "./http/Middleware.js"
@@ -91,7 +92,8 @@ export const layerServices = Layer.mergeAll(
   RateLimiter.layer,
   OAuthStates.layer,
   Webhooks.layer,
-  MediaLibrary.layer
+  MediaLibrary.layer,
+  RequestsInFlight.layer
 ).pipe(
   Layer.provideMerge(Layer.unwrap(Effect.gen(function*() {
     const config = yield* ServerConfig
@@ -119,15 +121,31 @@ export const layerRoutes = Layer.mergeAll(
   ),
   HttpApiScalar.layer(OmnipostApi, { path: "/docs", scalar: { defaultOpenAllTags: true } }),
   SignedMediaRoute,
-  ErrorShape
+  ErrorShape,
+  TrackRequests
 )
+
+/**
+ * Node's HTTP server with our timeouts: Node's default `requestTimeout`
+ * (300 s for a whole request, body included) would cut a large upload over a
+ * slow link with an empty 408, so a request has no overall bound; instead a
+ * connection idle for `requestIdleTimeoutMs` (no byte either way) is closed,
+ * and headers must arrive within 60 s.
+ */
+export const makeNodeServer = (requestIdleTimeoutMs: number) => () => {
+  const server = createServer({ requestTimeout: 0, headersTimeout: 60_000 })
+  server.setTimeout(requestIdleTimeoutMs)
+  return server
+}
 
 /** Serves the routes with Node's HTTP server on the configured host and port. */
 export const layerNode = Layer.unwrap(Effect.gen(function*() {
   const config = yield* ServerConfig
   // The HTTP server stays in the output: `serve` reads the address it bound (`--port 0`).
   return HttpRouter.serve(layerRoutes, { disableListenLog: true, disableLogger: !config.logRequests }).pipe(
-    Layer.provideMerge(NodeHttpServer.layer(createServer, { port: config.port, host: config.host }))
+    Layer.provideMerge(
+      NodeHttpServer.layer(makeNodeServer(config.requestIdleTimeoutMs), { port: config.port, host: config.host })
+    )
   )
 }))
 

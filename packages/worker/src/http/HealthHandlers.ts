@@ -1,19 +1,22 @@
 /**
  * `/healthz` (the process answers) and `/readyz`: the database answers, a
  * scheduler heartbeat is fresh, and no queued destination is overdue — so a
- * post stuck in "queued" because no worker runs is visible, not silent.
+ * post stuck in "queued" because no worker runs is visible, not silent —
+ * and how many requests are in flight.
  */
 import { Effect } from "effect"
 import { HttpApiBuilder } from "effect/http-api"
 import { SqlClient } from "effect/sql"
 import { ServerConfig } from "../Config.js"
 import { OmnipostApi } from "./Api.js"
+import { RequestsInFlight } from "./InFlight.js"
 import type * as Models from "./Models.js"
 
 /** What /readyz reports: the database, the schedulers' heartbeats, and overdue work. */
 export const readiness = Effect.gen(function*() {
   const sql = yield* SqlClient.SqlClient
   const config = yield* ServerConfig
+  const requestsInFlight = yield* RequestsInFlight.use((requests) => requests.count)
   const database = yield* sql`SELECT 1`.pipe(
     Effect.timeout("2 seconds"),
     Effect.as("ok" as const),
@@ -24,7 +27,8 @@ export const readiness = Effect.gen(function*() {
       status: "degraded",
       database,
       scheduler: { alive: false, workers: 0 },
-      overdue: { count: 0, thresholdSeconds: config.overdueThresholdSeconds }
+      overdue: { count: 0, thresholdSeconds: config.overdueThresholdSeconds },
+      requestsInFlight
     } satisfies Models.Readiness
   }
   const [workers] = yield* sql<{ alive: string | number; last: Date | string | null }>`
@@ -50,7 +54,8 @@ export const readiness = Effect.gen(function*() {
       count: overdueCount,
       thresholdSeconds: config.overdueThresholdSeconds,
       ...(overdue?.oldest ? { oldestDueAt: new Date(overdue.oldest).toISOString() } : {})
-    }
+    },
+    requestsInFlight
   } satisfies Models.Readiness
 })
 

@@ -16,11 +16,46 @@ const malformed = (message: string) => Errors.make(Errors.ValidationFailed, mess
 /** The parts a multipart upload may have, from its schema. */
 const uploadParts = Object.keys(Models.MediaUpload.fields)
 
-/** The bytes and declared type of an upload request, without reading it. */
-const uploadSource = (request: HttpServerRequest.HttpServerRequest, fileName: string | undefined) => {
+/** What an upload hands to the media library: the bytes as they arrive, the declared type and the file's name. */
+interface UploadSource {
+  readonly content: Stream.Stream<Uint8Array, Errors.ValidationFailed | Errors.PayloadTooLarge>
+  readonly declaredType: string
+  readonly fileName: string | undefined
+}
+
+const multipartFailure = (error: Multipart.MultipartError) =>
+  error.reason._tag === "FileTooLarge" || error.reason._tag === "BodyTooLarge"
+    ? Errors.make(Errors.PayloadTooLarge, error.message)
+    : malformed(`the multipart body is malformed: ${error.message}`)
+
+/** The first part of a multipart upload, if it is the `file` part. */
+const filePart = (part: Multipart.Part): Effect.Effect<Multipart.File, Errors.ValidationFailed | Errors.UnknownField> =>
+  !uploadParts.includes(part.key)
+    ? Effect.fail(Errors.unknownFields(["payload"], [part.key], uploadParts))
+    : part._tag === "File"
+    ? Effect.succeed(part)
+    : Effect.fail(Errors.make(Errors.ValidationFailed, "the `file` part is a file, not a text field", {
+      issues: [{ path: ["payload", part.key], message: "not a file" }]
+    }))
+
+/**
+ * Runs `use` over the bytes of an upload request: the raw body, or the
+ * multipart body's `file` part.
+ *
+ * A file part's bytes come through the multipart parser, which lives only as
+ * long as the stream of parts is consumed: `use` runs inside that stream.
+ * Taking the part out first and reading it after the stream of parts had
+ * ended left the parser closed with the request unread past its first
+ * buffers (about 100 KB): such uploads waited for more bytes forever.
+ */
+const withUpload = <A, E, R>(
+  request: HttpServerRequest.HttpServerRequest,
+  fileName: string | undefined,
+  use: (source: UploadSource) => Effect.Effect<A, E, R>
+): Effect.Effect<A, E | Errors.ValidationFailed | Errors.UnknownField | Errors.PayloadTooLarge, R> => {
   const contentType = request.headers["content-type"] ?? ""
   if (!contentType.toLowerCase().startsWith("multipart/form-data")) {
-    return Effect.succeed({
+    return use({
       content: request.stream.pipe(Stream.mapError(() => malformed("the upload was interrupted or malformed"))),
       declaredType: contentType,
       fileName
@@ -28,18 +63,14 @@ const uploadSource = (request: HttpServerRequest.HttpServerRequest, fileName: st
   }
   // The first part must be the `file` part: any other part before it is refused, the rest are never read.
   return request.multipartStream.pipe(
-    Stream.mapError((error) =>
-      error.reason._tag === "FileTooLarge" || error.reason._tag === "BodyTooLarge"
-        ? Errors.make(Errors.PayloadTooLarge, error.message)
-        : malformed(`the multipart body is malformed: ${error.message}`)
-    ),
-    Stream.mapEffect((part): Effect.Effect<Multipart.File, Errors.ValidationFailed | Errors.UnknownField> =>
-      !uploadParts.includes(part.key)
-        ? Effect.fail(Errors.unknownFields(["payload"], [part.key], uploadParts))
-        : part._tag === "File"
-        ? Effect.succeed(part)
-        : Effect.fail(Errors.make(Errors.ValidationFailed, "the `file` part is a file, not a text field", {
-          issues: [{ path: ["payload", part.key], message: "not a file" }]
+    Stream.mapError(multipartFailure),
+    Stream.take(1),
+    Stream.mapEffect((part) =>
+      Effect.flatMap(filePart(part), (file) =>
+        use({
+          content: file.content.pipe(Stream.mapError(multipartFailure)),
+          declaredType: file.contentType,
+          fileName: file.name
         }))
     ),
     Stream.runHead,
@@ -48,12 +79,7 @@ const uploadSource = (request: HttpServerRequest.HttpServerRequest, fileName: st
         Effect.fail(Errors.make(Errors.ValidationFailed, "the multipart body has no file part", {
           issues: [{ path: ["payload", "file"], message: "missing" }]
         })),
-      onSome: (file) =>
-        Effect.succeed({
-          content: file.content.pipe(Stream.mapError((e) => malformed(`the file part is malformed: ${e.message}`))),
-          declaredType: file.contentType,
-          fileName: file.name
-        })
+      onSome: Effect.succeed
     }))
   )
 }
@@ -65,10 +91,10 @@ export const MediaHandlers = HttpApiBuilder.group(OmnipostApi, "media", (handler
       .handleRaw("upload", ({ query, request }) =>
         Effect.gen(function*() {
           const { organizationId } = yield* Principal
-          const source = yield* uploadSource(request, query.fileName)
-          const record = yield* library.upload({ organizationId, ...source }).pipe(
-            Effect.catchTags({ SqlError: Effect.die, StorageError: Effect.die })
-          )
+          const record = yield* withUpload(request, query.fileName, (source) =>
+            library.upload({ organizationId, ...source }).pipe(
+              Effect.catchTags({ SqlError: Effect.die, StorageError: Effect.die })
+            ))
           return yield* library.view(record)
         }))
       .handle("get", ({ params }) =>

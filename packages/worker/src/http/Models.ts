@@ -324,6 +324,8 @@ export const Readiness = Schema.Struct({
     count: Schema.Number,
     thresholdSeconds: Schema.Number,
     oldestDueAt: Schema.optional(Schema.String)
-  })
+  }),
+  /** HTTP requests this process is handling, this one included: one that never ends shows here. */
+  requestsInFlight: Schema.Number
 })
 export type Readiness = typeof Readiness.Type
