@@ -123,6 +123,8 @@ const omnipost = async (url: string, processes: number): Promise<RunResult> => {
     OMNIPOST_ENCRYPTION_KEY: encryptionKey,
     OMNIPOST_WORKER_PUBLISHER: "noop",
     OMNIPOST_WORKER_CONCURRENCY: String(C),
+    // Every item goes to one account: its bound is the process's.
+    OMNIPOST_WORKER_PER_ACCOUNT: String(C),
     // The same local queue as graphile-worker's batched mode below (localQueue.size = 4 × concurrency).
     OMNIPOST_WORKER_BATCH_SIZE: String(4 * C),
     OMNIPOST_DB_POOL_SIZE: String(C + 2)

@@ -46,12 +46,13 @@ import { Database } from "./Database.js"
 import * as Ids from "./Ids.js"
 import { type Claim, type Marked, type MarkRooms, type Orphan, type Outcome, type Upcoming, Leases } from "./Leases.js"
 import { dueChannel } from "./PostStore.js"
+import * as SchedulerSettings from "./SchedulerSettings.js"
 
 /**
  * Retry delays: `Backoff.delayForErrorMs` (full jitter below a ceiling that
  * starts at `baseMs` and doubles up to `maxMs`; a rate limit's wait is the floor).
  */
-export const defaultBackoff: Backoff.Policy = { baseMs: 2_000, maxMs: 15 * 60_000 }
+export const defaultBackoff: Backoff.Policy = SchedulerSettings.defaults.backoff
 
 export interface SchedulerOptions {
   readonly workerId?: string | undefined
@@ -216,6 +217,8 @@ const bump = (map: Map<string, number>, key: string, delta: number) => {
 
 export class Scheduler extends Context.Service<Scheduler, {
   readonly workerId: string
+  /** What this scheduler runs with: its options with every default applied. */
+  readonly settings: SchedulerSettings.SchedulerSettings
   /** Calls in flight in this process. */
   readonly inflight: Effect.Effect<number>
   /** Wakes the loop now (as a notification would). */
@@ -226,6 +229,14 @@ export class Scheduler extends Context.Service<Scheduler, {
    * account store (credentials) and core's `PublisherRegistry`.
    */
   static readonly layer = (options: SchedulerOptions = {}) => Layer.effect(Scheduler)(make(options))
+
+  /**
+   * `layer` with its options read from configuration (`OMNIPOST_WORKER_*`,
+   * see `SchedulerSettings.fromConfig`): an invalid value fails the layer
+   * with `InvalidSetting` before anything starts.
+   */
+  static readonly layerConfig = (options: Pick<SchedulerOptions, "onSettled"> = {}) =>
+    Layer.unwrap(Effect.map(SchedulerSettings.fromConfig, (settings) => Scheduler.layer({ ...settings, ...options })))
 }
 
 const make = Effect.fnUntraced(function*(options: SchedulerOptions) {
@@ -235,23 +246,14 @@ const make = Effect.fnUntraced(function*(options: SchedulerOptions) {
   const database = yield* Database
   const crypto = yield* Crypto
 
-  const workerId = options.workerId ?? Ids.make("wrk")
-  const concurrency = Math.max(1, options.concurrency ?? 16)
-  const perAccount = Math.max(1, options.perAccount ?? 4)
-  const batchSize = Math.max(1, options.batchSize ?? 4 * concurrency)
-  const markAheadMs = Math.max(0, options.markAheadMs ?? 20)
-  const prefetchMs = Math.max(0, options.prefetchMs ?? 1_000)
-  const prefetchLimit = Math.max(0, options.prefetchLimit ?? 4_096)
-  const leaseMs = options.leaseMs ?? 30_000
-  const pollMs = options.pollMs ?? 5_000
-  const heartbeatMs = options.heartbeatMs ?? 5_000
-  const maxAutoRetries = options.maxAutoRetries ?? 5
-  const backoff = options.backoff ?? defaultBackoff
-  const shutdownGraceMs = options.shutdownGraceMs ?? 10_000
+  const settings = SchedulerSettings.resolve(options)
+  const workerId = settings.workerId ?? Ids.make("wrk")
+  const { backoff, batchSize, concurrency, heartbeatMs, leaseMs, markAheadMs, maxAutoRetries, perAccount, pollMs } = settings
+  const { prefetchLimit, prefetchMs, settleHoldMs, shutdownGraceMs } = settings
   const platformLimit = (platform: string) =>
-    typeof options.perPlatform === "number"
-      ? options.perPlatform
-      : options.perPlatform?.[platform] ?? concurrency
+    typeof settings.perPlatform === "number"
+      ? settings.perPlatform
+      : settings.perPlatform[platform] ?? concurrency
 
   // In-process bookkeeping. JavaScript runs one fiber at a time, and every update below is
   // synchronous, so plain counters and maps are consistent here.
@@ -317,7 +319,6 @@ const make = Effect.fnUntraced(function*(options: SchedulerOptions) {
   /** A batch grows this long while calls keep finishing... */
   const settleGatherMs = 25
   /** ...and, during a burst of due work, up to this long (see below). */
-  const settleHoldMs = options.settleHoldMs ?? 250
   const realSleep = (ms: number) => Effect.promise(() => new Promise<void>((resolve) => setTimeout(resolve, ms)))
   const publishedQueue = yield* Queue.unbounded<{
     readonly item: PublishedItem
@@ -1148,6 +1149,7 @@ const make = Effect.fnUntraced(function*(options: SchedulerOptions) {
 
   return {
     workerId,
+    settings: { ...settings, workerId },
     inflight: Effect.sync(() => calling.total),
     wake
   }

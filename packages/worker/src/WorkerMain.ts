@@ -7,9 +7,9 @@
  * - `OMNIPOST_WORKER_PUBLISHER`: `noop` (succeeds at once, platform `noop`),
  *   `http:<url>` or `http-lookup:<url>` (the fake platform over HTTP, platform
  *   `fake`, the second with `findPublished`);
- * - `OMNIPOST_WORKER_ID`, `OMNIPOST_WORKER_CONCURRENCY`, `OMNIPOST_WORKER_BATCH_SIZE`,
- *   `OMNIPOST_WORKER_MARK_AHEAD_MS`, `OMNIPOST_WORKER_LEASE_MS`, `OMNIPOST_WORKER_POLL_MS`
- *   (see `SchedulerOptions`).
+ * - the scheduler's settings, as for `omnipost serve` (`OMNIPOST_WORKER_ID`,
+ *   `OMNIPOST_WORKER_CONCURRENCY`, `OMNIPOST_WORKER_LEASE_MS`…: see
+ *   `SchedulerSettings` and the README's table).
  *
  * Prints `ready <workerId>` once the scheduler runs; SIGTERM or SIGINT shuts
  * it down gracefully.
@@ -32,24 +32,9 @@ const publishers = Effect.gen(function*() {
   return yield* Effect.die(new Error(`OMNIPOST_WORKER_PUBLISHER: unknown publisher "${spec}"`))
 })
 
-const SchedulerFromEnv = Layer.unwrap(Effect.gen(function*() {
-  const workerId = yield* Config.option(Config.String("OMNIPOST_WORKER_ID"))
-  const concurrency = yield* Config.Int("OMNIPOST_WORKER_CONCURRENCY").pipe(Config.withDefault(16))
-  const batchSize = yield* Config.option(Config.Int("OMNIPOST_WORKER_BATCH_SIZE"))
-  const markAheadMs = yield* Config.option(Config.Int("OMNIPOST_WORKER_MARK_AHEAD_MS"))
-  const leaseMs = yield* Config.Int("OMNIPOST_WORKER_LEASE_MS").pipe(Config.withDefault(30_000))
-  const pollMs = yield* Config.Int("OMNIPOST_WORKER_POLL_MS").pipe(Config.withDefault(5_000))
-  const registry = Registry.PublisherRegistry.layer(yield* publishers)
-  return Scheduler.layer({
-    workerId: workerId._tag === "Some" ? workerId.value : undefined,
-    concurrency,
-    batchSize: batchSize._tag === "Some" ? batchSize.value : undefined,
-    markAheadMs: markAheadMs._tag === "Some" ? markAheadMs.value : undefined,
-    leaseMs,
-    pollMs,
-    perAccount: concurrency
-  }).pipe(Layer.provide(registry))
-}))
+const SchedulerFromEnv = Layer.unwrap(Effect.map(publishers, (list) =>
+  Scheduler.layerConfig().pipe(Layer.provide(Registry.PublisherRegistry.layer(list)))
+))
 
 const Main = SchedulerFromEnv.pipe(
   Layer.provide(Layer.mergeAll(Leases.layer, AccountStore.layer)),

@@ -8,6 +8,7 @@ export * as Leases from "./Leases.js"
 export * as Migrations from "./Migrations.js"
 export * as PostStore from "./PostStore.js"
 export * as Scheduler from "./Scheduler.js"
+export * as SchedulerSettings from "./SchedulerSettings.js"
 // The HTTP API, CLI, media and webhooks (issue 5) add their exports below.
 export * as ApiKeys from "./ApiKeys.js"
 export * as Config from "./Config.js"

@@ -43,7 +43,11 @@ const startWorker = (options: { readonly id: string; readonly databaseUrl: strin
           OMNIPOST_WORKER_ID: options.id,
           OMNIPOST_WORKER_PUBLISHER: options.publisher,
           OMNIPOST_WORKER_CONCURRENCY: "8",
+          // Every post goes to one account: its bound is the process's.
+          OMNIPOST_WORKER_PER_ACCOUNT: "8",
           OMNIPOST_WORKER_LEASE_MS: String(options.leaseMs ?? 30_000),
+          // A lease is never shorter than the heartbeat (refused at startup).
+          OMNIPOST_WORKER_HEARTBEAT_MS: String(Math.min(5_000, options.leaseMs ?? 30_000)),
           OMNIPOST_WORKER_POLL_MS: "500",
           OMNIPOST_DB_POOL_SIZE: "4"
         },

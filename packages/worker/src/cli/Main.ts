@@ -24,6 +24,7 @@ import { Leases } from "../Leases.js"
 import * as PluginLoader from "../PluginLoader.js"
 import { Plugins } from "../Plugins.js"
 import { Scheduler } from "../Scheduler.js"
+import * as SchedulerSettings from "../SchedulerSettings.js"
 import * as Server from "../Server.js"
 import { call, type Connection, progressBar, upload } from "./Client.js"
 
@@ -90,7 +91,12 @@ const serveCommand = Command.make("serve", {
       worker: !flags.apiOnly,
       overrides,
       configPath: Option.getOrUndefined(flags.config)
-    }))
+    })).pipe(
+      // One line naming the variable and what it accepts (the error is marked reported: no stack follows).
+      Effect.tapError((error) =>
+        error instanceof SchedulerSettings.InvalidSetting ? Console.error(`omnipost serve: ${error.message}`) : Effect.void
+      )
+    )
   })).pipe(Command.withDescription("Run the API and the scheduler"))
 
 /** Runs the server and/or the scheduler until interrupted (SIGTERM/SIGINT), then shuts down gracefully. */
@@ -116,20 +122,41 @@ export const serve = (options: {
     return yield* runServer(options, configured.plugins).pipe(Effect.provideService(ConfigProvider.ConfigProvider, provider))
   })
 
-const runServer = (
-  options: { readonly api: boolean; readonly worker: boolean; readonly overrides?: Partial<ServerConfigShape> | undefined },
-  plugins: ReadonlyArray<Plugin.Plugin>
-) =>
+/** What `serve` runs. */
+export interface ServeOptions {
+  readonly api: boolean
+  readonly worker: boolean
+  readonly overrides?: Partial<ServerConfigShape> | undefined
+}
+
+/**
+ * What `serve` runs, as one layer: the stack over the database, with the API
+ * (and the webhook dispatcher) and/or the scheduler. The configuration is read
+ * and checked first, so an invalid setting (`SchedulerSettings.InvalidSetting`)
+ * is refused before the database is opened.
+ */
+export const serveLayer = (options: ServeOptions, plugins: ReadonlyArray<Plugin.Plugin>) =>
   Effect.gen(function*() {
+    const config = yield* ServerConfig.pipe(Effect.provide(ServerConfig.layer(options.overrides)))
+    const schedulerSettings = options.worker ? yield* SchedulerSettings.fromConfig : undefined
+    if (schedulerSettings !== undefined) {
+      const problem = SchedulerSettings.checkReadiness(schedulerSettings, config.heartbeatStaleSeconds)
+      if (problem !== undefined) return yield* problem
+    }
     const base = Layer.mergeAll(Crypto.layer, Database.layer, NodeHttpClient.layerUndici).pipe(
-      Layer.provideMerge(ServerConfig.layer(options.overrides))
+      Layer.provideMerge(Layer.succeed(ServerConfig, config))
     )
     const stack = Server.layerStack({ plugins }).pipe(Layer.provideMerge(base))
-    const scheduler = options.worker
-      ? Scheduler.layer({}).pipe(Layer.provide(Leases.layer))
+    const scheduler = schedulerSettings !== undefined
+      ? Scheduler.layer(schedulerSettings).pipe(Layer.provide(Leases.layer))
       : Layer.empty
     const api = options.api ? Layer.mergeAll(Server.layerNode, Server.layerDispatcher) : Layer.empty
-    const context = yield* Layer.build(Layer.mergeAll(api, scheduler).pipe(Layer.provideMerge(stack)))
+    return Layer.mergeAll(api, scheduler).pipe(Layer.provideMerge(stack))
+  })
+
+const runServer = (options: ServeOptions, plugins: ReadonlyArray<Plugin.Plugin>) =>
+  Effect.gen(function*() {
+    const context = yield* Layer.build(yield* serveLayer(options, plugins))
     const config = yield* ServerConfig.pipe(Effect.provide(context))
     const keys = yield* ApiKeys.pipe(Effect.provide(context))
     const first = yield* keys.bootstrap.pipe(Effect.orDie)
