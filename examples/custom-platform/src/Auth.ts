@@ -15,7 +15,8 @@
 import { PublishError } from "@omnipost/core"
 import { Clock, Duration, Effect, Redacted, Schema } from "effect"
 import { HttpClient, HttpClientRequest } from "effect/http"
-import { fromResponse, fromTransport } from "./Errors.js"
+import { Transport } from "@omnipost/platform-kit"
+import { fromResponse, platform } from "./Errors.js"
 
 export const MastodonCredentials = Schema.Struct({
   /** The instance's base URL, such as `https://mastodon.social`. */
@@ -92,8 +93,8 @@ export const exchangeCode = (
       )
     ).pipe(
       Effect.flatMap((response) => Effect.map(response.text, (text) => ({ response, text }))),
-      Effect.mapError((error) => fromTransport(error.reason.cause ?? error, what)),
-      Effect.timeoutOrElse({ duration: timeout, orElse: () => Effect.fail(fromTransport(new Error("no answer"), what)) })
+      Effect.mapError((error) => Transport.classify(error, { platform, operation: what.what, write: what.write })),
+      Effect.timeoutOrElse({ duration: timeout, orElse: () => Effect.fail(Transport.noAnswer({ platform, operation: what.what, write: what.write })) })
     )
     let body: unknown
     try {

@@ -5,47 +5,15 @@
  * | answer                                  | error |
  * |-----------------------------------------|-------|
  * | 429 (`X-RateLimit-Reset`, ISO 8601)     | `RateLimited` with `resetAt` |
- * | 5xx; connection refused                 | `Transient` |
+ * | 5xx                                     | `Transient` |
  * | 401                                     | `AuthFailed` (`revoked` or `invalid`: tokens do not expire) |
  * | 403 "outside the authorized scopes"     | `AuthFailed` (`missing_permission`) |
  * | 422 and other 4xx                       | `Rejected` (`CONTENT_TOO_LONG` for the character limit) |
- * | a write sent without an answer          | `OutcomeUnknown` (it may have been posted) |
+ * | no answer                               | the platform kit's `Transport.classify`: `Transient` when nothing was sent (connection refused, DNS, TLS) or for a read, `OutcomeUnknown` for a write that may have been sent |
  */
 import { PublishError } from "@omnipost/core"
 
-const platform = "mastodon"
-
-/** Error codes of a connection that never opened: nothing was sent. */
-const unreachableCodes = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH", "UND_ERR_CONNECT_TIMEOUT"])
-
-const causeCodes = (error: unknown): Array<string> => {
-  const codes: Array<string> = []
-  let current: unknown = error
-  for (let depth = 0; depth < 8 && typeof current === "object" && current !== null; depth++) {
-    const code = (current as { code?: unknown }).code
-    if (typeof code === "string") codes.push(code)
-    current = (current as { cause?: unknown }).cause
-  }
-  return codes
-}
-
-/** No answer came back: before the connection opened (nothing sent), or after (a write may have been applied). */
-export const fromTransport = (
-  cause: unknown,
-  request: { readonly write: boolean; readonly what: string }
-): PublishError.PublishError => {
-  const codes = causeCodes(cause)
-  const detail = cause instanceof Error ? cause.message : String(cause)
-  if (codes.some((code) => unreachableCodes.has(code))) {
-    return new PublishError.Transient({ platform, message: `the instance is unreachable (${codes[0]}): ${detail}` })
-  }
-  return request.write
-    ? new PublishError.OutcomeUnknown({
-      platform,
-      message: `${request.what} was sent but no answer came back (${detail}); it may have been posted`
-    })
-    : new PublishError.Transient({ platform, message: `${request.what} failed: ${detail}` })
-}
+export const platform = "mastodon"
 
 /** Mastodon's error body is `{"error": "…"}`. */
 const errorMessageOf = (body: unknown, text: string, status: number) =>

@@ -14,7 +14,8 @@ import { HttpClient, HttpClientRequest } from "effect/http"
 import type { Publisher } from "@omnipost/core"
 import { PublishError } from "@omnipost/core"
 import { MastodonCredentials } from "./Auth.js"
-import { fromResponse, fromTransport } from "./Errors.js"
+import { Transport } from "@omnipost/platform-kit"
+import { fromResponse, platform } from "./Errors.js"
 import { rules } from "./Rules.js"
 import { MastodonSettings } from "./Settings.js"
 import { validateMastodon } from "./Validation.js"
@@ -68,10 +69,13 @@ export const makeMastodonPublisher = Effect.fn("makeMastodonPublisher")(function
       )
       const response = yield* client.execute(authorised).pipe(
         Effect.flatMap((response) => Effect.map(response.text, (text) => ({ response, text }))),
-        Effect.mapError((error) => fromTransport(error.reason.cause ?? error, what)),
+        Effect.mapError((error) => Transport.classify(error, { platform, operation: what.what, write: what.write })),
         Effect.timeoutOrElse({
           duration: timeout,
-          orElse: () => Effect.fail(fromTransport(new Error(`no answer within ${Duration.format(Duration.fromInputUnsafe(timeout))}`), what))
+          orElse: () =>
+            Effect.fail(
+              Transport.noAnswer({ platform, operation: what.what, write: what.write, after: Duration.format(Duration.fromInputUnsafe(timeout)) })
+            )
         })
       )
       const body = parseJson(response.text)

@@ -12,9 +12,14 @@
  * | 400 `InvalidRequest`, `BlobTooLarge`, 413, other 4xx     | `Rejected` (`MEDIA_TOO_LARGE`, `CONTENT_TOO_LONG` when the message says so) |
  * | a write (`createRecord`) sent but unanswered             | `OutcomeUnknown` |
  *
+ * Unanswered requests are classified by the platform kit's `Transport`
+ * (certainly not sent, such as a refused connection or a closed pool:
+ * `Transient`).
+ *
  * Sources: platform-specs §6.5, https://docs.bsky.app/docs/advanced-guides/rate-limits.
  */
 import { PublishError } from "@omnipost/core"
+import { Transport } from "@omnipost/platform-kit"
 import type { XrpcFailure } from "./internal/Xrpc.js"
 
 export const platform = "bluesky"
@@ -82,16 +87,11 @@ const common = (failure: XrpcFailure) => ({
 /** Maps one failed XRPC call to core's publish error. */
 export const toPublishError = (failure: XrpcFailure, context: MappingContext): PublishError.PublishError => {
   switch (failure.kind) {
-    case "unreachable":
-      return new PublishError.Transient({ ...common(failure), message: `Bluesky is unreachable: ${failure.message}` })
     case "transport":
+      // Not sent (refused, DNS, TLS, a closed pool): Transient; a write that may have been sent: OutcomeUnknown.
+      return Transport.classify(failure.cause ?? failure, { platform, operation: failure.nsid, write: context.write })
     case "timeout":
-      return context.write
-        ? new PublishError.OutcomeUnknown({
-          ...common(failure),
-          message: `${failure.nsid} was sent but no answer came back (${failure.kind}); it may have been posted: ${failure.message}`
-        })
-        : new PublishError.Transient({ ...common(failure), message: `Bluesky ${failure.kind} failure: ${failure.message}` })
+      return Transport.noAnswer({ platform, operation: failure.nsid, write: context.write })
     case "decode":
       return context.write
         ? new PublishError.OutcomeUnknown({ ...common(failure), message: `${failure.message}; the write may have been applied` })

@@ -189,8 +189,27 @@ describe("Errors.toPublishError", () => {
     ["413", status(413, "PayloadTooLarge"), false, "Rejected", "MEDIA_TOO_LARGE"],
     ["timeout on a write", new XrpcFailure({ nsid: "x", kind: "timeout", message: "late" }), true, "OutcomeUnknown", undefined],
     ["timeout on a read", new XrpcFailure({ nsid: "x", kind: "timeout", message: "late" }), false, "Transient", undefined],
-    ["broken connection on a write", new XrpcFailure({ nsid: "x", kind: "transport", message: "reset" }), true, "OutcomeUnknown", undefined],
-    ["refused connection on a write", new XrpcFailure({ nsid: "x", kind: "unreachable", message: "refused" }), true, "Transient", undefined],
+    [
+      "broken connection on a write",
+      new XrpcFailure({ nsid: "x", kind: "transport", message: "reset", cause: Object.assign(new Error("read ECONNRESET"), { code: "ECONNRESET" }) }),
+      true,
+      "OutcomeUnknown",
+      undefined
+    ],
+    [
+      "refused connection on a write",
+      new XrpcFailure({ nsid: "x", kind: "transport", message: "refused", cause: Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" }) }),
+      true,
+      "Transient",
+      undefined
+    ],
+    [
+      "a closed pool on a write (UND_ERR_DESTROYED)",
+      new XrpcFailure({ nsid: "x", kind: "transport", message: "destroyed", cause: Object.assign(new Error("The client is destroyed"), { code: "UND_ERR_DESTROYED" }) }),
+      true,
+      "Transient",
+      undefined
+    ],
     ["garbled 200 on a write", new XrpcFailure({ nsid: "x", kind: "decode", status: 200, message: "not JSON" }), true, "OutcomeUnknown", undefined]
   ]
 

@@ -5,7 +5,10 @@
  */
 import { readFileSync } from "node:fs"
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
+import { NodeHttpClient } from "@effect/platform-node"
+import { makeBlueskyPublisher } from "@omnipost/platform-bluesky"
 import { FakeBlueskyServer } from "@omnipost/platform-bluesky/testing"
+import { Effect } from "effect"
 import { startBluesky } from "../examples/promise.js"
 import { publishRequest } from "./fixtures.js"
 
@@ -40,5 +43,15 @@ describe("the README's Promise recipe", () => {
     } finally {
       await bluesky.close()
     }
+  })
+
+  it("the old recipe's closed pool (UND_ERR_DESTROYED) is Transient: nothing was sent, so it is not OutcomeUnknown", async () => {
+    // Effect.runPromise + Effect.provide closes the pool once the publisher is built.
+    const broken = await Effect.runPromise(makeBlueskyPublisher(fake.publisherOptions()).pipe(Effect.provide(NodeHttpClient.layerUndici)))
+    const before = fake.posts().length
+    const error = await Effect.runPromise(Effect.flip(broken.publish(publishRequest(fake.credentials(), [{ text: "never sent", media: [] }]))))
+    assert.strictEqual(error._tag, "Transient")
+    assert.include(error.message, "UND_ERR_DESTROYED")
+    assert.strictEqual(fake.posts().length, before)
   })
 })

@@ -2,3 +2,4 @@
 export * as Sniff from "./Sniff.js"
 export * as UrlGuard from "./UrlGuard.js"
 export * as MediaSource from "./MediaSource.js"
+export * as Transport from "./Transport.js"

@@ -18,6 +18,7 @@ import { PublishError } from "@omnipost/core"
 import { Clock, Effect, Schema } from "effect"
 import { HttpClient, HttpClientRequest } from "effect/http"
 import { createHmac } from "node:crypto"
+import { Transport } from "@omnipost/platform-kit"
 import * as Errors from "./Errors.js"
 
 export const defaultApiBaseUrl = "https://api.x.com"
@@ -174,17 +175,10 @@ const postToken = (
       : base
     const response = yield* client.execute(request).pipe(
       Effect.timeout("30 seconds"),
-      Effect.catch((error) =>
-        Effect.fail(
-          Errors.fromTransport(error, operation, {
-            mayHaveCreated: false,
-            timedOut: (error as { _tag?: string })._tag === "TimeoutError"
-          })
-        )
-      )
+      Effect.mapError((error) => Transport.classify(error, { platform: Errors.platform, operation, write: false }))
     )
     const text = yield* response.text.pipe(
-      Effect.mapError((error) => Errors.fromTransport(error, operation, { mayHaveCreated: false }))
+      Effect.mapError((error) => Transport.classify(error, { platform: Errors.platform, operation, write: false }))
     )
     const body = Errors.parseJson(text)
     if (response.status >= 400) {

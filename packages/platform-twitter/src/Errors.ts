@@ -11,6 +11,10 @@
  * | 400/404/409/413/422                                  | `Rejected` |
  * | `POST /2/tweets` sent but no answer (timeout, drop)  | `OutcomeUnknown` |
  *
+ * Requests without an answer are classified by the platform kit's `Transport`
+ * (certainly not sent: `Transient`; a post that may have been sent:
+ * `OutcomeUnknown`).
+ *
  * X answers errors in two shapes (platform-specs §1.6): problem JSON
  * `{title, detail, type, status}` and `{errors: [{code, message}]}`; both are
  * read, and the platform's own code and message are kept verbatim.
@@ -179,60 +183,4 @@ export const fromResponse = (
       message: `X rejected ${operation} (HTTP ${status})${said}`
     })
   )
-}
-
-/** Error codes that prove the request never left this machine, so nothing can have been posted. */
-const notSentCodes = new Set([
-  "ECONNREFUSED",
-  "ENOTFOUND",
-  "EAI_AGAIN",
-  "EHOSTUNREACH",
-  "ENETUNREACH",
-  "UND_ERR_CONNECT_TIMEOUT",
-  "ERR_INVALID_URL"
-])
-
-const errorCodes = (error: unknown): ReadonlyArray<string> => {
-  const codes: Array<string> = []
-  let current: unknown = error
-  for (let depth = 0; depth < 8 && current !== undefined && current !== null; depth++) {
-    const record = current as { code?: unknown; cause?: unknown; reason?: unknown; errors?: unknown }
-    if (typeof record.code === "string") codes.push(record.code)
-    if (Array.isArray(record.errors)) {
-      for (const inner of record.errors) codes.push(...errorCodes(inner))
-    }
-    current = record.cause ?? record.reason
-  }
-  return codes
-}
-
-/** Whether a transport failure happened before the request was sent (connection refused, DNS). */
-export const neverSent = (error: unknown): boolean => errorCodes(error).some((code) => notSentCodes.has(code))
-
-/**
- * The error for a request that got no answer. When the request may have
- * created something (`POST /2/tweets`) and may have reached X, the outcome is
- * unknown: retrying could post twice.
- */
-export const fromTransport = (
-  error: unknown,
-  operation: string,
-  options: { readonly mayHaveCreated: boolean; readonly timedOut?: boolean }
-): PublishError.Transient | PublishError.OutcomeUnknown => {
-  const what = options.timedOut === true ? "timed out" : `failed (${describe(error)})`
-  if (options.mayHaveCreated && (options.timedOut === true || !neverSent(error))) {
-    return new PublishError.OutcomeUnknown({
-      platform,
-      message: `${operation} ${what} after the request was sent; X may or may not have posted it`
-    })
-  }
-  return new PublishError.Transient({ platform, message: `${operation} ${what}` })
-}
-
-const describe = (error: unknown): string => {
-  const codes = errorCodes(error)
-  const message = typeof (error as { message?: unknown })?.message === "string"
-    ? (error as { message: string }).message
-    : String(error)
-  return codes.length > 0 ? `${codes[0]}: ${message}` : message
 }

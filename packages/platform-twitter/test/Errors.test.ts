@@ -97,21 +97,6 @@ describe("Errors.fromResponse", () => {
     }))
 })
 
-describe("Errors.fromTransport", () => {
-  it("connection refused is Transient even for a post", () => {
-    const error = Errors.fromTransport({ cause: { code: "ECONNREFUSED" } }, "POST /2/tweets", { mayHaveCreated: true })
-    assert.strictEqual(error._tag, "Transient")
-  })
-  it("a reset connection on a post is OutcomeUnknown", () => {
-    const error = Errors.fromTransport({ cause: { code: "UND_ERR_SOCKET" } }, "POST /2/tweets", { mayHaveCreated: true })
-    assert.strictEqual(error._tag, "OutcomeUnknown")
-  })
-  it("a timeout on an upload is Transient", () => {
-    const error = Errors.fromTransport(undefined, "APPEND", { mayHaveCreated: false, timedOut: true })
-    assert.strictEqual(error._tag, "Transient")
-  })
-})
-
 describe("Media.segments", () => {
   it.effect("cuts any chunking into full segments plus a shorter last one, bytes unchanged", () =>
     Effect.promise(() =>

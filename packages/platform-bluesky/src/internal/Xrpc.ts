@@ -3,17 +3,20 @@
  * JSON in and out, raw streamed bodies for uploads. Every failure becomes an
  * `XrpcFailure` that keeps what `Errors.ts` needs to map it: the HTTP status,
  * the platform's `error` name and `message`, the rate-limit headers, and
- * whether the request may have reached the server.
+ * the client's error when no answer came (the kit's `Transport` tells whether
+ * the request may have reached the server).
  */
 import { Data, Duration, Effect, type Stream } from "effect"
+import { Transport } from "@omnipost/platform-kit"
 import { HttpClient, HttpClientRequest, type HttpClientError } from "effect/http"
 
 export type FailureKind =
   /** The server answered with a non-2xx status. */
   | "status"
-  /** The connection could not be opened: the request certainly did not arrive. */
-  | "unreachable"
-  /** The connection broke after it was opened: the request may have arrived. */
+  /**
+   * No answer: the connection failed (`cause` says whether the request was
+   * sent; the kit's `Transport` decides).
+   */
   | "transport"
   /** No answer within the time limit: the request may have arrived. */
   | "timeout"
@@ -30,6 +33,8 @@ export class XrpcFailure extends Data.TaggedError("XrpcFailure")<{
   readonly headers?: Readonly<Record<string, string>> | undefined
   /** The answer's JSON body, when there was one (a 409 from the video service carries a job). */
   readonly body?: unknown
+  /** The client's error, for `transport` failures. */
+  readonly cause?: unknown
 }> {}
 
 export interface RawBody {
@@ -52,55 +57,8 @@ export interface XrpcRequest {
   readonly timeout: Duration.Input
 }
 
-/** Error codes of a connection that never opened: nothing was sent. */
-const unreachableCodes = new Set([
-  "ECONNREFUSED",
-  "ENOTFOUND",
-  "EAI_AGAIN",
-  "EHOSTUNREACH",
-  "ENETUNREACH",
-  "UND_ERR_CONNECT_TIMEOUT"
-])
-
-const causeCodes = (error: unknown): ReadonlyArray<string> => {
-  const codes: Array<string> = []
-  let current: unknown = error
-  for (let depth = 0; depth < 8 && typeof current === "object" && current !== null; depth++) {
-    const code = (current as { code?: unknown }).code
-    if (typeof code === "string") codes.push(code)
-    const errors = (current as { errors?: unknown }).errors
-    if (Array.isArray(errors)) {
-      for (const inner of errors) {
-        const innerCode = (inner as { code?: unknown } | null)?.code
-        if (typeof innerCode === "string") codes.push(innerCode)
-      }
-    }
-    current = (current as { cause?: unknown }).cause
-  }
-  return codes
-}
-
-const describeCause = (error: unknown): string => {
-  const messages: Array<string> = []
-  let current: unknown = error
-  for (let depth = 0; depth < 8 && typeof current === "object" && current !== null; depth++) {
-    const message = (current as { message?: unknown }).message
-    if (typeof message === "string" && message.length > 0 && !messages.includes(message)) messages.push(message)
-    current = (current as { cause?: unknown }).cause
-  }
-  return messages.join(": ") || "connection failed"
-}
-
-const fromClientError = (nsid: string, error: HttpClientError.HttpClientError): XrpcFailure => {
-  const reason = error.reason
-  const codes = causeCodes(reason.cause)
-  const unreachable = reason._tag === "InvalidUrlError" || codes.some((code) => unreachableCodes.has(code))
-  return new XrpcFailure({
-    nsid,
-    kind: unreachable ? "unreachable" : "transport",
-    message: `${nsid}: ${describeCause(reason.cause ?? reason)}${codes.length > 0 ? ` (${codes[0]})` : ""}`
-  })
-}
+const fromClientError = (nsid: string, error: HttpClientError.HttpClientError): XrpcFailure =>
+  new XrpcFailure({ nsid, kind: "transport", message: `${nsid}: ${Transport.describe(error)}`, cause: error })
 
 const parseJson = (text: string): unknown => {
   if (text.trim().length === 0) return {}

@@ -5,7 +5,8 @@
  * and maps every failure to core's publish errors.
  */
 import type { PublishError } from "@omnipost/core"
-import { Cause, Clock, Duration, Effect, Ref } from "effect"
+import { Transport } from "@omnipost/platform-kit"
+import { Clock, Duration, Effect, Ref } from "effect"
 import { HttpClient, HttpClientRequest } from "effect/http"
 import * as Auth from "../Auth.js"
 import * as Errors from "../Errors.js"
@@ -110,14 +111,7 @@ export const make = (options: XApiOptions): Effect.Effect<XApi> =>
         })
         return yield* exchange.pipe(
           Effect.timeout(request.timeout),
-          Effect.catch((error) =>
-            Effect.fail(
-              Errors.fromTransport(error, request.operation, {
-                mayHaveCreated,
-                timedOut: Cause.isTimeoutError(error)
-              })
-            )
-          )
+          Effect.mapError((error) => Transport.classify(error, { platform: Errors.platform, operation: request.operation, write: mayHaveCreated }))
         )
       })
 
