@@ -285,8 +285,8 @@ for (const kind of testKinds) {
           const unknownMedia = yield* request(api, "POST", "/v1/posts", {
             body: { content: { text: "hi", media: [{ mediaId: "med_nope" }] }, destinations: [{ accountId }] }
           })
-          assert.strictEqual(unknownMedia.status, 404)
-          assert.strictEqual(errorCode(unknownMedia), "MEDIA_NOT_FOUND")
+          assert.strictEqual(unknownMedia.status, 400)
+          assert.strictEqual(errorCode(unknownMedia), "INVALID_MEDIA")
 
           const scheduled = yield* request(api, "POST", "/v1/posts", {
             body: {
@@ -520,7 +520,25 @@ for (const kind of testKinds) {
           const borrowedMedia = yield* request(other, "POST", "/v1/posts/validate", {
             body: { content: { text: "x", media: [{ mediaId: media.body.id }] }, destinations: [] }
           })
-          assert.strictEqual(borrowedMedia.status, 404)
+          assert.strictEqual(borrowedMedia.status, 400)
+          assert.strictEqual(errorCode(borrowedMedia), "INVALID_MEDIA")
+          // A stored thumbnail is another way to name a medium: refused the same way.
+          const borrowedThumbnail = yield* request(other, "POST", "/v1/posts/validate", {
+            body: {
+              content: {
+                media: [{
+                  kind: "video",
+                  mimeType: "video/mp4",
+                  sizeBytes: 1000,
+                  source: { _tag: "url", url: "https://cdn.example.com/v.mp4" },
+                  thumbnail: { source: { _tag: "stored", mediaId: media.body.id }, mimeType: "image/png" }
+                }]
+              },
+              destinations: []
+            }
+          })
+          assert.strictEqual(borrowedThumbnail.status, 400)
+          assert.strictEqual(errorCode(borrowedThumbnail), "INVALID_MEDIA")
           // The owner still sees everything.
           assert.strictEqual((yield* request(api, "GET", `/v1/posts/${post.body.id}`)).status, 200)
         }))

@@ -84,7 +84,7 @@ export class PostsGroup extends HttpApiGroup.make("posts")
         Errors.ValidationFailed,
         Errors.UnknownField,
         Errors.InvalidAccounts,
-        Errors.MediaNotFound,
+        Errors.InvalidMedia,
         Errors.UnsupportedMediaType,
         Errors.PayloadTooLarge,
         Errors.InvalidStatusTransition
@@ -94,7 +94,7 @@ export class PostsGroup extends HttpApiGroup.make("posts")
       query: noQuery,
       payload: Models.CreatePost,
       success: Models.ValidationResult,
-      error: [Errors.ValidationFailed, Errors.InvalidAccounts, Errors.MediaNotFound]
+      error: [Errors.ValidationFailed, Errors.InvalidAccounts, Errors.InvalidMedia]
     }).annotate(OpenApi.Summary, "Validate a post without saving it (dry run)"),
     HttpApiEndpoint.get("list", "/posts", {
       query: Models.ListPostsQuery,
@@ -116,7 +116,7 @@ export class PostsGroup extends HttpApiGroup.make("posts")
         Errors.PostNotFound,
         Errors.ValidationFailed,
         Errors.InvalidAccounts,
-        Errors.MediaNotFound,
+        Errors.InvalidMedia,
         Errors.InvalidStatusTransition
       ]
     }).annotate(OpenApi.Summary, "Update a draft or scheduled post"),

@@ -40,6 +40,8 @@ export class ValidationFailed extends apiError<ValidationFailed>()("ValidationFa
 /** Fields (body, multipart part or query parameter) the endpoint does not have; each issue names the field probably meant. */
 export class UnknownField extends apiError<UnknownField>()("UnknownField", "UNKNOWN_FIELD", 400) {}
 export class InvalidAccounts extends apiError<InvalidAccounts>()("InvalidAccounts", "INVALID_ACCOUNTS", 400) {}
+/** A post body refers to media (by id, or a `stored` source such as a thumbnail's) that is unknown or another organization's. */
+export class InvalidMedia extends apiError<InvalidMedia>()("InvalidMedia", "INVALID_MEDIA", 400) {}
 export class InvalidCredentials extends apiError<InvalidCredentials>()(
   "InvalidCredentials",
   "INVALID_CREDENTIALS",

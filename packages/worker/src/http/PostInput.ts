@@ -14,39 +14,76 @@ import type * as Models from "./Models.js"
 
 type MediaRefs = ReadonlyArray<Models.MediaRef> | undefined
 
-const resolveMedia = Effect.fnUntraced(function*(organizationId: string, refs: MediaRefs, path: string) {
+/** Where in the body: `["content", "media", 0, "thumbnail", "source"]`. */
+type Path = ReadonlyArray<string | number>
+
+/** `content.media[0].thumbnail.source`, for messages. */
+const render = (path: Path) =>
+  path.map((segment, i) => typeof segment === "number" ? `[${segment}]` : i === 0 ? segment : `.${segment}`).join("")
+
+/** The caller's medium `mediaId`, or `INVALID_MEDIA` naming where the body refers to it. */
+const storedMedia = Effect.fnUntraced(function*(organizationId: string, mediaId: string, path: Path) {
+  const library = yield* MediaLibrary
+  const record = yield* library.get(organizationId, mediaId).pipe(Effect.orDie)
+  if (Option.isNone(record)) {
+    // Another organization's medium answers exactly like an unknown one.
+    return yield* Errors.make(Errors.InvalidMedia, `no media ${mediaId} (at ${render(path)})`, {
+      mediaId,
+      path: render(path)
+    })
+  }
+  return record.value
+})
+
+/**
+ * A media source given in a post body (a medium's own, or its thumbnail's),
+ * as the server will open it: `stored` must be a medium of the caller's
+ * organization (its record is returned), and a `file` path is refused: a
+ * server does not read its own files on behalf of an API caller.
+ */
+const checkSource = Effect.fnUntraced(function*(organizationId: string, source: CoreMedia.MediaSource, path: Path) {
+  if (source._tag === "file") {
+    return yield* Errors.make(
+      Errors.ValidationFailed,
+      `${render(path)}: media with a \`file\` source cannot be given over the API; upload the file to /v1/media and use its id`,
+      { issues: [{ path, code: "FILE_SOURCE_NOT_ALLOWED", message: "file sources are not accepted over HTTP" }] }
+    )
+  }
+  return source._tag === "stored" ? yield* storedMedia(organizationId, source.mediaId, path) : undefined
+})
+
+/**
+ * A thumbnail: its source checked; a stored one must be an image, and its
+ * type and size are the stored file's (what the platform will receive, not
+ * what the body declares), so that core's thumbnail rules judge the real file.
+ */
+const resolveThumbnail = Effect.fnUntraced(function*(organizationId: string, thumbnail: CoreMedia.Thumbnail, path: Path) {
+  const record = yield* checkSource(organizationId, thumbnail.source, [...path, "source"])
+  if (record === undefined) return thumbnail
+  if (record.kind !== "image") {
+    const message = `${render(path)}: a thumbnail must be an image; media ${record.id} is ${record.mimeType}`
+    return yield* Errors.make(Errors.ValidationFailed, message, {
+      issues: [{ path: [...path, "source"], code: "THUMBNAIL_NOT_IMAGE", message }]
+    })
+  }
+  return { ...thumbnail, mimeType: record.mimeType, sizeBytes: record.sizeBytes }
+})
+
+const resolveMedia = Effect.fnUntraced(function*(organizationId: string, refs: MediaRefs, path: Path) {
   if (refs === undefined) return undefined
   const library = yield* MediaLibrary
   const out: Array<CoreMedia.Media> = []
   for (const [index, ref] of refs.entries()) {
+    const at = [...path, index]
     if ("mediaId" in ref) {
-      const record = yield* library.get(organizationId, ref.mediaId).pipe(Effect.orDie)
-      if (Option.isNone(record)) {
-        return yield* Errors.make(Errors.MediaNotFound, `no media ${ref.mediaId} (at ${path}[${index}])`, {
-          mediaId: ref.mediaId,
-          path: `${path}[${index}]`
-        })
-      }
-      out.push(library.toCoreMedia(record.value, ref.altText))
-    } else {
-      if (ref.source._tag === "stored") {
-        const record = yield* library.get(organizationId, ref.source.mediaId).pipe(Effect.orDie)
-        if (Option.isNone(record)) {
-          return yield* Errors.make(Errors.MediaNotFound, `no media ${ref.source.mediaId}`, {
-            mediaId: ref.source.mediaId
-          })
-        }
-      }
-      if (ref.source._tag === "file") {
-        // A server must not read arbitrary paths on behalf of an API caller.
-        return yield* Errors.make(
-          Errors.ValidationFailed,
-          "media with a `file` source cannot be given over the API; upload the file to /v1/media and use its id",
-          { issues: [{ path: [path, index, "source"], message: "file sources are not accepted over HTTP" }] }
-        )
-      }
-      out.push(ref)
+      out.push(library.toCoreMedia(yield* storedMedia(organizationId, ref.mediaId, at), ref.altText))
+      continue
     }
+    const record = yield* checkSource(organizationId, ref.source, [...at, "source"])
+    const thumbnail = ref.thumbnail === undefined ? undefined : yield* resolveThumbnail(organizationId, ref.thumbnail, [...at, "thumbnail"])
+    // A stored medium's facts are its record's: the body's declared type and size are not trusted.
+    const stored = record === undefined ? {} : library.toCoreMedia(record)
+    out.push({ ...ref, ...stored, ...(thumbnail !== undefined ? { thumbnail } : {}) })
   }
   return out
 })
@@ -54,12 +91,12 @@ const resolveMedia = Effect.fnUntraced(function*(organizationId: string, refs: M
 const resolveThread = Effect.fnUntraced(function*(
   organizationId: string,
   thread: ReadonlyArray<typeof Models.ThreadPartInput.Type> | undefined,
-  path: string
+  path: Path
 ) {
   if (thread === undefined) return undefined
   const out: Array<Post.ThreadPart> = []
   for (const [index, part] of thread.entries()) {
-    const media = yield* resolveMedia(organizationId, part.media, `${path}[${index}].media`)
+    const media = yield* resolveMedia(organizationId, part.media, [...path, index, "media"])
     out.push({
       ...(part.text !== undefined ? { text: part.text } : {}),
       ...(media !== undefined ? { media } : {}),
@@ -69,9 +106,13 @@ const resolveThread = Effect.fnUntraced(function*(
   return out
 })
 
-export const resolveContent = Effect.fnUntraced(function*(organizationId: string, content: Models.ContentInput, path = "content") {
-  const media = yield* resolveMedia(organizationId, content.media, `${path}.media`)
-  const thread = yield* resolveThread(organizationId, content.thread, `${path}.thread`)
+export const resolveContent = Effect.fnUntraced(function*(
+  organizationId: string,
+  content: Models.ContentInput,
+  path: Path = ["content"]
+) {
+  const media = yield* resolveMedia(organizationId, content.media, [...path, "media"])
+  const thread = yield* resolveThread(organizationId, content.thread, [...path, "thread"])
   return {
     ...(content.text !== undefined ? { text: content.text } : {}),
     ...(media !== undefined ? { media } : {}),
@@ -80,7 +121,7 @@ export const resolveContent = Effect.fnUntraced(function*(organizationId: string
   } satisfies Post.Content as Post.Content
 })
 
-const resolveOverride = Effect.fnUntraced(function*(organizationId: string, override: Models.OverrideInput, path: string) {
+const resolveOverride = Effect.fnUntraced(function*(organizationId: string, override: Models.OverrideInput, path: Path) {
   const content = yield* resolveContent(organizationId, override, path)
   return { ...content, ...(override.settings !== undefined ? { settings: override.settings } : {}) } as Post.Override
 })
@@ -92,7 +133,7 @@ export const resolveOverrides = Effect.fnUntraced(function*(
   if (overrides === undefined) return undefined
   const out: Record<string, Post.Override> = {}
   for (const [platform, override] of Object.entries(overrides)) {
-    out[platform] = yield* resolveOverride(organizationId, override, `platformOverrides.${platform}`)
+    out[platform] = yield* resolveOverride(organizationId, override, ["platformOverrides", platform])
   }
   return out
 })
@@ -129,7 +170,7 @@ export const resolveDestinations = Effect.fnUntraced(function*(
     }
     const override = destination.override === undefined
       ? undefined
-      : yield* resolveOverride(organizationId, destination.override, `destinations[${index}].override`)
+      : yield* resolveOverride(organizationId, destination.override, ["destinations", index, "override"])
     out.push({
       platform: account.value.platform,
       accountId: destination.accountId,
