@@ -16,11 +16,10 @@
  * Bodies are streamed from the media source (a URL, a file, bytes): a video
  * is never held whole in memory.
  */
-import { createReadStream } from "node:fs"
-import { stat } from "node:fs/promises"
 import { Clock, Duration, Effect, Schema, Stream } from "effect"
 import { HttpClient, HttpClientRequest } from "effect/http"
 import { type Media as CoreMedia, type Plugin, PublishError, Rules } from "@omnipost/core"
+import { MediaSource, UrlGuard } from "@omnipost/platform-kit"
 import { platform, toPublishError } from "./Errors.js"
 import { pdsOf, type SessionManager } from "./internal/Session.js"
 import * as Xrpc from "./internal/Xrpc.js"
@@ -81,70 +80,25 @@ export interface UploadContext {
   /** The platform's rules: media size limits are read from them. */
   readonly rules: Rules.PlatformRules
   readonly resolveStoredMedia?: ResolveStoredMedia | undefined
+  /** The guarded client and URL guard for users' URLs (media URLs, link pages), taken when the publisher was built. */
+  readonly fetcher: UrlGuard.Fetcher
 }
 
-/** An opened media source: a byte stream, with its length when known. */
-export interface OpenedSource {
-  readonly stream: Stream.Stream<Uint8Array, unknown>
-  readonly contentLength?: number | undefined
-}
-
-const unavailable = (message: string) =>
-  new PublishError.Rejected({ platform, code: "MEDIA_UNAVAILABLE", message })
-
-/** Opens a media source as a stream, without reading it. */
-export const openSource = (
-  context: Pick<UploadContext, "client" | "requestTimeout" | "resolveStoredMedia">,
-  source: CoreMedia.MediaSource
-): Effect.Effect<OpenedSource, PublishError.PublishError> => {
-  switch (source._tag) {
-    case "bytes":
-      return Effect.succeed({ stream: Stream.succeed(source.data), contentLength: source.data.byteLength })
-    case "file":
-      return Effect.tryPromise({
-        try: () => stat(source.path),
-        catch: (error) => unavailable(`cannot read media file ${source.path}: ${(error as Error).message}`)
-      }).pipe(
-        Effect.filterOrFail((info) => info.isFile(), () => unavailable(`${source.path} is not a file`)),
-        Effect.map((info) => ({
-          stream: Stream.suspend(() =>
-            Stream.fromAsyncIterable(
-              createReadStream(source.path, { highWaterMark: 256 * 1024 }) as AsyncIterable<Uint8Array>,
-              (error) => error
-            )
-          ),
-          contentLength: info.size
-        }))
-      )
-    case "url":
-      return Effect.gen(function*() {
-        // Media hosts and CDNs redirect (http → https, signed URLs); XRPC calls never need it.
-        const response = yield* HttpClient.followRedirects(context.client, 5).execute(HttpClientRequest.get(source.url)).pipe(
-          Effect.timeoutOrElse({
-            duration: context.requestTimeout,
-            orElse: () => Effect.fail(new PublishError.Transient({ platform, message: `media URL ${source.url} did not answer` }))
-          }),
-          Effect.catchTag("HttpClientError", (error) =>
-            Effect.fail(new PublishError.Transient({ platform, message: `cannot fetch media ${source.url}: ${error.message}` })))
-        )
-        if (response.status >= 500) {
-          return yield* new PublishError.Transient({ platform, message: `media URL ${source.url} answered ${response.status}` })
-        }
-        if (response.status >= 300) {
-          return yield* unavailable(`media URL ${source.url} answered ${response.status}`)
-        }
-        const length = Number(response.headers["content-length"])
-        return { stream: response.stream, contentLength: Number.isFinite(length) && length >= 0 ? length : undefined }
-      })
-    case "stored":
-      return context.resolveStoredMedia === undefined
-        ? Effect.fail(unavailable(`stored media ${source.mediaId} needs a resolveStoredMedia option`))
-        : Effect.map(context.resolveStoredMedia(source.mediaId), (media) => ({
-          stream: media.stream,
-          contentLength: media.sizeBytes
-        }))
-  }
-}
+/**
+ * Opens a media source through the kit's `MediaSource` (one policy for every
+ * platform: guarded URLs with redirects, 429/5xx Transient, the size capped
+ * at `maxBytes`, the type judged from the bytes before anything is sent).
+ */
+const open = (context: UploadContext, source: CoreMedia.MediaSource, declaredMimeType: string | undefined, maxBytes: number | undefined) =>
+  MediaSource.open(source, {
+    platform,
+    declaredMimeType,
+    maxBytes,
+    resolveStoredMedia: context.resolveStoredMedia,
+    timeout: context.requestTimeout,
+    idleTimeout: context.uploadTimeout,
+    fetcher: context.fetcher
+  }).pipe(Effect.provideService(HttpClient.HttpClient, context.fetcher.client))
 
 const decodeOr = <S extends Schema.Top>(schema: S, nsid: string) => (body: unknown) =>
   Schema.decodeUnknownEffect(schema)(body).pipe(
@@ -155,22 +109,24 @@ const decodeOr = <S extends Schema.Top>(schema: S, nsid: string) => (body: unkno
 export const uploadBlob = (
   context: UploadContext,
   source: CoreMedia.MediaSource,
-  mimeType: string
+  mimeType: string | undefined,
+  maxBytes: number | undefined
 ): Effect.Effect<BlobRef, PublishError.PublishError> =>
   // The source is opened inside the call: a retry after a token refresh reads it again from the start.
   context.session.run((session) =>
-    Effect.gen(function*() {
-      const opened = yield* openSource(context, source)
+    Effect.scoped(Effect.gen(function*() {
+      // The bytes are judged before they are sent: the PDS keeps the type it sniffs, whatever is declared.
+      const opened = yield* open(context, source, mimeType, maxBytes)
       const answer = yield* Xrpc.call(context.client, {
         service: pdsOf(session, context.loginService),
         nsid: "com.atproto.repo.uploadBlob",
         method: "POST",
         token: session.accessJwt,
-        raw: { stream: opened.stream, contentType: mimeType, contentLength: opened.contentLength },
+        raw: { stream: opened.stream, contentType: opened.mimeType, contentLength: opened.sizeBytes },
         timeout: context.uploadTimeout
       })
       return (yield* decodeOr(UploadBlobAnswer, "com.atproto.repo.uploadBlob")(answer)).blob
-    })
+    }))
   )
 
 export interface ImageEmbedImage {
@@ -203,7 +159,7 @@ const tooLarge = (context: UploadContext, media: CoreMedia.Media): PublishError.
 export const uploadImage = Effect.fn("Bluesky.uploadImage")(function*(context: UploadContext, media: CoreMedia.Media) {
   const refusal = tooLarge(context, media)
   if (refusal !== undefined) return yield* refusal
-  const image = yield* uploadBlob(context, media.source, media.mimeType)
+  const image = yield* uploadBlob(context, media.source, media.mimeType, feedRow(context.rules)?.media.image?.maxSizeBytes)
   const aspectRatio = aspectRatioOf(media)
   return { image, alt: media.altText ?? "", ...(aspectRatio !== undefined ? { aspectRatio } : {}) } satisfies ImageEmbedImage
 })
@@ -350,30 +306,32 @@ export const uploadVideo = Effect.fn("Bluesky.uploadVideo")(function*(context: U
       timeout: context.requestTimeout
     }).pipe(Effect.flatMap(decodeOr(Schema.Struct({ token: Schema.String }), "com.atproto.server.getServiceAuth")))
   )
-  const opened = yield* openSource(context, media.source)
-  const uploaded = yield* Xrpc.call(context.client, {
-    service: context.videoServiceUrl,
-    nsid: "app.bsky.video.uploadVideo",
-    method: "POST",
-    params: { did: session.did, name: `video-${nowSeconds}.${media.mimeType === "video/quicktime" ? "mov" : "mp4"}` },
-    token: serviceToken.token,
-    // The video service wants a Content-Length (platform-specs §6.3): a URL answered without one
-    // falls back to the size the media record declares.
-    raw: { stream: opened.stream, contentType: media.mimeType, contentLength: opened.contentLength ?? media.sizeBytes },
-    timeout: context.uploadTimeout
-  }).pipe(
-    // The service answers 409 `already_exists` with the earlier job for a video it has seen: reuse that job.
-    Effect.catch((failure) =>
-      failure.status === 409 && typeof (failure.body as { jobId?: unknown } | undefined)?.jobId === "string"
-        ? Effect.succeed(failure.body)
-        : Effect.fail(failure)
-    ),
-    Effect.flatMap((body) => {
-      const status = (body as { jobStatus?: unknown } | undefined)?.jobStatus ?? body
-      return decodeOr(JobStatus, "app.bsky.video.uploadVideo")(status)
-    }),
-    Effect.catch((failure) => mapXrpc(failure))
-  )
+  const uploaded = yield* Effect.scoped(Effect.gen(function*() {
+    const opened = yield* open(context, media.source, media.mimeType, feedRow(context.rules)?.media.video?.maxSizeBytes)
+    return yield* Xrpc.call(context.client, {
+      service: context.videoServiceUrl,
+      nsid: "app.bsky.video.uploadVideo",
+      method: "POST",
+      params: { did: session.did, name: `video-${nowSeconds}.${media.mimeType === "video/quicktime" ? "mov" : "mp4"}` },
+      token: serviceToken.token,
+      // The video service wants a Content-Length (platform-specs §6.3): a URL answered without one
+      // falls back to the size the media record declares.
+      raw: { stream: opened.stream, contentType: opened.mimeType, contentLength: opened.sizeBytes ?? media.sizeBytes },
+      timeout: context.uploadTimeout
+    }).pipe(
+      // The service answers 409 `already_exists` with the earlier job for a video it has seen: reuse that job.
+      Effect.catch((failure) =>
+        failure.status === 409 && typeof (failure.body as { jobId?: unknown } | undefined)?.jobId === "string"
+          ? Effect.succeed(failure.body)
+          : Effect.fail(failure)
+      ),
+      Effect.flatMap((body) => {
+        const status = (body as { jobStatus?: unknown } | undefined)?.jobStatus ?? body
+        return decodeOr(JobStatus, "app.bsky.video.uploadVideo")(status)
+      }),
+      Effect.catch((failure) => mapXrpc(failure))
+    )
+  }))
   return yield* awaitJob(context, uploaded)
 })
 
@@ -459,7 +417,7 @@ export const linkCard = Effect.fn("Bluesky.linkCard")(function*(
   uri: string,
   fetchTimeout: Duration.Input
 ) {
-  const page = yield* fetchPage(context.client, uri, fetchTimeout, "text/html,application/xhtml+xml", maxPageBytes)
+  const page = yield* fetchPage(context.fetcher.client, uri, fetchTimeout, "text/html,application/xhtml+xml", maxPageBytes)
   const og = page !== undefined && /html/i.test(page.contentType) ? parseOpenGraph(new TextDecoder().decode(page.bytes)) : {}
   let thumb: BlobRef | undefined
   if (og.image !== undefined) {
@@ -473,10 +431,10 @@ export const linkCard = Effect.fn("Bluesky.linkCard")(function*(
     const maxThumbBytes = feedRow(context.rules)?.linkCardThumbnail?.maxSizeBytes ?? 0
     const image = imageUrl === undefined || maxThumbBytes === 0
       ? undefined
-      : yield* fetchPage(context.client, imageUrl, fetchTimeout, "image/*", maxThumbBytes)
+      : yield* fetchPage(context.fetcher.client, imageUrl, fetchTimeout, "image/*", maxThumbBytes)
     if (image !== undefined && !image.truncated && /^image\//i.test(image.contentType)) {
       const mimeType = image.contentType.split(";")[0]!.trim()
-      thumb = yield* uploadBlob(context, { _tag: "bytes", data: image.bytes }, mimeType).pipe(
+      thumb = yield* uploadBlob(context, { _tag: "bytes", data: image.bytes }, mimeType, maxThumbBytes).pipe(
         Effect.catch(() => Effect.succeed(undefined))
       )
     }

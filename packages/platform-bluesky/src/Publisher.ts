@@ -21,6 +21,7 @@
  */
 import { Clock, Context, DateTime, Duration, Effect, Layer, Random, Schema } from "effect"
 import { HttpClient } from "effect/http"
+import { UrlGuard } from "@omnipost/platform-kit"
 import { Backoff, type Post, PublishError, type Publisher, type Rules } from "@omnipost/core"
 import { type BlueskyCredentials, BlueskyCredentials as CredentialsSchema, defaultServiceUrl, getProfile } from "./Auth.js"
 import { platform } from "./Errors.js"
@@ -86,6 +87,13 @@ export interface BlueskyPublisherOptions {
   readonly rules?: Rules.PlatformRules | undefined
   /** Looks up `stored` media sources (the worker's media records). */
   readonly resolveStoredMedia?: ResolveStoredMedia | undefined
+  /**
+   * How media URLs and link pages (and each redirect hop) are guarded.
+   * Default: the host's `UrlGuard.GuardedHttpClient` and `UrlGuard` (the
+   * worker's), else strict: loopback and private addresses refused. Local
+   * development and tests pass `{ allowPrivate: true }`.
+   */
+  readonly urlGuard?: UrlGuard.Options | undefined
   /**
    * Once a thread's first part is posted, a later part that meets a 5xx or a
    * short rate limit is retried in the same call: a retry of the whole post
@@ -180,6 +188,9 @@ const checkPart = (part: Post.ResolvedPart, index: number): PublishError.Rejecte
  */
 export const makeBlueskyPublisher = Effect.fn("makeBlueskyPublisher")(function*(options: BlueskyPublisherOptions = {}) {
   const client = yield* HttpClient.HttpClient
+  const fetcher: UrlGuard.Fetcher = options.urlGuard !== undefined
+    ? { client: UrlGuard.guardClient(client, options.urlGuard), guard: UrlGuard.UrlGuard.make(options.urlGuard) }
+    : yield* UrlGuard.fetcher
   const serviceUrl = options.serviceUrl ?? defaultServiceUrl
   const videoServiceUrl = options.videoServiceUrl ?? defaultVideoServiceUrl
   const videoServiceDid = options.videoServiceDid ?? serviceDidOf(videoServiceUrl)
@@ -211,7 +222,8 @@ export const makeBlueskyPublisher = Effect.fn("makeBlueskyPublisher")(function*(
     uploadTimeout,
     videoPolling,
     rules: platformRules,
-    resolveStoredMedia: options.resolveStoredMedia
+    resolveStoredMedia: options.resolveStoredMedia,
+    fetcher
   })
 
   const prepareEmbed = (

@@ -1,3 +1,4 @@
+import { Samples } from "@omnipost/platform-kit/testing"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { Errors } from "@omnipost/platform-bluesky"
@@ -114,8 +115,8 @@ describe("fault injection, end to end", () => {
         const video = yield* Effect.flip(publisher.publish(publishRequest(fake.credentials(), [part("clip", [{
           kind: "video",
           mimeType: "video/mp4",
-          sizeBytes: 4,
-          source: { _tag: "bytes", data: new Uint8Array([0, 0, 0, 24]) }
+          sizeBytes: 64,
+          source: { _tag: "bytes", data: Samples.mp4(64) }
         }])])))
         assert.strictEqual(video._tag, "Transient")
         assert.strictEqual(video.platformCode, "BadGateway")

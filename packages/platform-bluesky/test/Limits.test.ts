@@ -8,7 +8,7 @@ import { assert, describe, it } from "@effect/vitest"
 import fc from "fast-check"
 import { Effect } from "effect"
 import { Rules, TextCount } from "@omnipost/core"
-import { bytesOf, image, part, publishRequest, withFake } from "./fixtures.js"
+import { image, mediaOf, part, publishRequest, withFake } from "./fixtures.js"
 
 const scotland = "\u{1F3F4}\u{E0067}\u{E0062}\u{E0073}\u{E0063}\u{E0074}\u{E007F}"
 
@@ -27,7 +27,7 @@ describe("media limits come from the rules", () => {
   it.live("a video over the rules' 300,000,000 bytes is refused before anything is sent", () =>
     withFake((fake, publisher) =>
       Effect.gen(function*() {
-        const data = bytesOf(1000)
+        const data = mediaOf("video/mp4", 1000)
         const error = yield* Effect.flip(publisher.publish(publishRequest(fake.credentials(), [part("huge", [{
           kind: "video",
           mimeType: "video/mp4",
@@ -49,7 +49,7 @@ describe("media limits come from the rules", () => {
     return withFake((fake, publisher) =>
       Effect.gen(function*() {
         assert.strictEqual(publisher.rules, strict)
-        const data = bytesOf(1001)
+        const data = mediaOf("video/mp4", 1001)
         const error = yield* Effect.flip(publisher.publish(publishRequest(fake.credentials(), [part("clip", [{
           kind: "video",
           mimeType: "video/mp4",

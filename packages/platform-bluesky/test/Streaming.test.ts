@@ -1,3 +1,4 @@
+import { Samples } from "@omnipost/platform-kit/testing"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { part, publishRequest, withFake } from "./fixtures.js"
@@ -17,7 +18,7 @@ describe("streaming", () => {
         yield* Effect.promise(async () => {
           const handle = await open(path, "w")
           const block = new Uint8Array(MB).map((_, index) => index % 251)
-          for (let written = 0; written < size; written += MB) await handle.write(block)
+          for (let written = 0; written < size; written += MB) await handle.write(written === 0 ? Samples.mp4(MB) : block)
           await handle.close()
         })
 

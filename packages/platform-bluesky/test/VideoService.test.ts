@@ -9,7 +9,7 @@ import { ConfigProvider, Effect } from "effect"
 import { Plugin } from "@omnipost/core"
 import { Media, plugin } from "@omnipost/platform-bluesky"
 import { FakeBluesky } from "@omnipost/platform-bluesky/testing"
-import { bytesOf, part, publishRequest, withFake } from "./fixtures.js"
+import { mediaOf, part, publishRequest, withFake } from "./fixtures.js"
 
 const claims = (authorization: string | undefined): Record<string, unknown> => {
   const body = authorization?.replace(/^Bearer /, "").split(".")[1]
@@ -18,7 +18,7 @@ const claims = (authorization: string | undefined): Record<string, unknown> => {
 }
 
 const clip = (size = 5_000, seed = 21) => {
-  const data = bytesOf(size, seed)
+  const data = mediaOf("video/mp4", size, seed)
   return { kind: "video" as const, mimeType: "video/mp4", sizeBytes: data.byteLength, source: { _tag: "bytes" as const, data } }
 }
 

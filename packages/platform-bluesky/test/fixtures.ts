@@ -4,6 +4,7 @@ import { Effect } from "effect"
 import type { Media, Post, Publisher as CorePublisher } from "@omnipost/core"
 import { type BlueskyCredentials, type BlueskyPublisherOptions, type BlueskySettings, makeBlueskyPublisher } from "@omnipost/platform-bluesky"
 import { FakeBluesky, type FakeBlueskyOptions, type FakeBlueskyServer } from "@omnipost/platform-bluesky/testing"
+import { Samples } from "@omnipost/platform-kit/testing"
 
 /** Runs `body` with a fresh fake and a publisher pointed at it, over the real Node HTTP client. */
 export const withFake = <A, E>(
@@ -15,6 +16,8 @@ export const withFake = <A, E>(
     const publisher = yield* makeBlueskyPublisher({
       ...fake.publisherOptions(),
       videoPolling: { initialDelay: "10 millis", maxDelay: "50 millis", timeout: "5 seconds" },
+      // The fake serves media and pages on 127.0.0.1.
+      urlGuard: { allowPrivate: true },
       ...options.publisher
     })
     return yield* body(fake, publisher)
@@ -41,16 +44,11 @@ export const publishRequest = (
   saveCredentials: saved === undefined ? undefined : (next) => Effect.sync(() => void saved.push(next))
 })
 
-/** Deterministic pseudo-image bytes of a given size (the fake checks sizes and types, not pixels). */
-export const bytesOf = (size: number, seed = 1): Uint8Array => {
-  const data = new Uint8Array(size)
-  let state = seed
-  for (let index = 0; index < size; index++) {
-    state = (state * 1103515245 + 12345) & 0x7fffffff
-    data[index] = state & 0xff
-  }
-  return data
-}
+/** Deterministic pseudo-random bytes of a given size: no known type (the kit's `Samples.filler`). */
+export const bytesOf = (size: number, seed = 1): Uint8Array => Samples.filler(size, seed)
+
+/** Deterministic media bytes of a type: a real header, then filler (the publisher and the PDS judge the bytes). */
+export const mediaOf = (mimeType: string, size: number, seed = 1): Uint8Array => Samples.of(mimeType, size, seed)
 
 export const image = (size: number, alt: string, seed = 1, dims = { width: 1200, height: 800 }): Media.Media => ({
   kind: "image",
@@ -59,7 +57,7 @@ export const image = (size: number, alt: string, seed = 1, dims = { width: 1200,
   width: dims.width,
   height: dims.height,
   altText: alt,
-  source: { _tag: "bytes", data: bytesOf(size, seed) }
+  source: { _tag: "bytes", data: Samples.of("image/jpeg", size, seed, dims) }
 })
 
 export const utf8Slice = (text: string, start: number, end: number): string =>

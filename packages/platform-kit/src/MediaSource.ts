@@ -66,6 +66,11 @@ export interface OpenOptions {
   readonly timeout?: Duration.Input | undefined
   /** Longest wait for the next bytes of a download before it counts as stalled. Default 60 s. */
   readonly idleTimeout?: Duration.Input | undefined
+  /**
+   * The client and guard for `url` sources (`UrlGuard.fetcher`, taken when
+   * the publisher was built); default: `UrlGuard.fetcher` of the context.
+   */
+  readonly fetcher?: UrlGuard.Fetcher | undefined
   /** How many leading bytes are held to sniff the type and dimensions. Default `Sniff.sniffBytes`. */
   readonly headBytes?: number | undefined
 }
@@ -120,8 +125,7 @@ const discard = (response: HttpClientResponse.HttpClientResponse) =>
 
 const openUrl = Effect.fnUntraced(function*(source: string, options: OpenOptions) {
   const platform = options.platform
-  const client = yield* HttpClient.HttpClient
-  const guard = Option.getOrElse(yield* Effect.serviceOption(UrlGuard.UrlGuard), () => UrlGuard.UrlGuard.make())
+  const { client, guard } = options.fetcher ?? (yield* UrlGuard.fetcher)
   const notAllowed = (refusal: UrlGuard.UrlRefused) => rejected(platform, "URL_NOT_ALLOWED", refusal.message)
   const timeout = options.timeout ?? "30 seconds"
   let url = source

@@ -36,7 +36,7 @@
  */
 import { NodeHttpClient } from "@effect/platform-node"
 import { Agent, buildConnector, type Dispatcher } from "@effect/platform-node/Undici"
-import { Context, Effect, Layer, Schema, type Scope } from "effect"
+import { Context, Effect, Layer, Option, Schema, type Scope } from "effect"
 import { HttpClient, HttpClientError, type HttpClientRequest } from "effect/http"
 import * as dns from "node:dns"
 import { isIP } from "node:net"
@@ -430,6 +430,53 @@ export class UrlGuard extends Context.Service<UrlGuard, UrlGuardShape>()("@omnip
 
   static readonly layer = (options: Options = {}): Layer.Layer<UrlGuard> => Layer.succeed(UrlGuard, UrlGuard.make(options))
 }
+
+/**
+ * The HTTP client for URLs that users give (media URLs, link pages, webhook
+ * targets), as distinct from the platform APIs an operator configured. A
+ * host that provides it (the worker does, `layerFetch`) gives it the
+ * DNS-checking dispatcher; without it, `fetcher` guards the ambient client
+ * by URL checks on every request and redirect hop.
+ */
+export class GuardedHttpClient extends Context.Service<GuardedHttpClient, HttpClient.HttpClient>()(
+  "@omnipost/platform-kit/GuardedHttpClient"
+) {}
+
+/** What fetching a user's URL needs: the guarded client and the guard its hops are checked with. */
+export interface Fetcher {
+  readonly client: HttpClient.HttpClient
+  readonly guard: UrlGuardShape
+}
+
+/**
+ * The `Fetcher` of the current context, taken once when a publisher is
+ * built: the `GuardedHttpClient` when the host gave one, else the ambient
+ * `HttpClient` guarded with the `UrlGuard`'s options (strict without one).
+ *
+ * @example
+ * const fetch = yield* UrlGuard.fetcher // at build time
+ * const page = yield* fetch.client.execute(HttpClientRequest.get(url)) // when publishing
+ */
+export const fetcher: Effect.Effect<Fetcher, never, HttpClient.HttpClient> = Effect.gen(function*() {
+  const guard = Option.getOrElse(yield* Effect.serviceOption(UrlGuard), () => UrlGuard.make())
+  const provided = yield* Effect.serviceOption(GuardedHttpClient)
+  if (Option.isSome(provided)) return { client: provided.value, guard }
+  return { client: guardClient(yield* HttpClient.HttpClient, guard.options), guard }
+})
+
+/**
+ * The `GuardedHttpClient` (undici through `makeDispatcher`, every request
+ * checked) and the `UrlGuard` with the same options, for a host that also
+ * talks to platform APIs with its own, unguarded `HttpClient`.
+ */
+export const layerFetch = (options: Options = {}): Layer.Layer<GuardedHttpClient | UrlGuard> =>
+  Layer.merge(
+    Layer.effect(
+      GuardedHttpClient,
+      Effect.map(NodeHttpClient.makeUndici, (client) => guardClient(client, options))
+    ).pipe(Layer.provide(Layer.effect(NodeHttpClient.Dispatcher, makeDispatcher(options)))),
+    UrlGuard.layer(options)
+  )
 
 /**
  * The guarded `HttpClient` (undici, through `makeDispatcher`, every request

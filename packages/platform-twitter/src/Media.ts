@@ -55,6 +55,8 @@ export interface UploadOptions {
    * development pass `{ allowPrivate: true }`.
    */
   readonly urlGuard?: UrlGuard.Options | undefined
+  /** The client and guard media URLs are fetched with (the publisher sets it from `urlGuard` or its context). */
+  readonly fetcher?: UrlGuard.Fetcher | undefined
 }
 
 const unreadable = (message: string) =>
@@ -187,6 +189,7 @@ const uploadScoped = Effect.fn("XMedia.upload")(function*(
   const requestTimeout = options?.requestTimeout ?? "2 minutes"
   const category = mediaCategory(media)
   const guard = options?.urlGuard ?? {}
+  const fetcher = options?.fetcher ?? { client: UrlGuard.guardClient(client, guard), guard: UrlGuard.UrlGuard.make(guard) }
   // Opened before INIT: a source that cannot be read, or whose bytes are not
   // the declared type, sends nothing to X.
   const opened = yield* MediaSource.openMedia(media, {
@@ -194,11 +197,9 @@ const uploadScoped = Effect.fn("XMedia.upload")(function*(
     maxBytes: maxBytesFor(media),
     resolveStoredMedia: options?.resolveStoredMedia,
     timeout: requestTimeout,
-    idleTimeout: requestTimeout
-  }).pipe(
-    Effect.provideService(HttpClient.HttpClient, UrlGuard.guardClient(client, guard)),
-    Effect.provideService(UrlGuard.UrlGuard, UrlGuard.UrlGuard.make(guard))
-  )
+    idleTimeout: requestTimeout,
+    fetcher
+  }).pipe(Effect.provideService(HttpClient.HttpClient, fetcher.client))
   // X wants total_bytes up front: a download without Content-Length is taken
   // at its declared size, and a different count is refused after the appends.
   const totalBytes = opened.sizeBytes ?? media.sizeBytes

@@ -125,11 +125,13 @@ const appendToMessage = (error: Errors.XPublishError, note: string): Errors.XPub
 export const makeXPublisher = (options?: XPublisherOptions): Effect.Effect<XPublisher, never, HttpClient.HttpClient> =>
   Effect.gen(function*() {
     const client = yield* HttpClient.HttpClient
-    // Media URLs are checked like the host checks them when it gave a UrlGuard.
-    const contextGuard = yield* Effect.serviceOption(UrlGuard.UrlGuard)
+    // Media URLs are fetched as the host fetches users' URLs (its guarded client), unless the options say how.
+    const urlGuard = options?.upload?.urlGuard
     const upload: Media.UploadOptions = {
       ...options?.upload,
-      urlGuard: options?.upload?.urlGuard ?? Option.getOrUndefined(Option.map(contextGuard, (guard) => guard.options))
+      fetcher: urlGuard !== undefined
+        ? { client: UrlGuard.guardClient(client, urlGuard), guard: UrlGuard.UrlGuard.make(urlGuard) }
+        : yield* UrlGuard.fetcher
     }
     const apiBaseUrl = (options?.apiBaseUrl ?? Auth.defaultApiBaseUrl).replace(/\/+$/, "")
     const requestTimeout = options?.requestTimeout ?? "30 seconds"

@@ -8,7 +8,7 @@ import { UrlGuard } from "@omnipost/platform-kit"
 import { Effect, Layer } from "effect"
 import { createServer } from "node:http"
 import type { AddressInfo } from "node:net"
-import * as Fixtures from "./fixtures.js"
+import { Samples as Fixtures } from "@omnipost/platform-kit/testing"
 
 const image = (sizeBytes: number): Media.Media => ({
   kind: "image",

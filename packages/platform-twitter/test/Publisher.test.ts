@@ -11,7 +11,8 @@ import { createServer } from "node:http"
 import type { AddressInfo } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { jpeg, mp4, png } from "./fixtures.js"
+import { Samples } from "@omnipost/platform-kit/testing"
+const { jpeg, mp4, png } = Samples
 
 const image = (sizeBytes: number, altText?: string): Media.Media => ({
   kind: "image",
