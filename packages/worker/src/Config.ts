@@ -40,7 +40,26 @@ export interface ServerConfigShape {
    * application); each wins over the plugin's `OMNIPOST_<ID>_BASE_URL`.
    */
   readonly platformBaseUrls: Readonly<Record<string, string | undefined>>
+  /**
+   * Fetch users' URLs (media URLs, link pages, webhook targets) even when they
+   * are loopback or private addresses: local development and fakes only.
+   * Metadata endpoints stay refused.
+   */
+  readonly allowPrivateUrls: boolean
+  /** Hosts (`name`, `name:port`, an address) users' URLs may reach even when private. */
+  readonly allowedUrlHosts: ReadonlyArray<string>
 }
+
+/** How to allow a refused private URL, for error messages. */
+export const howToAllowPrivateUrls =
+  "set OMNIPOST_ALLOW_PRIVATE_URLS=true (local development) or list the host in OMNIPOST_ALLOWED_URL_HOSTS"
+
+/** The URL guard's options from the server's configuration. */
+export const urlGuardOptions = (config: ServerConfigShape) => ({
+  allowPrivate: config.allowPrivateUrls,
+  allowHosts: config.allowedUrlHosts,
+  howToAllow: howToAllowPrivateUrls
+})
 
 export class ServerConfig extends Context.Service<ServerConfig, ServerConfigShape>()("@omnipost/worker/ServerConfig") {
   /** From the environment, with overrides (the CLI's flags). */
@@ -80,7 +99,11 @@ export class ServerConfig extends Context.Service<ServerConfig, ServerConfigShap
           logRequests: overrides.logRequests ??
             (yield* Config.Boolean("OMNIPOST_LOG_REQUESTS").pipe(Config.withDefault(true))),
           // The environment's per-platform variables are read by `Plugins`, which knows the ids.
-          platformBaseUrls: overrides.platformBaseUrls ?? {}
+          platformBaseUrls: overrides.platformBaseUrls ?? {},
+          allowPrivateUrls: overrides.allowPrivateUrls ??
+            (yield* Config.Boolean("OMNIPOST_ALLOW_PRIVATE_URLS").pipe(Config.withDefault(false))),
+          allowedUrlHosts: overrides.allowedUrlHosts ??
+            ((yield* opt("OMNIPOST_ALLOWED_URL_HOSTS")) ?? "").split(",").map((host) => host.trim()).filter((host) => host !== "")
         })
       })
     )

@@ -13,6 +13,7 @@
  */
 import { NodeHttpServer } from "@effect/platform-node"
 import type { Plugin, Publisher as CorePublisher } from "@omnipost/core"
+import { UrlGuard } from "@omnipost/platform-kit"
 import { Cause, Config, Effect, Layer, Option } from "effect"
 import { HttpRouter, HttpServerResponse } from "effect/http"
 import { HttpApiBuilder, HttpApiScalar } from "effect/http-api"
@@ -20,7 +21,7 @@ import { createServer } from "node:http"
 import { join } from "node:path"
 import { AccountStore } from "./AccountStore.js"
 import { ApiKeys } from "./ApiKeys.js"
-import { ServerConfig } from "./Config.js"
+import { ServerConfig, urlGuardOptions } from "./Config.js"
 import { OmnipostApi } from "./http/Api.js"
 import { AccountsHandlers, OAuthCallbackHandlers } from "./http/AccountsHandlers.js"
 import { errorJson } from "./http/Errors.js"
@@ -99,6 +100,8 @@ export const layerServices = Layer.mergeAll(
     const config = yield* ServerConfig
     const signingKey = yield* Config.option(Config.String("OMNIPOST_MEDIA_SIGNING_KEY"))
     return Layer.mergeAll(
+      // Users' URLs (media, link pages, webhooks) go through the guarded client; platform APIs do not.
+      UrlGuard.layerFetch(urlGuardOptions(config)),
       MediaStorage.layerLocal(join(config.dataDir, "media")),
       Layer.succeed(MediaSigner, makeUrlSigner(loadSigningKey(config.dataDir, Option.getOrUndefined(signingKey))))
     )

@@ -15,8 +15,9 @@
  * recompute it and reject old timestamps (see `verifySignature`).
  */
 import { Backoff } from "@omnipost/core"
+import { UrlGuard } from "@omnipost/platform-kit"
 import { Clock, Context, Duration, Effect, Layer, Option, Random, Schedule } from "effect"
-import { HttpClient, HttpClientRequest } from "effect/http"
+import { type HttpClient, HttpClientRequest } from "effect/http"
 import { SqlClient, type SqlError } from "effect/sql"
 import { createHmac, timingSafeEqual } from "node:crypto"
 import { webhookSecretAad } from "./AccountStore.js"
@@ -144,7 +145,8 @@ export class Webhooks extends Context.Service<Webhooks, WebhooksShape>()("@omnip
       const sql = yield* SqlClient.SqlClient
       const crypto = yield* Crypto
       const config = yield* ServerConfig
-      const client = yield* HttpClient.HttpClient
+      // Webhook targets are users' URLs: the guarded client (every hop and DNS answer checked).
+      const { client } = yield* UrlGuard.fetcher
 
       const create: WebhooksShape["create"] = (organizationId, input) => {
         const id = Ids.make("whk")

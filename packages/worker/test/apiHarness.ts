@@ -70,6 +70,8 @@ export const apiLayer = (
       webhookPollMs: 50,
       webhookBackoffBaseMs: 100,
       webhookMaxAttempts: 3,
+      // Receivers and media hosts of the tests listen on 127.0.0.1; the URL-guard tests set it back to false.
+      allowPrivateUrls: true,
       ...overrides,
       platformBaseUrls: { bluesky: bluesky.url, ...overrides.platformBaseUrls }
     })

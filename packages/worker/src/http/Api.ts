@@ -85,6 +85,7 @@ export class PostsGroup extends HttpApiGroup.make("posts")
         Errors.UnknownField,
         Errors.InvalidAccounts,
         Errors.InvalidMedia,
+        Errors.UrlNotAllowed,
         Errors.UnsupportedMediaType,
         Errors.PayloadTooLarge,
         Errors.InvalidStatusTransition
@@ -94,7 +95,7 @@ export class PostsGroup extends HttpApiGroup.make("posts")
       query: noQuery,
       payload: Models.CreatePost,
       success: Models.ValidationResult,
-      error: [Errors.ValidationFailed, Errors.InvalidAccounts, Errors.InvalidMedia]
+      error: [Errors.ValidationFailed, Errors.InvalidAccounts, Errors.InvalidMedia, Errors.UrlNotAllowed]
     }).annotate(OpenApi.Summary, "Validate a post without saving it (dry run)"),
     HttpApiEndpoint.get("list", "/posts", {
       query: Models.ListPostsQuery,
@@ -117,6 +118,7 @@ export class PostsGroup extends HttpApiGroup.make("posts")
         Errors.ValidationFailed,
         Errors.InvalidAccounts,
         Errors.InvalidMedia,
+        Errors.UrlNotAllowed,
         Errors.InvalidStatusTransition
       ]
     }).annotate(OpenApi.Summary, "Update a draft or scheduled post"),
@@ -296,7 +298,7 @@ export class WebhooksGroup extends HttpApiGroup.make("webhooks")
       query: noQuery,
       payload: Models.CreateWebhook,
       success: Models.WebhookView.pipe(HttpApiSchema.status(201)),
-      error: Errors.ValidationFailed
+      error: [Errors.ValidationFailed, Errors.UrlNotAllowed]
     }).annotate(OpenApi.Summary, "Register a webhook"),
     HttpApiEndpoint.get("list", "/webhooks", {
       query: noQuery,

@@ -5,6 +5,7 @@
  * document lists them per status.
  */
 import { Problems } from "@omnipost/core"
+import type { UrlGuard } from "@omnipost/platform-kit"
 import type { Cause } from "effect"
 import { Schema } from "effect"
 
@@ -52,6 +53,8 @@ export class UnsupportedMediaType extends apiError<UnsupportedMediaType>()(
   "UNSUPPORTED_MEDIA_TYPE",
   400
 ) {}
+/** A URL the server will not fetch (loopback, private, metadata…): `details` says why and how to allow it. */
+export class UrlNotAllowed extends apiError<UrlNotAllowed>()("UrlNotAllowed", "URL_NOT_ALLOWED", 400) {}
 export class UnknownPlatform extends apiError<UnknownPlatform>()("UnknownPlatform", "UNKNOWN_PLATFORM", 400) {}
 export class PayloadTooLarge extends apiError<PayloadTooLarge>()("PayloadTooLarge", "PAYLOAD_TOO_LARGE", 413) {}
 export class NotFound extends apiError<NotFound>()("NotFound", "NOT_FOUND", 404) {}
@@ -94,6 +97,17 @@ export const make = <T>(
   const code = owner === null ? "INTERNAL_ERROR" : codes.get(owner)!
   return new Class({ error: details === undefined ? { code, message } : { code, message, details } })
 }
+
+/** A URL the guard refused, at `path` of the request: why, and whether (and how) it can be allowed. */
+export const urlNotAllowed = (refused: UrlGuard.UrlRefused, path: string): UrlNotAllowed =>
+  make(UrlNotAllowed, `${path}: ${refused.message}`, {
+    path,
+    url: refused.url,
+    host: refused.host,
+    ...(refused.address !== undefined ? { address: refused.address } : {}),
+    reason: refused.reason,
+    allowable: refused.allowable
+  })
 
 /** The wire shape of every error, for clients and tests. */
 export const ErrorBody = Schema.Struct({

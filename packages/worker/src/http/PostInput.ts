@@ -7,6 +7,7 @@
  */
 import { type Media as CoreMedia, type Post, Registry, Schedule, Validation } from "@omnipost/core"
 import { Clock, Effect, Option, Result } from "effect"
+import { UrlGuard } from "@omnipost/platform-kit"
 import { AccountStore } from "../AccountStore.js"
 import { MediaLibrary } from "../MediaLibrary.js"
 import * as Errors from "./Errors.js"
@@ -48,6 +49,12 @@ const checkSource = Effect.fnUntraced(function*(organizationId: string, source: 
       `${render(path)}: media with a \`file\` source cannot be given over the API; upload the file to /v1/media and use its id`,
       { issues: [{ path, code: "FILE_SOURCE_NOT_ALLOWED", message: "file sources are not accepted over HTTP" }] }
     )
+  }
+  if (source._tag === "url") {
+    // Refused up front with the reason; the fetch itself is guarded again (DNS answers, every redirect hop).
+    const guard = yield* UrlGuard.UrlGuard
+    const where = render([...path, "url"])
+    yield* guard.check(source.url).pipe(Effect.mapError((refused) => Errors.urlNotAllowed(refused, where)))
   }
   return source._tag === "stored" ? yield* storedMedia(organizationId, source.mediaId, path) : undefined
 })

@@ -1,5 +1,6 @@
 /** `/v1/webhooks`. */
 import { Effect, Option } from "effect"
+import { UrlGuard } from "@omnipost/platform-kit"
 import { HttpApiBuilder } from "effect/http-api"
 import { Webhooks } from "../Webhooks.js"
 import { OmnipostApi, Principal } from "./Api.js"
@@ -12,6 +13,8 @@ export const WebhooksHandlers = HttpApiBuilder.group(OmnipostApi, "webhooks", (h
       .handle("create", ({ payload }) =>
         Effect.gen(function*() {
           const { organizationId } = yield* Principal
+          const guard = yield* UrlGuard.UrlGuard
+          yield* guard.check(payload.url).pipe(Effect.mapError((refused) => Errors.urlNotAllowed(refused, "url")))
           return yield* webhooks.create(organizationId, payload).pipe(Effect.orDie)
         }))
       .handle("list", () =>
