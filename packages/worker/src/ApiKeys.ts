@@ -6,18 +6,37 @@
  * usable keys. A hash lookup is enough (no slow KDF) because the key itself
  * has 200 bits of entropy, which is also what lets every request authenticate
  * with one indexed query.
+ *
+ * A key has a scope: an `organization` key acts for its organization (every
+ * `/v1` endpoint but `/v1/admin`) and is refused while the organization is
+ * disabled; an `admin` key belongs to no organization and only manages them
+ * (`/v1/admin/organizations…`). A fresh install's first start creates the
+ * first organization with a key, and the first admin key.
  */
 import { Context, Effect, Layer, Option } from "effect"
 import { SqlClient, type SqlError } from "effect/sql"
 import { createHash, randomBytes } from "node:crypto"
 import * as Ids from "./Ids.js"
 import type { ApiKeyView, CreatedApiKey } from "./http/Models.js"
+import * as Organizations from "./Organizations.js"
 
-export interface AuthenticatedKey {
-  readonly id: string
-  readonly organizationId: string
-  readonly rateLimitPerMinute: number | undefined
-}
+export type AuthenticatedKey =
+  | {
+    readonly scope: "organization"
+    readonly id: string
+    readonly organizationId: string
+    /** The organization is disabled: the key must be refused. */
+    readonly organizationDisabled: boolean
+    readonly rateLimitPerMinute: number | undefined
+  }
+  | {
+    readonly scope: "admin"
+    readonly id: string
+    readonly rateLimitPerMinute: number | undefined
+  }
+
+/** What a first start creates: the first organization's key, and the first admin key beside it. */
+export type FirstKeys = CreatedApiKey & { readonly organizationId: string; readonly adminKey: CreatedApiKey }
 
 export interface ApiKeysShape {
   /** The key behind a raw key, if it exists and is not revoked. */
@@ -30,12 +49,21 @@ export interface ApiKeysShape {
   readonly list: (organizationId: string) => Effect.Effect<ReadonlyArray<ApiKeyView>, SqlError.SqlError>
   /** `false` when no such (unrevoked) key exists in that organization. */
   readonly revoke: (organizationId: string, id: string) => Effect.Effect<boolean, SqlError.SqlError>
+  /** An admin key (it manages organizations; it acts for none). */
+  readonly createAdmin: (options: {
+    readonly name: string
+    readonly rateLimitPerMinute?: number | undefined
+  }) => Effect.Effect<CreatedApiKey, SqlError.SqlError>
+  readonly listAdmin: Effect.Effect<ReadonlyArray<ApiKeyView>, SqlError.SqlError>
+  /** `false` when no such (unrevoked) admin key exists. */
+  readonly revokeAdmin: (id: string) => Effect.Effect<boolean, SqlError.SqlError>
   readonly createOrganization: (name: string) => Effect.Effect<string, SqlError.SqlError>
   /**
    * For a first start with no configuration: when no organization exists yet,
-   * creates one and its first key and returns the key; otherwise nothing.
+   * creates one with its first key, and the first admin key, and returns them;
+   * otherwise nothing.
    */
-  readonly bootstrap: Effect.Effect<Option.Option<CreatedApiKey>, SqlError.SqlError>
+  readonly bootstrap: Effect.Effect<Option.Option<FirstKeys>, SqlError.SqlError>
   /** The organization the CLI acts for: the oldest one, created if there is none. */
   readonly defaultOrganization: Effect.Effect<string, SqlError.SqlError>
 }
@@ -83,35 +111,73 @@ export class ApiKeys extends Context.Service<ApiKeys, ApiKeysShape>()("@omnipost
 
       const authenticate = Effect.fn("ApiKeys.authenticate")(function*(rawKey: string) {
         if (!rawKey.startsWith("omp_") || rawKey.length > 200) return Option.none<AuthenticatedKey>()
-        const rows = yield* sql<{ id: string; organization_id: string; rate_limit_per_minute: number | null }>`
-          SELECT id, organization_id, rate_limit_per_minute FROM api_keys
-          WHERE key_hash = ${hashKey(rawKey)} AND revoked_at IS NULL`
+        const rows = yield* sql<{
+          id: string
+          scope: "organization" | "admin"
+          organization_id: string | null
+          rate_limit_per_minute: number | null
+          disabled_at: Date | string | null
+        }>`
+          SELECT k.id, k.scope, k.organization_id, k.rate_limit_per_minute, o.disabled_at
+          FROM api_keys k LEFT JOIN organizations o ON o.id = k.organization_id
+          WHERE k.key_hash = ${hashKey(rawKey)} AND k.revoked_at IS NULL`
         const row = rows[0]
         if (row === undefined) return Option.none<AuthenticatedKey>()
         // Written at most once a minute per key, so authentication stays a read.
         yield* sql`UPDATE api_keys SET last_used_at = now()
           WHERE id = ${row.id} AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')`
-        return Option.some<AuthenticatedKey>({
-          id: row.id,
-          organizationId: row.organization_id,
-          rateLimitPerMinute: row.rate_limit_per_minute ?? undefined
-        })
+        const rateLimitPerMinute = row.rate_limit_per_minute ?? undefined
+        return Option.some<AuthenticatedKey>(
+          row.scope === "admin" || row.organization_id === null
+            ? { scope: "admin", id: row.id, rateLimitPerMinute }
+            : {
+              scope: "organization",
+              id: row.id,
+              organizationId: row.organization_id,
+              organizationDisabled: row.disabled_at !== null,
+              rateLimitPerMinute
+            }
+        )
       })
+
+      const insertKey = (organizationId: string | null, options: {
+        readonly name: string
+        readonly rateLimitPerMinute?: number | undefined
+      }) =>
+        Effect.gen(function*() {
+          const raw = generateRawKey()
+          const rows = yield* sql<KeyRow>`
+            INSERT INTO api_keys (id, organization_id, scope, name, prefix, key_hash, rate_limit_per_minute)
+            VALUES (${Ids.make("key")}, ${organizationId}, ${organizationId === null ? "admin" : "organization"},
+                    ${options.name}, ${raw.slice(0, 12)}, ${hashKey(raw)}, ${options.rateLimitPerMinute ?? null})
+            RETURNING id, name, prefix, rate_limit_per_minute, created_at, last_used_at, revoked_at`
+          return { ...toView(rows[0]!), key: raw }
+        })
 
       const create = Effect.fn("ApiKeys.create")(function*(options: {
         readonly organizationId: string
         readonly name: string
         readonly rateLimitPerMinute?: number | undefined
       }) {
-        const raw = generateRawKey()
-        const id = Ids.make("key")
-        const rows = yield* sql<KeyRow>`
-          INSERT INTO api_keys (id, organization_id, name, prefix, key_hash, rate_limit_per_minute)
-          VALUES (${id}, ${options.organizationId}, ${options.name}, ${raw.slice(0, 12)}, ${hashKey(raw)},
-                  ${options.rateLimitPerMinute ?? null})
-          RETURNING id, name, prefix, rate_limit_per_minute, created_at, last_used_at, revoked_at`
-        return { ...toView(rows[0]!), key: raw }
+        return yield* insertKey(options.organizationId, options)
       })
+
+      const createAdmin = Effect.fn("ApiKeys.createAdmin")(function*(options: {
+        readonly name: string
+        readonly rateLimitPerMinute?: number | undefined
+      }) {
+        return yield* insertKey(null, options)
+      })
+
+      const listAdmin = sql<KeyRow>`
+        SELECT id, name, prefix, rate_limit_per_minute, created_at, last_used_at, revoked_at
+        FROM api_keys WHERE scope = 'admin' ORDER BY created_at, id`.pipe(Effect.map((rows) => rows.map(toView)))
+
+      const revokeAdmin = (id: string) =>
+        sql<{ id: string }>`
+          UPDATE api_keys SET revoked_at = now()
+          WHERE id = ${id} AND scope = 'admin' AND revoked_at IS NULL
+          RETURNING id`.pipe(Effect.map((rows) => rows.length > 0))
 
       const list = (organizationId: string) =>
         sql<KeyRow>`
@@ -126,10 +192,8 @@ export class ApiKeys extends Context.Service<ApiKeys, ApiKeysShape>()("@omnipost
           WHERE id = ${id} AND organization_id = ${organizationId} AND revoked_at IS NULL
           RETURNING id`.pipe(Effect.map((rows) => rows.length > 0))
 
-      const createOrganization = (name: string) => {
-        const id = Ids.make("org")
-        return sql`INSERT INTO organizations (id, name) VALUES (${id}, ${name})`.pipe(Effect.as(id))
-      }
+      const createOrganization = (name: string) =>
+        Organizations.insert(sql, name).pipe(Effect.map((organization) => organization.id))
 
       const defaultOrganization = sql.withTransaction(
         Effect.gen(function*() {
@@ -143,13 +207,26 @@ export class ApiKeys extends Context.Service<ApiKeys, ApiKeysShape>()("@omnipost
           // Serializes concurrent first starts on one database.
           yield* sql`SELECT pg_advisory_xact_lock(7031)`
           const existing = yield* sql<{ id: string }>`SELECT id FROM organizations LIMIT 1`
-          if (existing.length > 0) return Option.none<CreatedApiKey>()
+          if (existing.length > 0) return Option.none<FirstKeys>()
           const organizationId = yield* createOrganization("default")
-          return Option.some(yield* create({ organizationId, name: "first key" }))
+          const key = yield* create({ organizationId, name: "first key" })
+          const adminKey = yield* createAdmin({ name: "first admin key" })
+          return Option.some<FirstKeys>({ ...key, organizationId, adminKey })
         })
       )
 
-      return ApiKeys.of({ authenticate, create, list, revoke, createOrganization, bootstrap, defaultOrganization })
+      return ApiKeys.of({
+        authenticate,
+        create,
+        list,
+        revoke,
+        createAdmin,
+        listAdmin,
+        revokeAdmin,
+        createOrganization,
+        bootstrap,
+        defaultOrganization
+      })
     })
   )
 }

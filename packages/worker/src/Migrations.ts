@@ -11,6 +11,7 @@ import retries from "./migrations/0003_retries.js"
 import webhooks from "./migrations/0004_webhooks.js"
 import dispatch from "./migrations/0005_dispatch.js"
 import outboxOrder from "./migrations/0006_outbox_order.js"
+import organizations from "./migrations/0007_organizations.js"
 
 export const migrations = {
   "0001_initial": initial,
@@ -18,7 +19,8 @@ export const migrations = {
   "0003_retries": retries,
   "0004_webhooks": webhooks,
   "0005_dispatch": dispatch,
-  "0006_outbox_order": outboxOrder
+  "0006_outbox_order": outboxOrder,
+  "0007_organizations": organizations
 }
 
 const migrator = Migrator.make({})

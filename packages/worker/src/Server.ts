@@ -29,7 +29,8 @@ import { HealthHandlers } from "./http/HealthHandlers.js"
 import { RequestsInFlight, TrackRequests } from "./http/InFlight.js"
 import { KeysHandlers } from "./http/KeysHandlers.js"
 import { MediaHandlers, SignedMediaRoute } from "./http/MediaHandlers.js"
-import { AuthenticationLive, DecodeErrorsLive, RequestPolicyLive } from "./http/Middleware.js"
+import { AdminHandlers } from "./http/AdminHandlers.js"
+import { AdminAuthenticationLive, AuthenticationLive, DecodeErrorsLive, RequestPolicyLive } from "./http/Middleware.js"
 import { PostsHandlers } from "./http/PostsHandlers.js"
 import { WebhooksHandlers } from "./http/WebhooksHandlers.js"
 import { Idempotency } from "./Idempotency.js"
@@ -37,6 +38,7 @@ import { MediaLibrary, MediaSigner } from "./MediaLibrary.js"
 import { loadSigningKey, makeUrlSigner, MediaStorage } from "./MediaStorage.js"
 import { builtinPlugins } from "./BuiltinPlugins.js"
 import { OAuthProviders, OAuthStates } from "./OAuth.js"
+import { Organizations } from "./Organizations.js"
 import { Plugins } from "./Plugins.js"
 import { PostStore } from "./PostStore.js"
 import * as Publishers from "./Publishers.js"
@@ -89,6 +91,7 @@ export const ErrorShape = HttpRouter.middleware((httpEffect) =>
 /** The API's services over the storage services (`PostStore`, `AccountStore`, SQL) and a publisher registry. */
 export const layerServices = Layer.mergeAll(
   ApiKeys.layer,
+  Organizations.layer,
   Idempotency.layer,
   RateLimiter.layer,
   OAuthStates.layer,
@@ -118,9 +121,10 @@ export const layerRoutes = Layer.mergeAll(
       MediaHandlers,
       KeysHandlers,
       WebhooksHandlers,
+      AdminHandlers,
       HealthHandlers
     ]),
-    Layer.provide([AuthenticationLive, RequestPolicyLive, DecodeErrorsLive])
+    Layer.provide([AuthenticationLive, AdminAuthenticationLive, RequestPolicyLive, DecodeErrorsLive])
   ),
   HttpApiScalar.layer(OmnipostApi, { path: "/docs", scalar: { defaultOpenAllTags: true } }),
   SignedMediaRoute,

@@ -24,6 +24,8 @@ export interface ApiServer {
   readonly url: string
   readonly key: string
   readonly organizationId: string
+  /** The first start's admin key (it manages organizations through /v1/admin). */
+  readonly adminKey: string
   readonly bluesky: FakeBlueskyServer
   readonly dataDir: string
 }
@@ -91,7 +93,14 @@ export const apiLayer = (
         const first = yield* keys.bootstrap
         const created = Option.getOrThrow(first)
         const organizationId = yield* keys.defaultOrganization
-        return TestApi.of({ url: `http://127.0.0.1:${port}`, key: created.key, organizationId, bluesky, dataDir })
+        return TestApi.of({
+          url: `http://127.0.0.1:${port}`,
+          key: created.key,
+          organizationId,
+          adminKey: created.adminKey.key,
+          bluesky,
+          dataDir
+        })
       }).pipe(Effect.orDie)
     )
     return testApi.pipe(Layer.provideMerge(server))

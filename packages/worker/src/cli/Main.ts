@@ -5,14 +5,17 @@
  *   `--worker-only` to scale them apart); `migrate`: apply migrations;
  * - `keys create|list|revoke`: on the database directly (with embedded PGlite,
  *   only while the server is stopped: PGlite belongs to one process), or
- *   through a running server when an API key is given;
+ *   through a running server when an API key is given; `--org <id>` for an
+ *   organization's keys, `--admin` for admin keys (on the database only);
+ * - `orgs create|list|disable|enable`: the same two ways (through the server
+ *   with an admin key);
  * - `accounts add|list`, `post`, `status`: through a running server
  *   (`--url`, default `OMNIPOST_URL` or http://127.0.0.1:3000, and `--key`,
  *   default `OMNIPOST_API_KEY`).
  */
 import { NodeHttpClient } from "@effect/platform-node"
 import type { Plugin } from "@omnipost/core"
-import { Config, ConfigProvider, Console, Effect, Layer, Option } from "effect"
+import { Config, ConfigProvider, Console, Context, Effect, Layer, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { HttpServer } from "effect/http"
 import { ApiKeys } from "../ApiKeys.js"
@@ -21,6 +24,7 @@ import { ServerConfig, type ServerConfigShape } from "../Config.js"
 import { Crypto } from "../Crypto.js"
 import { Database } from "../Database.js"
 import { Leases } from "../Leases.js"
+import { Organizations } from "../Organizations.js"
 import * as PluginLoader from "../PluginLoader.js"
 import { Plugins } from "../Plugins.js"
 import { Scheduler } from "../Scheduler.js"
@@ -175,9 +179,10 @@ const runServer = (options: ServeOptions, plugins: ReadonlyArray<Plugin.Plugin>)
     if (Option.isSome(first)) {
       lines.push(
         "",
-        "First start: an organization and its first API key were created.",
+        `First start: an organization (${first.value.organizationId}) and its first API key were created, and an admin key.`,
         `API key (shown once, store it now):  ${first.value.key}`,
-        `Try:  curl -H "Authorization: Bearer ${first.value.key}" ${config.publicUrl}/v1/posts`
+        `Try:  curl -H "Authorization: Bearer ${first.value.key}" ${config.publicUrl}/v1/posts`,
+        `Admin key (shown once: it manages organizations, /v1/admin and \`omnipost orgs\`):  ${first.value.adminKey.key}`
       )
     }
     yield* Console.log(lines.join("\n"))
@@ -212,43 +217,156 @@ const hasKey = (flag: Option.Option<string>) =>
     (env) => Option.isSome(flag) || Option.isSome(Option.filter(env, (value) => value !== ""))
   )
 
+const org = Flag.String("org").pipe(
+  Flag.withDescription("An organization's id (`omnipost orgs list`): act on its keys, as an operator (with --key: an admin key)"),
+  Flag.optional
+)
+const admin = Flag.Boolean("admin").pipe(
+  Flag.withDescription("Admin keys (they manage organizations): on the database directly, without --key"),
+  Flag.withDefault(false)
+)
+
+/** `--org` and `--admin` exclude each other; admin keys are managed on the database only. */
+const keyOwner = (flags: { readonly org: Option.Option<string>; readonly admin: boolean; readonly key: Option.Option<string> }) =>
+  Effect.gen(function*() {
+    if (flags.admin && Option.isSome(flags.org)) return yield* Effect.fail(new Error("--admin and --org exclude each other"))
+    const remote = yield* hasKey(flags.key)
+    if (flags.admin && remote) {
+      return yield* Effect.fail(
+        new Error("admin keys are managed on the database directly: run without --key and OMNIPOST_API_KEY (on PGlite, with the server stopped)")
+      )
+    }
+    return { remote, admin: flags.admin, org: Option.getOrUndefined(flags.org) }
+  })
+
+const orgPath = (id: string) => `/v1/admin/organizations/${encodeURIComponent(id)}`
+
 const keysCreate = Command.make("create", {
   name: Flag.String("name").pipe(Flag.withDescription("What the key is for")),
   rateLimit: Flag.Int("rate-limit").pipe(Flag.withDescription("Requests per minute for this key"), Flag.optional),
+  org,
+  admin,
   url,
   key
 }, (flags) =>
   Effect.gen(function*() {
     const body = { name: flags.name, rateLimitPerMinute: Option.getOrUndefined(flags.rateLimit) }
-    const created = (yield* hasKey(flags.key))
-      ? yield* call(yield* connection(flags), "POST", "/v1/keys", body)
+    const owner = yield* keyOwner(flags)
+    const created = owner.remote
+      ? yield* call(yield* connection(flags), "POST", owner.org === undefined ? "/v1/keys" : `${orgPath(owner.org)}/keys`, body)
+      : owner.admin
+      ? yield* directOrganizations(({ keys }) => keys.createAdmin(body))
+      : owner.org !== undefined
+      ? yield* directOrganizations(({ keys, organizations }) =>
+        Effect.gen(function*() {
+          const organization = yield* existingOrganization(organizations, owner.org!)
+          return yield* keys.create({ organizationId: organization.id, ...body })
+        })
+      )
       : yield* directKeys((keys, organizationId) => keys.create({ organizationId, ...body }))
     yield* print(created)
     yield* Console.error("The key is shown once: store it now.")
-  })).pipe(Command.withDescription("Create an API key"))
+  })).pipe(Command.withDescription("Create an API key (--org: of that organization; --admin: an admin key)"))
 
-const keysList = Command.make("list", { url, key }, (flags) =>
+const keysList = Command.make("list", { org, admin, url, key }, (flags) =>
   Effect.gen(function*() {
-    const list = (yield* hasKey(flags.key))
-      ? yield* call(yield* connection(flags), "GET", "/v1/keys")
+    const owner = yield* keyOwner(flags)
+    const list = owner.remote
+      ? yield* call(yield* connection(flags), "GET", owner.org === undefined ? "/v1/keys" : `${orgPath(owner.org)}/keys`)
+      : owner.admin
+      ? yield* directOrganizations(({ keys }) => keys.listAdmin)
+      : owner.org !== undefined
+      ? yield* directOrganizations(({ keys, organizations }) =>
+        Effect.flatMap(existingOrganization(organizations, owner.org!), (organization) => keys.list(organization.id))
+      )
       : yield* directKeys((keys, organizationId) => keys.list(organizationId))
     yield* print(list)
-  })).pipe(Command.withDescription("List API keys"))
+  })).pipe(Command.withDescription("List API keys (--org: of that organization; --admin: the admin keys)"))
 
-const keysRevoke = Command.make("revoke", { id: Argument.String("id"), url, key }, (flags) =>
+const keysRevoke = Command.make("revoke", { id: Argument.String("id"), admin, url, key }, (flags) =>
   Effect.gen(function*() {
-    if (yield* hasKey(flags.key)) {
+    const owner = yield* keyOwner({ ...flags, org: Option.none() })
+    if (owner.remote) {
       yield* call(yield* connection(flags), "DELETE", `/v1/keys/${encodeURIComponent(flags.id)}`)
     } else {
-      const revoked = yield* directKeys((keys, organizationId) => keys.revoke(organizationId, flags.id))
-      if (!revoked) return yield* Effect.fail(new Error(`no active API key ${flags.id}`))
+      const revoked = owner.admin
+        ? yield* directOrganizations(({ keys }) => keys.revokeAdmin(flags.id))
+        : yield* directKeys((keys, organizationId) => keys.revoke(organizationId, flags.id))
+      if (!revoked) return yield* Effect.fail(new Error(`no active ${owner.admin ? "admin " : ""}API key ${flags.id}`))
     }
     yield* Console.log(`revoked ${flags.id}`)
-  })).pipe(Command.withDescription("Revoke an API key"))
+  })).pipe(Command.withDescription("Revoke an API key (--admin: an admin key)"))
 
 const keysCommand = Command.make("keys").pipe(
   Command.withDescription("Manage API keys"),
   Command.withSubcommands([keysCreate, keysList, keysRevoke])
+)
+
+// ---------------------------------------------------------------------------
+// orgs (organizations, for the operator)
+// ---------------------------------------------------------------------------
+
+/** The key and organization stores on the database directly (with PGlite only while the server is stopped). */
+const directOrganizations = <A, E>(
+  f: (services: { readonly keys: ApiKeys["Service"]; readonly organizations: Organizations["Service"] }) => Effect.Effect<A, E>
+) =>
+  Effect.scoped(Effect.gen(function*() {
+    const context = yield* Layer.build(Layer.mergeAll(ApiKeys.layer, Organizations.layer).pipe(Layer.provideMerge(Database.layer)))
+    return yield* f({ keys: Context.get(context, ApiKeys), organizations: Context.get(context, Organizations) })
+  }))
+
+const existingOrganization = (organizations: Organizations["Service"], id: string) =>
+  Effect.flatMap(organizations.get(id), (found) =>
+    Option.isSome(found) ? Effect.succeed(found.value) : Effect.fail(new Error(`no organization ${id}`)))
+
+const orgsCreate = Command.make("create", {
+  name: Flag.String("name").pipe(Flag.withDescription("The organization's name (a client, a brand)")),
+  url,
+  key
+}, (flags) =>
+  Effect.gen(function*() {
+    const created = (yield* hasKey(flags.key))
+      ? yield* call(yield* connection(flags), "POST", "/v1/admin/organizations", { name: flags.name })
+      : yield* directOrganizations(({ organizations }) => organizations.create(flags.name))
+    yield* print(created)
+    yield* Console.error(`Next: its first key, \`omnipost keys create --org ${created.id} --name <what for>\``)
+  })).pipe(Command.withDescription("Create an organization"))
+
+const orgsList = Command.make("list", { url, key }, (flags) =>
+  Effect.gen(function*() {
+    const all: Array<unknown> = []
+    let cursor: string | undefined
+    const remote = yield* hasKey(flags.key)
+    const conn = remote ? yield* connection(flags) : undefined
+    do {
+      const page: { readonly data: ReadonlyArray<unknown>; readonly nextCursor?: string | undefined } = conn !== undefined
+        ? yield* call(conn, "GET", `/v1/admin/organizations?limit=100${cursor === undefined ? "" : `&cursor=${encodeURIComponent(cursor)}`}`)
+        : yield* directOrganizations(({ organizations }) =>
+          Effect.map(organizations.list({ limit: 100, cursor }), (p) => ({ data: p.items, nextCursor: p.nextCursor }))
+        )
+      all.push(...page.data)
+      cursor = page.nextCursor
+    } while (cursor !== undefined)
+    yield* print(all)
+  })).pipe(Command.withDescription("List organizations"))
+
+const orgsSetDisabled = (disabled: boolean) =>
+  Command.make(disabled ? "disable" : "enable", { id: Argument.String("id"), url, key }, (flags) =>
+    Effect.gen(function*() {
+      const updated = (yield* hasKey(flags.key))
+        ? yield* call(yield* connection(flags), "POST", `${orgPath(flags.id)}/${disabled ? "disable" : "enable"}`)
+        : yield* directOrganizations(({ organizations }) =>
+          Effect.flatMap(organizations.setDisabled(flags.id, disabled), (found) =>
+            Option.isSome(found) ? Effect.succeed(found.value) : Effect.fail(new Error(`no organization ${flags.id}`)))
+        )
+      yield* print(updated)
+    })).pipe(Command.withDescription(
+      disabled ? "Disable an organization: its keys are refused until it is enabled" : "Enable a disabled organization"
+    ))
+
+const orgsCommand = Command.make("orgs").pipe(
+  Command.withDescription("Manage organizations (an admin key through the server, or the database directly)"),
+  Command.withSubcommands([orgsCreate, orgsList, orgsSetDisabled(true), orgsSetDisabled(false)])
 )
 
 // ---------------------------------------------------------------------------
@@ -343,7 +461,7 @@ const statusCommand = Command.make("status", { post: Argument.String("post"), ur
 
 export const omnipost = Command.make("omnipost").pipe(
   Command.withDescription("Self-hosted publishing to social platforms, built in or plugins"),
-  Command.withSubcommands([serveCommand, migrateCommand, keysCommand, accountsCommand, postCommand, statusCommand])
+  Command.withSubcommands([serveCommand, migrateCommand, keysCommand, orgsCommand, accountsCommand, postCommand, statusCommand])
 )
 
 export const run = Command.run(omnipost, { version: "0.1.0" })

@@ -23,16 +23,30 @@ export class Principal extends Context.Service<Principal, {
   readonly rateLimitPerMinute: number | undefined
 }>()("@omnipost/worker/http/Principal") {}
 
-/** Authenticates every `/v1` request: `Authorization: Bearer <key>` or `x-api-key: <key>`. */
+const security = {
+  bearer: HttpApiSecurity.bearer,
+  apiKey: HttpApiSecurity.apiKey({ key: "x-api-key", in: "header" })
+}
+
+/**
+ * Authenticates every `/v1` request but `/v1/admin`: `Authorization: Bearer <key>`
+ * or `x-api-key: <key>`, an organization's key, its organization not disabled.
+ */
 export class Authentication extends HttpApiMiddleware.Service<Authentication, { provides: Principal }>()(
   "@omnipost/worker/http/Authentication",
-  {
-    error: Errors.InvalidApiKey,
-    security: {
-      bearer: HttpApiSecurity.bearer,
-      apiKey: HttpApiSecurity.apiKey({ key: "x-api-key", in: "header" })
-    }
-  }
+  { error: [Errors.InvalidApiKey, Errors.OrganizationDisabled, Errors.OrganizationKeyRequired], security }
+) {}
+
+/** Who is calling `/v1/admin`: an admin key. */
+export class AdminPrincipal extends Context.Service<AdminPrincipal, {
+  readonly apiKeyId: string
+  readonly rateLimitPerMinute: number | undefined
+}>()("@omnipost/worker/http/AdminPrincipal") {}
+
+/** Authenticates `/v1/admin` requests (admin keys only) and applies the key's rate limit. */
+export class AdminAuthentication extends HttpApiMiddleware.Service<AdminAuthentication, { provides: AdminPrincipal }>()(
+  "@omnipost/worker/http/AdminAuthentication",
+  { error: [Errors.InvalidApiKey, Errors.AdminKeyRequired, Errors.RateLimited], security }
 ) {}
 
 /**
@@ -328,6 +342,64 @@ export class WebhooksGroup extends HttpApiGroup.make("webhooks")
   .middleware(DecodeErrors)
 {}
 
+const organizationParam = { id: Schema.String }
+
+export class AdminGroup extends HttpApiGroup.make("admin")
+  .add(
+    HttpApiEndpoint.post("createOrganization", "/organizations", {
+      query: noQuery,
+      payload: Models.CreateOrganization,
+      success: Models.OrganizationView.pipe(HttpApiSchema.status(201)),
+      error: Errors.ValidationFailed
+    }).annotate(OpenApi.Summary, "Create an organization (then its first key: POST /v1/admin/organizations/:id/keys)"),
+    HttpApiEndpoint.get("listOrganizations", "/organizations", {
+      query: Models.ListOrganizationsQuery,
+      success: Models.OrganizationPage,
+      error: Errors.ValidationFailed
+    }).annotate(OpenApi.Summary, "List organizations, oldest first (cursor pagination, at most 100 per page)"),
+    HttpApiEndpoint.get("getOrganization", "/organizations/:id", {
+      params: organizationParam,
+      query: noQuery,
+      success: Models.OrganizationView,
+      error: Errors.OrganizationNotFound
+    }).annotate(OpenApi.Summary, "Get an organization"),
+    HttpApiEndpoint.post("disableOrganization", "/organizations/:id/disable", {
+      params: organizationParam,
+      query: noQuery,
+      payload: noPayload,
+      success: Models.OrganizationView,
+      error: Errors.OrganizationNotFound
+    }).annotate(OpenApi.Summary, "Disable an organization: its keys are refused (ORGANIZATION_DISABLED) until it is enabled"),
+    HttpApiEndpoint.post("enableOrganization", "/organizations/:id/enable", {
+      params: organizationParam,
+      query: noQuery,
+      payload: noPayload,
+      success: Models.OrganizationView,
+      error: Errors.OrganizationNotFound
+    }).annotate(OpenApi.Summary, "Enable a disabled organization again"),
+    HttpApiEndpoint.post("createKey", "/organizations/:id/keys", {
+      params: organizationParam,
+      query: noQuery,
+      payload: Models.CreateApiKey,
+      success: Models.CreatedApiKey.pipe(HttpApiSchema.status(201)),
+      error: [Errors.OrganizationNotFound, Errors.ValidationFailed]
+    }).annotate(OpenApi.Summary, "Create a key of an organization (the raw key is in this response only)"),
+    HttpApiEndpoint.get("listKeys", "/organizations/:id/keys", {
+      params: organizationParam,
+      query: noQuery,
+      success: Schema.Array(Models.ApiKeyView),
+      error: Errors.OrganizationNotFound
+    }).annotate(OpenApi.Summary, "List an organization's keys")
+  )
+  .prefix("/v1/admin")
+  .middleware(AdminAuthentication)
+  .middleware(DecodeErrors)
+  .annotate(
+    OpenApi.Description,
+    "Organizations, for the operator: admin keys only (an organization's key gets 403 ADMIN_KEY_REQUIRED)."
+  )
+{}
+
 export class HealthGroup extends HttpApiGroup.make("health")
   .add(
     HttpApiEndpoint.get("healthz", "/healthz", { success: Models.Health })
@@ -346,6 +418,7 @@ export class OmnipostApi extends HttpApi.make("omnipost")
   .add(MediaGroup)
   .add(KeysGroup)
   .add(WebhooksGroup)
+  .add(AdminGroup)
   .add(HealthGroup)
   // Every field of a body or query string is one the endpoint declares: anything else is UNKNOWN_FIELD, never dropped.
   .annotate(HttpApi.PayloadParseOptions, Errors.strictParseOptions)

@@ -37,6 +37,20 @@ const apiError = <Self>() => <const Code extends string>(tag: string, code: Code
 
 export class InvalidApiKey extends apiError<InvalidApiKey>()("InvalidApiKey", "INVALID_API_KEY", 401) {}
 export class Forbidden extends apiError<Forbidden>()("Forbidden", "FORBIDDEN", 403) {}
+/** The key's organization is disabled by the operator: its keys are refused until it is enabled again. */
+export class OrganizationDisabled extends apiError<OrganizationDisabled>()(
+  "OrganizationDisabled",
+  "ORGANIZATION_DISABLED",
+  403
+) {}
+/** `/v1/admin` takes admin keys only. */
+export class AdminKeyRequired extends apiError<AdminKeyRequired>()("AdminKeyRequired", "ADMIN_KEY_REQUIRED", 403) {}
+/** An admin key manages organizations; it acts for none (posts, accounts, media, webhooks, keys). */
+export class OrganizationKeyRequired extends apiError<OrganizationKeyRequired>()(
+  "OrganizationKeyRequired",
+  "ORGANIZATION_KEY_REQUIRED",
+  403
+) {}
 export class ValidationFailed extends apiError<ValidationFailed>()("ValidationFailed", "VALIDATION_FAILED", 400) {}
 /** Fields (body, multipart part or query parameter) the endpoint does not have; each issue names the field probably meant. */
 export class UnknownField extends apiError<UnknownField>()("UnknownField", "UNKNOWN_FIELD", 400) {}
@@ -62,6 +76,11 @@ export class PostNotFound extends apiError<PostNotFound>()("PostNotFound", "POST
 export class AccountNotFound extends apiError<AccountNotFound>()("AccountNotFound", "ACCOUNT_NOT_FOUND", 404) {}
 export class MediaNotFound extends apiError<MediaNotFound>()("MediaNotFound", "MEDIA_NOT_FOUND", 404) {}
 export class ApiKeyNotFound extends apiError<ApiKeyNotFound>()("ApiKeyNotFound", "API_KEY_NOT_FOUND", 404) {}
+export class OrganizationNotFound extends apiError<OrganizationNotFound>()(
+  "OrganizationNotFound",
+  "ORGANIZATION_NOT_FOUND",
+  404
+) {}
 export class WebhookNotFound extends apiError<WebhookNotFound>()("WebhookNotFound", "WEBHOOK_NOT_FOUND", 404) {}
 export class InvalidStatusTransition extends apiError<InvalidStatusTransition>()(
   "InvalidStatusTransition",

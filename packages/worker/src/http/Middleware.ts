@@ -10,7 +10,7 @@ import { ApiKeys } from "../ApiKeys.js"
 import { ServerConfig } from "../Config.js"
 import { hashRequest, Idempotency } from "../Idempotency.js"
 import { RateLimiter } from "../RateLimiter.js"
-import { Authentication, DecodeErrors, Principal, RequestPolicy } from "./Api.js"
+import { AdminAuthentication, AdminPrincipal, Authentication, DecodeErrors, Principal, RequestPolicy } from "./Api.js"
 import * as Errors from "./Errors.js"
 
 /** A schema-decoding failure of the request as `VALIDATION_FAILED` or `UNKNOWN_FIELD`, with one `{ path, message }` per issue. */
@@ -40,6 +40,49 @@ const bodyOf = (response: HttpServerResponse.HttpServerResponse): unknown => {
 const isBufferedBody = (contentType: string) =>
   contentType === "" || contentType.includes("json") || contentType.includes("x-www-form-urlencoded")
 
+/**
+ * The raw key: the scheme's credential, else the other scheme's header. The
+ * framework tries the schemes in turn and answers the last one's failure, so
+ * each must judge the key the request did send (a refused key is 403 under
+ * either scheme, not "missing" under the one it did not use).
+ */
+const rawKey = (credential: Redacted.Redacted<string>) =>
+  Effect.gen(function*() {
+    const given = Redacted.value(credential).trim()
+    if (given !== "") return given
+    const headers = (yield* HttpServerRequest.HttpServerRequest).headers
+    const bearer = /^bearer\s+(.+)$/i.exec(headers["authorization"] ?? "")?.[1]?.trim()
+    return bearer ?? (headers["x-api-key"] ?? "").trim()
+  })
+
+/** The key behind a request's credential, or `INVALID_API_KEY`. */
+const authenticate = (keys: ApiKeys["Service"], credential: Redacted.Redacted<string>) =>
+  Effect.gen(function*() {
+    const raw = yield* rawKey(credential)
+    if (raw === "") {
+      return yield* Errors.make(
+        Errors.InvalidApiKey,
+        "missing API key: send `Authorization: Bearer <key>` or `x-api-key: <key>`"
+      )
+    }
+    const found = yield* keys.authenticate(raw).pipe(Effect.orDie)
+    if (Option.isNone(found)) return yield* Errors.make(Errors.InvalidApiKey, "the API key is unknown or revoked")
+    return found.value
+  })
+
+/** `RATE_LIMITED` when the key has spent its requests of the minute. */
+const rateLimit = (limiter: RateLimiter["Service"], keyId: string, perMinute: number) =>
+  Effect.gen(function*() {
+    const decision = yield* limiter.take(keyId, perMinute)
+    if (!decision.allowed) {
+      return yield* Errors.make(
+        Errors.RateLimited,
+        `rate limit of ${decision.limit} requests per minute exceeded; retry in ${decision.retryAfterSeconds}s`,
+        { retryAfterSeconds: decision.retryAfterSeconds, limitPerMinute: decision.limit }
+      )
+    }
+  })
+
 export const AuthenticationLive = Layer.effect(
   Authentication,
   Effect.gen(function*() {
@@ -48,23 +91,56 @@ export const AuthenticationLive = Layer.effect(
       httpEffect: Effect.Effect<HttpServerResponse.HttpServerResponse, any, Principal>,
       credential: Redacted.Redacted<string>
     ) {
-      const raw = Redacted.value(credential).trim()
-      if (raw === "") {
+      const key = yield* authenticate(keys, credential)
+      if (key.scope === "admin") {
         return yield* Errors.make(
-          Errors.InvalidApiKey,
-          "missing API key: send `Authorization: Bearer <key>` or `x-api-key: <key>`"
+          Errors.OrganizationKeyRequired,
+          "an admin key manages organizations (/v1/admin) and acts for none: use a key of the organization"
         )
       }
-      const found = yield* keys.authenticate(raw).pipe(Effect.orDie)
-      if (Option.isNone(found)) return yield* Errors.make(Errors.InvalidApiKey, "the API key is unknown or revoked")
+      if (key.organizationDisabled) {
+        return yield* Errors.make(
+          Errors.OrganizationDisabled,
+          `organization ${key.organizationId} is disabled: its keys are refused until an operator enables it`,
+          { organizationId: key.organizationId }
+        )
+      }
       const principal = Principal.of({
-        organizationId: found.value.organizationId,
-        apiKeyId: found.value.id,
-        rateLimitPerMinute: found.value.rateLimitPerMinute
+        organizationId: key.organizationId,
+        apiKeyId: key.id,
+        rateLimitPerMinute: key.rateLimitPerMinute
       })
       return yield* Effect.provideService(httpEffect, Principal, principal)
     })
     return Authentication.of({
+      bearer: (httpEffect, { credential }) => run(httpEffect, credential),
+      apiKey: (httpEffect, { credential }) => run(httpEffect, credential)
+    })
+  })
+)
+
+export const AdminAuthenticationLive = Layer.effect(
+  AdminAuthentication,
+  Effect.gen(function*() {
+    const keys = yield* ApiKeys
+    const limiter = yield* RateLimiter
+    const config = yield* ServerConfig
+    const run = Effect.fnUntraced(function*(
+      httpEffect: Effect.Effect<HttpServerResponse.HttpServerResponse, any, AdminPrincipal>,
+      credential: Redacted.Redacted<string>
+    ) {
+      const key = yield* authenticate(keys, credential)
+      if (key.scope !== "admin") {
+        return yield* Errors.make(
+          Errors.AdminKeyRequired,
+          "/v1/admin takes an admin key (`omnipost keys create --admin`); an organization's key acts only for its organization"
+        )
+      }
+      yield* rateLimit(limiter, key.id, key.rateLimitPerMinute ?? config.defaultRateLimitPerMinute)
+      const principal = AdminPrincipal.of({ apiKeyId: key.id, rateLimitPerMinute: key.rateLimitPerMinute })
+      return yield* Effect.provideService(httpEffect, AdminPrincipal, principal)
+    })
+    return AdminAuthentication.of({
       bearer: (httpEffect, { credential }) => run(httpEffect, credential),
       apiKey: (httpEffect, { credential }) => run(httpEffect, credential)
     })
@@ -81,17 +157,7 @@ export const RequestPolicyLive = Layer.effect(
     return RequestPolicy.of((httpEffect) =>
       Effect.gen(function*() {
         const principal = yield* Principal
-        const decision = yield* limiter.take(
-          principal.apiKeyId,
-          principal.rateLimitPerMinute ?? config.defaultRateLimitPerMinute
-        )
-        if (!decision.allowed) {
-          return yield* Errors.make(
-            Errors.RateLimited,
-            `rate limit of ${decision.limit} requests per minute exceeded; retry in ${decision.retryAfterSeconds}s`,
-            { retryAfterSeconds: decision.retryAfterSeconds, limitPerMinute: decision.limit }
-          )
-        }
+        yield* rateLimit(limiter, principal.apiKeyId, principal.rateLimitPerMinute ?? config.defaultRateLimitPerMinute)
         const request = yield* HttpServerRequest.HttpServerRequest
         const idempotencyKey = request.headers["idempotency-key"]
         if (request.method !== "POST" || idempotencyKey === undefined || idempotencyKey === "") return yield* httpEffect

@@ -255,6 +255,33 @@ export const CreatedApiKey = Schema.Struct({
 export type CreatedApiKey = typeof CreatedApiKey.Type
 
 // ---------------------------------------------------------------------------
+// Organizations (admin)
+// ---------------------------------------------------------------------------
+
+export const CreateOrganization = Schema.Struct({
+  name: Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(200))
+})
+
+export const OrganizationView = Schema.Struct({
+  id: Schema.String,
+  name: Schema.String,
+  createdAt: Schema.String,
+  /** Set while disabled: the organization's keys are refused (`ORGANIZATION_DISABLED`). */
+  disabledAt: Schema.optional(Schema.String)
+})
+
+export const ListOrganizationsQuery = Schema.Struct({
+  limit: Schema.optional(Schema.NumberFromString.check(Schema.isInt(), Schema.isBetween({ minimum: 1, maximum: 100 }))),
+  cursor: Schema.optional(Schema.String)
+})
+
+export const OrganizationPage = Schema.Struct({
+  data: Schema.Array(OrganizationView),
+  /** Pass as `cursor` to get the next page; absent on the last page. */
+  nextCursor: Schema.optional(Schema.String)
+})
+
+// ---------------------------------------------------------------------------
 // Webhooks
 // ---------------------------------------------------------------------------
 
