@@ -12,6 +12,7 @@
  * | no answer                               | the platform kit's `Transport.classify`: `Transient` when nothing was sent (connection refused, DNS, TLS) or for a read, `OutcomeUnknown` for a write that may have been sent |
  */
 import { PublishError } from "@omnipost/core"
+import { RateLimit } from "@omnipost/platform-kit"
 
 export const platform = "mastodon"
 
@@ -32,18 +33,13 @@ export const fromResponse = (answer: {
   const platformMessage = errorMessageOf(body, text, status)
   const common = { platform, platformMessage, httpStatus: status }
   if (status === 429) {
-    const retryAfter = Number(headers["retry-after"])
-    const resetMs = Date.parse(headers["x-ratelimit-reset"] ?? "")
-    return new PublishError.RateLimited({
-      ...common,
-      message: `Mastodon rate limit reached (${headers["x-ratelimit-limit"] ?? "?"} per window): ${platformMessage}`,
+    // X-RateLimit-Reset (ISO 8601) and Retry-After, read by the platform kit's RateLimit.
+    return RateLimit.rateLimited(headers, {
+      platform,
+      nowMs,
+      platformMessage,
       scope: "account",
-      ...(Number.isFinite(retryAfter) && retryAfter >= 0
-        ? { retryAfterSeconds: retryAfter }
-        : Number.isNaN(resetMs)
-        ? {}
-        : { retryAfterSeconds: Math.max(0, Math.ceil((resetMs - nowMs) / 1000)) }),
-      ...(Number.isNaN(resetMs) ? {} : { resetAt: new Date(resetMs).toISOString() })
+      message: `Mastodon rate limit reached (${headers["x-ratelimit-limit"] ?? "?"} per window): ${platformMessage}`
     })
   }
   if (status >= 500) {

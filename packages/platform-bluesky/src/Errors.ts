@@ -19,7 +19,7 @@
  * Sources: platform-specs §6.5, https://docs.bsky.app/docs/advanced-guides/rate-limits.
  */
 import { PublishError } from "@omnipost/core"
-import { Transport } from "@omnipost/platform-kit"
+import { RateLimit, Transport } from "@omnipost/platform-kit"
 import type { XrpcFailure } from "./internal/Xrpc.js"
 
 export const platform = "bluesky"
@@ -47,13 +47,6 @@ export const isTokenProblem = (failure: XrpcFailure): boolean =>
 /** Whether the failure is a definite refusal of the token or password (as opposed to an outage). */
 export const isAuthRefusal = (failure: XrpcFailure): boolean =>
   isTokenProblem(failure) || (failure.error !== undefined && revokedErrorNames.has(failure.error))
-
-const headerNumber = (headers: Readonly<Record<string, string>> | undefined, name: string): number | undefined => {
-  const value = headers?.[name]
-  if (value === undefined) return undefined
-  const parsed = Number(value)
-  return Number.isFinite(parsed) ? parsed : undefined
-}
 
 /** Our code for a refusal, when one of core's codes names it. */
 const rejectionCode = (failure: XrpcFailure): string | undefined => {
@@ -109,16 +102,15 @@ export const toPublishError = (failure: XrpcFailure, context: MappingContext): P
     })
   }
   if (status === 429 || failure.error === "RateLimitExceeded") {
-    const reset = headerNumber(failure.headers, "ratelimit-reset")
-    const retryAfter = headerNumber(failure.headers, "retry-after")
-    const secondsToReset = reset !== undefined ? Math.max(0, Math.ceil(reset - context.nowMillis / 1000)) : undefined
-    const retryAfterSeconds = retryAfter ?? secondsToReset
-    return new PublishError.RateLimited({
-      ...common(failure),
-      message: `Bluesky rate limit reached (${failure.headers?.["ratelimit-policy"] ?? "no policy given"}): ${failure.message}`,
+    // ratelimit-reset (epoch seconds), ratelimit-policy, Retry-After: read by the kit's RateLimit.
+    return RateLimit.rateLimited(failure.headers ?? {}, {
+      platform,
+      nowMs: context.nowMillis,
+      httpStatus: failure.status,
+      platformCode: failure.error,
+      platformMessage: failure.message,
       scope: "account",
-      ...(retryAfterSeconds !== undefined ? { retryAfterSeconds } : {}),
-      ...(reset !== undefined ? { resetAt: new Date(reset * 1000).toISOString() } : {})
+      message: `Bluesky rate limit reached (${failure.headers?.["ratelimit-policy"] ?? "no policy given"}): ${failure.message}`
     })
   }
   if (status >= 500) {

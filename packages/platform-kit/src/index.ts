@@ -2,4 +2,5 @@
 export * as Sniff from "./Sniff.js"
 export * as UrlGuard from "./UrlGuard.js"
 export * as MediaSource from "./MediaSource.js"
+export * as RateLimit from "./RateLimit.js"
 export * as Transport from "./Transport.js"

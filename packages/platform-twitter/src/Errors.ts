@@ -20,6 +20,7 @@
  * read, and the platform's own code and message are kept verbatim.
  */
 import { PublishError } from "@omnipost/core"
+import { RateLimit } from "@omnipost/platform-kit"
 import { Clock, Effect } from "effect"
 
 export const platform = "x"
@@ -96,52 +97,33 @@ const isMissingPermission = (details: XErrorDetails) => {
     message.includes("not permitted to use this endpoint")
 }
 
-const headerNumber = (headers: Readonly<Record<string, string | undefined>>, name: string): number | undefined => {
-  const value = headers[name]
-  if (value === undefined) return undefined
-  const n = Number(value)
-  return Number.isFinite(n) ? n : undefined
-}
+/** X's rate-limit windows (platform-specs §1.6): which one limits decides what is limited. */
+const scopeOf = (info: RateLimit.Info): PublishError.RateLimited["scope"] =>
+  info.limiting?.source === "x-app-limit-24hour" ? "app" : info.limiting?.source === "x-user-limit-24hour" ? "quota" : "account"
 
 /**
  * The error for a 429: X's 15-minute window resets at `x-rate-limit-reset`
  * (epoch seconds); the 24-hour caps have their own `x-app-limit-24hour-*`
- * and `x-user-limit-24hour-*` headers and win when exhausted.
+ * and `x-user-limit-24hour-*` headers and win when exhausted (the kit's
+ * `RateLimit` reads them all; the exhausted window that resets last decides).
  */
 export const rateLimited = (
-  headers: Readonly<Record<string, string | undefined>>,
+  headers: RateLimit.Headers,
   details: XErrorDetails,
   operation: string
 ): Effect.Effect<PublishError.RateLimited> =>
-  Effect.gen(function*() {
-    const nowMs = yield* Clock.currentTimeMillis
-    const appExhausted = headers["x-app-limit-24hour-remaining"] === "0"
-    const userExhausted = headers["x-user-limit-24hour-remaining"] === "0"
-    const resetSeconds = appExhausted
-      ? headerNumber(headers, "x-app-limit-24hour-reset")
-      : userExhausted
-      ? headerNumber(headers, "x-user-limit-24hour-reset")
-      : headerNumber(headers, "x-rate-limit-reset")
-    const retryAfterHeader = headerNumber(headers, "retry-after")
-    const retryAfterSeconds = resetSeconds !== undefined
-      ? Math.max(0, Math.ceil(resetSeconds - nowMs / 1000))
-      : retryAfterHeader
-    const resetAt = resetSeconds !== undefined
-      ? new Date(resetSeconds * 1000).toISOString()
-      : retryAfterHeader !== undefined
-      ? new Date(nowMs + retryAfterHeader * 1000).toISOString()
-      : undefined
-    return new PublishError.RateLimited({
+  Effect.map(Clock.currentTimeMillis, (nowMs) =>
+    RateLimit.rateLimited(headers, {
       platform,
-      message: `X rate limit reached on ${operation}${resetAt !== undefined ? `; resets at ${resetAt}` : ""}`,
-      httpStatus: 429,
+      nowMs,
       platformCode: details.platformCode,
       platformMessage: details.platformMessage,
-      retryAfterSeconds,
-      resetAt,
-      scope: appExhausted ? "app" : userExhausted ? "quota" : "account"
-    })
-  })
+      scope: scopeOf,
+      message: (info) =>
+        `X rate limit reached on ${operation}${
+          info.waitMs !== undefined ? `; resets at ${new Date(nowMs + info.waitMs).toISOString()}` : ""
+        }`
+    }))
 
 /** The error for an HTTP error answer (status ≥ 400). A 401 here means the refresh did not help. */
 export const fromResponse = (

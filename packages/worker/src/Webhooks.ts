@@ -6,8 +6,9 @@
  * each event into one delivery row per matching webhook, under a locked
  * cursor, so an event is never lost or fanned out twice. Deliveries are then
  * claimed with `FOR UPDATE SKIP LOCKED` (any number of processes), POSTed,
- * and retried after `Backoff.delayMs` (exponential, full jitter) until
- * `webhookMaxAttempts`.
+ * and retried after `Backoff.delayMs` (exponential, full jitter; a 429 or
+ * 503 with `Retry-After` or rate-limit headers is not retried sooner, up to an
+ * hour) until `webhookMaxAttempts`.
  *
  * Every delivery is signed: `Omnipost-Signature: v1=<hex>` is the
  * HMAC-SHA256, under the webhook's secret, of `<timestamp>.<body>`, where
@@ -15,7 +16,7 @@
  * recompute it and reject old timestamps (see `verifySignature`).
  */
 import { Backoff } from "@omnipost/core"
-import { UrlGuard } from "@omnipost/platform-kit"
+import { RateLimit, UrlGuard } from "@omnipost/platform-kit"
 import { Clock, Context, Duration, Effect, Layer, Option, Random, Schedule } from "effect"
 import { type HttpClient, HttpClientRequest } from "effect/http"
 import { SqlClient, type SqlError } from "effect/sql"
@@ -248,11 +249,19 @@ export class Webhooks extends Context.Service<Webhooks, WebhooksShape>()("@omnip
               HttpClientRequest.bodyText(body, "application/json")
             )
           ).pipe(Effect.timeout("10 seconds"))
-          return response.status
+          // A receiver that says when to come back (429/503 with Retry-After or rate-limit headers) is not retried sooner.
+          const retryAfterMs = response.status === 429 || response.status === 503
+            ? RateLimit.parse(response.headers, yield* Clock.currentTimeMillis).waitMs
+            : undefined
+          return { status: response.status, retryAfterMs }
         }).pipe(
-          Effect.map((status) => ({ status, error: status >= 200 && status < 300 ? undefined : `HTTP ${status}` })),
+          Effect.map(({ retryAfterMs, status }) => ({
+            status,
+            retryAfterMs,
+            error: status >= 200 && status < 300 ? undefined : `HTTP ${status}`
+          })),
           Effect.catch((error) =>
-            Effect.succeed({ status: undefined, error: String((error as { message?: string }).message ?? error) })
+            Effect.succeed({ status: undefined, retryAfterMs: undefined, error: String((error as { message?: string }).message ?? error) })
           ),
           Effect.flatMap((result) => Effect.map(Random.next, (random) => ({ result, random }))),
           Effect.flatMap(({ random, result }) => {
@@ -263,7 +272,10 @@ export class Webhooks extends Context.Service<Webhooks, WebhooksShape>()("@omnip
                 WHERE id = ${row.id}`
             }
             const final = attempts >= config.webhookMaxAttempts
-            const delay = Backoff.delayMs(deliveryBackoff(config.webhookBackoffBaseMs), attempts - 1, random)
+            const policy = deliveryBackoff(config.webhookBackoffBaseMs)
+            // The receiver's wait is a floor, bounded by the backoff's cap (an hour).
+            const retryAfterMs = result.retryAfterMs === undefined ? undefined : Math.min(policy.maxMs, result.retryAfterMs)
+            const delay = Backoff.delayMs(policy, attempts - 1, random, { retryAfterMs })
             return sql`UPDATE webhook_deliveries SET status = ${final ? "failed" : "pending"}, attempts = ${attempts},
                 last_status_code = ${result.status ?? null}, last_error = ${result.error},
                 next_attempt_at = ${final ? null : sql`now() + make_interval(secs => ${delay / 1000})`},

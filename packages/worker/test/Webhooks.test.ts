@@ -18,8 +18,8 @@ interface Received {
   readonly status: number
 }
 
-/** A receiver on 127.0.0.1 that answers 500 to the first `failFirst` deliveries, then 200. */
-const receiver = (failFirst: number) =>
+/** A receiver on 127.0.0.1 that answers 500 (or `failure`) to the first `failFirst` deliveries, then 200. */
+const receiver = (failFirst: number, failure: { readonly status: number; readonly headers?: Record<string, string> } = { status: 500 }) =>
   Effect.acquireRelease(
     Effect.promise(() =>
       new Promise<{ url: string; received: Array<Received>; close: () => Promise<void> }>((resolve) => {
@@ -28,9 +28,10 @@ const receiver = (failFirst: number) =>
           const chunks: Array<Buffer> = []
           req.on("data", (c) => chunks.push(c))
           req.on("end", () => {
-            const status = received.length < failFirst ? 500 : 200
+            const failing = received.length < failFirst
+            const status = failing ? failure.status : 200
             received.push({ headers: req.headers, body: Buffer.concat(chunks).toString("utf8"), status })
-            res.writeHead(status).end()
+            res.writeHead(status, failing ? failure.headers ?? {} : {}).end()
           })
         })
         server.listen(0, "127.0.0.1", () => {
@@ -209,6 +210,32 @@ for (const kind of testKinds) {
           assert.strictEqual(gaveUp.attempts, 3)
           assert.strictEqual(gaveUp.lastStatusCode, 500)
           assert.strictEqual(hook.received.length, 3)
+        }))
+
+      it.effect("a receiver answering 429 with Retry-After is not retried sooner", () =>
+        Effect.gen(function*() {
+          const api = yield* TestApi
+          const hook = yield* receiver(1, { status: 429, headers: { "retry-after": "600" } })
+          const registered = yield* request(api, "POST", "/v1/webhooks", {
+            body: { url: hook.url, secret: "0123456789abcdef-r", events: ["post.published"] }
+          })
+          const account = yield* request(api, "POST", "/v1/accounts", {
+            body: { platform: "bluesky", credentials: api.bluesky.credentials() }
+          })
+          yield* request(api, "POST", "/v1/posts", {
+            body: { content: { text: "come back later" }, destinations: [{ accountId: account.body.id }] }
+          })
+          const waiting = yield* waitFor(
+            Effect.map(
+              request(api, "GET", `/v1/webhooks/${registered.body.id}/deliveries`),
+              (r) => r.body.data.find((d: any) => d.lastStatusCode === 429 && d.status === "pending")
+            ),
+            30_000,
+            "the first delivery to be refused"
+          )
+          // The harness's backoff is milliseconds; the receiver asked for 10 minutes.
+          assert.isAbove(Date.parse(waiting.nextAttemptAt) - Date.now(), 500_000)
+          assert.strictEqual(hook.received.length, 1)
         }))
     })
   })
