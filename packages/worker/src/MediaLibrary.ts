@@ -43,6 +43,13 @@ export interface MediaLibraryShape {
   /** Any organization's record: for publishers resolving the `stored` media of a post they were handed. */
   readonly getById: (id: string) => Effect.Effect<Option.Option<MediaRecord>, SqlError.SqlError>
   readonly remove: (organizationId: string, id: string) => Effect.Effect<boolean, SqlError.SqlError | StorageError>
+  /**
+   * The posts that may still publish (any status but published and
+   * cancelled: a failed post can be retried) and refer to the medium
+   * anywhere: content, thread parts, thumbnails, platform and destination
+   * overrides. Newest first, at most `limit` (default 20).
+   */
+  readonly usedBy: (organizationId: string, id: string, limit?: number) => Effect.Effect<ReadonlyArray<string>, SqlError.SqlError>
   /** The record as the API shows it, with a fresh signed URL. */
   readonly view: (record: MediaRecord) => Effect.Effect<MediaView>
   /** Core's media description of a record (source: `stored`). */
@@ -173,6 +180,28 @@ export class MediaLibrary extends Context.Service<MediaLibrary, MediaLibraryShap
           return true
         })
 
+      const usedBy = (organizationId: string, id: string, limit = 20) =>
+        Effect.gen(function*() {
+          // `$.**.mediaId`: every mediaId at any depth (sources of media and of thumbnails).
+          const vars = JSON.stringify({ id })
+          const rows = yield* sql<{ id: string }>`
+            SELECT p.id FROM posts p
+            WHERE p.organization_id = ${organizationId}
+              AND p.status NOT IN ('published', 'cancelled')
+              AND (
+                jsonb_path_exists(p.content, '$.**.mediaId ? (@ == $id)', ${vars}::jsonb)
+                OR jsonb_path_exists(coalesce(p.platform_overrides, '{}'::jsonb), '$.**.mediaId ? (@ == $id)', ${vars}::jsonb)
+                OR EXISTS (
+                  SELECT 1 FROM destinations d
+                  WHERE d.post_id = p.id AND d.override IS NOT NULL
+                    AND jsonb_path_exists(d.override, '$.**.mediaId ? (@ == $id)', ${vars}::jsonb)
+                )
+              )
+            ORDER BY p.created_at DESC, p.id DESC
+            LIMIT ${limit}`
+          return rows.map((row) => row.id)
+        })
+
       const urlFor = (record: MediaRecord, nowMs: number) => {
         const expires = Math.floor(nowMs / 1000) + config.mediaUrlTtlSeconds
         return {
@@ -219,7 +248,7 @@ export class MediaLibrary extends Context.Service<MediaLibrary, MediaLibraryShap
           return Option.map(Option.fromNullishOr(rows[0]), toRecord)
         })
 
-      return MediaLibrary.of({ upload, get, getById, remove, view, toCoreMedia, resolveSigned })
+      return MediaLibrary.of({ upload, get, getById, remove, usedBy, view, toCoreMedia, resolveSigned })
     })
   )
 }

@@ -507,6 +507,18 @@ export class PostStore extends Context.Service<PostStore, {
             message: "the post is being published; wait for its outcome, then delete it"
           })
         }
+        // The hosted APIs refuse too: what was published lives on the platforms, and this record is its only trace.
+        const live = yield* sql<{ n: number }>`
+          SELECT count(*)::int AS n FROM destinations WHERE post_id = ${postId} AND status = 'published'`
+        if (row.status === "published" || (live[0]?.n ?? 0) > 0) {
+          return yield* new Lifecycle.InvalidStatusTransition({
+            entity: "post",
+            from: row.status,
+            to: "deleted",
+            message: "the post is published on at least one platform; Omnipost does not delete posts from platforms, " +
+              "and keeps its record (ids, URLs, attempts)"
+          })
+        }
         yield* sql`DELETE FROM posts WHERE id = ${postId}`
       }).pipe(sql.withTransaction)
     })

@@ -107,6 +107,16 @@ export const MediaHandlers = HttpApiBuilder.group(OmnipostApi, "media", (handler
       .handle("delete", ({ params }) =>
         Effect.gen(function*() {
           const { organizationId } = yield* Principal
+          // Deleting a medium a post may still publish would fail that post later (MEDIA_NOT_FOUND): say which posts.
+          const users = yield* library.usedBy(organizationId, params.id).pipe(Effect.orDie)
+          if (users.length > 0) {
+            return yield* Errors.make(
+              Errors.MediaInUse,
+              `media ${params.id} is used by ${users.length === 1 ? "a post" : "posts"} that may still publish (${users.join(", ")}); ` +
+                "remove it from them, or cancel or delete them, first",
+              { mediaId: params.id, postIds: users }
+            )
+          }
           const removed = yield* library.remove(organizationId, params.id).pipe(Effect.orDie)
           if (!removed) return yield* Errors.make(Errors.MediaNotFound, `no media ${params.id}`)
         }))

@@ -295,11 +295,22 @@ export const webhookEvents = [
 export const WebhookEvent = Schema.Literals(webhookEvents)
 export type WebhookEvent = typeof WebhookEvent.Type
 
+/** A webhook secret's bounds: the one definition (the server's check and the OpenAPI document both come from it). */
+export const webhookSecretLength = { min: 16, max: 512 } as const
+
 export const CreateWebhook = Schema.Struct({
-  url: Schema.String.check(Schema.isPattern(/^https?:\/\/\S+$/, { message: "an http(s) URL" })),
-  /** Signs every delivery (HMAC-SHA256); at least 16 characters. */
-  secret: Schema.String.check(Schema.isMinLength(16)),
-  events: Schema.Array(WebhookEvent).check(Schema.isMinLength(1))
+  url: Schema.String.check(
+    Schema.isPattern(/^https?:\/\/\S+$/, { message: "an http(s) URL" }),
+    Schema.isMaxLength(2048)
+  ),
+  /** Signs every delivery (HMAC-SHA256); 16 to 512 characters (code points). */
+  // Counted in code points, as JSON Schema counts `minLength` (`isMinLength` counts UTF-16 units, so the
+  // document could only promise half of it: 8).
+  secret: Schema.String.check(
+    Schema.isMinCodePoints(webhookSecretLength.min),
+    Schema.isMaxCodePoints(webhookSecretLength.max)
+  ),
+  events: Schema.Array(WebhookEvent).check(Schema.isMinLength(1), Schema.isMaxLength(webhookEvents.length))
 })
 
 export const WebhookView = Schema.Struct({
