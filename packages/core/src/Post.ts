@@ -8,36 +8,43 @@
  * per destination (`override`); the destination's value wins.
  */
 import { Schema } from "effect"
+import { BoundedString, boundedArray, maxDestinations, maxMediaPerPart, maxThreadParts } from "./Limits.js"
 import { Media } from "./Media.js"
 import { PlatformId } from "./Platform.js"
 import { Schedule } from "./Schedule.js"
 
+/** The media of one part, at most `Limits.maxMediaPerPart`. */
+const PartMedia = boundedArray(Media, maxMediaPerPart, "media in a part")
+
 /** One part of a thread: its own text, media and link. */
 export const ThreadPart = Schema.Struct({
-  text: Schema.optional(Schema.String),
-  media: Schema.optional(Schema.Array(Media)),
-  link: Schema.optional(Schema.String)
+  text: Schema.optional(BoundedString),
+  media: Schema.optional(PartMedia),
+  link: Schema.optional(BoundedString)
 })
 export type ThreadPart = typeof ThreadPart.Type
+
+/** The parts after the first, at most `Limits.maxThreadParts`. */
+const Thread = boundedArray(ThreadPart, maxThreadParts, "thread parts after the first")
 
 /**
  * What is published. `text`, `media` and `link` form the first part;
  * `thread` holds the parts after it, in order.
  */
 export const Content = Schema.Struct({
-  text: Schema.optional(Schema.String),
-  media: Schema.optional(Schema.Array(Media)),
-  link: Schema.optional(Schema.String),
-  thread: Schema.optional(Schema.Array(ThreadPart))
+  text: Schema.optional(BoundedString),
+  media: Schema.optional(PartMedia),
+  link: Schema.optional(BoundedString),
+  thread: Schema.optional(Thread)
 })
 export type Content = typeof Content.Type
 
 /** Overrides of the content and settings, for a platform or for one destination. */
 export const Override = Schema.Struct({
-  text: Schema.optional(Schema.String),
-  media: Schema.optional(Schema.Array(Media)),
-  link: Schema.optional(Schema.String),
-  thread: Schema.optional(Schema.Array(ThreadPart)),
+  text: Schema.optional(BoundedString),
+  media: Schema.optional(PartMedia),
+  link: Schema.optional(BoundedString),
+  thread: Schema.optional(Thread),
   /** Merged over the destination's settings, key by key. */
   settings: Schema.optional(Schema.Record(Schema.String, Schema.Unknown))
 })
@@ -68,7 +75,7 @@ export type DestinationStatus = typeof DestinationStatus.Type
 /** What a caller says about a destination. */
 export const DestinationInput = Schema.Struct({
   platform: PlatformId,
-  accountId: Schema.String,
+  accountId: BoundedString,
   placement: Schema.optional(Placement),
   /** Platform settings, validated by the platform's own settings schema. */
   settings: Schema.optional(Schema.Record(Schema.String, Schema.Unknown)),
@@ -105,7 +112,7 @@ export type Destination = typeof Destination.Type
 export const PostInput = Schema.Struct({
   id: Schema.optional(Schema.String),
   content: Content,
-  destinations: Schema.Array(DestinationInput),
+  destinations: boundedArray(DestinationInput, maxDestinations, "destinations"),
   schedule: Schema.optional(Schedule),
   platformOverrides: Schema.optional(Schema.Record(Schema.String, Override)),
   status: Schema.optional(Schema.Literals(["draft", "scheduled"]))

@@ -29,7 +29,7 @@ const isPlainAscii = (unit: number): boolean => (unit >= 0x20 && unit <= 0x7e) |
  * The neighbours are counted in their ASCII run and subtracted from the
  * window, so a joined cluster is counted once, by its weight.
  */
-const sumClusters = (text: string, weight: (cluster: string) => number): number => {
+const sumClusters = (text: string, weight: (cluster: string) => number, atMost = Infinity): number => {
   const length = text.length
   let total = 0
   let index = 0
@@ -37,7 +37,7 @@ const sumClusters = (text: string, weight: (cluster: string) => number): number 
     let complexStart = index
     while (complexStart < length && isPlainAscii(text.charCodeAt(complexStart))) complexStart++
     total += complexStart - index
-    if (complexStart >= length) break
+    if (complexStart >= length || total > atMost) break
     let complexEnd = complexStart
     while (complexEnd < length) {
       if (!isPlainAscii(text.charCodeAt(complexEnd))) complexEnd++
@@ -50,8 +50,11 @@ const sumClusters = (text: string, weight: (cluster: string) => number): number 
     const after = complexEnd < length ? 1 : 0
     for (const { segment } of graphemeSegmenter().segment(text.slice(complexStart - before, complexEnd + after))) {
       total += weight(segment)
+      // Past the bound the exact figure no longer matters: stop segmenting (a lower bound once the neighbours are taken off).
+      if (total - before - after > atMost) break
     }
     total -= before + after
+    if (total > atMost) break
     index = complexEnd
   }
   return total
@@ -59,8 +62,11 @@ const sumClusters = (text: string, weight: (cluster: string) => number): number 
 
 const one = () => 1
 
-/** User-perceived characters, as `Intl.Segmenter` splits them (a ZWJ family or a flag is one). */
-export const graphemes = (text: string): number => sumClusters(text, one)
+/**
+ * User-perceived characters, as `Intl.Segmenter` splits them (a ZWJ family or a flag is one).
+ * With `atMost`, counting stops once the count passes it (see `count`).
+ */
+export const graphemes = (text: string, atMost?: number): number => sumClusters(text, one, atMost)
 
 /**
  * UTF-8 byte length, as `TextEncoder` would encode the string (a lone
@@ -92,13 +98,203 @@ const emojiGrapheme = /\p{Extended_Pictographic}|\p{Regional_Indicator}|\u20E3/u
  * Threads: graphemes, except that a grapheme which is an emoji counts its
  * UTF-8 byte length ("Emojis are counted as the number of UTF-8 bytes").
  */
-export const threads = (text: string): number =>
-  sumClusters(text, (cluster) => (emojiGrapheme.test(cluster) ? utf8Bytes(cluster) : 1))
+export const threads = (text: string, atMost?: number): number =>
+  sumClusters(text, (cluster) => (emojiGrapheme.test(cluster) ? utf8Bytes(cluster) : 1), atMost)
 
-/** X's weighted length, by twitter-text v3 (`parseTweet`): URLs 23, emoji and CJK 2, after NFC. */
-export const twitter = (text: string): number => twitterText.parseTweet(text).weightedLength
+// ---------------------------------------------------------------------------
+// twitter-text in bounded pieces
+// ---------------------------------------------------------------------------
 
-const counters: Record<TextCounting, (text: string) => number> = {
+// White space as both JavaScript and twitter-text know it: no URL, hashtag,
+// mention or emoji spans it, and an entity ends before it as at the end of a
+// text. So twitter-text's answers for a text are the sums (weighted length)
+// or concatenations (entities) of its answers for the pieces cut before each
+// run of white space: a piece starts with the white space before its word,
+// which twitter-text reads as the character before an entity, as it does in
+// the whole text (a piece starting with the word itself would not: a
+// combining mark there is taken as the character before a URL).
+const isSpace = (unit: number): boolean =>
+  unit === 0x20 || (unit >= 0x09 && unit <= 0x0d) || unit === 0xa0 || unit === 0x1680 ||
+  (unit >= 0x2000 && unit <= 0x200a) || unit === 0x2028 || unit === 0x2029 || unit === 0x202f ||
+  unit === 0x205f || unit === 0x3000
+
+/** Where the piece starting at `from` ends: before the next run of white space that follows a character that is not. */
+const pieceEnd = (text: string, from: number): number => {
+  let i = from
+  while (i < text.length && isSpace(text.charCodeAt(i))) i++
+  while (i < text.length && !isSpace(text.charCodeAt(i))) i++
+  return i
+}
+
+/**
+ * twitter-text's URL extraction is quadratic in the length of a run without
+ * white space that contains a `.` and characters a domain may hold (CJK,
+ * emoji): 4,096 such characters take 300 ms. Runs without a `.` never reach
+ * it. A URL with a scheme starts a part of its own (also when glued to the
+ * words before it, as is common in Japanese and Chinese) and is kept whole
+ * up to the longest URL twitter-text accepts (`MAX_URL_LENGTH`, 4,096);
+ * the rest of a dotted run longer than `dottedWindow` is read in windows of
+ * `windowUnits`, where a scheme-less URL straddling two windows is
+ * miscounted (such a run is a wall of text no platform would take). Short pieces are
+ * handed over together, up to `chunkUnits`, so a text of many words costs a
+ * few calls, not one a word.
+ */
+const dottedWindow = 256
+const windowUnits = 64
+const beforeScheme = /(?=https?:\/\/)/i
+const chunkUnits = 2048
+const maxUrlLength = 4096
+
+/** Cuts `piece` into windows of about `size` units, never inside a surrogate pair. */
+function* unitWindows(piece: string, size: number): Generator<string> {
+  for (let start = 0; start < piece.length;) {
+    let end = Math.min(start + size, piece.length)
+    const last = piece.charCodeAt(end - 1)
+    if (end < piece.length && last >= 0xd800 && last <= 0xdbff) end++
+    yield piece.slice(start, end)
+    start = end
+  }
+}
+
+/**
+ * Cuts a run without URLs into windows of about `size` units at grapheme
+ * boundaries: an emoji sequence, an NFC composition and a surrogate pair
+ * never span one, so the weighted lengths of the windows add up exactly.
+ */
+function* graphemeWindows(piece: string, size: number): Generator<string> {
+  let start = 0
+  while (piece.length - start > size) {
+    let cut = start + size
+    const around = piece.slice(cut - 32, cut + 32)
+    for (const { index } of graphemeSegmenter().segment(around)) {
+      if (index >= 32) {
+        cut = cut - 32 + index
+        break
+      }
+    }
+    const last = piece.charCodeAt(cut - 1)
+    if (last >= 0xd800 && last <= 0xdbff) cut++
+    yield piece.slice(start, cut)
+    start = cut
+  }
+  yield piece.slice(start)
+}
+
+/**
+ * `text` cut where twitter-text's answers add up, each piece cheap for it.
+ * `windowPlainRuns` also cuts long runs without a `.` (fine for counting, not
+ * for entities: a 10,000-character hashtag would come out in windows), so
+ * that a bounded count stops early in them too.
+ */
+export function* twitterPieces(text: string, windowPlainRuns = false): Generator<string> {
+  if (text.length <= dottedWindow) {
+    yield text
+    return
+  }
+  let chunk = ""
+  let from = 0
+  while (from < text.length) {
+    const to = pieceEnd(text, from)
+    const piece = text.slice(from, to)
+    from = to
+    if (piece.length <= dottedWindow) {
+      if (chunk.length + piece.length > chunkUnits) {
+        yield chunk
+        chunk = ""
+      }
+      chunk += piece
+      continue
+    }
+    if (chunk.length > 0) {
+      yield chunk
+      chunk = ""
+    }
+    if (!piece.includes(".")) {
+      if (windowPlainRuns) yield* graphemeWindows(piece, dottedWindow)
+      else yield piece
+      continue
+    }
+    // A URL glued to the words before it (common in Japanese and Chinese) starts a part of its own.
+    for (const part of piece.split(beforeScheme)) {
+      if (part.length <= dottedWindow || !part.includes(".")) {
+        yield part
+        continue
+      }
+      // The URL it starts with stays whole (its ASCII head, up to the longest URL) if its host is
+      // no longer than DNS allows (253): twitter-text's scan of a host is what is quadratic.
+      let head = 0
+      const scheme = /^https?:\/\//i.exec(part)
+      if (scheme !== null) {
+        while (head < maxUrlLength && part.charCodeAt(head) <= 0x7f) head++
+        const hostEnd = part.slice(scheme[0].length, head).search(/[/?#:]/)
+        if ((hostEnd === -1 ? head - scheme[0].length : hostEnd) > 253) head = 0
+      }
+      if (head > 0) yield part.slice(0, head)
+      const rest = part.slice(head)
+      if (rest.includes(".")) yield* unitWindows(rest, windowUnits)
+      else if (windowPlainRuns) yield* graphemeWindows(rest, dottedWindow)
+      else yield rest
+    }
+  }
+  if (chunk.length > 0) yield chunk
+}
+
+/**
+ * X's weighted length, by twitter-text v3 (`parseTweet`): URLs 23, emoji and
+ * CJK 2, after NFC. Computed piece by piece (`twitterPieces`), in time linear
+ * in the text; with `atMost`, it stops once the count passes it.
+ */
+export const twitter = (text: string, atMost = Infinity): number => {
+  let total = 0
+  for (const piece of twitterPieces(text, atMost !== Infinity)) {
+    total += twitterText.parseTweet(piece).weightedLength
+    if (total > atMost) break
+  }
+  return total
+}
+
+/** twitter-text's entities of `text`, piece by piece, stopping once more than `atMost` are found. */
+const entities = (
+  text: string,
+  extract: (piece: string) => ReadonlyArray<string>,
+  atMost = Infinity,
+  mark?: RegExp
+): ReadonlyArray<string> => {
+  // twitter-text's own first check, once for the whole text instead of once a piece.
+  if (mark !== undefined && !mark.test(text)) return []
+  const found: Array<string> = []
+  for (const piece of twitterPieces(text)) {
+    found.push(...extract(piece))
+    if (found.length > atMost) break
+  }
+  return found
+}
+
+/**
+ * The answers for the last few long texts: a post's text is validated once
+ * per destination, and each pass over 100,000 characters costs milliseconds.
+ * Pure functions of their arguments, so a cached answer is the answer.
+ */
+const memoized = <A>(_name: string, compute: (text: string, key: string) => A) => {
+  const cache = new Map<string, Map<string, A>>()
+  return (text: string, key: string): A => {
+    if (text.length < 1_000) return compute(text, key)
+    let answers = cache.get(text)
+    if (answers === undefined) {
+      if (cache.size >= 16) cache.delete(cache.keys().next().value!)
+      answers = new Map()
+      cache.set(text, answers)
+    }
+    let answer = answers.get(key)
+    if (answer === undefined && !answers.has(key)) {
+      answer = compute(text, key)
+      answers.set(key, answer)
+    }
+    return answer as A
+  }
+}
+
+const counters: Record<TextCounting, (text: string, atMost?: number) => number> = {
   twitter,
   graphemes,
   utf8_bytes: utf8Bytes,
@@ -106,12 +302,21 @@ const counters: Record<TextCounting, (text: string) => number> = {
   threads
 }
 
-/** Counts text the way a platform does. */
-export const count = (text: string, counting: TextCounting): number => {
+/**
+ * Counts text the way a platform does. With `atMost`, counting may stop once
+ * the count passes it: a result above `atMost` then says "more than
+ * `atMost`", at least the result, not the exact count (whatever the text's
+ * length, the work is bounded by `atMost`, not by the text).
+ */
+export const count = (text: string, counting: TextCounting, atMost?: number): number => {
   const counter = counters[counting]
   if (counter === undefined) throw new Error(`unknown text counting "${String(counting)}" (known: ${Object.keys(counters).join(", ")})`)
-  return counter(text)
+  return countMemo(text, `${counting} ${atMost ?? ""}`)
 }
+const countMemo = memoized("count", (text, key) => {
+  const [counting, atMost] = key.split(" ")
+  return counters[counting as TextCounting](text, atMost === "" ? undefined : Number(atMost))
+})
 
 /** What a count measures, for messages: "characters (graphemes)", "bytes of UTF-8". */
 export const unitDescription: Record<TextCounting, string> = {
@@ -146,40 +351,65 @@ const atprotoHashtags = (text: string): ReadonlyArray<string> => {
  * finds them (`#tag`, `＃tag`, not `#1`). `atproto`: as `@atproto/api`'s
  * RichText does, before it drops tags over its length limit.
  */
-export const hashtags = (text: string, detection: HashtagDetection = "twitter"): ReadonlyArray<string> =>
-  detection === "atproto" ? atprotoHashtags(text) : twitterText.extractHashtags(text)
+export const hashtags = (text: string, detection: HashtagDetection = "twitter", atMost?: number): ReadonlyArray<string> =>
+  hashtagsMemo(text, `${detection} ${atMost ?? ""}`)
+const hashtagsMemo = memoized("hashtags", (text, key) => {
+  const [detection, atMost] = key.split(" ")
+  return detection === "atproto"
+    ? atprotoHashtags(text)
+    : entities(text, twitterText.extractHashtags, atMost === "" ? undefined : Number(atMost), /[#＃]/)
+})
 
-/** The limits `text` exceeds, each with its count. */
+/**
+ * The limits `text` exceeds, each with its count: exact up to `exactBound(max)`
+ * (twice the limit, at least 1,000), above it a lower bound
+ * (see `count`).
+ */
 export const exceeded = (
   text: string,
   limits: ReadonlyArray<TextLimit>
-): ReadonlyArray<{ readonly limit: TextLimit; readonly counted: number }> =>
+): ReadonlyArray<{ readonly limit: TextLimit; readonly counted: number; readonly exact: boolean }> =>
   limits.flatMap((limit) => {
-    const counted = count(text, limit.counting)
-    return counted > limit.max ? [{ limit, counted }] : []
+    const bound = exactBound(limit.max)
+    const counted = count(text, limit.counting, bound)
+    return counted > limit.max ? [{ limit, counted, exact: counted <= bound }] : []
   })
 
-/** @-mentions in the text, without `@`. */
-export const mentions = (text: string): ReadonlyArray<string> => twitterText.extractMentions(text)
+/** Up to where an over-limit count is worth computing exactly, for a message. */
+export const exactBound = (max: number): number => Math.max(2 * max, 1_000)
+
+/** @-mentions in the text, without `@`; with `atMost`, it may stop once more than that are found. */
+export const mentions = (text: string, atMost?: number): ReadonlyArray<string> => mentionsMemo(text, `${atMost ?? ""}`)
+const mentionsMemo = memoized("mentions", (text, atMost) =>
+  entities(text, twitterText.extractMentions, atMost === "" ? undefined : Number(atMost), /[@＠]/))
 
 /** URLs in the text, including scheme-less domains such as `example.com`. */
-export const urls = (text: string): ReadonlyArray<string> => twitterText.extractUrls(text)
+export const urls = (text: string): ReadonlyArray<string> => entities(text, twitterText.extractUrls, Infinity, /\./)
 
 const normaliseLink = (url: string): string => url.replace(/^https?:\/\//i, "").replace(/\/$/, "").toLowerCase()
 
 /**
  * Distinct links of a post: the URLs in its text plus a link attachment
  * that differs from all of them (Threads counts such an attachment as one
- * more link). Scheme and trailing slash are ignored when comparing.
+ * more link). Scheme and trailing slash are ignored when comparing. With
+ * `atMost`, it may stop once more than `atMost` + 1 are found.
  */
-export const distinctLinks = (text: string, attachment?: string | undefined): ReadonlyArray<string> => {
-  const seen = new Map<string, string>()
-  for (const url of urls(text)) if (!seen.has(normaliseLink(url))) seen.set(normaliseLink(url), url)
+export const distinctLinks = (text: string, attachment?: string | undefined, atMost = Infinity): ReadonlyArray<string> => {
+  const seen = new Map(textLinks(text, String(atMost)))
   if (attachment !== undefined && attachment.length > 0 && !seen.has(normaliseLink(attachment))) {
     seen.set(normaliseLink(attachment), attachment)
   }
   return [...seen.values()]
 }
+const textLinks = memoized("links", (text, atMost): ReadonlyArray<readonly [string, string]> => {
+  const seen = new Map<string, string>()
+  for (const piece of text.includes(".") ? twitterPieces(text) : []) {
+    for (const url of twitterText.extractUrls(piece)) if (!seen.has(normaliseLink(url))) seen.set(normaliseLink(url), url)
+    // One more than `atMost` is enough to say there are too many.
+    if (seen.size > Number(atMost) + 1) break
+  }
+  return [...seen]
+})
 
 /**
  * YouTube's tag list as it is counted: joined by commas, a tag that contains

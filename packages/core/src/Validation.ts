@@ -21,6 +21,7 @@
  * })
  */
 import { Result, Schema } from "effect"
+import * as Limits from "./Limits.js"
 import type { MediaKind } from "./Media.js"
 import * as Post from "./Post.js"
 import * as Problems from "./Problems.js"
@@ -196,6 +197,17 @@ const formatRatio = (ratio: number): string => `${+ratio.toFixed(4)}`
 const placementName = (rules: Rules.PlatformRules, placement: Post.Placement): string =>
   rules.placements.length > 1 ? `${rules.displayName} ${placement}` : rules.displayName
 
+/**
+ * A count for a message: exact up to `TextCount.exactBound(max)`, "more than"
+ * that bound above it (counting stops there, so a huge text costs no more
+ * than one at the bound).
+ */
+const countOver = (text: string, counting: Rules.TextCounting, max: number) => {
+  const bound = TextCount.exactBound(max)
+  const counted = TextCount.count(text, counting, bound)
+  return { counted, shown: counted > bound ? `more than ${bound}` : String(counted) }
+}
+
 const partLabel = (partIndex: number): string => (partIndex === 0 ? "" : ` (thread part ${partIndex + 1})`)
 
 const kindsList = (row: Rules.PlacementRule): string =>
@@ -257,24 +269,24 @@ const checkPart = (
       emit("UNSUPPORTED_MEDIA_CONFIG", paths.link, `${where} takes no link${suffix} (remove it, or choose another placement)`)
     }
     if (text.length > 0) {
-      const length = TextCount.graphemes(text)
+      const { counted, shown } = countOver(text, "graphemes", 0)
       emit(
         "CONTENT_TOO_LONG",
         paths.text,
-        `${where} takes no text; this text${suffix} counts ${length} characters (remove it, or choose another placement)`,
-        { limit: 0, actual: length }
+        `${where} takes no text; this text${suffix} counts ${shown} characters (remove it, or choose another placement)`,
+        { limit: 0, actual: counted }
       )
     }
   } else {
     const forbidden = new Set<string>()
     for (const limit of row.text) {
-      const counted = TextCount.count(text, limit.counting)
+      const { counted, shown } = countOver(text, limit.counting, limit.max)
       if (counted > limit.max) {
         const label = limit.label ?? "text"
         emit(
           "CONTENT_TOO_LONG",
           paths.text,
-          `${where} allows ${limit.max} ${TextCount.unitDescription[limit.counting]}${limit.label !== undefined ? ` in a ${limit.label}` : ""}; this ${linkAppended ? `${label} with its link` : label}${suffix} counts ${counted}`,
+          `${where} allows ${limit.max} ${TextCount.unitDescription[limit.counting]}${limit.label !== undefined ? ` in a ${limit.label}` : ""}; this ${linkAppended ? `${label} with its link` : label}${suffix} counts ${shown}`,
           { limit: limit.max, actual: counted }
         )
       }
@@ -291,9 +303,10 @@ const checkPart = (
 
   // Entities
   if (rules.maxHashtags !== undefined) {
-    const found = TextCount.hashtags(text).length
+    const bound = TextCount.exactBound(rules.maxHashtags.max)
+    const found = TextCount.hashtags(text, "twitter", bound).length
     if (found > rules.maxHashtags.max) {
-      emit("TOO_MANY_HASHTAGS", paths.text, `${rules.displayName} allows ${rules.maxHashtags.max} hashtags; this ${textName}${suffix} has ${found}`, {
+      emit("TOO_MANY_HASHTAGS", paths.text, `${rules.displayName} allows ${rules.maxHashtags.max} hashtags; this ${textName}${suffix} has ${found > bound ? `more than ${bound}` : found}`, {
         limit: rules.maxHashtags.max,
         actual: found
       })
@@ -310,21 +323,23 @@ const checkPart = (
     }
   }
   if (rules.maxMentions !== undefined) {
-    const found = TextCount.mentions(text).length
+    const bound = TextCount.exactBound(rules.maxMentions.max)
+    const found = TextCount.mentions(text, bound).length
     if (found > rules.maxMentions.max) {
-      emit("TOO_MANY_MENTIONS", paths.text, `${rules.displayName} allows ${rules.maxMentions.max} @mentions; this ${textName}${suffix} has ${found}`, {
+      emit("TOO_MANY_MENTIONS", paths.text, `${rules.displayName} allows ${rules.maxMentions.max} @mentions; this ${textName}${suffix} has ${found > bound ? `more than ${bound}` : found}`, {
         limit: rules.maxMentions.max,
         actual: found
       })
     }
   }
   if (rules.maxLinks !== undefined) {
-    const found = TextCount.distinctLinks(text, part.link).length
+    const bound = TextCount.exactBound(rules.maxLinks.max)
+    const found = TextCount.distinctLinks(text, part.link, bound).length
     if (found > rules.maxLinks.max) {
       emit(
         "TOO_MANY_LINKS",
         paths.text,
-        `${rules.displayName} allows ${rules.maxLinks.max} distinct links (the link attachment included); this post${suffix} has ${found}`,
+        `${rules.displayName} allows ${rules.maxLinks.max} distinct links (the link attachment included); this post${suffix} has ${found > bound ? `more than ${bound}` : found}`,
         { limit: rules.maxLinks.max, actual: found }
       )
     }
@@ -491,12 +506,12 @@ const checkPart = (
     }
     for (const limit of kindRule.altText ?? []) {
       if (item.altText === undefined) break
-      const counted = TextCount.count(item.altText, limit.counting)
+      const { counted, shown } = countOver(item.altText, limit.counting, limit.max)
       if (counted > limit.max) {
         emit(
           "CONTENT_TOO_LONG",
           [...itemPath, "altText"],
-          `${where} allows ${limit.max} ${TextCount.unitDescription[limit.counting]} of alt text; this ${item.kind}'s alt text counts ${counted}`,
+          `${where} allows ${limit.max} ${TextCount.unitDescription[limit.counting]} of alt text; this ${item.kind}'s alt text counts ${shown}`,
           { limit: limit.max, actual: counted }
         )
       }
@@ -582,13 +597,13 @@ const checkSettingsText = (
           : undefined
     // Wrong types are the settings schema's to report.
     if (text === undefined) continue
-    const counted = TextCount.count(text, limit.counting)
+    const { counted, shown } = countOver(text, limit.counting, limit.max)
     const label = limit.label ?? limit.field
     if (counted > limit.max) {
       emit(
         "CONTENT_TOO_LONG",
         settingsPath(limit.field),
-        `${where} allows ${limit.max} ${TextCount.unitDescription[limit.counting]} in the ${label}${limit.join === "youtube_tags" ? " (joined by commas, tags with spaces in quotes)" : ""}; this ${label} counts ${counted}`,
+        `${where} allows ${limit.max} ${TextCount.unitDescription[limit.counting]} in the ${label}${limit.join === "youtube_tags" ? " (joined by commas, tags with spaces in quotes)" : ""}; this ${label} counts ${shown}`,
         { limit: limit.max, actual: counted }
       )
     }
@@ -608,6 +623,16 @@ const checkSettingsText = (
 // ---------------------------------------------------------------------------
 
 type ContentKey = "text" | "media" | "link" | "thread"
+
+/** Characters of text in a content or an override (first part and thread parts); anything malformed counts 0. */
+const textLength = (value: unknown): number => {
+  if (!isRecord(value)) return 0
+  const own = typeof value.text === "string" ? value.text.length : 0
+  const thread = Array.isArray(value.thread)
+    ? value.thread.reduce((sum: number, part: unknown) => sum + (isRecord(part) && typeof part.text === "string" ? part.text.length : 0), 0)
+    : 0
+  return own + thread
+}
 
 const validate = (input: unknown, options: ValidateOptions): Array<ValidationIssue> => {
   const issues: Array<ValidationIssue> = []
@@ -685,6 +710,28 @@ const validate = (input: unknown, options: ValidateOptions): Array<ValidationIss
     return issues
   }
   if (input.destinations.length === 0) postLevel("INVALID_POST", ["destinations"], "a post needs at least one destination")
+  if (input.destinations.length > Limits.maxDestinations) {
+    postLevel(
+      "INVALID_POST",
+      ["destinations"],
+      `a post has at most ${Limits.maxDestinations} destinations; this one has ${input.destinations.length}`
+    )
+    return issues
+  }
+
+  // All the post's texts together: past the bound, no destination is checked (that work is what the bound bounds).
+  const totalText = textLength(content) +
+    Object.values(platformOverrides).reduce((sum, override) => sum + textLength(override), 0) +
+    input.destinations.reduce((sum: number, destination: unknown) =>
+      sum + (isRecord(destination) && isRecord(destination.override) ? textLength(destination.override) : 0), 0)
+  if (totalText > Limits.maxPostTextLength) {
+    postLevel(
+      "INVALID_POST",
+      ["content"],
+      `a post holds at most ${Limits.maxPostTextLength.toLocaleString("en-US")} characters of text in all (every part, every override); this one has ${totalText.toLocaleString("en-US")}`
+    )
+    return issues
+  }
 
   const allRules: Readonly<Record<string, Rules.PlatformRules>> = { ...Rules.rules, ...options.rules }
   const allSchemas: Readonly<Record<string, Settings.SettingsSchema>> = { ...Settings.settingsSchemas, ...options.settingsSchemas }

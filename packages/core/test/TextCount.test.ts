@@ -128,3 +128,71 @@ describe("TextCount: against the reference implementations", () => {
     )
   })
 })
+
+describe("TextCount: twitter-text in pieces (long texts)", () => {
+  // Words of tricky tokens (URLs, dots, CJK, emoji, hashtags, mentions, IDN) between white space of every kind,
+  // long enough (over 256 units) to be cut into pieces.
+  const token = fc.constantFrom(
+    "a", "中", ".", "/", ":", "#", "@", "#tag", "@user", "＃タグ", "https://example.com/x", "https://例え.テスト/パス",
+    "example.com", "t.co/abc", "a.b", family, flag, cafeCombining, "\u0301", "x.中国", "http://д.рф/д"
+  )
+  const space = fc.constantFrom(" ", "\n", "\t", "\u3000", "\u00a0", "\u2009", "\r\n", "  ")
+  const word = fc.array(token, { minLength: 1, maxLength: 12 }).map((parts) => parts.join(""))
+  const longText = fc.array(fc.tuple(word, space), { minLength: 20, maxLength: 120 })
+    .map((pairs) => pairs.map(([w, s]) => w + s).join(""))
+    .filter((text) => text.length > 256)
+
+  it("the weighted length equals parseTweet's on the whole text", () => {
+    fc.assert(fc.property(longText, (text) => TextCount.twitter(text) === twitterText.parseTweet(text).weightedLength), { numRuns: 200 })
+  })
+
+  it("hashtags, mentions and URLs equal twitter-text's on the whole text", () => {
+    fc.assert(
+      fc.property(longText, (text) => {
+        assert.deepStrictEqual(TextCount.hashtags(text), twitterText.extractHashtags(text))
+        assert.deepStrictEqual(TextCount.mentions(text), twitterText.extractMentions(text))
+        assert.deepStrictEqual(TextCount.urls(text), twitterText.extractUrls(text))
+      }),
+      { numRuns: 200 }
+    )
+  })
+
+  it("a URL as long as twitter-text accepts, alone between spaces, still counts 23", () => {
+    const url = `https://example.com/${"a".repeat(4000)}`
+    assert.strictEqual(TextCount.twitter(`see ${url} now`), 4 + 23 + 4)
+    assert.strictEqual(TextCount.twitter(`see ${url} now`), twitterText.parseTweet(`see ${url} now`).weightedLength)
+  })
+
+  it("with atMost, counting stops past it: the result is above the bound, at most one piece further", () => {
+    // A wall of CJK behind a dot: one run twitter-text would take hours over whole.
+    const wall = `https://example.com/${"中".repeat(100_000)}`
+    const counted = TextCount.count(wall, "twitter", 560)
+    assert.isAbove(counted, 560)
+    assert.isAtMost(counted, 560 + 2 * 256 + 23 + 64)
+    const graphemes = TextCount.count("é".repeat(100_000), "graphemes", 1000)
+    assert.isAbove(graphemes, 1000)
+    assert.isBelow(graphemes, 100_000)
+    // Without a bound, the count is the whole text's.
+    assert.strictEqual(TextCount.count("中".repeat(100_000), "twitter"), 200_000)
+  })
+})
+
+describe("TextCount: long runs without white space", () => {
+  it("a URL glued to a long run of CJK before it counts 23, as twitter-text counts it", () => {
+    for (const text of [
+      `${"記".repeat(300)}https://example.com/${"a".repeat(150)}`,
+      `${"記".repeat(300)}https://example.com/${"a".repeat(150)}${"事".repeat(300)}`,
+      `見て ${"記".repeat(140)}http://例え.テスト/path ${"a.".repeat(200)}`
+    ]) {
+      assert.strictEqual(TextCount.twitter(text), twitterText.parseTweet(text).weightedLength)
+      assert.deepStrictEqual(TextCount.urls(text), twitterText.extractUrls(text))
+    }
+  })
+
+  it("a bounded count of a long run without a dot is exact up to its bound (grapheme windows)", () => {
+    const wall = `${family}${"中".repeat(3000)}${flag}${"😀".repeat(3000)}${cafeCombining}`
+    const exact = twitterText.parseTweet(wall).weightedLength
+    assert.strictEqual(TextCount.count(wall, "twitter", exact), exact)
+    assert.strictEqual(TextCount.twitter(wall), exact)
+  })
+})

@@ -6,6 +6,7 @@
  * refused request changes nothing.
  */
 import { assert, describe, layer } from "@effect/vitest"
+import { Limits } from "@omnipost/core"
 import { Effect } from "effect"
 import { testKinds } from "../src/Database.js"
 import { type Answer, type ApiServer, apiLayer, errorCode, png1x1, request, TestApi } from "./apiHarness.js"
@@ -341,6 +342,36 @@ for (const kind of testKinds) {
           })
           assert.strictEqual(dry.status, 200)
           assert.deepStrictEqual(dry.body.issues.map((i: Issue) => i.code), ["SCHEDULE_IN_PAST"])
+        }))
+
+      it.effect("bounded input: a text over 100,000 characters, 101 destinations or 101 thread parts is a 400 naming the field; the bounds are in the OpenAPI document", () =>
+        Effect.gen(function*() {
+          const api = yield* TestApi
+          const accountId = yield* connectBluesky(api)
+          const cases: ReadonlyArray<readonly [unknown, ReadonlyArray<string | number>]> = [
+            [{ content: { text: "a".repeat(Limits.maxTextLength + 1) }, destinations: [{ accountId }] }, ["payload", "content", "text"]],
+            [{ content: { text: "hi" }, destinations: Array.from({ length: Limits.maxDestinations + 1 }, () => ({ accountId })) }, ["payload", "destinations"]],
+            [{ content: { text: "hi", thread: Array.from({ length: Limits.maxThreadParts + 1 }, () => ({ text: "more" })) }, destinations: [{ accountId }] }, ["payload", "content", "thread"]]
+          ]
+          for (const [body, path] of cases) {
+            const answer = yield* request(api, "POST", "/v1/posts", { body })
+            assert.strictEqual(answer.status, 400, JSON.stringify(answer.body).slice(0, 300))
+            assert.strictEqual(errorCode(answer), "VALIDATION_FAILED")
+            assert.deepStrictEqual(issuesOf(answer).map((issue) => issue.path), [path])
+          }
+          // All the post's texts together: each within its own bound, too much in all.
+          const total = yield* request(api, "POST", "/v1/posts", {
+            body: {
+              content: { text: "a".repeat(Limits.maxTextLength), thread: [{ text: "b".repeat(Limits.maxTextLength) }, { text: "c" }] },
+              destinations: [{ accountId }]
+            }
+          })
+          assert.strictEqual(total.status, 400, JSON.stringify(total.body).slice(0, 300))
+          assert.include(JSON.stringify(total.body), "characters of text in all")
+          const openapi = yield* request(api, "GET", "/openapi.json", { key: null })
+          const schemas = JSON.stringify(openapi.body)
+          assert.include(schemas, `"maxLength":${Limits.maxTextLength}`)
+          assert.include(schemas, `"maxItems":${Limits.maxDestinations}`)
         }))
 
       it.effect("the OpenAPI document says what the server does: no additional properties, dates as date-times", () =>

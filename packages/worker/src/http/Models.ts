@@ -5,7 +5,7 @@
  * `scheduledAt` + `timezone` as a shorthand for a schedule, and the views
  * that hide secrets.
  */
-import { Media as CoreMedia, Platform, Post, Schedule, Validation } from "@omnipost/core"
+import { Limits, Media as CoreMedia, Platform, Post, Schedule, Validation } from "@omnipost/core"
 import { Schema } from "effect"
 
 // ---------------------------------------------------------------------------
@@ -22,39 +22,44 @@ export const EmptyObject = Schema.Record(Schema.String, Schema.Never).annotate({
 /** A media item: a stored upload by id (the server fills in kind, type, size, dimensions), or core's full description. */
 export const MediaRef = Schema.Union([
   Schema.Struct({
-    mediaId: Schema.String,
-    altText: Schema.optional(Schema.String)
+    mediaId: Limits.BoundedString,
+    altText: Schema.optional(Limits.BoundedString)
   }),
   CoreMedia.Media
 ])
 export type MediaRef = typeof MediaRef.Type
 
+// Core's bounds (`Limits`): every text at most 100,000 characters, 100 media a part, 100 thread parts, 100 destinations.
+const PartMedia = Limits.boundedArray(MediaRef, Limits.maxMediaPerPart, "media in a part")
+
 export const ThreadPartInput = Schema.Struct({
-  text: Schema.optional(Schema.String),
-  media: Schema.optional(Schema.Array(MediaRef)),
-  link: Schema.optional(Schema.String)
+  text: Schema.optional(Limits.BoundedString),
+  media: Schema.optional(PartMedia),
+  link: Schema.optional(Limits.BoundedString)
 })
 
+const Thread = Limits.boundedArray(ThreadPartInput, Limits.maxThreadParts, "thread parts after the first")
+
 export const ContentInput = Schema.Struct({
-  text: Schema.optional(Schema.String),
-  media: Schema.optional(Schema.Array(MediaRef)),
-  link: Schema.optional(Schema.String),
-  thread: Schema.optional(Schema.Array(ThreadPartInput))
+  text: Schema.optional(Limits.BoundedString),
+  media: Schema.optional(PartMedia),
+  link: Schema.optional(Limits.BoundedString),
+  thread: Schema.optional(Thread)
 })
 export type ContentInput = typeof ContentInput.Type
 
 export const OverrideInput = Schema.Struct({
-  text: Schema.optional(Schema.String),
-  media: Schema.optional(Schema.Array(MediaRef)),
-  link: Schema.optional(Schema.String),
-  thread: Schema.optional(Schema.Array(ThreadPartInput)),
+  text: Schema.optional(Limits.BoundedString),
+  media: Schema.optional(PartMedia),
+  link: Schema.optional(Limits.BoundedString),
+  thread: Schema.optional(Thread),
   settings: Schema.optional(Schema.Record(Schema.String, Schema.Unknown))
 })
 export type OverrideInput = typeof OverrideInput.Type
 
 export const DestinationInput = Schema.Struct({
   /** The connected account to publish with. */
-  accountId: Schema.String,
+  accountId: Limits.BoundedString,
   /** Optional: taken from the account when omitted; when given it must match the account's platform. */
   platform: Schema.optional(Platform.PlatformId),
   placement: Schema.optional(Post.Placement),
@@ -62,6 +67,8 @@ export const DestinationInput = Schema.Struct({
   override: Schema.optional(OverrideInput)
 })
 export type DestinationInput = typeof DestinationInput.Type
+
+const Destinations = Limits.boundedArray(DestinationInput, Limits.maxDestinations, "destinations")
 
 /**
  * A post to create (or the full replacement given to an update).
@@ -73,7 +80,7 @@ export type DestinationInput = typeof DestinationInput.Type
  */
 export const CreatePost = Schema.Struct({
   content: ContentInput,
-  destinations: Schema.Array(DestinationInput),
+  destinations: Destinations,
   platformOverrides: Schema.optional(Schema.Record(Schema.String, OverrideInput)),
   status: Schema.optional(Schema.Literals(["draft", "scheduled"])),
   scheduledAt: Schema.optional(Schema.String),
@@ -85,7 +92,7 @@ export type CreatePost = typeof CreatePost.Type
 /** A partial update: fields left out keep their value. Only while the post is a draft or scheduled. */
 export const UpdatePost = Schema.Struct({
   content: Schema.optional(ContentInput),
-  destinations: Schema.optional(Schema.Array(DestinationInput)),
+  destinations: Schema.optional(Destinations),
   platformOverrides: Schema.optional(Schema.Record(Schema.String, OverrideInput)),
   status: Schema.optional(Schema.Literals(["draft", "scheduled"])),
   scheduledAt: Schema.optional(Schema.NullOr(Schema.String)),
