@@ -366,7 +366,8 @@ export class Leases extends Context.Service<Leases, {
             AND NOT EXISTS (
               SELECT 1 FROM rate_limit_pauses p
               WHERE p.paused_until > ${options.now}
-                AND (p.scope = destinations.platform OR p.scope = destinations.platform || ':' || destinations.account_id))
+                AND (p.scope = destinations.platform OR p.scope = destinations.platform || ':' || destinations.account_id
+                  OR p.scope = 'org:' || destinations.organization_id))
             ${excluded.length === 0 ? sql`` : sql`AND ${sql.and(excluded)}`}
           ORDER BY due_at
           LIMIT ${options.limit}
@@ -436,7 +437,8 @@ export class Leases extends Context.Service<Leases, {
             AND NOT EXISTS (
               SELECT 1 FROM rate_limit_pauses rp
               WHERE rp.paused_until > ${options.now}
-                AND (rp.scope = destinations.platform OR rp.scope = destinations.platform || ':' || destinations.account_id))`
+                AND (rp.scope = destinations.platform OR rp.scope = destinations.platform || ':' || destinations.account_id
+                  OR rp.scope = 'org:' || destinations.organization_id))`
     : sql``
 }
             AND ${sql.in("destinations.status", publishableFrom)}
@@ -561,6 +563,10 @@ export class Leases extends Context.Service<Leases, {
             AND (lease_expires_at IS NULL OR lease_expires_at < ${options.now})
             AND ${sql.in("platform", options.platforms)}
             ${options.excludeAccounts?.length ? sql`AND NOT ${sql.in("account_id", options.excludeAccounts)}` : sql``}
+            -- A disabled organization's work is not claimed ahead (its pause lasts until it is enabled).
+            AND NOT EXISTS (
+              SELECT 1 FROM rate_limit_pauses p
+              WHERE p.scope = 'org:' || destinations.organization_id AND p.paused_until > ${options.now})
           ORDER BY due_at
           LIMIT ${limit}
           FOR UPDATE SKIP LOCKED
@@ -592,7 +598,8 @@ export class Leases extends Context.Service<Leases, {
             AND NOT EXISTS (
               SELECT 1 FROM rate_limit_pauses p
               WHERE p.paused_until > ${options.now}
-                AND (p.scope = destinations.platform OR p.scope = destinations.platform || ':' || destinations.account_id))
+                AND (p.scope = destinations.platform OR p.scope = destinations.platform || ':' || destinations.account_id
+                  OR p.scope = 'org:' || destinations.organization_id))
           ORDER BY due_at
           LIMIT ${limit}
           FOR UPDATE SKIP LOCKED
@@ -1015,7 +1022,8 @@ export class Leases extends Context.Service<Leases, {
                 AND NOT EXISTS (
                   SELECT 1 FROM rate_limit_pauses p
                   WHERE p.paused_until > ${now}
-                    AND (p.scope = destinations.platform OR p.scope = destinations.platform || ':' || destinations.account_id))
+                    AND (p.scope = destinations.platform OR p.scope = destinations.platform || ':' || destinations.account_id
+                  OR p.scope = 'org:' || destinations.organization_id))
             ) AS due,
             LEAST(
               (SELECT min(lease_expires_at) FROM destinations WHERE status = 'queued' AND lease_expires_at > ${now}),
@@ -1046,11 +1054,14 @@ export const health = Effect.fn("Leases.health")(function*(options: {
   const sql = yield* PgClient.PgClient
   const since = new Date(options.now.getTime() - (options.windowMs ?? 30_000))
   const overdueBefore = new Date(options.now.getTime() - (options.overdueAfterMs ?? 60_000))
+  // A disabled organization's queued work waits on purpose: not overdue.
+  const notDisabled = sql`NOT EXISTS (SELECT 1 FROM rate_limit_pauses p
+    WHERE p.scope = 'org:' || destinations.organization_id AND p.paused_until > ${options.now})`
   const rows = yield* sql<{ live: string | number; overdue: string | number; oldest: Date | null }>`
     SELECT
       (SELECT count(*) FROM workers WHERE heartbeat_at >= ${since} AND stopped_at IS NULL) AS live,
-      (SELECT count(*) FROM destinations WHERE status = 'queued' AND due_at < ${overdueBefore}) AS overdue,
-      (SELECT min(due_at) FROM destinations WHERE status = 'queued' AND due_at < ${overdueBefore}) AS oldest`
+      (SELECT count(*) FROM destinations WHERE status = 'queued' AND due_at < ${overdueBefore} AND ${notDisabled}) AS overdue,
+      (SELECT min(due_at) FROM destinations WHERE status = 'queued' AND due_at < ${overdueBefore} AND ${notDisabled}) AS oldest`
   const row = rows[0]!
   return {
     liveWorkers: Number(row.live),

@@ -2,13 +2,20 @@
  * Organizations, the tenants of one service: an operator (an agency hosting
  * its customers) creates, lists, disables and enables them with an admin key
  * (`/v1/admin/organizations`, `omnipost orgs`). Every tenant-owned row carries
- * its organization's id; a disabled organization keeps its data, and its API
- * keys are refused until it is enabled again.
+ * its organization's id; a disabled organization keeps its data, its API
+ * keys are refused and its scheduled work is held (no scheduler claims it, and
+ * `/readyz` does not count it overdue) until it is enabled again.
  */
-import { Context, Effect, Layer, Option } from "effect"
+import { Clock, Context, Effect, Layer, Option } from "effect"
 import { SqlClient, type SqlError } from "effect/sql"
 import * as Cursor from "./Cursor.js"
+import { Database } from "./Database.js"
 import * as Ids from "./Ids.js"
+import { dueChannel } from "./PostStore.js"
+
+/** The scheduler pause that holds a disabled organization's work (see `Leases`). */
+export const pauseScope = (organizationId: string) => `org:${organizationId}`
+const disabledUntil = new Date("9999-12-31T00:00:00Z")
 
 export interface Organization {
   readonly id: string
@@ -60,10 +67,11 @@ export const insert = (sql: SqlClient.SqlClient, name: string) =>
     RETURNING id, name, created_at, disabled_at`.pipe(Effect.map((rows) => toOrganization(rows[0]!)))
 
 export class Organizations extends Context.Service<Organizations, OrganizationsShape>()("@omnipost/worker/Organizations") {
-  static readonly layer: Layer.Layer<Organizations, never, SqlClient.SqlClient> = Layer.effect(
+  static readonly layer: Layer.Layer<Organizations, never, SqlClient.SqlClient | Database> = Layer.effect(
     Organizations,
     Effect.gen(function*() {
       const sql = yield* SqlClient.SqlClient
+      const database = yield* Database
 
       const get = (id: string) =>
         sql<Row>`SELECT id, name, created_at, disabled_at FROM organizations WHERE id = ${id}`.pipe(
@@ -89,14 +97,29 @@ export class Organizations extends Context.Service<Organizations, OrganizationsS
           }
         })
 
+      // While disabled, a pause of scope `org:<id>` (until the year 9999) keeps every scheduler from
+      // claiming the organization's work (`Leases`); enabling lifts it and wakes the schedulers.
       const setDisabled = (id: string, disabled: boolean) =>
-        (disabled
-          ? sql<Row>`UPDATE organizations SET disabled_at = COALESCE(disabled_at, now()) WHERE id = ${id}
-              RETURNING id, name, created_at, disabled_at`
-          : sql<Row>`UPDATE organizations SET disabled_at = NULL WHERE id = ${id}
-              RETURNING id, name, created_at, disabled_at`).pipe(
-            Effect.map((rows) => Option.map(Option.fromNullishOr(rows[0]), toOrganization))
-          )
+        sql.withTransaction(Effect.gen(function*() {
+          const rows = disabled
+            ? yield* sql<Row>`UPDATE organizations SET disabled_at = COALESCE(disabled_at, now()) WHERE id = ${id}
+                RETURNING id, name, created_at, disabled_at`
+            : yield* sql<Row>`UPDATE organizations SET disabled_at = NULL WHERE id = ${id}
+                RETURNING id, name, created_at, disabled_at`
+          const row = rows[0]
+          if (row === undefined) return Option.none<Organization>()
+          const scope = pauseScope(id)
+          if (disabled) {
+            yield* sql`INSERT INTO rate_limit_pauses (scope, paused_until, reason)
+              VALUES (${scope}, ${disabledUntil}, 'organization disabled')
+              ON CONFLICT (scope) DO UPDATE SET paused_until = EXCLUDED.paused_until, reason = EXCLUDED.reason`
+          } else {
+            yield* sql`DELETE FROM rate_limit_pauses WHERE scope = ${scope}`
+            const now = yield* Clock.currentTimeMillis
+            yield* sql.afterCommit(database.notify(dueChannel, new Date(now).toISOString()).pipe(Effect.ignore))
+          }
+          return Option.some(toOrganization(row))
+        }))
 
       return Organizations.of({ create: (name) => insert(sql, name), get, list, setDisabled })
     })

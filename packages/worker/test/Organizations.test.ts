@@ -19,6 +19,7 @@ import { join } from "node:path"
 import { ApiKeys, hashKey } from "../src/ApiKeys.js"
 import { omnipost } from "../src/cli/Main.js"
 import { testKinds } from "../src/Database.js"
+import { health, Leases } from "../src/Leases.js"
 import { migrations } from "../src/Migrations.js"
 import { type ApiServer, apiLayer, errorCode, request, TestApi } from "./apiHarness.js"
 
@@ -165,6 +166,49 @@ for (const kind of testKinds) {
           assert.strictEqual(enabled.status, 200)
           assert.isUndefined(enabled.body.disabledAt)
           assert.strictEqual((yield* request(betaApi, "GET", "/v1/posts")).status, 200)
+        }))
+
+      it.effect("a disabled organization's scheduled work is held: not claimed (now or ahead), not overdue; enabled, it is claimed", () =>
+        Effect.gen(function*() {
+          const api = yield* TestApi
+          const admin = asAdmin(api)
+          const leases = yield* Leases.pipe(Effect.provide(Leases.layer))
+          const held = (yield* request(admin, "POST", "/v1/admin/organizations", { body: { name: "Held" } })).body.id as string
+          const key = (yield* request(admin, "POST", `/v1/admin/organizations/${held}/keys`, { body: { name: "h" } })).body.key
+          const heldApi = { ...api, key: key as string, organizationId: held }
+          const account = yield* request(heldApi, "POST", "/v1/accounts", {
+            body: { platform: "bluesky", credentials: api.bluesky.credentials() }
+          })
+          assert.strictEqual(account.status, 201, JSON.stringify(account.body))
+          // Due now; this suite runs no scheduler, so it stays queued.
+          const post = yield* request(heldApi, "POST", "/v1/posts", {
+            body: { content: { text: "held" }, destinations: [{ accountId: account.body.id }] }
+          })
+          assert.strictEqual(post.status, 201, JSON.stringify(post.body))
+          const mine = <C extends { readonly postId: string }>(claims: ReadonlyArray<C>) => claims.filter((c) => c.postId === post.body.id)
+          const later = new Date(Date.now() + 10 * 60_000)
+          const overdue = () => health({ now: later, overdueAfterMs: 0 }).pipe(Effect.map((h) => h.overdue))
+          const before = yield* overdue()
+          assert.isAtLeast(before, 1)
+
+          yield* request(admin, "POST", `/v1/admin/organizations/${held}/disable`)
+          assert.deepStrictEqual(mine(yield* leases.claim({ workerId: "wrk_held", now: later, leaseMs: 1_000, limit: 1_000 })), [])
+          const ahead = yield* leases.claimUpcoming({
+            workerId: "wrk_held",
+            now: later,
+            until: new Date(later.getTime() + 60_000),
+            leaseMs: 1_000,
+            limit: 1_000,
+            platforms: ["bluesky"]
+          })
+          assert.deepStrictEqual(mine(ahead.map((u) => u.claim)), [])
+          assert.strictEqual(yield* overdue(), before - 1)
+
+          yield* request(admin, "POST", `/v1/admin/organizations/${held}/enable`)
+          assert.strictEqual(yield* overdue(), before)
+          const claimed = mine(yield* leases.claim({ workerId: "wrk_held", now: later, leaseMs: 1_000, limit: 1_000 }))
+          assert.strictEqual(claimed.length, 1)
+          assert.strictEqual(claimed[0]!.organizationId, held)
         }))
 
       it.effect("the CLI: orgs create, keys create --org, orgs list, orgs disable (through the server, with the admin key)", () =>
