@@ -41,6 +41,10 @@ export type FirstKeys = CreatedApiKey & { readonly organizationId: string; reado
 export interface ApiKeysShape {
   /** The key behind a raw key, if it exists and is not revoked. */
   readonly authenticate: (rawKey: string) => Effect.Effect<Option.Option<AuthenticatedKey>, SqlError.SqlError>
+  /** When a raw key that does not authenticate was revoked: its id and when (asked only on that failure path). */
+  readonly revocation: (
+    rawKey: string
+  ) => Effect.Effect<Option.Option<{ readonly id: string; readonly revokedAt: string }>, SqlError.SqlError>
   readonly create: (options: {
     readonly organizationId: string
     readonly name: string
@@ -108,6 +112,16 @@ export class ApiKeys extends Context.Service<ApiKeys, ApiKeysShape>()("@omnipost
     ApiKeys,
     Effect.gen(function*() {
       const sql = yield* SqlClient.SqlClient
+
+      const revocation = Effect.fn("ApiKeys.revocation")(function*(rawKey: string) {
+        if (!rawKey.startsWith("omp_") || rawKey.length > 200) return Option.none()
+        const rows = yield* sql<{ id: string; revoked_at: Date | string }>`
+          SELECT id, revoked_at FROM api_keys WHERE key_hash = ${hashKey(rawKey)} AND revoked_at IS NOT NULL`
+        const row = rows[0]
+        return row === undefined
+          ? Option.none()
+          : Option.some({ id: row.id, revokedAt: new Date(row.revoked_at).toISOString() })
+      })
 
       const authenticate = Effect.fn("ApiKeys.authenticate")(function*(rawKey: string) {
         if (!rawKey.startsWith("omp_") || rawKey.length > 200) return Option.none<AuthenticatedKey>()
@@ -217,6 +231,7 @@ export class ApiKeys extends Context.Service<ApiKeys, ApiKeysShape>()("@omnipost
 
       return ApiKeys.of({
         authenticate,
+        revocation,
         create,
         list,
         revoke,

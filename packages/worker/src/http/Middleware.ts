@@ -66,7 +66,18 @@ const authenticate = (keys: ApiKeys["Service"], credential: Redacted.Redacted<st
       )
     }
     const found = yield* keys.authenticate(raw).pipe(Effect.orDie)
-    if (Option.isNone(found)) return yield* Errors.make(Errors.InvalidApiKey, "the API key is unknown or revoked")
+    if (Option.isNone(found)) {
+      const revoked = yield* keys.revocation(raw).pipe(Effect.orDie)
+      return yield* Option.match(revoked, {
+        onNone: () => Errors.make(Errors.InvalidApiKey, "invalid API key: no such key (check that it was copied whole)", { reason: "invalid" }),
+        onSome: ({ id, revokedAt }) =>
+          Errors.make(Errors.InvalidApiKey, `the API key ${id} was revoked at ${revokedAt}; create a new one`, {
+            reason: "revoked",
+            keyId: id,
+            revokedAt
+          })
+      })
+    }
     return found.value
   })
 
