@@ -509,6 +509,16 @@ export const makeBlueskyPublisher = Effect.fn("makeBlueskyPublisher")(function*(
       platformPostId: record.uri,
       url: postUrl(handle, rkeyOf(record.uri), appUrl)
     }))
+    if (found.length < parts.length) {
+      // Part of the thread is live: neither "published" (the missing parts would be lost
+      // silently) nor "absent" (publishing again would post the live parts twice).
+      return yield* new PublishError.OutcomeUnknown({
+        platform,
+        message: `the thread is only partly posted: parts 1-${found.length} of ${parts.length} are live (${
+          publishedParts.map((part) => part.url).join(", ")
+        }); part ${found.length + 1} and later were not found. Publishing it again would post the live parts twice: finish the thread by hand, or delete the live parts and retry`
+      })
+    }
     return {
       platformPostId: publishedParts[0]!.platformPostId,
       url: publishedParts[0]!.url,

@@ -51,7 +51,7 @@ describe("fault injection, end to end", () => {
       })
     ))
 
-  it.live("a slow createRecord past the time limit is OutcomeUnknown, and findPublished finds the post", () =>
+  it.live("a slow createRecord past the time limit is OutcomeUnknown; findPublished finds part 1 of 2 and says the thread is partial", () =>
     withFake((fake, publisher) =>
       Effect.gen(function*() {
         const sentAt = new Date().toISOString()
@@ -62,11 +62,12 @@ describe("fault injection, end to end", () => {
         // The fake applies the call after its delay, as a real server would.
         yield* Effect.sleep("700 millis")
         assert.strictEqual(fake.posts().length, 1)
-        const found = yield* publisher.findPublished!({ ...request, sentAt })
-        assert.isDefined(found)
-        assert.strictEqual(found!.platformPostId, fake.posts()[0]!.uri)
-        // Only the first part made it.
-        assert.strictEqual(found!.parts.length, 1)
+        // Only the first part made it: findPublished says so, it does not call the thread published.
+        const partial = yield* Effect.flip(publisher.findPublished!({ ...request, sentAt }))
+        assert.strictEqual(partial._tag, "OutcomeUnknown")
+        assert.include(partial.message, "parts 1-1 of 2 are live")
+        assert.include(partial.message, fake.posts()[0]!.uri.split("/").at(-1)!)
+        assert.include(partial.message, "part 2 and later were not found")
       }), { publisher: { timeouts: { createRecord: "250 millis" } } }))
 
   it.live("findPublished after a dropped-but-applied createRecord returns the whole thread", () =>

@@ -529,7 +529,7 @@ const make = Effect.fnUntraced(function*(options: SchedulerOptions) {
     if (found._tag === "Failure") {
       return {
         _tag: "Failed",
-        error: { ...unknownError, message: `${unknownError.message} Looking it up failed too: ${found.failure.message}` },
+        error: { ...unknownError, message: `${unknownError.message} Looking it up on the platform: ${found.failure.message}` },
         attemptOutcome: "outcome_unknown"
       } satisfies Outcome
     }
