@@ -64,6 +64,30 @@ for (const kind of testKinds) {
           assert.strictEqual(errorCode(refused), "INVALID_CREDENTIALS")
         }))
 
+      it.effect("OAuth: a callback for an organization disabled since the start connects nothing (403 ORGANIZATION_DISABLED)", () =>
+        Effect.gen(function*() {
+          const api = yield* TestApi
+          const fakeX = yield* FakeX
+          const admin = { ...api, key: api.adminKey }
+          const organization = (yield* request(admin, "POST", "/v1/admin/organizations", { body: { name: "Soon off" } })).body.id
+          const key = (yield* request(admin, "POST", `/v1/admin/organizations/${organization}/keys`, { body: { name: "k" } })).body.key
+          const tenant = { ...api, key: key as string, organizationId: organization as string }
+          const started = yield* request(tenant, "POST", "/v1/accounts/oauth/x/start", { body: {} })
+          assert.strictEqual(started.status, 200, JSON.stringify(started.body))
+          const approved = fakeX.approveAuthorization(started.body.authorizationUrl, "dave")
+          yield* request(admin, "POST", `/v1/admin/organizations/${organization}/disable`)
+          const callback = yield* request(
+            api,
+            "GET",
+            `/v1/accounts/oauth/x/callback?code=${encodeURIComponent(approved.code)}&state=${encodeURIComponent(approved.state)}`,
+            { key: null }
+          )
+          assert.strictEqual(callback.status, 403, JSON.stringify(callback.body))
+          assert.strictEqual(errorCode(callback), "ORGANIZATION_DISABLED")
+          yield* request(admin, "POST", `/v1/admin/organizations/${organization}/enable`)
+          assert.deepStrictEqual((yield* request(tenant, "GET", "/v1/accounts")).body, [])
+        }))
+
       it.effect("one post to X and Bluesky: each destination publishes with its own URL", () =>
         Effect.gen(function*() {
           const api = yield* TestApi

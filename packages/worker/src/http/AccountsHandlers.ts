@@ -9,6 +9,7 @@ import { HttpApiBuilder } from "effect/http-api"
 import { type Account, AccountStore } from "../AccountStore.js"
 import { ServerConfig } from "../Config.js"
 import { authorizationUrl, OAuthProviders, OAuthStates } from "../OAuth.js"
+import { Organizations } from "../Organizations.js"
 import { OmnipostApi, Principal } from "./Api.js"
 import * as Errors from "./Errors.js"
 import type * as Models from "./Models.js"
@@ -212,6 +213,15 @@ export const OAuthCallbackHandlers = HttpApiBuilder.group(OmnipostApi, "oauth", 
         return yield* Errors.make(Errors.ValidationFailed, "the OAuth state is unknown, used or expired; start again", {
           issues: [{ path: ["query", "state"], message: "unknown, used or expired" }]
         })
+      }
+      // The state was issued to a key of this organization; it may have been disabled since.
+      const organization = yield* (yield* Organizations).get(pending.value.organizationId).pipe(Effect.orDie)
+      if (Option.isSome(organization) && organization.value.disabledAt !== undefined) {
+        return yield* Errors.make(
+          Errors.OrganizationDisabled,
+          `organization ${organization.value.id} is disabled: no account is connected to it`,
+          { organizationId: organization.value.id }
+        )
       }
       const providers = yield* OAuthProviders
       const provider = providers.get(params.platform)

@@ -238,7 +238,13 @@ export class OAuthCallbackGroup extends HttpApiGroup.make("oauth")
         error: Schema.optional(Schema.String)
       },
       success: Models.AccountView,
-      error: [Errors.ValidationFailed, Errors.UnknownPlatform, Errors.InvalidCredentials, Errors.PlatformError]
+      error: [
+        Errors.ValidationFailed,
+        Errors.UnknownPlatform,
+        Errors.InvalidCredentials,
+        Errors.OrganizationDisabled,
+        Errors.PlatformError
+      ]
     })
       .annotate(OpenApi.Summary, "OAuth callback: exchanges the code and connects the account")
       // The platform writes this URL, not our caller: it adds parameters of its own (`iss`, `scope`, `error_description`).
