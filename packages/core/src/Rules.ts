@@ -158,6 +158,8 @@ export interface NativeScheduling extends Sourced {
   readonly placements?: ReadonlyArray<Placement> | undefined
   readonly minLeadSeconds?: number | undefined
   readonly maxLeadSeconds?: number | undefined
+  /** A setting the platform's own scheduling needs (YouTube's `publishAt` only with `privacyStatus: "private"`). */
+  readonly requiresSetting?: { readonly field: string; readonly value: string } | undefined
 }
 
 export interface PlatformRules {
@@ -727,6 +729,7 @@ export const youtube: PlatformRules = {
     supported: true,
     placements: ["video", "short"],
     minLeadSeconds: 0,
+    requiresSetting: { field: "privacyStatus", value: "private" },
     source: `${spec("4.3")} (status.publishAt with privacyStatus=private)`
   }
 }

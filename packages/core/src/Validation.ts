@@ -888,6 +888,13 @@ const validate = (input: unknown, options: ValidateOptions): Array<ValidationIss
               `${rules.displayName} schedules posts at most ${formatSeconds(native.maxLeadSeconds)} ahead; this schedule is ${formatSeconds(leadSeconds)} ahead`,
               { limit: native.maxLeadSeconds, actual: leadSeconds }
             )
+          } else if (native.requiresSetting !== undefined && resolved.settings[native.requiresSetting.field] !== native.requiresSetting.value) {
+            const { field, value } = native.requiresSetting
+            emit(
+              "SCHEDULING_NOT_SUPPORTED",
+              settingsPath(field),
+              `${rules.displayName} schedules a post itself only when its ${field} is ${JSON.stringify(value)}; this one is ${JSON.stringify(resolved.settings[field]) ?? "not set"}: set it to ${JSON.stringify(value)}, or let the Omnipost worker publish it at the time`
+            )
           }
         }
       }

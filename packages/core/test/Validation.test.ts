@@ -384,6 +384,40 @@ describe("validatePost: schedule", () => {
   })
 })
 
+describe("validatePost: YouTube's own scheduling", () => {
+  const now = new Date("2026-06-01T12:00:00Z")
+  const native = { scheduling: "native", now } as const
+  const video = validMedia("video", Rules.youtube.placements[0]!.media.video!)
+  const youtube = (privacyStatus: string, where: "settings" | "override" = "settings") => ({
+    content: { text: "description", media: [video] },
+    destinations: [{
+      platform: "youtube",
+      accountId: "1",
+      settings: { title: "Launch", madeForKids: false, ...(where === "settings" ? { privacyStatus } : { privacyStatus: "private" }) },
+      ...(where === "override" ? { override: { settings: { privacyStatus } } } : {})
+    }],
+    schedule: { _tag: "instant", at: "2026-06-02T12:00:00Z" }
+  })
+
+  // One row per privacy: publishAt only with private (the rule's own source says so).
+  for (const [privacy, allowed] of [["private", true], ["public", false], ["unlisted", false]] as const) {
+    it(`publishAt with privacyStatus ${privacy}: ${allowed ? "valid" : "SCHEDULING_NOT_SUPPORTED at the setting"}`, () => {
+      const issues = issuesOf(youtube(privacy), native)
+      if (allowed) assert.deepStrictEqual(issues, [])
+      else {
+        assert.deepStrictEqual(issues.map((i) => [i.code, i.path]), [["SCHEDULING_NOT_SUPPORTED", ["destinations", 0, "settings", "privacyStatus"]]])
+        assert.include(issues[0]!.message, `privacyStatus is "private"; this one is "${privacy}"`)
+      }
+    })
+  }
+
+  it("the setting is judged after overrides, and the worker's scheduling needs none of it", () => {
+    const issues = issuesOf(youtube("public", "override"), native)
+    assert.deepStrictEqual(issues.map((i) => [i.code, i.path]), [["SCHEDULING_NOT_SUPPORTED", ["destinations", 0, "override", "settings", "privacyStatus"]]])
+    assert.deepStrictEqual(issuesOf(youtube("public"), { now }), [])
+  })
+})
+
 describe("validatePost: bad input", () => {
   const cases: ReadonlyArray<readonly [string, unknown, ReadonlyArray<ReadonlyArray<string | number>>]> = [
     ["undefined", undefined, [[]]],
