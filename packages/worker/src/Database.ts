@@ -22,11 +22,11 @@
 import { PGlite } from "@electric-sql/pglite"
 import { PGLiteSocketServer } from "@electric-sql/pglite-socket"
 import { PgClient } from "@effect/sql-pg"
-import { Config, Context, Effect, Layer, Option, PubSub, Redacted, type Scope, Stream } from "effect"
+import { Config, Context, Data, Effect, Layer, Option, PubSub, Redacted, type Scope, Stream } from "effect"
 import { Reactivity } from "effect/reactivity"
 import { SqlClient, type SqlError } from "effect/sql"
 import { randomBytes } from "node:crypto"
-import { mkdirSync } from "node:fs"
+import { mkdirSync, openSync, readFileSync, rmSync, writeFileSync, closeSync } from "node:fs"
 import { join, resolve } from "node:path"
 import * as Migrations from "./Migrations.js"
 
@@ -88,7 +88,7 @@ export class Database extends Context.Service<Database, DatabaseShape>()("@omnip
    * server of `DATABASE_URL` and dropped when the suite ends, so test files can
    * run in parallel.
    */
-  static readonly layerTest = (kind: DatabaseKind) =>
+  static readonly layerTest = (kind: DatabaseKind): Layer.Layer<Database | PgClient.PgClient | SqlClient.SqlClient, unknown> =>
     kind === "pglite"
       ? Database.layerPglite()
       : Layer.effectContext(makePostgresTest).pipe(Layer.provide(Reactivity.layer))
@@ -140,9 +140,68 @@ const makePostgresTest = Effect.gen(function*() {
   return yield* makePostgres({ url: Redacted.make(url.toString()), maxConnections: 10 })
 })
 
+/**
+ * The embedded database's directory is open in another process (a running
+ * `omnipost serve`). PGlite belongs to one process: a second one would write
+ * beside the first and each would lose the other's changes.
+ */
+export class DataDirInUse extends Data.TaggedError("DataDirInUse")<{
+  readonly dataDir: string
+  readonly pid: number
+  readonly message: string
+}> {
+  readonly code = "DATA_DIR_IN_USE"
+}
+
+const isAlive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (error) {
+    // EPERM: it exists, under another user.
+    return (error as NodeJS.ErrnoException).code === "EPERM"
+  }
+}
+
+/**
+ * Takes `<dataDir>.lock` (the process id inside) for the scope, or fails with
+ * `DataDirInUse` while a live process holds it; a lock left by a process
+ * that died is taken over.
+ */
+const lockDataDir = (dataDir: string) =>
+  Effect.acquireRelease(
+    Effect.suspend(() => {
+      const file = `${dataDir}.lock`
+      for (let attempt = 0; attempt < 2; attempt++) {
+        try {
+          const fd = openSync(file, "wx", 0o600)
+          writeFileSync(fd, `${process.pid}\n`)
+          closeSync(fd)
+          return Effect.succeed(file)
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code !== "EEXIST") return Effect.die(error)
+          const pid = Number.parseInt(readFileSync(file, "utf8"), 10)
+          if (Number.isInteger(pid) && pid > 0 && isAlive(pid)) {
+            return Effect.fail(new DataDirInUse({
+              dataDir,
+              pid,
+              message: `the data directory ${dataDir} is in use by process ${pid} (a running omnipost serve?): stop it first, or run API commands through it with --key <API key> (OMNIPOST_API_KEY)`
+            }))
+          }
+          rmSync(file, { force: true })
+        }
+      }
+      return Effect.die(new Error(`cannot lock ${dataDir}`))
+    }),
+    (file) => Effect.sync(() => rmSync(file, { force: true }))
+  )
+
 const makePglite = Effect.fnUntraced(function*(options: { readonly dataDir?: string | undefined }) {
   const dataDir = options.dataDir === undefined ? undefined : resolve(options.dataDir)
-  if (dataDir !== undefined) mkdirSync(dataDir, { recursive: true })
+  if (dataDir !== undefined) {
+    mkdirSync(dataDir, { recursive: true })
+    yield* lockDataDir(dataDir)
+  }
   const db = yield* Effect.acquireRelease(
     Effect.promise(() => PGlite.create(dataDir === undefined ? {} : { dataDir })),
     (db) => Effect.promise(() => db.close()).pipe(Effect.ignore)

@@ -1,0 +1,67 @@
+/**
+ * The embedded database belongs to one process: while `omnipost serve` holds
+ * the data directory, `omnipost keys create` on it refuses with
+ * DATA_DIR_IN_USE and prints no key (it used to print one the server never
+ * saw). Once the directory is free, the same command works; a lock left by a
+ * process that died is taken over.
+ */
+import { NodeServices } from "@effect/platform-node"
+import { assert, describe, it } from "@effect/vitest"
+import { ConfigProvider, Console, Effect, Layer } from "effect"
+import { Command } from "effect/cli"
+import { spawnSync } from "node:child_process"
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { omnipost } from "../src/cli/Main.js"
+import { Database } from "../src/Database.js"
+
+/** Runs the CLI in this process with `args` and these variables only; what it printed on stdout. */
+const cli = (args: ReadonlyArray<string>, env: Record<string, string>) =>
+  Effect.gen(function*() {
+    const out: Array<string> = []
+    const captured = { ...globalThis.console, log: (...parts: ReadonlyArray<unknown>) => void out.push(parts.join(" ")), error: () => {} }
+    const exit = yield* Command.runWith(omnipost, { version: "test" })(args).pipe(
+      Effect.provide(NodeServices.layer),
+      Effect.provideService(Console.Console, captured as Console.Console),
+      Effect.provideService(ConfigProvider.ConfigProvider, ConfigProvider.fromEnv({ env })),
+      Effect.exit
+    )
+    return { exit, out: out.join("\n") }
+  })
+
+describe("the data directory lock", () => {
+  it.live("keys create refuses with DATA_DIR_IN_USE while the server holds the directory, and prints no key", () =>
+    Effect.gen(function*() {
+      const dataDir = yield* Effect.acquireRelease(
+        Effect.sync(() => mkdtempSync(join(tmpdir(), "omnipost-lock-"))),
+        (dir) => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
+      )
+      const env = { OMNIPOST_DATA_DIR: dataDir }
+      // The "server": the embedded database open on the directory, as `omnipost serve` has it.
+      yield* Effect.scoped(Effect.gen(function*() {
+        yield* Layer.build(Database.layerPglite({ dataDir: join(dataDir, "pgdata") }))
+        const refused = yield* cli(["keys", "create", "--name", "while serving"], env)
+        assert.isTrue(refused.exit._tag === "Failure")
+        assert.strictEqual(refused.out, "", "no key may be printed")
+        const error = JSON.stringify(refused.exit)
+        assert.include(error, "DataDirInUse")
+        assert.include(error, `process ${process.pid}`)
+        // The second opening in one process is refused the same way.
+        const again = yield* Effect.exit(Effect.scoped(Layer.build(Database.layerPglite({ dataDir: join(dataDir, "pgdata") }))))
+        assert.isTrue(again._tag === "Failure" && JSON.stringify(again).includes("DataDirInUse"))
+      }))
+      assert.isFalse(existsSync(join(dataDir, "pgdata.lock")), "the lock is released with the database")
+      // Stopped: the same command works, and the key it prints exists.
+      const created = yield* cli(["keys", "create", "--name", "stopped"], env)
+      assert.strictEqual(created.exit._tag, "Success")
+      const key = JSON.parse(created.out)
+      const listed = yield* cli(["keys", "list"], env)
+      assert.include(listed.out, key.id)
+      // A lock left by a process that died (a crash) is taken over.
+      const dead = spawnSync(process.execPath, ["-e", ""]).pid
+      writeFileSync(join(dataDir, "pgdata.lock"), `${dead}\n`)
+      const afterCrash = yield* cli(["keys", "list"], env)
+      assert.strictEqual(afterCrash.exit._tag, "Success", JSON.stringify(afterCrash.exit))
+    }).pipe(Effect.scoped), 120_000)
+})
