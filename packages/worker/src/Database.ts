@@ -22,7 +22,7 @@
 import { PGlite } from "@electric-sql/pglite"
 import { PGLiteSocketServer } from "@electric-sql/pglite-socket"
 import { PgClient } from "@effect/sql-pg"
-import { Config, Context, Data, Effect, Layer, Option, PubSub, Redacted, type Scope, Stream } from "effect"
+import { Config, Context, Data, Effect, Layer, Option, PubSub, Redacted, Runtime, type Scope, Stream } from "effect"
 import { Reactivity } from "effect/reactivity"
 import { SqlClient, type SqlError } from "effect/sql"
 import { randomBytes } from "node:crypto"
@@ -151,6 +151,8 @@ export class DataDirInUse extends Data.TaggedError("DataDirInUse")<{
   readonly message: string
 }> {
   readonly code = "DATA_DIR_IN_USE"
+  // Entry points print its one line themselves: the runtime does not log it again with a stack.
+  override readonly [Runtime.errorReported] = false
 }
 
 const isAlive = (pid: number): boolean => {

@@ -10,6 +10,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { ConfigProvider, Console, Effect, Layer } from "effect"
 import { Command } from "effect/cli"
 import { spawnSync } from "node:child_process"
+import { createServer } from "node:net"
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -20,14 +21,19 @@ import { Database } from "../src/Database.js"
 const cli = (args: ReadonlyArray<string>, env: Record<string, string>) =>
   Effect.gen(function*() {
     const out: Array<string> = []
-    const captured = { ...globalThis.console, log: (...parts: ReadonlyArray<unknown>) => void out.push(parts.join(" ")), error: () => {} }
+    const err: Array<string> = []
+    const captured = {
+      ...globalThis.console,
+      log: (...parts: ReadonlyArray<unknown>) => void out.push(parts.join(" ")),
+      error: (...parts: ReadonlyArray<unknown>) => void err.push(parts.join(" "))
+    }
     const exit = yield* Command.runWith(omnipost, { version: "test" })(args).pipe(
       Effect.provide(NodeServices.layer),
       Effect.provideService(Console.Console, captured as Console.Console),
       Effect.provideService(ConfigProvider.ConfigProvider, ConfigProvider.fromEnv({ env })),
       Effect.exit
     )
-    return { exit, out: out.join("\n") }
+    return { exit, out: out.join("\n"), err }
   })
 
 describe("the data directory lock", () => {
@@ -63,5 +69,37 @@ describe("the data directory lock", () => {
       writeFileSync(join(dataDir, "pgdata.lock"), `${dead}\n`)
       const afterCrash = yield* cli(["keys", "list"], env)
       assert.strictEqual(afterCrash.exit._tag, "Success", JSON.stringify(afterCrash.exit))
+    }).pipe(Effect.scoped), 120_000)
+})
+
+describe("serve on a port that is taken", () => {
+  it.live("one line: PORT_IN_USE, the port, how to choose another; no stack", () =>
+    Effect.gen(function*() {
+      const dataDir = yield* Effect.acquireRelease(
+        Effect.sync(() => mkdtempSync(join(tmpdir(), "omnipost-port-"))),
+        (dir) => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
+      )
+      const taken = yield* Effect.acquireRelease(
+        Effect.promise(() =>
+          new Promise<ReturnType<typeof createServer>>((done) => {
+            const server = createServer()
+            server.listen(0, "127.0.0.1", () => done(server))
+          })
+        ),
+        (server) => Effect.promise(() => new Promise<void>((done) => server.close(() => done())))
+      )
+      const address = taken.address()
+      const port = typeof address === "object" && address !== null ? address.port : 0
+      const ran = yield* cli(["serve", "--api-only", "--port", String(port), "--data-dir", dataDir], { OMNIPOST_DATA_DIR: dataDir })
+      assert.isTrue(ran.exit._tag === "Failure")
+      assert.strictEqual(ran.err.length, 1, ran.err.join("\n"))
+      const line = ran.err[0]!
+      assert.notInclude(line, "\n")
+      assert.include(line, "PORT_IN_USE")
+      assert.include(line, `port ${port}`)
+      assert.include(line, "--port")
+      assert.include(JSON.stringify(ran.exit), "PortInUse")
+      // The data directory was released on the way out.
+      assert.isFalse(existsSync(join(dataDir, "pgdata.lock")))
     }).pipe(Effect.scoped), 120_000)
 })

@@ -15,14 +15,14 @@
  */
 import { NodeHttpClient } from "@effect/platform-node"
 import type { Plugin } from "@omnipost/core"
-import { Config, ConfigProvider, Console, Context, Effect, Layer, Option } from "effect"
+import { Config, ConfigProvider, Console, Context, Data, Effect, Layer, Option, Runtime } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { HttpServer } from "effect/http"
 import { ApiKeys } from "../ApiKeys.js"
 import { builtinPlugins } from "../BuiltinPlugins.js"
 import { ServerConfig, type ServerConfigShape } from "../Config.js"
 import { Crypto } from "../Crypto.js"
-import { Database } from "../Database.js"
+import { Database, DataDirInUse } from "../Database.js"
 import { Leases } from "../Leases.js"
 import { Organizations } from "../Organizations.js"
 import * as PluginLoader from "../PluginLoader.js"
@@ -96,9 +96,12 @@ const serveCommand = Command.make("serve", {
       overrides,
       configPath: Option.getOrUndefined(flags.config)
     })).pipe(
-      // One line naming the variable and what it accepts (the error is marked reported: no stack follows).
+      // One line naming the variable and what it accepts, the port taken or the data directory in use
+      // (each error is marked reported: no stack follows).
       Effect.tapError((error) =>
-        error instanceof SchedulerSettings.InvalidSetting ? Console.error(`omnipost serve: ${error.message}`) : Effect.void
+        error instanceof SchedulerSettings.InvalidSetting || error instanceof PortInUse || error instanceof DataDirInUse
+          ? Console.error(`omnipost serve: ${error.message}`)
+          : Effect.void
       )
     )
   })).pipe(Command.withDescription("Run the API and the scheduler"))
@@ -158,9 +161,33 @@ export const serveLayer = (options: ServeOptions, plugins: ReadonlyArray<Plugin.
     return Layer.mergeAll(api, scheduler).pipe(Layer.provideMerge(stack))
   })
 
+/** The port to listen on is taken (`EADDRINUSE`). */
+export class PortInUse extends Data.TaggedError("PortInUse")<{
+  readonly port: number
+  readonly host: string
+  readonly message: string
+}> {
+  readonly code = "PORT_IN_USE"
+  override readonly [Runtime.errorReported] = false
+}
+
+const portInUse = (error: unknown, config: { readonly port: number; readonly host: string }) => {
+  const cause = (error as { readonly _tag?: string; readonly cause?: { readonly code?: string } })
+  return cause?._tag === "ServeError" && cause.cause?.code === "EADDRINUSE"
+    ? new PortInUse({
+      port: config.port,
+      host: config.host,
+      message: `PORT_IN_USE: port ${config.port} on ${config.host} is taken by another program; choose another with --port <n> or PORT=<n> (for example PORT=${config.port + 1} npm start), or stop the other program`
+    })
+    : error
+}
+
 const runServer = (options: ServeOptions, plugins: ReadonlyArray<Plugin.Plugin>) =>
   Effect.gen(function*() {
-    const context = yield* Layer.build(yield* serveLayer(options, plugins))
+    const requested = yield* ServerConfig.pipe(Effect.provide(ServerConfig.layer(options.overrides)))
+    const context = yield* Layer.build(yield* serveLayer(options, plugins)).pipe(
+      Effect.mapError((error) => portInUse(error, requested))
+    )
     const config = yield* ServerConfig.pipe(Effect.provide(context))
     const keys = yield* ApiKeys.pipe(Effect.provide(context))
     const first = yield* keys.bootstrap.pipe(Effect.orDie)
