@@ -27,6 +27,7 @@ import { AccountsHandlers, OAuthCallbackHandlers } from "./http/AccountsHandlers
 import { errorJson } from "./http/Errors.js"
 import { HealthHandlers } from "./http/HealthHandlers.js"
 import { RequestsInFlight, TrackRequests } from "./http/InFlight.js"
+import { NulGuard } from "./http/NulGuard.js"
 import { KeysHandlers } from "./http/KeysHandlers.js"
 import { MediaHandlers, SignedMediaRoute } from "./http/MediaHandlers.js"
 import { AdminHandlers } from "./http/AdminHandlers.js"
@@ -129,7 +130,8 @@ export const layerRoutes = Layer.mergeAll(
   HttpApiScalar.layer(OmnipostApi, { path: "/docs", scalar: { defaultOpenAllTags: true } }),
   SignedMediaRoute,
   ErrorShape,
-  TrackRequests
+  TrackRequests,
+  NulGuard
 )
 
 /**
