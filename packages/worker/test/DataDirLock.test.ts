@@ -8,13 +8,13 @@
 import { NodeServices } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
 import { ConfigProvider, Console, Effect, Layer } from "effect"
-import { Command } from "effect/cli"
 import { spawnSync } from "node:child_process"
+import { createServer as createHttpServer } from "node:http"
 import { createServer } from "node:net"
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { omnipost } from "../src/cli/Main.js"
+import { runWith } from "../src/cli/Main.js"
 import { Database } from "../src/Database.js"
 
 /** Runs the CLI in this process with `args` and these variables only; what it printed on stdout. */
@@ -27,7 +27,7 @@ const cli = (args: ReadonlyArray<string>, env: Record<string, string>) =>
       log: (...parts: ReadonlyArray<unknown>) => void out.push(parts.join(" ")),
       error: (...parts: ReadonlyArray<unknown>) => void err.push(parts.join(" "))
     }
-    const exit = yield* Command.runWith(omnipost, { version: "test" })(args).pipe(
+    const exit = yield* runWith(args).pipe(
       Effect.provide(NodeServices.layer),
       Effect.provideService(Console.Console, captured as Console.Console),
       Effect.provideService(ConfigProvider.ConfigProvider, ConfigProvider.fromEnv({ env })),
@@ -102,4 +102,28 @@ describe("serve on a port that is taken", () => {
       // The data directory was released on the way out.
       assert.isFalse(existsSync(join(dataDir, "pgdata.lock")))
     }).pipe(Effect.scoped), 120_000)
+})
+
+describe("CLI errors", () => {
+  it.live("an API error is one line with its code and message, no stack", () =>
+    Effect.gen(function*() {
+      const server = yield* Effect.acquireRelease(
+        Effect.promise(() =>
+          new Promise<ReturnType<typeof createHttpServer>>((done) => {
+            const server = createHttpServer((_, response) => {
+              response.writeHead(401, { "content-type": "application/json" })
+              response.end(JSON.stringify({ error: { code: "INVALID_API_KEY", message: "the API key is unknown or revoked" } }))
+            })
+            server.listen(0, "127.0.0.1", () => done(server))
+          })
+        ),
+        (server) => Effect.promise(() => new Promise<void>((done) => server.close(() => done())))
+      )
+      const address = server.address()
+      const port = typeof address === "object" && address !== null ? address.port : 0
+      const ran = yield* cli(["status", "post_x", "--url", `http://127.0.0.1:${port}`, "--key", "omp_wrong"], {})
+      assert.isTrue(ran.exit._tag === "Failure")
+      assert.deepStrictEqual(ran.err, ["omnipost: INVALID_API_KEY: the API key is unknown or revoked"])
+      assert.strictEqual(ran.out, "")
+    }).pipe(Effect.scoped), 60_000)
 })

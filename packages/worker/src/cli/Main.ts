@@ -22,7 +22,7 @@ import { ApiKeys } from "../ApiKeys.js"
 import { builtinPlugins } from "../BuiltinPlugins.js"
 import { ServerConfig, type ServerConfigShape } from "../Config.js"
 import { Crypto } from "../Crypto.js"
-import { Database, DataDirInUse } from "../Database.js"
+import { Database } from "../Database.js"
 import { Leases } from "../Leases.js"
 import { Organizations } from "../Organizations.js"
 import * as PluginLoader from "../PluginLoader.js"
@@ -95,15 +95,8 @@ const serveCommand = Command.make("serve", {
       worker: !flags.apiOnly,
       overrides,
       configPath: Option.getOrUndefined(flags.config)
-    })).pipe(
-      // One line naming the variable and what it accepts, the port taken or the data directory in use
-      // (each error is marked reported: no stack follows).
-      Effect.tapError((error) =>
-        error instanceof SchedulerSettings.InvalidSetting || error instanceof PortInUse || error instanceof DataDirInUse
-          ? Console.error(`omnipost serve: ${error.message}`)
-          : Effect.void
-      )
-    )
+    }))
+    // An invalid setting, a port taken or a data directory in use: one line, printed by `oneLineErrors`.
   })).pipe(Command.withDescription("Run the API and the scheduler"))
 
 /** Runs the server and/or the scheduler until interrupted (SIGTERM/SIGINT), then shuts down gracefully. */
@@ -491,5 +484,31 @@ export const omnipost = Command.make("omnipost").pipe(
   Command.withSubcommands([serveCommand, migrateCommand, keysCommand, orgsCommand, accountsCommand, postCommand, statusCommand])
 )
 
-export const run = Command.run(omnipost, { version: "0.1.0" })
+/** A failure the CLI has printed as its one line (so the runtime prints no stack after it). */
+class Reported extends Data.TaggedError("Reported")<{ readonly cause: unknown; readonly message: string }> {
+  override readonly [Runtime.errorReported] = false
+}
+
+/**
+ * Every failure of a command as one line, `omnipost: <CODE>: <message>` (an
+ * API error's code, or the error's own code or tag), never a stack: the
+ * CLI's errors are read by people. The argument parser's own errors keep
+ * their help text.
+ */
+export const oneLineErrors = <A, R>(effect: Effect.Effect<A, unknown, R>) =>
+  effect.pipe(
+    Effect.catch((error: unknown) => {
+      if (error === null || typeof error !== "object" || (error as { _tag?: unknown })._tag === "ShowHelp") return Effect.fail(error)
+      const { code, _tag, message } = error as { code?: unknown; _tag?: unknown; message?: unknown }
+      const label = typeof code === "string" ? code : typeof _tag === "string" ? _tag : "ERROR"
+      const text = typeof message === "string" && message !== "" ? message.split("\n")[0]! : String(error)
+      const line = text.startsWith(`${label}: `) ? `omnipost: ${text}` : `omnipost: ${label}: ${text}`
+      return Console.error(line).pipe(Effect.andThen(Effect.fail(new Reported({ cause: error, message: line }))))
+    })
+  )
+
+/** Runs the CLI with these arguments (tests), failures as one line. */
+export const runWith = (args: ReadonlyArray<string>) => oneLineErrors(Command.runWith(omnipost, { version: "0.1.0" })(args))
+
+export const run = oneLineErrors(Command.run(omnipost, { version: "0.1.0" }))
 
