@@ -31,6 +31,7 @@ import { Scheduler } from "../Scheduler.js"
 import * as SchedulerSettings from "../SchedulerSettings.js"
 import * as Server from "../Server.js"
 import { call, type Connection, progressBar, upload } from "./Client.js"
+import { describeFile, preflight } from "./Preflight.js"
 
 // ---------------------------------------------------------------------------
 // Shared flags
@@ -439,6 +440,16 @@ const postCommand = Command.make("post", {
 }, (flags) =>
   Effect.gen(function*() {
     const conn = yield* connection(flags)
+    const when = {
+      ...(flags.draft ? { status: "draft" } : {}),
+      ...(Option.isSome(flags.at) ? { scheduledAt: flags.at.value } : {}),
+      ...(Option.isSome(flags.timezone) ? { timezone: flags.timezone.value } : {})
+    }
+    // Files are checked against the destinations' rules before any upload.
+    if (flags.files.length > 0) {
+      const facts = yield* Effect.forEach(flags.files, describeFile)
+      yield* preflight(conn, { text: flags.text, accounts: flags.accounts, extra: when }, facts)
+    }
     const mediaIds: Array<string> = []
     for (const file of flags.files) {
       const tty = process.stderr.isTTY
@@ -457,9 +468,7 @@ const postCommand = Command.make("post", {
     const post = yield* call(conn, "POST", "/v1/posts", {
       content: { text: flags.text, ...(mediaIds.length > 0 ? { media: mediaIds.map((mediaId) => ({ mediaId })) } : {}) },
       destinations: flags.accounts.map((accountId) => ({ accountId })),
-      ...(flags.draft ? { status: "draft" } : {}),
-      ...(Option.isSome(flags.at) ? { scheduledAt: flags.at.value } : {}),
-      ...(Option.isSome(flags.timezone) ? { timezone: flags.timezone.value } : {})
+      ...when
     })
     yield* print(post)
   })).pipe(Command.withDescription("Create a post (files upload first, with progress)"))
