@@ -127,7 +127,16 @@ export const layerRoutes = Layer.mergeAll(
     ]),
     Layer.provide([AuthenticationLive, AdminAuthenticationLive, RequestPolicyLive, DecodeErrorsLive])
   ),
-  HttpApiScalar.layer(OmnipostApi, { path: "/docs", scalar: { defaultOpenAllTags: true } }),
+  // The Scalar bundle is inlined in the page (`layer`, not `layerCdn`) and its
+  // web fonts are off: the page makes no request beyond this server.
+  HttpApiScalar.layer(OmnipostApi, {
+    path: "/docs",
+    scalar: {
+      defaultOpenAllTags: true,
+      withDefaultFonts: false,
+      authentication: { preferredSecurityScheme: "bearer" }
+    }
+  }),
   SignedMediaRoute,
   ErrorShape,
   TrackRequests,

@@ -23,8 +23,15 @@ export class Principal extends Context.Service<Principal, {
   readonly rateLimitPerMinute: number | undefined
 }>()("@omnipost/worker/http/Principal") {}
 
+// `HttpApiSecurity.bearer` declares the scheme as "Bearer"; Scalar only knows
+// the lowercase IANA name and fell back to `Authorization: Basic username:password`
+// in its samples. Credentials are still read case-insensitively (RFC 9110).
 const security = {
-  bearer: HttpApiSecurity.bearer,
+  bearer: HttpApiSecurity.annotate(
+    HttpApiSecurity.http({ scheme: "bearer" }),
+    OpenApi.Description,
+    "An API key: `Authorization: Bearer <key>`."
+  ),
   apiKey: HttpApiSecurity.apiKey({ key: "x-api-key", in: "header" })
 }
 
