@@ -8,16 +8,7 @@ import { Effect } from "effect"
 import * as fc from "fast-check"
 import { ApiKeys } from "../src/ApiKeys.js"
 import { testKinds } from "../src/Database.js"
-import { type ApiServer, apiLayer, errorCode, png1x1, request, TestApi, waitFor } from "./apiHarness.js"
-
-const connectBluesky = (api: ApiServer) =>
-  Effect.gen(function*() {
-    const answer = yield* request(api, "POST", "/v1/accounts", {
-      body: { platform: "bluesky", credentials: api.bluesky.credentials() }
-    })
-    assert.strictEqual(answer.status, 201, JSON.stringify(answer.body))
-    return answer.body.id as string
-  })
+import { type ApiServer, apiLayer, errorCode, png1x1, request, TestApi, waitFor, connectBluesky } from "./apiHarness.js"
 
 /** A second organization with its own key. */
 const otherTenant = (api: ApiServer) =>

@@ -9,16 +9,7 @@ import { assert, describe, layer } from "@effect/vitest"
 import { Limits } from "@omnipost/core"
 import { Effect } from "effect"
 import { testKinds } from "../src/Database.js"
-import { type Answer, type ApiServer, apiLayer, errorCode, png1x1, request, TestApi } from "./apiHarness.js"
-
-const connectBluesky = (api: ApiServer) =>
-  Effect.gen(function*() {
-    const answer = yield* request(api, "POST", "/v1/accounts", {
-      body: { platform: "bluesky", credentials: api.bluesky.credentials() }
-    })
-    assert.strictEqual(answer.status, 201, JSON.stringify(answer.body))
-    return answer.body.id as string
-  })
+import { type Answer, type ApiServer, apiLayer, errorCode, png1x1, request, TestApi, connectBluesky } from "./apiHarness.js"
 
 interface Issue {
   readonly path: ReadonlyArray<string | number>

@@ -4,31 +4,16 @@
  * supported type are refused in one line naming the file, and nothing
  * reaches the server's media storage; a file that fits is uploaded and posted.
  */
-import { NodeServices } from "@effect/platform-node"
 import { assert, describe, layer } from "@effect/vitest"
 import { Samples } from "@omnipost/platform-kit/testing"
-import { ConfigProvider, Console, Effect } from "effect"
-import { Command } from "effect/cli"
+import { Effect } from "effect"
 import { existsSync, mkdtempSync, readdirSync, truncateSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import type { ApiCallFailed } from "../src/cli/Client.js"
-import { omnipost } from "../src/cli/Main.js"
 import { testKinds } from "../src/Database.js"
-import { type ApiServer, apiLayer, request, TestApi } from "./apiHarness.js"
-
-/** Runs the CLI in this process with `args` and these variables only; what it printed on stdout. */
-const cli = (args: ReadonlyArray<string>, env: Record<string, string>) =>
-  Effect.gen(function*() {
-    const out: Array<string> = []
-    const captured = { ...globalThis.console, log: (...parts: ReadonlyArray<unknown>) => void out.push(parts.join(" ")), error: () => {} }
-    yield* Command.runWith(omnipost, { version: "test" })(args).pipe(
-      Effect.provide(NodeServices.layer),
-      Effect.provideService(Console.Console, captured as Console.Console),
-      Effect.provideService(ConfigProvider.ConfigProvider, ConfigProvider.fromEnv({ env }))
-    )
-    return out.join("\n")
-  })
+import { cli } from "./cliHarness.js"
+import { type ApiServer, apiLayer, connectBluesky, request, TestApi } from "./apiHarness.js"
 
 const storedFiles = (api: ApiServer) => {
   const dir = join(api.dataDir, "media")
@@ -41,10 +26,7 @@ for (const kind of testKinds) {
       it.effect("a video over the destination's limit and a file of no known type are refused before any upload", () =>
         Effect.gen(function*() {
           const api = yield* TestApi
-          const connected = yield* request(api, "POST", "/v1/accounts", {
-            body: { platform: "bluesky", credentials: api.bluesky.credentials() }
-          })
-          const accountId = connected.body.id as string
+          const accountId = yield* connectBluesky(api)
           const env = { OMNIPOST_URL: api.url, OMNIPOST_API_KEY: api.key }
           const dir = mkdtempSync(join(tmpdir(), "omnipost-cli-"))
           const before = storedFiles(api)

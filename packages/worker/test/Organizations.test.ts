@@ -5,11 +5,9 @@
  * admin key gets 403 on an organization's endpoints, and a disabled
  * organization's keys are refused while the others keep working.
  */
-import { NodeServices } from "@effect/platform-node"
 import { assert, describe, it, layer } from "@effect/vitest"
 import { PgClient } from "@effect/sql-pg"
-import { Config, ConfigProvider, Console, Effect, Layer, Option, Redacted } from "effect"
-import { Command } from "effect/cli"
+import { Config, Effect, Layer, Option, Redacted } from "effect"
 import { Reactivity } from "effect/reactivity"
 import { Migrator, SqlClient } from "effect/sql"
 import { randomBytes } from "node:crypto"
@@ -17,26 +15,13 @@ import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { ApiKeys, hashKey } from "../src/ApiKeys.js"
-import { omnipost } from "../src/cli/Main.js"
 import { testKinds } from "../src/Database.js"
 import { health, Leases } from "../src/Leases.js"
 import { migrations } from "../src/Migrations.js"
+import { cli } from "./cliHarness.js"
 import { type ApiServer, apiLayer, errorCode, request, TestApi } from "./apiHarness.js"
 
 const asAdmin = (api: ApiServer) => ({ ...api, key: api.adminKey })
-
-/** Runs the CLI in this process with `args` and these variables only; what it printed on stdout. */
-const cli = (args: ReadonlyArray<string>, env: Record<string, string>) =>
-  Effect.gen(function*() {
-    const out: Array<string> = []
-    const captured = { ...globalThis.console, log: (...parts: ReadonlyArray<unknown>) => void out.push(parts.join(" ")), error: () => {} }
-    yield* Command.runWith(omnipost, { version: "test" })(args).pipe(
-      Effect.provide(NodeServices.layer),
-      Effect.provideService(Console.Console, captured as Console.Console),
-      Effect.provideService(ConfigProvider.ConfigProvider, ConfigProvider.fromEnv({ env }))
-    )
-    return out.join("\n")
-  })
 
 for (const kind of testKinds) {
   describe(`organizations (${kind})`, () => {

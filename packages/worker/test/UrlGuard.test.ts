@@ -14,7 +14,7 @@ import { Effect } from "effect"
 import { createServer, type Server } from "node:http"
 import type { AddressInfo } from "node:net"
 import { testKinds } from "../src/Database.js"
-import { type ApiServer, apiLayer, errorCode, request, TestApi, waitFor } from "./apiHarness.js"
+import { apiLayer, errorCode, request, TestApi, waitFor, connectBluesky } from "./apiHarness.js"
 
 const listen = (server: Server) =>
   new Promise<number>((resolve) => server.listen(0, "127.0.0.1", () => resolve((server.address() as AddressInfo).port)))
@@ -37,12 +37,6 @@ afterAll(() => {
   internal.close()
 })
 
-const connect = (api: ApiServer) =>
-  Effect.map(
-    request(api, "POST", "/v1/accounts", { body: { platform: "bluesky", credentials: api.bluesky.credentials() } }),
-    (answer) => answer.body.id as string
-  )
-
 const imagePost = (accountId: string, url: string) => ({
   content: { text: "a picture", media: [{ source: { _tag: "url", url }, kind: "image", mimeType: "image/png", sizeBytes: photo.byteLength }] },
   destinations: [{ accountId }]
@@ -57,7 +51,7 @@ for (const kind of testKinds) {
       it.effect("media URLs to loopback, private and metadata addresses are refused with the reason and how to allow them", () =>
         Effect.gen(function*() {
           const api = yield* TestApi
-          const accountId = yield* connect(api)
+          const accountId = yield* connectBluesky(api)
           const cases: ReadonlyArray<readonly [string, string, boolean]> = [
             [`http://127.0.0.1:${internalPort}/internal/admin`, "loopback", true],
             ["http://2130706433/admin", "loopback", true],
@@ -97,7 +91,7 @@ for (const kind of testKinds) {
       it.effect("an allowed host is fetched when publishing; its redirect to a host that is not allowed fails the destination", () =>
         Effect.gen(function*() {
           const api = yield* TestApi
-          const accountId = yield* connect(api)
+          const accountId = yield* connectBluesky(api)
           const settle = (id: string) =>
             waitFor(
               Effect.map(request(api, "GET", `/v1/posts/${id}`), (r) => ["published", "failed"].includes(r.body.status) ? r.body : undefined),

@@ -8,13 +8,7 @@ import { assert, describe, layer } from "@effect/vitest"
 import { Effect } from "effect"
 import { testKinds } from "../src/Database.js"
 import { webhookSecretLength } from "../src/http/Models.js"
-import { type ApiServer, apiLayer, errorCode, png1x1, request, TestApi, waitFor } from "./apiHarness.js"
-
-const connect = (api: ApiServer) =>
-  Effect.map(
-    request(api, "POST", "/v1/accounts", { body: { platform: "bluesky", credentials: api.bluesky.credentials() } }),
-    (answer) => answer.body.id as string
-  )
+import { apiLayer, errorCode, png1x1, request, TestApi, waitFor, connectBluesky } from "./apiHarness.js"
 
 const later = () => new Date(Date.now() + 7 * 24 * 3600_000).toISOString()
 
@@ -24,7 +18,7 @@ for (const kind of testKinds) {
       it.effect("DELETE of a published post is 409 INVALID_STATUS_TRANSITION and the record stays", () =>
         Effect.gen(function*() {
           const api = yield* TestApi
-          const accountId = yield* connect(api)
+          const accountId = yield* connectBluesky(api)
           const created = yield* request(api, "POST", "/v1/posts", {
             body: { content: { text: "live on Bluesky" }, destinations: [{ accountId }] }
           })
@@ -51,7 +45,7 @@ for (const kind of testKinds) {
       it.effect("DELETE of media a post may still publish is 409 MEDIA_IN_USE naming the posts; once they are cancelled it is deleted", () =>
         Effect.gen(function*() {
           const api = yield* TestApi
-          const accountId = yield* connect(api)
+          const accountId = yield* connectBluesky(api)
           const upload = () =>
             Effect.map(
               request(api, "POST", "/v1/media?fileName=dot.png", { raw: png1x1, headers: { "content-type": "application/octet-stream" } }),

@@ -163,6 +163,16 @@ export const waitFor = <A>(check: Effect.Effect<A | undefined>, timeoutMs = 20_0
     return yield* Effect.die(new Error(`timed out waiting for ${what}`))
   })
 
+/** Connects the harness's Bluesky fake account over the API; its account id. */
+export const connectBluesky = (api: ApiServer) =>
+  Effect.gen(function*() {
+    const answer = yield* request(api, "POST", "/v1/accounts", {
+      body: { platform: "bluesky", credentials: api.bluesky.credentials() }
+    })
+    if (answer.status !== 201) return yield* Effect.die(new Error(`connecting Bluesky: ${answer.status} ${JSON.stringify(answer.body)}`))
+    return answer.body.id as string
+  })
+
 /** Asserts the error shape and returns the code. */
 export const errorCode = (answer: Answer): string => {
   const error = answer.body?.error
