@@ -268,7 +268,13 @@ export class PostStore extends Context.Service<PostStore, {
     const sql = yield* PgClient.PgClient
     const database = yield* Database
 
-    const wake = (dueAt: Date) => sql.afterCommit(database.notify(dueChannel, dueAt.toISOString()).pipe(Effect.ignore))
+    // A lost notification delays the post until the next poll: say so rather than drop it silently.
+    const wake = (dueAt: Date) =>
+      sql.afterCommit(
+        database.notify(dueChannel, dueAt.toISOString()).pipe(
+          Effect.catchCause((cause) => Effect.logWarning("could not notify the schedulers; the next poll finds the post", cause))
+        )
+      )
 
     const loadDestinations = (postIds: ReadonlyArray<string>) =>
       postIds.length === 0

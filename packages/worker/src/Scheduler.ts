@@ -209,6 +209,10 @@ class Counts {
   }
 }
 
+/** The earlier of two instants, either possibly unknown. */
+const earliest = (a: number | undefined, b: number | undefined): number | undefined =>
+  a === undefined ? b : b === undefined ? a : Math.min(a, b)
+
 const bump = (map: Map<string, number>, key: string, delta: number) => {
   const next = (map.get(key) ?? 0) + delta
   if (next <= 0) map.delete(key)
@@ -992,12 +996,21 @@ const make = Effect.fnUntraced(function*(options: SchedulerOptions) {
   let nextKnown: number | undefined
   let nextOther: number | undefined
   let nextQueriedAt = 0
+  /**
+   * Counts notifications, and the earliest due time they brought since the
+   * last look began: a look whose snapshot predates a notification must not
+   * overwrite what the notification said (the work it announced may have
+   * committed after the look's snapshot was taken).
+   */
+  let notified = 0
+  let announcedDue: number | undefined
   const nextWake = Effect.gen(function*() {
     const now = yield* Clock.currentTimeMillis
     const busy = reserved.total > 0 || pending.length > 0 || upcoming.length > 0
     if (!busy || now - nextQueriedAt >= 250 || nextQueriedAt > now) {
+      announcedDue = undefined
       const next = yield* leases.nextWake(new Date(now)).pipe(Effect.orElseSucceed(() => ({ due: undefined, other: undefined })))
-      nextKnown = next.due?.getTime()
+      nextKnown = earliest(next.due?.getTime(), announcedDue)
       nextOther = next.other?.getTime()
       nextQueriedAt = now
     }
@@ -1017,6 +1030,7 @@ const make = Effect.fnUntraced(function*(options: SchedulerOptions) {
     // Everything in the window was claimed a moment ago (and nothing new was announced since).
     if (now + prefetchMs <= prefetchedUntil) return false
     const until = now + prefetchMs
+    const notifiedBefore = notified
     // Accounts over their bound are left to others, as for claims (no hoarding of one account's backlog).
     const inHand = reserved.copy()
     for (const claim of pending) inHand.add(claim.platform, claim.accountId, 1)
@@ -1040,7 +1054,8 @@ const make = Effect.fnUntraced(function*(options: SchedulerOptions) {
       while (at > 0 && upcoming[at - 1]!.claim.dueAt.getTime() > item.claim.dueAt.getTime()) at--
       upcoming.splice(at, 0, item)
     }
-    if (claimed.length < limit) prefetchedUntil = until
+    // Unless a notification came while the statement ran: what it announced may be newer than its snapshot.
+    if (claimed.length < limit && notified === notifiedBefore) prefetchedUntil = until
     // What was due next may be what was just claimed: ask again before sleeping.
     if (claimed.length > 0) nextQueriedAt = Number.NEGATIVE_INFINITY
     yield* dispatch
@@ -1092,7 +1107,11 @@ const make = Effect.fnUntraced(function*(options: SchedulerOptions) {
   yield* notifications.pipe(
     Stream.runForEach((payload) => {
       const due = Date.parse(payload)
-      if (Number.isFinite(due) && (nextKnown === undefined || due < nextKnown)) nextKnown = due
+      notified++
+      if (Number.isFinite(due)) {
+        nextKnown = earliest(nextKnown, due)
+        announcedDue = earliest(announcedDue, due)
+      }
       prefetchedUntil = 0
       return wake
     }),
