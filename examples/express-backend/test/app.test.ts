@@ -7,7 +7,7 @@ import type { AddressInfo } from "node:net"
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import { createOmnipost, type FanOut } from "@omnipost/core"
 import { FakeBlueskyServer } from "@omnipost/platform-bluesky/testing"
-import { FakeXServer } from "@omnipost/platform-twitter/testing"
+import { FakeXServer, Faults } from "@omnipost/platform-twitter/testing"
 import { createApp } from "../src/app.ts"
 import { createPublishers, type Publishers } from "../src/publishers.ts"
 
@@ -112,7 +112,7 @@ describe("POST /posts", () => {
   })
 
   it("reports a partial failure with X's own error, then retries only the failed destination", async () => {
-    x.inject("POST /2/tweets", { type: "error", status: 403, body: { detail: "You are not allowed to create a Tweet with duplicate content.", status: 403, title: "Forbidden", type: "about:blank" } })
+    x.inject("POST /2/tweets", Faults.status(403, { body: { detail: "You are not allowed to create a Tweet with duplicate content.", status: 403, title: "Forbidden", type: "about:blank" } }))
     const blueskyBefore = bluesky.posts().length
     const first = await post("/posts", toBoth("Partial, then whole"))
     assert.strictEqual(first.status, 207)
@@ -141,7 +141,7 @@ describe("POST /posts", () => {
   })
 
   it("retries a 503 from X and reports the attempts", async () => {
-    x.inject("POST /2/tweets", { type: "serverError", status: 503 })
+    x.inject("POST /2/tweets", Faults.status(503))
     const { body, status } = await post("/posts", toBoth("Second time lucky"))
     assert.strictEqual(status, 201)
     const attempts = body.destinations[1].attempts

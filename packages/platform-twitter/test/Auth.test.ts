@@ -1,7 +1,7 @@
 import { NodeHttpClient } from "@effect/platform-node"
 import { assert, describe, it, layer } from "@effect/vitest"
 import { Auth } from "@omnipost/platform-twitter"
-import { FakeX } from "@omnipost/platform-twitter/testing"
+import { authScheme, FakeX, Faults } from "@omnipost/platform-twitter/testing"
 import { Effect, Layer } from "effect"
 import { createHash } from "node:crypto"
 
@@ -149,7 +149,7 @@ layer(Layer.mergeAll(FakeX.layer(), NodeHttpClient.layerUndici), { excludeTestSe
         assert.notStrictEqual(fresh.accessToken, credentials.accessToken)
         assert.notStrictEqual(fresh.refreshToken, credentials.refreshToken)
         assert.strictEqual(fresh.clientSecret, "s3cret")
-        assert.include(fake.requests.filter((r) => r.endpoint === "POST /2/oauth2/token").map((r) => r.auth), "basic")
+        assert.include(fake.requests.filter((r) => r.operation === "POST /2/oauth2/token").map((r) => authScheme(r)), "basic")
         // The spent refresh token is refused: the user must reconnect.
         const spent = yield* Effect.flip(Auth.refreshAccessToken(credentials, { apiBaseUrl: fake.url }))
         assert.strictEqual(spent._tag, "AuthFailed")
@@ -160,11 +160,7 @@ layer(Layer.mergeAll(FakeX.layer(), NodeHttpClient.layerUndici), { excludeTestSe
       Effect.gen(function*() {
         const fake = yield* FakeX
         const credentials = fake.issueOAuth2Token({ username: "keep_refresh" })
-        fake.inject("POST /2/oauth2/token", {
-          type: "error",
-          status: 200,
-          body: { token_type: "bearer", access_token: "new-access", expires_in: 7200, refresh_token: "" }
-        })
+        fake.inject("POST /2/oauth2/token", Faults.status(200, { body: { token_type: "bearer", access_token: "new-access", expires_in: 7200, refresh_token: "" } }))
         const fresh = yield* Auth.refreshAccessToken(credentials, { apiBaseUrl: fake.url })
         assert.strictEqual(fresh.accessToken, "new-access")
         assert.strictEqual(fresh.refreshToken, credentials.refreshToken)
@@ -174,7 +170,7 @@ layer(Layer.mergeAll(FakeX.layer(), NodeHttpClient.layerUndici), { excludeTestSe
       Effect.gen(function*() {
         const fake = yield* FakeX
         const credentials = fake.issueOAuth2Token({ username: "refresh_5xx" })
-        fake.inject("POST /2/oauth2/token", { type: "serverError", status: 503 })
+        fake.inject("POST /2/oauth2/token", Faults.status(503))
         const error = yield* Effect.flip(Auth.refreshAccessToken(credentials, { apiBaseUrl: fake.url }))
         assert.strictEqual(error._tag, "Transient")
         assert.strictEqual(error.httpStatus, 503)

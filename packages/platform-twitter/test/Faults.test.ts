@@ -3,7 +3,7 @@ import { assert, layer } from "@effect/vitest"
 import type { Media, Post, Publisher } from "@omnipost/core"
 import { PublishError } from "@omnipost/core"
 import { type Auth, makeXPublisher, type Settings } from "@omnipost/platform-twitter"
-import { FakeX, FakeXServer } from "@omnipost/platform-twitter/testing"
+import { FakeX, FakeXServer, Faults, gate } from "@omnipost/platform-twitter/testing"
 import { UrlGuard } from "@omnipost/platform-kit"
 import { Effect, Layer } from "effect"
 import { createServer } from "node:http"
@@ -49,7 +49,8 @@ layer(environment, { excludeTestServices: true, timeout: "60 seconds" })("X faul
   it.effect("429 on POST /2/tweets → RateLimited with the reset time", () =>
     Effect.gen(function*() {
       const { credentials, fake, publisher } = yield* setup("limited_user")
-      fake.inject("POST /2/tweets", { type: "rateLimit", resetInSeconds: 120 })
+      fake.inject("POST /2/tweets", Faults.rateLimitWindow({ limit: 0, windowMs: 120_000 }))
+      yield* Effect.addFinalizer(() => Effect.sync(() => fake.clearFaults()))
       const before = Math.floor(Date.now() / 1000)
       const error = yield* Effect.flip(publisher.publish(request([text("limited")], credentials)))
       assert.strictEqual(error._tag, "RateLimited")
@@ -81,7 +82,7 @@ layer(environment, { excludeTestServices: true, timeout: "60 seconds" })("X faul
   it.effect("500 → Transient", () =>
     Effect.gen(function*() {
       const { credentials, fake, publisher } = yield* setup("five_hundred")
-      fake.inject("POST /2/tweets", { type: "serverError" })
+      fake.inject("POST /2/tweets", Faults.status(500))
       const error = yield* Effect.flip(publisher.publish(request([text("server error")], credentials)))
       assert.strictEqual(error._tag, "Transient")
       assert.strictEqual(error.httpStatus, 500)
@@ -90,7 +91,7 @@ layer(environment, { excludeTestServices: true, timeout: "60 seconds" })("X faul
   it.effect("500 during an APPEND → Transient, and nothing is posted", () =>
     Effect.gen(function*() {
       const { credentials, fake, publisher } = yield* setup("append_fails")
-      fake.inject("POST /2/media/upload/:id/append", { type: "serverError", status: 503 })
+      fake.inject("POST /2/media/upload/:id/append", Faults.status(503))
       const error = yield* Effect.flip(publisher.publish(request([{ text: "with media", media: [image(10_000)] }], credentials)))
       assert.strictEqual(error._tag, "Transient")
       assert.strictEqual(fake.liveTweets.filter((t) => t.text === "with media").length, 0)
@@ -99,7 +100,7 @@ layer(environment, { excludeTestServices: true, timeout: "60 seconds" })("X faul
   it.effect("connection dropped after POST /2/tweets arrived → OutcomeUnknown, never retried", () =>
     Effect.gen(function*() {
       const { credentials, fake, publisher } = yield* setup("dropped_user")
-      fake.inject("POST /2/tweets", { type: "drop" })
+      fake.inject("POST /2/tweets", Faults.dropAfterApply())
       const error = yield* Effect.flip(publisher.publish(request([text("maybe posted")], credentials)))
       assert.strictEqual(error._tag, "OutcomeUnknown")
       assert.isFalse(PublishError.isRetryable(error))
@@ -110,7 +111,7 @@ layer(environment, { excludeTestServices: true, timeout: "60 seconds" })("X faul
   it.effect("a dropped connection on a media call → Transient (nothing can have been posted)", () =>
     Effect.gen(function*() {
       const { credentials, fake, publisher } = yield* setup("dropped_media")
-      fake.inject("POST /2/media/upload/initialize", { type: "drop" })
+      fake.inject("POST /2/media/upload/initialize", Faults.dropAfterApply())
       const error = yield* Effect.flip(publisher.publish(request([{ text: "drop media", media: [image(5_000)] }], credentials)))
       assert.strictEqual(error._tag, "Transient")
     }))
@@ -118,7 +119,8 @@ layer(environment, { excludeTestServices: true, timeout: "60 seconds" })("X faul
   it.effect("a slow POST /2/tweets past the timeout → OutcomeUnknown", () =>
     Effect.gen(function*() {
       const { credentials, fake, publisher } = yield* setup("slow_user")
-      fake.inject("POST /2/tweets", { type: "slow", delayMs: 1500 })
+      // Held until the fake closes: the publisher's 500 ms timeout decides.
+      fake.inject("POST /2/tweets", Faults.slow({ until: gate().promise }))
       const error = yield* Effect.flip(publisher.publish(request([text("slow one")], credentials)))
       assert.strictEqual(error._tag, "OutcomeUnknown")
       assert.include(error.message, "timed out")
@@ -127,7 +129,7 @@ layer(environment, { excludeTestServices: true, timeout: "60 seconds" })("X faul
   it.effect("a slow answer within the timeout is fine", () =>
     Effect.gen(function*() {
       const { credentials, fake, publisher } = yield* setup("slow_ok")
-      fake.inject("POST /2/tweets", { type: "slow", delayMs: 100 })
+      fake.inject("POST /2/tweets", Faults.slow({ delayMs: 100 }))
       const result = yield* publisher.publish(request([text("slow but fine")], credentials))
       assert.isDefined(fake.tweets.find((t) => t.id === result.platformPostId))
     }))
@@ -159,16 +161,14 @@ layer(environment, { excludeTestServices: true, timeout: "60 seconds" })("X faul
   it.effect("403 video too long → Rejected VIDEO_DURATION_OUT_OF_RANGE", () =>
     Effect.gen(function*() {
       const { credentials, fake, publisher } = yield* setup("long_video")
-      fake.inject("POST /2/tweets", {
-        type: "error",
-        status: 403,
+      fake.inject("POST /2/tweets", Faults.status(403, {
         body: {
           title: "Forbidden",
           type: "about:blank",
           status: 403,
           detail: "This user is not allowed to post a video longer than 2 minutes and 20 seconds."
         }
-      })
+      }))
       const video: Media.Media = {
         kind: "video",
         mimeType: "video/mp4",
@@ -216,7 +216,7 @@ layer(environment, { excludeTestServices: true, timeout: "60 seconds" })("X faul
   it.effect("a failure in the middle of a thread deletes the parts already posted", () =>
     Effect.gen(function*() {
       const { credentials, fake, publisher } = yield* setup("thread_rollback")
-      fake.inject("POST /2/tweets", { type: "serverError" }, { after: 2 })
+      fake.inject("POST /2/tweets", Faults.status(500), { after: 2 })
       const error = yield* Effect.flip(publisher.publish(request([text("t1"), text("t2"), text("t3")], credentials)))
       assert.strictEqual(error._tag, "Transient")
       assert.include(error.message, "were deleted")
@@ -230,7 +230,7 @@ layer(environment, { excludeTestServices: true, timeout: "60 seconds" })("X faul
   it.effect("an unknown outcome in the middle of a thread keeps what was posted and says so", () =>
     Effect.gen(function*() {
       const { credentials, fake, publisher } = yield* setup("thread_unknown")
-      fake.inject("POST /2/tweets", { type: "drop" }, { after: 1 })
+      fake.inject("POST /2/tweets", Faults.dropAfterApply(), { after: 1 })
       const error = yield* Effect.flip(publisher.publish(request([text("u1"), text("u2")], credentials)))
       assert.strictEqual(error._tag, "OutcomeUnknown")
       const first = fake.tweets.find((t) => t.text === "u1")!
@@ -275,7 +275,7 @@ layer(environment, { excludeTestServices: true, timeout: "60 seconds" })("X faul
     Effect.gen(function*() {
       const { credentials, fake, publisher } = yield* setup("reconcile_found")
       const sentAt = new Date().toISOString()
-      fake.inject("POST /2/tweets", { type: "drop" })
+      fake.inject("POST /2/tweets", Faults.dropAfterApply())
       const parts = [{ text: "Q&A <today> at example.com/qa and https://example.org/x?y=1", media: [image(2_000)] }] as const
       const error = yield* Effect.flip(publisher.publish(request(parts, credentials)))
       assert.strictEqual(error._tag, "OutcomeUnknown")
@@ -292,7 +292,7 @@ layer(environment, { excludeTestServices: true, timeout: "60 seconds" })("X faul
       const { credentials, fake, publisher } = yield* setup("reconcile_missing")
       const sentAt = new Date().toISOString()
       yield* publisher.publish(request([text("an earlier, different post")], credentials))
-      fake.inject("POST /2/tweets", { type: "drop", beforeHandling: true })
+      fake.inject("POST /2/tweets", Faults.dropBeforeApply())
       const error = yield* Effect.flip(publisher.publish(request([text("lost in transit")], credentials)))
       assert.strictEqual(error._tag, "OutcomeUnknown")
       const found = yield* publisher.findPublished!({ ...request([text("lost in transit")], credentials), sentAt })
@@ -308,7 +308,7 @@ layer(environment, { excludeTestServices: true, timeout: "60 seconds" })("X faul
       const found = yield* publisher.findPublished!({ ...request(thread, credentials), sentAt })
       assert.deepStrictEqual(found?.parts, posted.parts)
 
-      fake.inject("POST /2/tweets", { type: "drop", beforeHandling: true }, { after: 1 })
+      fake.inject("POST /2/tweets", Faults.dropBeforeApply(), { after: 1 })
       const partial = [text("p1"), text("p2")] as const
       const error = yield* Effect.flip(publisher.publish(request(partial, credentials)))
       assert.strictEqual(error._tag, "OutcomeUnknown")
@@ -320,7 +320,8 @@ layer(environment, { excludeTestServices: true, timeout: "60 seconds" })("X faul
   it.effect("429 during the upload → RateLimited, nothing posted", () =>
     Effect.gen(function*() {
       const { credentials, fake, publisher } = yield* setup("upload_limited")
-      fake.inject("POST /2/media/upload/initialize", { type: "rateLimit", resetInSeconds: 30 })
+      fake.inject("POST /2/media/upload/initialize", Faults.rateLimitWindow({ limit: 0, windowMs: 30_000 }))
+      yield* Effect.addFinalizer(() => Effect.sync(() => fake.clearFaults()))
       const error = yield* Effect.flip(publisher.publish(request([{ text: "limited upload", media: [image(1_000)] }], credentials)))
       assert.strictEqual(error._tag, "RateLimited")
       if (error._tag === "RateLimited") assert.isAtMost(error.retryAfterSeconds!, 31)

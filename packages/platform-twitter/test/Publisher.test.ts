@@ -2,7 +2,7 @@ import { NodeHttpClient } from "@effect/platform-node"
 import { assert, layer } from "@effect/vitest"
 import type { Media, Post, Publisher } from "@omnipost/core"
 import { type Auth, layer as xLayer, makeXPublisher, type Settings, X } from "@omnipost/platform-twitter"
-import { FakeX } from "@omnipost/platform-twitter/testing"
+import { authScheme, FakeX, Faults } from "@omnipost/platform-twitter/testing"
 import { UrlGuard } from "@omnipost/platform-kit"
 import { Effect, Layer, Schema, Stream } from "effect"
 import { createHash } from "node:crypto"
@@ -68,10 +68,10 @@ layer(environment, { excludeTestServices: true, timeout: "60 seconds" })("X publ
       const fake = yield* FakeX
       const publisher = yield* makeXPublisher({ apiBaseUrl: fake.url })
       const credentials = fake.issueOAuth2Token({ username: "cached_user" })
-      const before = fake.requests.filter((r) => r.endpoint === "GET /2/users/me").length
+      const before = fake.requests.filter((r) => r.operation === "GET /2/users/me").length
       yield* publisher.publish(request([part("first")], credentials))
       yield* publisher.publish(request([part("second")], credentials))
-      const after = fake.requests.filter((r) => r.endpoint === "GET /2/users/me").length
+      const after = fake.requests.filter((r) => r.operation === "GET /2/users/me").length
       assert.strictEqual(after - before, 1)
     }))
 
@@ -193,7 +193,7 @@ layer(environment, { excludeTestServices: true, timeout: "60 seconds" })("X publ
         assert.isTrue(Date.parse(fresh.expiresAt!) > Date.now())
       }
       // The expired token was never sent to the API.
-      assert.isFalse(fake.requests.some((r) => r.endpoint !== "POST /2/oauth2/token" && r.status === 401))
+      assert.isFalse(fake.requests.some((r) => r.operation !== "POST /2/oauth2/token" && r.status === 401))
     }))
 
   it.effect("concurrent publishes of one account refresh once (X rotates refresh tokens)", () =>
@@ -201,7 +201,7 @@ layer(environment, { excludeTestServices: true, timeout: "60 seconds" })("X publ
       const fake = yield* FakeX
       const publisher = yield* makeXPublisher({ apiBaseUrl: fake.url })
       const credentials = fake.issueOAuth2Token({ username: "concurrent_user", expiresInSeconds: -60 })
-      const before = fake.requests.filter((r) => r.endpoint === "POST /2/oauth2/token").length
+      const before = fake.requests.filter((r) => r.operation === "POST /2/oauth2/token").length
       const saved: Array<Auth.XCredentials> = []
       const results = yield* Effect.all(
         ["a", "b", "c"].map((name) =>
@@ -212,7 +212,7 @@ layer(environment, { excludeTestServices: true, timeout: "60 seconds" })("X publ
         { concurrency: "unbounded" }
       )
       assert.strictEqual(results.length, 3)
-      assert.strictEqual(fake.requests.filter((r) => r.endpoint === "POST /2/oauth2/token").length - before, 1)
+      assert.strictEqual(fake.requests.filter((r) => r.operation === "POST /2/oauth2/token").length - before, 1)
       // Every caller saves the same fresh credentials.
       assert.strictEqual(new Set(saved.map((c) => (c._tag === "oauth2" ? c.refreshToken : ""))).size, 1)
     }))
@@ -230,7 +230,7 @@ layer(environment, { excludeTestServices: true, timeout: "60 seconds" })("X publ
         saveCredentials: (c) => Effect.sync(() => void saved.push(c))
       }))
       assert.strictEqual(saved.length, 1)
-      assert.isTrue(fake.requests.some((r) => r.endpoint === "GET /2/users/me" && r.status === 401))
+      assert.isTrue(fake.requests.some((r) => r.operation === "GET /2/users/me" && r.status === 401))
     }))
 
   it.effect("a transient failure while refreshing keeps the old credentials", () =>
@@ -238,7 +238,7 @@ layer(environment, { excludeTestServices: true, timeout: "60 seconds" })("X publ
       const fake = yield* FakeX
       const publisher = yield* makeXPublisher({ apiBaseUrl: fake.url })
       const credentials = fake.issueOAuth2Token({ username: "refresh_down", expiresInSeconds: -60 })
-      fake.inject("POST /2/oauth2/token", { type: "serverError", status: 503 })
+      fake.inject("POST /2/oauth2/token", Faults.status(503))
       let saves = 0
       const error = yield* Effect.flip(publisher.publish(request([part("not yet")], credentials, {
         saveCredentials: () => Effect.sync(() => void saves++)
@@ -270,7 +270,7 @@ layer(environment, { excludeTestServices: true, timeout: "60 seconds" })("X publ
       const credentials = fake.issueOAuth1Token({ username: "oauth1_user" })
       const result = yield* publisher.publish(request([part("signed", [image(20_000, "signed alt")])], credentials))
       assert.strictEqual(result.url, `https://x.com/oauth1_user/status/${result.platformPostId}`)
-      const tweetRequests = fake.requests.filter((r) => r.endpoint === "POST /2/tweets" && r.auth === "oauth1")
+      const tweetRequests = fake.requests.filter((r) => r.operation === "POST /2/tweets" && authScheme(r) === "oauth1")
       assert.isAtLeast(tweetRequests.length, 1)
       // A wrong secret makes the signature wrong: 401, no refresh possible.
       const error = yield* Effect.flip(

@@ -5,7 +5,7 @@
  * a partial failure retried for X alone.
  */
 import { assert, describe, layer } from "@effect/vitest"
-import { FakeX } from "@omnipost/platform-twitter/testing"
+import { FakeX, Faults } from "@omnipost/platform-twitter/testing"
 import { Effect, Layer } from "effect"
 import { testKinds } from "../src/Database.js"
 import { apiLayer, errorCode, request, TestApi, waitFor } from "./apiHarness.js"
@@ -127,11 +127,7 @@ for (const kind of testKinds) {
           assert.isTrue(fakeX.liveTweets.some((t) => t.text === "Hello, X"))
 
           // X refuses once: the post is partially failed; a retry of X alone publishes it, Bluesky is not posted again.
-          fakeX.inject("POST /2/tweets", {
-            type: "error",
-            status: 403,
-            body: { title: "Forbidden", detail: "You are not permitted to perform this action.", type: "about:blank", status: 403 }
-          })
+          fakeX.inject("POST /2/tweets", Faults.status(403, { body: { title: "Forbidden", detail: "You are not permitted to perform this action.", type: "about:blank", status: 403 } }))
           const blueskyBefore = api.bluesky.posts().length
           const partial = yield* request(api, "POST", "/v1/posts", {
             body: { content: { text: "Half and half" }, destinations: [{ accountId: x.body.id }, { accountId: bluesky.body.id }] }
