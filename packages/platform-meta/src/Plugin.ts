@@ -1,0 +1,26 @@
+/**
+ * The three Meta platforms as Omnipost plugins: `instagram`, `facebook` and
+ * `threads`, what `omnipost serve` (or any host) needs to run them without
+ * knowing them.
+ *
+ * @example
+ * import { instagramPlugin } from "@omnipost/platform-meta"
+ * const loaded = yield* Plugin.load(instagramPlugin, { baseUrl: fake.graphUrl })
+ */
+import { Plugin } from "@omnipost/core"
+import { Config } from "effect"
+import { makeInstagramPublisher } from "./Instagram.js"
+
+export const instagramConfig = Config.succeed({})
+
+export const instagramPlugin = Plugin.definePlugin({
+  id: "instagram",
+  displayName: "Instagram",
+  config: instagramConfig,
+  environment: [],
+  make: (_config, options) =>
+    makeInstagramPublisher({ baseUrl: options.baseUrl, resolveStoredMedia: options.resolveStoredMedia })
+})
+
+/** Every plugin of the package. */
+export const plugins: ReadonlyArray<Plugin.Plugin> = [instagramPlugin]

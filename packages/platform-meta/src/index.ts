@@ -1,0 +1,16 @@
+/**
+ * @omnipost/platform-meta: publish to Instagram, Facebook Pages and Threads
+ * (Meta's Graph APIs) through core's `PlatformPublisher` contract. One
+ * package, three plugin objects (`instagramPlugin`, `facebookPlugin`,
+ * `threadsPlugin`), which `omnipost serve` loads.
+ */
+export * as Credentials from "./Credentials.js"
+export * as Errors from "./Errors.js"
+export * as Instagram from "./Instagram.js"
+export * as Media from "./Media.js"
+export * as Plugin from "./Plugin.js"
+export * as Rules from "./Rules.js"
+export * as Settings from "./Settings.js"
+export { FacebookCredentials, InstagramCredentials, ThreadsCredentials } from "./Credentials.js"
+export { type InstagramPublisher, makeInstagramPublisher, type MetaPublisherOptions } from "./Instagram.js"
+export { instagramPlugin, plugins } from "./Plugin.js"
