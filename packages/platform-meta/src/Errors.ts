@@ -16,6 +16,7 @@
  * | 9007 / 2207027 (container not ready), 24 / 4279009 (Threads "media not found" just after creation) | `Transient` |
  * | media failures (2207004, 2207005, 2207009, 2207026, 2207052, 36000–36004…) | `Rejected` with our code |
  * | 506 (duplicate) | `Rejected` `DUPLICATE_CONTENT` |
+ * | Threads' `THREADS_API__LINK_LIMIT_EXCEEDED`, "at most 500 characters" | `Rejected` `TOO_MANY_LINKS`, `CONTENT_TOO_LONG` |
  * | anything else | `Rejected` |
  * | no answer | the kit's `Transport`: `Transient` when certainly not sent or a read, else `OutcomeUnknown` |
  *
@@ -100,6 +101,14 @@ const mediaCodes: Readonly<Record<number, string>> = {
   352: "UNSUPPORTED_MEDIA_CONFIG",
   506: "DUPLICATE_CONTENT"
 }
+
+/** Refusals Meta names only in the message (Threads). */
+const messageCode = (message: string): string | undefined =>
+  /LINK_LIMIT_EXCEEDED/.test(message)
+    ? "TOO_MANY_LINKS"
+    : /\bat most \d+ characters\b|\btoo long\b/i.test(message)
+    ? "CONTENT_TOO_LONG"
+    : undefined
 
 /** The Page's manager must confirm their identity before the Page can publish (Meta's Page Publishing Authorization). */
 export const isIdentityConfirmation = (error: GraphError): boolean =>
@@ -230,7 +239,8 @@ export const fromAnswer = (
   ) {
     return new PublishError.Transient({ ...common, message: `${context.operation}: Meta answered a temporary error (${said})${trace}` })
   }
-  const ours = (subcode !== undefined ? mediaSubcodes[subcode] : undefined) ?? (code !== undefined ? mediaCodes[code] : undefined)
+  const ours = (subcode !== undefined ? mediaSubcodes[subcode] : undefined) ?? (code !== undefined ? mediaCodes[code] : undefined) ??
+    messageCode(graph.message ?? "")
   return new PublishError.Rejected({
     ...common,
     ...(ours !== undefined ? { code: ours } : {}),

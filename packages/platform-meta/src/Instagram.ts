@@ -22,6 +22,7 @@ import { type Media as CoreMedia, PublishError, type Publisher, Rules as CoreRul
 import { MediaSource, type UrlGuard } from "@omnipost/platform-kit"
 import { InstagramCredentials } from "./Credentials.js"
 import { checkDestination, textWithLink } from "./internal/Check.js"
+import { type Api, checkQuota, dataOf, makeApi, parseGraphTime } from "./internal/Api.js"
 import * as Graph from "./internal/Graph.js"
 import { defaultPolling, type Polling, type PublicMediaUrl, publicUrlOf, waitForContainer } from "./Media.js"
 import { InstagramSettings } from "./Settings.js"
@@ -58,10 +59,6 @@ type Params = Graph.Params
 const collaboratorsParam = (settings: InstagramSettings) =>
   settings.collaborators !== undefined && settings.collaborators.length > 0 ? JSON.stringify(settings.collaborators) : undefined
 
-/** Normalizes Meta's `2025-01-01T10:00:00+0000` to something `Date.parse` reads everywhere. */
-export const parseGraphTime = (value: unknown): number =>
-  typeof value === "string" ? Date.parse(value.replace(/([+-]\d{2})(\d{2})$/, "$1:$2")) : Number.NaN
-
 export const makeInstagramPublisher = Effect.fn("makeInstagramPublisher")(function*(options: MetaPublisherOptions = {}) {
   const client = yield* HttpClient.HttpClient
   const rules = options.rules ?? CoreRules.instagram
@@ -73,77 +70,18 @@ export const makeInstagramPublisher = Effect.fn("makeInstagramPublisher")(functi
   const baseOf = (credentials: InstagramCredentials) =>
     options.baseUrl ?? (credentials.login === "facebook" ? facebookLoginUrl : instagramLoginUrl)
 
-  const graph = (credentials: InstagramCredentials) => {
-    const base = baseOf(credentials)
-    return {
-      base,
-      get: (path: string, operation: string, params: Params = {}) =>
-        Graph.call(client, {
-          platform,
-          operation,
-          method: "GET",
-          url: `${base}/${path}`,
-          params,
-          accessToken: credentials.accessToken,
-          write: false,
-          timeout
-        }),
-      post: (path: string, operation: string, params: Params, write: boolean) =>
-        Graph.call(client, {
-          platform,
-          operation,
-          method: "POST",
-          url: `${base}/${path}`,
-          params,
-          accessToken: credentials.accessToken,
-          write,
-          timeout
-        }),
-      containers: {
-        client,
-        platform,
-        baseUrl: base,
-        accessToken: credentials.accessToken,
-        polling,
-        timeout,
-        statusFields: "instagram" as const
-      }
-    }
-  }
+  const graph = (credentials: InstagramCredentials): Api =>
+    makeApi({ client, platform, base: baseOf(credentials), accessToken: credentials.accessToken, timeout, polling, statusFields: "instagram" })
 
-  /** `RateLimited` when the account's publishing limit is used up, waiting until its oldest post leaves the window. */
-  const checkPublishingLimit = Effect.fn("Instagram.checkPublishingLimit")(function*(credentials: InstagramCredentials) {
-    const api = graph(credentials)
-    const answer = yield* api.get(`${credentials.userId}/content_publishing_limit`, "GET /{ig-user-id}/content_publishing_limit", {
-      fields: "quota_usage,config"
-    })
-    const entry = (answer.data as Array<Record<string, unknown>> | undefined)?.[0]
-    const usage = Number(entry?.quota_usage ?? 0)
-    const config = entry?.config as { quota_total?: unknown; quota_duration?: unknown } | undefined
-    const total = Number(config?.quota_total ?? Number.POSITIVE_INFINITY)
-    if (!(usage >= total)) return
-    const durationSeconds = Number(config?.quota_duration ?? 86_400)
-    const nowMs = yield* Clock.currentTimeMillis
-    const recent = yield* api.get(`${credentials.userId}/media`, "GET /{ig-user-id}/media", {
-      fields: "id,timestamp",
-      limit: Math.min(100, Math.max(1, total))
-    }).pipe(Effect.orElseSucceed(() => ({ data: [] }) as Record<string, unknown>))
-    const inWindow = ((recent.data as Array<Record<string, unknown>> | undefined) ?? [])
-      .map((item) => parseGraphTime(item.timestamp))
-      .filter((ms) => !Number.isNaN(ms) && ms > nowMs - durationSeconds * 1000)
-    const oldest = inWindow.length > 0 ? Math.min(...inWindow) : nowMs
-    const waitMs = Math.max(1000, oldest + durationSeconds * 1000 - nowMs)
-    return yield* new PublishError.RateLimited({
+  const checkPublishingLimit = (credentials: InstagramCredentials) =>
+    checkQuota(graph(credentials), {
       platform,
-      scope: "quota",
-      platformCode: "content_publishing_limit",
-      retryAfterSeconds: Math.ceil(waitMs / 1000),
-      resetAt: new Date(nowMs + waitMs).toISOString(),
-      message: `the Instagram account has published ${usage} of its ${total} posts per ${durationSeconds / 3600} hours through the API; the next slot frees up at ${
-        new Date(nowMs + waitMs).toISOString()
-      }`
+      displayName: "Instagram",
+      limitPath: `${credentials.userId}/content_publishing_limit`,
+      limitOperation: "GET /{ig-user-id}/content_publishing_limit",
+      listPath: `${credentials.userId}/media`,
+      listOperation: "GET /{ig-user-id}/media"
     })
-  })
 
   /** A container for one medium; `extra` are the placement's parameters. */
   const mediaParams = Effect.fn("Instagram.mediaParams")(function*(media: CoreMedia.Media, videoType: string) {
@@ -152,9 +90,7 @@ export const makeInstagramPublisher = Effect.fn("makeInstagramPublisher")(functi
   })
 
   const createContainer = (credentials: InstagramCredentials, params: Params) =>
-    graph(credentials).post(`${credentials.userId}/media`, "POST /{ig-user-id}/media", params, false).pipe(
-      Effect.flatMap((body) => Graph.field(body, "id", { platform, operation: "POST /{ig-user-id}/media", write: false }))
-    )
+    graph(credentials).create(`${credentials.userId}/media`, "POST /{ig-user-id}/media", params, false)
 
   /**
    * A Reel from bytes: `upload_type=resumable`, then the bytes to rupload
@@ -313,7 +249,7 @@ export const makeInstagramPublisher = Effect.fn("makeInstagramPublisher")(functi
       limit: 25
     })
     const caption = textWithLink(part)
-    const found = ((answer.data as Array<Record<string, unknown>> | undefined) ?? []).find((item) =>
+    const found = dataOf(answer).find((item) =>
       parseGraphTime(item.timestamp) >= sentAtMs - 60_000 &&
       (placement === "story" || (item.caption ?? "") === caption)
     )

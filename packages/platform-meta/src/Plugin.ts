@@ -10,6 +10,7 @@
 import { Plugin } from "@omnipost/core"
 import { Config } from "effect"
 import { makeInstagramPublisher } from "./Instagram.js"
+import { makeThreadsPublisher } from "./Threads.js"
 
 export const instagramConfig = Config.succeed({})
 
@@ -22,5 +23,13 @@ export const instagramPlugin = Plugin.definePlugin({
     makeInstagramPublisher({ baseUrl: options.baseUrl, resolveStoredMedia: options.resolveStoredMedia })
 })
 
+export const threadsPlugin = Plugin.definePlugin({
+  id: "threads",
+  displayName: "Threads",
+  config: Config.succeed({}),
+  environment: [],
+  make: (_config, options) => makeThreadsPublisher({ baseUrl: options.baseUrl, resolveStoredMedia: options.resolveStoredMedia })
+})
+
 /** Every plugin of the package. */
-export const plugins: ReadonlyArray<Plugin.Plugin> = [instagramPlugin]
+export const plugins: ReadonlyArray<Plugin.Plugin> = [instagramPlugin, threadsPlugin]

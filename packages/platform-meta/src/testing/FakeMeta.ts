@@ -24,6 +24,7 @@ import { randomBytes } from "node:crypto"
 import { type Answer, type FakeRequest, FakeServer, Faults } from "@omnipost/platform-kit/testing"
 import { instagramRoutes } from "./internal/instagram.js"
 import { nodeAnswer } from "./internal/nodes.js"
+import { threadsRoutes } from "./internal/threads.js"
 import {
   type Container,
   type FakeProfile,
@@ -130,6 +131,13 @@ export class FakeMetaServer {
     }
   }
 
+  /** A Threads profile and its credentials. */
+  addThreadsAccount(input: { readonly username: string; readonly quotaTotal?: number }) {
+    const profile = this.addProfile({ kind: "threads", username: input.username, quotaTotal: input.quotaTotal })
+    const accessToken = this.issueToken("threads", profile.id)
+    return { profile, credentials: { accessToken, userId: profile.id, username: profile.username } }
+  }
+
   /** The answer to the next `times` requests of `operation`: a Graph error with code and subcode. */
   failNext(operation: string, answer: Answer, options?: { readonly times?: number; readonly after?: number }): void {
     this.server.inject(operation, Faults.status(answer.status, { body: answer.body, headers: answer.headers as Record<string, string> }), options)
@@ -201,6 +209,7 @@ export const start = async (options: FakeMetaOptions = {}): Promise<FakeMetaServ
       : { status: 200, headers: { "content-type": hosted.contentType }, body: hosted.bytes }
   }, { operation: "media host" })
   instagramRoutes(fake)
+  threadsRoutes(fake)
   fake.graphRoute("GET", "/:version/:id", "GET /{id}", ["instagram", "threads", "user", "page"], (call) =>
     nodeAnswer(self, call, call.request.params.id!))
   return fake

@@ -6,3 +6,4 @@
 export * as FakeMeta from "./FakeMeta.js"
 export { type Call, type FakeMetaOptions, FakeMetaServer } from "./FakeMeta.js"
 export { instagramLimits } from "./internal/instagram.js"
+export { linkCount, threadsLength, threadsLimits } from "./internal/threads.js"

@@ -1,0 +1,215 @@
+/**
+ * The Threads `PlatformPublisher` (platform-specs §2.3): create-then-publish
+ * through `graph.threads.net`.
+ *
+ * Each part is a container (`POST /{threads-user-id}/threads`: `TEXT` with
+ * an optional `link_attachment`, `IMAGE`, `VIDEO`, or a `CAROUSEL` of 2–20
+ * children created first), polled until `FINISHED`
+ * (`GET /{container-id}?fields=status,error_message`), then published
+ * (`POST /{threads-user-id}/threads_publish`). A thread's parts are posted
+ * strictly in order, each replying to the one before (`reply_to_id`). Once
+ * the first part is live, a later failure is `OutcomeUnknown` naming the live
+ * parts: a retry of the whole post would post them twice.
+ *
+ * @example
+ * const threads = yield* makeThreadsPublisher({ publicMediaUrl })
+ */
+import { Clock, Duration, Effect } from "effect"
+import { HttpClient } from "effect/http"
+import { type Media as CoreMedia, type Post, PublishError, type Publisher, Rules as CoreRules } from "@omnipost/core"
+import { ThreadsCredentials } from "./Credentials.js"
+import type { MetaPublisherOptions } from "./Instagram.js"
+import { type Api, checkQuota, dataOf, makeApi, parseGraphTime } from "./internal/Api.js"
+import { checkDestination } from "./internal/Check.js"
+import type * as Graph from "./internal/Graph.js"
+import { defaultPolling, type Polling, publicUrlOf, waitForContainer } from "./Media.js"
+import { ThreadsSettings } from "./Settings.js"
+
+export const platform = "threads"
+export const defaultBaseUrl = "https://graph.threads.net/v1.0"
+
+export type ThreadsPublisher = Publisher.PlatformPublisher<ThreadsSettings, ThreadsCredentials>
+
+export const makeThreadsPublisher = Effect.fn("makeThreadsPublisher")(function*(options: MetaPublisherOptions = {}) {
+  const client = yield* HttpClient.HttpClient
+  const rules = options.rules ?? CoreRules.threads
+  const timeout = options.timeout ?? Duration.seconds(30)
+  const polling: Polling = { ...defaultPolling, ...options.polling }
+  const base = options.baseUrl ?? defaultBaseUrl
+  const urlContext = { platform, publicMediaUrl: options.publicMediaUrl, urlGuard: options.urlGuard }
+
+  const api = (credentials: ThreadsCredentials): Api =>
+    makeApi({ client, platform, base, accessToken: credentials.accessToken, timeout, polling, statusFields: "threads" })
+
+  const mediaParams = (media: CoreMedia.Media) =>
+    publicUrlOf(media, urlContext).pipe(
+      Effect.map((url): Graph.Params =>
+        media.kind === "video"
+          ? { media_type: "VIDEO", video_url: url }
+          : { media_type: "IMAGE", image_url: url, alt_text: media.altText }
+      )
+    )
+
+  /** Creates a part's container (children first for a carousel) and waits until it is ready. */
+  const prepare = Effect.fn("Threads.prepare")(function*(
+    account: Api,
+    credentials: ThreadsCredentials,
+    part: Post.ResolvedPart,
+    settings: ThreadsSettings,
+    replyTo: string | undefined
+  ) {
+    const create = (params: Graph.Params) => account.create(`${credentials.userId}/threads`, "POST /{threads-user-id}/threads", params, false)
+    const common: Graph.Params = {
+      text: part.text === "" ? undefined : part.text,
+      reply_to_id: replyTo,
+      topic_tag: settings.topicTag,
+      reply_control: settings.replyControl
+    }
+    let containerId: string
+    if (part.media.length === 0) {
+      containerId = yield* create({ ...common, media_type: "TEXT", link_attachment: part.link })
+    } else if (part.media.length === 1) {
+      containerId = yield* create({ ...common, ...(yield* mediaParams(part.media[0]!)) })
+    } else {
+      const children: Array<string> = []
+      for (const media of part.media) {
+        const child = yield* create({ ...(yield* mediaParams(media)), is_carousel_item: true })
+        yield* waitForContainer(account.containers, child)
+        children.push(child)
+      }
+      containerId = yield* create({ ...common, media_type: "CAROUSEL", children: children.join(",") })
+    }
+    yield* waitForContainer(account.containers, containerId)
+    return containerId
+  })
+
+  const permalinkOf = (account: Api, credentials: ThreadsCredentials, id: string) =>
+    account.get(id, "GET /{threads-media-id}?fields=permalink", { fields: "permalink" }).pipe(
+      Effect.map((body) =>
+        typeof body.permalink === "string" && body.permalink !== "" ? body.permalink : `https://www.threads.net/@${credentials.username ?? ""}`
+      ),
+      Effect.orElseSucceed(() => `https://www.threads.net/@${credentials.username ?? ""}`)
+    )
+
+  const publish = Effect.fn("Threads.publish")(function*(request: Publisher.PublishRequest<ThreadsSettings, ThreadsCredentials>) {
+    const problem = checkDestination(rules, request.destination)
+    if (problem !== undefined) return yield* problem
+    const credentials = request.credentials
+    const account = api(credentials)
+    yield* checkQuota(account, {
+      platform,
+      displayName: "Threads",
+      limitPath: `${credentials.userId}/threads_publishing_limit`,
+      limitOperation: "GET /{threads-user-id}/threads_publishing_limit",
+      listPath: `${credentials.userId}/threads`,
+      listOperation: "GET /{threads-user-id}/threads"
+    })
+    const parts = request.destination.parts
+    const posted: Array<Publisher.PublishedPart> = []
+    let publishedAt = ""
+    for (const [index, part] of parts.entries()) {
+      const step = Effect.gen(function*() {
+        const containerId = yield* prepare(account, credentials, part, request.destination.settings, posted.at(-1)?.platformPostId)
+        const id = yield* account.create(
+          `${credentials.userId}/threads_publish`,
+          "POST /{threads-user-id}/threads_publish",
+          { creation_id: containerId },
+          true
+        )
+        if (index === 0) publishedAt = new Date(yield* Clock.currentTimeMillis).toISOString()
+        return { platformPostId: id, url: yield* permalinkOf(account, credentials, id) }
+      })
+      posted.push(
+        index === 0 ? yield* step : yield* step.pipe(Effect.mapError((error) => partlyPosted(error, index, parts.length, posted)))
+      )
+    }
+    return { platformPostId: posted[0]!.platformPostId, url: posted[0]!.url, publishedAt, parts: posted } satisfies Publisher.PublishResult
+  })
+
+  const verifyCredentials = Effect.fn("Threads.verifyCredentials")(function*(credentials: ThreadsCredentials) {
+    const body = yield* api(credentials).get("me", "GET /me", { fields: "id,username,name,threads_profile_picture_url" })
+    const str = (key: string) => (typeof body[key] === "string" && body[key] !== "" ? (body[key] as string) : undefined)
+    return {
+      accountId: str("id") ?? credentials.userId,
+      username: str("username") ?? credentials.userId,
+      ...(str("name") !== undefined ? { displayName: str("name") } : {}),
+      ...(str("threads_profile_picture_url") !== undefined ? { avatarUrl: str("threads_profile_picture_url") } : {})
+    } satisfies Publisher.AccountProfile
+  })
+
+  /**
+   * Finds what an attempt with an unknown outcome posted: the lead by its
+   * text among the profile's posts after `sentAt`, then each later part among
+   * its replies, replying to the part before.
+   */
+  const findPublished = Effect.fn("Threads.findPublished")(function*(
+    request: Publisher.PublishRequest<ThreadsSettings, ThreadsCredentials> & { readonly sentAt: string }
+  ) {
+    const credentials = request.credentials
+    const account = api(credentials)
+    const sentAtMs = Date.parse(request.sentAt)
+    if (Number.isNaN(sentAtMs)) return yield* new PublishError.Rejected({ platform, message: `sentAt is not an ISO 8601 instant: ${request.sentAt}` })
+    const fields = "id,text,permalink,timestamp,replied_to"
+    const recent = (item: Record<string, unknown>) => parseGraphTime(item.timestamp) >= sentAtMs - 60_000
+    const posts = dataOf(yield* account.get(`${credentials.userId}/threads`, "GET /{threads-user-id}/threads", { fields, limit: 25 }))
+    const parts = request.destination.parts
+    const lead = posts.find((item) => recent(item) && (item.text ?? "") === parts[0].text)
+    if (lead === undefined) return undefined
+    const found = [lead]
+    if (parts.length > 1) {
+      const replies = dataOf(yield* account.get(`${credentials.userId}/replies`, "GET /{threads-user-id}/replies", { fields, limit: 100 }))
+      for (const part of parts.slice(1)) {
+        const parentId = String(found.at(-1)!.id)
+        const next = replies.find((item) =>
+          recent(item) && (item.replied_to as { id?: unknown } | undefined)?.id === parentId && (item.text ?? "") === part.text
+        )
+        if (next === undefined) break
+        found.push(next)
+      }
+    }
+    const publishedParts: Array<Publisher.PublishedPart> = []
+    for (const item of found) {
+      const id = String(item.id)
+      publishedParts.push({ platformPostId: id, url: typeof item.permalink === "string" ? item.permalink : yield* permalinkOf(account, credentials, id) })
+    }
+    if (found.length < parts.length) return yield* partlyPosted(undefined, found.length, parts.length, publishedParts)
+    return {
+      platformPostId: publishedParts[0]!.platformPostId,
+      url: publishedParts[0]!.url,
+      publishedAt: new Date(parseGraphTime(lead.timestamp)).toISOString(),
+      parts: publishedParts
+    } satisfies Publisher.PublishResult
+  })
+
+  return {
+    platform,
+    displayName: "Threads",
+    rules,
+    settingsSchema: ThreadsSettings,
+    credentialsSchema: ThreadsCredentials,
+    publish,
+    verifyCredentials,
+    findPublished
+  } satisfies ThreadsPublisher as ThreadsPublisher
+})
+
+/**
+ * A thread that stopped after its first parts went live: not retried as a
+ * whole (they would be posted twice), so an unknown outcome for a person or
+ * `findPublished` to settle. Meta's code and message stay on it.
+ */
+const partlyPosted = (
+  error: PublishError.PublishError | undefined,
+  failedIndex: number,
+  total: number,
+  posted: ReadonlyArray<Publisher.PublishedPart>
+): PublishError.OutcomeUnknown =>
+  new PublishError.OutcomeUnknown({
+    platform,
+    message: `the thread is only partly posted: parts 1-${posted.length} of ${total} are live (${posted.map((part) => part.url).join(", ")})${
+      error !== undefined ? `; part ${failedIndex + 1} failed (${error._tag}: ${error.message})` : `; part ${failedIndex + 1} was not found`
+    }. Publishing it again would post the live parts twice: finish the thread by hand, or delete the live parts and retry`,
+    ...(error?.platformCode !== undefined ? { platformCode: error.platformCode } : {}),
+    ...(error?.platformMessage !== undefined ? { platformMessage: error.platformMessage } : {}),
+    ...(error?.httpStatus !== undefined ? { httpStatus: error.httpStatus } : {})
+  })
