@@ -9,6 +9,7 @@
  */
 import { Plugin } from "@omnipost/core"
 import { Config } from "effect"
+import { makeFacebookPublisher } from "./Facebook.js"
 import { makeInstagramPublisher } from "./Instagram.js"
 import { makeThreadsPublisher } from "./Threads.js"
 
@@ -31,5 +32,13 @@ export const threadsPlugin = Plugin.definePlugin({
   make: (_config, options) => makeThreadsPublisher({ baseUrl: options.baseUrl, resolveStoredMedia: options.resolveStoredMedia })
 })
 
+export const facebookPlugin = Plugin.definePlugin({
+  id: "facebook",
+  displayName: "Facebook",
+  config: Config.succeed({}),
+  environment: [],
+  make: (_config, options) => makeFacebookPublisher({ baseUrl: options.baseUrl, resolveStoredMedia: options.resolveStoredMedia })
+})
+
 /** Every plugin of the package. */
-export const plugins: ReadonlyArray<Plugin.Plugin> = [instagramPlugin, threadsPlugin]
+export const plugins: ReadonlyArray<Plugin.Plugin> = [instagramPlugin, facebookPlugin, threadsPlugin]

@@ -22,6 +22,7 @@
 import { Effect, type Scope } from "effect"
 import { randomBytes } from "node:crypto"
 import { type Answer, type FakeRequest, FakeServer, Faults } from "@omnipost/platform-kit/testing"
+import { facebookRoutes, type FakePagePost, type FakePhoto, type FakeVideo } from "./internal/facebook.js"
 import { instagramRoutes } from "./internal/instagram.js"
 import { nodeAnswer } from "./internal/nodes.js"
 import { threadsRoutes } from "./internal/threads.js"
@@ -37,6 +38,7 @@ import {
   tokenOf
 } from "./internal/state.js"
 
+export { type FakePagePost, type FakePhoto, type FakeVideo } from "./internal/facebook.js"
 export { type Container, type FakeProfile, graphError, type PublishedMedia, type TokenInfo } from "./internal/state.js"
 
 export interface FakeMetaOptions {
@@ -64,6 +66,12 @@ export class FakeMetaServer {
   readonly tokens = new Map<string, TokenInfo>()
   readonly containers = new Map<string, Container>()
   readonly media = new Map<string, PublishedMedia>()
+  /** Facebook Pages: photos, videos (Reels, stories, videos) and posts. */
+  readonly photos = new Map<string, FakePhoto>()
+  readonly videos = new Map<string, FakeVideo>()
+  readonly pagePosts = new Map<string, FakePagePost>()
+  /** Pages whose manager must confirm their identity: every write is refused (368/1404078). */
+  readonly identityUnconfirmed = new Set<string>()
   /** Bytes served at `/_media/:id` (`hostMedia`). */
   readonly hosted = new Map<string, { readonly bytes: Uint8Array; readonly contentType: string }>()
   /** Usage percentages sent in `X-App-Usage` on every answer. */
@@ -129,6 +137,13 @@ export class FakeMetaServer {
       profile,
       credentials: { accessToken, userId: profile.id, login: input.login ?? "instagram", username: profile.username } as const
     }
+  }
+
+  /** A Facebook Page and its credentials (a Page token). */
+  addFacebookPage(input: { readonly name: string; readonly username?: string }) {
+    const profile = this.addProfile({ kind: "page", username: input.username ?? input.name.toLowerCase().replace(/\W+/g, ""), name: input.name })
+    const pageAccessToken = this.issueToken("page", profile.id)
+    return { profile, credentials: { pageId: profile.id, pageAccessToken, pageName: profile.name } }
   }
 
   /** A Threads profile and its credentials. */
@@ -210,6 +225,7 @@ export const start = async (options: FakeMetaOptions = {}): Promise<FakeMetaServ
   }, { operation: "media host" })
   instagramRoutes(fake)
   threadsRoutes(fake)
+  facebookRoutes(fake)
   fake.graphRoute("GET", "/:version/:id", "GET /{id}", ["instagram", "threads", "user", "page"], (call) =>
     nodeAnswer(self, call, call.request.params.id!))
   return fake

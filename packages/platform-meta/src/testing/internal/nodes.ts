@@ -50,6 +50,27 @@ export const nodeAnswer = (fake: FakeMetaServer, call: Call, id: string): Answer
       })
     }
   }
+  const video = fake.videos.get(id)
+  if (video !== undefined && video.pageId === owner) {
+    const finished = video.state !== "none" && video.uploaded
+    const done = finished && video.pollsLeft === 0
+    if (finished && video.pollsLeft > 0) video.pollsLeft -= 1
+    const failed = video.failure !== undefined && finished
+    return {
+      status: 200,
+      body: pick(fields, {
+        id,
+        status: {
+          video_status: failed ? "error" : done ? "ready" : video.uploaded ? "processing" : "upload_pending",
+          uploading_phase: { status: video.uploaded ? "complete" : "not_started" },
+          processing_phase: failed
+            ? { status: "error", errors: [{ code: 1363008, message: video.failure }] }
+            : { status: done ? "complete" : video.uploaded ? "in_progress" : "not_started" },
+          publishing_phase: { status: done && video.state === "PUBLISHED" ? "complete" : "not_started" }
+        }
+      })
+    }
+  }
   const media = fake.media.get(id)
   if (media !== undefined && media.ownerId === owner) {
     return {
