@@ -628,9 +628,9 @@ export const linkedin: PlatformRules = {
             "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
             "application/msword"
           ],
-          // [unverified] not in the spec sheet: LinkedIn's Documents API page gives 100 MB.
+          // The Documents API page: "The file size cannot exceed 100MB and 300 pages" (PPT, PPTX, DOC, DOCX, PDF).
           maxSizeBytes: 100 * MB,
-          source: "https://learn.microsoft.com/en-us/linkedin/marketing/community-management/shares/documents-api [unverified: PDF/PPT/DOC ≤ 100 MB]"
+          source: "https://learn.microsoft.com/en-us/linkedin/marketing/community-management/shares/documents-api (PPT, PPTX, DOC, DOCX, PDF; ≤ 100 MB and 300 pages)"
         }
       }
     }

@@ -1,0 +1,1 @@
+export { type FakeAccount, FakeLinkedin, type FakeLinkedinOptions, type FakePost } from "./FakeLinkedin.js"
