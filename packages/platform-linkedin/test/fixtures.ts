@@ -9,6 +9,7 @@ import {
 } from "@omnipost/platform-linkedin"
 import { type FakeAccount, FakeLinkedin, type FakeLinkedinOptions } from "@omnipost/platform-linkedin/testing"
 import { Effect } from "effect"
+import type { HttpClient } from "effect/http"
 
 export type LinkedinPublisher = CorePublisher.PlatformPublisher<LinkedinSettings, LinkedinCredentials>
 
@@ -21,7 +22,7 @@ export interface World {
 
 /** Runs `body` with a fresh fake, a member with a token, and a publisher pointed at the fake (real Node HTTP client). */
 export const withFake = <A, E>(
-  body: (world: World) => Effect.Effect<A, E>,
+  body: (world: World) => Effect.Effect<A, E, HttpClient.HttpClient>,
   options: {
     readonly fake?: FakeLinkedinOptions
     readonly publisher?: Partial<LinkedinPublisherOptions>
