@@ -15,16 +15,16 @@
  * (`published=false&scheduled_publish_time=…`; Reels `video_state=SCHEDULED`),
  * within the window of the rules row (10 minutes to 30 days ahead).
  */
-import { Clock, Duration, Effect } from "effect"
+import { Clock, Duration, Effect, Option } from "effect"
 import { HttpClient } from "effect/http"
 import { type Media as CoreMedia, PublishError, type Publisher, Rules as CoreRules } from "@omnipost/core"
-import { MediaSource } from "@omnipost/platform-kit"
+import { MediaSource, UrlGuard } from "@omnipost/platform-kit"
 import { FacebookCredentials } from "./Credentials.js"
 import type { MetaPublisherOptions } from "./Instagram.js"
 import { type Api, dataOf, makeApi, parseGraphTime } from "./internal/Api.js"
 import { checkDestination, textWithLink } from "./internal/Check.js"
 import * as Graph from "./internal/Graph.js"
-import { defaultPolling, type Polling, publicUrlOf } from "./Media.js"
+import { defaultPolling, type Polling, publicUrlOf, storedMediaIssues } from "./Media.js"
 import { FacebookSettings } from "./Settings.js"
 
 export const platform = "facebook"
@@ -41,7 +41,9 @@ export const makeFacebookPublisher = Effect.fn("makeFacebookPublisher")(function
   const uploadTimeout = options.uploadTimeout ?? Duration.minutes(10)
   const polling: Polling = { ...defaultPolling, ...options.polling }
   const base = options.baseUrl ?? defaultBaseUrl
-  const urlContext = { platform, publicMediaUrl: options.publicMediaUrl, urlGuard: options.urlGuard }
+  // The host's guard (the worker's OMNIPOST_ALLOW_PRIVATE_URLS…) unless given: strict without either.
+  const urlGuard = options.urlGuard ?? Option.getOrUndefined(yield* Effect.serviceOption(UrlGuard.UrlGuard))?.options
+  const urlContext = { platform, publicMediaUrl: options.publicMediaUrl, urlGuard }
 
   const api = (credentials: FacebookCredentials): Api =>
     makeApi({ client, platform, base, accessToken: credentials.pageAccessToken, timeout, polling, statusFields: "instagram" })
@@ -295,6 +297,7 @@ export const makeFacebookPublisher = Effect.fn("makeFacebookPublisher")(function
     platform,
     displayName: "Facebook",
     rules,
+    ...(options.publicMediaUrl === undefined ? { validate: storedMediaIssues("Facebook") } : {}),
     settingsSchema: FacebookSettings,
     credentialsSchema: FacebookCredentials,
     publish,

@@ -16,15 +16,15 @@
  * const instagram = yield* makeInstagramPublisher({ publicMediaUrl })
  * yield* instagram.publish(request)
  */
-import { Clock, Duration, Effect } from "effect"
+import { Clock, Duration, Effect, Option } from "effect"
 import { HttpClient } from "effect/http"
 import { type Media as CoreMedia, PublishError, type Publisher, Rules as CoreRules } from "@omnipost/core"
-import { MediaSource, type UrlGuard } from "@omnipost/platform-kit"
+import { MediaSource, UrlGuard } from "@omnipost/platform-kit"
 import { InstagramCredentials } from "./Credentials.js"
 import { checkDestination, textWithLink } from "./internal/Check.js"
 import { type Api, checkQuota, dataOf, makeApi, parseGraphTime } from "./internal/Api.js"
 import * as Graph from "./internal/Graph.js"
-import { defaultPolling, type Polling, type PublicMediaUrl, publicUrlOf, waitForContainer } from "./Media.js"
+import { defaultPolling, type Polling, type PublicMediaUrl, publicUrlOf, storedMediaIssues, waitForContainer } from "./Media.js"
 import { InstagramSettings } from "./Settings.js"
 
 export const platform = "instagram"
@@ -65,7 +65,9 @@ export const makeInstagramPublisher = Effect.fn("makeInstagramPublisher")(functi
   const timeout = options.timeout ?? Duration.seconds(30)
   const uploadTimeout = options.uploadTimeout ?? Duration.minutes(10)
   const polling: Polling = { ...defaultPolling, ...options.polling }
-  const urlContext = { platform, publicMediaUrl: options.publicMediaUrl, urlGuard: options.urlGuard }
+  // The host's guard (the worker's OMNIPOST_ALLOW_PRIVATE_URLS…) unless given: strict without either.
+  const urlGuard = options.urlGuard ?? Option.getOrUndefined(yield* Effect.serviceOption(UrlGuard.UrlGuard))?.options
+  const urlContext = { platform, publicMediaUrl: options.publicMediaUrl, urlGuard }
 
   const baseOf = (credentials: InstagramCredentials) =>
     options.baseUrl ?? (credentials.login === "facebook" ? facebookLoginUrl : instagramLoginUrl)
@@ -268,6 +270,7 @@ export const makeInstagramPublisher = Effect.fn("makeInstagramPublisher")(functi
     platform,
     displayName: "Instagram",
     rules,
+    ...(options.publicMediaUrl === undefined ? { validate: storedMediaIssues("Instagram") } : {}),
     settingsSchema: InstagramSettings,
     credentialsSchema: InstagramCredentials,
     publish,

@@ -16,15 +16,44 @@
  */
 import { Duration, Effect } from "effect"
 import type { HttpClient } from "effect/http"
-import { type Media as CoreMedia, PublishError } from "@omnipost/core"
+import { type Media as CoreMedia, type Plugin, type Publisher, PublishError, type Validation } from "@omnipost/core"
 import { UrlGuard } from "@omnipost/platform-kit"
 import * as Graph from "./internal/Graph.js"
 
 /**
- * The host's public, fetchable URL for a medium (the worker signs one under
- * `OMNIPOST_PUBLIC_URL`); `undefined` when it has none.
+ * The host's public, fetchable URL for a stored medium (the worker signs one
+ * under `OMNIPOST_PUBLIC_URL`); `undefined` when it has none.
  */
-export type PublicMediaUrl = (media: CoreMedia.Media) => Effect.Effect<string | undefined, PublishError.PublishError>
+export type PublicMediaUrl = (mediaId: string) => Effect.Effect<string | undefined, PublishError.PublishError>
+
+/**
+ * The plugin options of this package: core's, plus the host's public media
+ * URLs (`publicMediaUrl`), which only platforms that fetch by URL need.
+ */
+export interface MetaPluginOptions extends Plugin.PluginOptions {
+  readonly publicMediaUrl?: PublicMediaUrl | undefined
+}
+
+/**
+ * Without public media URLs, a destination whose media is stored cannot be
+ * published (Meta would have nothing to fetch): reported by validation,
+ * before anything is sent.
+ */
+export const storedMediaIssues = (displayName: string) =>
+(context: Publisher.ValidationContext<unknown>): ReadonlyArray<Validation.ValidationIssue> =>
+  context.destination.parts.flatMap((part, partIndex) =>
+    part.media.flatMap((media, mediaIndex) =>
+      media.source._tag !== "stored" ? [] : [{
+        code: "UNSUPPORTED_MEDIA_CONFIG" as const,
+        message: `${displayName} fetches media from a public URL, and stored media ${media.source.mediaId} has none: set OMNIPOST_PUBLIC_URL to the address Meta can reach this server at (${publicUrlRequired})`,
+        path: partIndex === 0
+          ? ["content", "media", mediaIndex, "source"]
+          : ["content", "thread", partIndex - 1, "media", mediaIndex, "source"],
+        platform: context.destination.platform,
+        destinationIndex: context.destinationIndex
+      }]
+    )
+  )
 
 export interface UrlContext {
   readonly platform: string
@@ -59,8 +88,15 @@ export const publicUrlOf = (
         return source.url
       }
       case "stored": {
-        const url = "kind" in media && context.publicMediaUrl !== undefined ? yield* context.publicMediaUrl(media) : undefined
-        if (url !== undefined) return url
+        const url = context.publicMediaUrl !== undefined ? yield* context.publicMediaUrl(source.mediaId) : undefined
+        if (url !== undefined) {
+          // A host configured with a local address must not hand it to Meta either.
+          const refusal = UrlGuard.refusal(url, context.urlGuard ?? {})
+          if (refusal !== undefined) {
+            return yield* rejected(context.platform, publicUrlRequired, `OMNIPOST_PUBLIC_URL must be an address Meta can reach: ${refusal.message}`)
+          }
+          return url
+        }
         return yield* rejected(
           context.platform,
           publicUrlRequired,

@@ -1,43 +1,92 @@
 /**
  * The three Meta platforms as Omnipost plugins: `instagram`, `facebook` and
  * `threads`, what `omnipost serve` (or any host) needs to run them without
- * knowing them.
+ * knowing them. Each enables OAuth when its app's client id and secret are
+ * set; without them accounts connect with their credentials
+ * (`POST /v1/accounts`), checked by `verifyCredentials`.
+ *
+ * Besides core's plugin options, the publishers take the host's public media
+ * URLs (`MetaPluginOptions.publicMediaUrl`): Meta fetches media by URL, so
+ * stored media needs one.
  *
  * @example
  * import { instagramPlugin } from "@omnipost/platform-meta"
  * const loaded = yield* Plugin.load(instagramPlugin, { baseUrl: fake.graphUrl })
  */
 import { Plugin } from "@omnipost/core"
-import { Config } from "effect"
+import { Config, Effect, Option, Redacted } from "effect"
+import { HttpClient } from "effect/http"
+import { facebookProvider, instagramProvider, threadsProvider } from "./Auth.js"
 import { makeFacebookPublisher } from "./Facebook.js"
 import { makeInstagramPublisher } from "./Instagram.js"
+import type { MetaPluginOptions } from "./Media.js"
 import { makeThreadsPublisher } from "./Threads.js"
 
-export const instagramConfig = Config.succeed({})
+const appConfig = (id: string) =>
+  Config.all({
+    clientId: Config.option(Config.String(`OMNIPOST_${id}_CLIENT_ID`)),
+    clientSecret: Config.option(Config.Redacted(`OMNIPOST_${id}_CLIENT_SECRET`))
+  })
+
+const appEnvironment = (id: string, what: string): ReadonlyArray<Plugin.EnvironmentVariable> => [
+  { name: `OMNIPOST_${id}_CLIENT_ID`, description: `The ${what} app's id: with the secret, enables OAuth connect` },
+  { name: `OMNIPOST_${id}_CLIENT_SECRET`, description: `The ${what} app's secret`, secret: true }
+]
+
+type AppConfig = Config.Success<ReturnType<typeof appConfig>>
+
+/** The app, when both halves are configured. */
+const appOf = (config: AppConfig, options: Plugin.PluginOptions) =>
+  Option.isSome(config.clientId) && Option.isSome(config.clientSecret)
+    ? { clientId: config.clientId.value, clientSecret: Redacted.value(config.clientSecret.value), baseUrl: options.baseUrl }
+    : undefined
+
+const publisherOptions = (options: Plugin.PluginOptions) => ({
+  baseUrl: options.baseUrl,
+  resolveStoredMedia: options.resolveStoredMedia,
+  publicMediaUrl: (options as MetaPluginOptions).publicMediaUrl
+})
 
 export const instagramPlugin = Plugin.definePlugin({
   id: "instagram",
   displayName: "Instagram",
-  config: instagramConfig,
-  environment: [],
-  make: (_config, options) =>
-    makeInstagramPublisher({ baseUrl: options.baseUrl, resolveStoredMedia: options.resolveStoredMedia })
-})
-
-export const threadsPlugin = Plugin.definePlugin({
-  id: "threads",
-  displayName: "Threads",
-  config: Config.succeed({}),
-  environment: [],
-  make: (_config, options) => makeThreadsPublisher({ baseUrl: options.baseUrl, resolveStoredMedia: options.resolveStoredMedia })
+  config: appConfig("INSTAGRAM"),
+  environment: appEnvironment("INSTAGRAM", "Instagram (Instagram Login)"),
+  make: (_config, options) => makeInstagramPublisher(publisherOptions(options)),
+  oauth: (config, options) =>
+    Effect.map(HttpClient.HttpClient, (client) => {
+      const app = appOf(config, options)
+      return app === undefined ? undefined : instagramProvider(client, app)
+    })
 })
 
 export const facebookPlugin = Plugin.definePlugin({
   id: "facebook",
   displayName: "Facebook",
-  config: Config.succeed({}),
-  environment: [],
-  make: (_config, options) => makeFacebookPublisher({ baseUrl: options.baseUrl, resolveStoredMedia: options.resolveStoredMedia })
+  config: Config.all({ app: appConfig("FACEBOOK"), pageId: Config.option(Config.String("OMNIPOST_FACEBOOK_PAGE_ID")) }),
+  environment: [
+    ...appEnvironment("FACEBOOK", "Facebook"),
+    { name: "OMNIPOST_FACEBOOK_PAGE_ID", description: "The Page OAuth connects when the user grants several", default: "the first Page granted" }
+  ],
+  make: (_config, options) => makeFacebookPublisher(publisherOptions(options)),
+  oauth: (config, options) =>
+    Effect.map(HttpClient.HttpClient, (client) => {
+      const app = appOf(config.app, options)
+      return app === undefined ? undefined : facebookProvider(client, { ...app, pageId: Option.getOrUndefined(config.pageId) })
+    })
+})
+
+export const threadsPlugin = Plugin.definePlugin({
+  id: "threads",
+  displayName: "Threads",
+  config: appConfig("THREADS"),
+  environment: appEnvironment("THREADS", "Threads"),
+  make: (_config, options) => makeThreadsPublisher(publisherOptions(options)),
+  oauth: (config, options) =>
+    Effect.map(HttpClient.HttpClient, (client) => {
+      const app = appOf(config, options)
+      return app === undefined ? undefined : threadsProvider(client, app)
+    })
 })
 
 /** Every plugin of the package. */

@@ -14,15 +14,16 @@
  * @example
  * const threads = yield* makeThreadsPublisher({ publicMediaUrl })
  */
-import { Clock, Duration, Effect } from "effect"
+import { Clock, Duration, Effect, Option } from "effect"
 import { HttpClient } from "effect/http"
 import { type Media as CoreMedia, type Post, PublishError, type Publisher, Rules as CoreRules } from "@omnipost/core"
+import { UrlGuard } from "@omnipost/platform-kit"
 import { ThreadsCredentials } from "./Credentials.js"
 import type { MetaPublisherOptions } from "./Instagram.js"
 import { type Api, checkQuota, dataOf, makeApi, parseGraphTime } from "./internal/Api.js"
 import { checkDestination } from "./internal/Check.js"
 import type * as Graph from "./internal/Graph.js"
-import { defaultPolling, type Polling, publicUrlOf, waitForContainer } from "./Media.js"
+import { defaultPolling, type Polling, publicUrlOf, storedMediaIssues, waitForContainer } from "./Media.js"
 import { ThreadsSettings } from "./Settings.js"
 
 export const platform = "threads"
@@ -36,7 +37,9 @@ export const makeThreadsPublisher = Effect.fn("makeThreadsPublisher")(function*(
   const timeout = options.timeout ?? Duration.seconds(30)
   const polling: Polling = { ...defaultPolling, ...options.polling }
   const base = options.baseUrl ?? defaultBaseUrl
-  const urlContext = { platform, publicMediaUrl: options.publicMediaUrl, urlGuard: options.urlGuard }
+  // The host's guard (the worker's OMNIPOST_ALLOW_PRIVATE_URLS…) unless given: strict without either.
+  const urlGuard = options.urlGuard ?? Option.getOrUndefined(yield* Effect.serviceOption(UrlGuard.UrlGuard))?.options
+  const urlContext = { platform, publicMediaUrl: options.publicMediaUrl, urlGuard }
 
   const api = (credentials: ThreadsCredentials): Api =>
     makeApi({ client, platform, base, accessToken: credentials.accessToken, timeout, polling, statusFields: "threads" })
@@ -185,6 +188,7 @@ export const makeThreadsPublisher = Effect.fn("makeThreadsPublisher")(function*(
     platform,
     displayName: "Threads",
     rules,
+    ...(options.publicMediaUrl === undefined ? { validate: storedMediaIssues("Threads") } : {}),
     settingsSchema: ThreadsSettings,
     credentialsSchema: ThreadsCredentials,
     publish,

@@ -4,6 +4,7 @@
  * package, three plugin objects (`instagramPlugin`, `facebookPlugin`,
  * `threadsPlugin`), which `omnipost serve` loads.
  */
+export * as Auth from "./Auth.js"
 export * as Credentials from "./Credentials.js"
 export * as Errors from "./Errors.js"
 export * as Facebook from "./Facebook.js"
@@ -16,5 +17,6 @@ export * as Threads from "./Threads.js"
 export { FacebookCredentials, InstagramCredentials, ThreadsCredentials } from "./Credentials.js"
 export { type InstagramPublisher, makeInstagramPublisher, type MetaPublisherOptions } from "./Instagram.js"
 export { type FacebookPublisher, makeFacebookPublisher } from "./Facebook.js"
+export { type MetaPluginOptions, type PublicMediaUrl } from "./Media.js"
 export { makeThreadsPublisher, type ThreadsPublisher } from "./Threads.js"
 export { facebookPlugin, instagramPlugin, plugins, threadsPlugin } from "./Plugin.js"

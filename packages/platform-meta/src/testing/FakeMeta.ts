@@ -25,6 +25,7 @@ import { type Answer, type FakeRequest, FakeServer, Faults } from "@omnipost/pla
 import { facebookRoutes, type FakePagePost, type FakePhoto, type FakeVideo } from "./internal/facebook.js"
 import { instagramRoutes } from "./internal/instagram.js"
 import { nodeAnswer } from "./internal/nodes.js"
+import { type FakeApp, oauthRoutes } from "./internal/oauth.js"
 import { threadsRoutes } from "./internal/threads.js"
 import {
   type Container,
@@ -38,6 +39,7 @@ import {
   tokenOf
 } from "./internal/state.js"
 
+export { type FakeApp } from "./internal/oauth.js"
 export { type FakePagePost, type FakePhoto, type FakeVideo } from "./internal/facebook.js"
 export { type Container, type FakeProfile, graphError, type PublishedMedia, type TokenInfo } from "./internal/state.js"
 
@@ -108,10 +110,31 @@ export class FakeMetaServer {
   }
 
   /** A token for an object. */
-  issueToken(kind: TokenKind, ownerId: string, scopes: ReadonlyArray<string> = ["*"]): string {
+  issueToken(kind: TokenKind, ownerId: string, scopes: ReadonlyArray<string> = ["*"], lifetime?: "short" | "long"): string {
     const token = `${kind.toUpperCase()}${randomBytes(12).toString("hex")}`
-    this.tokens.set(token, { kind, ownerId, expired: false, scopes })
+    this.tokens.set(token, { kind, ownerId, expired: false, scopes, lifetime })
     return token
+  }
+
+  /** OAuth apps by client id. */
+  readonly apps = new Map<string, FakeApp>()
+  /** Who is signed in at each authorize page (a profile id; a Facebook user for `facebook`). */
+  readonly approver: Partial<Record<FakeApp["platform"], string>> = {}
+  /** Pages each Facebook user manages (what `GET /me/accounts` lists). */
+  readonly pageManagers = new Map<string, Array<string>>()
+  /** Long-lived tokens refreshed. */
+  refreshes = 0
+
+  registerApp(app: FakeApp): FakeApp {
+    this.apps.set(app.clientId, app)
+    return app
+  }
+
+  /** A Facebook user who manages these Pages. */
+  addFacebookUser(input: { readonly name: string; readonly pages: ReadonlyArray<string> }): FakeProfile {
+    const user = this.addProfile({ kind: "user", username: input.name.toLowerCase().replace(/\W+/g, ""), name: input.name })
+    this.pageManagers.set(user.id, [...input.pages])
+    return user
   }
 
   addProfile(input: Partial<FakeProfile> & { readonly kind: FakeProfile["kind"]; readonly username: string }): FakeProfile {
@@ -226,6 +249,7 @@ export const start = async (options: FakeMetaOptions = {}): Promise<FakeMetaServ
   instagramRoutes(fake)
   threadsRoutes(fake)
   facebookRoutes(fake)
+  oauthRoutes(fake)
   fake.graphRoute("GET", "/:version/:id", "GET /{id}", ["instagram", "threads", "user", "page"], (call) =>
     nodeAnswer(self, call, call.request.params.id!))
   return fake

@@ -17,6 +17,8 @@ export interface TokenInfo {
   expired: boolean
   /** Permissions granted; a missing one is error 10/200. */
   readonly scopes: ReadonlyArray<string>
+  /** OAuth tokens: short-lived (1 hour, to exchange) or long-lived (60 days, refreshable). */
+  readonly lifetime?: "short" | "long" | undefined
 }
 
 export interface FakeProfile {
