@@ -6,6 +6,7 @@
  */
 import type { Plugin } from "@omnipost/core"
 import { plugin as bluesky } from "@omnipost/platform-bluesky"
+import { plugin as linkedin } from "@omnipost/platform-linkedin"
 import { plugin as x } from "@omnipost/platform-twitter"
 
-export const builtinPlugins: ReadonlyArray<Plugin.Plugin> = [x, bluesky]
+export const builtinPlugins: ReadonlyArray<Plugin.Plugin> = [x, bluesky, linkedin]
