@@ -78,7 +78,7 @@ describe("PluginLoader", () => {
     ["a module without a plugin export", "./plugins/nothing.js", /exports no plugin: export one as `plugin`/],
     ["a module exporting an invalid plugin", "./plugins/invalid.js", /exports an invalid plugin: .*"id" must be a platform id/],
     ["a module that fails to load", "./plugins/broken.js", /the module failed to load/],
-    ["a plugin using a built-in id", "./plugins/x.js", /plugin id "x" is a built-in platform's; give the plugin its own id \(built in: x, bluesky\)/],
+    ["a plugin using a built-in id", "./plugins/x.js", /plugin id "x" is a built-in platform's; give the plugin its own id \(built in: x, bluesky(, [a-z-]+)*\)/],
     ["two plugins with one id", "@acme/omnipost-echo,./plugins/echo-again.js", /plugin id "echo" is already used by @acme\/omnipost-echo/]
   ]
   for (const [what, list, message] of failures) {
