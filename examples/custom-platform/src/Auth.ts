@@ -28,8 +28,8 @@ export const MastodonCredentials = Schema.Struct({
 })
 export type MastodonCredentials = typeof MastodonCredentials.Type
 
-/** Posting needs `write:statuses`; checking the account at connect time needs `read:accounts`. */
-export const defaultScopes: ReadonlyArray<string> = ["read:accounts", "write:statuses"]
+/** Posting needs `write:statuses`, images `write:media`; checking the account at connect time needs `read:accounts`. */
+export const defaultScopes: ReadonlyArray<string> = ["read:accounts", "write:statuses", "write:media"]
 
 /** An app registered on one instance. */
 export interface OAuthApp {

@@ -56,7 +56,7 @@ export const fromResponse = (answer: {
     return new PublishError.AuthFailed({
       ...common,
       reason: "missing_permission",
-      message: `the access token lacks a scope (write:statuses is needed): ${platformMessage}`
+      message: `the access token lacks a scope (write:statuses, and write:media for images, are needed): ${platformMessage}`
     })
   }
   return new PublishError.Rejected({

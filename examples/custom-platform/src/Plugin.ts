@@ -8,7 +8,7 @@
  * |---|---|
  * | `OMNIPOST_MASTODON_INSTANCE_URL` | the instance your app is registered on (OAuth connect) |
  * | `OMNIPOST_MASTODON_CLIENT_ID`, `OMNIPOST_MASTODON_CLIENT_SECRET` | the app's credentials (`POST /api/v1/apps`); enable OAuth connect |
- * | `OMNIPOST_MASTODON_SCOPES` | scopes asked for (default `read:accounts write:statuses`) |
+ * | `OMNIPOST_MASTODON_SCOPES` | scopes asked for (default `read:accounts write:statuses write:media`) |
  * | `OMNIPOST_MASTODON_BASE_URL` | the server's generic base URL override: wins over the instance URL |
  *
  * Without a client id, accounts still connect with a token made by hand:
@@ -38,7 +38,7 @@ export const plugin = Plugin.definePlugin({
     { name: "OMNIPOST_MASTODON_CLIENT_SECRET", description: "The app's client secret", secret: true },
     { name: "OMNIPOST_MASTODON_SCOPES", description: "Scopes asked for, space-separated", default: Auth.defaultScopes.join(" ") }
   ],
-  make: () => makeMastodonPublisher(),
+  make: (_config, options) => makeMastodonPublisher({ resolveStoredMedia: options.resolveStoredMedia }),
   oauth: (config, options) =>
     Effect.gen(function*() {
       const instanceUrl = (options.baseUrl ?? Option.getOrUndefined(config.instanceUrl))?.replace(/\/+$/, "")

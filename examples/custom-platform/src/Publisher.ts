@@ -1,6 +1,7 @@
 /**
  * A user-written `PlatformPublisher` for Mastodon: `POST /api/v1/statuses`
- * through effect's `HttpClient`, threads as reply chains, `Idempotency-Key`
+ * through effect's `HttpClient`, images through the platform kit's
+ * `MediaSource` (`Media.ts`), threads as reply chains, `Idempotency-Key`
  * per attempt, delete and verify-credentials. Built in an Effect from an
  * `HttpClient`, like the built-in platform packages, then registered next to
  * them (see `index.ts`).
@@ -11,11 +12,12 @@
  */
 import { Clock, Duration, Effect, Redacted, Schema } from "effect"
 import { HttpClient, HttpClientRequest } from "effect/http"
-import type { Publisher } from "@omnipost/core"
+import type { Plugin, Publisher } from "@omnipost/core"
 import { PublishError } from "@omnipost/core"
 import { MastodonCredentials } from "./Auth.js"
-import { Transport } from "@omnipost/platform-kit"
+import { Transport, UrlGuard } from "@omnipost/platform-kit"
 import { fromResponse, platform } from "./Errors.js"
+import { MediaAttachment, readImage, uploadRequest } from "./Media.js"
 import { rules } from "./Rules.js"
 import { MastodonSettings } from "./Settings.js"
 import { validateMastodon } from "./Validation.js"
@@ -25,6 +27,8 @@ export type MastodonPublisher = Publisher.PlatformPublisher<MastodonSettings, Ma
 export interface MastodonPublisherOptions {
   /** Per HTTP call; a status create that times out is an `OutcomeUnknown`. Default 30 s. */
   readonly requestTimeout?: Duration.Input | undefined
+  /** Opens `stored` media (the host's media library); without it a `stored` source is `Rejected`. */
+  readonly resolveStoredMedia?: Plugin.ResolveStoredMedia | undefined
 }
 
 /** The part of Mastodon's Status entity this publisher reads. */
@@ -53,6 +57,8 @@ const parseJson = (text: string): unknown => {
 
 export const makeMastodonPublisher = Effect.fn("makeMastodonPublisher")(function*(options: MastodonPublisherOptions = {}) {
   const client = yield* HttpClient.HttpClient
+  // Users' media URLs go through the host's guarded client (taken once, at build time).
+  const media = { resolveStoredMedia: options.resolveStoredMedia, fetcher: yield* UrlGuard.fetcher }
   const timeout = options.requestTimeout ?? Duration.seconds(30)
 
   /** One call; any non-2xx answer or missing answer becomes a publish error. */
@@ -107,6 +113,21 @@ export const makeMastodonPublisher = Effect.fn("makeMastodonPublisher")(function
       const { settings } = destination
       const published: Array<Publisher.PublishedPart> = []
       let createdAt = ""
+      // Every part's images are read (judged by their bytes) and uploaded before the first part is
+      // posted: a bad image never leaves half a thread live. Unattached uploads are harmless (write: false).
+      const mediaIds: Array<ReadonlyArray<string>> = []
+      for (const [index, part] of destination.parts.entries()) {
+        const ids: Array<string> = []
+        for (const [n, item] of part.media.entries()) {
+          const image = yield* readImage(item, media)
+          const attachment = yield* call(credentials, uploadRequest(image, item.altText), MediaAttachment, {
+            write: false,
+            what: `uploading image ${n + 1} of part ${index + 1}`
+          })
+          ids.push(attachment.id)
+        }
+        mediaIds.push(ids)
+      }
       // Parts go strictly in order: each replies to the one before it.
       for (const [index, part] of destination.parts.entries()) {
         const body = {
@@ -115,6 +136,7 @@ export const makeMastodonPublisher = Effect.fn("makeMastodonPublisher")(function
           ...(settings.spoilerText !== undefined ? { spoiler_text: settings.spoilerText } : {}),
           ...(settings.sensitive !== undefined ? { sensitive: settings.sensitive } : {}),
           ...(settings.language !== undefined ? { language: settings.language } : {}),
+          ...(mediaIds[index]!.length > 0 ? { media_ids: mediaIds[index] } : {}),
           ...(index > 0 ? { in_reply_to_id: published[index - 1]!.platformPostId } : {})
         }
         const status = yield* call(

@@ -15,6 +15,12 @@ export const charactersPerUrl = 23
 
 const source = "https://docs.joinmastodon.org/methods/statuses/#create; GET /api/v2/instance configuration.statuses"
 
+/** `MediaAttachment::IMAGE_LIMIT` (16.megabytes, as `configuration.media_attachments.image_size_limit` reports it). */
+export const maxImageBytes = 16 * 1024 * 1024
+
+const mediaSource =
+  "https://docs.joinmastodon.org/methods/media/#v2; mastodon app/models/media_attachment.rb (IMAGE_LIMIT 16.megabytes, MAX_DESCRIPTION_LENGTH 1500); configuration.statuses.max_media_attachments 4"
+
 export const rules: Rules.PlatformRules = {
   platform: "mastodon",
   displayName: "Mastodon",
@@ -29,10 +35,17 @@ export const rules: Rules.PlatformRules = {
     textAllowed: true,
     mediaRequired: false,
     minMedia: 0,
-    // This example publishes text only (media goes through POST /api/v2/media,
-    // left out to keep the example short): any media is reported, not dropped.
-    maxMedia: 0,
-    media: {},
+    maxMedia: 4,
+    media: {
+      image: {
+        maxCount: 4,
+        mimeTypes: ["image/jpeg", "image/png", "image/gif", "image/webp"],
+        maxSizeBytes: maxImageBytes,
+        // Mastodon counts characters (Ruby's String#length, code points); UTF-16 units never count fewer.
+        altText: [{ max: 1_500, counting: "utf16", label: "alt text", source: mediaSource }],
+        source: mediaSource
+      }
+    },
     mixedMedia: false
   }],
   threads: true,

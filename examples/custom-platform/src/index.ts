@@ -10,6 +10,7 @@
  */
 export * as Auth from "./Auth.js"
 export * as Errors from "./Errors.js"
+export * as Media from "./Media.js"
 export * as Plugin from "./Plugin.js"
 export * as Publisher from "./Publisher.js"
 export * as Rules from "./Rules.js"

@@ -2,11 +2,12 @@ import { assert, describe, it, layer } from "@effect/vitest"
 import { NodeHttpClient } from "@effect/platform-node"
 import { Effect, Layer, Redacted } from "effect"
 import { Credentials, FanOut, Registry } from "@omnipost/core"
-import type { Post } from "@omnipost/core"
+import type { Media, Post } from "@omnipost/core"
 import { FakeBlueskyServer } from "@omnipost/platform-bluesky/testing"
 import { makeMastodonPublisher, MastodonCredentials, Validation } from "../src/index.js"
 import { makeRegistry } from "./registry.js"
-import { FakeMastodon } from "../src/testing/index.js"
+import { FakeMastodon, Faults } from "../src/testing/index.js"
+import { Samples } from "@omnipost/platform-kit/testing"
 
 let sequence = 0
 
@@ -81,7 +82,9 @@ layer(Layer.mergeAll(FakeMastodon.layer, NodeHttpClient.layerUndici), { excludeT
   it.effect("waits for X-RateLimit-Reset after a 429, then publishes", () =>
     Effect.gen(function*() {
       const fake = yield* FakeMastodon
-      fake.inject({ _tag: "RateLimited", resetInSeconds: 1 })
+      // The account used its quota: 429 with X-RateLimit-Reset one second ahead, then the window opens again.
+      fake.inject("POST /api/v1/statuses", Faults.rateLimitWindow({ limit: 300, windowMs: 1_000, remaining: 0 }))
+      yield* Effect.addFinalizer(() => Effect.sync(() => fake.clearFaults()))
       const outcome = yield* publishToMastodon(makePost({ text: "patience" }, [{ platform: "mastodon", accountId: "alice" }]), {
         alice: fake.credentials()
       })
@@ -96,7 +99,7 @@ layer(Layer.mergeAll(FakeMastodon.layer, NodeHttpClient.layerUndici), { excludeT
   it.effect("retries a 5xx, and never retries a revoked token", () =>
     Effect.gen(function*() {
       const fake = yield* FakeMastodon
-      fake.inject({ _tag: "ServerError", status: 503 })
+      fake.inject("POST /api/v1/statuses", Faults.status(503))
       const post = makePost({ text: "again" }, [
         { platform: "mastodon", accountId: "alice" },
         { platform: "mastodon", accountId: "mallory" }
@@ -142,7 +145,7 @@ layer(Layer.mergeAll(FakeMastodon.layer, NodeHttpClient.layerUndici), { excludeT
     Effect.gen(function*() {
       const fake = yield* FakeMastodon
       const before = fake.statuses.length
-      fake.inject({ _tag: "DropConnection", apply: true })
+      fake.inject("POST /api/v1/statuses", Faults.dropAfterApply())
       const outcome = yield* publishToMastodon(makePost({ text: "did it post?" }, [{ platform: "mastodon", accountId: "alice" }]), {
         alice: fake.credentials()
       })
@@ -156,7 +159,7 @@ layer(Layer.mergeAll(FakeMastodon.layer, NodeHttpClient.layerUndici), { excludeT
     Effect.gen(function*() {
       const fake = yield* FakeMastodon
       const before = fake.statuses.length
-      fake.inject({ _tag: "None" }, { _tag: "ServerError", status: 500 })
+      fake.inject("POST /api/v1/statuses", Faults.status(500), { after: 1 })
       const post = makePost({ text: "part one", thread: [{ text: "part two" }] }, [{ platform: "mastodon", accountId: "alice" }])
       const outcome = yield* publishToMastodon(post, { alice: fake.credentials() })
       assert.strictEqual(outcome.status, "failed")
@@ -188,7 +191,7 @@ layer(Layer.mergeAll(FakeMastodon.layer, NodeHttpClient.layerUndici), { excludeT
       assert.strictEqual(refused.platformMessage, "Validation failed: Text can't be blank")
       assert.include(refused.message, "parts 1-1 of 2 are already posted")
 
-      fake.inject({ _tag: "ServerError", status: 500 })
+      fake.inject("POST /api/v1/statuses", Faults.status(500))
       const before = fake.statuses.length
       const firstPart = yield* Effect.flip(mastodon.publish(request("a2", ["one", "two"])))
       assert.strictEqual(firstPart._tag, "Transient", "nothing was posted: a retry is safe")
@@ -275,9 +278,11 @@ layer(Layer.mergeAll(FakeMastodon.layer, NodeHttpClient.layerUndici), { excludeT
         destinations: [{ platform: "mastodon", accountId: "alice", settings: { spoilerText: "spoilers" } }]
       })
       assert.deepStrictEqual(withWarning.issues.map((i) => [i.code, i.limit, i.actual]), [["CONTENT_TOO_LONG", 500, 503]])
-      // This example publishes no media: media is reported, never dropped.
+      // Up to 4 images, from Mastodon's own rows.
+      const picture = { kind: "image", mimeType: "image/png", sizeBytes: 10, source: { _tag: "url", url: "https://example.com/a.png" } } as const
+      assert.isTrue(registry.validate({ content: { text: "pic", media: [picture] }, destinations: [{ platform: "mastodon", accountId: "alice" }] }).valid)
       const withMedia = registry.validate({
-        content: { text: "pic", media: [{ kind: "image", mimeType: "image/png", sizeBytes: 10, source: { _tag: "url", url: "https://example.com/a.png" } }] },
+        content: { text: "pics", media: [picture, picture, picture, picture, picture] },
         destinations: [{ platform: "mastodon", accountId: "alice" }]
       })
       assert.include(withMedia.issues.map((i) => i.code), "TOO_MANY_MEDIA")
@@ -298,5 +303,50 @@ layer(Layer.mergeAll(FakeMastodon.layer, NodeHttpClient.layerUndici), { excludeT
       assert.strictEqual(bluesky.posts().at(-1)!.value.text, input.content.text)
       assert.strictEqual(mastodonFake.statuses.at(-1)!.text, input.content.text)
       assert.match(outcome.destinations[0]!.url!, /^https:\/\/bsky\.app\/profile\//)
+    }))
+  it.effect("uploads images (judged by their bytes) with their alt text and attaches them", () =>
+    Effect.gen(function*() {
+      const fake = yield* FakeMastodon
+      const before = fake.media.length
+      const png: Media.Media = { kind: "image", mimeType: "image/png", sizeBytes: 3_000, altText: "a square", source: { _tag: "bytes", data: Samples.png(3_000) } }
+      const outcome = yield* publishToMastodon(makePost({ text: "with a picture", media: [png] }, [{ platform: "mastodon", accountId: "alice" }]), {
+        alice: fake.credentials()
+      })
+      assert.strictEqual(outcome.status, "published")
+      const [uploaded] = fake.media.slice(before)
+      assert.strictEqual(uploaded!.mimeType, "image/png")
+      assert.strictEqual(uploaded!.description, "a square")
+      assert.deepStrictEqual(fake.statuses.at(-1)!.mediaIds, [uploaded!.id])
+      assert.strictEqual(uploaded!.statusId, fake.statuses.at(-1)!.id)
+    }))
+
+  it.effect("a mislabelled image in part 2 is refused before any part is posted", () =>
+    Effect.gen(function*() {
+      const fake = yield* FakeMastodon
+      const before = fake.statuses.length
+      const png: Media.Media = { kind: "image", mimeType: "image/png", sizeBytes: 2_000, source: { _tag: "bytes", data: Samples.png(2_000) } }
+      // Declared a PNG, the bytes are a GIF: the kit's MediaSource finds out before anything is sent.
+      const lying: Media.Media = { kind: "image", mimeType: "image/png", sizeBytes: 2_000, source: { _tag: "bytes", data: Samples.gif(2_000) } }
+      const post = makePost({ text: "part one", media: [png], thread: [{ text: "part two", media: [lying] }] }, [{ platform: "mastodon", accountId: "alice" }])
+      const outcome = yield* publishToMastodon(post, { alice: fake.credentials() })
+      assert.strictEqual(outcome.status, "failed")
+      assert.strictEqual(outcome.destinations[0]!.lastError!.code, "MEDIA_TYPE_MISMATCH")
+      assert.strictEqual(fake.statuses.length, before, "no part posted")
+    }))
+
+  it.effect("the fake judges uploads by their bytes, not the declared Content-Type", () =>
+    Effect.gen(function*() {
+      const fake = yield* FakeMastodon
+      const upload = (data: Uint8Array, type: string) => {
+        const form = new FormData()
+        form.append("file", new Blob([new Uint8Array(data)], { type }), "file")
+        return Effect.promise(() => fetch(`${fake.url}/api/v2/media`, { method: "POST", headers: { authorization: "Bearer token-alice" }, body: form }))
+      }
+      const text = yield* upload(new TextEncoder().encode("not an image at all"), "image/png")
+      assert.strictEqual(text.status, 422)
+      assert.deepStrictEqual(yield* Effect.promise(() => text.json()), { error: "Validation failed: File content type is invalid, File is invalid" })
+      const gif = yield* upload(Samples.gif(500), "application/octet-stream")
+      assert.strictEqual(gif.status, 200)
+      assert.strictEqual(fake.media.at(-1)!.mimeType, "image/gif")
     }))
 })

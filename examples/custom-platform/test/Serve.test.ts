@@ -98,7 +98,7 @@ describe("omnipost serve with the Mastodon plugin", () => {
             assert.strictEqual(started.status, 200, JSON.stringify(started.body))
             const authorize = new URL(started.body.authorizationUrl)
             assert.strictEqual(`${authorize.origin}${authorize.pathname}`, `${fake.url}/oauth/authorize`)
-            assert.strictEqual(authorize.searchParams.get("scope"), "read:accounts write:statuses")
+            assert.strictEqual(authorize.searchParams.get("scope"), "read:accounts write:statuses write:media")
             assert.strictEqual(authorize.searchParams.get("code_challenge_method"), "S256")
 
             // The user's browser: the instance redirects back to the public callback, which the proxy serves.

@@ -198,6 +198,24 @@ describe("FakeServer", () => {
     }
   })
 
+  it("rateLimitWindow with remaining 0: limited at once, let through again when the window resets", async () => {
+    let nowMs = 1_700_000_000_000
+    const { server, items } = await platform({ now: () => nowMs })
+    try {
+      server.inject("POST /items", Faults.rateLimitWindow({ limit: 300, windowMs: 1_000, remaining: 0 }))
+      const limited = await post(server.url, { n: 1 })
+      assert.strictEqual(limited.status, 429)
+      assert.strictEqual(limited.headers.get("ratelimit-limit"), "300")
+      assert.strictEqual(limited.headers.get("ratelimit-remaining"), "0")
+      assert.strictEqual(limited.headers.get("retry-after"), "1")
+      nowMs += 1_000
+      assert.strictEqual((await post(server.url, { n: 2 })).status, 201)
+      assert.deepStrictEqual(items, [{ n: 2 }])
+    } finally {
+      await server.close()
+    }
+  })
+
   it("a fake writes its own platform's rate-limit headers (X's epoch-second reset)", async () => {
     const nowMs = 1_700_000_000_000
     const server = await FakeServer.start({

@@ -1,2 +1,11 @@
 /** A fake Mastodon on loopback, for tests of the plugin and of servers running it. */
-export { type Fault, FakeMastodon, FakeMastodonServer, type FakeStatus } from "./FakeMastodon.js"
+export {
+  type FakeApp,
+  FakeMastodon,
+  type FakeMastodonOperation,
+  FakeMastodonServer,
+  type FakeMedia,
+  type FakeStatus,
+  Faults,
+  gate
+} from "./FakeMastodon.js"

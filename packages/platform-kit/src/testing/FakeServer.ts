@@ -10,7 +10,7 @@
  * | `dropAfterApply()` | the request is read and applied, then the connection is destroyed | yes |
  * | `status(503, { headers, body })` | an error answer (the fake's own error body when none is given) | no |
  * | `slow({ until })` or `slow({ delayMs })` | the answer is held until the signal (or the delay) | yes, at once (`beforeApply: true` holds it unapplied) |
- * | `rateLimitWindow({ limit, windowMs })` | `limit` requests per window, then 429 with the fake's rate-limit headers until the window resets | only the ones let through |
+ * | `rateLimitWindow({ limit, windowMs, remaining })` | `limit` requests per window (`remaining` of them left in the first one), then 429 with the fake's rate-limit headers until the window resets | only the ones let through |
  *
  * Faults apply to the next `times` requests of an operation (default 1) after
  * letting `after` through (default 0); a rate-limit window stays until
@@ -85,7 +85,7 @@ export type Fault =
     readonly delayMs?: number | undefined
     readonly beforeApply?: boolean | undefined
   }
-  | { readonly _tag: "RateLimitWindow"; readonly limit: number; readonly windowMs: number }
+  | { readonly _tag: "RateLimitWindow"; readonly limit: number; readonly windowMs: number; readonly remaining?: number | undefined }
 
 /** The fault vocabulary. */
 export const Faults = {
@@ -107,8 +107,13 @@ export const Faults = {
     _tag: "Slow",
     ...options
   }),
-  /** `limit` requests per `windowMs`, then 429 with the fake's rate-limit headers until the window resets. */
-  rateLimitWindow: (options: { readonly limit: number; readonly windowMs: number }): Fault => ({
+  /**
+   * `limit` requests per `windowMs`, then 429 with the fake's rate-limit
+   * headers until the window resets. `remaining` (default `limit`) is what is
+   * left of the first window: `remaining: 0` is an account that already used
+   * its quota, limited now and let through again once the window resets.
+   */
+  rateLimitWindow: (options: { readonly limit: number; readonly windowMs: number; readonly remaining?: number }): Fault => ({
     _tag: "RateLimitWindow",
     ...options
   })
@@ -262,7 +267,8 @@ export class FakeServer {
   /** The next `times` requests of `operation` (`*`: any) after `after` of them meet `fault`. */
   inject(operation: string, fault: Fault, options?: { readonly times?: number; readonly after?: number }): this {
     if (fault._tag === "RateLimitWindow") {
-      this.windows.set(operation, { limit: fault.limit, windowMs: fault.windowMs, startMs: this.now(), count: 0 })
+      const used = fault.limit - Math.min(fault.limit, Math.max(0, fault.remaining ?? fault.limit))
+      this.windows.set(operation, { limit: fault.limit, windowMs: fault.windowMs, startMs: this.now(), count: used })
       return this
     }
     const queue = this.faults.get(operation) ?? []
