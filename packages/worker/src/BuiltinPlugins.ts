@@ -7,6 +7,7 @@
 import type { Plugin } from "@omnipost/core"
 import { plugin as bluesky } from "@omnipost/platform-bluesky"
 import { plugin as linkedin } from "@omnipost/platform-linkedin"
+import { facebookPlugin as facebook, instagramPlugin as instagram, threadsPlugin as threads } from "@omnipost/platform-meta"
 import { plugin as x } from "@omnipost/platform-twitter"
 
-export const builtinPlugins: ReadonlyArray<Plugin.Plugin> = [x, bluesky, linkedin]
+export const builtinPlugins: ReadonlyArray<Plugin.Plugin> = [x, bluesky, linkedin, instagram, facebook, threads]

@@ -12,6 +12,13 @@ export interface ServerConfigShape {
   readonly dataDir: string
   /** The base URL clients and platforms reach this server at (signed media URLs use it). */
   readonly publicUrl: string
+  /**
+   * Whether `publicUrl` was configured (`OMNIPOST_PUBLIC_URL`, `--public-url`)
+   * rather than derived from the listening address: only then are stored media
+   * handed to platforms that fetch by URL (Instagram, Facebook, Threads) at
+   * their signed URLs; without it such posts fail validation.
+   */
+  readonly publicUrlConfigured: boolean
   /** Requests per minute per API key unless the key sets its own. */
   readonly defaultRateLimitPerMinute: number
   /** Largest accepted upload, in bytes. */
@@ -71,13 +78,14 @@ export class ServerConfig extends Context.Service<ServerConfig, ServerConfigShap
         const host = overrides.host ?? (yield* Config.String("HOST").pipe(Config.withDefault("127.0.0.1")))
         const port = overrides.port ?? (yield* Config.Int("PORT").pipe(Config.withDefault(3000)))
         const dataDir = overrides.dataDir ?? (yield* Config.String("OMNIPOST_DATA_DIR").pipe(Config.withDefault(".omnipost")))
-        const publicUrl = overrides.publicUrl ?? (yield* opt("OMNIPOST_PUBLIC_URL")) ??
-          `http://${host === "0.0.0.0" ? "127.0.0.1" : host}:${port}`
+        const configuredPublicUrl = overrides.publicUrl ?? (yield* opt("OMNIPOST_PUBLIC_URL"))
+        const publicUrl = configuredPublicUrl ?? `http://${host === "0.0.0.0" ? "127.0.0.1" : host}:${port}`
         return ServerConfig.of({
           host,
           port,
           dataDir,
           publicUrl: publicUrl.replace(/\/+$/, ""),
+          publicUrlConfigured: overrides.publicUrlConfigured ?? configuredPublicUrl !== undefined,
           defaultRateLimitPerMinute: overrides.defaultRateLimitPerMinute ??
             (yield* Config.Int("OMNIPOST_RATE_LIMIT_PER_MINUTE").pipe(Config.withDefault(600))),
           maxUploadBytes: overrides.maxUploadBytes ??

@@ -7,7 +7,11 @@
  *   `OMNIPOST_<ID>_BASE_URL` variable (`Plugin.baseUrlVariable`), else the
  *   platform's default: accounts then reach a fake or a proxy;
  * - `resolveStoredMedia`: the one stored-media hook, streaming a media
- *   record's file from `MediaStorage`.
+ *   record's file from `MediaStorage`;
+ * - `publicMediaUrl`, when `OMNIPOST_PUBLIC_URL` is configured: a stored
+ *   medium's signed, expiring URL under it, for platforms that have the
+ *   platform fetch media by URL (Meta's). An extra option: plugins that do
+ *   not read it ignore it.
  */
 import { Plugin, PublishError } from "@omnipost/core"
 import { Config, Context, Effect, Layer, Option, Stream } from "effect"
@@ -37,6 +41,9 @@ export class Plugins extends Context.Service<Plugins, ReadonlyArray<Plugin.Loade
             Effect.provideService(MediaLibrary, library),
             Effect.provideService(MediaStorage, storage)
           )
+        const publicMediaUrl = config.publicUrlConfigured
+          ? (mediaId: string) => signedUrlOf(mediaId).pipe(Effect.provideService(MediaLibrary, library))
+          : undefined
         const loaded: Array<Plugin.LoadedPlugin> = []
         for (const plugin of plugins) {
           const variable = Plugin.baseUrlVariable(plugin.id)
@@ -46,12 +53,31 @@ export class Plugins extends Context.Service<Plugins, ReadonlyArray<Plugin.Loade
                 Effect.mapError((error) => new Plugin.PluginConfigError({ plugin: plugin.id, message: `${variable}: ${error.message}` }))
               )
             )
-          loaded.push(yield* Plugin.load(plugin, { baseUrl: baseUrl?.replace(/\/+$/, ""), resolveStoredMedia }))
+          const options: Plugin.PluginOptions & { readonly publicMediaUrl?: typeof publicMediaUrl } = {
+            baseUrl: baseUrl?.replace(/\/+$/, ""),
+            resolveStoredMedia,
+            publicMediaUrl
+          }
+          loaded.push(yield* Plugin.load(plugin, options))
         }
         return loaded
       })
     )
 }
+
+/** A stored medium's signed, expiring public URL (`<publicUrl>/media/<id>?expires=…&signature=…`). */
+export const signedUrlOf = Effect.fnUntraced(function*(mediaId: string) {
+  const library = yield* MediaLibrary
+  const record = yield* library.getById(mediaId).pipe(
+    Effect.mapError((error) =>
+      new PublishError.Transient({ platform: "omnipost", message: `looking up media ${mediaId}: ${error.message}` })
+    )
+  )
+  if (Option.isNone(record)) {
+    return yield* new PublishError.Rejected({ platform: "omnipost", code: "MEDIA_NOT_FOUND", message: `media ${mediaId} no longer exists` })
+  }
+  return (yield* library.view(record.value)).url
+})
 
 /**
  * A `stored` media id as a byte stream: the one stored-media hook every
