@@ -124,14 +124,21 @@ export const makeLinkedinPublisher = (
     ) {
       const credentials = yield* decodeCredentials(raw)
       const nowMs = yield* Clock.currentTimeMillis
-      const health = Auth.tokenHealth(credentials, nowMs, 60_000)
-      if (health.state === "ok") return credentials
+      const expiresMs = Date.parse(credentials.expiresAt ?? "")
+      // A minute of margin: a token about to expire would die mid-upload.
+      if (!(Number.isFinite(expiresMs) && expiresMs - 60_000 <= nowMs)) return credentials
       if (oauth !== undefined && Auth.refreshable(credentials, nowMs)) {
         const fresh = yield* Auth.refresh(credentials, oauth).pipe(Effect.provideService(HttpClient.HttpClient, client))
         if (save !== undefined) yield* save(fresh)
         return fresh
       }
-      return yield* new PublishError.AuthFailed({ platform: Errors.platform, reason: "expired", message: health.message })
+      return yield* new PublishError.AuthFailed({
+        platform: Errors.platform,
+        reason: "expired",
+        message: `the LinkedIn token expired at ${credentials.expiresAt}${
+          Auth.refreshable(credentials, nowMs) ? " and no OAuth client is configured to refresh it" : " and cannot be refreshed"
+        }: reconnect the account`
+      })
     })
 
     const connection = (credentials: Auth.LinkedinCredentials): Rest.Connection => ({
