@@ -15,7 +15,7 @@ import { HttpClient, HttpClientRequest } from "effect/http"
 import type { Plugin, Publisher } from "@omnipost/core"
 import { PublishError } from "@omnipost/core"
 import { MastodonCredentials } from "./Auth.js"
-import { Transport, UrlGuard } from "@omnipost/platform-kit"
+import { Thread, Transport, UrlGuard } from "@omnipost/platform-kit"
 import { fromResponse, platform } from "./Errors.js"
 import { MediaAttachment, readImage, uploadRequest } from "./Media.js"
 import { rules } from "./Rules.js"
@@ -111,49 +111,63 @@ export const makeMastodonPublisher = Effect.fn("makeMastodonPublisher")(function
     Effect.gen(function*() {
       const { credentials, destination } = request
       const { settings } = destination
-      const published: Array<Publisher.PublishedPart> = []
-      let createdAt = ""
-      // Every part's images are read (judged by their bytes) and uploaded before the first part is
-      // posted: a bad image never leaves half a thread live. Unattached uploads are harmless (write: false).
-      const mediaIds: Array<ReadonlyArray<string>> = []
-      for (const [index, part] of destination.parts.entries()) {
-        const ids: Array<string> = []
-        for (const [n, item] of part.media.entries()) {
-          const image = yield* readImage(item, media)
-          const attachment = yield* call(credentials, uploadRequest(image, item.altText), MediaAttachment, {
-            write: false,
-            what: `uploading image ${n + 1} of part ${index + 1}`
-          })
-          ids.push(attachment.id)
-        }
-        mediaIds.push(ids)
-      }
-      // Parts go strictly in order: each replies to the one before it.
-      for (const [index, part] of destination.parts.entries()) {
-        const body = {
-          status: part.link !== undefined && !part.text.includes(part.link) ? `${part.text}\n\n${part.link}`.trim() : part.text,
-          ...(settings.visibility !== undefined ? { visibility: settings.visibility } : {}),
-          ...(settings.spoilerText !== undefined ? { spoiler_text: settings.spoilerText } : {}),
-          ...(settings.sensitive !== undefined ? { sensitive: settings.sensitive } : {}),
-          ...(settings.language !== undefined ? { language: settings.language } : {}),
-          ...(mediaIds[index]!.length > 0 ? { media_ids: mediaIds[index] } : {}),
-          ...(index > 0 ? { in_reply_to_id: published[index - 1]!.platformPostId } : {})
-        }
-        const status = yield* call(
-          credentials,
-          HttpClientRequest.post("/api/v1/statuses").pipe(
-            // Mastodon keeps an Idempotency-Key for an hour: a repeat of this exact call cannot post twice.
-            HttpClientRequest.setHeader("Idempotency-Key", `${request.attemptId}:${index}`),
-            HttpClientRequest.bodyJsonUnsafe(body)
-          ),
-          Status,
-          { write: true, what: `posting part ${index + 1} of ${destination.parts.length}` }
-        ).pipe(Effect.mapError((error) => afterEarlierParts(error, published, destination.parts.length)))
-        if (index === 0) createdAt = status.created_at
-        published.push({ platformPostId: status.id, url: status.url ?? status.uri })
-      }
+      let createdAt: string | undefined
+      // The kit's thread policy: every part's images read (judged by their bytes) and uploaded before the
+      // first part is posted, so a bad image never leaves half a thread live (unattached uploads are
+      // harmless: write: false); then the parts strictly in order, each replying to the one before. A
+      // failure after some are live keeps them on the error, and a retry resumes after them.
+      const published = yield* Thread.publish({
+        platform,
+        parts: destination.parts,
+        postedParts: request.postedParts,
+        prepare: (part, index) =>
+          Effect.forEach(part.media.entries(), ([n, item]) =>
+            readImage(item, media).pipe(
+              Effect.flatMap((image) =>
+                call(credentials, uploadRequest(image, item.altText), MediaAttachment, {
+                  write: false,
+                  what: `uploading image ${n + 1} of part ${index + 1}`
+                })
+              ),
+              Effect.map((attachment) => attachment.id)
+            )).pipe(
+              Effect.map((mediaIds) => ({
+                text: part.link !== undefined && !part.text.includes(part.link) ? `${part.text}\n\n${part.link}`.trim() : part.text,
+                mediaIds
+              }))
+            ),
+        post: ({ mediaIds, text }, { index, replyTo }) =>
+          call(
+            credentials,
+            HttpClientRequest.post("/api/v1/statuses").pipe(
+              // Mastodon keeps an Idempotency-Key for an hour: a repeat of this exact call cannot post twice.
+              HttpClientRequest.setHeader("Idempotency-Key", `${request.attemptId}:${index}`),
+              HttpClientRequest.bodyJsonUnsafe({
+                status: text,
+                ...(settings.visibility !== undefined ? { visibility: settings.visibility } : {}),
+                ...(settings.spoilerText !== undefined ? { spoiler_text: settings.spoilerText } : {}),
+                ...(settings.sensitive !== undefined ? { sensitive: settings.sensitive } : {}),
+                ...(settings.language !== undefined ? { language: settings.language } : {}),
+                ...(mediaIds.length > 0 ? { media_ids: mediaIds } : {}),
+                ...(replyTo !== undefined ? { in_reply_to_id: replyTo.platformPostId } : {})
+              })
+            ),
+            Status,
+            { write: true, what: `posting part ${index + 1} of ${destination.parts.length}` }
+          ).pipe(
+            Effect.map((status) => {
+              if (index === 0) createdAt = status.created_at
+              return { platformPostId: status.id, url: status.url ?? status.uri }
+            })
+          )
+      })
       const first = published[0]!
-      return { platformPostId: first.platformPostId, url: first.url, publishedAt: createdAt, parts: published }
+      return {
+        platformPostId: first.platformPostId,
+        url: first.url,
+        publishedAt: createdAt ?? new Date(yield* Clock.currentTimeMillis).toISOString(),
+        parts: published
+      }
     })
 
   const publisher: MastodonPublisher = {
@@ -187,36 +201,3 @@ export const makeMastodonPublisher = Effect.fn("makeMastodonPublisher")(function
   }
   return publisher
 })
-
-/**
- * A thread that fails after some parts were posted must not be retried
- * automatically: the retry would post those parts again. A retryable error
- * becomes `OutcomeUnknown` (for a person to decide), and every error says
- * which parts are already up.
- */
-const afterEarlierParts = (
-  error: PublishError.PublishError,
-  published: ReadonlyArray<Publisher.PublishedPart>,
-  total: number
-): PublishError.PublishError => {
-  if (published.length === 0) return error
-  const message = `${error.message} (parts 1-${published.length} of ${total} are already posted: ${
-    published.map((part) => part.url).join(", ")
-  })`
-  const platformFields = {
-    platform: error.platform,
-    message,
-    ...(error.platformCode !== undefined ? { platformCode: error.platformCode } : {}),
-    ...(error.platformMessage !== undefined ? { platformMessage: error.platformMessage } : {}),
-    ...(error.httpStatus !== undefined ? { httpStatus: error.httpStatus } : {})
-  }
-  switch (error._tag) {
-    case "Rejected":
-      return new PublishError.Rejected({ ...platformFields, ...(error.code !== undefined ? { code: error.code } : {}) })
-    case "AuthFailed":
-      return new PublishError.AuthFailed({ ...platformFields, reason: error.reason })
-    default:
-      // RateLimited, Transient and OutcomeUnknown: a retry would post the earlier parts again.
-      return new PublishError.OutcomeUnknown(platformFields)
-  }
-}

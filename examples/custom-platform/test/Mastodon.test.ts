@@ -155,22 +155,24 @@ layer(Layer.mergeAll(FakeMastodon.layer, NodeHttpClient.layerUndici), { excludeT
       assert.strictEqual(fake.statuses.length - before, 1, "posted once, and not again")
     }))
 
-  it.effect("a thread failing half-way is an unknown outcome, never retried: the posted part would be posted twice", () =>
+  it.effect("a thread failing half-way keeps the posted part, and the retry posts only the rest, as a reply to it", () =>
     Effect.gen(function*() {
       const fake = yield* FakeMastodon
       const before = fake.statuses.length
       fake.inject("POST /api/v1/statuses", Faults.status(500), { after: 1 })
       const post = makePost({ text: "part one", thread: [{ text: "part two" }] }, [{ platform: "mastodon", accountId: "alice" }])
       const outcome = yield* publishToMastodon(post, { alice: fake.credentials() })
-      assert.strictEqual(outcome.status, "failed")
+      assert.strictEqual(outcome.status, "published")
       const destination = outcome.destinations[0]!
-      assert.strictEqual(destination.attempts.length, 1)
-      assert.strictEqual(destination.lastError!.code, "OUTCOME_UNKNOWN")
-      assert.include(destination.lastError!.message, "parts 1-1 of 2 are already posted")
-      assert.deepStrictEqual(fake.statuses.slice(before).map((s) => s.text), ["part one"])
+      assert.deepStrictEqual(destination.attempts.map((a) => a.outcome), ["failed", "published"])
+      assert.include(destination.attempts[0]!.error!.message, "part 2 of 2 failed")
+      const posted = fake.statuses.slice(before)
+      assert.deepStrictEqual(posted.map((s) => s.text), ["part one", "part two"])
+      assert.strictEqual(posted[1]!.inReplyToId, posted[0]!.id)
+      assert.deepStrictEqual(destination.parts?.map((p) => p.platformPostId), posted.map((s) => s.id))
     }))
 
-  it.effect("a refusal of a later part names the parts already up; a 5xx on the first part stays retryable", () =>
+  it.effect("a refusal of a later part carries the parts already up; a 5xx on the first part stays retryable", () =>
     Effect.gen(function*() {
       const fake = yield* FakeMastodon
       const mastodon = yield* makeMastodonPublisher()
@@ -189,7 +191,8 @@ layer(Layer.mergeAll(FakeMastodon.layer, NodeHttpClient.layerUndici), { excludeT
       const refused = yield* Effect.flip(mastodon.publish(request("a1", ["first", ""])))
       assert.strictEqual(refused._tag, "Rejected")
       assert.strictEqual(refused.platformMessage, "Validation failed: Text can't be blank")
-      assert.include(refused.message, "parts 1-1 of 2 are already posted")
+      assert.include(refused.message, "part 2 of 2 failed; parts 1-1 are live")
+      assert.strictEqual(refused.postedParts?.length, 1)
 
       fake.inject("POST /api/v1/statuses", Faults.status(500))
       const before = fake.statuses.length

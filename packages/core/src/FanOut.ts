@@ -220,7 +220,8 @@ const publishDestination = (env: Environment, initial: Destination): Effect.Effe
   const base = { postId: post.id, destinationId: initial.id, platform: initial.platform, accountId: initial.accountId }
   const attempts: Array<AttemptRecord> = []
   let current: Destination = initial
-  let parts: ReadonlyArray<PublishedPart> | undefined
+  // Live parts: those of an earlier call that failed part way, then this call's.
+  let parts: ReadonlyArray<PublishedPart> | undefined = initial.parts
 
   // An invalid transition here is a bug in this module, not a publishing outcome.
   const moveTo = (to: DestinationStatus) => {
@@ -326,7 +327,8 @@ const publishDestination = (env: Environment, initial: Destination): Effect.Effe
           attemptId,
           destination: { ...resolved, settings: settings.value },
           credentials,
-          saveCredentials: persist
+          saveCredentials: persist,
+          ...(parts !== undefined && parts.length > 0 ? { postedParts: parts } : {})
         })
         return { startedAt, finishedAt: yield* Clock.currentTimeMillis, result }
       }))
@@ -337,7 +339,7 @@ const publishDestination = (env: Environment, initial: Destination): Effect.Effe
         attempts.push({ ...timing, outcome: "published" })
         parts = published.parts
         const { lastError: _lastError, nextRetryAt: _nextRetryAt, ...rest } = current
-        current = { ...rest, platformPostId: published.platformPostId, url: published.url, publishedAt: published.publishedAt }
+        current = { ...rest, platformPostId: published.platformPostId, url: published.url, publishedAt: published.publishedAt, parts }
         moveTo("published")
         yield* emit({
           ...base,
@@ -353,6 +355,11 @@ const publishDestination = (env: Environment, initial: Destination): Effect.Effe
       const error = result.failure
       const lastError = PublishError.toDestinationError(error)
       current = { ...current, lastError }
+      // A thread that failed part way: its live parts stay, and the next attempt resumes after them.
+      if (error.postedParts !== undefined && error.postedParts.length > 0) {
+        parts = error.postedParts
+        current = { ...current, parts }
+      }
       const attemptsLeft = attemptsThisCall < policy.maxAttempts
 
       // An expired token is refreshed once, then the publish is tried again at once.

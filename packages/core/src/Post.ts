@@ -94,6 +94,18 @@ export const DestinationError = Schema.Struct({
 })
 export type DestinationError = typeof DestinationError.Type
 
+/**
+ * A part of a post that is live on the platform: its id and URL, and what a
+ * reply to it needs besides the id where the platform asks for more
+ * (`replyRef`: Bluesky's record CID).
+ */
+export const PublishedPart = Schema.Struct({
+  platformPostId: Schema.String,
+  url: Schema.String,
+  replyRef: Schema.optional(Schema.String)
+})
+export type PublishedPart = typeof PublishedPart.Type
+
 /** A destination with its publishing state. */
 export const Destination = Schema.Struct({
   ...DestinationInput.fields,
@@ -103,6 +115,12 @@ export const Destination = Schema.Struct({
   platformPostId: Schema.optional(Schema.String),
   url: Schema.optional(Schema.String),
   publishedAt: Schema.optional(Schema.String),
+  /**
+   * The parts that are live, in order, the first included: all of them once
+   * published; after a thread failed part way, those posted before the
+   * failure (a retry posts the rest, never these again).
+   */
+  parts: Schema.optional(Schema.Array(PublishedPart)),
   nextRetryAt: Schema.optional(Schema.String),
   lastError: Schema.optional(DestinationError)
 })

@@ -13,6 +13,7 @@
  * Every error keeps the platform's own code and message next to ours.
  */
 import { Schema } from "effect"
+import { PublishedPart } from "./Post.js"
 
 const platformFields = {
   platform: Schema.String,
@@ -21,7 +22,14 @@ const platformFields = {
   platformCode: Schema.optional(Schema.String),
   /** The platform's own message, verbatim. */
   platformMessage: Schema.optional(Schema.String),
-  httpStatus: Schema.optional(Schema.Number)
+  httpStatus: Schema.optional(Schema.Number),
+  /**
+   * A thread that failed part way: the parts live before the failure, in
+   * order. They are kept on the destination, and a retry resumes after them
+   * (`PublishRequest.postedParts`); whether it is retried follows the tag as
+   * for any error.
+   */
+  postedParts: Schema.optional(Schema.Array(PublishedPart))
 }
 
 export class RateLimited extends Schema.TaggedError<RateLimited>()("RateLimited", {
@@ -55,6 +63,31 @@ export class OutcomeUnknown extends Schema.TaggedError<OutcomeUnknown>()("Outcom
 
 export type PublishError = RateLimited | Transient | AuthFailed | Rejected | OutcomeUnknown
 export const PublishError = Schema.Union([RateLimited, Transient, AuthFailed, Rejected, OutcomeUnknown])
+
+/**
+ * The same error, saying that `parts` are live (a thread that failed part
+ * way), with `note` added to its message. No parts: the error unchanged.
+ *
+ * @example
+ * return yield* PublishError.withPostedParts(error, posted, "part 3 of 4 failed")
+ */
+export const withPostedParts = <E extends PublishError>(error: E, parts: ReadonlyArray<PublishedPart>, note?: string): E => {
+  if (parts.length === 0) return error
+  return rebuild(error, {
+    postedParts: parts,
+    ...(note !== undefined ? { message: `${error.message} (${note})` } : {})
+  })
+}
+
+/** The same error with `note` added to its message. */
+export const withNote = <E extends PublishError>(error: E, note: string): E => rebuild(error, { message: `${error.message} (${note})` })
+
+const rebuild = <E extends PublishError>(error: E, changes: Record<string, unknown>): E => {
+  const { _tag: _, ...fields } = error as unknown as { readonly _tag: string } & Record<string, unknown>
+  const Constructor = error.constructor as new(fields: Record<string, unknown>) => E
+  // `message` is not an own enumerable field of an Error: carried over by hand.
+  return new Constructor({ ...fields, message: error.message, ...changes })
+}
 
 /** Whether the retry logic may try again by itself. */
 export const isRetryable = (error: PublishError): boolean =>

@@ -17,7 +17,7 @@
  * }
  */
 import type { Effect, Schema } from "effect"
-import type { ResolvedDestination } from "./Post.js"
+import type { PublishedPart, ResolvedDestination } from "./Post.js"
 import type { PublishError } from "./PublishError.js"
 import type { PlatformRules } from "./Rules.js"
 import type { ValidationIssue } from "./Validation.js"
@@ -41,13 +41,17 @@ export interface PublishRequest<Settings = unknown, Credentials = unknown> {
   readonly saveCredentials?: ((credentials: Credentials) => Effect.Effect<void>) | undefined
   /** For platforms with native scheduling: publish at this instant (ISO 8601) instead of now. */
   readonly publishAt?: string | undefined
+  /**
+   * The first parts of this destination's thread, already live from an
+   * earlier attempt that failed part way (`PublishError`'s `postedParts`).
+   * The publisher posts the rest, the first of them as a reply to the last
+   * of these, and never posts these again: the platform kit's `Thread` does it.
+   */
+  readonly postedParts?: ReadonlyArray<PublishedPart> | undefined
 }
 
 /** A published part (a thread publishes several). */
-export interface PublishedPart {
-  readonly platformPostId: string
-  readonly url: string
-}
+export type { PublishedPart }
 
 export interface PublishResult {
   /** The first part's id and URL: the post's identity on the platform. */

@@ -62,6 +62,39 @@ describe("FanOut.publish", () => {
     }).pipe(Effect.provide(environment([flaky.publisher])))
   })
 
+  it.effect("a thread that failed part way keeps its live parts; the retry gets them and the outcome lists every part once", () => {
+    const live = [{ platformPostId: "t1", url: "https://threads.example/t1", replyRef: "c1" }]
+    const partial = PublishError.withPostedParts(transient("threads"), live, "part 2 of 2 failed")
+    const threads = scripted("threads", [partial, "ok"])
+    const post = makePost([{ platform: "threads", accountId: "a1" }])
+    return Effect.gen(function*() {
+      const outcome = yield* publishAndWait(post, { retry: { jitter: 0, initialDelayMs: 1000 } })
+      assert.strictEqual(outcome.status, "published")
+      assert.deepStrictEqual(threads.calls.map((call) => call.postedParts), [undefined, live])
+      const failedAttempt = outcome.destinations[0]!.attempts[0]!
+      assert.include(failedAttempt.error!.message, "part 2 of 2 failed")
+      assert.deepStrictEqual(outcome.post.destinations[0]!.parts, outcome.destinations[0]!.parts)
+    }).pipe(Effect.provide(environment([threads.publisher])))
+  })
+
+  it.effect("a thread that failed part way for good keeps its live parts on the destination, and a later publish resumes", () => {
+    const live = [{ platformPostId: "t1", url: "https://threads.example/t1" }]
+    const refused = PublishError.withPostedParts(new PublishError.Rejected({ platform: "threads", message: "part 2 refused" }), live)
+    const threads = scripted("threads", [refused, "ok"])
+    const post = makePost([{ platform: "threads", accountId: "a1" }])
+    return Effect.gen(function*() {
+      const first = yield* publishAndWait(post)
+      assert.strictEqual(first.status, "failed")
+      assert.deepStrictEqual(first.destinations[0]!.parts, live)
+      assert.deepStrictEqual(first.post.destinations[0]!.parts, live)
+      // Retried later (the caller requeues it): the request resumes after the live part.
+      const requeued = { ...first.post, status: "scheduled" as const, destinations: first.post.destinations.map((d) => ({ ...d, status: "queued" as const })) }
+      const second = yield* publishAndWait(requeued)
+      assert.strictEqual(second.status, "published")
+      assert.deepStrictEqual(threads.calls[1]!.postedParts, live)
+    }).pipe(Effect.provide(environment([threads.publisher])))
+  })
+
   it.effect("honours RateLimited.retryAfterSeconds: no retry before the time, a retry right at it", () => {
     const limited = scripted("limited", [
       new PublishError.RateLimited({ platform: "limited", message: "Too Many Requests", retryAfterSeconds: 30, httpStatus: 429 }),

@@ -19,10 +19,10 @@
  *   return yield* bluesky.publish(request)
  * }).pipe(Effect.provide(NodeHttpClient.layerUndici))
  */
-import { Clock, Context, DateTime, Duration, Effect, Layer, Random, Schema } from "effect"
+import { Context, DateTime, Duration, Effect, Layer, Schema } from "effect"
 import { HttpClient } from "effect/http"
-import { UrlGuard } from "@omnipost/platform-kit"
-import { Backoff, type Post, PublishError, type Publisher, type Rules } from "@omnipost/core"
+import { Thread, UrlGuard } from "@omnipost/platform-kit"
+import { type Post, PublishError, type Publisher, type Rules } from "@omnipost/core"
 import { type BlueskyCredentials, BlueskyCredentials as CredentialsSchema, defaultServiceUrl, getProfile } from "./Auth.js"
 import { platform } from "./Errors.js"
 import * as Facets from "./internal/Facets.js"
@@ -94,18 +94,6 @@ export interface BlueskyPublisherOptions {
    * development and tests pass `{ allowPrivate: true }`.
    */
   readonly urlGuard?: UrlGuard.Options | undefined
-  /**
-   * Once a thread's first part is posted, a later part that meets a 5xx or a
-   * short rate limit is retried in the same call: a retry of the whole post
-   * would post the first parts twice. Default: 3 retries, each after core's
-   * `Backoff` (a random wait below 1 s, doubling, never above
-   * `maxRateLimitWait`), waiting out rate limits that reset within 60 s.
-   */
-  readonly threadPartRetry?: {
-    readonly retries?: number | undefined
-    readonly delay?: Duration.Input | undefined
-    readonly maxRateLimitWait?: Duration.Input | undefined
-  } | undefined
 }
 
 export type BlueskyPublisher = Publisher.PlatformPublisher<BlueskySettings, BlueskyCredentials>
@@ -200,9 +188,6 @@ export const makeBlueskyPublisher = Effect.fn("makeBlueskyPublisher")(function*(
   const createRecordTimeout = options.timeouts?.createRecord ?? Duration.seconds(30)
   const uploadTimeout = options.timeouts?.upload ?? Duration.minutes(10)
   const linkCardTimeout = options.timeouts?.linkCard ?? Duration.seconds(5)
-  const threadRetries = options.threadPartRetry?.retries ?? 3
-  const threadRetryDelayMillis = Duration.toMillis(options.threadPartRetry?.delay ?? Duration.seconds(1))
-  const maxRateLimitWaitMillis = Duration.toMillis(options.threadPartRetry?.maxRateLimitWait ?? Duration.seconds(60))
   const videoPolling: VideoPolling = {
     initialDelay: options.videoPolling?.initialDelay ?? Duration.seconds(1),
     maxDelay: options.videoPolling?.maxDelay ?? Duration.seconds(5),
@@ -288,30 +273,20 @@ export const makeBlueskyPublisher = Effect.fn("makeBlueskyPublisher")(function*(
       { write: true }
     )
 
-  /**
-   * `createRecord` for a part after the first: retried in place on failures
-   * that say the record was not written (5xx, a rate limit that resets soon).
-   */
-  const createLaterPart = (
-    session: SessionManager,
-    loginService: string,
-    record: Record<string, unknown>
-  ): Effect.Effect<PostRef, PublishError.PublishError> =>
-    Effect.gen(function*() {
-      const backoff: Backoff.Policy = { baseMs: threadRetryDelayMillis, maxMs: maxRateLimitWaitMillis }
-      for (let attempt = 0;; attempt++) {
-        const result = yield* Effect.result(createRecord(session, loginService, record))
-        if (result._tag === "Success") return result.success
-        const error = result.failure
-        const retryAfterMillis = Backoff.retryAfterMs(error, yield* Clock.currentTimeMillis)
-        const retryable = error._tag === "Transient" ||
-          (error._tag === "RateLimited" && retryAfterMillis !== undefined && retryAfterMillis <= maxRateLimitWaitMillis)
-        if (!retryable || attempt >= threadRetries) return yield* Effect.fail(error)
-        const waitMillis = Backoff.delayMs(backoff, attempt, yield* Random.next, { retryAfterMs: retryAfterMillis })
-        yield* Effect.logWarning(`Bluesky thread part failed (${error._tag}); retrying in ${waitMillis} ms`)
-        yield* Effect.sleep(Duration.millis(waitMillis))
-      }
-    })
+  /** A reply's `root` and `parent` strong refs (URI and CID), from live parts. */
+  const replyRefs = (root: Publisher.PublishedPart, parent: Publisher.PublishedPart) =>
+    root.replyRef === undefined || parent.replyRef === undefined
+      ? Effect.fail(
+        new PublishError.Rejected({
+          platform,
+          code: "THREAD_CHANGED",
+          message: `cannot reply to ${parent.platformPostId}: the record's CID is not known (parts given to resume must come from this publisher)`
+        })
+      )
+      : Effect.succeed({
+        root: { uri: root.platformPostId, cid: root.replyRef },
+        parent: { uri: parent.platformPostId, cid: parent.replyRef }
+      })
 
   const publish = Effect.fn("Bluesky.publish")(function*(
     request: Publisher.PublishRequest<BlueskySettings, BlueskyCredentials>
@@ -334,62 +309,60 @@ export const makeBlueskyPublisher = Effect.fn("makeBlueskyPublisher")(function*(
       cache: new Map()
     }
 
-    // Phase 1: everything that can fail without anything being visible.
-    const prepared: Array<PreparedPart> = []
-    for (const part of parts) {
-      const facets = yield* Facets.facetsFor(resolveContext, part.text)
-      const embed = yield* prepareEmbed(context, part, facets, settings)
-      prepared.push({ text: part.text, facets, embed })
-    }
-
-    // Phase 2: the records, strictly in order.
-    const posted: Array<PostRef & { readonly createdAt: string }> = []
-    for (const [index, part] of prepared.entries()) {
-      const createdAt = DateTime.formatIso(yield* DateTime.now)
-      const root = posted[0]
-      const parent = posted[posted.length - 1]
-      const record: Record<string, unknown> = {
-        $type: "app.bsky.feed.post",
-        text: part.text,
-        createdAt,
-        ...(part.facets.length > 0 ? { facets: part.facets } : {}),
-        ...(settings.langs !== undefined && settings.langs.length > 0 ? { langs: settings.langs } : {}),
-        ...(settings.labels !== undefined && settings.labels.length > 0
-          ? {
-            labels: {
-              $type: "com.atproto.label.defs#selfLabels",
-              values: settings.labels.map((val) => ({ val }))
-            }
-          }
-          : {}),
-        ...(settings.tags !== undefined && settings.tags.length > 0
-          ? { tags: settings.tags.map((tag) => tag.replace(/^#/, "")) }
-          : {}),
-        ...(root !== undefined && parent !== undefined
-          ? {
-            reply: {
-              root: { uri: root.uri, cid: root.cid },
-              parent: { uri: parent.uri, cid: parent.cid }
-            }
-          }
-          : {}),
-        ...(part.embed !== undefined ? { embed: part.embed } : {})
-      }
-      const ref = posted.length === 0
-        ? yield* createRecord(session, context.loginService, record)
-        : yield* createLaterPart(session, context.loginService, record).pipe(
-          Effect.mapError((error) => partiallyPosted(error, index, prepared.length, posted))
-        )
-      posted.push({ ...ref, createdAt })
-    }
-
     const { handle } = yield* session.current
-    const publishedParts = posted.map((ref) => ({ platformPostId: ref.uri, url: postUrl(handle, rkeyOf(ref.uri), appUrl) }))
+    // The kit's thread policy: every part prepared first (nothing is visible if that fails), then the
+    // records strictly in order, each replying to the one before within the first; a failure after some
+    // are live keeps them on the error, and a retry resumes after them.
+    const createdAts: Array<string> = []
+    const posted = yield* Thread.publish({
+      platform,
+      parts,
+      postedParts: request.postedParts,
+      prepare: (part) =>
+        Effect.gen(function*() {
+          const facets = yield* Facets.facetsFor(resolveContext, part.text)
+          const embed = yield* prepareEmbed(context, part, facets, settings)
+          return { text: part.text, facets, embed } satisfies PreparedPart
+        }),
+      post: (part, { replyTo, root }) =>
+        Effect.gen(function*() {
+          const createdAt = DateTime.formatIso(yield* DateTime.now)
+          const reply = root !== undefined && replyTo !== undefined
+            ? yield* replyRefs(root, replyTo)
+            : undefined
+          const record: Record<string, unknown> = {
+            $type: "app.bsky.feed.post",
+            text: part.text,
+            createdAt,
+            ...(part.facets.length > 0 ? { facets: part.facets } : {}),
+            ...(settings.langs !== undefined && settings.langs.length > 0 ? { langs: settings.langs } : {}),
+            ...(settings.labels !== undefined && settings.labels.length > 0
+              ? {
+                labels: {
+                  $type: "com.atproto.label.defs#selfLabels",
+                  values: settings.labels.map((val) => ({ val }))
+                }
+              }
+              : {}),
+            ...(settings.tags !== undefined && settings.tags.length > 0
+              ? { tags: settings.tags.map((tag) => tag.replace(/^#/, "")) }
+              : {}),
+            ...(reply !== undefined ? { reply } : {}),
+            ...(part.embed !== undefined ? { embed: part.embed } : {})
+          }
+          const ref = yield* createRecord(session, context.loginService, record)
+          createdAts.push(createdAt)
+          return { platformPostId: ref.uri, url: postUrl(handle, rkeyOf(ref.uri), appUrl), replyRef: ref.cid }
+        })
+    })
     return {
-      platformPostId: publishedParts[0]!.platformPostId,
-      url: publishedParts[0]!.url,
-      publishedAt: posted[0]!.createdAt,
-      parts: publishedParts
+      platformPostId: posted[0]!.platformPostId,
+      url: posted[0]!.url,
+      // Resumed: the first part was posted by an earlier attempt, at an instant not kept.
+      publishedAt: request.postedParts === undefined || request.postedParts.length === 0
+        ? createdAts[0]!
+        : DateTime.formatIso(yield* DateTime.now),
+      parts: posted
     } satisfies Publisher.PublishResult
   })
 
@@ -492,39 +465,41 @@ export const makeBlueskyPublisher = Effect.fn("makeBlueskyPublisher")(function*(
     }
     const byTime = records.slice().sort((a, b) => Date.parse(a.value.createdAt) - Date.parse(b.value.createdAt))
     const parts = request.destination.parts
-    const first = byTime.find((record) => record.value.reply === undefined && record.value.text === parts[0].text)
-    if (first === undefined) return undefined
-    const found = [first]
-    for (const part of parts.slice(1)) {
-      const parent = found[found.length - 1]!
+    const { handle } = yield* session.current
+    const partOf = (record: { readonly uri: string; readonly cid: string }): Publisher.PublishedPart => ({
+      platformPostId: record.uri,
+      url: postUrl(handle, rkeyOf(record.uri), appUrl),
+      replyRef: record.cid
+    })
+    // A resumed attempt looks for the parts after those already live (which may be older than the window).
+    const live = request.postedParts ?? []
+    const found: Array<Publisher.PublishedPart> = [...live]
+    let firstCreatedAt: string | undefined
+    if (found.length === 0) {
+      const first = byTime.find((record) => record.value.reply === undefined && record.value.text === parts[0].text)
+      if (first !== undefined) {
+        found.push(partOf(first))
+        firstCreatedAt = first.value.createdAt
+      }
+    }
+    while (found.length > 0 && found.length < parts.length) {
+      const root = found[0]!.platformPostId
+      const parent = found[found.length - 1]!.platformPostId
+      const text = parts[found.length]!.text
       const next = byTime.find((record) =>
-        record.value.reply?.root?.uri === first.uri && record.value.reply?.parent?.uri === parent.uri &&
-        record.value.text === part.text
+        record.value.reply?.root?.uri === root && record.value.reply?.parent?.uri === parent && record.value.text === text
       )
       if (next === undefined) break
-      found.push(next)
+      found.push(partOf(next))
     }
-    const { handle } = yield* session.current
-    const publishedParts = found.map((record) => ({
-      platformPostId: record.uri,
-      url: postUrl(handle, rkeyOf(record.uri), appUrl)
-    }))
-    if (found.length < parts.length) {
-      // Part of the thread is live: neither "published" (the missing parts would be lost
-      // silently) nor "absent" (publishing again would post the live parts twice).
-      return yield* new PublishError.OutcomeUnknown({
-        platform,
-        message: `the thread is only partly posted: parts 1-${found.length} of ${parts.length} are live (${
-          publishedParts.map((part) => part.url).join(", ")
-        }); part ${found.length + 1} and later were not found. Publishing it again would post the live parts twice: finish the thread by hand, or delete the live parts and retry`
-      })
-    }
-    return {
-      platformPostId: publishedParts[0]!.platformPostId,
-      url: publishedParts[0]!.url,
-      publishedAt: first.value.createdAt,
-      parts: publishedParts
-    } satisfies Publisher.PublishResult
+    // The kit decides: none found is not posted, all is published, the first parts are kept and the rest
+    // posted after them (never the live ones again).
+    return yield* Thread.found({
+      platform,
+      total: parts.length,
+      found,
+      publishedAt: firstCreatedAt ?? DateTime.formatIso(yield* DateTime.now)
+    })
   })
 
   return {
@@ -546,27 +521,6 @@ interface PostRecordView {
   readonly createdAt: string
   readonly reply?: { readonly root?: { readonly uri?: string }; readonly parent?: { readonly uri?: string } }
 }
-
-/**
- * A thread that failed after its first parts were posted: retrying it whole
- * would post them twice, so it is an unknown outcome for a person (or
- * `findPublished`) to settle. The platform's code and message stay on it.
- */
-const partiallyPosted = (
-  error: PublishError.PublishError,
-  failedIndex: number,
-  total: number,
-  posted: ReadonlyArray<PostRef>
-): PublishError.OutcomeUnknown =>
-  new PublishError.OutcomeUnknown({
-    platform,
-    message: `thread part ${failedIndex + 1} of ${total} failed (${error._tag}: ${error.message}) after parts 1-${posted.length} were posted: ${
-      posted.map((ref) => ref.uri).join(", ")
-    }`,
-    ...(error.platformCode !== undefined ? { platformCode: error.platformCode } : {}),
-    ...(error.platformMessage !== undefined ? { platformMessage: error.platformMessage } : {}),
-    ...(error.httpStatus !== undefined ? { httpStatus: error.httpStatus } : {})
-  })
 
 /** The publisher as a service, for programs that wire platforms with layers. */
 export class Bluesky extends Context.Service<Bluesky, BlueskyPublisher>()("@omnipost/platform-bluesky/Bluesky") {}

@@ -51,7 +51,7 @@ describe("fault injection, end to end", () => {
       })
     ))
 
-  it.live("a slow createRecord past the time limit is OutcomeUnknown; findPublished finds part 1 of 2 and says the thread is partial", () =>
+  it.live("a slow createRecord past the time limit is OutcomeUnknown; findPublished finds part 1 of 2, keeps it, and a retry posts part 2 after it", () =>
     withFake((fake, publisher) =>
       Effect.gen(function*() {
         const sentAt = new Date().toISOString()
@@ -62,12 +62,22 @@ describe("fault injection, end to end", () => {
         // The fake applies the call after its delay, as a real server would.
         yield* Effect.sleep("700 millis")
         assert.strictEqual(fake.posts().length, 1)
-        // Only the first part made it: findPublished says so, it does not call the thread published.
+        // Only the first part made it: findPublished says so (neither published nor absent), and keeps it.
         const partial = yield* Effect.flip(publisher.findPublished!({ ...request, sentAt }))
-        assert.strictEqual(partial._tag, "OutcomeUnknown")
-        assert.include(partial.message, "parts 1-1 of 2 are live")
-        assert.include(partial.message, fake.posts()[0]!.uri.split("/").at(-1)!)
-        assert.include(partial.message, "part 2 and later were not found")
+        assert.strictEqual(partial._tag, "Transient")
+        assert.include(partial.message, "parts 1-1 of 2")
+        const live = fake.posts()[0]!
+        assert.deepStrictEqual(partial.postedParts?.map((p) => [p.platformPostId, p.replyRef]), [[live.uri, live.cid]])
+        // The retry resumes: part 2 only, as a reply to part 1.
+        const done = yield* publisher.publish({ ...request, postedParts: partial.postedParts })
+        const posts = fake.posts()
+        assert.deepStrictEqual(posts.map((post) => (post.value as { text: string }).text), ["slow one", "slow two"])
+        assert.deepStrictEqual((posts[1]!.value as { reply: unknown }).reply, {
+          root: { uri: live.uri, cid: live.cid },
+          parent: { uri: live.uri, cid: live.cid }
+        })
+        assert.deepStrictEqual(done.parts.map((p) => p.platformPostId), posts.map((post) => post.uri))
+        assert.strictEqual(done.platformPostId, live.uri)
       }), { publisher: { timeouts: { createRecord: "250 millis" } } }))
 
   it.live("findPublished after a dropped-but-applied createRecord returns the whole thread", () =>

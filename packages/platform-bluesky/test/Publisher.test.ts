@@ -20,7 +20,7 @@ describe("publish: text and facets", () => {
         assert.strictEqual(result.platformPostId, post!.uri)
         assert.match(post!.rkey, tid)
         assert.strictEqual(result.url, `https://bsky.app/profile/alice.bsky.social/post/${post!.rkey}`)
-        assert.deepStrictEqual(result.parts, [{ platformPostId: post!.uri, url: result.url }])
+        assert.deepStrictEqual(result.parts, [{ platformPostId: post!.uri, url: result.url, replyRef: post!.cid }])
 
         const value = post!.value as {
           text: string
@@ -396,47 +396,50 @@ describe("publish: threads", () => {
       })
     ))
 
-  it.live("a failure after the first part is an unknown outcome naming what was posted", () =>
+  it.live("a failure after the first part keeps the live parts on the error, and a retry resumes after them", () =>
     withFake((fake, publisher) =>
       Effect.gen(function*() {
         yield* publisher.publish(publishRequest(fake.credentials(), [part("warm-up")]))
-        // Of the thread's createRecord calls, the first passes (untouched, slow by 0 ms); the second
-        // meets a 500 on its first try and on both retries.
+        // Of the thread's createRecord calls, the first passes (untouched, slow by 0 ms); the second meets a 500.
         fake.injectFault("com.atproto.repo.createRecord", { _tag: "Slow", delayMs: 0 })
-        fake.injectFault("com.atproto.repo.createRecord", { _tag: "ServerError" }, 3)
-        const error = yield* Effect.flip(publisher.publish(publishRequest(fake.credentials(), [part("one"), part("two"), part("three")])))
-        assert.strictEqual(error._tag, "OutcomeUnknown")
+        fake.injectFault("com.atproto.repo.createRecord", { _tag: "ServerError" })
+        const request = publishRequest(fake.credentials(), [part("one", [image(10_000, "a", 31)]), part("two", [image(20_000, "b", 32)]), part("three")])
+        const error = yield* Effect.flip(publisher.publish(request))
+        assert.strictEqual(error._tag, "Transient")
         assert.strictEqual(error.httpStatus, 500)
-        assert.include(error.message, fake.posts()[1]!.uri)
+        assert.include(error.message, "part 2 of 3 failed")
+        const one = fake.posts()[1]!
+        assert.deepStrictEqual(error.postedParts?.map((p) => p.platformPostId), [one.uri])
         assert.deepStrictEqual(fake.posts().map((post) => (post.value as { text: string }).text), ["warm-up", "one"])
-        assert.strictEqual(fake.callCount("com.atproto.repo.createRecord"), 1 + 1 + 3)
-      }), { publisher: { threadPartRetry: { retries: 2, delay: "10 millis" } } }))
 
-  it.live("a later part that meets a 500 or a short rate limit is retried in place, keeping the order", () =>
-    withFake((fake, publisher) =>
-      Effect.gen(function*() {
-        fake.injectFault("com.atproto.repo.createRecord", { _tag: "Slow", delayMs: 0 })
-        fake.injectFault("com.atproto.repo.createRecord", { _tag: "ServerError", status: 502 })
-        fake.injectFault("com.atproto.repo.createRecord", { _tag: "RateLimited", resetInSeconds: 1 })
-        const result = yield* publisher.publish(publishRequest(fake.credentials(), [part("one"), part("two"), part("three")]))
+        const uploadsBefore = fake.callCount("com.atproto.repo.uploadBlob")
+        const result = yield* publisher.publish({ ...request, postedParts: error.postedParts })
         const posts = fake.posts()
-        assert.deepStrictEqual(posts.map((post) => (post.value as { text: string }).text), ["one", "two", "three"])
-        assert.deepStrictEqual(result.parts.map((entry) => entry.platformPostId), posts.map((post) => post.uri))
-        const third = posts[2]!.value as { reply: { root: { uri: string }; parent: { uri: string } } }
-        assert.strictEqual(third.reply.root.uri, posts[0]!.uri)
-        assert.strictEqual(third.reply.parent.uri, posts[1]!.uri)
-      }), { publisher: { threadPartRetry: { retries: 3, delay: "10 millis" } } }))
+        // Part one is never posted again; two and three follow it, in order, as replies.
+        assert.deepStrictEqual(posts.map((post) => (post.value as { text: string }).text), ["warm-up", "one", "two", "three"])
+        type Reply = { root: { uri: string; cid: string }; parent: { uri: string; cid: string } }
+        const reply = (index: number) => (posts[index]!.value as { reply: Reply }).reply
+        assert.deepStrictEqual(reply(2), { root: { uri: one.uri, cid: one.cid }, parent: { uri: one.uri, cid: one.cid } })
+        assert.deepStrictEqual(reply(3), { root: { uri: one.uri, cid: one.cid }, parent: { uri: posts[2]!.uri, cid: posts[2]!.cid } })
+        assert.deepStrictEqual(result.parts.map((p) => p.platformPostId), posts.slice(1).map((post) => post.uri))
+        // Only the parts still to post were prepared: one image uploaded, not two.
+        assert.strictEqual(fake.callCount("com.atproto.repo.uploadBlob") - uploadsBefore, 1)
+      })
+    ))
 
-  it.live("a rate limit on a later part that resets too late is not waited out", () =>
+  it.live("a rate limit on a later part keeps the live parts; a retry after the window posts the rest", () =>
     withFake((fake, publisher) =>
       Effect.gen(function*() {
         fake.injectFault("com.atproto.repo.createRecord", { _tag: "Slow", delayMs: 0 })
         fake.injectFault("com.atproto.repo.createRecord", { _tag: "RateLimited", resetInSeconds: 3600 })
-        const error = yield* Effect.flip(publisher.publish(publishRequest(fake.credentials(), [part("one"), part("two")])))
-        assert.strictEqual(error._tag, "OutcomeUnknown")
+        const request = publishRequest(fake.credentials(), [part("one"), part("two")])
+        const error = yield* Effect.flip(publisher.publish(request))
+        assert.strictEqual(error._tag, "RateLimited")
         assert.strictEqual(error.platformCode, "RateLimitExceeded")
-        assert.include(error.message, "RateLimited")
+        assert.strictEqual(error.postedParts?.length, 1)
         assert.strictEqual(fake.callCount("com.atproto.repo.createRecord"), 2)
+        yield* publisher.publish({ ...request, postedParts: error.postedParts })
+        assert.deepStrictEqual(fake.posts().map((post) => (post.value as { text: string }).text), ["one", "two"])
       })
     ))
 })

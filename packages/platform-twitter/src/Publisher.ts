@@ -5,10 +5,9 @@
  * A publish first makes sure of everything that can fail without posting
  * anything (the account's username for the URL, every part's media uploaded
  * and processed), then posts the parts strictly in order, each one a reply to
- * the one before (`reply.in_reply_to_tweet_id`). If a later part is refused,
- * the parts already posted are deleted so that a retry starts clean; if a
- * part's outcome is unknown, nothing is deleted and the error lists what was
- * posted.
+ * the one before (`reply.in_reply_to_tweet_id`), through the platform kit's
+ * `Thread`: if a later part fails, the parts already posted stay live and are
+ * kept on the error (`postedParts`), and a retry resumes after them.
  *
  * @example
  * import { NodeHttpClient } from "@effect/platform-node"
@@ -17,7 +16,7 @@
  * // result.url === "https://x.com/alice/status/1880028106020515840"
  */
 import { PublishError, type Publisher, type Validation } from "@omnipost/core"
-import { UrlGuard } from "@omnipost/platform-kit"
+import { Thread, UrlGuard } from "@omnipost/platform-kit"
 import { Clock, Context, type Duration, Effect, Layer, Option, Schema, Semaphore } from "effect"
 import { HttpClient } from "effect/http"
 import * as Auth from "./Auth.js"
@@ -90,33 +89,6 @@ const mediaMixProblem = (media: ReadonlyArray<{ readonly kind: string }>): strin
   if ((kinds.has("video") || kinds.has("gif")) && media.length > 1) return "X accepts one video or one GIF per post"
   if (media.length > 4) return `X accepts at most 4 images per post (got ${media.length})`
   return undefined
-}
-
-const appendToMessage = (error: Errors.XPublishError, note: string): Errors.XPublishError => {
-  const common = {
-    platform: error.platform,
-    message: `${error.message}. ${note}`,
-    platformCode: error.platformCode,
-    platformMessage: error.platformMessage,
-    httpStatus: error.httpStatus
-  }
-  switch (error._tag) {
-    case "RateLimited":
-      return new PublishError.RateLimited({
-        ...common,
-        retryAfterSeconds: error.retryAfterSeconds,
-        resetAt: error.resetAt,
-        scope: error.scope
-      })
-    case "Transient":
-      return new PublishError.Transient(common)
-    case "AuthFailed":
-      return new PublishError.AuthFailed({ ...common, reason: error.reason })
-    case "Rejected":
-      return new PublishError.Rejected({ ...common, code: error.code })
-    case "OutcomeUnknown":
-      return new PublishError.OutcomeUnknown(common)
-  }
 }
 
 /**
@@ -283,51 +255,27 @@ export const makeXPublisher = (options?: XPublisherOptions): Effect.Effect<XPubl
       const api = yield* connect(request.credentials, request.saveCredentials)
       const username = yield* usernameFor(api)
 
-      // Every part's media first: a failed upload then posts nothing.
-      const mediaIds: Array<ReadonlyArray<string>> = []
-      for (const part of destination.parts) {
-        const ids: Array<string> = []
-        for (const media of part.media) ids.push(yield* Media.uploadMedia(api, client, media, upload))
-        mediaIds.push(ids)
-      }
-
-      const posted: Array<Publisher.PublishedPart> = []
-      for (const [index, part] of destination.parts.entries()) {
-        const previous = posted.at(-1)?.platformPostId
-        const replyTo = previous ?? settings.inReplyToTweetId
-        const body: Record<string, unknown> = {
-          text: partText(part),
-          ...(mediaIds[index]!.length > 0 ? { media: { media_ids: mediaIds[index] } } : {}),
-          ...(replyTo !== undefined ? { reply: { in_reply_to_tweet_id: replyTo } } : {}),
-          ...(index === 0 && settings.quoteTweetId !== undefined ? { quote_tweet_id: settings.quoteTweetId } : {}),
-          ...(settings.replySettings !== undefined && settings.replySettings !== "everyone"
-            ? { reply_settings: settings.replySettings }
-            : {})
-        }
-        const result = yield* Effect.result(createTweet(api, body))
-        if (result._tag === "Failure") {
-          const error = result.failure
-          if (posted.length === 0) return yield* error
-          const ids = posted.map((p) => p.platformPostId).join(", ")
-          if (error._tag === "OutcomeUnknown") {
-            return yield* appendToMessage(
-              error,
-              `Part ${index + 1} of ${destination.parts.length}; parts already posted: ${ids}`
-            )
+      // The kit's thread policy: every part's media uploaded first (a failed upload posts nothing),
+      // then the parts in order, each replying to the one before; a retry resumes after the live ones.
+      const posted = yield* Thread.publish({
+        platform: Errors.platform,
+        parts: destination.parts,
+        postedParts: request.postedParts,
+        prepare: (part) => Effect.forEach(part.media, (media) => Media.uploadMedia(api, client, media, upload)),
+        post: (mediaIds, { index, part, replyTo }) => {
+          const inReplyTo = replyTo?.platformPostId ?? settings.inReplyToTweetId
+          const body: Record<string, unknown> = {
+            text: partText(part),
+            ...(mediaIds.length > 0 ? { media: { media_ids: mediaIds } } : {}),
+            ...(inReplyTo !== undefined ? { reply: { in_reply_to_tweet_id: inReplyTo } } : {}),
+            ...(index === 0 && settings.quoteTweetId !== undefined ? { quote_tweet_id: settings.quoteTweetId } : {}),
+            ...(settings.replySettings !== undefined && settings.replySettings !== "everyone"
+              ? { reply_settings: settings.replySettings }
+              : {})
           }
-          // Undo the posted parts (newest first) so that a retry does not
-          // leave a broken or duplicated thread.
-          const undone = yield* Effect.forEach(
-            [...posted].reverse(),
-            (p) => Effect.result(deleteTweet(api, p.platformPostId)).pipe(Effect.map((r) => r._tag === "Success"))
-          )
-          const note = undone.every(Boolean)
-            ? `Part ${index + 1} of ${destination.parts.length} failed; the parts already posted (${ids}) were deleted`
-            : `Part ${index + 1} of ${destination.parts.length} failed; deleting the parts already posted (${ids}) did not fully succeed`
-          return yield* appendToMessage(error, note)
+          return createTweet(api, body).pipe(Effect.map((id) => ({ platformPostId: id, url: postUrl(username, id) })))
         }
-        posted.push({ platformPostId: result.success, url: postUrl(username, result.success) })
-      }
+      })
 
       const first = posted[0]!
       const publishedAt = new Date(yield* Clock.currentTimeMillis).toISOString()
@@ -337,8 +285,10 @@ export const makeXPublisher = (options?: XPublisherOptions): Effect.Effect<XPubl
     /**
      * Reconciles an unknown outcome: reads the account's posts since shortly
      * before `sentAt` and looks for the parts, in order, each replying to the
-     * one before, with the same words and media count. None found: not posted.
-     * All found: the result. Only some: still unknown, for a person to decide.
+     * one before, with the same words and media count (after the parts a
+     * resumed attempt had live already). The kit's `Thread.found` decides: none
+     * found is not posted, all is the result, the first parts are kept and
+     * the rest posted after them.
      */
     const findPublished = Effect.fn("XPublisher.findPublished")(function*(
       request: Publisher.PublishRequest<XSettings, Auth.XCredentials> & { readonly sentAt: string }
@@ -373,9 +323,11 @@ export const makeXPublisher = (options?: XPublisherOptions): Effect.Effect<XPubl
       // Oldest first: the first match is the one this attempt made.
       timeline.sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1))
       const repliedTo = (tweet: TimelineTweet) => tweet.referenced_tweets?.find((r) => r.type === "replied_to")?.id
+      // A resumed attempt looks for the parts after those already live (which may be older than the window).
+      const live = request.postedParts ?? []
       const found: Array<TimelineTweet> = []
-      let previous = request.destination.settings.inReplyToTweetId
-      for (const part of request.destination.parts) {
+      let previous = live.at(-1)?.platformPostId ?? request.destination.settings.inReplyToTweetId
+      for (const part of request.destination.parts.slice(live.length)) {
         const words = comparable(partText(part))
         const match = timeline.find((tweet) =>
           repliedTo(tweet) === previous &&
@@ -387,19 +339,12 @@ export const makeXPublisher = (options?: XPublisherOptions): Effect.Effect<XPubl
         found.push(match)
         previous = match.id
       }
-      if (found.length === 0) return undefined
-      const parts = found.map((tweet) => ({ platformPostId: tweet.id, url: postUrl(profile.username, tweet.id) }))
-      if (found.length < request.destination.parts.length) {
-        return yield* new PublishError.OutcomeUnknown({
-          platform: Errors.platform,
-          message: `Found ${found.length} of ${request.destination.parts.length} thread parts on X (${
-            parts.map((p) => p.platformPostId).join(", ")
-          }); the rest were not posted`
-        })
-      }
-      const first = parts[0]!
-      const publishedAt = found[0]!.created_at ?? new Date(yield* Clock.currentTimeMillis).toISOString()
-      return { platformPostId: first.platformPostId, url: first.url, publishedAt, parts }
+      return yield* Thread.found({
+        platform: Errors.platform,
+        total: request.destination.parts.length,
+        found: [...live, ...found.map((tweet) => ({ platformPostId: tweet.id, url: postUrl(profile.username, tweet.id) }))],
+        publishedAt: (live.length === 0 ? found[0]?.created_at : undefined) ?? new Date(yield* Clock.currentTimeMillis).toISOString()
+      })
     })
 
     // Alt text length and the media mix are rows of core's rules table; what

@@ -213,29 +213,57 @@ layer(environment, { excludeTestServices: true, timeout: "60 seconds" })("X faul
       }
     }))
 
-  it.effect("a failure in the middle of a thread deletes the parts already posted", () =>
+  it.effect("a failure in the middle of a thread keeps the parts already posted, and a retry resumes after them", () =>
     Effect.gen(function*() {
-      const { credentials, fake, publisher } = yield* setup("thread_rollback")
+      const { credentials, fake, publisher } = yield* setup("thread_resume")
       fake.inject("POST /2/tweets", Faults.status(500), { after: 2 })
-      const error = yield* Effect.flip(publisher.publish(request([text("t1"), text("t2"), text("t3")], credentials)))
+      const thread = request([text("t1"), text("t2"), text("t3")], credentials)
+      const error = yield* Effect.flip(publisher.publish(thread))
       assert.strictEqual(error._tag, "Transient")
-      assert.include(error.message, "were deleted")
-      const posted = fake.tweets.filter((t) => ["t1", "t2", "t3"].includes(t.text))
-      assert.deepStrictEqual(posted.map((t) => [t.text, t.deleted]), [["t1", true], ["t2", true]])
-      // A retry now posts the whole thread cleanly (no duplicate-content refusal).
-      const result = yield* publisher.publish(request([text("t1"), text("t2"), text("t3")], credentials))
-      assert.strictEqual(result.parts.length, 3)
+      assert.include(error.message, "part 3 of 3 failed")
+      const live = fake.tweets.filter((t) => ["t1", "t2", "t3"].includes(t.text))
+      assert.deepStrictEqual(live.map((t) => [t.text, t.deleted]), [["t1", false], ["t2", false]])
+      assert.deepStrictEqual(error.postedParts?.map((p) => p.platformPostId), live.map((t) => t.id))
+      // The retry posts part 3 only, as a reply to part 2: nothing is posted twice.
+      const result = yield* publisher.publish({ ...thread, postedParts: error.postedParts })
+      const all = fake.tweets.filter((t) => ["t1", "t2", "t3"].includes(t.text))
+      assert.deepStrictEqual(all.map((t) => t.text), ["t1", "t2", "t3"])
+      assert.strictEqual(all[2]!.inReplyToTweetId, all[1]!.id)
+      assert.deepStrictEqual(result.parts.map((p) => p.platformPostId), all.map((t) => t.id))
     }))
 
-  it.effect("an unknown outcome in the middle of a thread keeps what was posted and says so", () =>
+  it.effect("an unknown outcome in the middle of a thread keeps what was posted; findPublished completes it", () =>
     Effect.gen(function*() {
       const { credentials, fake, publisher } = yield* setup("thread_unknown")
+      const sentAt = new Date().toISOString()
       fake.inject("POST /2/tweets", Faults.dropAfterApply(), { after: 1 })
-      const error = yield* Effect.flip(publisher.publish(request([text("u1"), text("u2")], credentials)))
+      const thread = request([text("u1"), text("u2")], credentials)
+      const error = yield* Effect.flip(publisher.publish(thread))
       assert.strictEqual(error._tag, "OutcomeUnknown")
       const first = fake.tweets.find((t) => t.text === "u1")!
       assert.isFalse(first.deleted)
-      assert.include(error.message, first.id)
+      assert.deepStrictEqual(error.postedParts?.map((p) => p.platformPostId), [first.id])
+      // The dropped request was applied: looking it up after the live part finds part 2, so the thread is published.
+      const found = yield* publisher.findPublished!({ ...thread, postedParts: error.postedParts, sentAt })
+      const second = fake.tweets.find((t) => t.text === "u2")!
+      assert.deepStrictEqual(found?.parts.map((p) => p.platformPostId), [first.id, second.id])
+    }))
+
+  it.effect("findPublished that finds only the first parts of a thread keeps them and says the rest will follow", () =>
+    Effect.gen(function*() {
+      const { credentials, fake, publisher } = yield* setup("thread_partial_found")
+      const sentAt = new Date().toISOString()
+      fake.inject("POST /2/tweets", Faults.dropBeforeApply(), { after: 1 })
+      const thread = request([text("p1"), text("p2")], credentials)
+      const error = yield* Effect.flip(publisher.publish(thread))
+      assert.strictEqual(error._tag, "OutcomeUnknown")
+      // Looked up as a whole (no parts known): part 1 is found, part 2 is not.
+      const partial = yield* Effect.flip(publisher.findPublished!({ ...thread, sentAt }))
+      assert.strictEqual(partial._tag, "Transient")
+      const first = fake.tweets.find((t) => t.text === "p1")!
+      assert.deepStrictEqual(partial.postedParts?.map((p) => p.platformPostId), [first.id])
+      yield* publisher.publish({ ...thread, postedParts: partial.postedParts })
+      assert.deepStrictEqual(fake.tweets.filter((t) => t.text.startsWith("p")).map((t) => [t.text, t.inReplyToTweetId]), [["p1", undefined], ["p2", first.id]])
     }))
 
   it.effect("mixed media is refused before any request", () =>
@@ -299,22 +327,14 @@ layer(environment, { excludeTestServices: true, timeout: "60 seconds" })("X faul
       assert.isUndefined(found)
     }))
 
-  it.effect("findPublished finds a whole thread, and reports a partial one as still unknown", () =>
+  it.effect("findPublished finds a whole thread", () =>
     Effect.gen(function*() {
-      const { credentials, fake, publisher } = yield* setup("reconcile_thread")
+      const { credentials, publisher } = yield* setup("reconcile_thread")
       const sentAt = new Date().toISOString()
       const thread = [text("r1"), text("r2"), text("r3")] as const
       const posted = yield* publisher.publish(request(thread, credentials))
       const found = yield* publisher.findPublished!({ ...request(thread, credentials), sentAt })
       assert.deepStrictEqual(found?.parts, posted.parts)
-
-      fake.inject("POST /2/tweets", Faults.dropBeforeApply(), { after: 1 })
-      const partial = [text("p1"), text("p2")] as const
-      const error = yield* Effect.flip(publisher.publish(request(partial, credentials)))
-      assert.strictEqual(error._tag, "OutcomeUnknown")
-      const reconcile = yield* Effect.flip(publisher.findPublished!({ ...request(partial, credentials), sentAt }))
-      assert.strictEqual(reconcile._tag, "OutcomeUnknown")
-      assert.include(reconcile.message, "Found 1 of 2")
     }))
 
   it.effect("429 during the upload → RateLimited, nothing posted", () =>

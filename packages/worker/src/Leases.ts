@@ -64,6 +64,11 @@ export interface Marked {
    * post's (a post being published cannot gain destinations).
    */
   readonly onlyDestination?: boolean | undefined
+  /**
+   * Parts of its thread live from an earlier attempt that failed part way:
+   * the call resumes after them (`PublishRequest.postedParts`).
+   */
+  readonly postedParts?: ReadonlyArray<Post.PublishedPart> | undefined
   /** The post's `updated_at` when this was read: a mark given it returns the post again only if it changed since. */
   readonly postVersion?: Date | undefined
 }
@@ -138,6 +143,8 @@ export type Outcome =
     readonly at: Date
     readonly error: Post.DestinationError
     readonly attemptOutcome?: "retry" | "reconciled_absent"
+    /** A thread that failed part way: the live parts, kept for the retry to resume after. */
+    readonly parts?: ReadonlyArray<Post.PublishedPart> | undefined
   }
   | {
     readonly _tag: "Failed"
@@ -145,6 +152,8 @@ export type Outcome =
     readonly attemptOutcome: "failed" | "outcome_unknown"
     /** The account needs reconnecting (an auth failure). */
     readonly accountNeedsReconnect?: boolean
+    /** A thread that failed part way: the live parts, kept on the destination (a retry resumes after them). */
+    readonly parts?: ReadonlyArray<Post.PublishedPart> | undefined
   }
 
 /** A successful publish, settled together with others in one group commit. */
@@ -169,6 +178,8 @@ export const pauseScopes = (platform: string, accountId: string) => [platform, `
 
 interface MarkRow {
   readonly attempts: number
+  /** The thread's live parts (all of them once published; the first ones after a partial failure). */
+  readonly parts: ReadonlyArray<Post.PublishedPart> | null
   readonly platform: string
   readonly account_id: string
   readonly placement: Post.Placement | null
@@ -190,6 +201,10 @@ type PayloadRow = MarkRow & {
   credentials_key_id: string | null
   destination_count: string | number
 }
+
+const postedPartsOf = (row: MarkRow): { readonly postedParts?: ReadonlyArray<Post.PublishedPart> } =>
+  // Statements that do not select `parts` leave it undefined.
+  row.parts != null && row.parts.length > 0 ? { postedParts: row.parts } : {}
 
 const destinationInput = (row: MarkRow): Post.DestinationInput => ({
   platform: row.platform,
@@ -445,13 +460,13 @@ export class Leases extends Context.Service<Leases, {
             AND v.post_id IN (SELECT id FROM p)
           RETURNING destinations.id, destinations.post_id, destinations.organization_id, destinations.attempts,
             destinations.platform, destinations.account_id, destinations.placement, destinations.settings,
-            destinations.override, destinations.due_at, destinations.auto_retries, v.attempt_id, v.post_version,
-            v.credentials_md5
+            destinations.override, destinations.due_at, destinations.auto_retries, destinations.parts, v.attempt_id,
+            v.post_version, v.credentials_md5
         ), u AS (
           UPDATE posts SET status = 'publishing', updated_at = ${options.now}
           WHERE posts.id IN (SELECT post_id FROM d) AND ${sql.in("posts.status", postsEnteringPublishing)}
         )
-        SELECT d.id, d.attempt_id, d.attempts, d.auto_retries, f.fresh,
+        SELECT d.id, d.attempt_id, d.attempts, d.auto_retries, d.parts, f.fresh,
           -- Read ahead and unchanged since (the post's version is the one read then): only what may have
           -- changed comes back, which keeps the due instant's statement lean. Otherwise, everything.
           CASE WHEN f.fresh THEN d.post_id END AS post_id,
@@ -498,7 +513,12 @@ export class Leases extends Context.Service<Leases, {
       dueAt: row.due_at ?? now,
       autoRetries: row.auto_retries
     })
-    const markedFrom = (row: MarkRowFull): Marked => ({ attemptId: row.attempt_id, attemptNumber: row.attempts, ...payloadFrom(row) })
+    const markedFrom = (row: MarkRowFull): Marked => ({
+      attemptId: row.attempt_id,
+      attemptNumber: row.attempts,
+      ...payloadFrom(row),
+      ...postedPartsOf(row)
+    })
 
     const markPublishingBatch = Effect.fn("Leases.markPublishingBatch")(function*(options: {
       readonly items: ReadonlyArray<{ readonly claim: Claim; readonly attemptId: string; readonly payload?: Upcoming["payload"] | undefined }>
@@ -533,7 +553,7 @@ export class Leases extends Context.Service<Leases, {
           : row.credentials_ciphertext !== null && row.credentials_key_id !== null
           ? { ciphertext: row.credentials_ciphertext, keyId: row.credentials_key_id }
           : payload.credentials
-        marked.set(row.id, { ...payload, attemptId: row.attempt_id, attemptNumber: row.attempts, credentials })
+        marked.set(row.id, { ...payload, attemptId: row.attempt_id, attemptNumber: row.attempts, credentials, ...postedPartsOf(row) })
       }
       return marked
     })
@@ -650,6 +670,10 @@ export class Leases extends Context.Service<Leases, {
      * aggregate. Returns false when the attempt is no longer this one's to
      * settle (another worker reconciled it after this one's lease expired).
      */
+    /** Keeps a partly posted thread's live parts (never fewer than were kept: parts only become live). */
+    const livePartsAssignment = (parts: ReadonlyArray<Post.PublishedPart> | undefined) =>
+      parts === undefined || parts.length === 0 ? sql`` : sql`parts = ${sql.json(parts)},`
+
     const settle = Effect.fn("Leases.settle")(function*(options: {
       readonly destinationId: string
       readonly postId: string
@@ -666,9 +690,9 @@ export class Leases extends Context.Service<Leases, {
         : outcome._tag === "Retry"
         ? sql`status = 'queued', due_at = ${outcome.at}, next_retry_at = ${outcome.at}, auto_retries = auto_retries + 1,
             last_error = ${sql.json(outcome.error)}, lease_owner = NULL, lease_expires_at = NULL, current_attempt_id = NULL,
-            updated_at = ${now}`
+            ${livePartsAssignment(outcome.parts)} updated_at = ${now}`
         : sql`status = 'failed', last_error = ${sql.json(outcome.error)}, next_retry_at = NULL, due_at = NULL,
-            lease_owner = NULL, lease_expires_at = NULL, updated_at = ${now}`
+            lease_owner = NULL, lease_expires_at = NULL, ${livePartsAssignment(outcome.parts)} updated_at = ${now}`
       const attemptOutcome = outcome._tag === "Published"
         ? outcome.attemptOutcome ?? "published"
         : outcome._tag === "Retry"
@@ -954,7 +978,7 @@ export class Leases extends Context.Service<Leases, {
         UPDATE destinations d SET lease_owner = ${options.workerId}, lease_expires_at = ${until}
         FROM expired WHERE d.id = expired.id
         RETURNING d.id, d.post_id, d.organization_id, d.attempts, d.platform, d.account_id, d.placement, d.settings,
-          d.override, d.current_attempt_id, d.auto_retries, d.attempt_started_at, expired.previous_owner`
+          d.override, d.current_attempt_id, d.auto_retries, d.attempt_started_at, d.parts, expired.previous_owner`
       if (rows.length === 0) return []
       const posts = yield* sql<{ id: string; content: Post.Content; platform_overrides: Record<string, Post.Override> | null; scheduled_at: Date | null }>`
         SELECT id, content, platform_overrides, scheduled_at FROM posts WHERE ${sql.in("id", rows.map((r) => r.post_id))}`
@@ -976,7 +1000,8 @@ export class Leases extends Context.Service<Leases, {
           content: post.content,
           platformOverrides: post.platform_overrides ?? undefined,
           destination: destinationInput(r),
-          scheduledAt: post.scheduled_at ?? undefined
+          scheduledAt: post.scheduled_at ?? undefined,
+          ...postedPartsOf(r)
         }]
       })
     })

@@ -67,7 +67,8 @@ export interface StoredDestination {
   readonly nextRetryAt?: string | undefined
   readonly platformPostId?: string | undefined
   readonly url?: string | undefined
-  readonly parts?: ReadonlyArray<{ readonly platformPostId: string; readonly url: string }> | undefined
+  /** The thread's live parts: all once published, the first ones while a partly posted thread waits to resume. */
+  readonly parts?: ReadonlyArray<Post.PublishedPart> | undefined
   readonly publishedAt?: string | undefined
   readonly lastError?: Post.DestinationError | undefined
 }
@@ -162,7 +163,7 @@ interface DestinationRow {
   readonly next_retry_at: Date | null
   readonly platform_post_id: string | null
   readonly url: string | null
-  readonly parts: Array<{ platformPostId: string; url: string }> | null
+  readonly parts: Array<Post.PublishedPart> | null
   readonly published_at: Date | null
   readonly last_error: Post.DestinationError | null
 }

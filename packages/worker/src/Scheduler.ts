@@ -447,15 +447,18 @@ const make = Effect.fnUntraced(function*(options: SchedulerOptions) {
       const delay = Backoff.delayForErrorMs(backoff, claim.autoRetries, error, now, yield* Random.next)
       yield* leases.pause(pauseScopeFor(error, claim.platform, claim.accountId), new Date(now + (floor ?? delay)), error.message)
     }
+    // A thread that failed part way: its live parts are kept, and the retry resumes after them.
+    const parts = error.postedParts
     if (PublishError.isRetryable(error) && claim.autoRetries < maxAutoRetries) {
       const delay = Backoff.delayForErrorMs(backoff, claim.autoRetries, error, now, yield* Random.next)
-      return { _tag: "Retry", at: new Date(now + delay), error: detail } satisfies Outcome
+      return { _tag: "Retry", at: new Date(now + delay), error: detail, parts } satisfies Outcome
     }
     return {
       _tag: "Failed",
       error: detail,
       attemptOutcome: error._tag === "OutcomeUnknown" ? "outcome_unknown" : "failed",
-      accountNeedsReconnect: error._tag === "AuthFailed" && error.reason !== "missing_permission"
+      accountNeedsReconnect: error._tag === "AuthFailed" && error.reason !== "missing_permission",
+      parts
     } satisfies Outcome
   })
 
@@ -469,7 +472,8 @@ const make = Effect.fnUntraced(function*(options: SchedulerOptions) {
     claim: { id: string; postId: string; accountId: string },
     attemptId: string,
     destination: Publisher.PublishRequest["destination"],
-    credentials: unknown
+    credentials: unknown,
+    postedParts: ReadonlyArray<Post.PublishedPart> | undefined
   ): Publisher.PublishRequest => {
     const codecs = codecsOf(publisher)
     return {
@@ -478,6 +482,7 @@ const make = Effect.fnUntraced(function*(options: SchedulerOptions) {
       attemptId,
       destination,
       credentials,
+      ...(postedParts !== undefined ? { postedParts } : {}),
       saveCredentials: (fresh) =>
         codecs.encodeCredentials(fresh).pipe(
           Effect.flatMap((encoded) => accounts.updateCredentials(claim.accountId, encoded)),
@@ -512,29 +517,46 @@ const make = Effect.fnUntraced(function*(options: SchedulerOptions) {
       ),
       Effect.mapError((e) => destinationError("AUTH_EXPIRED", `the account's stored credentials are unusable; reconnect it: ${e.message}`))
     )
-    const request = requestFor(publisher, claim, marked.attemptId, { ...resolved, settings }, credentials)
+    const request = requestFor(publisher, claim, marked.attemptId, { ...resolved, settings }, credentials, marked.postedParts)
     return { publisher, request } satisfies Prepared
   })
 
-  /** Looks an unknown outcome up on the platform, when the publisher can. */
+  /**
+   * Looks an unknown outcome up on the platform, when the publisher can.
+   * `live`: a thread's parts known to be live (the failed attempt's, else the
+   * earlier attempts'); the look-up searches after them, and they are kept
+   * whatever it finds.
+   */
   const reconcile = Effect.fnUntraced(function*(
     prepared: Prepared,
     sentAt: Date,
-    unknownError: Post.DestinationError
+    unknownError: Post.DestinationError,
+    live: ReadonlyArray<Post.PublishedPart> | undefined = prepared.request.postedParts
   ) {
     const findPublished = prepared.publisher.findPublished
     if (findPublished === undefined) {
-      return { _tag: "Failed", error: unknownError, attemptOutcome: "outcome_unknown" } satisfies Outcome
+      return { _tag: "Failed", error: unknownError, attemptOutcome: "outcome_unknown", parts: live } satisfies Outcome
     }
-    const found = yield* findPublished({ ...prepared.request, sentAt: sentAt.toISOString() }).pipe(
+    const found = yield* findPublished({ ...prepared.request, ...(live !== undefined ? { postedParts: live } : {}), sentAt: sentAt.toISOString() }).pipe(
       Effect.catchDefect((defect) => Effect.fail(new PublishError.Transient({ platform: prepared.publisher.platform, message: String(defect) }))),
       Effect.result
     )
     if (found._tag === "Failure") {
+      const failure = found.failure
+      // The first parts of the thread were found and the rest was not: the rest is posted after them.
+      if (failure.postedParts !== undefined && failure.postedParts.length > 0 && PublishError.isRetryable(failure)) {
+        return {
+          _tag: "Retry",
+          at: yield* nowDate,
+          error: { ...unknownError, message: `${unknownError.message} Looking it up on the platform: ${failure.message}` },
+          parts: failure.postedParts
+        } satisfies Outcome
+      }
       return {
         _tag: "Failed",
-        error: { ...unknownError, message: `${unknownError.message} Looking it up on the platform: ${found.failure.message}` },
-        attemptOutcome: "outcome_unknown"
+        error: { ...unknownError, message: `${unknownError.message} Looking it up on the platform: ${failure.message}` },
+        attemptOutcome: "outcome_unknown",
+        parts: failure.postedParts ?? live
       } satisfies Outcome
     }
     if (found.success !== undefined) {
@@ -614,7 +636,10 @@ const make = Effect.fnUntraced(function*(options: SchedulerOptions) {
     const settings = decodeSettingsNow(codecs, resolved.settings)
     if (settings._tag === "None") return undefined
     const destination = { ...resolved, settings: settings.value as Readonly<Record<string, unknown>> }
-    return { publisher, request: requestFor(publisher, claim, marked.attemptId, destination, codecs.decodedCredentials.get(opened)) }
+    return {
+      publisher,
+      request: requestFor(publisher, claim, marked.attemptId, destination, codecs.decodedCredentials.get(opened), marked.postedParts)
+    }
   }
 
   const prepareAndCall: (publisher: Publisher.PlatformPublisher, item: Ready) => Effect.Effect<void, unknown> = Effect.fnUntraced(function*(
@@ -659,7 +684,7 @@ const make = Effect.fnUntraced(function*(options: SchedulerOptions) {
           onFailure: (error) => {
             observeCall(claim.platform, performance.now() - startedAt)
             const outcome: Effect.Effect<Outcome, SqlError.SqlError> = error._tag === "OutcomeUnknown"
-              ? reconcile(prepared, new Date(sentMs), PublishError.toDestinationError(error))
+              ? reconcile(prepared, new Date(sentMs), PublishError.toDestinationError(error), error.postedParts ?? prepared.request.postedParts)
               : outcomeOf(error, claim)
             return Effect.flatMap(outcome, (outcome) => settle(claim, marked.attemptId, outcome))
           }

@@ -38,6 +38,7 @@ export const toPostView = (post: StoredPost, attempts?: ReadonlyArray<AttemptRec
     ...(d.platformPostId !== undefined ? { platformPostId: d.platformPostId } : {}),
     ...(d.url !== undefined ? { url: d.url } : {}),
     ...(d.publishedAt !== undefined ? { publishedAt: d.publishedAt } : {}),
+    ...(d.parts !== undefined && d.parts.length > 0 ? { parts: d.parts } : {}),
     ...(d.nextRetryAt !== undefined ? { nextRetryAt: d.nextRetryAt } : {}),
     ...(d.dueAt !== undefined ? { dueAt: d.dueAt } : {}),
     ...(d.lastError !== undefined ? { lastError: d.lastError } : {}),
