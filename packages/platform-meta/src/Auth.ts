@@ -144,23 +144,16 @@ export const instagramProvider = (client: HttpClient.HttpClient, app: App): Plug
 
 export const facebookScopes = ["pages_show_list", "pages_read_engagement", "pages_manage_posts", "publish_video", "business_management"]
 
-/** The provider of the `facebook` plugin: a long-lived user token, then the Page's token (`pageId` picks one Page; default the first). */
-export const facebookProvider = (
-  client: HttpClient.HttpClient,
-  app: App & { readonly version?: string | undefined; readonly pageId?: string | undefined }
-): Plugin.OAuthProvider<FacebookCredentials> => {
-  const platform = "facebook"
+/** Facebook Login's endpoints and its code → long-lived user token exchange (shared by Pages and Instagram through its Page). */
+const facebookLogin = (client: HttpClient.HttpClient, app: App & { readonly version?: string | undefined }, platform: string) => {
   const version = app.version ?? "v25.0"
   const graph = app.baseUrl ?? `https://graph.facebook.com/${version}`
   const dialog = `${originOf(app.baseUrl) ?? "https://www.facebook.com"}/${version}/dialog/oauth`
   const token = (params: Graph.Params, operation: string) =>
-    call(client, platform, { operation, method: "GET", url: `${graph}/oauth/access_token`, params }).pipe(
-      Effect.flatMap((answer) => field(answer, "access_token", platform, operation))
-    )
+    call(client, platform, { operation, method: "GET", url: `${graph}/oauth/access_token`, params })
   return {
-    scopes: facebookScopes,
-    pkce: false,
-    authorizationUrl: (request) =>
+    graph,
+    authorizationUrl: (request: Plugin.AuthorizationRequest) =>
       Effect.succeed(`${dialog}?${new URLSearchParams({
         client_id: app.clientId,
         redirect_uri: request.redirectUri,
@@ -168,27 +161,52 @@ export const facebookProvider = (
         scope: request.scopes.join(","),
         state: request.state
       })}`),
-    exchangeCode: (request) =>
+    /** The code for a short-lived user token, that for a long-lived one (60 days). */
+    userToken: (request: Plugin.CodeExchange) =>
       Effect.gen(function*() {
-        const shortToken = yield* token({
+        const short = yield* token({
           client_id: app.clientId,
           client_secret: app.clientSecret,
           redirect_uri: request.redirectUri,
           code: request.code
-        }, "GET /oauth/access_token (code)")
-        const userToken = yield* token({
+        }, "GET /oauth/access_token (code)").pipe(Effect.flatMap((answer) => field(answer, "access_token", platform, "code")))
+        const long = yield* token({
           grant_type: "fb_exchange_token",
           client_id: app.clientId,
           client_secret: app.clientSecret,
-          fb_exchange_token: shortToken
+          fb_exchange_token: short
         }, "GET /oauth/access_token (fb_exchange_token)")
-        const pages = dataOf(yield* call(client, platform, {
-          operation: "GET /me/accounts",
-          method: "GET",
-          url: `${graph}/me/accounts`,
-          params: { fields: "id,name,access_token,tasks" },
-          accessToken: userToken
-        }))
+        return {
+          accessToken: yield* field(long, "access_token", platform, "fb_exchange_token"),
+          expiresAt: expiresAtOf(yield* Clock.currentTimeMillis, long.expires_in)
+        }
+      }),
+    pages: (userToken: string, fields: string) =>
+      call(client, platform, {
+        operation: "GET /me/accounts",
+        method: "GET",
+        url: `${graph}/me/accounts`,
+        params: { fields },
+        accessToken: userToken
+      }).pipe(Effect.map(dataOf))
+  }
+}
+
+/** The provider of the `facebook` plugin: a long-lived user token, then the Page's token (`pageId` picks one Page; default the first). */
+export const facebookProvider = (
+  client: HttpClient.HttpClient,
+  app: App & { readonly version?: string | undefined; readonly pageId?: string | undefined }
+): Plugin.OAuthProvider<FacebookCredentials> => {
+  const platform = "facebook"
+  const login = facebookLogin(client, app, platform)
+  return {
+    scopes: facebookScopes,
+    pkce: false,
+    authorizationUrl: login.authorizationUrl,
+    exchangeCode: (request) =>
+      Effect.gen(function*() {
+        const user = yield* login.userToken(request)
+        const pages = yield* login.pages(user.accessToken, "id,name,access_token,tasks")
         const page = app.pageId === undefined ? pages[0] : pages.find((item) => item.id === app.pageId)
         if (page === undefined || typeof page.access_token !== "string") {
           return yield* new PublishError.AuthFailed({
@@ -202,9 +220,54 @@ export const facebookProvider = (
         return {
           pageId: String(page.id),
           pageAccessToken: page.access_token,
-          userAccessToken: userToken,
+          userAccessToken: user.accessToken,
           ...(typeof page.name === "string" ? { pageName: page.name } : {})
         } satisfies FacebookCredentials
+      })
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Instagram API with Facebook Login (a professional account reached through its Page)
+
+export const instagramFacebookScopes = ["instagram_basic", "instagram_content_publish", "pages_show_list", "pages_read_engagement", "business_management"]
+
+/**
+ * The `instagram` plugin's provider with Facebook Login
+ * (`OMNIPOST_INSTAGRAM_LOGIN=facebook`): a long-lived user token, and the
+ * Instagram account linked to a granted Page (`instagram_business_account`).
+ */
+export const instagramFacebookProvider = (
+  client: HttpClient.HttpClient,
+  app: App & { readonly version?: string | undefined }
+): Plugin.OAuthProvider<InstagramCredentials> => {
+  const platform = "instagram"
+  const login = facebookLogin(client, app, platform)
+  return {
+    scopes: instagramFacebookScopes,
+    pkce: false,
+    authorizationUrl: login.authorizationUrl,
+    exchangeCode: (request) =>
+      Effect.gen(function*() {
+        const user = yield* login.userToken(request)
+        const pages = yield* login.pages(user.accessToken, "id,name,instagram_business_account{id,username}")
+        const linked = pages
+          .map((page) => page.instagram_business_account as { id?: unknown; username?: unknown } | undefined)
+          .find((account) => account !== undefined && typeof account.id === "string")
+        if (linked === undefined) {
+          return yield* new PublishError.AuthFailed({
+            platform,
+            reason: "missing_permission",
+            message: "no granted Page has a linked Instagram professional account: link one to a Page, then reconnect and select that Page"
+          })
+        }
+        return {
+          accessToken: user.accessToken,
+          userId: String(linked.id),
+          login: "facebook" as const,
+          ...(typeof linked.username === "string" ? { username: linked.username } : {}),
+          ...(user.expiresAt !== undefined ? { expiresAt: user.expiresAt } : {})
+        } satisfies InstagramCredentials
       })
   }
 }

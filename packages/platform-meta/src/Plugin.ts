@@ -16,7 +16,7 @@
 import { Plugin } from "@omnipost/core"
 import { Config, Effect, Option, Redacted } from "effect"
 import { HttpClient } from "effect/http"
-import { facebookProvider, instagramProvider, threadsProvider } from "./Auth.js"
+import { facebookProvider, instagramFacebookProvider, instagramProvider, threadsProvider } from "./Auth.js"
 import { makeFacebookPublisher } from "./Facebook.js"
 import { makeInstagramPublisher } from "./Instagram.js"
 import type { MetaPluginOptions } from "./Media.js"
@@ -50,13 +50,27 @@ const publisherOptions = (options: Plugin.PluginOptions) => ({
 export const instagramPlugin = Plugin.definePlugin({
   id: "instagram",
   displayName: "Instagram",
-  config: appConfig("INSTAGRAM"),
-  environment: appEnvironment("INSTAGRAM", "Instagram (Instagram Login)"),
+  config: Config.all({
+    app: appConfig("INSTAGRAM"),
+    login: Config.Literals(["instagram", "facebook"], "OMNIPOST_INSTAGRAM_LOGIN").pipe(Config.withDefault("instagram" as const))
+  }),
+  environment: [
+    ...appEnvironment("INSTAGRAM", "Instagram (an Instagram app; a Facebook app with OMNIPOST_INSTAGRAM_LOGIN=facebook)"),
+    {
+      name: "OMNIPOST_INSTAGRAM_LOGIN",
+      description: "instagram: Instagram Login (graph.instagram.com); facebook: Facebook Login, the account reached through its Page (graph.facebook.com)",
+      default: "instagram"
+    }
+  ],
   make: (_config, options) => makeInstagramPublisher(publisherOptions(options)),
   oauth: (config, options) =>
     Effect.map(HttpClient.HttpClient, (client) => {
-      const app = appOf(config, options)
-      return app === undefined ? undefined : instagramProvider(client, app)
+      const app = appOf(config.app, options)
+      return app === undefined
+        ? undefined
+        : config.login === "facebook"
+        ? instagramFacebookProvider(client, app)
+        : instagramProvider(client, app)
     })
 })
 

@@ -3,6 +3,8 @@ import { Plugin } from "@omnipost/core"
 import { ConfigProvider, Effect } from "effect"
 import { facebookPlugin, instagramPlugin, threadsPlugin } from "@omnipost/platform-meta"
 import type { FakeMetaServer } from "@omnipost/platform-meta/testing"
+import { Samples } from "@omnipost/platform-kit/testing"
+import { UrlGuard } from "@omnipost/platform-kit"
 import { part, request, withFake } from "./fixtures.js"
 
 const redirectUri = "http://127.0.0.1:9/v1/accounts/oauth/x/callback"
@@ -76,6 +78,43 @@ describe("OAuth providers against the fake", () => {
         assert.strictEqual(none._tag, "AuthFailed")
         assert.strictEqual((none as { reason?: string }).reason, "missing_permission")
       })))
+
+  it.live("Instagram through Facebook Login: the account linked to a granted Page, publishing with the user token", () =>
+    withFake((fake) =>
+      Effect.gen(function*() {
+        fake.registerApp({ platform: "facebook", clientId: "INSTAGRAM-app", clientSecret: "INSTAGRAM-secret" })
+        const page = fake.addFacebookPage({ name: "Kite Club" })
+        const account = fake.addProfile({ kind: "instagram", username: "kites.fb" })
+        fake.linkedInstagram.set(page.profile.id, account.id)
+        fake.approver.facebook = fake.addFacebookUser({ name: "Alice", pages: [page.profile.id] }).id
+        const loaded = yield* Plugin.load(instagramPlugin, { baseUrl: fake.graphUrl }).pipe(
+          Effect.provide(ConfigProvider.layer(ConfigProvider.fromEnv({
+            env: { OMNIPOST_INSTAGRAM_CLIENT_ID: "INSTAGRAM-app", OMNIPOST_INSTAGRAM_CLIENT_SECRET: "INSTAGRAM-secret", OMNIPOST_INSTAGRAM_LOGIN: "facebook" }
+          }))),
+          // The host's URL guard reaches the publisher: the fake's media are on 127.0.0.1.
+          Effect.provide(UrlGuard.UrlGuard.layer({ allowPrivate: true })),
+          Effect.orDie
+        )
+        assert.include(loaded.oauth!.scopes, "instagram_content_publish")
+        const credentials = yield* connect(fake, loaded)
+        assert.deepInclude(credentials, { userId: account.id, login: "facebook", username: "kites.fb" })
+        assert.strictEqual(fake.tokens.get(credentials.accessToken)!.kind, "user")
+        assert.strictEqual((yield* loaded.publisher.verifyCredentials!(credentials)).username, "kites.fb")
+        const image = fake.hostMedia(Samples.of("image/jpeg", 30_000, 2, { width: 1080, height: 1080 }))
+        const result = yield* loaded.publisher.publish(request("instagram", credentials, [part("via the Page", [{
+          kind: "image",
+          mimeType: "image/jpeg",
+          sizeBytes: 30_000,
+          width: 1080,
+          height: 1080,
+          source: { _tag: "url", url: image }
+        }])]))
+        assert.strictEqual(fake.publishedBy(account.id)[0]!.id, result.platformPostId)
+        // A user whose Pages have no linked account: what to do.
+        fake.approver.facebook = fake.addFacebookUser({ name: "Bob", pages: [fake.addFacebookPage({ name: "Empty" }).profile.id] }).id
+        const none = yield* Effect.flip(connect(fake, loaded))
+        assert.strictEqual((none as { reason?: string }).reason, "missing_permission")
+      }), { imagePolls: 0 }))
 
   it.live("Threads: long-lived token; an expired token met while publishing is refreshed through the provider", () =>
     withFake((fake) =>

@@ -122,8 +122,19 @@ export class FakeMetaServer {
   readonly approver: Partial<Record<FakeApp["platform"], string>> = {}
   /** Pages each Facebook user manages (what `GET /me/accounts` lists). */
   readonly pageManagers = new Map<string, Array<string>>()
+  /** Instagram professional accounts linked to Pages (Instagram through Facebook Login). */
+  readonly linkedInstagram = new Map<string, string>()
   /** Long-lived tokens refreshed. */
   refreshes = 0
+
+  /**
+   * Whether a token may act for an object: its own, or (a Facebook user's
+   * token) an Instagram account linked to a Page the user manages.
+   */
+  actsFor(token: TokenInfo, id: string): boolean {
+    if (token.ownerId === id) return true
+    return token.kind === "user" && (this.pageManagers.get(token.ownerId) ?? []).some((pageId) => this.linkedInstagram.get(pageId) === id)
+  }
 
   registerApp(app: FakeApp): FakeApp {
     this.apps.set(app.clientId, app)

@@ -157,8 +157,9 @@ const productType = (container: Container) =>
   container.mediaType === "REELS" ? "REELS" : container.mediaType === "STORIES" ? "STORY" : "FEED"
 
 export const instagramRoutes = (fake: FakeMetaServer): void => {
-  const kinds = ["instagram"] as const
-  const own = (call: Call, id: string) => call.token.ownerId === id
+  // Instagram Login tokens, and Facebook users' tokens for the accounts linked to their Pages.
+  const kinds = ["instagram", "user"] as const
+  const own = (call: Call, id: string) => fake.actsFor(call.token, id)
 
   fake.graphRoute("POST", "/:version/:id/media", "POST /{ig-user-id}/media", kinds, (call) => {
     const id = call.request.params.id!
@@ -170,7 +171,7 @@ export const instagramRoutes = (fake: FakeMetaServer): void => {
     const container = fake.containers.get(request.params.id!)
     const token = /^OAuth\s+(.+)$/i.exec(String(request.headers.authorization ?? ""))?.[1]
     const owner = token === undefined ? undefined : fake.tokens.get(token)
-    if (container === undefined || owner === undefined || owner.ownerId !== container.ownerId) {
+    if (container === undefined || owner === undefined || !fake.actsFor(owner, container.ownerId)) {
       return { status: 400, body: { debug_info: { type: "OAuthException", message: "Invalid OAuth access token or container" } } }
     }
     const size = Number(request.headers.file_size)

@@ -35,7 +35,7 @@ export const nodeAnswer = (fake: FakeMetaServer, call: Call, id: string): Answer
   const fields = call.params.fields
   const owner = call.token.ownerId
   const container = fake.containers.get(id)
-  if (container !== undefined && container.ownerId === owner) {
+  if (container !== undefined && fake.actsFor(call.token, container.ownerId)) {
     poll(fake, container)
     const reason = container.outcome.status === "ERROR" && container.status === "ERROR" ? container.outcome.reason : undefined
     return {
@@ -72,7 +72,7 @@ export const nodeAnswer = (fake: FakeMetaServer, call: Call, id: string): Answer
     }
   }
   const media = fake.media.get(id)
-  if (media !== undefined && media.ownerId === owner) {
+  if (media !== undefined && fake.actsFor(call.token, media.ownerId)) {
     return {
       status: 200,
       body: pick(fields, {
@@ -89,7 +89,7 @@ export const nodeAnswer = (fake: FakeMetaServer, call: Call, id: string): Answer
     }
   }
   const profile = id === "me" ? fake.profiles.get(owner) : fake.profiles.get(id)
-  if (profile !== undefined && (id === "me" || profile.id === owner)) {
+  if (profile !== undefined && (id === "me" || fake.actsFor(call.token, profile.id))) {
     return {
       status: 200,
       body: pick(fields, {

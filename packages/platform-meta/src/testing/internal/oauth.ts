@@ -130,7 +130,15 @@ export const oauthRoutes = (fake: FakeMetaServer): void => {
       body: {
         data: pages.map((pageId) => {
           const page = fake.profiles.get(pageId)!
-          return { id: page.id, name: page.name, access_token: fake.issueToken("page", page.id), tasks: ["CREATE_CONTENT", "MANAGE"] }
+          const linked = fake.linkedInstagram.get(page.id)
+          const instagram = linked === undefined ? undefined : fake.profiles.get(linked)
+          return {
+            id: page.id,
+            name: page.name,
+            access_token: fake.issueToken("page", page.id),
+            tasks: ["CREATE_CONTENT", "MANAGE"],
+            ...(instagram !== undefined ? { instagram_business_account: { id: instagram.id, username: instagram.username } } : {})
+          }
         })
       }
     }
