@@ -26,7 +26,7 @@
  * @example
  * const publisher = yield* makeLinkedinPublisher({ version: "202611" }).pipe(Effect.provide(NodeHttpClient.layerUndici))
  */
-import { PublishError, type Publisher, type Validation } from "@omnipost/core"
+import { PublishError, type Publisher, type Rules as CoreRules, type Validation } from "@omnipost/core"
 import type { Plugin } from "@omnipost/core"
 import { UrlGuard } from "@omnipost/platform-kit"
 import { Clock, Context, type Duration, Effect, Layer, Schema } from "effect"
@@ -63,6 +63,8 @@ export interface LinkedinPublisherOptions {
   readonly urlGuard?: UrlGuard.Options | undefined
   /** The app's client, to refresh tokens of apps LinkedIn issues refresh tokens to. */
   readonly oauth?: Auth.ClientOptions | undefined
+  /** The rules the publisher checks media against and reports; core's `Rules.linkedin` unless given (a larger cap opted into). */
+  readonly rules?: CoreRules.PlatformRules | undefined
 }
 
 export type LinkedinPublisher = Publisher.PlatformPublisher<LinkedinSettings, Auth.LinkedinCredentials>
@@ -104,7 +106,8 @@ export const makeLinkedinPublisher = (
     const version = options.version ?? defaultVersion
     const requestTimeout = options.requestTimeout ?? "30 seconds"
     const oauth = options.oauth !== undefined ? { apiBaseUrl, ...options.oauth } : undefined
-    const feed = rules.placements[0]!
+    const platformRules = options.rules ?? rules
+    const feed = platformRules.placements.find((row) => row.placement === "feed") ?? platformRules.placements[0]!
 
     const decodeCredentials = (credentials: unknown) =>
       Schema.decodeUnknownEffect(Auth.LinkedinCredentials)(credentials).pipe(
@@ -341,7 +344,7 @@ export const makeLinkedinPublisher = (
     const publisher: LinkedinPublisher = {
       platform: Errors.platform,
       displayName: "LinkedIn",
-      rules,
+      rules: platformRules,
       settingsSchema: LinkedinSettings,
       credentialsSchema: Auth.LinkedinCredentials,
       validate,
