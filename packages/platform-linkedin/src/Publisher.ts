@@ -282,6 +282,27 @@ export const makeLinkedinPublisher = (
     })
 
     /**
+     * A token LinkedIn calls expired before its `expiresAt` (401
+     * `EXPIRED_ACCESS_TOKEN`): refreshed once where it can be, the fresh
+     * credentials saved, and the post made again (the refusal was an answer,
+     * so nothing was posted).
+     */
+    const publishRefreshing = (request: Publisher.PublishRequest<LinkedinSettings, Auth.LinkedinCredentials>) =>
+      publish(request).pipe(
+        Effect.catchIf(
+          (error): error is PublishError.AuthFailed => error._tag === "AuthFailed" && error.reason === "expired" && error.httpStatus === 401,
+          (error) =>
+            Effect.gen(function*() {
+              const credentials = yield* decodeCredentials(request.credentials)
+              if (oauth === undefined || !Auth.refreshable(credentials, yield* Clock.currentTimeMillis)) return yield* error
+              const fresh = yield* Auth.refresh(credentials, oauth).pipe(Effect.provideService(HttpClient.HttpClient, client))
+              if (request.saveCredentials !== undefined) yield* request.saveCredentials(fresh)
+              return yield* publish({ ...request, credentials: fresh })
+            })
+        )
+      )
+
+    /**
      * Reconciles an unknown outcome: the author's recent posts (newest first)
      * are read for one made since shortly before `sentAt` whose commentary is
      * the one this attempt sent. None: not posted.
@@ -348,7 +369,7 @@ export const makeLinkedinPublisher = (
       settingsSchema: LinkedinSettings,
       credentialsSchema: Auth.LinkedinCredentials,
       validate,
-      publish,
+      publish: publishRefreshing,
       findPublished,
       delete: ({ credentials, platformPostId }) =>
         Effect.flatMap(usable(credentials), (usableCredentials) =>

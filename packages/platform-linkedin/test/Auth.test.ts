@@ -96,3 +96,26 @@ describe("Auth and the plugin's OAuth provider", () => {
       assert.strictEqual(fake.server.requests.length, 0)
     }).pipe(Effect.scoped, Effect.provide(NodeHttpClient.layerUndici)))
 })
+
+describe("a token LinkedIn expires early", () => {
+  it.live("401 EXPIRED_ACCESS_TOKEN before expiresAt: refreshed once, saved, posted once", () =>
+    Effect.gen(function*() {
+      const fake = yield* FakeLinkedin.make({ refreshTokens: true })
+      fake.addAccount({ sub: "ada03" })
+      const { oauth, publisher } = yield* loaded(fake)
+      const url = yield* oauth!.authorizationUrl({ state: "s", redirectUri: "https://x.example/cb", scopes: oauth!.scopes })
+      const credentials: Auth.LinkedinCredentials = yield* oauth!.exchangeCode({ code: yield* consent(url), redirectUri: "https://x.example/cb" })
+      fake.expire(credentials.accessToken)
+      const saved: Array<Auth.LinkedinCredentials> = []
+      yield* publisher.publish({ ...request(credentials, [part("early expiry")]), saveCredentials: (c) => Effect.sync(() => void saved.push(c)) })
+      assert.strictEqual(saved.length, 1)
+      assert.strictEqual(fake.posts.length, 1)
+      assert.strictEqual(fake.server.requestsOf("POST /oauth/v2/accessToken").length, 2)
+      // Without a refresh token, the same answer is AuthFailed expired, once.
+      const plain = { accessToken: fake.issueToken(fake.consentAs!), personUrn: "urn:li:person:ada03" }
+      fake.expire(plain.accessToken)
+      const error = yield* Effect.flip(publisher.publish(request(plain, [part("no refresh")])))
+      assert.strictEqual(error._tag === "AuthFailed" ? error.reason : error._tag, "expired")
+      assert.strictEqual(fake.posts.length, 1)
+    }).pipe(Effect.scoped, Effect.provide(NodeHttpClient.layerUndici)))
+})
