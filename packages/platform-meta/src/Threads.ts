@@ -7,9 +7,11 @@
  * children created first), polled until `FINISHED`
  * (`GET /{container-id}?fields=status,error_message`), then published
  * (`POST /{threads-user-id}/threads_publish`). A thread's parts are posted
- * strictly in order, each replying to the one before (`reply_to_id`). Once
- * the first part is live, a later failure is `OutcomeUnknown` naming the live
- * parts: a retry of the whole post would post them twice.
+ * strictly in order, each replying to the one before (`reply_to_id`), through
+ * the kit's thread policy (`Thread.publish`): everything that can fail
+ * before the first part is live is done first (media URLs, carousel
+ * children), a failure after part k-1 carries the live parts, and a retry
+ * (`postedParts`) resumes at part k as a reply to part k-1.
  *
  * @example
  * const threads = yield* makeThreadsPublisher({ publicMediaUrl })
@@ -17,7 +19,7 @@
 import { Clock, Duration, Effect, Option } from "effect"
 import { HttpClient } from "effect/http"
 import { type Media as CoreMedia, type Post, PublishError, type Publisher, Rules as CoreRules } from "@omnipost/core"
-import { UrlGuard } from "@omnipost/platform-kit"
+import { Thread, UrlGuard } from "@omnipost/platform-kit"
 import { ThreadsCredentials } from "./Credentials.js"
 import type { MetaPublisherOptions } from "./Instagram.js"
 import { type Api, checkQuota, dataOf, makeApi, parseGraphTime } from "./internal/Api.js"
@@ -53,37 +55,58 @@ export const makeThreadsPublisher = Effect.fn("makeThreadsPublisher")(function*(
       )
     )
 
-  /** Creates a part's container (children first for a carousel) and waits until it is ready. */
-  const prepare = Effect.fn("Threads.prepare")(function*(
+  /**
+   * What can be done before the thread's first part is posted: the media's
+   * public URLs, and a carousel's children (created and polled: they carry
+   * no `reply_to_id`). The part's own container needs the part before it.
+   */
+  const prepare = Effect.fn("Threads.prepare")(function*(account: Api, credentials: ThreadsCredentials, part: Post.ResolvedPart) {
+    if (part.media.length <= 1) {
+      return { part, single: part.media.length === 1 ? yield* mediaParams(part.media[0]!) : undefined, children: [] as Array<string> }
+    }
+    const children: Array<string> = []
+    for (const media of part.media) {
+      const child = yield* account.create(`${credentials.userId}/threads`, "POST /{threads-user-id}/threads", {
+        ...(yield* mediaParams(media)),
+        is_carousel_item: true
+      }, false)
+      yield* waitForContainer(account.containers, child)
+      children.push(child)
+    }
+    return { part, single: undefined, children }
+  })
+
+  type Prepared = Effect.Success<ReturnType<typeof prepare>>
+
+  /** Creates the part's container (a reply to `replyTo`), waits until it is ready, publishes it. */
+  const post = Effect.fn("Threads.post")(function*(
     account: Api,
     credentials: ThreadsCredentials,
-    part: Post.ResolvedPart,
+    prepared: Prepared,
     settings: ThreadsSettings,
     replyTo: string | undefined
   ) {
-    const create = (params: Graph.Params) => account.create(`${credentials.userId}/threads`, "POST /{threads-user-id}/threads", params, false)
+    const part = prepared.part
     const common: Graph.Params = {
       text: part.text === "" ? undefined : part.text,
       reply_to_id: replyTo,
       topic_tag: settings.topicTag,
       reply_control: settings.replyControl
     }
-    let containerId: string
-    if (part.media.length === 0) {
-      containerId = yield* create({ ...common, media_type: "TEXT", link_attachment: part.link })
-    } else if (part.media.length === 1) {
-      containerId = yield* create({ ...common, ...(yield* mediaParams(part.media[0]!)) })
-    } else {
-      const children: Array<string> = []
-      for (const media of part.media) {
-        const child = yield* create({ ...(yield* mediaParams(media)), is_carousel_item: true })
-        yield* waitForContainer(account.containers, child)
-        children.push(child)
-      }
-      containerId = yield* create({ ...common, media_type: "CAROUSEL", children: children.join(",") })
-    }
+    const params: Graph.Params = prepared.children.length > 0
+      ? { ...common, media_type: "CAROUSEL", children: prepared.children.join(",") }
+      : prepared.single !== undefined
+      ? { ...common, ...prepared.single }
+      : { ...common, media_type: "TEXT", link_attachment: part.link }
+    const containerId = yield* account.create(`${credentials.userId}/threads`, "POST /{threads-user-id}/threads", params, false)
     yield* waitForContainer(account.containers, containerId)
-    return containerId
+    const id = yield* account.create(
+      `${credentials.userId}/threads_publish`,
+      "POST /{threads-user-id}/threads_publish",
+      { creation_id: containerId },
+      true
+    )
+    return { platformPostId: id, url: yield* permalinkOf(account, credentials, id) }
   })
 
   const permalinkOf = (account: Api, credentials: ThreadsCredentials, id: string) =>
@@ -107,26 +130,15 @@ export const makeThreadsPublisher = Effect.fn("makeThreadsPublisher")(function*(
       listPath: `${credentials.userId}/threads`,
       listOperation: "GET /{threads-user-id}/threads"
     })
-    const parts = request.destination.parts
-    const posted: Array<Publisher.PublishedPart> = []
-    let publishedAt = ""
-    for (const [index, part] of parts.entries()) {
-      const step = Effect.gen(function*() {
-        const containerId = yield* prepare(account, credentials, part, request.destination.settings, posted.at(-1)?.platformPostId)
-        const id = yield* account.create(
-          `${credentials.userId}/threads_publish`,
-          "POST /{threads-user-id}/threads_publish",
-          { creation_id: containerId },
-          true
-        )
-        if (index === 0) publishedAt = new Date(yield* Clock.currentTimeMillis).toISOString()
-        return { platformPostId: id, url: yield* permalinkOf(account, credentials, id) }
-      })
-      posted.push(
-        index === 0 ? yield* step : yield* step.pipe(Effect.mapError((error) => partlyPosted(error, index, parts.length, posted)))
-      )
-    }
-    return { platformPostId: posted[0]!.platformPostId, url: posted[0]!.url, publishedAt, parts: posted } satisfies Publisher.PublishResult
+    const startedAt = new Date(yield* Clock.currentTimeMillis).toISOString()
+    const posted = yield* Thread.publish({
+      platform,
+      parts: request.destination.parts,
+      postedParts: request.postedParts,
+      prepare: (part) => prepare(account, credentials, part),
+      post: (prepared, context) => post(account, credentials, prepared, request.destination.settings, context.replyTo?.platformPostId)
+    })
+    return { platformPostId: posted[0]!.platformPostId, url: posted[0]!.url, publishedAt: startedAt, parts: posted } satisfies Publisher.PublishResult
   })
 
   const verifyCredentials = Effect.fn("Threads.verifyCredentials")(function*(credentials: ThreadsCredentials) {
@@ -175,13 +187,12 @@ export const makeThreadsPublisher = Effect.fn("makeThreadsPublisher")(function*(
       const id = String(item.id)
       publishedParts.push({ platformPostId: id, url: typeof item.permalink === "string" ? item.permalink : yield* permalinkOf(account, credentials, id) })
     }
-    if (found.length < parts.length) return yield* partlyPosted(undefined, found.length, parts.length, publishedParts)
-    return {
-      platformPostId: publishedParts[0]!.platformPostId,
-      url: publishedParts[0]!.url,
-      publishedAt: new Date(parseGraphTime(lead.timestamp)).toISOString(),
-      parts: publishedParts
-    } satisfies Publisher.PublishResult
+    return yield* Thread.found({
+      platform,
+      total: parts.length,
+      found: publishedParts,
+      publishedAt: new Date(parseGraphTime(lead.timestamp)).toISOString()
+    })
   })
 
   return {
@@ -196,24 +207,3 @@ export const makeThreadsPublisher = Effect.fn("makeThreadsPublisher")(function*(
     findPublished
   } satisfies ThreadsPublisher as ThreadsPublisher
 })
-
-/**
- * A thread that stopped after its first parts went live: not retried as a
- * whole (they would be posted twice), so an unknown outcome for a person or
- * `findPublished` to settle. Meta's code and message stay on it.
- */
-const partlyPosted = (
-  error: PublishError.PublishError | undefined,
-  failedIndex: number,
-  total: number,
-  posted: ReadonlyArray<Publisher.PublishedPart>
-): PublishError.OutcomeUnknown =>
-  new PublishError.OutcomeUnknown({
-    platform,
-    message: `the thread is only partly posted: parts 1-${posted.length} of ${total} are live (${posted.map((part) => part.url).join(", ")})${
-      error !== undefined ? `; part ${failedIndex + 1} failed (${error._tag}: ${error.message})` : `; part ${failedIndex + 1} was not found`
-    }. Publishing it again would post the live parts twice: finish the thread by hand, or delete the live parts and retry`,
-    ...(error?.platformCode !== undefined ? { platformCode: error.platformCode } : {}),
-    ...(error?.platformMessage !== undefined ? { platformMessage: error.platformMessage } : {}),
-    ...(error?.httpStatus !== undefined ? { httpStatus: error.httpStatus } : {})
-  })

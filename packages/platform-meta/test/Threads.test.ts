@@ -62,19 +62,43 @@ describe("Threads: create, poll, publish", () => {
         assert.strictEqual(fake.publishedBy(account.profile.id).length, 3)
       })))
 
-  it.live("a part failing after the lead is live: OutcomeUnknown naming the live parts; findPublished reports the partial thread", () =>
+  it.live("a part failing after the lead is live carries the live parts; the retry resumes at that part, replying to the lead", () =>
     withFake((fake) =>
       Effect.gen(function*() {
-        const { credentials, publisher } = yield* setup(fake)
+        const { account, credentials, publisher } = yield* setup(fake)
         const sentAt = new Date().toISOString()
         fake.failNext("POST /{threads-user-id}/threads_publish", FakeMeta.graphError(500, 2, "Service temporarily unavailable"), { after: 1 })
-        const thread = request("threads", credentials, [part("lead"), part("second")])
+        const thread = request("threads", credentials, [part("lead"), part("second"), part("third")])
         const error = yield* Effect.flip(publisher.publish(thread))
-        assert.strictEqual(error._tag, "OutcomeUnknown")
-        assert.match(error.message, /parts 1-1 of 2 are live/)
+        assert.strictEqual(error._tag, "Transient")
         assert.strictEqual(error.platformCode, "2")
-        const found = yield* Effect.flip(publisher.findPublished!({ ...thread, sentAt }))
-        assert.strictEqual(found._tag, "OutcomeUnknown")
+        const live = error.postedParts ?? []
+        assert.strictEqual(live.length, 1)
+        assert.strictEqual(fake.media.get(live[0]!.platformPostId)!.text, "lead")
+        // Reconciling finds the lead only: retryable, carrying it.
+        const partial = yield* Effect.flip(publisher.findPublished!({ ...thread, sentAt }))
+        assert.strictEqual(partial._tag, "Transient")
+        assert.deepStrictEqual(partial.postedParts, live)
+        // The retry posts parts 2 and 3 only, the second replying to the lead.
+        const resumed = yield* publisher.publish({ ...thread, postedParts: live })
+        assert.strictEqual(resumed.parts.length, 3)
+        assert.deepStrictEqual(resumed.parts[0], live[0])
+        const [two, three] = resumed.parts.slice(1).map((p) => fake.media.get(p.platformPostId)!)
+        assert.strictEqual(two!.replyToId, live[0]!.platformPostId)
+        assert.strictEqual(three!.replyToId, two!.id)
+        assert.deepStrictEqual(fake.publishedBy(account.profile.id).map((m) => m.text).sort(), ["lead", "second", "third"])
+      })))
+
+  it.live("a carousel part's children are created before the lead is posted: a bad one posts nothing", () =>
+    withFake((fake) =>
+      Effect.gen(function*() {
+        const { account, credentials, publisher } = yield* setup(fake)
+        fake.nextProcessingError = "FAILED_PROCESSING_VIDEO"
+        const error = yield* Effect.flip(publisher.publish(
+          request("threads", credentials, [part("lead"), part("two", [hostedImage(fake), hostedVideo(fake)])])
+        ))
+        assert.strictEqual((error as { code?: string }).code, "MEDIA_PROCESSING_FAILED")
+        assert.strictEqual(fake.publishedBy(account.profile.id).length, 0)
       })))
 
   it.live("findPublished finds a whole thread after an unanswered publish of its last part", () =>
