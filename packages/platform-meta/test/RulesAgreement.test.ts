@@ -158,5 +158,5 @@ describe("core's rules agree with the fake", () => {
           if (validation.valid !== accepted || accepted !== test.accepted) disagreements.push(`${test.platform} ${test.name}: ${said}`)
         }
         assert.deepStrictEqual(disagreements, [])
-      }), { imagePolls: 0, videoPolls: 0 }))
+      }), { imagePolls: 0, videoPolls: 0 }), { timeout: 120_000 })
 })
