@@ -613,11 +613,11 @@ export const linkedin: PlatformRules = {
           minDurationSeconds: 3,
           maxDurationSeconds: 30 * MINUTE,
           minSizeBytes: 75 * KB,
-          // ⚠ CONFLICT: 500 MB officially, 200 MB per some third parties: 200 MB.
-          maxSizeBytes: 200 * MB,
+          // The Videos API's own bound (some third parties say 200 MB; the platform's documentation wins).
+          maxSizeBytes: 500 * MB,
           minAspectRatio: 1 / 2.4,
           maxAspectRatio: 2.4,
-          source: `${spec("3.4")} (MP4, 3 s–30 min, 75 KB–conservative 200 MB; aspect 1:2.4–2.4:1 [3rd-party])`
+          source: `${spec("3.4")} (MP4, 3 s–30 min, 75 KB–500 MB: https://learn.microsoft.com/en-us/linkedin/marketing/community-management/shares/videos-api ; aspect 1:2.4–2.4:1 [3rd-party])`
         },
         document: {
           maxCount: 1,

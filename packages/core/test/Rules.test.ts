@@ -48,7 +48,7 @@ describe("the table holds the documented values", () => {
     ["Threads carousel", feed(Rules.threads).maxMedia, 20],
     ["Threads video", [feed(Rules.threads).media.video?.maxDurationSeconds, feed(Rules.threads).media.video?.maxSizeBytes], [300, 1e9]],
     ["LinkedIn text", feed(Rules.linkedin).text.map((t) => [t.max, t.counting]), [[3000, "utf16"]]],
-    ["LinkedIn video (conservative)", [feed(Rules.linkedin).media.video?.minSizeBytes, feed(Rules.linkedin).media.video?.maxSizeBytes, feed(Rules.linkedin).media.video?.maxDurationSeconds], [75_000, 200 * MB, 1800]],
+    ["LinkedIn video (Videos API)", [feed(Rules.linkedin).media.video?.minSizeBytes, feed(Rules.linkedin).media.video?.maxSizeBytes, feed(Rules.linkedin).media.video?.maxDurationSeconds], [75_000, 500 * MB, 1800]],
     ["YouTube description", feed(Rules.youtube).text.map((t) => [t.max, t.counting]), [[5000, "utf8_bytes"]]],
     ["YouTube title and tags", feed(Rules.youtube).settingsText?.map((t) => [t.field, t.max]), [["title", 100], ["tags", 500]]],
     ["YouTube short", [feed(Rules.youtube, "short").media.video?.maxDurationSeconds, feed(Rules.youtube, "short").media.video?.maxAspectRatio], [180, 1]],
