@@ -282,6 +282,33 @@ describe("FakeServer", () => {
     }
   })
 
+  it("dropConnection: a handler cuts an upload part way through its body; the client gets no answer", async () => {
+    const server = await FakeServer.start()
+    let read = 0
+    server.route("PUT", "/upload", async (request) => {
+      for await (const chunk of request.stream as AsyncIterable<Buffer>) {
+        read += chunk.byteLength
+        if (read >= 100_000) break
+      }
+      request.dropConnection()
+      return { status: 200, body: { never: "sent" } }
+    })
+    try {
+      const failed = await fetch(`${server.url}/upload`, { method: "PUT", body: new Uint8Array(4 * 1024 * 1024) }).then(
+        () => false,
+        () => true
+      )
+      assert.isTrue(failed)
+      const [logged] = server.requests
+      assert.strictEqual(logged!.outcome, "dropped")
+      assert.strictEqual(logged!.status, 0)
+      assert.isFalse(logged!.applied)
+      assert.isTrue(read >= 100_000 && read < 4 * 1024 * 1024)
+    } finally {
+      await server.close()
+    }
+  })
+
   it.effect("as an Effect scoped resource: closed with its scope", () =>
     Effect.gen(function*() {
       const url = yield* Effect.scoped(Effect.gen(function*() {

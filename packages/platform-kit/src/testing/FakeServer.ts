@@ -47,6 +47,13 @@ export interface FakeRequest {
   readonly text: () => Promise<string>
   /** The body as JSON; `undefined` when empty. Throws on invalid JSON. */
   readonly json: () => Promise<unknown>
+  /**
+   * Destroys the connection now, without an answer (the request is logged
+   * `dropped`): a handler cuts an upload part way through its body, after
+   * reading as much of it as it wants. What the handler returns afterwards is
+   * not sent.
+   */
+  readonly dropConnection: () => void
 }
 
 /** An answer: JSON for objects, text for strings, bytes, or a stream (sent chunked). */
@@ -388,7 +395,12 @@ export class FakeServer {
         break
       }
     }
-    const unnamed = this.request(body, req.headers, url, method, params, `${method} ${url.pathname}`)
+    const dropConnection = () => {
+      log.outcome = "dropped"
+      req.socket.destroy()
+      this.notify()
+    }
+    const unnamed = this.request(body, req.headers, url, method, params, `${method} ${url.pathname}`, dropConnection)
     const operation = route === undefined
       ? undefined
       : typeof route.operation === "string"
@@ -422,6 +434,8 @@ export class FakeServer {
       }
       if (fault?._tag === "Slow" && fault.beforeApply === true) await this.hold(fault)
       const answer = await route.handler(request)
+      // The handler cut the connection itself: no drain (the body will never end), no answer.
+      if (log.outcome === "dropped") return
       log.applied = true
       this.notify()
       if (fault?._tag === "DropAfterApply") return await this.drop(body, res, log)
@@ -441,7 +455,8 @@ export class FakeServer {
     url: URL,
     method: string,
     params: Record<string, string>,
-    operation: string
+    operation: string,
+    dropConnection: () => void
   ): FakeRequest {
     const maxBodyBytes = this.options.maxBodyBytes ?? 64 * 1024 * 1024
     let body: Promise<Uint8Array> | undefined
@@ -465,6 +480,7 @@ export class FakeServer {
       params,
       operation,
       stream,
+      dropConnection,
       body: readBody,
       text: async () => new TextDecoder().decode(await readBody()),
       json: async () => {
@@ -499,6 +515,8 @@ export class FakeServer {
   }
 
   private send(res: ServerResponse, log: LoggedRequest, request: FakeRequest, answer: Answer): void {
+    // The handler dropped the connection (`dropConnection`): nothing to send, the log says dropped.
+    if (log.outcome === "dropped") return
     const extra = this.options.headers?.(request, answer) ?? {}
     const headers: Record<string, string | ReadonlyArray<string>> = { ...extra, ...answer.headers }
     const has = (name: string) => Object.keys(headers).some((key) => key.toLowerCase() === name)

@@ -1,0 +1,158 @@
+/**
+ * The YouTube `PlatformPublisher`: one video per post, uploaded with the
+ * resumable protocol (`Media.uploadVideo`), its metadata from the settings
+ * (`Settings`), the title falling back to the post's text.
+ *
+ * The upload itself publishes nothing until its last chunk is answered, so
+ * every call of it is safe to resume; a last chunk without an answer is
+ * settled by the status query, which answers with the video once it exists.
+ *
+ * @example
+ * const publisher = yield* makeYoutubePublisher({}).pipe(Effect.provide(NodeHttpClient.layerUndici))
+ */
+import { PublishError, type Publisher, type Rules as CoreRules } from "@omnipost/core"
+import type { Plugin } from "@omnipost/core"
+import { MediaSource, UrlGuard } from "@omnipost/platform-kit"
+import { Clock, type Duration, Effect, Schema } from "effect"
+import { HttpClient } from "effect/http"
+import * as Auth from "./Auth.js"
+import * as Errors from "./Errors.js"
+import type * as Api from "./internal/Api.js"
+import * as Media from "./Media.js"
+import { rules } from "./Rules.js"
+import { YoutubeSettings } from "./Settings.js"
+
+export interface YoutubePublisherOptions {
+  /** `https://www.googleapis.com` unless given (a fake). */
+  readonly apiBaseUrl?: string | undefined
+  /** Timeout of each JSON call and each chunk. Default 2 minutes. */
+  readonly requestTimeout?: Duration.Input | undefined
+  readonly upload?: Media.UploadOptions | undefined
+  readonly resolveStoredMedia?: Plugin.ResolveStoredMedia | undefined
+  /** How media URLs are guarded; by default the host's guarded client (`UrlGuard.fetcher`). */
+  readonly urlGuard?: UrlGuard.Options | undefined
+  /** The rules the publisher reads its limits from; core's `Rules.youtube` unless given. */
+  readonly rules?: CoreRules.PlatformRules | undefined
+}
+
+export type YoutubePublisher = Publisher.PlatformPublisher<YoutubeSettings, Auth.YoutubeCredentials>
+
+/** The public URL of a video. */
+export const videoUrl = (id: string): string => `https://www.youtube.com/watch?v=${id}`
+
+/** `snippet.categoryId` when none is set: People & Blogs, YouTube's own default for uploads. */
+export const defaultCategoryId = "22"
+
+const rejected = (code: string, message: string) => new PublishError.Rejected({ platform: Errors.platform, code, message })
+
+const VideoResource = Schema.Struct({
+  id: Schema.String,
+  snippet: Schema.optional(Schema.Struct({ publishedAt: Schema.optional(Schema.String) }))
+})
+
+/** The `video` resource's `snippet` and `status` for a destination. */
+export const metadataFor = (
+  settings: YoutubeSettings,
+  text: string,
+  publishAt: string | undefined
+): { readonly snippet: Record<string, unknown>; readonly status: Record<string, unknown> } => ({
+  snippet: {
+    title: settings.title ?? text.trim(),
+    description: text,
+    categoryId: settings.categoryId ?? defaultCategoryId,
+    ...(settings.tags !== undefined ? { tags: settings.tags } : {}),
+    ...(settings.defaultLanguage !== undefined ? { defaultLanguage: settings.defaultLanguage } : {})
+  },
+  status: {
+    privacyStatus: settings.privacyStatus,
+    selfDeclaredMadeForKids: settings.madeForKids,
+    ...(publishAt !== undefined ? { publishAt } : {}),
+    ...(settings.containsSyntheticMedia !== undefined ? { containsSyntheticMedia: settings.containsSyntheticMedia } : {}),
+    ...(settings.license !== undefined ? { license: settings.license } : {}),
+    ...(settings.embeddable !== undefined ? { embeddable: settings.embeddable } : {})
+  }
+})
+
+/** Builds the YouTube publisher over an `HttpClient`. */
+export const makeYoutubePublisher = (
+  options: YoutubePublisherOptions = {}
+): Effect.Effect<YoutubePublisher, never, HttpClient.HttpClient> =>
+  Effect.gen(function*() {
+    const client = yield* HttpClient.HttpClient
+    const fetcher: UrlGuard.Fetcher = options.urlGuard !== undefined
+      ? { client: UrlGuard.guardClient(client, options.urlGuard), guard: UrlGuard.UrlGuard.make(options.urlGuard) }
+      : yield* UrlGuard.fetcher
+    const apiBaseUrl = (options.apiBaseUrl ?? Auth.defaultApiBaseUrl).replace(/\/+$/, "")
+    const platformRules = options.rules ?? rules
+    const videoRule = platformRules.placements[0]!.media.video!
+
+    const decodeCredentials = (credentials: unknown) =>
+      Schema.decodeUnknownEffect(Auth.YoutubeCredentials)(credentials).pipe(
+        Effect.mapError((issue) =>
+          new PublishError.AuthFailed({
+            platform: Errors.platform,
+            reason: "invalid",
+            message: `The stored YouTube credentials are malformed: ${issue.message}`
+          })
+        )
+      )
+
+    const connection = (credentials: Auth.YoutubeCredentials): Api.Connection => ({
+      client,
+      apiBaseUrl,
+      accessToken: credentials.accessToken,
+      timeout: options.requestTimeout ?? "2 minutes"
+    })
+
+    const publish = (request: Publisher.PublishRequest<YoutubeSettings, Auth.YoutubeCredentials>) =>
+      Effect.gen(function*() {
+        const credentials = yield* decodeCredentials(request.credentials)
+        const parts = request.destination.parts
+        if (parts.length !== 1) return yield* rejected("THREAD_NOT_SUPPORTED", "YouTube takes one video per post, not a thread")
+        const part = parts[0]!
+        const videos = part.media.filter((media) => media.kind === "video")
+        if (videos.length !== 1 || part.media.length !== 1) {
+          return yield* rejected("MEDIA_REQUIRED", `a YouTube post is exactly one video; this one has ${part.media.length} media items`)
+        }
+        const settings = request.destination.settings
+        const metadata = metadataFor(settings, part.text, request.publishAt)
+        if ((metadata.snippet.title as string).length === 0) {
+          return yield* rejected("TITLE_REQUIRED", "a YouTube video needs a title: set the title setting or give the post a text")
+        }
+        const video = yield* Media.uploadVideo(connection(credentials), {
+          open: MediaSource.openMedia(videos[0]!, {
+            platform: Errors.platform,
+            maxBytes: videoRule.maxSizeBytes,
+            resolveStoredMedia: options.resolveStoredMedia,
+            fetcher
+          }).pipe(Effect.provideService(HttpClient.HttpClient, fetcher.client)),
+          metadata,
+          notifySubscribers: settings.notifySubscribers
+        }, options.upload)
+        const resource = yield* Schema.decodeUnknownEffect(VideoResource)(video).pipe(
+          Effect.mapError(() =>
+            new PublishError.OutcomeUnknown({
+              platform: Errors.platform,
+              message: "the upload completed but YouTube's answer did not name the video; it may be on the channel"
+            })
+          )
+        )
+        const nowMs = yield* Clock.currentTimeMillis
+        return {
+          platformPostId: resource.id,
+          url: videoUrl(resource.id),
+          publishedAt: resource.snippet?.publishedAt ?? new Date(nowMs).toISOString(),
+          parts: [{ platformPostId: resource.id, url: videoUrl(resource.id) }]
+        } satisfies Publisher.PublishResult
+      })
+
+    const publisher: YoutubePublisher = {
+      platform: Errors.platform,
+      displayName: "YouTube",
+      rules: platformRules,
+      settingsSchema: YoutubeSettings,
+      credentialsSchema: Auth.YoutubeCredentials,
+      publish
+    }
+    return publisher
+  })

@@ -1,0 +1,30 @@
+/**
+ * Per-destination settings for YouTube: the `video` resource's `snippet` and
+ * `status` fields and `videos.insert`'s `notifySubscribers`.
+ *
+ * | setting | API field | notes |
+ * |---|---|---|
+ * | `title` | `snippet.title` | ≤ 100 characters, no `<` `>`; the post's text when left out |
+ * | `privacyStatus` | `status.privacyStatus` | `public`, `private`, `unlisted` |
+ * | `madeForKids` | `status.selfDeclaredMadeForKids` | always said explicitly (COPPA) |
+ * | `tags` | `snippet.tags` | ≤ 500 characters joined as YouTube counts them |
+ * | `categoryId` | `snippet.categoryId` | `"22"` (People & Blogs) when left out |
+ * | `defaultLanguage` | `snippet.defaultLanguage` | |
+ * | `containsSyntheticMedia` | `status.containsSyntheticMedia` | realistic altered or synthetic content |
+ * | `license` | `status.license` | `youtube` or `creativeCommon` |
+ * | `embeddable` | `status.embeddable` | |
+ * | `notifySubscribers` | `notifySubscribers` query parameter | `false` to upload quietly |
+ *
+ * Sources: https://developers.google.com/youtube/v3/docs/videos (properties),
+ * https://developers.google.com/youtube/v3/docs/videos/insert (parameters), platform-specs §4.3.
+ */
+import { Settings } from "@omnipost/core"
+import { Schema } from "effect"
+
+export const YoutubeSettings = Schema.Struct({
+  ...Settings.YoutubeSettings.fields,
+  title: Schema.optional(Settings.YoutubeSettings.fields.title),
+  license: Schema.optional(Schema.Literals(["youtube", "creativeCommon"])),
+  embeddable: Schema.optional(Schema.Boolean)
+})
+export type YoutubeSettings = typeof YoutubeSettings.Type

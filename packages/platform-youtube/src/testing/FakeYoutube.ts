@@ -1,0 +1,354 @@
+/**
+ * A fake YouTube Data API v3 on the kit's `FakeServer`: channels with tokens,
+ * the resumable upload protocol exactly as documented, and Google's error
+ * bodies (`{ error: { code, message, errors: [{ domain, reason, message }] } }`).
+ *
+ * - `POST /upload/youtube/v3/videos?uploadType=resumable&part=snippet,status`
+ *   checks the token, the metadata limits and `X-Upload-Content-Length` /
+ *   `-Type`, and answers 200 with the session URI in `Location`.
+ * - `PUT <session URI>` with `Content-Range: bytes a-b/total` appends a chunk:
+ *   it must start where the kept bytes end, and every chunk but the last is a
+ *   multiple of 256 KiB; 308 with `Range: bytes=0-N` (no `Range` when nothing
+ *   is kept), and 201 with the video resource when the last byte arrives.
+ *   `Content-Range: bytes *\/total` with no body is the status query.
+ * - A session expires `sessionTtlMs` after it started (or at once with
+ *   `expireSessions()`): 404 from then on.
+ * - `cutNextChunk(afterBytes)` cuts the connection of the next chunk once that
+ *   many of its bytes arrived; only whole 256 KiB units of what arrived are
+ *   kept, as Google's servers keep data in units (the rest is discarded and
+ *   counted in `discardedBytes`).
+ * - Every byte of every chunk is counted (`receivedBytes`), bytes that arrive
+ *   at an offset already kept are counted again in `resentBytes`, and the kept
+ *   bytes are hashed in order, so a test proves what was sent once and whole.
+ *
+ * Sources: https://developers.google.com/youtube/v3/guides/using_resumable_upload_protocol,
+ * https://developers.google.com/youtube/v3/docs/videos/insert, https://developers.google.com/youtube/v3/docs/errors.
+ */
+import { TextCount } from "@omnipost/core"
+import { FakeServer, type FakeRequest, type FakeServerOptions } from "@omnipost/platform-kit/testing"
+import { Effect, type Scope } from "effect"
+import { createHash, type Hash, randomBytes } from "node:crypto"
+
+export const chunkUnit = 256 * 1024
+
+export interface FakeYoutubeOptions {
+  readonly now?: (() => number) | undefined
+  /** How long a session lives. Default a week, as Google says. */
+  readonly sessionTtlMs?: number | undefined
+}
+
+export interface FakeChannel {
+  readonly id: string
+  readonly title: string
+  readonly uploadsPlaylistId: string
+}
+
+export interface FakeVideo {
+  readonly id: string
+  readonly channelId: string
+  readonly snippet: Record<string, unknown>
+  readonly status: Record<string, unknown>
+  readonly sizeBytes: number
+  /** SHA-256 of the bytes kept, hex. */
+  readonly sha256: string
+  readonly notifySubscribers: boolean
+  readonly publishedAt: string
+}
+
+export interface FakeSession {
+  readonly id: string
+  readonly channelId: string
+  readonly metadata: { readonly snippet: Record<string, unknown>; readonly status: Record<string, unknown> }
+  readonly total: number
+  readonly contentType: string
+  readonly notifySubscribers: boolean
+  readonly startedAt: number
+  kept: number
+  pending: Array<Buffer>
+  pendingBytes: number
+  readonly hash: Hash
+  videoId?: string | undefined
+  expired: boolean
+}
+
+/** Google's error body. */
+export const errorBody = (code: number, reason: string, message: string, domain = "youtube.video") => ({
+  error: { code, message, errors: [{ domain, reason, message }] }
+})
+
+const answerError = (code: number, reason: string, message: string, domain?: string) => ({
+  status: code,
+  body: errorBody(code, reason, message, domain)
+})
+
+/** Checks of the metadata, as videos.insert's error table names them; `undefined` when valid. */
+export const checkMetadata = (metadata: unknown) => {
+  const record = typeof metadata === "object" && metadata !== null ? metadata as Record<string, any> : {}
+  const snippet = record.snippet ?? {}
+  const status = record.status ?? {}
+  const title = snippet.title
+  if (typeof title !== "string" || title.trim().length === 0) return answerError(400, "invalidTitle", "The request metadata specifies an invalid or empty video title.")
+  if (title.length > 100 || /[<>]/.test(title)) return answerError(400, "invalidTitle", "The request metadata specifies an invalid video title.")
+  const description = snippet.description ?? ""
+  if (typeof description !== "string" || TextCount.utf8Bytes(description) > 5000 || /[<>]/.test(description)) {
+    return answerError(400, "invalidDescription", "The request metadata specifies an invalid video description.")
+  }
+  const tags = snippet.tags ?? []
+  if (!Array.isArray(tags) || !tags.every((tag) => typeof tag === "string") || TextCount.joinYoutubeTags(tags).length > 500) {
+    return answerError(400, "invalidTags", "The request metadata specifies invalid video keywords.")
+  }
+  if (snippet.categoryId !== undefined && !/^\d+$/.test(String(snippet.categoryId))) {
+    return answerError(400, "invalidCategoryId", "The snippet.categoryId property specifies an invalid category ID.")
+  }
+  if (!["public", "private", "unlisted", undefined].includes(status.privacyStatus)) {
+    return answerError(400, "invalidVideoMetadata", "The request metadata is invalid.")
+  }
+  if (status.publishAt !== undefined && (status.privacyStatus !== "private" || Number.isNaN(Date.parse(String(status.publishAt))))) {
+    return answerError(400, "invalidPublishAt", "The request metadata specifies an invalid scheduled publishing time.")
+  }
+  if (status.license !== undefined && !["youtube", "creativeCommon"].includes(status.license)) {
+    return answerError(400, "invalidVideoMetadata", "The request metadata is invalid.")
+  }
+  return undefined
+}
+
+const contentRange = (header: string | undefined) => {
+  const match = /^bytes (?:(\d+)-(\d+)|\*)\/(\d+|\*)$/.exec((header ?? "").trim())
+  if (match === null) return undefined
+  return {
+    first: match[1] === undefined ? undefined : Number(match[1]),
+    last: match[2] === undefined ? undefined : Number(match[2]),
+    total: match[3] === "*" ? undefined : Number(match[3])
+  }
+}
+
+/** A fake YouTube. */
+export class FakeYoutube {
+  static async start(options: FakeYoutubeOptions = {}): Promise<FakeYoutube> {
+    const server = await FakeServer.start({
+      ...(options.now !== undefined ? { now: options.now } : {}),
+      errorAnswer: (status) => answerError(status, status === 404 ? "notFound" : "backendError", `HTTP ${status}`, "global")
+    } satisfies FakeServerOptions)
+    return new FakeYoutube(server, options)
+  }
+
+  static make(options: FakeYoutubeOptions = {}): Effect.Effect<FakeYoutube, never, Scope.Scope> {
+    return Effect.acquireRelease(Effect.promise(() => FakeYoutube.start(options)), (fake) => Effect.promise(() => fake.close()))
+  }
+
+  readonly channels = new Map<string, FakeChannel>()
+  readonly tokens = new Map<string, string>()
+  readonly sessions = new Map<string, FakeSession>()
+  readonly videos = new Map<string, FakeVideo>()
+  /** Every chunk byte that arrived, kept or not. */
+  receivedBytes = 0
+  /** Bytes that arrived at offsets already kept (sent again). */
+  resentBytes = 0
+  /** Bytes that arrived at a cut and were not kept (less than a unit). */
+  discardedBytes = 0
+  private cuts: Array<number> = []
+  private counter = 0
+
+  private constructor(readonly server: FakeServer, private readonly options: FakeYoutubeOptions) {
+    server.route("POST", "/upload/youtube/v3/videos", (request) => this.startSession(request), { operation: "videos.insert" })
+    server.route("PUT", "/upload/youtube/v3/videos", (request) => this.putChunk(request), {
+      operation: (request) => request.headers["content-range"]?.startsWith("bytes */") === true ? "upload status" : "upload chunk"
+    })
+    server.route("GET", "/youtube/v3/videos", (request) => this.listVideos(request), { operation: "videos.list" })
+  }
+
+  get url(): string {
+    return this.server.url
+  }
+
+  close(): Promise<void> {
+    return this.server.close()
+  }
+
+  /** What a publisher needs to talk to this fake. */
+  publisherOptions(): { readonly apiBaseUrl: string } {
+    return { apiBaseUrl: this.url }
+  }
+
+  private nextId(prefix: string): string {
+    this.counter += 1
+    return `${prefix}${this.counter.toString().padStart(6, "0")}${randomBytes(3).toString("hex")}`
+  }
+
+  addChannel(options: { readonly title?: string } = {}): FakeChannel {
+    const id = `UC${this.nextId("c")}`
+    const channel: FakeChannel = { id, title: options.title ?? "Channel", uploadsPlaylistId: `UU${id.slice(2)}` }
+    this.channels.set(id, channel)
+    return channel
+  }
+
+  issueToken(channel: FakeChannel): string {
+    const token = `ya29.${randomBytes(12).toString("hex")}`
+    this.tokens.set(token, channel.id)
+    return token
+  }
+
+  /** Cuts the connection of the next chunk after `afterBytes` of its body arrived. */
+  cutNextChunk(afterBytes: number): void {
+    this.cuts.push(afterBytes)
+  }
+
+  /** Every session expires now. */
+  expireSessions(): void {
+    for (const session of this.sessions.values()) session.expired = true
+  }
+
+  private channelOf(request: FakeRequest): FakeChannel | undefined {
+    const header = request.headers.authorization ?? ""
+    const token = header.startsWith("Bearer ") ? header.slice(7) : ""
+    const id = this.tokens.get(token)
+    return id === undefined ? undefined : this.channels.get(id)
+  }
+
+  private unauthorized() {
+    return answerError(401, "authError", "Invalid Credentials", "global")
+  }
+
+  private async startSession(request: FakeRequest) {
+    const channel = this.channelOf(request)
+    if (channel === undefined) return this.unauthorized()
+    if (request.query.get("uploadType") !== "resumable") {
+      return answerError(400, "invalidParameter", "This fake speaks the resumable protocol only (uploadType=resumable).", "global")
+    }
+    const parts = (request.query.get("part") ?? "").split(",")
+    if (!parts.includes("snippet")) return answerError(400, "invalidPart", "part must include snippet", "global")
+    let metadata: unknown
+    try {
+      metadata = await request.json()
+    } catch {
+      return answerError(400, "parseError", "Parse Error", "global")
+    }
+    const invalid = checkMetadata(metadata)
+    if (invalid !== undefined) return invalid
+    const length = request.headers["x-upload-content-length"]
+    const total = Number(length)
+    if (length === undefined || !/^\d+$/.test(String(length)) || total === 0) {
+      return answerError(400, "mediaBodyRequired", "The request does not include the video content (X-Upload-Content-Length).")
+    }
+    if (total > 256 * 1024 ** 3) return answerError(400, "uploadLimitExceeded", "The video is larger than 256 GB.")
+    const contentType = String(request.headers["x-upload-content-type"] ?? "")
+    if (!/^video\/[\w.+-]+$/.test(contentType) && contentType !== "application/octet-stream") {
+      return answerError(400, "invalidContentType", "The uploaded content has an invalid MIME type (X-Upload-Content-Type).", "global")
+    }
+    const id = this.nextId("s")
+    const record = metadata as { snippet: Record<string, unknown>; status?: Record<string, unknown> }
+    this.sessions.set(id, {
+      id,
+      channelId: channel.id,
+      metadata: { snippet: record.snippet, status: record.status ?? {} },
+      total,
+      contentType,
+      notifySubscribers: request.query.get("notifySubscribers") !== "false",
+      startedAt: this.server.now(),
+      kept: 0,
+      pending: [],
+      pendingBytes: 0,
+      hash: createHash("sha256"),
+      expired: false
+    })
+    return { status: 200, headers: { location: `${this.url}/upload/youtube/v3/videos?uploadType=resumable&upload_id=${id}` } }
+  }
+
+  private range(session: FakeSession): Record<string, string> {
+    return session.kept === 0 ? {} : { range: `bytes=0-${session.kept - 1}` }
+  }
+
+  /** Moves whole units of the pending bytes into the hash; all of them at the end. */
+  private settle(session: FakeSession, final: boolean) {
+    const all = Buffer.concat(session.pending)
+    const whole = final ? all.byteLength : all.byteLength - (all.byteLength % chunkUnit)
+    session.hash.update(all.subarray(0, whole))
+    session.kept += whole
+    session.pending = whole < all.byteLength ? [all.subarray(whole)] : []
+    session.pendingBytes = all.byteLength - whole
+  }
+
+  private finish(session: FakeSession) {
+    const id = this.nextId("v").slice(0, 11)
+    const video: FakeVideo = {
+      id,
+      channelId: session.channelId,
+      snippet: { ...session.metadata.snippet, channelId: session.channelId, publishedAt: new Date(this.server.now()).toISOString() },
+      status: { uploadStatus: "uploaded", privacyStatus: "public", ...session.metadata.status },
+      sizeBytes: session.total,
+      sha256: session.hash.digest("hex"),
+      notifySubscribers: session.notifySubscribers,
+      publishedAt: new Date(this.server.now()).toISOString()
+    }
+    session.videoId = id
+    this.videos.set(id, video)
+    return video
+  }
+
+  private resource(video: FakeVideo) {
+    return { kind: "youtube#video", id: video.id, snippet: video.snippet, status: video.status }
+  }
+
+  private async putChunk(request: FakeRequest) {
+    const session = this.sessions.get(request.query.get("upload_id") ?? "")
+    const live = session !== undefined && !session.expired &&
+      this.server.now() - session.startedAt < (this.options.sessionTtlMs ?? 7 * 86_400_000)
+    if (!live) return answerError(404, "notFound", "The upload session does not exist or has expired.", "global")
+    const range = contentRange(request.headers["content-range"])
+    if (range === undefined || (range.total !== undefined && range.total !== session.total)) {
+      return answerError(400, "badContent", "Content-Range is missing or does not match the upload.", "global")
+    }
+    if (session.videoId !== undefined) return { status: 200, body: this.resource(this.videos.get(session.videoId)!) }
+    if (range.first === undefined) return { status: 308, headers: this.range(session) }
+    const first = range.first
+    const last = range.last!
+    const length = last - first + 1
+    const final = last + 1 === session.total
+    if (first > session.kept || last < first || last >= session.total) {
+      return answerError(400, "badContent", `Content-Range bytes ${first}-${last} does not continue the ${session.kept} bytes kept.`, "global")
+    }
+    if (!final && length % chunkUnit !== 0) {
+      return answerError(400, "badContent", `A chunk other than the last must be a multiple of ${chunkUnit} bytes; this one is ${length}.`, "global")
+    }
+    if (Number(request.headers["content-length"]) !== length) {
+      return answerError(400, "badContent", "Content-Length does not match Content-Range.", "global")
+    }
+    // Bytes of a chunk the client itself broke off are not kept.
+    this.discardedBytes += session.pendingBytes
+    session.pending = []
+    session.pendingBytes = 0
+    const cut = this.cuts.shift()
+    let offset = first
+    for await (const piece of request.stream as AsyncIterable<Buffer>) {
+      this.receivedBytes += piece.byteLength
+      const fresh = offset + piece.byteLength - session.kept - session.pendingBytes
+      const skip = Math.min(piece.byteLength, Math.max(0, piece.byteLength - fresh))
+      this.resentBytes += skip
+      if (skip < piece.byteLength) {
+        session.pending.push(piece.subarray(skip))
+        session.pendingBytes += piece.byteLength - skip
+      }
+      offset += piece.byteLength
+      if (session.pendingBytes >= 4 * chunkUnit) this.settle(session, false)
+      if (cut !== undefined && offset - first >= cut) {
+        this.settle(session, false)
+        this.discardedBytes += session.pendingBytes
+        session.pending = []
+        session.pendingBytes = 0
+        request.dropConnection()
+        return { status: 500 }
+      }
+    }
+    this.settle(session, final)
+    if (!final) return { status: 308, headers: this.range(session) }
+    return { status: 201, body: this.resource(this.finish(session)) }
+  }
+
+  private listVideos(request: FakeRequest) {
+    const channel = this.channelOf(request)
+    if (channel === undefined) return this.unauthorized()
+    const ids = (request.query.get("id") ?? "").split(",").filter((id) => id !== "")
+    const items = ids.map((id) => this.videos.get(id)).filter((video): video is FakeVideo => video !== undefined)
+    return { status: 200, body: { kind: "youtube#videoListResponse", items: items.map((video) => this.resource(video)) } }
+  }
+}

@@ -1,0 +1,1 @@
+export { chunkUnit, errorBody, type FakeChannel, type FakeSession, type FakeVideo, FakeYoutube, type FakeYoutubeOptions } from "./FakeYoutube.js"
