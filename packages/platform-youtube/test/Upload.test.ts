@@ -60,7 +60,7 @@ describe("resumable upload", () => {
         })
         assert.strictEqual(start.status, 200)
         const uri = start.headers.get("location")!
-        const put = (range: string, body: Uint8Array) => fetch(uri, { method: "PUT", headers: { "content-range": range }, body })
+        const put = (range: string, body: Uint8Array) => fetch(uri, { method: "PUT", headers: { "content-range": range }, body: Buffer.from(body) })
         const odd = await put(`bytes 0-99999/${3 * unit}`, new Uint8Array(100000))
         assert.strictEqual(odd.status, 400)
         assert.strictEqual((await odd.json()).error.errors[0].reason, "badContent")
