@@ -10,14 +10,14 @@
  * @example
  * const publisher = yield* makeYoutubePublisher({}).pipe(Effect.provide(NodeHttpClient.layerUndici))
  */
-import { PublishError, type Publisher, type Rules as CoreRules } from "@omnipost/core"
+import { PublishError, type Publisher, type Rules as CoreRules, TextCount, type Validation } from "@omnipost/core"
 import type { Plugin } from "@omnipost/core"
 import { MediaSource, UrlGuard } from "@omnipost/platform-kit"
-import { Clock, type Duration, Effect, Schema } from "effect"
+import { Clock, type Duration, Effect, Schema, Stream } from "effect"
 import { HttpClient } from "effect/http"
 import * as Auth from "./Auth.js"
 import * as Errors from "./Errors.js"
-import type * as Api from "./internal/Api.js"
+import * as Api from "./internal/Api.js"
 import * as Media from "./Media.js"
 import { rules } from "./Rules.js"
 import { YoutubeSettings } from "./Settings.js"
@@ -104,6 +104,85 @@ export const makeYoutubePublisher = (
       timeout: options.requestTimeout ?? "2 minutes"
     })
 
+    const thumbnailRule = videoRule.thumbnail
+
+    /** `thumbnails.set`: the image's bytes (type and size judged by the kit, capped by the rules row). */
+    const setThumbnail = (credentials: Auth.YoutubeCredentials, videoId: string, thumbnail: NonNullable<YoutubeSettings["thumbnail"]>) =>
+      Effect.scoped(Effect.gen(function*() {
+        const opened = yield* MediaSource.open(thumbnail.source, {
+          platform: Errors.platform,
+          declaredMimeType: thumbnail.mimeType,
+          maxBytes: thumbnailRule?.maxSizeBytes,
+          resolveStoredMedia: options.resolveStoredMedia,
+          fetcher
+        }).pipe(Effect.provideService(HttpClient.HttpClient, fetcher.client))
+        if (thumbnailRule !== undefined && !thumbnailRule.mimeTypes.includes(opened.mimeType)) {
+          return yield* rejected("UNSUPPORTED_MEDIA_TYPE", `a YouTube thumbnail is ${thumbnailRule.mimeTypes.join(" or ")}, not ${opened.mimeType}`)
+        }
+        const data = yield* Stream.runFold(opened.stream, () => new Uint8Array(0), (all, chunk) => {
+          const next = new Uint8Array(all.byteLength + chunk.byteLength)
+          next.set(all)
+          next.set(chunk, all.byteLength)
+          return next
+        })
+        yield* Api.ok(connection(credentials), {
+          method: "POST",
+          path: "/upload/youtube/v3/thumbnails/set",
+          query: { videoId },
+          bytes: { data, contentType: opened.mimeType },
+          operation: "thumbnails.set"
+        })
+      }))
+
+    const addToPlaylist = (credentials: Auth.YoutubeCredentials, videoId: string, playlistId: string) =>
+      Api.ok(connection(credentials), {
+        method: "POST",
+        path: "/youtube/v3/playlistItems",
+        query: { part: "snippet" },
+        json: { snippet: { playlistId, resourceId: { kind: "youtube#video", videoId } } },
+        operation: "playlistItems.insert"
+      })
+
+    /**
+     * After the video exists, the thumbnail and the playlist: a failure there
+     * cannot fail the post (a retry would upload the video again), so it is
+     * logged and the video stands.
+     */
+    const afterUpload = (credentials: Auth.YoutubeCredentials, videoId: string, settings: YoutubeSettings) =>
+      Effect.gen(function*() {
+        if (settings.thumbnail !== undefined) {
+          yield* setThumbnail(credentials, videoId, settings.thumbnail).pipe(
+            Effect.catch((error) => Effect.logWarning(`YouTube video ${videoId} is up, its thumbnail was not set: ${error.message}`))
+          )
+        }
+        if (settings.playlistId !== undefined) {
+          yield* addToPlaylist(credentials, videoId, settings.playlistId).pipe(
+            Effect.catch((error) => Effect.logWarning(`YouTube video ${videoId} is up, it was not added to playlist ${settings.playlistId}: ${error.message}`))
+          )
+        }
+      })
+
+    /** The title falls back to the text: then the text must be a valid title. */
+    const validate = ({ destination, destinationIndex }: Publisher.ValidationContext<YoutubeSettings>): ReadonlyArray<Validation.ValidationIssue> => {
+      if (destination.settings.title !== undefined) return []
+      const text = (destination.parts[0]?.text ?? "").trim()
+      const problem = text.length === 0
+        ? "a YouTube video needs a title: set the title setting or give the post a text"
+        : TextCount.utf16(text) > 100
+        ? `without a title setting the text is the title, and a YouTube title is at most 100 characters; this text has ${TextCount.utf16(text)}: set the title setting`
+        : /[<>]/.test(text)
+        ? "without a title setting the text is the title, and a YouTube title cannot contain < or >: set the title setting"
+        : undefined
+      return problem === undefined ? [] : [{
+        code: "INVALID_SETTINGS",
+        message: problem,
+        path: ["settings", "title"],
+        platform: Errors.platform,
+        destinationIndex,
+        accountId: destination.accountId
+      }]
+    }
+
     const publish = (request: Publisher.PublishRequest<YoutubeSettings, Auth.YoutubeCredentials>) =>
       Effect.gen(function*() {
         const credentials = yield* decodeCredentials(request.credentials)
@@ -137,6 +216,7 @@ export const makeYoutubePublisher = (
             })
           )
         )
+        yield* afterUpload(credentials, resource.id, settings)
         const nowMs = yield* Clock.currentTimeMillis
         return {
           platformPostId: resource.id,
@@ -152,6 +232,7 @@ export const makeYoutubePublisher = (
       rules: platformRules,
       settingsSchema: YoutubeSettings,
       credentialsSchema: Auth.YoutubeCredentials,
+      validate,
       publish
     }
     return publisher

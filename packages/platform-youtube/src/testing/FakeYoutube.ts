@@ -25,7 +25,7 @@
  * https://developers.google.com/youtube/v3/docs/videos/insert, https://developers.google.com/youtube/v3/docs/errors.
  */
 import { TextCount } from "@omnipost/core"
-import { FakeServer, type FakeRequest, type FakeServerOptions } from "@omnipost/platform-kit/testing"
+import { FakeMedia, FakeServer, type FakeRequest, type FakeServerOptions } from "@omnipost/platform-kit/testing"
 import { Effect, type Scope } from "effect"
 import { createHash, type Hash, randomBytes } from "node:crypto"
 
@@ -140,6 +140,10 @@ export class FakeYoutube {
   readonly tokens = new Map<string, string>()
   readonly sessions = new Map<string, FakeSession>()
   readonly videos = new Map<string, FakeVideo>()
+  /** Custom thumbnails set (`thumbnails.set`), by video id. */
+  readonly thumbnails = new Map<string, { readonly mimeType: string; readonly sizeBytes: number }>()
+  /** Playlists and the videos inserted (`playlistItems.insert`). */
+  readonly playlists = new Map<string, { readonly channelId: string; readonly videoIds: Array<string> }>()
   /** Every chunk byte that arrived, kept or not. */
   receivedBytes = 0
   /** Bytes that arrived at offsets already kept (sent again). */
@@ -155,6 +159,8 @@ export class FakeYoutube {
       operation: (request) => request.headers["content-range"]?.startsWith("bytes */") === true ? "upload status" : "upload chunk"
     })
     server.route("GET", "/youtube/v3/videos", (request) => this.listVideos(request), { operation: "videos.list" })
+    server.route("POST", "/upload/youtube/v3/thumbnails/set", (request) => this.setThumbnail(request), { operation: "thumbnails.set" })
+    server.route("POST", "/youtube/v3/playlistItems", (request) => this.insertPlaylistItem(request), { operation: "playlistItems.insert" })
   }
 
   get url(): string {
@@ -180,6 +186,12 @@ export class FakeYoutube {
     const channel: FakeChannel = { id, title: options.title ?? "Channel", uploadsPlaylistId: `UU${id.slice(2)}` }
     this.channels.set(id, channel)
     return channel
+  }
+
+  addPlaylist(channel: FakeChannel): string {
+    const id = `PL${this.nextId("p")}`
+    this.playlists.set(id, { channelId: channel.id, videoIds: [] })
+    return id
   }
 
   issueToken(channel: FakeChannel): string {
@@ -350,5 +362,37 @@ export class FakeYoutube {
     const ids = (request.query.get("id") ?? "").split(",").filter((id) => id !== "")
     const items = ids.map((id) => this.videos.get(id)).filter((video): video is FakeVideo => video !== undefined)
     return { status: 200, body: { kind: "youtube#videoListResponse", items: items.map((video) => this.resource(video)) } }
+  }
+
+  /** JPEG or PNG by their bytes, at most 2 MB, for a video of the token's channel. */
+  private async setThumbnail(request: FakeRequest) {
+    const channel = this.channelOf(request)
+    if (channel === undefined) return this.unauthorized()
+    const video = this.videos.get(request.query.get("videoId") ?? "")
+    if (video === undefined || video.channelId !== channel.id) return answerError(404, "videoNotFound", "The video that you are trying to update cannot be found.")
+    const bytes = await request.body()
+    const verdict = FakeMedia.check(bytes, { accept: ["image/jpeg", "image/png"], maxBytes: 2 * 1024 * 1024 })
+    if (verdict._tag === "Refused") {
+      return verdict.reason === "size"
+        ? answerError(413, "mediaBodyTooLarge", "The thumbnail is larger than 2 MB.", "global")
+        : answerError(400, "invalidImage", "The provided image content is invalid.", "youtube.thumbnail")
+    }
+    this.thumbnails.set(video.id, { mimeType: verdict.mimeType, sizeBytes: bytes.byteLength })
+    return { status: 200, body: { kind: "youtube#thumbnailSetResponse", items: [{ default: { url: `https://i.ytimg.com/vi/${video.id}/default.jpg` } }] } }
+  }
+
+  private async insertPlaylistItem(request: FakeRequest) {
+    const channel = this.channelOf(request)
+    if (channel === undefined) return this.unauthorized()
+    const body = await request.json().catch(() => undefined) as { snippet?: { playlistId?: string; resourceId?: { kind?: string; videoId?: string } } } | undefined
+    const playlist = this.playlists.get(body?.snippet?.playlistId ?? "")
+    if (playlist === undefined) return answerError(404, "playlistNotFound", "The playlist identified with the request's playlistId parameter cannot be found.")
+    if (playlist.channelId !== channel.id) return answerError(403, "playlistItemsNotAccessible", "The request is not properly authorized to insert the specified playlist item.")
+    const videoId = body?.snippet?.resourceId?.videoId ?? ""
+    if (body?.snippet?.resourceId?.kind !== "youtube#video" || !this.videos.has(videoId)) {
+      return answerError(404, "videoNotFound", "The video that you are trying to add to the playlist cannot be found.")
+    }
+    playlist.videoIds.push(videoId)
+    return { status: 200, body: { kind: "youtube#playlistItem", id: this.nextId("i"), snippet: body!.snippet } }
   }
 }
