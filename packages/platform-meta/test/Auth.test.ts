@@ -116,7 +116,7 @@ describe("OAuth providers against the fake", () => {
         assert.strictEqual((none as { reason?: string }).reason, "missing_permission")
       }), { imagePolls: 0 }))
 
-  it.live("Threads: long-lived token; an expired token met while publishing is refreshed through the provider", () =>
+  it.live("Threads: long-lived token, refreshed while live; an expired one cannot be (Meta's rule): AuthFailed, nothing saved", () =>
     withFake((fake) =>
       Effect.gen(function*() {
         fake.registerApp({ platform: "threads", clientId: "THREADS-app", clientSecret: "THREADS-secret" })
@@ -125,9 +125,12 @@ describe("OAuth providers against the fake", () => {
         const loaded = yield* load(fake, threadsPlugin, "THREADS")
         const credentials = yield* connect(fake, loaded)
         assert.strictEqual(credentials.userId, account.profile.id)
-        // The stored token expires; `Plugin.load` made the publisher refresh through the provider.
         const saved: Array<unknown> = []
         yield* loaded.publisher.publish({ ...request("threads", credentials, [part("before")]) })
+        // A live long-lived token refreshes (POST /v1/accounts/:id/refresh goes through this).
+        const refreshed = yield* loaded.publisher.refreshCredentials!(credentials)
+        assert.notStrictEqual(refreshed.accessToken, credentials.accessToken)
+        assert.strictEqual(fake.tokens.get(refreshed.accessToken)!.lifetime, "long")
         const refreshesBefore = fake.refreshes
         fake.tokens.get(credentials.accessToken)!.expired = true
         // An expired long-lived token cannot be refreshed either: the provider says so (the user must reconnect).
