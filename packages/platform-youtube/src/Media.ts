@@ -50,6 +50,8 @@ export interface Upload {
   readonly open: Effect.Effect<MediaSource.Opened, PublishError.PublishError, Scope.Scope>
   /** The `video` resource's `snippet` and `status`, sent when the session starts. */
   readonly metadata: unknown
+  /** Runs before each session is started (the quota ledger counts `videos.insert`). */
+  readonly onSessionStart?: Effect.Effect<void> | undefined
   /** `notifySubscribers=false` when false. */
   readonly notifySubscribers?: boolean | undefined
 }
@@ -70,6 +72,7 @@ export const keptThrough = (range: string | undefined): number => {
 /** Starts a session; its URI. */
 const start = (connection: Api.Connection, upload: Upload, size: number | undefined, mimeType: string) =>
   Effect.gen(function*() {
+    if (upload.onSessionStart !== undefined) yield* upload.onSessionStart
     const answer = yield* Api.ok(connection, {
       method: "POST",
       path: "/upload/youtube/v3/videos",

@@ -19,6 +19,7 @@ import * as Auth from "./Auth.js"
 import * as Errors from "./Errors.js"
 import * as Api from "./internal/Api.js"
 import * as Media from "./Media.js"
+import * as Quota from "./Quota.js"
 import { rules } from "./Rules.js"
 import { YoutubeSettings } from "./Settings.js"
 
@@ -31,11 +32,24 @@ export interface YoutubePublisherOptions {
   readonly resolveStoredMedia?: Plugin.ResolveStoredMedia | undefined
   /** How media URLs are guarded; by default the host's guarded client (`UrlGuard.fetcher`). */
   readonly urlGuard?: UrlGuard.Options | undefined
+  /** The project's quota (allocation, upload cost); see `Quota`. */
+  readonly quota?: Quota.Options | undefined
+  /**
+   * The API project has not passed YouTube's compliance audit: YouTube locks
+   * every upload to private, so public and unlisted requests fail validation
+   * instead of silently turning private.
+   */
+  readonly unauditedProject?: boolean | undefined
+  /** The clock `validate` reads the quota day with (it is synchronous). Default `Date.now`. */
+  readonly now?: (() => number) | undefined
   /** The rules the publisher reads its limits from; core's `Rules.youtube` unless given. */
   readonly rules?: CoreRules.PlatformRules | undefined
 }
 
-export type YoutubePublisher = Publisher.PlatformPublisher<YoutubeSettings, Auth.YoutubeCredentials>
+export type YoutubePublisher = Publisher.PlatformPublisher<YoutubeSettings, Auth.YoutubeCredentials> & {
+  /** Today's quota units of this publisher's project. */
+  readonly quota: Quota.Ledger
+}
 
 /** The public URL of a video. */
 export const videoUrl = (id: string): string => `https://www.youtube.com/watch?v=${id}`
@@ -105,6 +119,33 @@ export const makeYoutubePublisher = (
     })
 
     const thumbnailRule = videoRule.thumbnail
+    const ledger = new Quota.Ledger(options.quota)
+    const wallClock = options.now ?? Date.now
+
+    /** Counts a call against today's quota, whatever its outcome. */
+    const charged = <A, E, R>(call: Quota.Call, effect: Effect.Effect<A, E, R>) =>
+      Effect.flatMap(Clock.currentTimeMillis, (nowMs) => {
+        ledger.charge(call, nowMs)
+        return effect
+      })
+
+    const extrasOf = (settings: YoutubeSettings) => ({ thumbnail: settings.thumbnail !== undefined, playlist: settings.playlistId !== undefined })
+
+    /** What keeps a post from today's quota, if anything. */
+    const quotaProblem = (settings: YoutubeSettings, nowMs: number): string | undefined => {
+      const needed = ledger.postCost(extrasOf(settings))
+      const remaining = ledger.remaining(nowMs)
+      return needed <= remaining ? undefined : `this YouTube post needs ${needed} quota units (videos.insert ${ledger.insertCost}${
+        settings.thumbnail !== undefined ? ", thumbnails.set 50" : ""
+      }${settings.playlistId !== undefined ? ", playlistItems.insert 50" : ""}) and the project has ${remaining} of ${ledger.dailyUnits} left today; the quota resets at ${
+        new Date(ledger.resetsAt(nowMs)).toISOString()
+      } (midnight America/Los_Angeles)`
+    }
+
+    const unauditedProblem = (settings: YoutubeSettings): string | undefined =>
+      options.unauditedProject === true && settings.privacyStatus !== "private"
+        ? `this YouTube API project is unaudited (OMNIPOST_YOUTUBE_UNAUDITED): YouTube locks every video it uploads to private, so a ${settings.privacyStatus} video cannot be posted; choose private, or have the project pass YouTube's API compliance audit`
+        : undefined
 
     /** `thumbnails.set`: the image's bytes (type and size judged by the kit, capped by the rules row). */
     const setThumbnail = (credentials: Auth.YoutubeCredentials, videoId: string, thumbnail: NonNullable<YoutubeSettings["thumbnail"]>) =>
@@ -125,23 +166,23 @@ export const makeYoutubePublisher = (
           next.set(chunk, all.byteLength)
           return next
         })
-        yield* Api.ok(connection(credentials), {
+        yield* charged("thumbnails.set", Api.ok(connection(credentials), {
           method: "POST",
           path: "/upload/youtube/v3/thumbnails/set",
           query: { videoId },
           bytes: { data, contentType: opened.mimeType },
           operation: "thumbnails.set"
-        })
+        }))
       }))
 
     const addToPlaylist = (credentials: Auth.YoutubeCredentials, videoId: string, playlistId: string) =>
-      Api.ok(connection(credentials), {
+      charged("playlistItems.insert", Api.ok(connection(credentials), {
         method: "POST",
         path: "/youtube/v3/playlistItems",
         query: { part: "snippet" },
         json: { snippet: { playlistId, resourceId: { kind: "youtube#video", videoId } } },
         operation: "playlistItems.insert"
-      })
+      }))
 
     /**
      * After the video exists, the thumbnail and the playlist: a failure there
@@ -163,7 +204,25 @@ export const makeYoutubePublisher = (
       })
 
     /** The title falls back to the text: then the text must be a valid title. */
-    const validate = ({ destination, destinationIndex }: Publisher.ValidationContext<YoutubeSettings>): ReadonlyArray<Validation.ValidationIssue> => {
+    const validate = (context: Publisher.ValidationContext<YoutubeSettings>): ReadonlyArray<Validation.ValidationIssue> => {
+      const { destination, destinationIndex } = context
+      const issue = (field: string, message: string): Validation.ValidationIssue => ({
+        code: "INVALID_SETTINGS",
+        message,
+        path: ["settings", field],
+        platform: Errors.platform,
+        destinationIndex,
+        accountId: destination.accountId
+      })
+      const issues = [...titleIssues(context)]
+      const unaudited = unauditedProblem(destination.settings)
+      if (unaudited !== undefined) issues.push(issue("privacyStatus", unaudited))
+      const quota = quotaProblem(destination.settings, wallClock())
+      if (quota !== undefined) issues.push(issue("privacyStatus", quota))
+      return issues
+    }
+
+    const titleIssues = ({ destination, destinationIndex }: Publisher.ValidationContext<YoutubeSettings>): ReadonlyArray<Validation.ValidationIssue> => {
       if (destination.settings.title !== undefined) return []
       const text = (destination.parts[0]?.text ?? "").trim()
       const problem = text.length === 0
@@ -194,11 +253,26 @@ export const makeYoutubePublisher = (
           return yield* rejected("MEDIA_REQUIRED", `a YouTube post is exactly one video; this one has ${part.media.length} media items`)
         }
         const settings = request.destination.settings
+        const unaudited = unauditedProblem(settings)
+        if (unaudited !== undefined) return yield* rejected("PRIVACY_NOT_ALLOWED", unaudited)
+        const nowMs = yield* Clock.currentTimeMillis
+        const quota = quotaProblem(settings, nowMs)
+        if (quota !== undefined) {
+          const resetMs = ledger.resetsAt(nowMs)
+          return yield* new PublishError.RateLimited({
+            platform: Errors.platform,
+            message: `refused before sending: ${quota}`,
+            scope: "quota",
+            retryAfterSeconds: Math.ceil((resetMs - nowMs) / 1000),
+            resetAt: new Date(resetMs).toISOString()
+          })
+        }
         const metadata = metadataFor(settings, part.text, request.publishAt)
         if ((metadata.snippet.title as string).length === 0) {
           return yield* rejected("TITLE_REQUIRED", "a YouTube video needs a title: set the title setting or give the post a text")
         }
         const video = yield* Media.uploadVideo(connection(credentials), {
+          onSessionStart: Effect.flatMap(Clock.currentTimeMillis, (at) => Effect.sync(() => ledger.charge("videos.insert", at))),
           open: MediaSource.openMedia(videos[0]!, {
             platform: Errors.platform,
             maxBytes: videoRule.maxSizeBytes,
@@ -217,7 +291,6 @@ export const makeYoutubePublisher = (
           )
         )
         yield* afterUpload(credentials, resource.id, settings)
-        const nowMs = yield* Clock.currentTimeMillis
         return {
           platformPostId: resource.id,
           url: videoUrl(resource.id),
@@ -233,7 +306,8 @@ export const makeYoutubePublisher = (
       settingsSchema: YoutubeSettings,
       credentialsSchema: Auth.YoutubeCredentials,
       validate,
-      publish
+      publish,
+      quota: ledger
     }
     return publisher
   })

@@ -27,12 +27,18 @@
 import { TextCount } from "@omnipost/core"
 import { FakeMedia, FakeServer, type FakeRequest, type FakeServerOptions } from "@omnipost/platform-kit/testing"
 import { Effect, type Scope } from "effect"
+import { nextMidnightPacific } from "../Errors.js"
 import { createHash, type Hash, randomBytes } from "node:crypto"
 
 export const chunkUnit = 256 * 1024
 
 export interface FakeYoutubeOptions {
   readonly now?: (() => number) | undefined
+  /** The project's daily units (default 10,000) and what videos.insert costs (default 1600). */
+  readonly dailyUnits?: number | undefined
+  readonly insertCost?: number | undefined
+  /** The project is unaudited: every upload is locked to private, whatever was asked (as YouTube does). */
+  readonly unaudited?: boolean | undefined
   /** How long a session lives. Default a week, as Google says. */
   readonly sessionTtlMs?: number | undefined
 }
@@ -150,6 +156,9 @@ export class FakeYoutube {
   resentBytes = 0
   /** Bytes that arrived at a cut and were not kept (less than a unit). */
   discardedBytes = 0
+  /** Units spent today (the fake's clock, reset at midnight America/Los_Angeles). */
+  unitsSpent = 0
+  private quotaResetAt = 0
   private cuts: Array<number> = []
   private counter = 0
 
@@ -210,6 +219,21 @@ export class FakeYoutube {
     for (const session of this.sessions.values()) session.expired = true
   }
 
+  /** Charges a call; the quotaExceeded answer when today's units do not cover it. */
+  private charge(units: number) {
+    const now = this.server.now()
+    if (now >= this.quotaResetAt) {
+      this.unitsSpent = 0
+      this.quotaResetAt = nextMidnightPacific(now)
+    }
+    if (this.unitsSpent + units > (this.options.dailyUnits ?? 10_000)) {
+      this.unitsSpent += 1
+      return answerError(403, "quotaExceeded", "The request cannot be completed because you have exceeded your quota.", "youtube.quota")
+    }
+    this.unitsSpent += units
+    return undefined
+  }
+
   private channelOf(request: FakeRequest): FakeChannel | undefined {
     const header = request.headers.authorization ?? ""
     const token = header.startsWith("Bearer ") ? header.slice(7) : ""
@@ -224,6 +248,8 @@ export class FakeYoutube {
   private async startSession(request: FakeRequest) {
     const channel = this.channelOf(request)
     if (channel === undefined) return this.unauthorized()
+    const over = this.charge(this.options.insertCost ?? 1600)
+    if (over !== undefined) return over
     if (request.query.get("uploadType") !== "resumable") {
       return answerError(400, "invalidParameter", "This fake speaks the resumable protocol only (uploadType=resumable).", "global")
     }
@@ -286,7 +312,12 @@ export class FakeYoutube {
       id,
       channelId: session.channelId,
       snippet: { ...session.metadata.snippet, channelId: session.channelId, publishedAt: new Date(this.server.now()).toISOString() },
-      status: { uploadStatus: "uploaded", privacyStatus: "public", ...session.metadata.status },
+      status: {
+        uploadStatus: "uploaded",
+        privacyStatus: "public",
+        ...session.metadata.status,
+        ...(this.options.unaudited === true ? { privacyStatus: "private" } : {})
+      },
       sizeBytes: session.total,
       sha256: session.hash.digest("hex"),
       notifySubscribers: session.notifySubscribers,
@@ -359,6 +390,8 @@ export class FakeYoutube {
   private listVideos(request: FakeRequest) {
     const channel = this.channelOf(request)
     if (channel === undefined) return this.unauthorized()
+    const over = this.charge(1)
+    if (over !== undefined) return over
     const ids = (request.query.get("id") ?? "").split(",").filter((id) => id !== "")
     const items = ids.map((id) => this.videos.get(id)).filter((video): video is FakeVideo => video !== undefined)
     return { status: 200, body: { kind: "youtube#videoListResponse", items: items.map((video) => this.resource(video)) } }
@@ -368,6 +401,8 @@ export class FakeYoutube {
   private async setThumbnail(request: FakeRequest) {
     const channel = this.channelOf(request)
     if (channel === undefined) return this.unauthorized()
+    const over = this.charge(50)
+    if (over !== undefined) return over
     const video = this.videos.get(request.query.get("videoId") ?? "")
     if (video === undefined || video.channelId !== channel.id) return answerError(404, "videoNotFound", "The video that you are trying to update cannot be found.")
     const bytes = await request.body()
@@ -384,6 +419,8 @@ export class FakeYoutube {
   private async insertPlaylistItem(request: FakeRequest) {
     const channel = this.channelOf(request)
     if (channel === undefined) return this.unauthorized()
+    const over = this.charge(50)
+    if (over !== undefined) return over
     const body = await request.json().catch(() => undefined) as { snippet?: { playlistId?: string; resourceId?: { kind?: string; videoId?: string } } } | undefined
     const playlist = this.playlists.get(body?.snippet?.playlistId ?? "")
     if (playlist === undefined) return answerError(404, "playlistNotFound", "The playlist identified with the request's playlistId parameter cannot be found.")
