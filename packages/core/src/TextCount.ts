@@ -141,9 +141,33 @@ const pieceEnd = (text: string, from: number): number => {
  */
 const dottedWindow = 256
 const windowUnits = 64
-const beforeScheme = /(?=https?:\/\/)/i
 const chunkUnits = 2048
 const maxUrlLength = 4096
+
+/** Whether `text` has `h`, `t`, `t`, `p` (and `s` when `secure`) at `at`, in either case. */
+const schemeLetters = (text: string, at: number, secure: boolean): boolean =>
+  at >= 0 && (text.charCodeAt(at) | 0x20) === 0x68 && (text.charCodeAt(at + 1) | 0x20) === 0x74 &&
+  (text.charCodeAt(at + 2) | 0x20) === 0x74 && (text.charCodeAt(at + 3) | 0x20) === 0x70 &&
+  (!secure || (text.charCodeAt(at + 4) | 0x20) === 0x73)
+
+/**
+ * `piece.split(/(?=https?:\/\/)/i)`, by hand: twitter-text loads core-js,
+ * whose `split` polyfill takes milliseconds on a long run. Cuts before every
+ * `http://` or `https://` (either case) but the one the piece starts with.
+ */
+export const splitBeforeSchemes = (piece: string): Array<string> => {
+  const parts: Array<string> = []
+  let start = 0
+  for (let colon = piece.indexOf("://"); colon !== -1; colon = piece.indexOf("://", colon + 1)) {
+    const cut = schemeLetters(piece, colon - 5, true) ? colon - 5 : schemeLetters(piece, colon - 4, false) ? colon - 4 : -1
+    if (cut > start) {
+      parts.push(piece.slice(start, cut))
+      start = cut
+    }
+  }
+  parts.push(piece.slice(start))
+  return parts
+}
 
 /** Cuts `piece` into windows of about `size` units, never inside a surrogate pair. */
 function* unitWindows(piece: string, size: number): Generator<string> {
@@ -215,7 +239,7 @@ export function* twitterPieces(text: string, windowPlainRuns = false): Generator
       continue
     }
     // A URL glued to the words before it (common in Japanese and Chinese) starts a part of its own.
-    for (const part of piece.split(beforeScheme)) {
+    for (const part of splitBeforeSchemes(piece)) {
       if (part.length <= dottedWindow || !part.includes(".")) {
         yield part
         continue
@@ -384,7 +408,8 @@ const mentionsMemo = memoized("mentions", (text, atMost) =>
   entities(text, twitterText.extractMentions, atMost === "" ? undefined : Number(atMost), /[@＠]/))
 
 /** URLs in the text, including scheme-less domains such as `example.com`. */
-export const urls = (text: string): ReadonlyArray<string> => entities(text, twitterText.extractUrls, Infinity, /\./)
+export const urls = (text: string): ReadonlyArray<string> =>
+  entities(text, (piece) => (mayHoldUrl(piece) ? twitterText.extractUrls(piece) : []), Infinity, /\./)
 
 const normaliseLink = (url: string): string => url.replace(/^https?:\/\//i, "").replace(/\/$/, "").toLowerCase()
 
@@ -403,13 +428,126 @@ export const distinctLinks = (text: string, attachment?: string | undefined, atM
 }
 const textLinks = memoized("links", (text, atMost): ReadonlyArray<readonly [string, string]> => {
   const seen = new Map<string, string>()
+  // A dotted wall repeats its windows (`a.com/a.com/…` has three): each distinct one is extracted once.
+  const extracted = new Map<string, ReadonlyArray<string>>()
   for (const piece of text.includes(".") ? twitterPieces(text) : []) {
-    for (const url of twitterText.extractUrls(piece)) if (!seen.has(normaliseLink(url))) seen.set(normaliseLink(url), url)
+    // twitter-text's extraction costs about 5 µs a character on dotted text; most pieces cannot hold a URL at all.
+    if (!mayHoldUrl(piece)) continue
+    let urls = extracted.get(piece)
+    if (urls === undefined) {
+      urls = twitterText.extractUrls(piece)
+      if (extracted.size < 256) extracted.set(piece, urls)
+    }
+    for (const url of urls) if (!seen.has(normaliseLink(url))) seen.set(normaliseLink(url), url)
     // One more than `atMost` is enough to say there are too many.
     if (seen.size > Number(atMost) + 1) break
   }
   return [...seen]
 })
+
+// ---------------------------------------------------------------------------
+// Could twitter-text find a URL here? A linear pre-scan
+// ---------------------------------------------------------------------------
+
+// Every URL twitter-text extracts, with a scheme or without, has a domain
+// that ends in `.` and a top-level domain its `validGTLD`, `validCCTLD` or
+// `validPunycode` matches (its `validDomain`), there and then. So a text in
+// which no `.` is followed by one cannot yield a URL. The TLD lists are
+// twitter-text's own, read from its regular expressions (a plain alternation
+// of names followed by `(?=[^0-9a-zA-Z@+-]|$)`); checked by hand, since
+// V8 runs that alternation slowly where it fails (200 µs on 64 dotted
+// characters). The comparison ignores case as the `i` flag does without `u`.
+
+/** The `i` flag's Canonicalize without `u`: a character's upper case, unless that is several characters or leaves non-ASCII for ASCII. */
+const canonical = (text: string): string => {
+  let out = ""
+  for (const char of text) {
+    const upper = char.toUpperCase()
+    out += upper.length === char.length && !(char.charCodeAt(0) >= 128 && upper.charCodeAt(0) < 128) ? upper : char
+  }
+  return out
+}
+
+const tldNames = (regex: RegExp): ReadonlyArray<string> | undefined => {
+  const prefix = "(?:(?:"
+  const suffix = ")(?=[^0-9a-zA-Z@+-]|$))"
+  const source = regex.source
+  if (!source.startsWith(prefix) || !source.endsWith(suffix)) return undefined
+  const names = source.slice(prefix.length, -suffix.length).split("|")
+  return names.every((name) => name.length > 0 && !/[\\^$.*+?()[\]{}|/]/.test(name)) ? names : undefined
+}
+
+const tlds = (() => {
+  const regexen = (twitterText as unknown as { readonly regexen?: Record<string, RegExp> }).regexen
+  const gtld = regexen?.validGTLD === undefined ? undefined : tldNames(regexen.validGTLD)
+  const cctld = regexen?.validCCTLD === undefined ? undefined : tldNames(regexen.validCCTLD)
+  // twitter-text changed shape: every dot is a candidate (slower, never wrong).
+  if (gtld === undefined || cctld === undefined || String(regexen?.validPunycode?.source) !== "(?:xn--[\\-0-9a-z]+)") return undefined
+  // Names of ASCII letters can only be the whole run of letters after the dot (a letter may not follow them);
+  // the others (Unicode names) are looked up by their first character.
+  const ascii = new Set<string>()
+  const others = new Map<string, { readonly names: Set<string>; readonly lengths: Array<number> }>()
+  for (const name of [...gtld, ...cctld].map(canonical)) {
+    if (/^[A-Z]+$/.test(name)) {
+      ascii.add(name)
+      continue
+    }
+    const first = [...name][0]!
+    const entry = others.get(first) ?? { names: new Set<string>(), lengths: [] }
+    entry.names.add(name)
+    if (!entry.lengths.includes(name.length)) entry.lengths.push(name.length)
+    others.set(first, entry)
+  }
+  return { ascii, others }
+})()
+
+/** What may not follow a top-level domain: `[0-9a-zA-Z@+-]`. */
+const continuesTld = (unit: number): boolean =>
+  (unit >= 0x30 && unit <= 0x39) || isAsciiLetter(unit) || unit === 0x40 || unit === 0x2b || unit === 0x2d
+
+const isAsciiLetter = (unit: number): boolean => (unit >= 0x41 && unit <= 0x5a) || (unit >= 0x61 && unit <= 0x7a)
+
+const isPunycodeUnit = (unit: number): boolean => (unit >= 0x30 && unit <= 0x39) || isAsciiLetter(unit) || unit === 0x2d
+
+/** Whether a top-level domain, as twitter-text's `validDomain` ends, starts at `at`. */
+const tldAt = (text: string, at: number): boolean => {
+  if (tlds === undefined) return true
+  const length = text.length
+  let end = at
+  while (end < length && isAsciiLetter(text.charCodeAt(end))) end++
+  if (end - at >= 2) {
+    const next = end < length ? text.charCodeAt(end) : -1
+    // validPunycode: xn-- and one more of [-0-9a-z], case ignored, nothing required after.
+    if (end - at === 2 && next === 0x2d && canonical(text.slice(at, at + 4)) === "XN--" && at + 4 < length && isPunycodeUnit(text.charCodeAt(at + 4))) {
+      return true
+    }
+    if (!continuesTld(next) && tlds.ascii.has(text.slice(at, end).toUpperCase())) return true
+  }
+  if (at >= length) return false
+  const first = text.charCodeAt(at)
+  // ASCII canonicalizes to its upper case (cheap); other characters as the `i` flag does.
+  const key = first < 0x80
+    ? String.fromCharCode(first >= 0x61 && first <= 0x7a ? first - 0x20 : first)
+    : canonical(String.fromCodePoint(text.codePointAt(at)!))
+  const other = tlds.others.get(key)
+  if (other === undefined) return false
+  for (const size of other.lengths) {
+    if (at + size > length || (at + size < length && continuesTld(text.charCodeAt(at + size)))) continue
+    if (other.names.has(canonical(text.slice(at, at + size)))) return true
+  }
+  return false
+}
+
+/**
+ * Whether twitter-text could extract a URL from `text`: some `.` is followed
+ * by a top-level domain it knows. `false` means certainly none (a linear scan).
+ */
+export const mayHoldUrl = (text: string): boolean => {
+  for (let dot = text.indexOf("."); dot !== -1; dot = text.indexOf(".", dot + 1)) {
+    if (tldAt(text, dot + 1)) return true
+  }
+  return false
+}
 
 /**
  * YouTube's tag list as it is counted: joined by commas, a tag that contains

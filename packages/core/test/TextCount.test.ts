@@ -196,3 +196,74 @@ describe("TextCount: long runs without white space", () => {
     assert.strictEqual(TextCount.twitter(wall), exact)
   })
 })
+
+describe("TextCount: links found as before, without running twitter-text where no URL can be", () => {
+  // The path before the pre-scan: twitter-text's extractUrls on every piece.
+  const normalise = (url: string) => url.replace(/^https?:\/\//i, "").replace(/\/$/, "").toLowerCase()
+  const previousLinks = (text: string, atMost = Infinity): ReadonlyArray<string> => {
+    const seen = new Map<string, string>()
+    for (const piece of text.includes(".") ? TextCount.twitterPieces(text) : []) {
+      for (const url of twitterText.extractUrls(piece)) if (!seen.has(normalise(url))) seen.set(normalise(url), url)
+      if (seen.size > atMost + 1) break
+    }
+    return [...seen.values()]
+  }
+  // Fragments of domains and their neighbours: top-level domains in both cases and scripts, near misses
+  // (`a`, `co` before a letter), what may and may not follow one, punycode, schemes, characters whose case folds oddly.
+  const fragment = fc.constantFrom(
+    ".", ".", ".", "a", "b", "co", "com", "COM", "Com", "org", "io", "xn--", "XN--p1ai", "xn--", "-", "_", "@", "+", "/", "?", "#", ":",
+    "0", "9", "中", "中国", "中國", "рф", "РФ", "みんな", "삼성", "ελ", "ΕΛ", "ſ", "\u212A", "ß", "İ", "ı", "Ａ", "。", " ", "\n",
+    "http://", "https://", "HTTPS://", "t.co/x", "example.com", "e\u0301", "😀", "localhost", "1.2.3.4"
+  )
+  const mixed = fc.array(fragment, { maxLength: 60 }).map((parts) => parts.join(""))
+  // Long walls without white space, cut into windows by twitterPieces: dotted, dot-dense with and without real TLDs.
+  const wall = fc.tuple(fc.array(fragment, { minLength: 1, maxLength: 8 }).map((parts) => parts.join("").replace(/\s/g, "")), fc.integer({ min: 300, max: 3000 }))
+    .map(([unit, length]) => unit.length === 0 ? "a." : unit.repeat(Math.ceil(length / unit.length)).slice(0, length))
+  const anyText = fc.oneof(mixed, wall, fc.string({ unit: "binary", maxLength: 300 }), fc.string({ unit: "grapheme", maxLength: 200 }))
+
+  it("twitter-text finds no URL where the pre-scan says none can be", () => {
+    fc.assert(
+      fc.property(fc.oneof(mixed, fc.string({ unit: "binary", maxLength: 200 })), (text) =>
+        TextCount.mayHoldUrl(text) || twitterText.extractUrls(text).length === 0),
+      { numRuns: 3000 }
+    )
+  })
+
+  it("distinct links equal the previous path's, with and without a bound", () => {
+    fc.assert(
+      fc.property(anyText, fc.constantFrom(Infinity, 0, 1, 5), (text, atMost) => {
+        assert.deepStrictEqual(TextCount.distinctLinks(text, undefined, atMost), previousLinks(text, atMost))
+      }),
+      { numRuns: 600 }
+    )
+  })
+
+  it("adversarial walls of 100,000 characters: the same links", () => {
+    const fill = (unit: string, length: number) => unit.repeat(Math.ceil(length / unit.length)).slice(0, length)
+    for (const unit of ["a.", "a.com.", "a.com/", "中".repeat(99) + ".", "x.中国", ".co.", "a.xn--b", "1.2."]) {
+      const text = fill(unit, 100_000)
+      for (const atMost of [Infinity, 5]) assert.deepStrictEqual(TextCount.distinctLinks(text, undefined, atMost), previousLinks(text, atMost), unit)
+    }
+  })
+
+  it("pieces are cut before schemes as split(/(?=https?:\/\/)/i) cut them", () => {
+    const part = fc.constantFrom("http://", "https://", "HTTP://", "hTtPs://", "http:/", "https:", "://", "h", "s", "x", "中", ".", "/", ":")
+    fc.assert(
+      fc.property(fc.array(part, { maxLength: 30 }).map((parts) => parts.join("")), (text) => {
+        assert.deepStrictEqual(TextCount.splitBeforeSchemes(text), text.split(/(?=https?:\/\/)/i))
+      }),
+      { numRuns: 2000 }
+    )
+  })
+
+  it("the pre-scan reads twitter-text's own top-level domains", () => {
+    assert.isTrue(TextCount.mayHoldUrl("see example.com"))
+    assert.isTrue(TextCount.mayHoldUrl("EXAMPLE.COM."))
+    assert.isTrue(TextCount.mayHoldUrl("x.中国"))
+    assert.isTrue(TextCount.mayHoldUrl("x.xn--p1ai"))
+    assert.isFalse(TextCount.mayHoldUrl("a.a.a.a"))
+    assert.isFalse(TextCount.mayHoldUrl("example.comx"), "a letter after the TLD")
+    assert.isFalse(TextCount.mayHoldUrl("中中中.中中中"))
+    assert.isFalse(TextCount.mayHoldUrl("no dots at all"))
+  })
+})
