@@ -1,7 +1,7 @@
 import { defineConfig } from "tsup"
 
 export default defineConfig({
-  entry: ["src/index.ts"],
+  entry: ["src/index.ts", "src/testing/index.ts"],
   format: ["esm", "cjs"],
   // Declarations come from tsc (see .ci/build-types.mjs), not tsup's bundler.
   dts: false,

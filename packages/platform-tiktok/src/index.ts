@@ -6,3 +6,4 @@
 export * as Chunks from "./Chunks.js"
 export * as Creator from "./Creator.js"
 export * as Errors from "./Errors.js"
+export * as Video from "./Video.js"

@@ -1,0 +1,164 @@
+/**
+ * A Direct Post video by FILE_UPLOAD (platform-specs §5.2, §5.3, §5.5):
+ *
+ * 1. `creator_info/query`, and the post checked against it (`Creator.check`)
+ *    before anything is uploaded;
+ * 2. `video/init` with the chunk plan (`Chunks.plan`);
+ * 3. each chunk `PUT` in order with its `Content-Range`, filled from the
+ *    media stream one chunk at a time (memory stays at one chunk, whatever
+ *    the file's size);
+ * 4. `status/fetch` polled until `PUBLISH_COMPLETE`, or `FAILED` with its
+ *    `fail_reason` (`Errors.fromFailReason`).
+ */
+import { PublishError } from "@omnipost/core"
+import { Duration, Effect, Stream } from "effect"
+import * as Chunks from "./Chunks.js"
+import * as Creator from "./Creator.js"
+import * as Errors from "./Errors.js"
+import * as Api from "./internal/Api.js"
+
+export interface PostInfo {
+  readonly title: string
+  readonly privacyLevel: string
+  readonly disableComment: boolean
+  readonly disableDuet: boolean
+  readonly disableStitch: boolean
+}
+
+export interface VideoSource {
+  readonly stream: Api.ByteStream
+  readonly sizeBytes: number
+  readonly mimeType: string
+  readonly durationSeconds?: number | undefined
+}
+
+export interface Options {
+  /** Preferred chunk size (clamped to 5–64 MB). */
+  readonly chunkBytes?: number | undefined
+  /** Wait between status polls. Default 5 s. */
+  readonly pollInterval?: Duration.Input | undefined
+  /** Most status polls before giving up (`Transient`). Default 360 (30 min at 5 s). */
+  readonly maxPolls?: number | undefined
+}
+
+export interface Published {
+  readonly publishId: string
+  /** TikTok's `publicaly_available_post_id`: empty until moderation, and for SELF_ONLY posts. */
+  readonly postIds: ReadonlyArray<string>
+}
+
+const asRecord = (u: unknown): Record<string, unknown> =>
+  typeof u === "object" && u !== null && !Array.isArray(u) ? (u as Record<string, unknown>) : {}
+
+const unexpected = (message: string) => new PublishError.Transient({ platform: Errors.platform, message: `TikTok: ${message}` })
+
+/** Runs the whole post; fails with a publish error, never a defect. */
+export const postFileVideo = (
+  connection: Api.Connection,
+  info: PostInfo,
+  video: VideoSource,
+  options: Options = {}
+): Effect.Effect<Published, PublishError.PublishError> =>
+  Effect.gen(function*() {
+    const queried = yield* Api.post(connection, "/v2/post/publish/creator_info/query/", undefined)
+    const creator = Creator.decode(queried.body)
+    if (creator === undefined) return yield* unexpected("creator_info/query gave no creator info")
+    const refused = Creator.check(creator, {
+      privacyLevel: info.privacyLevel,
+      allowComment: !info.disableComment,
+      allowDuet: !info.disableDuet,
+      allowStitch: !info.disableStitch,
+      durationSeconds: video.durationSeconds
+    })
+    if (refused !== undefined) return yield* refused
+
+    const plan = Chunks.plan(video.sizeBytes, options.chunkBytes)
+    const init = yield* Api.post(connection, "/v2/post/publish/video/init/", {
+      post_info: {
+        title: info.title,
+        privacy_level: info.privacyLevel,
+        disable_comment: info.disableComment,
+        disable_duet: info.disableDuet,
+        disable_stitch: info.disableStitch
+      },
+      source_info: {
+        source: "FILE_UPLOAD",
+        video_size: plan.videoSize,
+        chunk_size: plan.chunkSize,
+        total_chunk_count: plan.totalChunkCount
+      }
+    }, true)
+    const data = asRecord(asRecord(init.body).data)
+    const publishId = data.publish_id
+    const uploadUrl = data.upload_url
+    if (typeof publishId !== "string" || typeof uploadUrl !== "string") {
+      return yield* new PublishError.OutcomeUnknown({ platform: Errors.platform, message: "TikTok: video/init answered without publish_id and upload_url" })
+    }
+
+    yield* upload(connection, uploadUrl, plan, video)
+    return yield* poll(connection, publishId, options)
+  })
+
+/** Fills one chunk at a time from the stream and PUTs it; the last chunk takes the trailing bytes. */
+const upload = (connection: Api.Connection, uploadUrl: string, plan: Chunks.Plan, video: VideoSource) =>
+  Effect.gen(function*() {
+    const chunks = Chunks.chunks(plan)
+    let index = 0
+    let buffer = new Uint8Array(chunks[0]!.last - chunks[0]!.first + 1)
+    let filled = 0
+    const send = Effect.suspend(() => {
+      const chunk = chunks[index]!
+      return Api.putChunk(
+        connection,
+        uploadUrl,
+        buffer,
+        video.mimeType,
+        Chunks.contentRange(chunk, plan.videoSize),
+        `PUT video chunk ${index + 1}/${chunks.length}`
+      )
+    })
+    yield* Stream.runForEach(video.stream, (piece) =>
+      Effect.gen(function*() {
+        let offset = 0
+        while (offset < piece.byteLength) {
+          if (index >= chunks.length) return yield* unexpected(`the video gave more bytes than its size ${plan.videoSize}`)
+          const take = Math.min(buffer.byteLength - filled, piece.byteLength - offset)
+          buffer.set(piece.subarray(offset, offset + take), filled)
+          filled += take
+          offset += take
+          if (filled === buffer.byteLength) {
+            yield* send
+            index += 1
+            filled = 0
+            if (index < chunks.length) buffer = new Uint8Array(chunks[index]!.last - chunks[index]!.first + 1)
+          }
+        }
+      }))
+    if (index < chunks.length) {
+      return yield* new PublishError.Rejected({
+        platform: Errors.platform,
+        code: "MEDIA_SIZE_MISMATCH",
+        message: `TikTok: the video ended after ${chunks[index]!.first + filled} bytes, but its size is ${plan.videoSize}`
+      })
+    }
+  })
+
+/** Asks `status/fetch` until a terminal status. */
+const poll = (connection: Api.Connection, publishId: string, options: Options) =>
+  Effect.gen(function*() {
+    const maxPolls = options.maxPolls ?? 360
+    for (let n = 0; n < maxPolls; n++) {
+      const answer = yield* Api.post(connection, "/v2/post/publish/status/fetch/", { publish_id: publishId })
+      const data = asRecord(asRecord(answer.body).data)
+      const status = data.status
+      if (status === "PUBLISH_COMPLETE" || status === "SEND_TO_USER_INBOX") {
+        const ids = Array.isArray(data.publicaly_available_post_id) ? data.publicaly_available_post_id : []
+        return { publishId, postIds: ids.map(String) } satisfies Published
+      }
+      if (status === "FAILED") {
+        return yield* Errors.fromFailReason(typeof data.fail_reason === "string" ? data.fail_reason : undefined, publishId)
+      }
+      yield* Effect.sleep(options.pollInterval ?? Duration.seconds(5))
+    }
+    return yield* unexpected(`post ${publishId} still processing after ${maxPolls} status checks`)
+  })

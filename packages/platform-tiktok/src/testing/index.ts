@@ -1,0 +1,1 @@
+export { type FakeCreator, FakeTiktok, type FakeUpload } from "./FakeTiktok.js"
