@@ -33,6 +33,12 @@ export interface VideoSource {
 }
 
 export interface Options {
+  /**
+   * `direct` (default, scope video.publish): `video/init` posts it. `inbox`
+   * (scope video.upload): `inbox/video/init` takes the source only and the
+   * creator finishes the post in the app; `SEND_TO_USER_INBOX` ends it.
+   */
+  readonly mode?: "direct" | "inbox" | undefined
   /** Preferred chunk size (clamped to 5–64 MB). */
   readonly chunkBytes?: number | undefined
   /** Wait between status polls. Default 5 s. */
@@ -60,6 +66,17 @@ export const postFileVideo = (
   options: Options = {}
 ): Effect.Effect<Published, PublishError.PublishError> =>
   Effect.gen(function*() {
+    const plan = Chunks.plan(video.sizeBytes, options.chunkBytes)
+    const sourceInfo = {
+      source: "FILE_UPLOAD",
+      video_size: plan.videoSize,
+      chunk_size: plan.chunkSize,
+      total_chunk_count: plan.totalChunkCount
+    }
+    if (options.mode === "inbox") {
+      const inbox = yield* Api.post(connection, "/v2/post/publish/inbox/video/init/", { source_info: sourceInfo }, true)
+      return yield* uploadAndPoll(connection, inbox.body, plan, video, options)
+    }
     const queried = yield* Api.post(connection, "/v2/post/publish/creator_info/query/", undefined)
     const creator = Creator.decode(queried.body)
     if (creator === undefined) return yield* unexpected("creator_info/query gave no creator info")
@@ -72,7 +89,6 @@ export const postFileVideo = (
     })
     if (refused !== undefined) return yield* refused
 
-    const plan = Chunks.plan(video.sizeBytes, options.chunkBytes)
     const init = yield* Api.post(connection, "/v2/post/publish/video/init/", {
       post_info: {
         title: info.title,
@@ -81,14 +97,14 @@ export const postFileVideo = (
         disable_duet: info.disableDuet,
         disable_stitch: info.disableStitch
       },
-      source_info: {
-        source: "FILE_UPLOAD",
-        video_size: plan.videoSize,
-        chunk_size: plan.chunkSize,
-        total_chunk_count: plan.totalChunkCount
-      }
+      source_info: sourceInfo
     }, true)
-    const data = asRecord(asRecord(init.body).data)
+    return yield* uploadAndPoll(connection, init.body, plan, video, options)
+  })
+
+const uploadAndPoll = (connection: Api.Connection, initBody: unknown, plan: Chunks.Plan, video: VideoSource, options: Options) =>
+  Effect.gen(function*() {
+    const data = asRecord(asRecord(initBody).data)
     const publishId = data.publish_id
     const uploadUrl = data.upload_url
     if (typeof publishId !== "string" || typeof uploadUrl !== "string") {

@@ -75,6 +75,20 @@ describe("FILE_UPLOAD video through the fake", () => {
         assert.strictEqual(fake.uploads.size, 0)
       })))
 
+  it.live("inbox mode: inbox/video/init with the source only, no creator_info, ends at SEND_TO_USER_INBOX", () =>
+    withFake((fake, connection) =>
+      Effect.gen(function*() {
+        fake.creator.privacyLevelOptions = []
+        const published = yield* Video.postFileVideo(connection(), info, source(Samples.mp4(6 * MB)), { ...options, mode: "inbox" })
+        const upload = fake.uploads.get(published.publishId)!
+        assert.isTrue(upload.inbox)
+        assert.strictEqual(upload.totalChunkCount, 1)
+        assert.isString(upload.sha256)
+        assert.deepStrictEqual(published.postIds, [])
+        assert.strictEqual(fake.server.requestsOf("POST /v2/post/publish/creator_info/query/").length, 0)
+        assert.strictEqual(fake.server.requestsOf("POST /v2/post/publish/video/init/").length, 0)
+      })))
+
   it.live("FAILED with fail_reason is the mapped error", () =>
     withFake((fake, connection) =>
       Effect.gen(function*() {

@@ -32,6 +32,8 @@ export interface FakeUpload {
   readonly publishId: string
   readonly token: string
   readonly postInfo: Record<string, unknown>
+  /** Sent to the creator's inbox (a draft) rather than posted. */
+  readonly inbox: boolean
   readonly videoSize: number
   readonly chunkSize: number
   readonly totalChunkCount: number
@@ -82,6 +84,7 @@ export class FakeTiktok {
   private constructor(readonly server: FakeServer) {
     server.route("POST", "/v2/post/publish/creator_info/query/", (r) => this.authed(r, (token) => this.creatorInfo(token)))
     server.route("POST", "/v2/post/publish/video/init/", (r) => this.authed(r, (token) => this.init(r, token)))
+    server.route("POST", "/v2/post/publish/inbox/video/init/", (r) => this.authed(r, (token) => this.init(r, token, true)))
     server.route("PUT", "/upload/:id", (r) => this.chunk(r))
     server.route("POST", "/v2/post/publish/status/fetch/", (r) => this.authed(r, (token) => this.status(r, token)))
   }
@@ -116,19 +119,22 @@ export class FakeTiktok {
     })
   }
 
-  private async init(request: FakeRequest, token: string) {
-    if (!this.creatorQueried.delete(token)) return answer(400, "invalid_param", "creator_info/query must be called before init")
+  private async init(request: FakeRequest, token: string, inbox = false) {
+    if (!inbox && !this.creatorQueried.delete(token)) return answer(400, "invalid_param", "creator_info/query must be called before init")
     const body = (await request.json().catch(() => undefined)) as Record<string, any> | undefined
-    const postInfo = body?.post_info as Record<string, unknown> | undefined
+    const postInfo = (inbox ? {} : body?.post_info) as Record<string, unknown> | undefined
     const source = body?.source_info as Record<string, unknown> | undefined
+    if (inbox && body?.post_info !== undefined) return answer(400, "invalid_param", "inbox/video/init takes source_info only")
     if (postInfo === undefined || source === undefined) return answer(400, "invalid_param", "post_info and source_info are required")
-    if (!this.creator.privacyLevelOptions.includes(String(postInfo.privacy_level))) {
+    if (!inbox && !this.creator.privacyLevelOptions.includes(String(postInfo.privacy_level))) {
       return answer(400, "privacy_level_option_mismatch", "privacy_level is not among the creator's options")
     }
     if (
-      (postInfo.disable_comment !== true && this.creator.commentDisabled) ||
-      (postInfo.disable_duet !== true && this.creator.duetDisabled) ||
-      (postInfo.disable_stitch !== true && this.creator.stitchDisabled)
+      !inbox && (
+        (postInfo.disable_comment !== true && this.creator.commentDisabled) ||
+        (postInfo.disable_duet !== true && this.creator.duetDisabled) ||
+        (postInfo.disable_stitch !== true && this.creator.stitchDisabled)
+      )
     ) return answer(400, "invalid_param", "an interaction the creator disabled was requested")
     if (source.source !== "FILE_UPLOAD") return answer(400, "invalid_param", "only FILE_UPLOAD is faked")
     const videoSize = Number(source.video_size)
@@ -141,6 +147,7 @@ export class FakeTiktok {
       publishId,
       token,
       postInfo,
+      inbox,
       videoSize,
       chunkSize,
       totalChunkCount,
@@ -195,6 +202,7 @@ export class FakeTiktok {
     this.polls.set(upload.publishId, polls)
     if (polls <= this.processingPolls) return answer(200, "ok", "", { ...data, status: "PROCESSING_UPLOAD" })
     if (this.failReason !== undefined) return answer(200, "ok", "", { ...data, status: "FAILED", fail_reason: this.failReason })
+    if (upload.inbox) return answer(200, "ok", "", { ...data, status: "SEND_TO_USER_INBOX" })
     return answer(200, "ok", "", {
       ...data,
       status: "PUBLISH_COMPLETE",
