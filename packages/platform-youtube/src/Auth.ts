@@ -35,3 +35,36 @@ export const YoutubeCredentials = Schema.Struct({
   channelId: Schema.optional(Schema.String)
 })
 export type YoutubeCredentials = typeof YoutubeCredentials.Type
+
+// ---------------------------------------------------------------------------
+// OAuth 2.0 (Google, web server flow, offline access)
+// ---------------------------------------------------------------------------
+
+export const defaultAuthorizeUrl = "https://accounts.google.com/o/oauth2/v2/auth"
+export const defaultTokenUrl = "https://oauth2.googleapis.com/token"
+
+export interface ClientOptions {
+  readonly clientId: string
+  readonly clientSecret: string
+  /** One base for the authorize page (`/o/oauth2/v2/auth`) and the token endpoint (`/token`): a fake. */
+  readonly oauthBaseUrl?: string | undefined
+}
+
+/** The consent page: offline access (a refresh token) and the consent prompt, so Google issues the refresh token again on a reconnect. */
+export const authorizationUrl = (
+  app: ClientOptions,
+  request: { readonly redirectUri: string; readonly scopes: ReadonlyArray<string>; readonly state: string }
+): string => {
+  const url = new URL(app.oauthBaseUrl !== undefined ? `${app.oauthBaseUrl}/o/oauth2/v2/auth` : defaultAuthorizeUrl)
+  url.searchParams.set("client_id", app.clientId)
+  url.searchParams.set("redirect_uri", request.redirectUri)
+  url.searchParams.set("response_type", "code")
+  url.searchParams.set("scope", request.scopes.join(" "))
+  url.searchParams.set("state", request.state)
+  url.searchParams.set("access_type", "offline")
+  url.searchParams.set("prompt", "consent")
+  url.searchParams.set("include_granted_scopes", "true")
+  return url.toString()
+}
+
+export const tokenUrl = (app: ClientOptions): string => app.oauthBaseUrl !== undefined ? `${app.oauthBaseUrl}/token` : defaultTokenUrl

@@ -8,21 +8,36 @@
  * const loaded = yield* Plugin.load(plugin, { baseUrl: fakeYoutube.url })
  */
 import { Plugin } from "@omnipost/core"
-import { Config, Option } from "effect"
+import { Config, Effect, Option, Redacted } from "effect"
+import { HttpClient } from "effect/http"
+import * as Auth from "./Auth.js"
+import * as Token from "./internal/Token.js"
 import { makeYoutubePublisher } from "./Publisher.js"
 
 /** YouTube's settings, read from the environment (or any `ConfigProvider`). */
 export const config = Config.all({
+  clientId: Config.option(Config.String("OMNIPOST_YOUTUBE_CLIENT_ID")),
+  clientSecret: Config.option(Config.Redacted("OMNIPOST_YOUTUBE_CLIENT_SECRET")),
   unaudited: Config.option(Config.Boolean("OMNIPOST_YOUTUBE_UNAUDITED")),
   dailyUnits: Config.option(Config.Int("OMNIPOST_YOUTUBE_DAILY_QUOTA")),
   insertCost: Config.option(Config.Int("OMNIPOST_YOUTUBE_INSERT_COST"))
 })
+
+type YoutubeConfig = typeof config extends Config.Config<infer A> ? A : never
+
+/** The app's client, when both halves are configured; a base URL override reaches one server for OAuth and API (a fake). */
+const clientOf = (config: YoutubeConfig, baseUrl: string | undefined): Auth.ClientOptions | undefined =>
+  Option.isSome(config.clientId) && Option.isSome(config.clientSecret)
+    ? { clientId: config.clientId.value, clientSecret: Redacted.value(config.clientSecret.value), ...(baseUrl !== undefined ? { oauthBaseUrl: baseUrl } : {}) }
+    : undefined
 
 export const plugin = Plugin.definePlugin({
   id: "youtube",
   displayName: "YouTube",
   config,
   environment: [
+    { name: "OMNIPOST_YOUTUBE_CLIENT_ID", description: "OAuth client id of your Google Cloud project (YouTube Data API v3 enabled): with the secret, enables the OAuth connect flow" },
+    { name: "OMNIPOST_YOUTUBE_CLIENT_SECRET", description: "OAuth client secret of that project", secret: true },
     {
       name: "OMNIPOST_YOUTUBE_UNAUDITED",
       description: "true when your Google API project has not passed YouTube's compliance audit: YouTube forces its uploads private, so public and unlisted posts fail validation",
@@ -34,8 +49,33 @@ export const plugin = Plugin.definePlugin({
   make: (config, options) =>
     makeYoutubePublisher({
       apiBaseUrl: options.baseUrl,
+      oauth: clientOf(config, options.baseUrl),
       unauditedProject: Option.getOrElse(config.unaudited, () => false),
       quota: { dailyUnits: Option.getOrUndefined(config.dailyUnits), insertCost: Option.getOrUndefined(config.insertCost) },
       resolveStoredMedia: options.resolveStoredMedia
+    }),
+  oauth: (config, options) =>
+    Effect.gen(function*() {
+      const app = clientOf(config, options.baseUrl)
+      if (app === undefined) return undefined
+      const client = yield* HttpClient.HttpClient
+      const apiBaseUrl = (options.baseUrl ?? Auth.defaultApiBaseUrl).replace(/\/+$/, "")
+      const provider: Plugin.OAuthProvider<Auth.YoutubeCredentials> = {
+        scopes: Auth.defaultScopes,
+        pkce: false,
+        authorizationUrl: ({ redirectUri, scopes, state }) => Effect.succeed(Auth.authorizationUrl(app, { redirectUri, scopes, state })),
+        exchangeCode: ({ code, redirectUri }) =>
+          Effect.gen(function*() {
+            const tokens = yield* Token.grant(app, { grant_type: "authorization_code", code, redirect_uri: redirectUri }, "the OAuth code exchange")
+            const publisher = yield* makeYoutubePublisher({ apiBaseUrl, oauth: app })
+            const profile = yield* publisher.verifyCredentials!(tokens)
+            return { ...tokens, channelId: profile.accountId } satisfies Auth.YoutubeCredentials
+          }).pipe(Effect.provideService(HttpClient.HttpClient, client)),
+        refresh: (credentials) =>
+          Effect.flatMap(makeYoutubePublisher({ apiBaseUrl, oauth: app }), (publisher) => publisher.refreshCredentials!(credentials)).pipe(
+            Effect.provideService(HttpClient.HttpClient, client)
+          )
+      }
+      return provider
     })
 })

@@ -20,6 +20,7 @@ import * as Errors from "./Errors.js"
 import * as Api from "./internal/Api.js"
 import * as Media from "./Media.js"
 import * as Quota from "./Quota.js"
+import * as Token from "./internal/Token.js"
 import { rules } from "./Rules.js"
 import { YoutubeSettings } from "./Settings.js"
 
@@ -32,6 +33,8 @@ export interface YoutubePublisherOptions {
   readonly resolveStoredMedia?: Plugin.ResolveStoredMedia | undefined
   /** How media URLs are guarded; by default the host's guarded client (`UrlGuard.fetcher`). */
   readonly urlGuard?: UrlGuard.Options | undefined
+  /** The app's OAuth client, to refresh access tokens (they last an hour). */
+  readonly oauth?: Auth.ClientOptions | undefined
   /** The project's quota (allocation, upload cost); see `Quota`. */
   readonly quota?: Quota.Options | undefined
   /**
@@ -242,9 +245,100 @@ export const makeYoutubePublisher = (
       }]
     }
 
+    /** A new access token from the refresh token; the channel and scopes kept. */
+    const refreshed = (credentials: Auth.YoutubeCredentials) =>
+      Effect.gen(function*() {
+        if (options.oauth === undefined || credentials.refreshToken === undefined) {
+          return yield* new PublishError.AuthFailed({
+            platform: Errors.platform,
+            reason: "expired",
+            message: credentials.refreshToken === undefined
+              ? "the YouTube access token expired and there is no refresh token (connected without offline access): reconnect the account"
+              : "the YouTube access token expired and no OAuth client is configured to refresh it (OMNIPOST_YOUTUBE_CLIENT_ID/_SECRET)"
+          })
+        }
+        const tokens = yield* Token.grant(options.oauth, { grant_type: "refresh_token", refresh_token: credentials.refreshToken }, "the OAuth token refresh", credentials).pipe(
+          Effect.provideService(HttpClient.HttpClient, client)
+        )
+        return { ...credentials, ...tokens } satisfies Auth.YoutubeCredentials
+      })
+
+    /** Credentials good for the next minute: an expiring token is refreshed (and saved) first. */
+    const usable = (raw: unknown, save?: (credentials: Auth.YoutubeCredentials) => Effect.Effect<void>) =>
+      Effect.gen(function*() {
+        const credentials = yield* decodeCredentials(raw)
+        const expiresMs = Date.parse(credentials.expiresAt ?? "")
+        if (!Number.isFinite(expiresMs) || expiresMs - 60_000 > (yield* Clock.currentTimeMillis)) return credentials
+        const fresh = yield* refreshed(credentials)
+        if (save !== undefined) yield* save(fresh)
+        return fresh
+      })
+
+    const Channels = Schema.Struct({
+      items: Schema.Array(Schema.Struct({
+        id: Schema.String,
+        snippet: Schema.optional(Schema.Struct({ title: Schema.optional(Schema.String), customUrl: Schema.optional(Schema.String) })),
+        contentDetails: Schema.optional(Schema.Struct({ relatedPlaylists: Schema.optional(Schema.Struct({ uploads: Schema.optional(Schema.String) })) }))
+      }))
+    })
+
+    const malformed = (what: string) => () =>
+      new PublishError.Transient({ platform: Errors.platform, message: `YouTube's answer to ${what} was not understood` })
+
+    /** The token's channel (`channels.list?mine=true`). */
+    const myChannel = (credentials: Auth.YoutubeCredentials) =>
+      Effect.gen(function*() {
+        const answer = yield* charged("channels.list", Api.ok(connection(credentials), {
+          method: "GET",
+          path: "/youtube/v3/channels",
+          query: { part: "snippet,contentDetails", mine: "true" },
+          operation: "channels.list"
+        }))
+        const channels = yield* Schema.decodeUnknownEffect(Channels)(answer.body).pipe(Effect.mapError(malformed("channels.list")))
+        const channel = channels.items[0]
+        if (channel === undefined) {
+          return yield* new PublishError.AuthFailed({ platform: Errors.platform, reason: "invalid", message: "this Google account has no YouTube channel" })
+        }
+        return channel
+      })
+
+    const PlaylistItems = Schema.Struct({
+      items: Schema.Array(Schema.Struct({
+        snippet: Schema.Struct({ title: Schema.optional(Schema.String), publishedAt: Schema.optional(Schema.String) }),
+        contentDetails: Schema.Struct({ videoId: Schema.String })
+      }))
+    })
+
+    /** An upload whose outcome is unknown, looked for in the channel's uploads playlist by its title since it was sent. */
+    const findPublished = (request: Publisher.PublishRequest<YoutubeSettings, Auth.YoutubeCredentials> & { readonly sentAt: string }) =>
+      Effect.gen(function*() {
+        const credentials = yield* usable(request.credentials, request.saveCredentials)
+        const channel = yield* myChannel(credentials)
+        const uploads = channel.contentDetails?.relatedPlaylists?.uploads
+        if (uploads === undefined) return undefined
+        const answer = yield* charged("playlistItems.list", Api.ok(connection(credentials), {
+          method: "GET",
+          path: "/youtube/v3/playlistItems",
+          query: { part: "snippet,contentDetails", playlistId: uploads, maxResults: "50" },
+          operation: "playlistItems.list"
+        }))
+        const items = yield* Schema.decodeUnknownEffect(PlaylistItems)(answer.body).pipe(Effect.mapError(malformed("playlistItems.list")))
+        const title = metadataFor(request.destination.settings, request.destination.parts[0]?.text ?? "", undefined).snippet.title
+        const since = Date.parse(request.sentAt) - 5 * 60_000
+        const found = items.items.find((item) => item.snippet.title === title && Date.parse(item.snippet.publishedAt ?? "") >= since)
+        if (found === undefined) return undefined
+        const id = found.contentDetails.videoId
+        return {
+          platformPostId: id,
+          url: videoUrl(id),
+          publishedAt: found.snippet.publishedAt!,
+          parts: [{ platformPostId: id, url: videoUrl(id) }]
+        } satisfies Publisher.PublishResult
+      })
+
     const publish = (request: Publisher.PublishRequest<YoutubeSettings, Auth.YoutubeCredentials>) =>
       Effect.gen(function*() {
-        const credentials = yield* decodeCredentials(request.credentials)
+        const credentials = yield* usable(request.credentials, request.saveCredentials)
         const parts = request.destination.parts
         if (parts.length !== 1) return yield* rejected("THREAD_NOT_SUPPORTED", "YouTube takes one video per post, not a thread")
         const part = parts[0]!
@@ -307,6 +401,19 @@ export const makeYoutubePublisher = (
       credentialsSchema: Auth.YoutubeCredentials,
       validate,
       publish,
+      findPublished,
+      verifyCredentials: (credentials) =>
+        Effect.gen(function*() {
+          const channel = yield* myChannel(yield* usable(credentials))
+          const title = channel.snippet?.title
+          return {
+            accountId: channel.id,
+            username: channel.snippet?.customUrl ?? title ?? channel.id,
+            ...(title !== undefined ? { displayName: title } : {})
+          }
+        }),
+      /** A transient failure leaves the caller with the old token; invalid_grant is AuthFailed revoked (reconnect). */
+      refreshCredentials: (credentials) => Effect.flatMap(decodeCredentials(credentials), refreshed),
       quota: ledger
     }
     return publisher

@@ -9,5 +9,6 @@ import { plugin as bluesky } from "@omnipost/platform-bluesky"
 import { plugin as linkedin } from "@omnipost/platform-linkedin"
 import { facebookPlugin as facebook, instagramPlugin as instagram, threadsPlugin as threads } from "@omnipost/platform-meta"
 import { plugin as x } from "@omnipost/platform-twitter"
+import { plugin as youtube } from "@omnipost/platform-youtube"
 
-export const builtinPlugins: ReadonlyArray<Plugin.Plugin> = [x, bluesky, linkedin, instagram, facebook, threads]
+export const builtinPlugins: ReadonlyArray<Plugin.Plugin> = [x, bluesky, linkedin, instagram, facebook, threads, youtube]
