@@ -90,13 +90,7 @@ export const postFileVideo = (
     if (refused !== undefined) return yield* refused
 
     const init = yield* Api.post(connection, "/v2/post/publish/video/init/", {
-      post_info: {
-        title: info.title,
-        privacy_level: info.privacyLevel,
-        disable_comment: info.disableComment,
-        disable_duet: info.disableDuet,
-        disable_stitch: info.disableStitch
-      },
+      post_info: postInfoBody(info),
       source_info: sourceInfo
     }, true)
     return yield* uploadAndPoll(connection, init.body, plan, video, options)
@@ -114,6 +108,57 @@ const uploadAndPoll = (connection: Api.Connection, initBody: unknown, plan: Chun
     yield* upload(connection, uploadUrl, plan, video)
     return yield* poll(connection, publishId, options)
   })
+
+/**
+ * A Direct Post video TikTok downloads itself (PULL_FROM_URL): the URL must
+ * be HTTPS on a domain or URL prefix verified in the developer portal, else
+ * `url_ownership_unverified` (`Rejected` `URL_NOT_VERIFIED`). Creator info is
+ * checked first, as for an upload; nothing is uploaded.
+ */
+export const postVideoByUrl = (
+  connection: Api.Connection,
+  info: PostInfo,
+  videoUrl: string,
+  durationSeconds: number | undefined,
+  options: Options = {}
+): Effect.Effect<Published, PublishError.PublishError> =>
+  Effect.gen(function*() {
+    if (!videoUrl.startsWith("https://")) {
+      return yield* new PublishError.Rejected({
+        platform: Errors.platform,
+        code: "URL_NOT_VERIFIED",
+        message: `TikTok pulls videos only over HTTPS from a verified domain; ${videoUrl} is not HTTPS`
+      })
+    }
+    const queried = yield* Api.post(connection, "/v2/post/publish/creator_info/query/", undefined)
+    const creator = Creator.decode(queried.body)
+    if (creator === undefined) return yield* unexpected("creator_info/query gave no creator info")
+    const refused = Creator.check(creator, {
+      privacyLevel: info.privacyLevel,
+      allowComment: !info.disableComment,
+      allowDuet: !info.disableDuet,
+      allowStitch: !info.disableStitch,
+      durationSeconds
+    })
+    if (refused !== undefined) return yield* refused
+    const init = yield* Api.post(connection, "/v2/post/publish/video/init/", {
+      post_info: postInfoBody(info),
+      source_info: { source: "PULL_FROM_URL", video_url: videoUrl }
+    }, true)
+    const publishId = asRecord(asRecord(init.body).data).publish_id
+    if (typeof publishId !== "string") {
+      return yield* new PublishError.OutcomeUnknown({ platform: Errors.platform, message: "TikTok: video/init answered without publish_id" })
+    }
+    return yield* poll(connection, publishId, options)
+  })
+
+const postInfoBody = (info: PostInfo) => ({
+  title: info.title,
+  privacy_level: info.privacyLevel,
+  disable_comment: info.disableComment,
+  disable_duet: info.disableDuet,
+  disable_stitch: info.disableStitch
+})
 
 /** Fills one chunk at a time from the stream and PUTs it; the last chunk takes the trailing bytes. */
 const upload = (connection: Api.Connection, uploadUrl: string, plan: Chunks.Plan, video: VideoSource) =>

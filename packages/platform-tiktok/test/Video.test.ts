@@ -89,6 +89,23 @@ describe("FILE_UPLOAD video through the fake", () => {
         assert.strictEqual(fake.server.requestsOf("POST /v2/post/publish/video/init/").length, 0)
       })))
 
+  it.live("PULL_FROM_URL: creator info checked, init with the URL, nothing uploaded; an unverified URL is URL_NOT_VERIFIED", () =>
+    withFake((fake, connection) =>
+      Effect.gen(function*() {
+        const published = yield* Video.postVideoByUrl(connection(), info, "https://media.example.com/v.mp4", 30, options)
+        assert.strictEqual(fake.uploads.get(published.publishId)!.videoUrl, "https://media.example.com/v.mp4")
+        assert.strictEqual(fake.server.requestsOf("POST /v2/post/publish/creator_info/query/").length, 1)
+        const error = yield* Effect.flip(Video.postVideoByUrl(connection(), info, "https://elsewhere.example.org/v.mp4", 30, options))
+        assert.strictEqual(error._tag === "Rejected" ? error.code : error._tag, "URL_NOT_VERIFIED")
+        assert.strictEqual(error.platformCode, "url_ownership_unverified")
+        const http = yield* Effect.flip(Video.postVideoByUrl(connection(), info, "http://media.example.com/v.mp4", 30, options))
+        assert.strictEqual(http._tag === "Rejected" ? http.code : http._tag, "URL_NOT_VERIFIED")
+        fake.creator.maxVideoPostDurationSec = 10
+        const long = yield* Effect.flip(Video.postVideoByUrl(connection(), info, "https://media.example.com/v.mp4", 30, options))
+        assert.strictEqual(long._tag === "Rejected" ? long.code : long._tag, "VIDEO_TOO_LONG")
+        assert.strictEqual(fake.server.requestsOf("POST /v2/post/publish/video/init/").length, 2)
+      })))
+
   it.live("FAILED with fail_reason is the mapped error", () =>
     withFake((fake, connection) =>
       Effect.gen(function*() {

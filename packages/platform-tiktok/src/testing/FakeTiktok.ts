@@ -41,6 +41,8 @@ export interface FakeUpload {
   chunksReceived: number
   readonly hash: ReturnType<typeof createHash>
   sha256: string | undefined
+  /** The URL TikTok pulled, for PULL_FROM_URL. */
+  readonly videoUrl?: string | undefined
   /** Largest chunk body seen, bytes. */
   largestChunk: number
 }
@@ -73,6 +75,8 @@ export class FakeTiktok {
     maxVideoPostDurationSec: 600
   }
   readonly uploads = new Map<string, FakeUpload>()
+  /** URL prefixes verified for PULL_FROM_URL (anything else is `url_ownership_unverified`). */
+  verifiedPrefixes: Array<string> = ["https://media.example.com/"]
   /** When set, a complete upload ends FAILED with this reason. */
   failReason: string | undefined
   /** How many status/fetch answers say PROCESSING_UPLOAD after the last byte before the final one. */
@@ -136,7 +140,19 @@ export class FakeTiktok {
         (postInfo.disable_stitch !== true && this.creator.stitchDisabled)
       )
     ) return answer(400, "invalid_param", "an interaction the creator disabled was requested")
-    if (source.source !== "FILE_UPLOAD") return answer(400, "invalid_param", "only FILE_UPLOAD is faked")
+    if (source.source === "PULL_FROM_URL" && !inbox) {
+      const url = String(source.video_url ?? "")
+      if (!url.startsWith("https://") || !this.verifiedPrefixes.some((prefix) => url.startsWith(prefix))) {
+        return answer(403, "url_ownership_unverified", "The video_url domain or URL prefix is not verified for this client.")
+      }
+      const publishId = `v_pub_url~v2-1.${this.next++}`
+      this.uploads.set(publishId, {
+        publishId, token, postInfo, inbox, videoSize: 0, chunkSize: 0, totalChunkCount: 0, received: 0, chunksReceived: 0,
+        hash: createHash("sha256"), sha256: "pulled", largestChunk: 0, videoUrl: url
+      })
+      return answer(200, "ok", "", { publish_id: publishId })
+    }
+    if (source.source !== "FILE_UPLOAD") return answer(400, "invalid_param", "source must be FILE_UPLOAD or PULL_FROM_URL")
     const videoSize = Number(source.video_size)
     const chunkSize = Number(source.chunk_size)
     const totalChunkCount = Number(source.total_chunk_count)
@@ -155,6 +171,7 @@ export class FakeTiktok {
       chunksReceived: 0,
       hash: createHash("sha256"),
       sha256: undefined,
+      videoUrl: undefined,
       largestChunk: 0
     })
     return answer(200, "ok", "", { publish_id: publishId, upload_url: `${this.url}/upload/${encodeURIComponent(publishId)}` })
