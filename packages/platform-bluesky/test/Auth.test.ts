@@ -49,7 +49,7 @@ describe("sessions", () => {
       Effect.gen(function*() {
         const saved: Array<BlueskyCredentials> = []
         yield* publisher.publish(publishRequest(fake.credentials(), [part("one")], {}, saved))
-        fake.injectFault("com.atproto.repo.createRecord", { _tag: "XrpcError", status: 401, error: "AuthRequired", message: "Authentication Required" })
+        fake.inject("com.atproto.repo.createRecord", fake.xrpcError(401, "AuthRequired", "Authentication Required"))
         yield* publisher.publish(publishRequest(saved[0]!, [part("two")], {}, saved))
         assert.strictEqual(saved.length, 2)
         assert.strictEqual(fake.posts().length, 2)
@@ -81,7 +81,7 @@ describe("sessions", () => {
         const saved: Array<BlueskyCredentials> = []
         yield* publisher.publish(publishRequest(fake.credentials(), [part("one")], {}, saved))
         fake.expireAccessTokens()
-        fake.injectFault("com.atproto.server.refreshSession", { _tag: "ServerError", status: 503, error: "NotEnoughResources" })
+        fake.inject("com.atproto.server.refreshSession", fake.xrpcError(503, "NotEnoughResources", "Not Enough Resources"))
         const error = yield* Effect.flip(publisher.publish(publishRequest(saved[0]!, [part("two")], {}, saved)))
         assert.strictEqual(error._tag, "Transient")
         assert.strictEqual(error.platformCode, "NotEnoughResources")

@@ -1,4 +1,4 @@
-import { Samples } from "@omnipost/platform-kit/testing"
+import { Samples, Faults } from "@omnipost/platform-kit/testing"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { Errors } from "@omnipost/platform-bluesky"
@@ -9,7 +9,7 @@ describe("fault injection, end to end", () => {
   it.live("429 on createRecord is RateLimited with the reset from ratelimit-reset", () =>
     withFake((fake, publisher) =>
       Effect.gen(function*() {
-        fake.injectFault("com.atproto.repo.createRecord", { _tag: "RateLimited", resetInSeconds: 120 })
+        fake.inject("com.atproto.repo.createRecord", fake.rateLimited(120))
         const error = yield* Effect.flip(publisher.publish(publishRequest(fake.credentials(), [part("limited")])))
         assert.strictEqual(error._tag, "RateLimited")
         if (error._tag !== "RateLimited") return
@@ -26,7 +26,7 @@ describe("fault injection, end to end", () => {
   it.live("500 on createRecord is Transient, keeping the platform's code", () =>
     withFake((fake, publisher) =>
       Effect.gen(function*() {
-        fake.injectFault("com.atproto.repo.createRecord", { _tag: "ServerError" })
+        fake.inject("com.atproto.repo.createRecord", Faults.status(500))
         const error = yield* Effect.flip(publisher.publish(publishRequest(fake.credentials(), [part("oops")])))
         assert.strictEqual(error._tag, "Transient")
         assert.strictEqual(error.httpStatus, 500)
@@ -41,7 +41,7 @@ describe("fault injection, end to end", () => {
   it.live("a connection dropped during createRecord is OutcomeUnknown", () =>
     withFake((fake, publisher) =>
       Effect.gen(function*() {
-        fake.injectFault("com.atproto.repo.createRecord", { _tag: "DropConnection" })
+        fake.inject("com.atproto.repo.createRecord", Faults.dropBeforeApply())
         const error = yield* Effect.flip(publisher.publish(publishRequest(fake.credentials(), [part("lost?")])))
         assert.strictEqual(error._tag, "OutcomeUnknown")
         assert.include(error.message, "com.atproto.repo.createRecord")
@@ -55,7 +55,7 @@ describe("fault injection, end to end", () => {
     withFake((fake, publisher) =>
       Effect.gen(function*() {
         const sentAt = new Date().toISOString()
-        fake.injectFault("com.atproto.repo.createRecord", { _tag: "Slow", delayMs: 600 })
+        fake.inject("com.atproto.repo.createRecord", Faults.slow({ delayMs: 600 }))
         const request = publishRequest(fake.credentials(), [part("slow one"), part("slow two")])
         const error = yield* Effect.flip(publisher.publish(request))
         assert.strictEqual(error._tag, "OutcomeUnknown")
@@ -90,7 +90,7 @@ describe("fault injection, end to end", () => {
         const found = yield* publisher.findPublished!({ ...request, sentAt })
         assert.deepStrictEqual(found?.parts, posted.parts)
 
-        fake.injectFault("com.atproto.repo.createRecord", { _tag: "DropConnection", apply: true })
+        fake.inject("com.atproto.repo.createRecord", Faults.dropAfterApply())
         const lost = publishRequest(fake.credentials(), [part("gamma")])
         const error = yield* Effect.flip(publisher.publish(lost))
         assert.strictEqual(error._tag, "OutcomeUnknown")
@@ -105,7 +105,7 @@ describe("fault injection, end to end", () => {
   it.live("a dropped connection during an upload is Transient: nothing was posted", () =>
     withFake((fake, publisher) =>
       Effect.gen(function*() {
-        fake.injectFault("com.atproto.repo.uploadBlob", { _tag: "DropConnection" })
+        fake.inject("com.atproto.repo.uploadBlob", Faults.dropBeforeApply())
         const error = yield* Effect.flip(
           publisher.publish(publishRequest(fake.credentials(), [part("pic", [image(50_000, "alt")])]))
         )
@@ -117,12 +117,12 @@ describe("fault injection, end to end", () => {
   it.live("429 and 502 on uploads are RateLimited and Transient", () =>
     withFake((fake, publisher) =>
       Effect.gen(function*() {
-        fake.injectFault("com.atproto.repo.uploadBlob", { _tag: "RateLimited", resetInSeconds: 30 })
+        fake.inject("com.atproto.repo.uploadBlob", fake.rateLimited(30))
         const limited = yield* Effect.flip(
           publisher.publish(publishRequest(fake.credentials(), [part("pic", [image(1_000, "alt")])]))
         )
         assert.strictEqual(limited._tag, "RateLimited")
-        fake.injectFault("app.bsky.video.uploadVideo", { _tag: "ServerError", status: 502, error: "BadGateway", message: "upstream" })
+        fake.inject("app.bsky.video.uploadVideo", fake.xrpcError(502, "BadGateway", "upstream"))
         const video = yield* Effect.flip(publisher.publish(publishRequest(fake.credentials(), [part("clip", [{
           kind: "video",
           mimeType: "video/mp4",
@@ -138,12 +138,7 @@ describe("fault injection, end to end", () => {
   it.live("a refusal keeps Bluesky's error name and message", () =>
     withFake((fake, publisher) =>
       Effect.gen(function*() {
-        fake.injectFault("com.atproto.repo.createRecord", {
-          _tag: "XrpcError",
-          status: 400,
-          error: "InvalidRequest",
-          message: "Invalid app.bsky.feed.post record: Record/text must not be longer than 300 graphemes"
-        })
+        fake.inject("com.atproto.repo.createRecord", fake.xrpcError(400, "InvalidRequest", "Invalid app.bsky.feed.post record: Record/text must not be longer than 300 graphemes"))
         const error = yield* Effect.flip(publisher.publish(publishRequest(fake.credentials(), [part("x")])))
         assert.strictEqual(error._tag, "Rejected")
         assert.strictEqual(error._tag === "Rejected" ? error.code : undefined, "CONTENT_TOO_LONG")

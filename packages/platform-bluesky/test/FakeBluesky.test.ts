@@ -1,3 +1,4 @@
+import { Faults } from "@omnipost/platform-kit/testing"
 /**
  * The fake itself, driven over raw HTTP with `fetch` through its Promise API
  * (as a user without Effect would): it must refuse what Bluesky refuses, with
@@ -176,7 +177,7 @@ describe("FakeBluesky: video service and faults", () => {
   })
 
   it("injects each fault for the next N calls only", async () => {
-    fake.injectFault("com.atproto.identity.resolveHandle", { _tag: "RateLimited", resetInSeconds: 42 }, 2)
+    fake.inject("com.atproto.identity.resolveHandle", fake.rateLimited(42), { times: 2 })
     const call = () => xrpc("com.atproto.identity.resolveHandle", { query: { handle: "alice.bsky.social" } })
     const first = await call()
     const second = await call()
@@ -187,11 +188,11 @@ describe("FakeBluesky: video service and faults", () => {
     const reset = Number(first.headers.get("ratelimit-reset"))
     assert.isAtMost(Math.abs(reset - (Math.floor(Date.now() / 1000) + 42)), 2)
 
-    fake.injectFault("com.atproto.identity.resolveHandle", { _tag: "DropConnection" })
+    fake.inject("com.atproto.identity.resolveHandle", Faults.dropBeforeApply())
     const dropped = await call().then(() => "answered", () => "dropped")
     assert.strictEqual(dropped, "dropped")
 
-    fake.injectFault("com.atproto.identity.resolveHandle", { _tag: "Slow", delayMs: 200 })
+    fake.inject("com.atproto.identity.resolveHandle", Faults.slow({ delayMs: 200 }))
     const started = Date.now()
     const slow = await call()
     assert.strictEqual(slow.status, 200)

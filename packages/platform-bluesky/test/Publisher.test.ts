@@ -1,3 +1,4 @@
+import { Faults } from "@omnipost/platform-kit/testing"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Stream } from "effect"
 import { PublishError } from "@omnipost/core"
@@ -334,7 +335,7 @@ describe("publish: media", () => {
   it.live("a failed quota check does not block the upload; the service's own refusal is a quota limit", () =>
     withFake((fake, publisher) =>
       Effect.gen(function*() {
-        fake.injectFault("app.bsky.video.getUploadLimits", { _tag: "ServerError" }, 2)
+        fake.inject("app.bsky.video.getUploadLimits", Faults.status(500), { times: 2 })
         const clip = (seed: number) => ({
           kind: "video" as const,
           mimeType: "video/mp4",
@@ -400,9 +401,8 @@ describe("publish: threads", () => {
     withFake((fake, publisher) =>
       Effect.gen(function*() {
         yield* publisher.publish(publishRequest(fake.credentials(), [part("warm-up")]))
-        // Of the thread's createRecord calls, the first passes (untouched, slow by 0 ms); the second meets a 500.
-        fake.injectFault("com.atproto.repo.createRecord", { _tag: "Slow", delayMs: 0 })
-        fake.injectFault("com.atproto.repo.createRecord", { _tag: "ServerError" })
+        // Of the thread's createRecord calls, the first passes; the second meets a 500.
+        fake.inject("com.atproto.repo.createRecord", Faults.status(500), { after: 1 })
         const request = publishRequest(fake.credentials(), [part("one", [image(10_000, "a", 31)]), part("two", [image(20_000, "b", 32)]), part("three")])
         const error = yield* Effect.flip(publisher.publish(request))
         assert.strictEqual(error._tag, "Transient")
@@ -430,8 +430,7 @@ describe("publish: threads", () => {
   it.live("a rate limit on a later part keeps the live parts; a retry after the window posts the rest", () =>
     withFake((fake, publisher) =>
       Effect.gen(function*() {
-        fake.injectFault("com.atproto.repo.createRecord", { _tag: "Slow", delayMs: 0 })
-        fake.injectFault("com.atproto.repo.createRecord", { _tag: "RateLimited", resetInSeconds: 3600 })
+        fake.inject("com.atproto.repo.createRecord", fake.rateLimited(3600), { after: 1 })
         const request = publishRequest(fake.credentials(), [part("one"), part("two")])
         const error = yield* Effect.flip(publisher.publish(request))
         assert.strictEqual(error._tag, "RateLimited")

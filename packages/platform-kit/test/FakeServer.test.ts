@@ -61,6 +61,23 @@ describe("FakeServer", () => {
     }
   })
 
+  it("a last `*` segment takes the rest of the path; the log numbers arrivals across servers", async () => {
+    const a = await FakeServer.start()
+    const b = await FakeServer.start()
+    try {
+      a.route("GET", "/pages/*", (request) => ({ status: 200, body: { rest: request.params["*"] } }))
+      assert.deepStrictEqual(await (await fetch(`${a.url}/pages/x/y%20z`)).json(), { rest: "x/y z" })
+      assert.strictEqual((await fetch(`${a.url}/pages`)).status, 404)
+      await fetch(`${b.url}/anything`)
+      await fetch(`${a.url}/pages/again`)
+      const merged = [...a.requests, ...b.requests].sort((x, y) => x.seq - y.seq).map((r) => r.path)
+      assert.deepStrictEqual(merged, ["/pages/x/y%20z", "/pages", "/anything", "/pages/again"])
+    } finally {
+      await a.close()
+      await b.close()
+    }
+  })
+
   it("dropBeforeApply: read whole, not applied, no answer", async () => {
     const { server, items } = await platform()
     try {

@@ -351,12 +351,7 @@ for (const kind of testKinds) {
           assert.strictEqual(errorCode(retry), "INVALID_STATUS_TRANSITION")
 
           // A final platform refusal fails the destination; a retry publishes it.
-          api.bluesky.injectFault("com.atproto.repo.createRecord", {
-            _tag: "XrpcError",
-            status: 400,
-            error: "InvalidRequest",
-            message: "refused by the test"
-          })
+          api.bluesky.inject("com.atproto.repo.createRecord", api.bluesky.xrpcError(400, "InvalidRequest", "refused by the test"))
           const failing = yield* request(api, "POST", "/v1/posts", {
             body: { content: { text: "fails once" }, destinations: [{ accountId }] }
           })

@@ -1,3 +1,4 @@
+import { Faults } from "@omnipost/platform-kit/testing"
 /**
  * The thread policy through the worker (issue "The platform kit", thread
  * policy): a thread that fails part way keeps its live parts on the
@@ -20,8 +21,7 @@ for (const kind of testKinds) {
           const accountId = yield* connectBluesky(api)
           const before = api.bluesky.posts().length
           // The thread's first createRecord passes; the second meets a 500 once.
-          api.bluesky.injectFault("com.atproto.repo.createRecord", { _tag: "Slow", delayMs: 0 })
-          api.bluesky.injectFault("com.atproto.repo.createRecord", { _tag: "ServerError" })
+          api.bluesky.inject("com.atproto.repo.createRecord", Faults.status(500), { after: 1 })
           const created = yield* request(api, "POST", "/v1/posts", {
             body: { content: { text: "auto 1/3", thread: [{ text: "auto 2/3" }, { text: "auto 3/3" }] }, destinations: [{ accountId }] }
           })
@@ -51,13 +51,7 @@ for (const kind of testKinds) {
           const api = yield* TestApi
           const accountId = yield* connectBluesky(api)
           const before = api.bluesky.posts().length
-          api.bluesky.injectFault("com.atproto.repo.createRecord", { _tag: "Slow", delayMs: 0 })
-          api.bluesky.injectFault("com.atproto.repo.createRecord", {
-            _tag: "XrpcError",
-            status: 400,
-            error: "InvalidRequest",
-            message: "Invalid app.bsky.feed.post record"
-          })
+          api.bluesky.inject("com.atproto.repo.createRecord", api.bluesky.xrpcError(400, "InvalidRequest", "Invalid app.bsky.feed.post record"), { after: 1 })
           const created = yield* request(api, "POST", "/v1/posts", {
             body: { content: { text: "manual 1/3", thread: [{ text: "manual 2/3" }, { text: "manual 3/3" }] }, destinations: [{ accountId }] }
           })

@@ -164,12 +164,7 @@ for (const kind of testKinds) {
           assert.strictEqual(retried.lastStatusCode, 200)
 
           // Failures are delivered too.
-          api.bluesky.injectFault("com.atproto.repo.createRecord", {
-            _tag: "XrpcError",
-            status: 400,
-            error: "InvalidRequest",
-            message: "no"
-          })
+          api.bluesky.inject("com.atproto.repo.createRecord", api.bluesky.xrpcError(400, "InvalidRequest", "no"))
           const bad = yield* request(api, "POST", "/v1/posts", {
             body: { content: { text: "this one fails" }, destinations: [{ accountId }] }
           })

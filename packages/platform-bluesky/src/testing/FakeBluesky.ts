@@ -15,9 +15,11 @@
  * the PDS checks them (audience = its service DID, `did:web:` of its host name
  * without the port; `lxm` = the method), the video job flow, `ratelimit-*`
  * headers on every answer and XRPC error bodies `{"error","message"}`. It keeps what was
- * posted for assertions and injects faults: the next N calls of an endpoint
- * answer 429 with a reset time, 500, slowly, or drop the connection after the
- * request arrived (optionally after applying it).
+ * posted for assertions. Both servers are the platform kit's `FakeServer`, so
+ * faults are the kit's one vocabulary, injected per XRPC method
+ * (`fake.inject("com.atproto.repo.createRecord", Faults.dropAfterApply())`);
+ * `rateLimited(seconds)` and `xrpcError(...)` build Bluesky's own error
+ * answers with it.
  *
  * @example
  * // Promise API, for any test runner
@@ -33,10 +35,10 @@
  *   it.effect("posts", () => Effect.gen(function*() { const fake = yield* FakeBluesky }))
  * })
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http"
-import type { AddressInfo } from "node:net"
+import type { IncomingHttpHeaders } from "node:http"
+import type { Readable } from "node:stream"
 import { Sniff } from "@omnipost/platform-kit"
-import { FakeMedia } from "@omnipost/platform-kit/testing"
+import { type Answer as ServerAnswer, FakeMedia, type FakeRequest, FakeServer, type Fault, Faults } from "@omnipost/platform-kit/testing"
 import { Context, Effect, Layer } from "effect"
 import type { BlueskyCredentials } from "../Auth.js"
 import type { BlueskyPublisherOptions } from "../Publisher.js"
@@ -67,20 +69,7 @@ export interface FakeAccount {
 }
 
 /** A fault for the next calls of one endpoint (by NSID). */
-export type Fault =
-  /** 429 `RateLimitExceeded`, `ratelimit-remaining: 0`, `ratelimit-reset` in `resetInSeconds` (default 60). */
-  | { readonly _tag: "RateLimited"; readonly resetInSeconds?: number }
-  /** A 5xx answer (default 500 `InternalServerError`). */
-  | { readonly _tag: "ServerError"; readonly status?: number; readonly error?: string; readonly message?: string }
-  /** Any XRPC error answer. */
-  | { readonly _tag: "XrpcError"; readonly status: number; readonly error: string; readonly message: string }
-  /** Applies the call, then waits `delayMs` before answering (the call is applied even when the client gave up). */
-  | { readonly _tag: "Slow"; readonly delayMs: number }
-  /**
-   * Reads the whole request, then destroys the socket without answering.
-   * With `apply: true` the call is applied first (a post made, but the client never hears of it).
-   */
-  | { readonly _tag: "DropConnection"; readonly apply?: boolean }
+export { type Fault, Faults } from "@omnipost/platform-kit/testing"
 
 export interface RecordedRequest {
   readonly server: "pds" | "video" | "web"
@@ -161,12 +150,8 @@ export const defaultAccount: FakeAccountInput = {
 // Internals
 // ---------------------------------------------------------------------------
 
-interface Answer {
-  readonly status: number
-  readonly body?: unknown
-  readonly raw?: { readonly contentType: string; readonly data: Uint8Array } | undefined
-  readonly headers?: Readonly<Record<string, string>>
-}
+/** An answer of the fake (the kit's: JSON for objects). */
+type Answer = ServerAnswer
 
 class XrpcError {
   constructor(readonly status: number, readonly error: string, readonly message: string) {}
@@ -204,42 +189,47 @@ const isUri = (value: unknown): boolean => {
   }
 }
 
-const readBody = (request: IncomingMessage, limit: number): Promise<Buffer> =>
+/** What a handler reads of a request: its headers and its body stream (the kit's `FakeRequest` is one). */
+type Incoming = { readonly headers: IncomingHttpHeaders; readonly stream: Readable }
+
+const readBody = (request: Incoming, limit: number): Promise<Buffer> =>
   new Promise((resolve, reject) => {
     const chunks: Array<Buffer> = []
     let size = 0
     let tooLarge = false
-    request.on("data", (chunk: Buffer) => {
+    request.stream.on("data", (chunk: Buffer) => {
       size += chunk.length
-      countBody(request, chunk.length)
       if (size > limit) tooLarge = true
       else chunks.push(chunk)
     })
-    request.on("end", () => (tooLarge ? reject(new XrpcError(413, "PayloadTooLarge", "request entity too large")) : resolve(Buffer.concat(chunks))))
-    request.on("error", reject)
+    request.stream.on("end", () => (tooLarge ? reject(new XrpcError(413, "PayloadTooLarge", "request entity too large")) : resolve(Buffer.concat(chunks))))
+    request.stream.on("error", reject)
   })
-
-/** Body bytes read per request, for the request log. */
-const bodySizes = new WeakMap<IncomingMessage, number>()
-const countBody = (request: IncomingMessage, bytes: number) => bodySizes.set(request, (bodySizes.get(request) ?? 0) + bytes)
 
 /** Streams a body through (the kit's `FakeMedia.receive`): its size, digest and head, and the bytes only up to `keep`. */
 const consumeBody = async (
-  request: IncomingMessage,
+  request: Incoming,
   keep: number
 ): Promise<{ readonly size: number; readonly digest: Uint8Array; readonly head: Uint8Array; readonly bytes?: Uint8Array | undefined }> => {
-  const received = await FakeMedia.receive(request, { keepBytes: keep })
-  countBody(request, received.size)
+  const received = await FakeMedia.receive(request.stream, { keepBytes: keep })
   return { size: received.size, digest: new Uint8Array(Buffer.from(received.sha256, "hex")), head: received.head, bytes: received.bytes }
 }
 
-/** Reads and discards what is left of a body. */
-const drain = (request: IncomingMessage): Promise<void> =>
-  request.readableEnded ? Promise.resolve() : new Promise((resolve) => {
-    request.on("data", (chunk: Buffer) => countBody(request, chunk.length))
-    request.on("end", () => resolve())
-    request.on("error", () => resolve())
-  })
+/** An XRPC error answer. */
+const xrpcAnswer = (status: number, error: string, message: string): ServerAnswer => ({ status, body: { error, message } })
+
+/** Bluesky's error body for a status the fake answers by itself (a fault's, an unknown route's). */
+const errorFor = (status: number): ServerAnswer =>
+  status === 429
+    ? xrpcAnswer(429, "RateLimitExceeded", "Rate Limit Exceeded")
+    : status === 404
+    ? xrpcAnswer(404, "NotFound", "Not Found")
+    : status >= 500
+    ? xrpcAnswer(status, "InternalServerError", "Internal Server Error")
+    : xrpcAnswer(status, "InvalidRequest", "Invalid Request")
+
+/** The XRPC method of a path (`/xrpc/<nsid>`), else the path. */
+const nsidOf = (path: string): string => (path.startsWith("/xrpc/") ? path.slice("/xrpc/".length) : path)
 
 // ---------------------------------------------------------------------------
 // The server
@@ -250,15 +240,12 @@ const drain = (request: IncomingMessage): Promise<void> =>
  * outside Effect. `FakeBluesky` wraps it as a scoped Effect service.
  */
 export class FakeBlueskyServer {
-  /** Every request, in arrival order. */
-  readonly requests: Array<RecordedRequest> = []
   readonly accounts = new Map<string, FakeAccount>()
   readonly records: Array<StoredRecord> = []
   readonly blobs = new Map<string, StoredBlob>()
   readonly videoJobs = new Map<string, VideoJob>()
 
   private readonly signer = makeSigner()
-  private readonly faults = new Map<string, Array<Fault>>()
   private readonly pages = new Map<string, { contentType: string; data: Uint8Array; chunked: boolean; location?: string }>()
   private readonly usedRefreshTokens = new Set<string>()
   private readonly sessionAttempts = new Map<string, Array<number>>()
@@ -272,10 +259,17 @@ export class FakeBlueskyServer {
   private jobCounter = 0
 
   private constructor(
-    private readonly pdsServer: Server,
-    private readonly videoServer: Server,
+    /** The PDS (and entryway), and the pages it serves for link cards and media URLs. */
+    readonly pds: FakeServer,
+    /** The video service. */
+    readonly video: FakeServer,
     private readonly options: Required<Omit<FakeBlueskyOptions, "accounts">>
-  ) {}
+  ) {
+    for (const [server, name] of [[pds, "pds"], [video, "video"]] as const) {
+      server.route("*", "/xrpc/:nsid", (request) => this.answer(name, request), { operation: (request) => request.params.nsid! })
+    }
+    pds.route("*", "/*", (request) => this.page(request))
+  }
 
   /** Starts the PDS and the video service on ephemeral ports of 127.0.0.1. */
   static async start(options: FakeBlueskyOptions = {}): Promise<FakeBlueskyServer> {
@@ -291,37 +285,37 @@ export class FakeBlueskyServer {
       videoQuota: options.videoQuota ?? { videos: 25, bytes: 10_000_000_000 }
     }
     let fake: FakeBlueskyServer | undefined
-    const pds = createServer((request, response) => void fake!.handle("pds", request, response))
-    const video = createServer((request, response) => void fake!.handle("video", request, response))
-    fake = new FakeBlueskyServer(pds, video, resolved)
-    await Promise.all([pds, video].map((server) =>
-      new Promise<void>((resolve, reject) => {
-        server.once("error", reject)
-        server.listen(0, "127.0.0.1", () => resolve())
+    const serverOptions = {
+      now: () => fake?.now() ?? Date.now(),
+      errorAnswer: errorFor,
+      // Every XRPC answer carries the PDS's rate-limit headers (a fault's or a window's own override them).
+      headers: (request: FakeRequest) => request.path.startsWith("/xrpc/") && fake !== undefined ? fake.rateLimitHeaders(request.operation) : {},
+      rateLimitHeaders: (state: { readonly limit: number; readonly remaining: number; readonly resetAtMs: number; readonly windowMs: number }) => ({
+        "ratelimit-limit": String(state.limit),
+        "ratelimit-remaining": String(state.remaining),
+        "ratelimit-reset": String(Math.ceil(state.resetAtMs / 1000)),
+        "ratelimit-policy": `${state.limit};w=${Math.ceil(state.windowMs / 1000)}`
       })
-    ))
+    }
+    const [pds, video] = await Promise.all([FakeServer.start(serverOptions), FakeServer.start(serverOptions)])
+    fake = new FakeBlueskyServer(pds, video, resolved)
     for (const account of options.accounts ?? [defaultAccount]) fake.createAccount(account)
     return fake
   }
 
   /** Stops both servers, closing open connections. */
   async close(): Promise<void> {
-    await Promise.all([this.pdsServer, this.videoServer].map((server) =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections()
-        server.close(() => resolve())
-      })
-    ))
+    await Promise.all([this.pds.close(), this.video.close()])
   }
 
   /** The PDS (and entryway) base URL. */
   get url(): string {
-    return `http://127.0.0.1:${(this.pdsServer.address() as AddressInfo).port}`
+    return this.pds.url
   }
 
   /** The video service base URL. */
   get videoUrl(): string {
-    return `http://127.0.0.1:${(this.videoServer.address() as AddressInfo).port}`
+    return this.video.url
   }
 
   /**
@@ -374,20 +368,60 @@ export class FakeBlueskyServer {
     )
   }
 
+  /** Every request to either server, in arrival order (pages as their path, on the `web` server). */
+  get requests(): ReadonlyArray<RecordedRequest> {
+    const logged = [
+      ...this.pds.requests.map((request) => ({ request, server: request.path.startsWith("/xrpc/") ? "pds" as const : "web" as const })),
+      ...this.video.requests.map((request) => ({ request, server: "video" as const }))
+    ].sort((a, b) => a.request.seq - b.request.seq)
+    return logged.map(({ request, server }) => ({
+      server,
+      method: request.method,
+      nsid: nsidOf(request.path),
+      query: Object.fromEntries(new URLSearchParams(request.query).entries()),
+      status: request.status,
+      authorization: request.headers.authorization,
+      contentType: request.headers["content-type"],
+      bodyBytes: request.bodyBytes,
+      ...(isObject(request.answerJson) && typeof request.answerJson.error === "string" ? { error: request.answerJson.error } : {})
+    }))
+  }
+
   /** How many calls an endpoint received. */
   callCount(nsid: string): number {
     return this.requests.filter((request) => request.nsid === nsid).length
   }
 
-  /** The next `times` calls of `nsid` meet `fault`. */
-  injectFault(nsid: string, fault: Fault, times = 1): void {
-    const queue = this.faults.get(nsid) ?? []
-    for (let index = 0; index < times; index++) queue.push(fault)
-    this.faults.set(nsid, queue)
+  /**
+   * The next `times` calls of `nsid` (default 1), after `after` of them, meet
+   * `fault` (the kit's vocabulary, `Faults`), on the server that owns it.
+   */
+  inject(nsid: string, fault: Fault, options?: { readonly times?: number; readonly after?: number }): this {
+    this.serverOf(nsid).inject(nsid, fault, options)
+    return this
+  }
+
+  /** A 429 `RateLimitExceeded` whose `ratelimit-reset` is `seconds` from now (the fake's clock), as the PDS answers. */
+  rateLimited(seconds = 60): Fault {
+    const reset = Math.ceil(this.now() / 1000) + seconds
+    return Faults.status(429, {
+      headers: { "ratelimit-remaining": "0", "ratelimit-reset": String(reset) },
+      body: { error: "RateLimitExceeded", message: "Rate Limit Exceeded" }
+    })
+  }
+
+  /** Any XRPC error answer (`{"error","message"}`), not applied. */
+  xrpcError(status: number, error: string, message: string): Fault {
+    return Faults.status(status, { body: { error, message } })
   }
 
   clearFaults(): void {
-    this.faults.clear()
+    this.pds.clearFaults()
+    this.video.clearFaults()
+  }
+
+  private serverOf(nsid: string): FakeServer {
+    return nsid.startsWith("app.bsky.video.") ? this.video : this.pds
   }
 
   /** Every access token issued so far is expired from now on (the next call gets 400 `ExpiredToken`). */
@@ -427,90 +461,28 @@ export class FakeBlueskyServer {
   // Dispatch
   // -------------------------------------------------------------------------
 
-  private async handle(server: "pds" | "video", request: IncomingMessage, response: ServerResponse): Promise<void> {
-    const url = new URL(request.url ?? "/", "http://127.0.0.1")
-    const isXrpc = url.pathname.startsWith("/xrpc/")
-    const nsid = isXrpc ? url.pathname.slice("/xrpc/".length) : url.pathname
-    const query = Object.fromEntries(url.searchParams.entries())
-    const recorded = {
-      server: isXrpc ? server : "web" as const,
-      method: request.method ?? "GET",
-      nsid,
-      query,
-      authorization: request.headers.authorization,
-      contentType: request.headers["content-type"]
-    }
-    const fault = isXrpc ? this.faults.get(nsid)?.shift() : undefined
-
-    if (fault?._tag === "DropConnection" && fault.apply !== true) {
-      // The request arrives whole and is not processed; the client never hears back.
-      await drain(request)
-      this.requests.push({ ...recorded, status: 0, bodyBytes: bodySizes.get(request) ?? 0 })
-      response.socket?.destroy()
-      return
-    }
-
-    let answer: Answer
-    if (fault !== undefined && fault._tag !== "Slow" && fault._tag !== "DropConnection") {
-      await drain(request)
-      answer = this.faultAnswer(fault, nsid)
-    } else {
-      answer = await this.route(server, request, nsid, url).catch((error: unknown) => {
-        if (error instanceof XrpcError) return { status: error.status, body: { error: error.error, message: error.message } }
-        return { status: 500, body: { error: "InternalServerError", message: String(error) } }
-      })
-    }
-    // Answer only after the body was read, so a client streaming an upload sees the answer, not a reset.
-    await drain(request)
-    // A slow answer: the call is applied, the answer comes late (possibly after the client gave up).
-    if (fault?._tag === "Slow") await new Promise((resolve) => setTimeout(resolve, fault.delayMs))
-
-    if (fault?._tag === "DropConnection") {
-      // Applied (a post made), but the answer is lost.
-      this.requests.push({ ...recorded, status: 0, bodyBytes: bodySizes.get(request) ?? 0 })
-      response.socket?.destroy()
-      return
-    }
-
-    const bodyBytes = bodySizes.get(request) ?? 0
-    const error = isObject(answer.body) && typeof answer.body.error === "string" ? answer.body.error : undefined
-    this.requests.push({ ...recorded, status: answer.status, bodyBytes, error })
-    const headers: Record<string, string> = { ...(isXrpc ? this.rateLimitHeaders(nsid) : {}), ...answer.headers }
-    if (answer.raw !== undefined) {
-      response.writeHead(answer.status, { ...headers, "content-type": answer.raw.contentType })
-      response.end(answer.raw.data)
-      return
-    }
-    const payload = JSON.stringify(answer.body ?? {})
-    response.writeHead(answer.status, {
-      ...headers,
-      "content-type": "application/json; charset=utf-8",
-      "content-length": String(Buffer.byteLength(payload))
+  /** An XRPC call: the method's answer, or its XRPC error. */
+  private async answer(server: "pds" | "video", request: FakeRequest): Promise<ServerAnswer> {
+    return this.route(server, request, request.operation, request.url).catch((error: unknown) => {
+      if (error instanceof XrpcError) return xrpcAnswer(error.status, error.error, error.message)
+      throw error
     })
-    response.end(payload)
   }
 
-  private faultAnswer(fault: Exclude<Fault, { _tag: "Slow" | "DropConnection" }>, nsid: string): Answer {
-    switch (fault._tag) {
-      case "RateLimited": {
-        const reset = Math.ceil(this.now() / 1000) + (fault.resetInSeconds ?? 60)
-        return {
-          status: 429,
-          body: { error: "RateLimitExceeded", message: "Rate Limit Exceeded" },
-          headers: { ...this.rateLimitHeaders(nsid), "ratelimit-remaining": "0", "ratelimit-reset": String(reset) }
-        }
-      }
-      case "ServerError":
-        return {
-          status: fault.status ?? 500,
-          body: { error: fault.error ?? "InternalServerError", message: fault.message ?? "Internal Server Error" }
-        }
-      case "XrpcError":
-        return { status: fault.status, body: { error: fault.error, message: fault.message } }
+  /** A page (link cards) or a file (media URLs) served on the PDS port. */
+  private page(request: FakeRequest): ServerAnswer {
+    const page = this.pages.get(request.path)
+    if (page === undefined || request.method !== "GET") return { status: 404, headers: { "content-type": "text/plain" }, body: "Not Found" }
+    if (page.location !== undefined) return { status: 302, headers: { location: page.location, "content-length": "0" }, body: new Uint8Array() }
+    return {
+      status: 200,
+      headers: { "content-type": page.contentType, ...(page.chunked ? {} : { "content-length": String(page.data.byteLength) }) },
+      ...(page.chunked ? { stream: (async function*() { yield page.data })() } : { body: page.data })
     }
   }
 
-  private rateLimitHeaders(nsid: string): Record<string, string> {
+  /** The PDS's `ratelimit-*` headers for a call of `nsid` (counted in a global 5-minute window). */
+  rateLimitHeaders(nsid: string): Record<string, string> {
     const now = this.now()
     const windowMs = 300_000
     if (now - this.globalWindow.start >= windowMs) {
@@ -535,21 +507,9 @@ export class FakeBlueskyServer {
     }
   }
 
-  private async route(server: "pds" | "video", request: IncomingMessage, nsid: string, url: URL): Promise<Answer> {
-    const method = request.method ?? "GET"
+  private async route(server: "pds" | "video", request: FakeRequest, nsid: string, url: URL): Promise<Answer> {
+    const method = request.method
     const query = url.searchParams
-    if (!url.pathname.startsWith("/xrpc/")) {
-      const page = server === "pds" ? this.pages.get(url.pathname) : undefined
-      if (page === undefined || method !== "GET") return { status: 404, raw: { contentType: "text/plain", data: new TextEncoder().encode("Not Found") } }
-      if (page.location !== undefined) {
-        return { status: 302, raw: { contentType: "text/plain", data: new Uint8Array() }, headers: { location: page.location, "content-length": "0" } }
-      }
-      return {
-        status: 200,
-        raw: { contentType: page.contentType, data: page.data },
-        headers: page.chunked ? {} : { "content-length": String(page.data.byteLength) }
-      }
-    }
     const expect = (wanted: "GET" | "POST") => {
       if (method !== wanted) fail(400, "InvalidRequest", `Incorrect HTTP method (${method}) expected ${wanted}`)
     }
@@ -663,7 +623,7 @@ export class FakeBlueskyServer {
   // Auth
   // -------------------------------------------------------------------------
 
-  private bearer(request: IncomingMessage): string {
+  private bearer(request: Incoming): string {
     const header = request.headers.authorization
     if (header === undefined) fail(401, "AuthMissing", "Authentication Required")
     const match = /^Bearer (\S+)$/.exec(header!)
@@ -678,7 +638,7 @@ export class FakeBlueskyServer {
   }
 
   /** The account of a valid access token; 400 `ExpiredToken` for an expired one. */
-  private authenticate(request: IncomingMessage): FakeAccount {
+  private authenticate(request: Incoming): FakeAccount {
     const payload = this.verified(this.bearer(request))
     if (payload.scope !== "com.atproto.access") fail(400, "InvalidToken", "Bad token scope")
     if (payload.exp * 1000 <= this.now() || this.expiredAccessTokens.has(payload.jti)) {
@@ -695,7 +655,7 @@ export class FakeBlueskyServer {
    * `verifyJwt`): not an access or refresh token, not expired, for `audience`
    * and for exactly the method `lxm`, issued by an account.
    */
-  private serviceAuth(request: IncomingMessage, audience: string, lxm: string): JwtPayload & { readonly iss: string } {
+  private serviceAuth(request: Incoming, audience: string, lxm: string): JwtPayload & { readonly iss: string } {
     const payload = this.signer.verify(this.bearer(request))
     if (payload === undefined) fail(401, "BadJwtSignature", "jwt signature does not match jwt issuer")
     if (payload!.typ === "at+jwt" || payload!.typ === "refresh+jwt") fail(401, "BadJwtType", `Invalid jwt type "${payload!.typ}"`)
@@ -715,7 +675,7 @@ export class FakeBlueskyServer {
   }
 
   /** Whether the request carries a service token (an `lxm` claim), as the PDS tells them apart. */
-  private isServiceToken(request: IncomingMessage): boolean {
+  private isServiceToken(request: Incoming): boolean {
     const token = /^Bearer (\S+)$/.exec(request.headers.authorization ?? "")?.[1]
     const body = token?.split(".")[1]
     if (body === undefined) return false
@@ -801,7 +761,7 @@ export class FakeBlueskyServer {
     }
   }
 
-  private refreshSession(request: IncomingMessage): Answer {
+  private refreshSession(request: Incoming): Answer {
     const token = this.bearer(request)
     const payload = this.verified(token)
     if (payload.scope !== "com.atproto.refresh") fail(400, "InvalidToken", "Invalid token type")
@@ -814,7 +774,7 @@ export class FakeBlueskyServer {
     return this.issueSession(account!)
   }
 
-  private getServiceAuth(request: IncomingMessage, query: URLSearchParams): Answer {
+  private getServiceAuth(request: Incoming, query: URLSearchParams): Answer {
     const account = this.authenticate(request)
     const aud = query.get("aud") ?? invalid("Params must have the property \"aud\"")
     const nowSeconds = Math.floor(this.now() / 1000)
@@ -838,7 +798,7 @@ export class FakeBlueskyServer {
    * `PayloadTooLarge` above it, from xrpc-server). Limits of the embed that
    * will use the blob are checked when the record is created, not here.
    */
-  private async uploadBlob(request: IncomingMessage): Promise<Answer> {
+  private async uploadBlob(request: Incoming): Promise<Answer> {
     const account = this.isServiceToken(request)
       ? this.accounts.get(this.serviceAuth(request, this.serviceDid, "com.atproto.repo.uploadBlob").iss)!
       : this.authenticate(request)
@@ -854,7 +814,7 @@ export class FakeBlueskyServer {
     return { status: 200, body: { blob: { $type: "blob", ref: { $link: cid }, mimeType, size: body.size } } }
   }
 
-  private async uploadVideo(request: IncomingMessage, query: URLSearchParams): Promise<Answer> {
+  private async uploadVideo(request: Incoming, query: URLSearchParams): Promise<Answer> {
     // The service stores the processed video on the user's PDS with this token: the PDS's checks apply.
     const service = this.serviceAuth(request, this.serviceDid, "com.atproto.repo.uploadBlob")
     const did = query.get("did") ?? invalid("Params must have the property \"did\"")

@@ -5,6 +5,7 @@
 export {
   defaultAccount,
   type Fault,
+  Faults,
   type FakeAccount,
   type FakeAccountInput,
   FakeBluesky,

@@ -144,7 +144,13 @@ export interface LoggedRequest {
   fault?: Fault["_tag"] | undefined
   /** Body bytes received. */
   bodyBytes: number
+  /** The answer's JSON body, for assertions (bytes, text and streams are not kept). */
+  answerJson?: unknown
+  /** Arrival order across every fake of the process (a fake made of several servers merges its logs by it). */
+  readonly seq: number
 }
+
+let arrivals = 0
 
 export interface FakeServerOptions {
   /** The fake's clock (epoch ms): log times and rate-limit windows. Default `Date.now`. */
@@ -186,6 +192,12 @@ export const standardRateLimitHeaders = (state: WindowState): Record<string, str
 
 const matchPath = (segments: ReadonlyArray<string>, path: string): Record<string, string> | undefined => {
   const parts = path.split("/").filter((part) => part !== "")
+  // A last segment `*` takes the rest of the path (one or more segments), as `params["*"]`.
+  if (segments.at(-1) === "*") {
+    if (parts.length < segments.length) return undefined
+    const params = matchPath(segments.slice(0, -1), `/${parts.slice(0, segments.length - 1).join("/")}`)
+    return params === undefined ? undefined : { ...params, "*": parts.slice(segments.length - 1).map(decodeURIComponent).join("/") }
+  }
   if (parts.length !== segments.length) return undefined
   const params: Record<string, string> = {}
   for (let i = 0; i < segments.length; i++) {
@@ -257,7 +269,7 @@ export class FakeServer {
   }
 
   /**
-   * Registers a route: `pattern` is a path with `:name` segments; `method`
+   * Registers a route: `pattern` is a path with `:name` segments (a last `*` takes the rest of the path); `method`
    * `*` matches any. The operation (what faults and the log name) defaults to
    * `METHOD pattern`.
    */
@@ -374,7 +386,8 @@ export class FakeServer {
       status: 0,
       outcome: "pending",
       applied: false,
-      bodyBytes: 0
+      bodyBytes: 0,
+      seq: ++arrivals
     }
     // The handler reads a counting copy of the body: the log knows how much arrived.
     const body = new PassThrough({
@@ -522,6 +535,7 @@ export class FakeServer {
     const has = (name: string) => Object.keys(headers).some((key) => key.toLowerCase() === name)
     log.status = answer.status
     log.outcome = "answered"
+    if (typeof answer.body === "object" && answer.body !== null && !(answer.body instanceof Uint8Array)) log.answerJson = answer.body
     this.notify()
     if (res.destroyed) return
     if (answer.stream !== undefined) {
