@@ -102,6 +102,12 @@ export interface PlatformPublisher<Settings = any, Credentials = any> {
     | ((request: { readonly platformPostId: string; readonly credentials: Credentials }) => Effect.Effect<void, PublishError>)
     | undefined
   readonly verifyCredentials?: ((credentials: Credentials) => Effect.Effect<AccountProfile, PublishError>) | undefined
+  /**
+   * When these credentials' access token expires (ISO 8601), when they say:
+   * a host shows it on the account (`tokenExpiresAt`), so a token the
+   * platform will not refresh is seen expiring before a post fails on it.
+   */
+  readonly tokenExpiresAt?: ((credentials: Credentials) => string | undefined) | undefined
   /** Returns fresh credentials; on a transient failure the caller keeps the old ones. */
   readonly refreshCredentials?: ((credentials: Credentials) => Effect.Effect<Credentials, PublishError>) | undefined
   /**

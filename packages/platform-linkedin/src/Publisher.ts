@@ -371,6 +371,8 @@ export const makeLinkedinPublisher = (
       validate,
       publish: publishRefreshing,
       findPublished,
+      // Shown on the account: without refresh tokens, the day it must be reconnected.
+      tokenExpiresAt: (credentials) => credentials.expiresAt,
       delete: ({ credentials, platformPostId }) =>
         Effect.flatMap(usable(credentials), (usableCredentials) =>
           Rest.call(connection(usableCredentials), {

@@ -84,6 +84,13 @@ const toAccount = (row: AccountRow): Account => ({
   updatedAt: iso(row.updated_at)
 })
 
+/** A token's expiry as stored: null when unknown or not a valid instant (a plugin's odd value never fails the write). */
+const expiryOf = (value: Date | string | undefined): Date | null => {
+  if (value === undefined) return null
+  const date = new Date(value)
+  return Number.isNaN(date.getTime()) ? null : date
+}
+
 const accountColumns = "id, organization_id, platform, platform_account_id, username, display_name, avatar_url, token_expires_at, status, created_at, updated_at"
 
 export const credentialsAad = (accountId: string) => `account:${accountId}`
@@ -144,7 +151,7 @@ export class AccountStore extends Context.Service<AccountStore, {
           AND platform_account_id = ${input.platformAccountId}`
       const id = existing[0]?.id ?? Ids.make("acc")
       const sealed = crypto.sealJson(input.credentials, credentialsAad(id))
-      const expires = input.tokenExpiresAt === undefined ? null : new Date(input.tokenExpiresAt)
+      const expires = expiryOf(input.tokenExpiresAt)
       const rows = yield* sql<AccountRow>`
         INSERT INTO accounts (id, organization_id, platform, platform_account_id, username, display_name, avatar_url,
           credentials_ciphertext, credentials_key_id, token_expires_at, status)
@@ -165,7 +172,7 @@ export class AccountStore extends Context.Service<AccountStore, {
     ) {
       const previous = yield* readCredentials(accountId, true)
       const sealed = crypto.sealJson(Credentials.keepRefreshToken(previous, credentials), credentialsAad(accountId))
-      const expires = tokenExpiresAt === undefined ? null : new Date(tokenExpiresAt)
+      const expires = expiryOf(tokenExpiresAt)
       yield* sql`
         UPDATE accounts SET credentials_ciphertext = ${sealed.ciphertext}, credentials_key_id = ${sealed.keyId},
           token_expires_at = COALESCE(${expires}, token_expires_at), updated_at = now()

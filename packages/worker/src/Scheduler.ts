@@ -485,7 +485,7 @@ const make = Effect.fnUntraced(function*(options: SchedulerOptions) {
       ...(postedParts !== undefined ? { postedParts } : {}),
       saveCredentials: (fresh) =>
         codecs.encodeCredentials(fresh).pipe(
-          Effect.flatMap((encoded) => accounts.updateCredentials(claim.accountId, encoded)),
+          Effect.flatMap((encoded) => accounts.updateCredentials(claim.accountId, encoded, publisher.tokenExpiresAt?.(fresh))),
           Effect.tapCause((cause) => Effect.logWarning("could not save refreshed credentials", cause)),
           Effect.ignore
         )

@@ -60,6 +60,12 @@ for (const kind of testKinds) {
           assert.strictEqual(callback.body.platformAccountId, "ada01")
           assert.strictEqual(callback.body.username, "Ada Lovelace")
           const accountId = callback.body.id as string
+          // The account says when its token expires (LinkedIn's 60 days), so a reconnect is seen coming.
+          const expiresAt = Date.parse(callback.body.tokenExpiresAt)
+          assert.isAbove(expiresAt, Date.now() + 59 * 24 * 3600_000, JSON.stringify(callback.body))
+          assert.isBelow(expiresAt, Date.now() + 61 * 24 * 3600_000)
+          const read = yield* request(api, "GET", `/v1/accounts/${accountId}`)
+          assert.strictEqual(read.body.tokenExpiresAt, callback.body.tokenExpiresAt)
 
           const image = yield* upload(api, Samples.png(30_000), "chart.png")
           const pdf = yield* upload(api, Samples.pdf(60_000), "deck.pdf")

@@ -97,7 +97,8 @@ export const connectAccount = Effect.fnUntraced(function*(options: {
     username: profile.username,
     displayName: profile.displayName,
     avatarUrl: profile.avatarUrl,
-    credentials: stored
+    credentials: stored,
+    tokenExpiresAt: options.publisher.tokenExpiresAt?.(credentials)
   }).pipe(Effect.orDie)
 })
 
@@ -178,7 +179,7 @@ export const AccountsHandlers = HttpApiBuilder.group(OmnipostApi, "accounts", (h
               Effect.mapError(platformFailure())
             )
             const encoded = yield* Schema.encodeUnknownEffect(publisher.credentialsSchema)(fresh).pipe(Effect.orDie)
-            yield* accounts.updateCredentials(account.id, encoded).pipe(Effect.orDie)
+            yield* accounts.updateCredentials(account.id, encoded, publisher.tokenExpiresAt?.(fresh)).pipe(Effect.orDie)
           } else if (publisher.verifyCredentials !== undefined) {
             yield* publisher.verifyCredentials(credentials).pipe(Effect.mapError(platformFailure()))
           }
