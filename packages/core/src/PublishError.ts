@@ -79,9 +79,6 @@ export const withPostedParts = <E extends PublishError>(error: E, parts: Readonl
   })
 }
 
-/** The same error with `note` added to its message. */
-export const withNote = <E extends PublishError>(error: E, note: string): E => rebuild(error, { message: `${error.message} (${note})` })
-
 const rebuild = <E extends PublishError>(error: E, changes: Record<string, unknown>): E => {
   const { _tag: _, ...fields } = error as unknown as { readonly _tag: string } & Record<string, unknown>
   const Constructor = error.constructor as new(fields: Record<string, unknown>) => E

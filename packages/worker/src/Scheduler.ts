@@ -543,18 +543,14 @@ const make = Effect.fnUntraced(function*(options: SchedulerOptions) {
     )
     if (found._tag === "Failure") {
       const failure = found.failure
+      const error = { ...unknownError, message: `${unknownError.message} Looking it up on the platform: ${failure.message}` }
       // The first parts of the thread were found and the rest was not: the rest is posted after them.
       if (failure.postedParts !== undefined && failure.postedParts.length > 0 && PublishError.isRetryable(failure)) {
-        return {
-          _tag: "Retry",
-          at: yield* nowDate,
-          error: { ...unknownError, message: `${unknownError.message} Looking it up on the platform: ${failure.message}` },
-          parts: failure.postedParts
-        } satisfies Outcome
+        return { _tag: "Retry", at: yield* nowDate, error, parts: failure.postedParts } satisfies Outcome
       }
       return {
         _tag: "Failed",
-        error: { ...unknownError, message: `${unknownError.message} Looking it up on the platform: ${failure.message}` },
+        error,
         attemptOutcome: "outcome_unknown",
         parts: failure.postedParts ?? live
       } satisfies Outcome
