@@ -10,55 +10,13 @@
  * TextCount.count("👨‍👩‍👧 hi", "utf8_bytes") // 21
  */
 import twitterText from "twitter-text"
+import { simpleTwitterWeight, sumClusters } from "./internal/Clusters.js"
+import { twitterPieces } from "./internal/TwitterPieces.js"
+import { mayHoldUrl } from "./internal/UrlScan.js"
 import type { HashtagDetection, TextCounting, TextLimit } from "./Rules.js"
 
-let segmenter: Intl.Segmenter | undefined
-const graphemeSegmenter = (): Intl.Segmenter => (segmenter ??= new Intl.Segmenter(undefined, { granularity: "grapheme" }))
-
-/** Printable ASCII, tab and line feed (not CR, which pairs with LF). */
-const isPlainAscii = (unit: number): boolean => (unit >= 0x20 && unit <= 0x7e) || unit === 0x09 || unit === 0x0a
-
-/**
- * Sums `weight` over the grapheme clusters of `text`, where a lone plain
- * ASCII character weighs 1. `Intl.Segmenter` is slow (about a microsecond a
- * cluster), so only the runs of other characters are segmented, each with
- * its ASCII neighbours: a neighbour can join the run (`e` + U+0301, `1` +
- * U+FE0F U+20E3, a Prepend mark before a letter) but never joins across a
- * plain ASCII character, since no grapheme rule lets ASCII extend ASCII
- * (a single ASCII character between two other runs is kept in one window).
- * The neighbours are counted in their ASCII run and subtracted from the
- * window, so a joined cluster is counted once, by its weight.
- */
-const sumClusters = (text: string, weight: (cluster: string) => number, atMost = Infinity): number => {
-  const length = text.length
-  let total = 0
-  let index = 0
-  while (index < length) {
-    let complexStart = index
-    while (complexStart < length && isPlainAscii(text.charCodeAt(complexStart))) complexStart++
-    total += complexStart - index
-    if (complexStart >= length || total > atMost) break
-    let complexEnd = complexStart
-    while (complexEnd < length) {
-      if (!isPlainAscii(text.charCodeAt(complexEnd))) complexEnd++
-      // A single ASCII character between two others could join both sides
-      // (Prepend + a + keycap): keep it inside one window.
-      else if (complexEnd + 1 < length && !isPlainAscii(text.charCodeAt(complexEnd + 1))) complexEnd += 2
-      else break
-    }
-    const before = complexStart > 0 ? 1 : 0
-    const after = complexEnd < length ? 1 : 0
-    for (const { segment } of graphemeSegmenter().segment(text.slice(complexStart - before, complexEnd + after))) {
-      total += weight(segment)
-      // Past the bound the exact figure no longer matters: stop segmenting (a lower bound once the neighbours are taken off).
-      if (total - before - after > atMost) break
-    }
-    total -= before + after
-    if (total > atMost) break
-    index = complexEnd
-  }
-  return total
-}
+export { splitBeforeSchemes, twitterPieces } from "./internal/TwitterPieces.js"
+export { mayHoldUrl } from "./internal/UrlScan.js"
 
 const one = () => 1
 
@@ -66,7 +24,7 @@ const one = () => 1
  * User-perceived characters, as `Intl.Segmenter` splits them (a ZWJ family or a flag is one).
  * With `atMost`, counting stops once the count passes it (see `count`).
  */
-export const graphemes = (text: string, atMost?: number): number => sumClusters(text, one, atMost)
+export const graphemes = (text: string, atMost?: number): number => sumClusters(text, one, one, atMost)
 
 /**
  * UTF-8 byte length, as `TextEncoder` would encode the string (a lone
@@ -99,182 +57,34 @@ const emojiGrapheme = /\p{Extended_Pictographic}|\p{Regional_Indicator}|\u20E3/u
  * UTF-8 byte length ("Emojis are counted as the number of UTF-8 bytes").
  */
 export const threads = (text: string, atMost?: number): number =>
-  sumClusters(text, (cluster) => (emojiGrapheme.test(cluster) ? utf8Bytes(cluster) : 1), atMost)
-
-// ---------------------------------------------------------------------------
-// twitter-text in bounded pieces
-// ---------------------------------------------------------------------------
-
-// White space as both JavaScript and twitter-text know it: no URL, hashtag,
-// mention or emoji spans it, and an entity ends before it as at the end of a
-// text. So twitter-text's answers for a text are the sums (weighted length)
-// or concatenations (entities) of its answers for the pieces cut before each
-// run of white space: a piece starts with the white space before its word,
-// which twitter-text reads as the character before an entity, as it does in
-// the whole text (a piece starting with the word itself would not: a
-// combining mark there is taken as the character before a URL).
-const isSpace = (unit: number): boolean =>
-  unit === 0x20 || (unit >= 0x09 && unit <= 0x0d) || unit === 0xa0 || unit === 0x1680 ||
-  (unit >= 0x2000 && unit <= 0x200a) || unit === 0x2028 || unit === 0x2029 || unit === 0x202f ||
-  unit === 0x205f || unit === 0x3000
-
-/** Where the piece starting at `from` ends: before the next run of white space that follows a character that is not. */
-const pieceEnd = (text: string, from: number): number => {
-  let i = from
-  while (i < text.length && isSpace(text.charCodeAt(i))) i++
-  while (i < text.length && !isSpace(text.charCodeAt(i))) i++
-  return i
-}
-
-/**
- * twitter-text's URL extraction is quadratic in the length of a run without
- * white space that contains a `.` and characters a domain may hold (CJK,
- * emoji): 4,096 such characters take 300 ms. Runs without a `.` never reach
- * it. A URL with a scheme starts a part of its own (also when glued to the
- * words before it, as is common in Japanese and Chinese) and is kept whole
- * up to the longest URL twitter-text accepts (`MAX_URL_LENGTH`, 4,096);
- * the rest of a dotted run longer than `dottedWindow` is read in windows of
- * `windowUnits`, where a scheme-less URL straddling two windows is
- * miscounted (such a run is a wall of text no platform would take). Short pieces are
- * handed over together, up to `chunkUnits`, so a text of many words costs a
- * few calls, not one a word.
- */
-const dottedWindow = 256
-const windowUnits = 64
-const chunkUnits = 2048
-const maxUrlLength = 4096
-
-/** Whether `text` has `h`, `t`, `t`, `p` (and `s` when `secure`) at `at`, in either case. */
-const schemeLetters = (text: string, at: number, secure: boolean): boolean =>
-  at >= 0 && (text.charCodeAt(at) | 0x20) === 0x68 && (text.charCodeAt(at + 1) | 0x20) === 0x74 &&
-  (text.charCodeAt(at + 2) | 0x20) === 0x74 && (text.charCodeAt(at + 3) | 0x20) === 0x70 &&
-  (!secure || (text.charCodeAt(at + 4) | 0x20) === 0x73)
-
-/**
- * `piece.split(/(?=https?:\/\/)/i)`, by hand: twitter-text loads core-js,
- * whose `split` polyfill takes milliseconds on a long run. Cuts before every
- * `http://` or `https://` (either case) but the one the piece starts with.
- */
-export const splitBeforeSchemes = (piece: string): Array<string> => {
-  const parts: Array<string> = []
-  let start = 0
-  for (let colon = piece.indexOf("://"); colon !== -1; colon = piece.indexOf("://", colon + 1)) {
-    const cut = schemeLetters(piece, colon - 5, true) ? colon - 5 : schemeLetters(piece, colon - 4, false) ? colon - 4 : -1
-    if (cut > start) {
-      parts.push(piece.slice(start, cut))
-      start = cut
-    }
-  }
-  parts.push(piece.slice(start))
-  return parts
-}
-
-/** Cuts `piece` into windows of about `size` units, never inside a surrogate pair. */
-function* unitWindows(piece: string, size: number): Generator<string> {
-  for (let start = 0; start < piece.length;) {
-    let end = Math.min(start + size, piece.length)
-    const last = piece.charCodeAt(end - 1)
-    if (end < piece.length && last >= 0xd800 && last <= 0xdbff) end++
-    yield piece.slice(start, end)
-    start = end
-  }
-}
-
-/**
- * Cuts a run without URLs into windows of about `size` units at grapheme
- * boundaries: an emoji sequence, an NFC composition and a surrogate pair
- * never span one, so the weighted lengths of the windows add up exactly.
- */
-function* graphemeWindows(piece: string, size: number): Generator<string> {
-  let start = 0
-  while (piece.length - start > size) {
-    let cut = start + size
-    const around = piece.slice(cut - 32, cut + 32)
-    for (const { index } of graphemeSegmenter().segment(around)) {
-      if (index >= 32) {
-        cut = cut - 32 + index
-        break
-      }
-    }
-    const last = piece.charCodeAt(cut - 1)
-    if (last >= 0xd800 && last <= 0xdbff) cut++
-    yield piece.slice(start, cut)
-    start = cut
-  }
-  yield piece.slice(start)
-}
-
-/**
- * `text` cut where twitter-text's answers add up, each piece cheap for it.
- * `windowPlainRuns` also cuts long runs without a `.` (fine for counting, not
- * for entities: a 10,000-character hashtag would come out in windows), so
- * that a bounded count stops early in them too.
- */
-export function* twitterPieces(text: string, windowPlainRuns = false): Generator<string> {
-  if (text.length <= dottedWindow) {
-    yield text
-    return
-  }
-  let chunk = ""
-  let from = 0
-  while (from < text.length) {
-    const to = pieceEnd(text, from)
-    const piece = text.slice(from, to)
-    from = to
-    if (piece.length <= dottedWindow) {
-      if (chunk.length + piece.length > chunkUnits) {
-        yield chunk
-        chunk = ""
-      }
-      chunk += piece
-      continue
-    }
-    if (chunk.length > 0) {
-      yield chunk
-      chunk = ""
-    }
-    if (!piece.includes(".")) {
-      if (windowPlainRuns) yield* graphemeWindows(piece, dottedWindow)
-      else yield piece
-      continue
-    }
-    // A URL glued to the words before it (common in Japanese and Chinese) starts a part of its own.
-    for (const part of splitBeforeSchemes(piece)) {
-      if (part.length <= dottedWindow || !part.includes(".")) {
-        yield part
-        continue
-      }
-      // The URL it starts with stays whole (its ASCII head, up to the longest URL) if its host is
-      // no longer than DNS allows (253): twitter-text's scan of a host is what is quadratic.
-      let head = 0
-      const scheme = /^https?:\/\//i.exec(part)
-      if (scheme !== null) {
-        while (head < maxUrlLength && part.charCodeAt(head) <= 0x7f) head++
-        const hostEnd = part.slice(scheme[0].length, head).search(/[/?#:]/)
-        if ((hostEnd === -1 ? head - scheme[0].length : hostEnd) > 253) head = 0
-      }
-      if (head > 0) yield part.slice(0, head)
-      const rest = part.slice(head)
-      if (rest.includes(".")) yield* unitWindows(rest, windowUnits)
-      else if (windowPlainRuns) yield* graphemeWindows(rest, dottedWindow)
-      else yield rest
-    }
-  }
-  if (chunk.length > 0) yield chunk
-}
+  sumClusters(text, (cluster) => (emojiGrapheme.test(cluster) ? utf8Bytes(cluster) : 1), (width) => (width === 2 ? 4 : 1), atMost)
 
 /**
  * X's weighted length, by twitter-text v3 (`parseTweet`): URLs 23, emoji and
- * CJK 2, after NFC. Computed piece by piece (`twitterPieces`), in time linear
- * in the text; with `atMost`, it stops once the count passes it.
+ * CJK 2, after NFC. In time linear in the text: where no URL can be
+ * (`mayHoldUrl`), simple characters (ASCII, CJK, kana, Hangul, stand-alone
+ * emoji) are weighed directly; the rest is handed to twitter-text piece by
+ * piece (`twitterPieces`), with the dots of a piece that can hold no URL
+ * turned into commas (same weight) so that its URL scan does not run. With
+ * `atMost`, it stops once the count passes it.
  */
 export const twitter = (text: string, atMost = Infinity): number => {
+  const urlFree = !mayHoldUrl(text)
+  if (urlFree) {
+    const simple = simpleTwitterWeight(text, atMost)
+    if (simple !== undefined) return simple
+  }
   let total = 0
   for (const piece of twitterPieces(text, atMost !== Infinity)) {
-    total += twitterText.parseTweet(piece).weightedLength
+    total += pieceWeight(piece, urlFree)
     if (total > atMost) break
   }
   return total
+}
+
+const pieceWeight = (piece: string, urlFree: boolean): number => {
+  if (!urlFree && mayHoldUrl(piece)) return twitterText.parseTweet(piece).weightedLength
+  return simpleTwitterWeight(piece) ?? twitterText.parseTweet(piece.includes(".") ? piece.replaceAll(".", ",") : piece).weightedLength
 }
 
 /** twitter-text's entities of `text`, piece by piece, stopping once more than `atMost` are found. */
@@ -444,110 +254,6 @@ const textLinks = memoized("links", (text, atMost): ReadonlyArray<readonly [stri
   }
   return [...seen]
 })
-
-// ---------------------------------------------------------------------------
-// Could twitter-text find a URL here? A linear pre-scan
-// ---------------------------------------------------------------------------
-
-// Every URL twitter-text extracts, with a scheme or without, has a domain
-// that ends in `.` and a top-level domain its `validGTLD`, `validCCTLD` or
-// `validPunycode` matches (its `validDomain`), there and then. So a text in
-// which no `.` is followed by one cannot yield a URL. The TLD lists are
-// twitter-text's own, read from its regular expressions (a plain alternation
-// of names followed by `(?=[^0-9a-zA-Z@+-]|$)`); checked by hand, since
-// V8 runs that alternation slowly where it fails (200 µs on 64 dotted
-// characters). The comparison ignores case as the `i` flag does without `u`.
-
-/** The `i` flag's Canonicalize without `u`: a character's upper case, unless that is several characters or leaves non-ASCII for ASCII. */
-const canonical = (text: string): string => {
-  let out = ""
-  for (const char of text) {
-    const upper = char.toUpperCase()
-    out += upper.length === char.length && !(char.charCodeAt(0) >= 128 && upper.charCodeAt(0) < 128) ? upper : char
-  }
-  return out
-}
-
-const tldNames = (regex: RegExp): ReadonlyArray<string> | undefined => {
-  const prefix = "(?:(?:"
-  const suffix = ")(?=[^0-9a-zA-Z@+-]|$))"
-  const source = regex.source
-  if (!source.startsWith(prefix) || !source.endsWith(suffix)) return undefined
-  const names = source.slice(prefix.length, -suffix.length).split("|")
-  return names.every((name) => name.length > 0 && !/[\\^$.*+?()[\]{}|/]/.test(name)) ? names : undefined
-}
-
-const tlds = (() => {
-  const regexen = (twitterText as unknown as { readonly regexen?: Record<string, RegExp> }).regexen
-  const gtld = regexen?.validGTLD === undefined ? undefined : tldNames(regexen.validGTLD)
-  const cctld = regexen?.validCCTLD === undefined ? undefined : tldNames(regexen.validCCTLD)
-  // twitter-text changed shape: every dot is a candidate (slower, never wrong).
-  if (gtld === undefined || cctld === undefined || String(regexen?.validPunycode?.source) !== "(?:xn--[\\-0-9a-z]+)") return undefined
-  // Names of ASCII letters can only be the whole run of letters after the dot (a letter may not follow them);
-  // the others (Unicode names) are looked up by their first character.
-  const ascii = new Set<string>()
-  const others = new Map<string, { readonly names: Set<string>; readonly lengths: Array<number> }>()
-  for (const name of [...gtld, ...cctld].map(canonical)) {
-    if (/^[A-Z]+$/.test(name)) {
-      ascii.add(name)
-      continue
-    }
-    const first = [...name][0]!
-    const entry = others.get(first) ?? { names: new Set<string>(), lengths: [] }
-    entry.names.add(name)
-    if (!entry.lengths.includes(name.length)) entry.lengths.push(name.length)
-    others.set(first, entry)
-  }
-  return { ascii, others }
-})()
-
-/** What may not follow a top-level domain: `[0-9a-zA-Z@+-]`. */
-const continuesTld = (unit: number): boolean =>
-  (unit >= 0x30 && unit <= 0x39) || isAsciiLetter(unit) || unit === 0x40 || unit === 0x2b || unit === 0x2d
-
-const isAsciiLetter = (unit: number): boolean => (unit >= 0x41 && unit <= 0x5a) || (unit >= 0x61 && unit <= 0x7a)
-
-const isPunycodeUnit = (unit: number): boolean => (unit >= 0x30 && unit <= 0x39) || isAsciiLetter(unit) || unit === 0x2d
-
-/** Whether a top-level domain, as twitter-text's `validDomain` ends, starts at `at`. */
-const tldAt = (text: string, at: number): boolean => {
-  if (tlds === undefined) return true
-  const length = text.length
-  let end = at
-  while (end < length && isAsciiLetter(text.charCodeAt(end))) end++
-  if (end - at >= 2) {
-    const next = end < length ? text.charCodeAt(end) : -1
-    // validPunycode: xn-- and one more of [-0-9a-z], case ignored, nothing required after.
-    if (end - at === 2 && next === 0x2d && canonical(text.slice(at, at + 4)) === "XN--" && at + 4 < length && isPunycodeUnit(text.charCodeAt(at + 4))) {
-      return true
-    }
-    if (!continuesTld(next) && tlds.ascii.has(text.slice(at, end).toUpperCase())) return true
-  }
-  if (at >= length) return false
-  const first = text.charCodeAt(at)
-  // ASCII canonicalizes to its upper case (cheap); other characters as the `i` flag does.
-  const key = first < 0x80
-    ? String.fromCharCode(first >= 0x61 && first <= 0x7a ? first - 0x20 : first)
-    : canonical(String.fromCodePoint(text.codePointAt(at)!))
-  const other = tlds.others.get(key)
-  if (other === undefined) return false
-  for (const size of other.lengths) {
-    if (at + size > length || (at + size < length && continuesTld(text.charCodeAt(at + size)))) continue
-    if (other.names.has(canonical(text.slice(at, at + size)))) return true
-  }
-  return false
-}
-
-/**
- * Whether twitter-text could extract a URL from `text`: some `.` is followed
- * by a top-level domain it knows. `false` means certainly none (a linear scan).
- */
-export const mayHoldUrl = (text: string): boolean => {
-  for (let dot = text.indexOf("."); dot !== -1; dot = text.indexOf(".", dot + 1)) {
-    if (tldAt(text, dot + 1)) return true
-  }
-  return false
-}
 
 /**
  * YouTube's tag list as it is counted: joined by commas, a tag that contains

@@ -177,6 +177,62 @@ describe("TextCount: twitter-text in pieces (long texts)", () => {
   })
 })
 
+describe("TextCount: simple characters counted directly, as the references count them", () => {
+  // CJK, kana, Hangul syllables and stand-alone emoji are counted without Intl.Segmenter or twitter-text;
+  // mixed with everything that could join them: combining marks, a voiced-sound mark, jamo, a Prepend mark,
+  // ZWJ, variation selectors, skin tones, regional indicators, tags, keycaps, lone surrogates, and dots and URLs.
+  const simple = fc.oneof(
+    fc.constantFrom("中", "㐀", "鿿", "あ", "ゖ", "ア", "ヺ", "가", "힣", "😀", "🌍", "🫠", "a", "1", "#", " ", ".", "\n"),
+    fc.integer({ min: 0x1f300, max: 0x1faff }).map((codePoint) => String.fromCodePoint(codePoint))
+  )
+  const joiner = fc.constantFrom(
+    "\u3099", "\u309A", "\u1100", "\u1161", "\u11A8", "\u0600", "\u0301", "\uFE0F", "\uFE00", "\u{E0100}", "\u200D",
+    "\u{1F3FB}", "\u{1F3FF}", "\u{1F1EB}", "\u{1F1F7}", "\u20E3", "\r", "\uD83D", "\uDE00", "\u{E0067}", "\u{F900}",
+    "example.com", "https://a.co/x", "t.co", "x.中国"
+  )
+  const mixed = fc.array(fc.oneof({ arbitrary: simple, weight: 3 }, { arbitrary: joiner, weight: 2 }), { maxLength: 60 }).map((parts) => parts.join(""))
+  const long = fc.tuple(mixed, fc.integer({ min: 2, max: 40 })).map(([text, times]) => text.repeat(times))
+  const anyText = fc.oneof(mixed, long)
+  const referenceThreads = (text: string) =>
+    [...segmenter.segment(text)].reduce((sum, { segment }) => sum + (/\p{Extended_Pictographic}|\p{Regional_Indicator}|\u20E3/u.test(segment) ? referenceBytes(segment) : 1), 0)
+
+  it("a simple character joined by its neighbour is one cluster", () => {
+    // Hangul LV + T jamo, L jamo + syllable, kana + voiced-sound mark, ideograph + variation selector,
+    // Prepend + ideograph, emoji + skin tone, emoji ZWJ emoji, emoji + VS16.
+    for (const [text, clusters] of [
+      ["가\u11A8", 1], ["\u1100가", 1], ["あ\u3099", 1], ["中\uFE00", 1], ["中\u{E0100}", 1], ["\u0600中", 1],
+      ["😀\u{1F3FB}", 1], ["😀\u200D🌍", 1], ["🌍\uFE0F", 1], ["中中가가😀😀", 6], ["a\u0600中b", 3]
+    ] as const) {
+      assert.strictEqual(referenceGraphemes(text), clusters, `reference for ${JSON.stringify(text)}`)
+      assert.strictEqual(TextCount.graphemes(text), clusters, JSON.stringify(text))
+      assert.strictEqual(TextCount.threads(text), referenceThreads(text), JSON.stringify(text))
+      assert.strictEqual(TextCount.twitter(text), twitterText.parseTweet(text).weightedLength, JSON.stringify(text))
+    }
+  })
+
+  it("graphemes and the Threads count equal Intl.Segmenter's", () => {
+    fc.assert(fc.property(anyText, (text) => {
+      assert.strictEqual(TextCount.graphemes(text), referenceGraphemes(text), JSON.stringify(text))
+      assert.strictEqual(TextCount.threads(text), referenceThreads(text), JSON.stringify(text))
+    }), { numRuns: 1000 })
+  })
+
+  it("X's weighted length equals parseTweet's", () => {
+    fc.assert(fc.property(mixed, (text) => TextCount.twitter(text) === twitterText.parseTweet(text).weightedLength), { numRuns: 1000 })
+  })
+
+  it("a bounded count is exact up to its bound and above it past the bound", () => {
+    fc.assert(fc.property(anyText, fc.integer({ min: 0, max: 300 }), (text, bound) => {
+      for (const counting of ["graphemes", "threads"] as const) {
+        const exact = counting === "graphemes" ? referenceGraphemes(text) : referenceThreads(text)
+        const counted = TextCount.count(text, counting, bound)
+        if (exact <= bound) assert.strictEqual(counted, exact, counting)
+        else assert.isAbove(counted, bound, counting)
+      }
+    }), { numRuns: 500 })
+  })
+})
+
 describe("TextCount: long runs without white space", () => {
   it("a URL glued to a long run of CJK before it counts 23, as twitter-text counts it", () => {
     for (const text of [
