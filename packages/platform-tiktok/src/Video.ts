@@ -23,6 +23,8 @@ export interface PostInfo {
   readonly disableComment: boolean
   readonly disableDuet: boolean
   readonly disableStitch: boolean
+  /** More `post_info` fields as TikTok names them (`brand_content_toggle`, `is_aigc`, `video_cover_timestamp_ms`…). */
+  readonly extra?: Readonly<Record<string, unknown>> | undefined
 }
 
 export interface VideoSource {
@@ -45,6 +47,18 @@ export interface Options {
   readonly pollInterval?: Duration.Input | undefined
   /** Most status polls before giving up (`Transient`). Default 360 (30 min at 5 s). */
   readonly maxPolls?: number | undefined
+  /**
+   * Creator info already queried and checked for this post (the publisher
+   * does it, to name the creator): not asked again.
+   */
+  readonly creator?: Creator.CreatorInfo | undefined
+  /**
+   * What a failed status call (or running out of polls) becomes: TikTok has
+   * the post by then, so the publisher marks the error with the publish id (a
+   * retry polls again, never posts again). A FAILED status is final and
+   * passes unmarked.
+   */
+  readonly pollFailed?: ((error: PublishError.PublishError, publishId: string) => PublishError.PublishError) | undefined
 }
 
 export interface Published {
@@ -77,10 +91,8 @@ export const postFileVideo = (
       const inbox = yield* Api.post(connection, "/v2/post/publish/inbox/video/init/", { source_info: sourceInfo }, true)
       return yield* uploadAndPoll(connection, inbox.body, plan, video, options)
     }
-    const queried = yield* Api.post(connection, "/v2/post/publish/creator_info/query/", undefined)
-    const creator = Creator.decode(queried.body)
-    if (creator === undefined) return yield* unexpected("creator_info/query gave no creator info")
-    const refused = Creator.check(creator, {
+    const creator = options.creator ?? (yield* queryCreator(connection))
+    const refused = options.creator !== undefined ? undefined : Creator.check(creator, {
       privacyLevel: info.privacyLevel,
       allowComment: !info.disableComment,
       allowDuet: !info.disableDuet,
@@ -106,7 +118,7 @@ const uploadAndPoll = (connection: Api.Connection, initBody: unknown, plan: Chun
     }
 
     yield* upload(connection, uploadUrl, plan, video)
-    return yield* poll(connection, publishId, options)
+    return yield* pollAfterInit(connection, publishId, options)
   })
 
 /**
@@ -130,10 +142,8 @@ export const postVideoByUrl = (
         message: `TikTok pulls videos only over HTTPS from a verified domain; ${videoUrl} is not HTTPS`
       })
     }
-    const queried = yield* Api.post(connection, "/v2/post/publish/creator_info/query/", undefined)
-    const creator = Creator.decode(queried.body)
-    if (creator === undefined) return yield* unexpected("creator_info/query gave no creator info")
-    const refused = Creator.check(creator, {
+    const creator = options.creator ?? (yield* queryCreator(connection))
+    const refused = options.creator !== undefined ? undefined : Creator.check(creator, {
       privacyLevel: info.privacyLevel,
       allowComment: !info.disableComment,
       allowDuet: !info.disableDuet,
@@ -149,7 +159,16 @@ export const postVideoByUrl = (
     if (typeof publishId !== "string") {
       return yield* new PublishError.OutcomeUnknown({ platform: Errors.platform, message: "TikTok: video/init answered without publish_id" })
     }
-    return yield* poll(connection, publishId, options)
+    return yield* pollAfterInit(connection, publishId, options)
+  })
+
+/** `creator_info/query`: the creator's options, asked before every Direct Post. */
+export const queryCreator = (connection: Api.Connection): Effect.Effect<Creator.CreatorInfo, PublishError.PublishError> =>
+  Effect.gen(function*() {
+    const queried = yield* Api.post(connection, "/v2/post/publish/creator_info/query/", undefined)
+    const creator = Creator.decode(queried.body)
+    if (creator === undefined) return yield* unexpected("creator_info/query gave no creator info")
+    return creator
   })
 
 const postInfoBody = (info: PostInfo) => ({
@@ -157,7 +176,8 @@ const postInfoBody = (info: PostInfo) => ({
   privacy_level: info.privacyLevel,
   disable_comment: info.disableComment,
   disable_duet: info.disableDuet,
-  disable_stitch: info.disableStitch
+  disable_stitch: info.disableStitch,
+  ...info.extra
 })
 
 /** Fills one chunk at a time from the stream and PUTs it; the last chunk takes the trailing bytes. */
@@ -204,12 +224,23 @@ const upload = (connection: Api.Connection, uploadUrl: string, plan: Chunks.Plan
     }
   })
 
-/** Asks `status/fetch` until a terminal status. */
-const poll = (connection: Api.Connection, publishId: string, options: Options) =>
+const pollAfterInit = (connection: Api.Connection, publishId: string, options: Options) => poll(connection, publishId, options)
+
+/**
+ * Asks `status/fetch` until a terminal status: `PUBLISH_COMPLETE` (or
+ * `SEND_TO_USER_INBOX` for drafts) is the post, `FAILED` its `fail_reason`.
+ */
+export const poll = (
+  connection: Api.Connection,
+  publishId: string,
+  options: Pick<Options, "pollInterval" | "maxPolls" | "pollFailed"> = {}
+): Effect.Effect<Published, PublishError.PublishError> =>
   Effect.gen(function*() {
     const maxPolls = options.maxPolls ?? 360
+    // A status call that failed, or polls run out: the post may still come; FAILED is final and not marked.
+    const marked = (error: PublishError.PublishError) => options.pollFailed !== undefined ? options.pollFailed(error, publishId) : error
     for (let n = 0; n < maxPolls; n++) {
-      const answer = yield* Api.post(connection, "/v2/post/publish/status/fetch/", { publish_id: publishId })
+      const answer = yield* Api.post(connection, "/v2/post/publish/status/fetch/", { publish_id: publishId }).pipe(Effect.mapError(marked))
       const data = asRecord(asRecord(answer.body).data)
       const status = data.status
       if (status === "PUBLISH_COMPLETE" || status === "SEND_TO_USER_INBOX") {
@@ -221,5 +252,5 @@ const poll = (connection: Api.Connection, publishId: string, options: Options) =
       }
       yield* Effect.sleep(options.pollInterval ?? Duration.seconds(5))
     }
-    return yield* unexpected(`post ${publishId} still processing after ${maxPolls} status checks`)
+    return yield* marked(unexpected(`post ${publishId} still processing after ${maxPolls} status checks`))
   })

@@ -62,6 +62,19 @@ export const post = (connection: Connection, path: string, json: unknown, write 
     write
   )
 
+/** A `GET` under the API base, with a query. */
+export const get = (connection: Connection, path: string, query: Readonly<Record<string, string>>) =>
+  send(
+    connection,
+    HttpClientRequest.get(`${connection.apiBaseUrl}${path}`).pipe(
+      HttpClientRequest.bearerToken(connection.accessToken),
+      HttpClientRequest.acceptJson,
+      HttpClientRequest.setUrlParams(query)
+    ),
+    `GET ${path}`,
+    false
+  )
+
 /** One chunk `PUT` to an upload URL TikTok gave (absolute). */
 export const putChunk = (
   connection: Connection,

@@ -10,13 +10,26 @@
  * - chunk PUTs in order, each with its exact `Content-Range` and `Content-Length`,
  *   206 for an intermediate chunk and 201 for the last; a wrong one is 400;
  * - `status/fetch` reporting PROCESSING_UPLOAD until every byte arrived, then
- *   PUBLISH_COMPLETE (or FAILED with `failReason`, when a test sets one).
+ *   PUBLISH_COMPLETE (or FAILED with `failReason`, when a test sets one);
+ * - photo posts (`content/init`): 1–35 HTTPS images under a verified prefix,
+ *   title ≤ 90 and description ≤ 4000 UTF-16 units, `DIRECT_POST` or
+ *   `MEDIA_UPLOAD`;
+ * - an unaudited client (`unaudited`) posts SELF_ONLY only
+ *   (`unaudited_client_can_only_post_to_private_accounts`); branded content
+ *   cannot be SELF_ONLY;
+ * - OAuth: the authorize page (consented at once), the token endpoint
+ *   (`client_key`, code once, refresh), `user/info`.
  *
- * Sources: platform-specs §5.2, §5.3, §5.5.
+ * Routes are named `METHOD /path` for the kit's faults and request log
+ * (`server.inject("POST /v2/post/publish/status/fetch/", …)`).
+ *
+ * Sources: platform-specs §5.1–§5.6.
  */
 import { type FakeRequest, FakeServer } from "@omnipost/platform-kit/testing"
-import { createHash } from "node:crypto"
+import { createHash, randomBytes } from "node:crypto"
 import * as Chunks from "../Chunks.js"
+import { answer, logId } from "./FakeAnswer.js"
+import * as Limits from "./FakeLimits.js"
 
 export interface FakeCreator {
   username: string
@@ -45,13 +58,11 @@ export interface FakeUpload {
   readonly videoUrl?: string | undefined
   /** Largest chunk body seen, bytes. */
   largestChunk: number
+  /** Photo posts: the pulled image URLs. */
+  readonly photoImages?: ReadonlyArray<string> | undefined
 }
 
-const answer = (status: number, code: string, message: string, data: unknown = {}) => ({
-  status,
-  headers: { "content-type": "application/json; charset=UTF-8" },
-  body: { data, error: { code, message, log_id: `LOG${code.length}${status}` } }
-})
+
 
 const header = (request: FakeRequest, name: string): string | undefined => {
   const value = request.headers[name]
@@ -65,6 +76,15 @@ export class FakeTiktok {
   }
 
   readonly tokens = new Set<string>(["tok-1"])
+  /** The app the OAuth endpoints accept. */
+  readonly client = { clientKey: "fake-client-key", clientSecret: "fake-client-secret" }
+  readonly user = { openId: "open-ana-1", displayName: "Ana", avatarUrl: "https://p16.example.invalid/ana.jpeg" }
+  private readonly codes = new Map<string, { readonly redirectUri: string; readonly scope: string }>()
+  readonly refreshTokens = new Set<string>()
+  /** The client has not passed the audit: SELF_ONLY only. */
+  unaudited = false
+  /** Per-token request limits and the creator's daily post cap (see `FakeLimits`). */
+  readonly limits = new Limits.Limits()
   creator: FakeCreator = {
     username: "ana",
     nickname: "Ana",
@@ -86,11 +106,15 @@ export class FakeTiktok {
   private next = 1
 
   private constructor(readonly server: FakeServer) {
-    server.route("POST", "/v2/post/publish/creator_info/query/", (r) => this.authed(r, (token) => this.creatorInfo(token)))
-    server.route("POST", "/v2/post/publish/video/init/", (r) => this.authed(r, (token) => this.init(r, token)))
-    server.route("POST", "/v2/post/publish/inbox/video/init/", (r) => this.authed(r, (token) => this.init(r, token, true)))
+    server.route("GET", "/v2/auth/authorize/", (r) => this.authorize(r))
+    server.route("POST", "/v2/oauth/token/", (r) => this.token(r))
+    server.route("GET", "/v2/user/info/", (r) => this.authed(r, () => this.userInfo(r)))
+    server.route("POST", "/v2/post/publish/creator_info/query/", (r) => this.authed(r, (token) => this.limited(token, "creator_info", () => this.creatorInfo(token))))
+    server.route("POST", "/v2/post/publish/video/init/", (r) => this.authed(r, (token) => this.limited(token, "init", () => this.init(r, token))))
+    server.route("POST", "/v2/post/publish/inbox/video/init/", (r) => this.authed(r, (token) => this.limited(token, "init", () => this.init(r, token, true))))
+    server.route("POST", "/v2/post/publish/content/init/", (r) => this.authed(r, (token) => this.limited(token, "init", () => this.photoInit(r, token))))
     server.route("PUT", "/upload/:id", (r) => this.chunk(r))
-    server.route("POST", "/v2/post/publish/status/fetch/", (r) => this.authed(r, (token) => this.status(r, token)))
+    server.route("POST", "/v2/post/publish/status/fetch/", (r) => this.authed(r, (token) => this.limited(token, "status", () => this.status(r, token))))
   }
 
   get url(): string {
@@ -108,7 +132,13 @@ export class FakeTiktok {
     return f(token) as ReturnType<typeof answer>
   }
 
+  private limited(token: string, endpoint: Limits.Endpoint, f: () => unknown) {
+    const refused = this.limits.take(token, endpoint, this.server)
+    return refused !== undefined ? refused : (f() as ReturnType<typeof answer>)
+  }
+
   private creatorInfo(token: string) {
+    if (this.limits.capped()) return answer(403, "spam_risk_too_many_posts", "The user has reached the daily post cap.")
     this.creatorQueried.add(token)
     const c = this.creator
     return answer(200, "ok", "", {
@@ -133,6 +163,8 @@ export class FakeTiktok {
     if (!inbox && !this.creator.privacyLevelOptions.includes(String(postInfo.privacy_level))) {
       return answer(400, "privacy_level_option_mismatch", "privacy_level is not among the creator's options")
     }
+    const refused = inbox ? undefined : this.postInfoRefusal(postInfo, 2200)
+    if (refused !== undefined) return refused
     if (
       !inbox && (
         (postInfo.disable_comment !== true && this.creator.commentDisabled) ||
@@ -145,6 +177,7 @@ export class FakeTiktok {
       if (!url.startsWith("https://") || !this.verifiedPrefixes.some((prefix) => url.startsWith(prefix))) {
         return answer(403, "url_ownership_unverified", "The video_url domain or URL prefix is not verified for this client.")
       }
+      this.limits.posted()
       const publishId = `v_pub_url~v2-1.${this.next++}`
       this.uploads.set(publishId, {
         publishId, token, postInfo, inbox, videoSize: 0, chunkSize: 0, totalChunkCount: 0, received: 0, chunksReceived: 0,
@@ -158,6 +191,7 @@ export class FakeTiktok {
     const totalChunkCount = Number(source.total_chunk_count)
     const why = Chunks.violation(videoSize, chunkSize, totalChunkCount)
     if (why !== undefined) return answer(400, "invalid_param", why)
+    if (!inbox) this.limits.posted()
     const publishId = `v_pub_file~v2-1.${this.next++}`
     this.uploads.set(publishId, {
       publishId,
@@ -175,6 +209,118 @@ export class FakeTiktok {
       largestChunk: 0
     })
     return answer(200, "ok", "", { publish_id: publishId, upload_url: `${this.url}/upload/${encodeURIComponent(publishId)}` })
+  }
+
+  /** What TikTok refuses in any `post_info`: the daily cap, an unaudited client's privacy, private branded content, a long title. */
+  private postInfoRefusal(postInfo: Record<string, unknown>, maxTitle: number, field = "title") {
+    if (this.limits.capped()) return answer(403, "spam_risk_too_many_posts", "The user has reached the daily post cap.")
+    if (this.unaudited && postInfo.privacy_level !== "SELF_ONLY") {
+      return answer(403, "unaudited_client_can_only_post_to_private_accounts", "Unaudited clients can only post to a private account.")
+    }
+    if (postInfo.brand_content_toggle === true && postInfo.privacy_level === "SELF_ONLY") {
+      return answer(400, "invalid_param", "Branded content cannot be private (SELF_ONLY).")
+    }
+    const title = postInfo[field]
+    if (title !== undefined && (typeof title !== "string" || title.length > maxTitle)) {
+      return answer(400, "invalid_param", `post_info.${field} is longer than ${maxTitle} UTF-16 units`)
+    }
+    return undefined
+  }
+
+  /** A photo post: `content/init`, pulled from verified URLs. */
+  private async photoInit(request: FakeRequest, token: string) {
+    const body = (await request.json().catch(() => undefined)) as Record<string, any> | undefined
+    const postInfo = body?.post_info as Record<string, unknown> | undefined
+    const source = body?.source_info as Record<string, unknown> | undefined
+    if (body?.media_type !== "PHOTO" || postInfo === undefined || source === undefined) {
+      return answer(400, "invalid_param", "media_type PHOTO, post_info and source_info are required")
+    }
+    const direct = body.post_mode === "DIRECT_POST"
+    if (!direct && body.post_mode !== "MEDIA_UPLOAD") return answer(400, "invalid_param", "post_mode must be DIRECT_POST or MEDIA_UPLOAD")
+    if (direct) {
+      if (!this.creatorQueried.delete(token)) return answer(400, "invalid_param", "creator_info/query must be called before init")
+      if (!this.creator.privacyLevelOptions.includes(String(postInfo.privacy_level))) {
+        return answer(400, "privacy_level_option_mismatch", "privacy_level is not among the creator's options")
+      }
+      if (postInfo.disable_comment !== true && this.creator.commentDisabled) return answer(400, "invalid_param", "comments are disabled by the creator")
+      const refused = this.postInfoRefusal(postInfo, 90)
+      if (refused !== undefined) return refused
+    } else if (postInfo.privacy_level !== undefined) return answer(400, "invalid_param", "MEDIA_UPLOAD takes no privacy_level")
+    if (typeof postInfo.description === "string" && postInfo.description.length > 4000) {
+      return answer(400, "invalid_param", "post_info.description is longer than 4000 UTF-16 units")
+    }
+    if (!direct && typeof postInfo.title === "string" && postInfo.title.length > 90) return answer(400, "invalid_param", "post_info.title is longer than 90 UTF-16 units")
+    const images = source.photo_images
+    if (source.source !== "PULL_FROM_URL" || !Array.isArray(images) || images.length < 1 || images.length > 35) {
+      return answer(400, "invalid_param", "source_info: PULL_FROM_URL with 1 to 35 photo_images")
+    }
+    const cover = Number(source.photo_cover_index ?? 0)
+    if (!Number.isInteger(cover) || cover < 0 || cover >= images.length) return answer(400, "invalid_param", "photo_cover_index is out of range")
+    if (images.some((url) => typeof url !== "string" || !url.startsWith("https://") || !this.verifiedPrefixes.some((p) => url.startsWith(p)))) {
+      return answer(403, "url_ownership_unverified", "A photo URL's domain or URL prefix is not verified for this client.")
+    }
+    if (direct) this.limits.posted()
+    const publishId = `p_pub_url~v2-1.${this.next++}`
+    this.uploads.set(publishId, {
+      publishId, token, postInfo, inbox: !direct, videoSize: 0, chunkSize: 0, totalChunkCount: 0, received: 0, chunksReceived: 0,
+      hash: createHash("sha256"), sha256: "pulled", largestChunk: 0, photoImages: images as Array<string>
+    })
+    return answer(200, "ok", "", { publish_id: publishId })
+  }
+
+  /** The authorize page, consented at once: a redirect back with a code. */
+  private authorize(request: FakeRequest) {
+    const redirectUri = request.query.get("redirect_uri") ?? ""
+    if (request.query.get("client_key") !== this.client.clientKey || redirectUri === "" || request.query.get("response_type") !== "code") {
+      return { status: 400, body: "invalid_request" }
+    }
+    const code = `code-${randomBytes(8).toString("hex")}`
+    this.codes.set(code, { redirectUri, scope: request.query.get("scope") ?? "" })
+    const back = new URL(redirectUri)
+    back.searchParams.set("code", code)
+    back.searchParams.set("state", request.query.get("state") ?? "")
+    back.searchParams.set("scopes", request.query.get("scope") ?? "")
+    return { status: 302, headers: { location: back.toString() } }
+  }
+
+  /** The token endpoint: `authorization_code` (each code once) and `refresh_token`. */
+  private async token(request: FakeRequest) {
+    const form = new URLSearchParams(await request.text())
+    const oauthError = (status: number, error: string, description: string) => ({
+      status,
+      body: { error, error_description: description, log_id: logId() }
+    })
+    if (form.get("client_key") !== this.client.clientKey || form.get("client_secret") !== this.client.clientSecret) {
+      return oauthError(401, "invalid_client", "Client key or secret is incorrect.")
+    }
+    const issue = (scope: string) => {
+      const accessToken = `act.${randomBytes(12).toString("hex")}`
+      const refreshToken = `rft.${randomBytes(12).toString("hex")}`
+      this.tokens.add(accessToken)
+      this.refreshTokens.add(refreshToken)
+      return {
+        status: 200,
+        body: { access_token: accessToken, expires_in: 86400, open_id: this.user.openId, refresh_expires_in: 31536000, refresh_token: refreshToken, scope, token_type: "Bearer" }
+      }
+    }
+    if (form.get("grant_type") === "authorization_code") {
+      const grant = this.codes.get(form.get("code") ?? "")
+      if (grant === undefined || grant.redirectUri !== form.get("redirect_uri")) return oauthError(400, "invalid_grant", "Authorization code is expired or invalid.")
+      this.codes.delete(form.get("code")!)
+      return issue(grant.scope)
+    }
+    if (form.get("grant_type") === "refresh_token") {
+      if (!this.refreshTokens.has(form.get("refresh_token") ?? "")) return oauthError(400, "invalid_grant", "Refresh token is invalid or expired.")
+      return issue("user.info.basic,video.publish,video.upload")
+    }
+    return oauthError(400, "unsupported_grant_type", "grant_type must be authorization_code or refresh_token.")
+  }
+
+  private userInfo(request: FakeRequest) {
+    const fields = (request.query.get("fields") ?? "").split(",")
+    const all: Record<string, string> = { open_id: this.user.openId, union_id: `u-${this.user.openId}`, display_name: this.user.displayName, avatar_url: this.user.avatarUrl }
+    if (fields.includes("username")) return answer(401, "scope_not_authorized", "username needs the user.info.profile scope")
+    return answer(200, "ok", "", { user: Object.fromEntries(fields.filter((f) => f in all).map((f) => [f, all[f]])) })
   }
 
   private async chunk(request: FakeRequest) {
