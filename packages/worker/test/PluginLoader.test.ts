@@ -51,6 +51,7 @@ write("plugins/nothing.js", "export const something = 1\n")
 write("plugins/invalid.js", pluginSource("Bad Id"))
 write("plugins/broken.js", "export const plugin = ;\n")
 write("plugins/x.js", pluginSource("x"))
+write("plugins/tiktok.js", pluginSource("tiktok"))
 write("plugins/echo-again.js", pluginSource("echo"))
 
 const load = (list: string, configPath?: string) =>
@@ -78,7 +79,8 @@ describe("PluginLoader", () => {
     ["a module without a plugin export", "./plugins/nothing.js", /exports no plugin: export one as `plugin`/],
     ["a module exporting an invalid plugin", "./plugins/invalid.js", /exports an invalid plugin: .*"id" must be a platform id/],
     ["a module that fails to load", "./plugins/broken.js", /the module failed to load/],
-    ["a plugin using a built-in id", "./plugins/x.js", /plugin id "x" is a built-in platform's; give the plugin its own id \(built in: x, bluesky(, [a-z-]+)*\)/],
+    ["a plugin using a built-in id", "./plugins/x.js", /plugin id "x" is a built-in platform's; give the plugin its own id \(built in: x, bluesky, linkedin, instagram, facebook, threads, youtube, tiktok\)/],
+    ["a plugin using TikTok's id (built in)", "./plugins/tiktok.js", /plugin id "tiktok" is a built-in platform's/],
     ["two plugins with one id", "@acme/omnipost-echo,./plugins/echo-again.js", /plugin id "echo" is already used by @acme\/omnipost-echo/]
   ]
   for (const [what, list, message] of failures) {

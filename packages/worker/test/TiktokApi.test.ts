@@ -1,0 +1,111 @@
+/**
+ * TikTok through the API against FakeTiktok: the OAuth connect flow end to
+ * end (start → the creator consents at TikTok → callback → account, showing
+ * when the connection ends), then a video uploaded to the media library and
+ * posted by the scheduler (creator_info, FILE_UPLOAD in chunks, status
+ * polled), the destination's result read back.
+ */
+import { assert, describe, layer } from "@effect/vitest"
+import { Samples } from "@omnipost/platform-kit/testing"
+import { FakeTiktok } from "@omnipost/platform-tiktok/testing"
+import { Context, Effect, Layer } from "effect"
+import { testKinds } from "../src/Database.js"
+import { apiLayer, request, TestApi, waitFor } from "./apiHarness.js"
+
+class Fake extends Context.Service<Fake, FakeTiktok>()("test/FakeTiktok") {}
+
+const withFake = (kind: "pglite" | "postgres") =>
+  Layer.unwrap(Effect.gen(function*() {
+    const fake = yield* Effect.acquireRelease(Effect.promise(() => FakeTiktok.start()), (fake) => Effect.promise(() => fake.close()))
+    // The publisher polls status every 5 s: the fake completes at the first status call.
+    fake.processingPolls = 0
+    return apiLayer(kind, { platformBaseUrls: { tiktok: fake.url } }, {
+      env: { OMNIPOST_TIKTOK_CLIENT_KEY: fake.client.clientKey, OMNIPOST_TIKTOK_CLIENT_SECRET: fake.client.clientSecret }
+    }).pipe(Layer.merge(Layer.succeed(Fake, fake)))
+  }))
+
+for (const kind of testKinds) {
+  describe(`TikTok over the API (${kind})`, () => {
+    layer(withFake(kind), { timeout: 180_000, excludeTestServices: true })((it) => {
+      it.effect("OAuth connect, then a video posted through the media library and the scheduler publishes with its URL", () =>
+        Effect.gen(function*() {
+          const api = yield* TestApi
+          const fake = yield* Fake
+          const started = yield* request(api, "POST", "/v1/accounts/oauth/tiktok/start", { body: {} })
+          assert.strictEqual(started.status, 200, JSON.stringify(started.body))
+          const consent = yield* Effect.promise(() => fetch(started.body.authorizationUrl, { redirect: "manual" }))
+          assert.strictEqual(consent.status, 302)
+          const callbackUrl = new URL(consent.headers.get("location")!)
+          const callback = yield* request(api, "GET", `${callbackUrl.pathname}${callbackUrl.search}`, { key: null })
+          assert.strictEqual(callback.status, 200, JSON.stringify(callback.body))
+          assert.strictEqual(callback.body.platform, "tiktok")
+          assert.strictEqual(callback.body.platformAccountId, fake.user.openId)
+          assert.strictEqual(callback.body.username, "ana")
+          assert.strictEqual(callback.body.avatarUrl, fake.user.avatarUrl)
+          const accountId = callback.body.id as string
+          const account = yield* request(api, "GET", `/v1/accounts/${accountId}`)
+          // The connection ends with the refresh token, a year away.
+          const ends = Date.parse(account.body.tokenExpiresAt) - Date.now()
+          assert.isTrue(ends > 364 * 86_400_000 && ends <= 365 * 86_400_000, account.body.tokenExpiresAt)
+
+          const clip = Samples.mp4(700_000, 9)
+          const uploaded = yield* request(api, "POST", "/v1/media?fileName=clip.mp4", {
+            raw: Buffer.from(clip),
+            headers: { "content-type": "application/octet-stream" }
+          })
+          assert.strictEqual(uploaded.status, 201, JSON.stringify(uploaded.body))
+          const created = yield* request(api, "POST", "/v1/posts", {
+            body: {
+              content: { text: "Launch day #tiktok", media: [{ mediaId: uploaded.body.id }] },
+              destinations: [{ accountId, settings: { privacyLevel: "PUBLIC_TO_EVERYONE", disableDuet: true } }]
+            }
+          })
+          assert.strictEqual(created.status, 201, JSON.stringify(created.body))
+          const result = yield* waitFor(
+            Effect.map(request(api, "GET", `/v1/posts/${created.body.id}`), (r) => ["published", "partially_failed", "failed"].includes(r.body.status) ? r.body : undefined),
+            60_000,
+            "the TikTok post"
+          )
+          assert.strictEqual(result.status, "published", JSON.stringify(result.destinations))
+          const upload = [...fake.uploads.values()][0]!
+          assert.strictEqual(upload.received, clip.byteLength)
+          assert.strictEqual(upload.postInfo.title, "Launch day #tiktok")
+          assert.strictEqual(upload.postInfo.privacy_level, "PUBLIC_TO_EVERYONE")
+          const postId = result.destinations[0].platformPostId
+          assert.match(postId, /^7/)
+          assert.strictEqual(result.destinations[0].url, `https://www.tiktok.com/@ana/video/${postId}`)
+          assert.strictEqual(fake.server.requestsOf("POST /v2/post/publish/creator_info/query/").length >= 1, true)
+        }))
+
+      it.effect("a privacy level the creator cannot use fails the destination naming their options, nothing uploaded", () =>
+        Effect.gen(function*() {
+          const api = yield* TestApi
+          const fake = yield* Fake
+          fake.creator.privacyLevelOptions = ["SELF_ONLY"]
+          const accounts = yield* request(api, "GET", "/v1/accounts?platform=tiktok")
+          const accountId = accounts.body[0].id as string
+          const uploads = fake.uploads.size
+          const uploaded = yield* request(api, "POST", "/v1/media?fileName=clip.mp4", {
+            raw: Buffer.from(Samples.mp4(100_000, 3)),
+            headers: { "content-type": "application/octet-stream" }
+          })
+          const created = yield* request(api, "POST", "/v1/posts", {
+            body: {
+              content: { text: "public?", media: [{ mediaId: uploaded.body.id }] },
+              destinations: [{ accountId, settings: { privacyLevel: "FOLLOWER_OF_CREATOR" } }]
+            }
+          })
+          assert.strictEqual(created.status, 201, JSON.stringify(created.body))
+          const result = yield* waitFor(
+            Effect.map(request(api, "GET", `/v1/posts/${created.body.id}`), (r) => ["published", "partially_failed", "failed"].includes(r.body.status) ? r.body : undefined),
+            60_000,
+            "the refused TikTok post"
+          )
+          assert.strictEqual(result.status, "failed")
+          assert.strictEqual(result.destinations[0].lastError.code, "PRIVACY_LEVEL_NOT_ALLOWED", JSON.stringify(result.destinations[0].lastError))
+          assert.include(result.destinations[0].lastError.message, "their options are SELF_ONLY")
+          assert.strictEqual(fake.uploads.size, uploads)
+        }))
+    })
+  })
+}
