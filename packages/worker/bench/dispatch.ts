@@ -11,11 +11,11 @@
  */
 import { Registry } from "@omnipost/core"
 import { Effect, Layer, Stream } from "effect"
-import { AccountStore } from "../src/AccountStore.js"
-import { Crypto } from "../src/Crypto.js"
-import { Database } from "../src/Database.js"
-import { Leases } from "../src/Leases.js"
-import { Scheduler } from "../src/Scheduler.js"
+import { AccountStore } from "../src/storage/AccountStore.js"
+import { Crypto } from "../src/storage/Crypto.js"
+import { Database } from "../src/storage/Database.js"
+import { Leases } from "../src/storage/Leases.js"
+import { Scheduler } from "../src/scheduler/Scheduler.js"
 import * as FakePublisher from "../src/testing/FakePublisher.js"
 
 const N = Number(process.env.N ?? 20000)

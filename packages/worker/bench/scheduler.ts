@@ -23,7 +23,7 @@ import { fileURLToPath } from "node:url"
 import pg from "pg"
 import { makeWorkerUtils } from "graphile-worker"
 import { PgBoss } from "pg-boss"
-import { parseKeyring, seal, type Keyring } from "../src/Crypto.js"
+import { parseKeyring, seal, type Keyring } from "../src/storage/Crypto.js"
 
 const baseUrl = process.env.DATABASE_URL
 if (!baseUrl) {
@@ -36,7 +36,7 @@ const PROCESSES = (process.env.BENCH_PROCESSES ?? "1,4").split(",").map(Number)
 const REPEATS = Math.max(1, Number(process.env.BENCH_REPEATS ?? 1))
 const SYSTEMS = (process.env.BENCH_SYSTEMS ?? "omnipost,graphile-worker,graphile-worker-batched,pg-boss").split(",")
 const packageRoot = fileURLToPath(new URL("..", import.meta.url))
-const workerEntry = "dist/WorkerMain.js"
+const workerEntry = "dist/testing/WorkerMain.js"
 if (!existsSync(`${packageRoot}/${workerEntry}`)) {
   console.error(`${workerEntry} is missing: build the worker first (npm run build -w @omnipost/worker)`)
   process.exit(1)

@@ -6,8 +6,8 @@
 import { assert, describe, layer } from "@effect/vitest"
 import { Effect } from "effect"
 import * as fc from "fast-check"
-import { ApiKeys } from "../src/ApiKeys.js"
-import { testKinds } from "../src/Database.js"
+import { ApiKeys } from "../src/storage/ApiKeys.js"
+import { testKinds } from "./fixtures.js"
 import { type ApiServer, apiLayer, errorCode, png1x1, request, TestApi, waitFor, connectBluesky } from "./apiHarness.js"
 
 /** A second organization with its own key. */

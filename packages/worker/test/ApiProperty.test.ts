@@ -9,7 +9,7 @@
 import { assert, describe, layer } from "@effect/vitest"
 import { Effect } from "effect"
 import fc from "fast-check"
-import { testKinds } from "../src/Database.js"
+import { testKinds } from "./fixtures.js"
 import { apiLayer, request, TestApi } from "./apiHarness.js"
 
 /** Strings people and programs send by mistake, and the odd ones. */

@@ -8,7 +8,7 @@
 import { assert, describe, layer } from "@effect/vitest"
 import { Limits } from "@omnipost/core"
 import { Effect } from "effect"
-import { testKinds } from "../src/Database.js"
+import { testKinds } from "./fixtures.js"
 import { type Answer, type ApiServer, apiLayer, errorCode, png1x1, request, TestApi, connectBluesky } from "./apiHarness.js"
 
 interface Issue {

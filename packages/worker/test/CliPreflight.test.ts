@@ -11,7 +11,7 @@ import { existsSync, mkdtempSync, readdirSync, truncateSync, writeFileSync } fro
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import type { ApiCallFailed } from "../src/cli/Client.js"
-import { testKinds } from "../src/Database.js"
+import { testKinds } from "./fixtures.js"
 import { cli } from "./cliHarness.js"
 import { type ApiServer, apiLayer, connectBluesky, request, TestApi } from "./apiHarness.js"
 

@@ -1,7 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { randomBytes } from "node:crypto"
-import { Crypto, DecryptionFailed, InvalidEncryptionKey, open, parseKeyring, seal, type Keyring } from "../src/Crypto.js"
+import { Crypto, DecryptionFailed, InvalidEncryptionKey, open, parseKeyring, seal, type Keyring } from "../src/storage/Crypto.js"
 
 const key = () => randomBytes(32).toString("base64")
 const ring = (text: string) => {

@@ -15,7 +15,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { runWith } from "../src/cli/Main.js"
-import { Database } from "../src/Database.js"
+import { Database } from "../src/storage/Database.js"
 
 /** Runs the CLI in this process with `args` and these variables only; what it printed on stdout. */
 const cli = (args: ReadonlyArray<string>, env: Record<string, string>) =>

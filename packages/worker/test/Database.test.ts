@@ -1,8 +1,9 @@
 import { assert, describe, it, layer } from "@effect/vitest"
 import { Effect, Fiber, Stream } from "effect"
 import { SqlClient } from "effect/sql"
-import { migrations } from "../src/Migrations.js"
-import { Database, testKinds } from "../src/Database.js"
+import { migrations } from "../src/storage/Migrations.js"
+import { Database } from "../src/storage/Database.js"
+import { testKinds } from "./fixtures.js"
 
 for (const kind of testKinds) {
   describe(`Database (${kind})`, () => {

@@ -8,7 +8,7 @@ import { assert, describe, layer } from "@effect/vitest"
 import { Samples } from "@omnipost/platform-kit/testing"
 import { FakeLinkedin } from "@omnipost/platform-linkedin/testing"
 import { Context, Effect, Layer } from "effect"
-import { testKinds } from "../src/Database.js"
+import { testKinds } from "./fixtures.js"
 import { apiLayer, errorCode, request, TestApi, waitFor } from "./apiHarness.js"
 
 class Fake extends Context.Service<Fake, FakeLinkedin>()("test/FakeLinkedin") {}

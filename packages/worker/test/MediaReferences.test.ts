@@ -8,8 +8,8 @@
  */
 import { assert, describe, layer } from "@effect/vitest"
 import { Effect } from "effect"
-import { ApiKeys } from "../src/ApiKeys.js"
-import { testKinds } from "../src/Database.js"
+import { ApiKeys } from "../src/storage/ApiKeys.js"
+import { testKinds } from "./fixtures.js"
 import { type ApiServer, apiLayer, errorCode, png1x1, request, TestApi } from "./apiHarness.js"
 
 const upload = (api: ApiServer, bytes: typeof png1x1, type: string) =>

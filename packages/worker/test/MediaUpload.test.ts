@@ -15,7 +15,7 @@ import { readdirSync, statSync } from "node:fs"
 import { request as httpRequest } from "node:http"
 import { join } from "node:path"
 import { Readable } from "node:stream"
-import { RequestsInFlight } from "../src/http/InFlight.js"
+import { RequestsInFlight } from "../src/api/InFlight.js"
 import { type ApiServer, apiLayer, errorCode, png1x1, TestApi, waitFor } from "./apiHarness.js"
 
 const boundary = "----omnipost-test-boundary-7f3a9c"

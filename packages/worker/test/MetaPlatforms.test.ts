@@ -10,7 +10,7 @@ import { assert, describe, layer } from "@effect/vitest"
 import { FakeMeta, type FakeMetaServer } from "@omnipost/platform-meta/testing"
 import { Samples } from "@omnipost/platform-kit/testing"
 import { Context, Effect, Layer } from "effect"
-import { testKinds } from "../src/Database.js"
+import { testKinds } from "./fixtures.js"
 import { type ApiServer, apiLayer, errorCode, request, TestApi, waitFor } from "./apiHarness.js"
 
 class Meta extends Context.Service<Meta, FakeMetaServer>()("test/Meta") {}

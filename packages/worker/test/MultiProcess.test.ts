@@ -9,10 +9,10 @@ import { SqlClient } from "effect/sql"
 import { type ChildProcess, spawn } from "node:child_process"
 import { randomBytes } from "node:crypto"
 import { fileURLToPath } from "node:url"
-import { AccountStore } from "../src/AccountStore.js"
-import { Crypto } from "../src/Crypto.js"
-import { Database } from "../src/Database.js"
-import { PostStore } from "../src/PostStore.js"
+import { AccountStore } from "../src/storage/AccountStore.js"
+import { Crypto } from "../src/storage/Crypto.js"
+import { Database } from "../src/storage/Database.js"
+import { PostStore } from "../src/storage/PostStore.js"
 import { FakePlatformServer } from "../src/testing/index.js"
 import { awaitSettled, makeOrganization } from "./fixtures.js"
 
@@ -34,7 +34,7 @@ const startWorker = (options: { readonly id: string; readonly databaseUrl: strin
   Effect.acquireRelease(
     Effect.callback<Worker, Error>((resume) => {
       // One process (tsx as a loader, not its wrapper CLI), so a signal reaches the worker itself.
-      const child = spawn(process.execPath, ["--import", "tsx", "src/WorkerMain.ts"], {
+      const child = spawn(process.execPath, ["--import", "tsx", "src/testing/WorkerMain.ts"], {
         cwd: packageRoot,
         env: {
           ...process.env,

@@ -7,7 +7,7 @@
 import { assert, describe, layer } from "@effect/vitest"
 import { FakeX, Faults } from "@omnipost/platform-twitter/testing"
 import { Effect, Layer } from "effect"
-import { testKinds } from "../src/Database.js"
+import { testKinds } from "./fixtures.js"
 import { apiLayer, errorCode, request, TestApi, waitFor } from "./apiHarness.js"
 
 const clientId = "omnipost-test-client"

@@ -6,18 +6,15 @@
  * organization's keys are refused while the others keep working.
  */
 import { assert, describe, it, layer } from "@effect/vitest"
-import { PgClient } from "@effect/sql-pg"
-import { Config, Effect, Layer, Option, Redacted } from "effect"
-import { Reactivity } from "effect/reactivity"
+import { Effect, Layer, Option } from "effect"
 import { Migrator, SqlClient } from "effect/sql"
-import { randomBytes } from "node:crypto"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { ApiKeys, hashKey } from "../src/ApiKeys.js"
-import { testKinds } from "../src/Database.js"
-import { health, Leases } from "../src/Leases.js"
-import { migrations } from "../src/Migrations.js"
+import { ApiKeys, hashKey } from "../src/storage/ApiKeys.js"
+import { layerMigratedBefore, testKinds } from "./fixtures.js"
+import { health, Leases } from "../src/storage/Leases.js"
+import { migrations } from "../src/storage/Migrations.js"
 import { cli } from "./cliHarness.js"
 import { type ApiServer, apiLayer, errorCode, request, TestApi } from "./apiHarness.js"
 
@@ -244,22 +241,7 @@ describe("the CLI on the database directly (an existing install's first admin ke
     }).pipe(Effect.scoped), 120_000)
 })
 
-/** A fresh database on the server of `DATABASE_URL` with the migrations before `0007` applied, dropped afterwards. */
-const beforeOrganizations = Layer.effect(SqlClient.SqlClient)(Effect.gen(function*() {
-  const adminUrl = yield* Config.Redacted("DATABASE_URL")
-  const admin = yield* PgClient.make({ url: adminUrl, maxConnections: 1 })
-  const name = `omnipost_test_${randomBytes(6).toString("hex")}`
-  yield* admin.unsafe(`CREATE DATABASE ${name}`)
-  yield* Effect.addFinalizer(() => admin.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).pipe(Effect.ignore))
-  const url = new URL(Redacted.value(adminUrl))
-  url.pathname = `/${name}`
-  const client = yield* PgClient.make({ url: Redacted.make(url.toString()), maxConnections: 2 })
-  const earlier = Object.fromEntries(Object.entries(migrations).filter(([id]) => id < "0007"))
-  yield* Migrator.make({})({ loader: Migrator.fromRecord(earlier), table: "omnipost_migrations" }).pipe(
-    Effect.provideService(SqlClient.SqlClient, client)
-  )
-  return client
-})).pipe(Layer.provide(Reactivity.layer))
+const beforeOrganizations = layerMigratedBefore("0007")
 
 describe.runIf(process.env.DATABASE_URL)("migration 0007 (postgres)", () => {
   layer(beforeOrganizations, { timeout: 60_000, excludeTestServices: true })((it) => {

@@ -8,17 +8,14 @@
  */
 import { NodeHttpClient } from "@effect/platform-node"
 import { assert, describe, layer } from "@effect/vitest"
-import { PgClient } from "@effect/sql-pg"
-import { Config, Deferred, Effect, Fiber, Layer, Redacted } from "effect"
-import { Reactivity } from "effect/reactivity"
+import { Deferred, Effect, Fiber, Layer } from "effect"
 import { Migrator, SqlClient } from "effect/sql"
-import { randomBytes } from "node:crypto"
 import { ServerConfig } from "../src/Config.js"
-import { migrations } from "../src/Migrations.js"
-import { Crypto } from "../src/Crypto.js"
-import { PostStore } from "../src/PostStore.js"
-import { Webhooks } from "../src/Webhooks.js"
-import { makeOrganization, storesLayer } from "./fixtures.js"
+import { migrations } from "../src/storage/Migrations.js"
+import { Crypto } from "../src/storage/Crypto.js"
+import { PostStore } from "../src/storage/PostStore.js"
+import { Webhooks } from "../src/webhooks/Webhooks.js"
+import { layerMigratedBefore, makeOrganization, storesLayer } from "./fixtures.js"
 
 const outboxLayer = Webhooks.layer.pipe(
   Layer.provideMerge(storesLayer("postgres")),
@@ -82,22 +79,7 @@ describe.runIf(process.env.DATABASE_URL)("outbox readers and commit order (postg
   })
 })
 
-/** A fresh database on the server of `DATABASE_URL` with the migrations before `0006` applied, dropped afterwards. */
-const beforeOutboxOrder = Layer.effect(SqlClient.SqlClient)(Effect.gen(function*() {
-  const adminUrl = yield* Config.Redacted("DATABASE_URL")
-  const admin = yield* PgClient.make({ url: adminUrl, maxConnections: 1 })
-  const name = `omnipost_test_${randomBytes(6).toString("hex")}`
-  yield* admin.unsafe(`CREATE DATABASE ${name}`)
-  yield* Effect.addFinalizer(() => admin.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).pipe(Effect.ignore))
-  const url = new URL(Redacted.value(adminUrl))
-  url.pathname = `/${name}`
-  const client = yield* PgClient.make({ url: Redacted.make(url.toString()), maxConnections: 2 })
-  const earlier = Object.fromEntries(Object.entries(migrations).filter(([id]) => id < "0006"))
-  yield* Migrator.make({})({ loader: Migrator.fromRecord(earlier), table: "omnipost_migrations" }).pipe(
-    Effect.provideService(SqlClient.SqlClient, client)
-  )
-  return client
-})).pipe(Layer.provide(Reactivity.layer))
+const beforeOutboxOrder = layerMigratedBefore("0006")
 
 describe.runIf(process.env.DATABASE_URL)("migration 0006 (postgres)", () => {
   layer(beforeOutboxOrder, { timeout: 60_000, excludeTestServices: true })((it) => {

@@ -7,8 +7,8 @@
 import { assert, describe, layer } from "@effect/vitest"
 import { Effect } from "effect"
 import { SqlClient } from "effect/sql"
-import { testKinds } from "../src/Database.js"
-import * as Ids from "../src/Ids.js"
+import { testKinds } from "./fixtures.js"
+import * as Ids from "../src/storage/Ids.js"
 import { type ApiServer, apiLayer, errorCode, request, TestApi } from "./apiHarness.js"
 
 /** `count` instants inside one millisecond, some of them equal (ties are broken by id), newest last. */

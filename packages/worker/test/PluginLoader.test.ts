@@ -11,8 +11,8 @@ import { tmpdir } from "node:os"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { afterAll } from "vitest"
-import { builtinPlugins } from "../src/BuiltinPlugins.js"
-import * as PluginLoader from "../src/PluginLoader.js"
+import { builtinPlugins } from "../src/plugins/BuiltinPlugins.js"
+import * as PluginLoader from "../src/plugins/PluginLoader.js"
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), "../../..")
 const cwd = mkdtempSync(join(tmpdir(), "omnipost-plugins-"))

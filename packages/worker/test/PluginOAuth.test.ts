@@ -10,7 +10,7 @@ import { assert, describe, layer } from "@effect/vitest"
 import { Plugin, PublishError } from "@omnipost/core"
 import { Config, Effect, Layer, Option, Schema } from "effect"
 import { createHash, randomUUID } from "node:crypto"
-import { testKinds } from "../src/Database.js"
+import { testKinds } from "./fixtures.js"
 import * as FakePublisher from "../src/testing/FakePublisher.js"
 import { apiLayer, errorCode, request, TestApi, waitFor } from "./apiHarness.js"
 

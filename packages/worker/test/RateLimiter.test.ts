@@ -2,7 +2,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { TestClock } from "effect/testing"
-import { RateLimiter } from "../src/RateLimiter.js"
+import { RateLimiter } from "../src/api/RateLimiter.js"
 
 describe("RateLimiter", () => {
   it.effect("a bucket of `limit` per minute, refilled continuously; keys are independent", () =>

@@ -2,13 +2,12 @@ import { assert, describe, layer } from "@effect/vitest"
 import { PublishError, Registry } from "@omnipost/core"
 import { Effect, Layer } from "effect"
 import { SqlClient } from "effect/sql"
-import { AccountStore } from "../src/AccountStore.js"
-import { testKinds } from "../src/Database.js"
-import { health, Leases } from "../src/Leases.js"
-import { PostStore } from "../src/PostStore.js"
-import { Scheduler, type SchedulerOptions } from "../src/Scheduler.js"
+import { AccountStore } from "../src/storage/AccountStore.js"
+import { health, Leases } from "../src/storage/Leases.js"
+import { PostStore } from "../src/storage/PostStore.js"
+import { Scheduler, type SchedulerOptions } from "../src/scheduler/Scheduler.js"
 import { FakePublisher } from "../src/testing/index.js"
-import { awaitSettled, makeAccount, makeOrganization, storesLayer } from "./fixtures.js"
+import { awaitSettled, makeAccount, makeOrganization, storesLayer, testKinds } from "./fixtures.js"
 
 const fake = FakePublisher.counting({ platform: "fake" })
 const lookup = FakePublisher.counting({ platform: "lookup", findPublished: true })

@@ -7,12 +7,11 @@ import { assert, describe, it, layer } from "@effect/vitest"
 import { PublishError, Registry } from "@omnipost/core"
 import { Context, Effect, Layer } from "effect"
 import { TestClock } from "effect/testing"
-import { testKinds } from "../src/Database.js"
-import { Leases } from "../src/Leases.js"
-import { PostStore } from "../src/PostStore.js"
-import { markAhead, Scheduler } from "../src/Scheduler.js"
+import { Leases } from "../src/storage/Leases.js"
+import { PostStore } from "../src/storage/PostStore.js"
+import { markAhead, Scheduler } from "../src/scheduler/Scheduler.js"
 import { FakePublisher } from "../src/testing/index.js"
-import { makeAccount, makeOrganization, storesLayer } from "./fixtures.js"
+import { makeAccount, makeOrganization, storesLayer, testKinds } from "./fixtures.js"
 
 const fake = FakePublisher.counting({ platform: "fake" })
 

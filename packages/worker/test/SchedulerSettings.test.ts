@@ -12,8 +12,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { serveLayer } from "../src/cli/Main.js"
-import { Scheduler } from "../src/Scheduler.js"
-import * as SchedulerSettings from "../src/SchedulerSettings.js"
+import { Scheduler } from "../src/scheduler/Scheduler.js"
+import * as SchedulerSettings from "../src/scheduler/SchedulerSettings.js"
 
 const withEnv = (env: Record<string, string>) =>
   Effect.provideService(ConfigProvider.ConfigProvider, ConfigProvider.fromEnv({ env }))

@@ -1,11 +1,10 @@
 import { assert, describe, it, layer } from "@effect/vitest"
 import { Effect, Layer } from "effect"
 import { SqlClient } from "effect/sql"
-import { AccountStore } from "../src/AccountStore.js"
-import { Crypto, parseKeyring, type Keyring } from "../src/Crypto.js"
-import { testKinds } from "../src/Database.js"
-import { PostStore } from "../src/PostStore.js"
-import { makeAccount, makeOrganization, storesLayer } from "./fixtures.js"
+import { AccountStore } from "../src/storage/AccountStore.js"
+import { Crypto, parseKeyring, type Keyring } from "../src/storage/Crypto.js"
+import { PostStore } from "../src/storage/PostStore.js"
+import { makeAccount, makeOrganization, storesLayer, testKinds } from "./fixtures.js"
 import { randomBytes } from "node:crypto"
 
 for (const kind of testKinds) {

@@ -7,7 +7,7 @@ import { Faults } from "@omnipost/platform-kit/testing"
  */
 import { assert, describe, layer } from "@effect/vitest"
 import { Effect } from "effect"
-import { testKinds } from "../src/Database.js"
+import { testKinds } from "./fixtures.js"
 import { apiLayer, connectBluesky, request, TestApi, waitFor } from "./apiHarness.js"
 
 const texts = (posts: ReadonlyArray<{ readonly value: unknown }>) => posts.map((post) => (post.value as { text: string }).text)

@@ -13,7 +13,7 @@ import { Samples } from "@omnipost/platform-kit/testing"
 import { Effect } from "effect"
 import { createServer, type Server } from "node:http"
 import type { AddressInfo } from "node:net"
-import { testKinds } from "../src/Database.js"
+import { testKinds } from "./fixtures.js"
 import { apiLayer, errorCode, request, TestApi, waitFor, connectBluesky } from "./apiHarness.js"
 
 const listen = (server: Server) =>

@@ -8,8 +8,8 @@ import { assert, describe, it, layer } from "@effect/vitest"
 import { Backoff } from "@omnipost/core"
 import { Effect } from "effect"
 import { createServer, type IncomingHttpHeaders } from "node:http"
-import { testKinds } from "../src/Database.js"
-import { deliveryBackoff, sign, signatureHeader, timestampHeader, verifySignature } from "../src/Webhooks.js"
+import { testKinds } from "./fixtures.js"
+import { deliveryBackoff, sign, signatureHeader, timestampHeader, verifySignature } from "../src/webhooks/Webhooks.js"
 import { apiLayer, errorCode, request, TestApi, waitFor } from "./apiHarness.js"
 
 interface Received {

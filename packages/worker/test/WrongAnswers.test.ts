@@ -6,8 +6,8 @@
  */
 import { assert, describe, layer } from "@effect/vitest"
 import { Effect } from "effect"
-import { testKinds } from "../src/Database.js"
-import { webhookSecretLength } from "../src/http/Models.js"
+import { testKinds } from "./fixtures.js"
+import { webhookSecretLength } from "../src/api/Models.js"
 import { apiLayer, errorCode, png1x1, request, TestApi, waitFor, connectBluesky } from "./apiHarness.js"
 
 const later = () => new Date(Date.now() + 7 * 24 * 3600_000).toISOString()

@@ -1,17 +1,38 @@
 /** Shared test wiring: an isolated database per suite with the stores on top. */
-import { Effect, Layer } from "effect"
-import { SqlClient } from "effect/sql"
-import { AccountStore } from "../src/AccountStore.js"
-import { Crypto } from "../src/Crypto.js"
-import { Database, type DatabaseKind } from "../src/Database.js"
-import * as Ids from "../src/Ids.js"
-import { PostStore } from "../src/PostStore.js"
+import { PgClient } from "@effect/sql-pg"
+import { Config, Effect, Layer } from "effect"
+import { Reactivity } from "effect/reactivity"
+import { Migrator, SqlClient } from "effect/sql"
+import { AccountStore } from "../src/storage/AccountStore.js"
+import { Crypto } from "../src/storage/Crypto.js"
+import { Database, type DatabaseKind, makeScratchPostgres } from "../src/storage/Database.js"
+import * as Ids from "../src/storage/Ids.js"
+import { migrations } from "../src/storage/Migrations.js"
+import { PostStore } from "../src/storage/PostStore.js"
 
 export const storesLayer = (kind: DatabaseKind) =>
   Layer.mergeAll(AccountStore.layer, PostStore.layer).pipe(
     Layer.provideMerge(Crypto.layerTest),
     Layer.provideMerge(Database.layerTest(kind))
   )
+
+/**
+ * A fresh database on the server of `DATABASE_URL` with only the migrations
+ * before `id` applied (to test the upgrade `id` makes), dropped afterwards.
+ */
+export const layerMigratedBefore = (id: string) =>
+  Layer.effect(SqlClient.SqlClient)(Effect.gen(function*() {
+    const url = yield* makeScratchPostgres(yield* Config.Redacted("DATABASE_URL"))
+    const client = yield* PgClient.make({ url, maxConnections: 2 })
+    const earlier = Object.fromEntries(Object.entries(migrations).filter(([name]) => name < id))
+    yield* Migrator.make({})({ loader: Migrator.fromRecord(earlier), table: "omnipost_migrations" }).pipe(
+      Effect.provideService(SqlClient.SqlClient, client)
+    )
+    return client
+  })).pipe(Layer.provide(Reactivity.layer))
+
+/** The kinds a test suite runs against: PGlite always, PostgreSQL when `DATABASE_URL` is set. */
+export const testKinds: ReadonlyArray<DatabaseKind> = process.env.DATABASE_URL ? ["pglite", "postgres"] : ["pglite"]
 
 export const makeOrganization = Effect.gen(function*() {
   const sql = yield* SqlClient.SqlClient

@@ -7,7 +7,7 @@
  * that takes 50 MB is refused in a second, with the platform's limit, not
  * after the upload.
  */
-import { Sniff } from "@omnipost/platform-kit"
+import { Sniff } from "../internal/platformKit.js"
 import { Effect } from "effect"
 import { open, stat } from "node:fs/promises"
 import { basename } from "node:path"

@@ -1,11 +1,12 @@
 /**
- * The API's error model: every error answers `{ "error": { "code", "message", "details" } }`
+ * The service's error codes, shared by storage and the API (storage fails with
+ * them, the API answers with them). The API's error model: every error answers `{ "error": { "code", "message", "details" } }`
  * with the status its code implies. Each code is its own `Schema.Error` class,
  * so an endpoint declares exactly the errors it can return and the OpenAPI
  * document lists them per status.
  */
 import { Problems } from "@omnipost/core"
-import type { UrlGuard } from "@omnipost/platform-kit"
+import type { UrlGuard } from "./internal/platformKit.js"
 import type { Cause } from "effect"
 import { Schema } from "effect"
 

@@ -7,10 +7,10 @@ import type { Post } from "@omnipost/core"
 import { Effect, Schema, Stream } from "effect"
 import type { HttpServerRequest } from "effect/http"
 import { HttpApiBuilder } from "effect/http-api"
-import { MediaLibrary } from "../MediaLibrary.js"
-import { type AttemptRecord, PostStore, type StoredPost } from "../PostStore.js"
+import { MediaLibrary } from "../storage/MediaLibrary.js"
+import { type AttemptRecord, PostStore, type StoredPost } from "../storage/PostStore.js"
 import { CreatePostMultipart, OmnipostApi, Principal } from "./Api.js"
-import * as Errors from "./Errors.js"
+import * as Errors from "../Errors.js"
 import * as Models from "./Models.js"
 import {
   PublisherRegistry,

@@ -91,11 +91,32 @@ export class Database extends Context.Service<Database, DatabaseShape>()("@omnip
   static readonly layerTest = (kind: DatabaseKind): Layer.Layer<Database | PgClient.PgClient | SqlClient.SqlClient, unknown> =>
     kind === "pglite"
       ? Database.layerPglite()
-      : Layer.effectContext(makePostgresTest).pipe(Layer.provide(Reactivity.layer))
+      : Layer.effectContext(Effect.gen(function*() {
+        const url = yield* makeScratchPostgres(yield* Config.Redacted("DATABASE_URL"))
+        return yield* makePostgres({ url, maxConnections: 10 })
+      })).pipe(Layer.provide(Reactivity.layer))
 }
 
-/** The kinds a test suite should run against: PGlite always, PostgreSQL when `DATABASE_URL` is set. */
-export const testKinds: ReadonlyArray<DatabaseKind> = process.env.DATABASE_URL ? ["pglite", "postgres"] : ["pglite"]
+/**
+ * A new, empty database `omnipost_test_<random>` on the PostgreSQL server of
+ * `adminUrl`, dropped (its connections closed) when the scope closes: its URL.
+ * Tests get a database of their own this way, so test files run in parallel;
+ * a test that needs an older schema migrates it itself.
+ *
+ * @example
+ * const url = yield* makeScratchPostgres(yield* Config.Redacted("DATABASE_URL"))
+ * const client = yield* PgClient.make({ url })
+ */
+export const makeScratchPostgres = Effect.fnUntraced(function*(adminUrl: Redacted.Redacted) {
+  const admin = yield* PgClient.make({ url: adminUrl, maxConnections: 1 })
+  const name = `omnipost_test_${randomBytes(6).toString("hex")}`
+  yield* admin.unsafe(`CREATE DATABASE ${name}`)
+  // Finalizers run in reverse: the pools opened on it later close first, then the database goes.
+  yield* Effect.addFinalizer(() => admin.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).pipe(Effect.ignore))
+  const url = new URL(Redacted.value(adminUrl))
+  url.pathname = `/${name}`
+  return Redacted.make(url.toString())
+})
 
 const contextOf = (client: PgClient.PgClient, database: DatabaseShape) =>
   Context.make(Database, database).pipe(
@@ -126,18 +147,6 @@ const makePostgres = Effect.fnUntraced(function*(options: {
     listen: (channel) =>
       client.listen(channel).pipe(Effect.map((queue) => Stream.fromQueue(queue).pipe(Stream.map((n) => n.payload))))
   })
-})
-
-const makePostgresTest = Effect.gen(function*() {
-  const adminUrl = yield* Config.Redacted("DATABASE_URL")
-  const admin = yield* PgClient.make({ url: adminUrl, maxConnections: 1 })
-  const name = `omnipost_test_${randomBytes(6).toString("hex")}`
-  yield* admin.unsafe(`CREATE DATABASE ${name}`)
-  // Finalizers run in reverse: the suite's pool closes first, then the database goes.
-  yield* Effect.addFinalizer(() => admin.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).pipe(Effect.ignore))
-  const url = new URL(Redacted.value(adminUrl))
-  url.pathname = `/${name}`
-  return yield* makePostgres({ url: Redacted.make(url.toString()), maxConnections: 10 })
 })
 
 /**

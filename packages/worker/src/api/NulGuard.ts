@@ -7,7 +7,7 @@
  */
 import { Effect } from "effect"
 import { HttpRouter, HttpServerRequest, HttpServerResponse } from "effect/http"
-import { errorJson } from "./Errors.js"
+import { errorJson } from "../Errors.js"
 
 const isJson = (contentType: string) => contentType.includes("json")
 

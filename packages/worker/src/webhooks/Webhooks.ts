@@ -16,18 +16,52 @@
  * recompute it and reject old timestamps (see `verifySignature`).
  */
 import { Backoff } from "@omnipost/core"
-import { RateLimit, UrlGuard } from "@omnipost/platform-kit"
-import { Clock, Context, Duration, Effect, Layer, Option, Random, Schedule } from "effect"
+import { RateLimit, UrlGuard } from "../internal/platformKit.js"
+import { Clock, Context, Duration, Effect, Layer, Option, Random, Schedule, Schema } from "effect"
 import { type HttpClient, HttpClientRequest } from "effect/http"
 import { SqlClient, type SqlError } from "effect/sql"
 import { createHmac, timingSafeEqual } from "node:crypto"
-import { webhookSecretAad } from "./AccountStore.js"
-import { ServerConfig } from "./Config.js"
-import * as Cursor from "./Cursor.js"
-import { Crypto } from "./Crypto.js"
-import type { WebhookDeliveryView, WebhookEvent, WebhookView } from "./http/Models.js"
-import * as Ids from "./Ids.js"
-import * as Outbox from "./internal/outbox.js"
+import { webhookSecretAad } from "../storage/AccountStore.js"
+import { ServerConfig } from "../Config.js"
+import * as Cursor from "../storage/Cursor.js"
+import { Crypto } from "../storage/Crypto.js"
+import * as Ids from "../storage/Ids.js"
+import * as Outbox from "../storage/Outbox.js"
+
+/** The outcomes a webhook can subscribe to. */
+export const webhookEvents = [
+  "post.published",
+  "post.partially_failed",
+  "post.failed",
+  "destination.published",
+  "destination.failed"
+] as const
+export const WebhookEvent = Schema.Literals(webhookEvents)
+export type WebhookEvent = typeof WebhookEvent.Type
+
+export const WebhookView = Schema.Struct({
+  id: Schema.String,
+  url: Schema.String,
+  events: Schema.Array(WebhookEvent),
+  active: Schema.Boolean,
+  createdAt: Schema.String
+})
+export type WebhookView = typeof WebhookView.Type
+
+export const WebhookDeliveryView = Schema.Struct({
+  id: Schema.String,
+  webhookId: Schema.String,
+  event: Schema.String,
+  payload: Schema.Unknown,
+  status: Schema.Literals(["pending", "delivered", "failed"]),
+  attempts: Schema.Number,
+  nextAttemptAt: Schema.optional(Schema.String),
+  lastStatusCode: Schema.optional(Schema.Number),
+  lastError: Schema.optional(Schema.String),
+  createdAt: Schema.String,
+  deliveredAt: Schema.optional(Schema.String)
+})
+export type WebhookDeliveryView = typeof WebhookDeliveryView.Type
 
 export const signatureHeader = "omnipost-signature"
 export const timestampHeader = "omnipost-timestamp"

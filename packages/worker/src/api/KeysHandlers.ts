@@ -1,9 +1,9 @@
 /** `/v1/keys`. */
 import { Effect } from "effect"
 import { HttpApiBuilder } from "effect/http-api"
-import { ApiKeys } from "../ApiKeys.js"
+import { ApiKeys } from "../storage/ApiKeys.js"
 import { OmnipostApi, Principal } from "./Api.js"
-import * as Errors from "./Errors.js"
+import * as Errors from "../Errors.js"
 
 export const KeysHandlers = HttpApiBuilder.group(OmnipostApi, "keys", (handlers) =>
   Effect.gen(function*() {

@@ -4,14 +4,14 @@
  * request-decoding failures as `VALIDATION_FAILED` / `UNKNOWN_FIELD` (`DecodeErrors`).
  */
 import { Effect, Layer, Option, Redacted } from "effect"
-import { HttpServerRequest, HttpServerResponse } from "effect/http"
+import { HttpEffect, HttpServerRequest, HttpServerResponse } from "effect/http"
 import { HttpApiMiddleware, type HttpApiError } from "effect/http-api"
-import { ApiKeys } from "../ApiKeys.js"
+import { ApiKeys } from "../storage/ApiKeys.js"
 import { ServerConfig } from "../Config.js"
-import { hashRequest, Idempotency } from "../Idempotency.js"
-import { RateLimiter } from "../RateLimiter.js"
+import { hashRequest, Idempotency } from "./Idempotency.js"
+import { RateLimiter } from "./RateLimiter.js"
 import { AdminAuthentication, AdminPrincipal, Authentication, DecodeErrors, Principal, RequestPolicy } from "./Api.js"
-import * as Errors from "./Errors.js"
+import * as Errors from "../Errors.js"
 
 /** A schema-decoding failure of the request as `VALIDATION_FAILED` or `UNKNOWN_FIELD`, with one `{ path, message }` per issue. */
 export const decodeErrorToValidationFailed = (error: HttpApiError.HttpApiSchemaError) =>
@@ -86,6 +86,11 @@ const rateLimit = (limiter: RateLimiter["Service"], keyId: string, perMinute: nu
   Effect.gen(function*() {
     const decision = yield* limiter.take(keyId, perMinute)
     if (!decision.allowed) {
+      // The 429's `Retry-After`, set on whatever response the error is rendered as.
+      const retryAfter = String(decision.retryAfterSeconds)
+      yield* HttpEffect.appendPreResponseHandler((_request, response) =>
+        Effect.succeed(HttpServerResponse.setHeader(response, "retry-after", retryAfter))
+      )
       return yield* Errors.make(
         Errors.RateLimited,
         `rate limit of ${decision.limit} requests per minute exceeded; retry in ${decision.retryAfterSeconds}s`,

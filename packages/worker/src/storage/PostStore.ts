@@ -32,7 +32,7 @@ import * as Cursor from "./Cursor.js"
 import { Database } from "./Database.js"
 import * as Ids from "./Ids.js"
 import { destinationFrom, transitionDestination, transitionPost } from "./internal/lifecycle.js"
-import * as Outbox from "./internal/outbox.js"
+import * as Outbox from "./Outbox.js"
 import { compact, iso, isoOrUndefined } from "./internal/rows.js"
 
 export class PostNotFound extends Schema.TaggedError<PostNotFound>()("PostNotFound", {

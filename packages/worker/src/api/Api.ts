@@ -12,7 +12,7 @@ import {
   HttpApiSecurity,
   OpenApi
 } from "effect/http-api"
-import * as Errors from "./Errors.js"
+import * as Errors from "../Errors.js"
 import * as Models from "./Models.js"
 
 /** Who is calling: the organization and the API key of an authenticated request. */

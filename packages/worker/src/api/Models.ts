@@ -7,6 +7,9 @@
  */
 import { Limits, Media as CoreMedia, Platform, Post, Schedule, Validation } from "@omnipost/core"
 import { Schema } from "effect"
+import { ApiKeyView, CreatedApiKey } from "../storage/ApiKeys.js"
+import { MediaView } from "../storage/MediaLibrary.js"
+import { WebhookDeliveryView, WebhookEvent, webhookEvents, WebhookView } from "../webhooks/Webhooks.js"
 
 // ---------------------------------------------------------------------------
 // Shared
@@ -211,21 +214,8 @@ export const OAuthStartResult = Schema.Struct({
 // Media
 // ---------------------------------------------------------------------------
 
-export const MediaView = Schema.Struct({
-  id: Schema.String,
-  kind: CoreMedia.MediaKind,
-  mimeType: Schema.String,
-  sizeBytes: Schema.Number,
-  sha256: Schema.String,
-  width: Schema.optional(Schema.Number),
-  height: Schema.optional(Schema.Number),
-  fileName: Schema.optional(Schema.String),
-  /** A signed URL that expires; platforms that fetch by URL (Instagram, Threads) use it. */
-  url: Schema.String,
-  urlExpiresAt: Schema.String,
-  createdAt: Schema.String
-})
-export type MediaView = typeof MediaView.Type
+// Views of stored records are defined where they are made (storage and webhooks use no HTTP module).
+export { MediaView }
 
 /** The documented shape of a multipart upload: one `file` part. */
 export const MediaUpload = Schema.Struct({
@@ -242,24 +232,8 @@ export const CreateApiKey = Schema.Struct({
   rateLimitPerMinute: Schema.optional(Schema.Number.check(Schema.isInt(), Schema.isBetween({ minimum: 1, maximum: 1_000_000 })))
 })
 
-export const ApiKeyView = Schema.Struct({
-  id: Schema.String,
-  name: Schema.String,
-  /** The first characters of the key, to tell keys apart. */
-  prefix: Schema.String,
-  rateLimitPerMinute: Schema.optional(Schema.Number),
-  createdAt: Schema.String,
-  lastUsedAt: Schema.optional(Schema.String),
-  revokedAt: Schema.optional(Schema.String)
-})
-export type ApiKeyView = typeof ApiKeyView.Type
-
-export const CreatedApiKey = Schema.Struct({
-  ...ApiKeyView.fields,
-  /** The raw key. Shown once: only its hash is stored. */
-  key: Schema.String
-})
-export type CreatedApiKey = typeof CreatedApiKey.Type
+// Views of stored records are defined where they are made (storage and webhooks use no HTTP module).
+export { ApiKeyView, CreatedApiKey }
 
 // ---------------------------------------------------------------------------
 // Organizations (admin)
@@ -292,15 +266,8 @@ export const OrganizationPage = Schema.Struct({
 // Webhooks
 // ---------------------------------------------------------------------------
 
-export const webhookEvents = [
-  "post.published",
-  "post.partially_failed",
-  "post.failed",
-  "destination.published",
-  "destination.failed"
-] as const
-export const WebhookEvent = Schema.Literals(webhookEvents)
-export type WebhookEvent = typeof WebhookEvent.Type
+// Views of stored records are defined where they are made (storage and webhooks use no HTTP module).
+export { WebhookDeliveryView, WebhookEvent, webhookEvents, WebhookView }
 
 /** A webhook secret's bounds: the one definition (the server's check and the OpenAPI document both come from it). */
 export const webhookSecretLength = { min: 16, max: 512 } as const
@@ -319,30 +286,6 @@ export const CreateWebhook = Schema.Struct({
   ),
   events: Schema.Array(WebhookEvent).check(Schema.isMinLength(1), Schema.isMaxLength(webhookEvents.length))
 })
-
-export const WebhookView = Schema.Struct({
-  id: Schema.String,
-  url: Schema.String,
-  events: Schema.Array(WebhookEvent),
-  active: Schema.Boolean,
-  createdAt: Schema.String
-})
-export type WebhookView = typeof WebhookView.Type
-
-export const WebhookDeliveryView = Schema.Struct({
-  id: Schema.String,
-  webhookId: Schema.String,
-  event: Schema.String,
-  payload: Schema.Unknown,
-  status: Schema.Literals(["pending", "delivered", "failed"]),
-  attempts: Schema.Number,
-  nextAttemptAt: Schema.optional(Schema.String),
-  lastStatusCode: Schema.optional(Schema.Number),
-  lastError: Schema.optional(Schema.String),
-  createdAt: Schema.String,
-  deliveredAt: Schema.optional(Schema.String)
-})
-export type WebhookDeliveryView = typeof WebhookDeliveryView.Type
 
 export const WebhookDeliveryPage = Schema.Struct({
   data: Schema.Array(WebhookDeliveryView),

@@ -1,10 +1,10 @@
 /** `/v1/webhooks`. */
 import { Effect, Option } from "effect"
-import { UrlGuard } from "@omnipost/platform-kit"
+import { UrlGuard } from "../internal/platformKit.js"
 import { HttpApiBuilder } from "effect/http-api"
-import { Webhooks } from "../Webhooks.js"
+import { Webhooks } from "../webhooks/Webhooks.js"
 import { OmnipostApi, Principal } from "./Api.js"
-import * as Errors from "./Errors.js"
+import * as Errors from "../Errors.js"
 
 export const WebhooksHandlers = HttpApiBuilder.group(OmnipostApi, "webhooks", (handlers) =>
   Effect.gen(function*() {

@@ -1,6 +1,6 @@
 /**
  * A scheduler-only process, for multi-process tests and the benchmark:
- * `tsx src/WorkerMain.ts` (or `node dist/WorkerMain.js`).
+ * `tsx src/testing/WorkerMain.ts` (or `node dist/testing/WorkerMain.js`); part of the test kit, never of the product.
  *
  * Environment:
  * - `DATABASE_URL`, `OMNIPOST_ENCRYPTION_KEY`: as for the server;
@@ -17,12 +17,12 @@
 import { NodeRuntime } from "@effect/platform-node"
 import { Registry } from "@omnipost/core"
 import { Config, Effect, Layer } from "effect"
-import { AccountStore } from "./AccountStore.js"
-import { Crypto } from "./Crypto.js"
-import { Database } from "./Database.js"
-import { Leases } from "./Leases.js"
-import { Scheduler } from "./Scheduler.js"
-import * as FakePublisher from "./testing/FakePublisher.js"
+import { AccountStore } from "../storage/AccountStore.js"
+import { Crypto } from "../storage/Crypto.js"
+import { Database } from "../storage/Database.js"
+import { Leases } from "../storage/Leases.js"
+import { Scheduler } from "../scheduler/Scheduler.js"
+import * as FakePublisher from "./FakePublisher.js"
 
 const publishers = Effect.gen(function*() {
   const spec = yield* Config.String("OMNIPOST_WORKER_PUBLISHER").pipe(Config.withDefault("noop"))

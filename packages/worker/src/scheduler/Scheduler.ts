@@ -40,12 +40,12 @@ import { Backoff, type Lifecycle, Post, PublishError, Registry } from "@omnipost
 import type { Publisher } from "@omnipost/core"
 import { Cause, Clock, Context, Effect, Exit, FiberSet, Option, Layer, Queue, Random, Schedule, Schema, Stream } from "effect"
 import type { SqlError } from "effect/sql"
-import { AccountStore, credentialsAad } from "./AccountStore.js"
-import { Crypto } from "./Crypto.js"
-import { Database } from "./Database.js"
-import * as Ids from "./Ids.js"
-import { type Claim, type Marked, type MarkRooms, type Orphan, type Outcome, type Upcoming, Leases } from "./Leases.js"
-import { dueChannel } from "./PostStore.js"
+import { AccountStore, credentialsAad } from "../storage/AccountStore.js"
+import { Crypto } from "../storage/Crypto.js"
+import { Database } from "../storage/Database.js"
+import * as Ids from "../storage/Ids.js"
+import { type Claim, type Marked, type MarkRooms, type Orphan, type Outcome, type Upcoming, Leases } from "../storage/Leases.js"
+import { dueChannel } from "../storage/PostStore.js"
 import * as SchedulerSettings from "./SchedulerSettings.js"
 
 /**

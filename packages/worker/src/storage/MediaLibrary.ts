@@ -5,16 +5,32 @@
  * after the first bytes and an oversized file the moment it passes the limit,
  * so neither is read to the end; memory use is one chunk plus the header.
  */
-import type { Media as CoreMedia } from "@omnipost/core"
-import { Sniff } from "@omnipost/platform-kit"
-import { Clock, Context, Effect, Layer, Option, Stream } from "effect"
+import { Media as CoreMedia } from "@omnipost/core"
+import { Sniff } from "../internal/platformKit.js"
+import { Clock, Context, Effect, Layer, Option, Schema, Stream } from "effect"
 import { SqlClient, type SqlError } from "effect/sql"
 import { createHash } from "node:crypto"
-import { ServerConfig } from "./Config.js"
-import * as Errors from "./http/Errors.js"
-import type { MediaView } from "./http/Models.js"
+import { ServerConfig } from "../Config.js"
+import * as Errors from "../Errors.js"
 import * as Ids from "./Ids.js"
 import { MediaStorage, type StorageError, type UrlSigner } from "./MediaStorage.js"
+
+/** A stored medium as the API shows it (no storage key; a signed, expiring URL). */
+export const MediaView = Schema.Struct({
+  id: Schema.String,
+  kind: CoreMedia.MediaKind,
+  mimeType: Schema.String,
+  sizeBytes: Schema.Number,
+  sha256: Schema.String,
+  width: Schema.optional(Schema.Number),
+  height: Schema.optional(Schema.Number),
+  fileName: Schema.optional(Schema.String),
+  /** A signed URL that expires; platforms that fetch by URL (Instagram, Threads) use it. */
+  url: Schema.String,
+  urlExpiresAt: Schema.String,
+  createdAt: Schema.String
+})
+export type MediaView = typeof MediaView.Type
 
 export interface MediaRecord {
   readonly id: string

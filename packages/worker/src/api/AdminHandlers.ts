@@ -1,10 +1,10 @@
 /** `/v1/admin/organizations…`: organizations and their keys, for admin keys. */
 import { Effect, Option } from "effect"
 import { HttpApiBuilder } from "effect/http-api"
-import { ApiKeys } from "../ApiKeys.js"
-import { Organizations } from "../Organizations.js"
+import { ApiKeys } from "../storage/ApiKeys.js"
+import { Organizations } from "../storage/Organizations.js"
 import { OmnipostApi } from "./Api.js"
-import * as Errors from "./Errors.js"
+import * as Errors from "../Errors.js"
 
 export const AdminHandlers = HttpApiBuilder.group(OmnipostApi, "admin", (handlers) =>
   Effect.gen(function*() {

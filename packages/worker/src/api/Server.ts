@@ -13,46 +13,46 @@
  */
 import { NodeHttpServer } from "@effect/platform-node"
 import type { Plugin, Publisher as CorePublisher } from "@omnipost/core"
-import { UrlGuard } from "@omnipost/platform-kit"
+import { UrlGuard } from "../internal/platformKit.js"
 import { Cause, Config, Effect, Layer, Option } from "effect"
 import { HttpRouter, HttpServerResponse } from "effect/http"
 import { HttpApiBuilder, HttpApiScalar } from "effect/http-api"
 import { createServer } from "node:http"
 import { join } from "node:path"
-import { AccountStore } from "./AccountStore.js"
-import { ApiKeys } from "./ApiKeys.js"
-import { ServerConfig, urlGuardOptions } from "./Config.js"
-import { OmnipostApi } from "./http/Api.js"
-import { AccountsHandlers, OAuthCallbackHandlers } from "./http/AccountsHandlers.js"
-import { errorJson } from "./http/Errors.js"
-import { HealthHandlers } from "./http/HealthHandlers.js"
-import { RequestsInFlight, TrackRequests } from "./http/InFlight.js"
-import { NulGuard } from "./http/NulGuard.js"
-import { KeysHandlers } from "./http/KeysHandlers.js"
-import { MediaHandlers, SignedMediaRoute } from "./http/MediaHandlers.js"
-import { AdminHandlers } from "./http/AdminHandlers.js"
-import { AdminAuthenticationLive, AuthenticationLive, DecodeErrorsLive, RequestPolicyLive } from "./http/Middleware.js"
-import { PostsHandlers } from "./http/PostsHandlers.js"
-import { WebhooksHandlers } from "./http/WebhooksHandlers.js"
+import { AccountStore } from "../storage/AccountStore.js"
+import { ApiKeys } from "../storage/ApiKeys.js"
+import { ServerConfig, urlGuardOptions } from "../Config.js"
+import { OmnipostApi } from "./Api.js"
+import { AccountsHandlers, OAuthCallbackHandlers } from "./AccountsHandlers.js"
+import { errorJson } from "../Errors.js"
+import { HealthHandlers } from "./HealthHandlers.js"
+import { RequestsInFlight, TrackRequests } from "./InFlight.js"
+import { NulGuard } from "./NulGuard.js"
+import { KeysHandlers } from "./KeysHandlers.js"
+import { MediaHandlers, SignedMediaRoute } from "./MediaHandlers.js"
+import { AdminHandlers } from "./AdminHandlers.js"
+import { AdminAuthenticationLive, AuthenticationLive, DecodeErrorsLive, RequestPolicyLive } from "./Middleware.js"
+import { PostsHandlers } from "./PostsHandlers.js"
+import { WebhooksHandlers } from "./WebhooksHandlers.js"
 import { Idempotency } from "./Idempotency.js"
-import { MediaLibrary, MediaSigner } from "./MediaLibrary.js"
-import { loadSigningKey, makeUrlSigner, MediaStorage } from "./MediaStorage.js"
-import { builtinPlugins } from "./BuiltinPlugins.js"
+import { MediaLibrary, MediaSigner } from "../storage/MediaLibrary.js"
+import { loadSigningKey, makeUrlSigner, MediaStorage } from "../storage/MediaStorage.js"
+import { builtinPlugins } from "../plugins/BuiltinPlugins.js"
 import { OAuthProviders, OAuthStates } from "./OAuth.js"
-import { Organizations } from "./Organizations.js"
-import { Plugins } from "./Plugins.js"
-import { PostStore } from "./PostStore.js"
-import * as Publishers from "./Publishers.js"
+import { Organizations } from "../storage/Organizations.js"
+import { Plugins } from "../plugins/Plugins.js"
+import { PostStore } from "../storage/PostStore.js"
+import * as Publishers from "../plugins/Publishers.js"
 import { RateLimiter } from "./RateLimiter.js"
-import { Webhooks } from "./Webhooks.js"
+import { Webhooks } from "../webhooks/Webhooks.js"
 
 const jsonError = (status: number, code: string, message: string, details?: unknown) =>
   HttpServerResponse.jsonUnsafe(errorJson(code, message, details), { status })
 
 /**
  * Every answer in the API's shape: unknown routes become `NOT_FOUND`, a
- * defect becomes `INTERNAL_ERROR` (logged, never with its internals), and a
- * 429 carries `Retry-After`.
+ * defect becomes `INTERNAL_ERROR` (logged, never with its internals). (A 429's
+ * `Retry-After` is set where the limit is decided: `Middleware`'s rate limit.)
  */
 export const ErrorShape = HttpRouter.middleware((httpEffect) =>
   httpEffect.pipe(
@@ -71,14 +71,6 @@ export const ErrorShape = HttpRouter.middleware((httpEffect) =>
       )
     }),
     Effect.map((response) => {
-      if (response.status === 429 && response.body._tag === "Uint8Array") {
-        try {
-          const seconds = JSON.parse(new TextDecoder().decode(response.body.body))?.error?.details?.retryAfterSeconds
-          if (typeof seconds === "number") return HttpServerResponse.setHeader(response, "retry-after", String(seconds))
-        } catch {
-          // Not our JSON: leave it.
-        }
-      }
       if (response.status >= 500 && response.body._tag === "Empty") {
         return jsonError(response.status, "INTERNAL_ERROR", "an internal error occurred; it has been logged")
       }

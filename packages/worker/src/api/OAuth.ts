@@ -8,7 +8,7 @@ import { Plugin } from "@omnipost/core"
 import { Clock, Context, Effect, Layer, Option } from "effect"
 import { SqlClient, type SqlError } from "effect/sql"
 import { randomBytes } from "node:crypto"
-import { Plugins } from "./Plugins.js"
+import { Plugins } from "../plugins/Plugins.js"
 
 /** The OAuth providers of the loaded plugins, by platform id. */
 export class OAuthProviders extends Context.Service<OAuthProviders, ReadonlyMap<string, Plugin.OAuthProvider>>()(

@@ -13,12 +13,31 @@
  * (`/v1/admin/organizations…`). A fresh install's first start creates the
  * first organization with a key, and the first admin key.
  */
-import { Context, Effect, Layer, Option } from "effect"
+import { Context, Effect, Layer, Option, Schema } from "effect"
 import { SqlClient, type SqlError } from "effect/sql"
 import { createHash, randomBytes } from "node:crypto"
 import * as Ids from "./Ids.js"
-import type { ApiKeyView, CreatedApiKey } from "./http/Models.js"
 import * as Organizations from "./Organizations.js"
+
+/** A key as listed: never the key itself, only its prefix. */
+export const ApiKeyView = Schema.Struct({
+  id: Schema.String,
+  name: Schema.String,
+  /** The first characters of the key, to tell keys apart. */
+  prefix: Schema.String,
+  rateLimitPerMinute: Schema.optional(Schema.Number),
+  createdAt: Schema.String,
+  lastUsedAt: Schema.optional(Schema.String),
+  revokedAt: Schema.optional(Schema.String)
+})
+export type ApiKeyView = typeof ApiKeyView.Type
+
+export const CreatedApiKey = Schema.Struct({
+  ...ApiKeyView.fields,
+  /** The raw key. Shown once: only its hash is stored. */
+  key: Schema.String
+})
+export type CreatedApiKey = typeof CreatedApiKey.Type
 
 export type AuthenticatedKey =
   | {

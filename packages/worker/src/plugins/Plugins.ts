@@ -16,9 +16,9 @@
 import { Plugin, PublishError } from "@omnipost/core"
 import { Config, Context, Effect, Layer, Option, Stream } from "effect"
 import type { HttpClient } from "effect/http"
-import { ServerConfig } from "./Config.js"
-import { MediaLibrary } from "./MediaLibrary.js"
-import { MediaStorage } from "./MediaStorage.js"
+import { ServerConfig } from "../Config.js"
+import { MediaLibrary } from "../storage/MediaLibrary.js"
+import { MediaStorage } from "../storage/MediaStorage.js"
 
 /** The loaded plugins, in order (built-ins first). */
 export class Plugins extends Context.Service<Plugins, ReadonlyArray<Plugin.LoadedPlugin>>()("@omnipost/worker/Plugins") {

@@ -5,10 +5,10 @@
 import { Effect, Option, Stream } from "effect"
 import { HttpRouter, HttpServerRequest, HttpServerResponse, type Multipart } from "effect/http"
 import { HttpApiBuilder } from "effect/http-api"
-import { MediaLibrary } from "../MediaLibrary.js"
-import { MediaStorage } from "../MediaStorage.js"
+import { MediaLibrary } from "../storage/MediaLibrary.js"
+import { MediaStorage } from "../storage/MediaStorage.js"
 import { OmnipostApi, Principal } from "./Api.js"
-import * as Errors from "./Errors.js"
+import * as Errors from "../Errors.js"
 import * as Models from "./Models.js"
 
 const malformed = (message: string) => Errors.make(Errors.ValidationFailed, message)

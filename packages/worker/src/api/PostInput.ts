@@ -7,10 +7,10 @@
  */
 import { type Media as CoreMedia, type Post, Registry, Schedule, Validation } from "@omnipost/core"
 import { Clock, Effect, Option, Result } from "effect"
-import { UrlGuard } from "@omnipost/platform-kit"
-import { AccountStore } from "../AccountStore.js"
-import { MediaLibrary } from "../MediaLibrary.js"
-import * as Errors from "./Errors.js"
+import { UrlGuard } from "../internal/platformKit.js"
+import { AccountStore } from "../storage/AccountStore.js"
+import { MediaLibrary } from "../storage/MediaLibrary.js"
+import * as Errors from "../Errors.js"
 import type * as Models from "./Models.js"
 
 type MediaRefs = ReadonlyArray<Models.MediaRef> | undefined
