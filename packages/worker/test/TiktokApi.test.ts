@@ -9,7 +9,7 @@ import { assert, describe, layer } from "@effect/vitest"
 import { Samples } from "@omnipost/platform-kit/testing"
 import { FakeTiktok } from "@omnipost/platform-tiktok/testing"
 import { Context, Effect, Layer } from "effect"
-import { testKinds } from "../src/Database.js"
+import { testKinds } from "./fixtures.js"
 import { apiLayer, request, TestApi, waitFor } from "./apiHarness.js"
 
 class Fake extends Context.Service<Fake, FakeTiktok>()("test/FakeTiktok") {}
