@@ -176,9 +176,7 @@ const checkPart = (part: Post.ResolvedPart, index: number): PublishError.Rejecte
  */
 export const makeBlueskyPublisher = Effect.fn("makeBlueskyPublisher")(function*(options: BlueskyPublisherOptions = {}) {
   const client = yield* HttpClient.HttpClient
-  const fetcher: UrlGuard.Fetcher = options.urlGuard !== undefined
-    ? { client: UrlGuard.guardClient(client, options.urlGuard), guard: UrlGuard.UrlGuard.make(options.urlGuard) }
-    : yield* UrlGuard.fetcher
+  const fetcher = yield* UrlGuard.fetcherFor(options.urlGuard)
   const serviceUrl = options.serviceUrl ?? defaultServiceUrl
   const videoServiceUrl = options.videoServiceUrl ?? defaultVideoServiceUrl
   const videoServiceDid = options.videoServiceDid ?? serviceDidOf(videoServiceUrl)

@@ -21,3 +21,13 @@ export const parse = (text: string): unknown => {
 /** `u` as a plain object (not an array, not null), or `undefined`. */
 export const record = (u: unknown): Readonly<Record<string, unknown>> | undefined =>
   typeof u === "object" && u !== null && !Array.isArray(u) ? (u as Record<string, unknown>) : undefined
+
+/** `u` when it is a non-empty string, else `undefined`: a field of an error body. */
+export const text = (u: unknown): string | undefined => (typeof u === "string" && u.length > 0 ? u : undefined)
+
+/**
+ * `u` as a non-empty string, a number written as one, else `undefined`:
+ * platforms send codes and ids as either (`"code": 100`, `"id": "1784…"`).
+ */
+export const textOrNumber = (u: unknown): string | undefined =>
+  typeof u === "string" && u.length > 0 ? u : typeof u === "number" ? String(u) : undefined

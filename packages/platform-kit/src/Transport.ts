@@ -175,6 +175,20 @@ export const describe = (error: unknown): string => {
   return code !== undefined && !message.includes(code) ? `${code}: ${message}` : message
 }
 
+const publishTags: ReadonlySet<string> = new Set(["RateLimited", "Transient", "AuthFailed", "Rejected", "OutcomeUnknown"])
+
+/**
+ * The publish error a request ended with before any answer, when it is one:
+ * a request body streamed from a media source fails with the source's error
+ * (`MEDIA_TOO_LARGE`, a media host's 5xx), wrapped in the client's. That error
+ * is already core's, and says more than "no answer".
+ */
+export const publishErrorIn = (error: unknown): PublishError.PublishError | undefined =>
+  chain(error).find((node) => {
+    const tag = tagOf(node)
+    return tag !== undefined && publishTags.has(tag) && "platform" in node
+  }) as PublishError.PublishError | undefined
+
 export interface Request {
   readonly platform: string
   /** What was being done, for the message (`POST /2/tweets`, `com.atproto.repo.createRecord`). */

@@ -465,6 +465,21 @@ export const fetcher: Effect.Effect<Fetcher, never, HttpClient.HttpClient> = Eff
 })
 
 /**
+ * `fetcher`, unless the publisher's options say how to guard: then the
+ * ambient `HttpClient` guarded with those options (a test's fake on
+ * 127.0.0.1 with `allowPrivate`). Every publisher takes its `Fetcher` this way.
+ *
+ * @example
+ * const fetch = yield* UrlGuard.fetcherFor(options.urlGuard)
+ */
+export const fetcherFor = (options: Options | undefined): Effect.Effect<Fetcher, never, HttpClient.HttpClient> =>
+  options === undefined
+    ? fetcher
+    : Effect.gen(function*() {
+      return { client: guardClient(yield* HttpClient.HttpClient, options), guard: UrlGuard.make(options) }
+    })
+
+/**
  * The `GuardedHttpClient` (undici through `makeDispatcher`, every request
  * checked) and the `UrlGuard` with the same options, for a host that also
  * talks to platform APIs with its own, unguarded `HttpClient`.

@@ -16,4 +16,15 @@ describe("Json", () => {
     assert.strictEqual(Json.record(null), undefined)
     assert.strictEqual(Json.record("x"), undefined)
   })
+
+  it("text: non-empty strings only; textOrNumber also writes numbers (codes and ids come as either)", () => {
+    assert.strictEqual(Json.text("x"), "x")
+    assert.strictEqual(Json.text(""), undefined)
+    assert.strictEqual(Json.text(190), undefined)
+    assert.strictEqual(Json.text(undefined), undefined)
+    assert.strictEqual(Json.textOrNumber("x"), "x")
+    assert.strictEqual(Json.textOrNumber(190), "190")
+    assert.strictEqual(Json.textOrNumber(""), undefined)
+    assert.strictEqual(Json.textOrNumber({ code: 1 }), undefined)
+  })
 })

@@ -9,6 +9,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { NodeHttpClient } from "@effect/platform-node"
 import { Agent, type Dispatcher } from "@effect/platform-node/Undici"
+import { PublishError } from "@omnipost/core"
 import { Transport } from "@omnipost/platform-kit"
 import { FakeServer, Faults, gate } from "@omnipost/platform-kit/testing"
 import { Cause, Effect, Fiber } from "effect"
@@ -206,5 +207,17 @@ describe("Transport.delivery by error code (other clients, no undici evidence)",
     // Effect.timeout's error, mapped with everything else.
     assert.strictEqual(Transport.classify(new Cause.TimeoutError(), request)._tag, "OutcomeUnknown")
     assert.strictEqual(Transport.classify(new Cause.TimeoutError(), { ...request, write: false })._tag, "Transient")
+  })
+})
+
+describe("Transport.publishErrorIn", () => {
+  it("finds the publish error a request body's stream failed with, through the client's wrapping; none in a plain transport error", () => {
+    const source = new PublishError.Rejected({ platform: "acme", code: "MEDIA_TOO_LARGE", message: "too large" })
+    const wrapped = { _tag: "HttpClientError", reason: { _tag: "EncodeError", cause: { cause: source } } }
+    assert.strictEqual(Transport.publishErrorIn(wrapped), source)
+    assert.strictEqual(Transport.publishErrorIn(source), source)
+    assert.isUndefined(Transport.publishErrorIn({ _tag: "HttpClientError", reason: { _tag: "TransportError", cause: new Error("reset") } }))
+    // A tag alone is not enough: core's errors carry their platform.
+    assert.isUndefined(Transport.publishErrorIn({ _tag: "Rejected", message: "not ours" }))
   })
 })

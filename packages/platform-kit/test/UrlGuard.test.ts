@@ -4,6 +4,7 @@
  * checked, and `allowPrivate` / `allowHosts` letting local targets through.
  */
 import { assert, describe, it } from "@effect/vitest"
+import { NodeHttpClient } from "@effect/platform-node"
 import { UrlGuard } from "@omnipost/platform-kit"
 import { Effect, Exit, Layer } from "effect"
 import { HttpClient, HttpClientRequest } from "effect/http"
@@ -310,4 +311,20 @@ describe("UrlGuard.layerHttpClient", () => {
       assert.isTrue(guard.options.allowPrivate)
       yield* guard.check("http://127.0.0.1/")
     }).pipe(Effect.provide(Layer.fresh(UrlGuard.layerHttpClient({ allowPrivate: true })))))
+})
+
+describe("UrlGuard.fetcherFor", () => {
+  it.effect("options given: the ambient client guarded with them; none: the host's fetcher (strict)", () =>
+    Effect.gen(function*() {
+      const target = yield* secretServer
+      const url = `http://127.0.0.1:${target.port}/ok`
+      const get = (fetcher: UrlGuard.Fetcher) =>
+        fetcher.client.execute(HttpClientRequest.get(url)).pipe(Effect.flatMap((response) => response.text))
+      const local = yield* UrlGuard.fetcherFor({ allowPrivate: true })
+      assert.strictEqual(yield* get(local), "secret")
+      assert.isTrue(local.guard.options.allowPrivate === true)
+      const strict = yield* UrlGuard.fetcherFor(undefined)
+      assert.isTrue(Exit.isFailure(yield* Effect.exit(get(strict))))
+      assert.deepStrictEqual(target.hits, ["/ok"])
+    }).pipe(Effect.scoped, Effect.provide(NodeHttpClient.layerUndici)))
 })

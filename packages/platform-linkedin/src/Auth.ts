@@ -21,8 +21,9 @@
  * platform-specs §3.1.
  */
 import { PublishError } from "@omnipost/core"
+import { OAuth } from "@omnipost/platform-kit"
 import { Clock, Effect, Schema } from "effect"
-import { HttpClient, HttpClientRequest } from "effect/http"
+import { HttpClient } from "effect/http"
 import * as Errors from "./Errors.js"
 import * as Rest from "./internal/Rest.js"
 
@@ -177,41 +178,20 @@ const UserInfo = Schema.Struct({
 })
 export type UserInfo = typeof UserInfo.Type
 
+/** The token endpoint through the kit's `OAuth.grant` (client secret in the form). */
 const postToken = (options: ClientOptions, params: Record<string, string>, operation: string) =>
-  Effect.gen(function*() {
-    const client = yield* HttpClient.HttpClient
-    const request = HttpClientRequest.post(`${options.oauthBaseUrl ?? defaultOAuthBaseUrl}/oauth/v2/accessToken`).pipe(
-      HttpClientRequest.acceptJson,
-      HttpClientRequest.bodyUrlParams({ ...params, client_id: options.clientId, client_secret: options.clientSecret })
-    )
-    const answer = yield* Effect.gen(function*() {
-      const response = yield* client.execute(request)
-      return { status: response.status, headers: response.headers, body: Errors.parseJson(yield* response.text) }
-    }).pipe(Effect.timeout("30 seconds"), Effect.mapError((error) => Errors.unanswered(error, operation, false)))
-    if (answer.status >= 400) {
-      const error = Errors.fromResponse(answer.status, answer.headers, answer.body, operation, yield* Clock.currentTimeMillis)
-      // The token endpoint answers a used, expired or unknown code or refresh token with 400 invalid_request/invalid_grant.
-      if (error._tag === "Rejected" || error._tag === "AuthFailed") {
-        return yield* new PublishError.AuthFailed({
-          platform: Errors.platform,
-          reason: answer.status === 400 || answer.status === 401 ? "revoked" : "invalid",
-          message: `LinkedIn refused ${operation}${error.platformMessage !== undefined ? `: ${error.platformMessage}` : ""}`,
-          platformCode: error.platformCode,
-          platformMessage: error.platformMessage,
-          httpStatus: answer.status
-        })
-      }
-      return yield* error
-    }
-    return yield* Schema.decodeUnknownEffect(TokenAnswer)(answer.body).pipe(
-      Effect.mapError(() =>
-        new PublishError.Transient({
-          platform: Errors.platform,
-          message: `${operation}: LinkedIn answered ${answer.status} without an access token`,
-          httpStatus: answer.status
-        })
-      )
-    )
+  OAuth.grant({
+    tokenUrl: `${options.oauthBaseUrl ?? defaultOAuthBaseUrl}/oauth/v2/accessToken`,
+    clientId: options.clientId,
+    clientSecret: options.clientSecret,
+    params,
+    platform: Errors.platform,
+    label: "LinkedIn",
+    operation,
+    schema: TokenAnswer,
+    fromResponse: (answer, nowMs) => Effect.succeed(Errors.fromResponse(answer.status, answer.headers, answer.body, operation, nowMs)),
+    // A used, expired or unknown code or refresh token: 400 invalid_request/invalid_grant, or 401.
+    revokedStatuses: [400, 401]
   })
 
 const fromAnswer = (

@@ -22,7 +22,7 @@
  * platform-specs §3.1 and §3.6.
  */
 import { PublishError } from "@omnipost/core"
-import { RateLimit, Transport } from "@omnipost/platform-kit"
+import { Json, RateLimit, Transport } from "@omnipost/platform-kit"
 
 export const platform = "linkedin"
 
@@ -33,30 +33,14 @@ export interface Details {
   readonly message?: string | undefined
 }
 
-const asRecord = (u: unknown): Record<string, unknown> | undefined =>
-  typeof u === "object" && u !== null && !Array.isArray(u) ? (u as Record<string, unknown>) : undefined
-
-const asString = (u: unknown): string | undefined =>
-  typeof u === "string" && u.length > 0 ? u : typeof u === "number" ? String(u) : undefined
-
-/** A body that may be JSON; anything else is `undefined`, never a throw. */
-export const parseJson = (text: string): unknown => {
-  if (text.length === 0) return undefined
-  try {
-    return JSON.parse(text)
-  } catch {
-    return undefined
-  }
-}
-
 /** Reads `code`, `serviceErrorCode` and `message` (also OAuth's `error`/`error_description`). */
 export const readDetails = (body: unknown): Details => {
-  const record = asRecord(body)
+  const record = Json.record(body)
   if (record === undefined) return {}
   return {
-    code: asString(record.code) ?? asString(record.error),
-    serviceErrorCode: asString(record.serviceErrorCode),
-    message: asString(record.message) ?? asString(record.error_description)
+    code: Json.textOrNumber(record.code) ?? Json.textOrNumber(record.error),
+    serviceErrorCode: Json.textOrNumber(record.serviceErrorCode),
+    message: Json.textOrNumber(record.message) ?? Json.textOrNumber(record.error_description)
   }
 }
 

@@ -28,7 +28,7 @@
  */
 import { PublishError, type Publisher, type Rules as CoreRules, type Validation } from "@omnipost/core"
 import type { Plugin } from "@omnipost/core"
-import { UrlGuard } from "@omnipost/platform-kit"
+import { Credentials, UrlGuard } from "@omnipost/platform-kit"
 import { Clock, Context, type Duration, Effect, Layer, Schema } from "effect"
 import { HttpClient } from "effect/http"
 import * as Auth from "./Auth.js"
@@ -99,9 +99,7 @@ export const makeLinkedinPublisher = (
 ): Effect.Effect<LinkedinPublisher, never, HttpClient.HttpClient> =>
   Effect.gen(function*() {
     const client = yield* HttpClient.HttpClient
-    const fetcher: UrlGuard.Fetcher = options.urlGuard !== undefined
-      ? { client: UrlGuard.guardClient(client, options.urlGuard), guard: UrlGuard.UrlGuard.make(options.urlGuard) }
-      : yield* UrlGuard.fetcher
+    const fetcher = yield* UrlGuard.fetcherFor(options.urlGuard)
     const apiBaseUrl = (options.apiBaseUrl ?? Auth.defaultApiBaseUrl).replace(/\/+$/, "")
     const version = options.version ?? defaultVersion
     const requestTimeout = options.requestTimeout ?? "30 seconds"
@@ -109,16 +107,7 @@ export const makeLinkedinPublisher = (
     const platformRules = options.rules ?? rules
     const feed = platformRules.placements.find((row) => row.placement === "feed") ?? platformRules.placements[0]!
 
-    const decodeCredentials = (credentials: unknown) =>
-      Schema.decodeUnknownEffect(Auth.LinkedinCredentials)(credentials).pipe(
-        Effect.mapError((issue) =>
-          new PublishError.AuthFailed({
-            platform: Errors.platform,
-            reason: "invalid",
-            message: `The stored LinkedIn credentials are malformed: ${issue.message}`
-          })
-        )
-      )
+    const decodeCredentials = Credentials.decode(Auth.LinkedinCredentials, { platform: Errors.platform, label: "LinkedIn" })
 
     /** Usable credentials: an expired token is refreshed when it can be, else refused before anything is sent. */
     const usable = Effect.fnUntraced(function*(

@@ -17,8 +17,9 @@
  * https://developers.facebook.com/docs/threads/get-started/long-lived-tokens.
  */
 import { Clock, Duration, Effect } from "effect"
-import type { HttpClient } from "effect/http"
+import { HttpClient } from "effect/http"
 import { type Plugin, PublishError } from "@omnipost/core"
+import { OAuth, Transport } from "@omnipost/platform-kit"
 import type { FacebookCredentials, InstagramCredentials, ThreadsCredentials } from "./Credentials.js"
 import { dataOf } from "./internal/Api.js"
 import * as Graph from "./internal/Graph.js"
@@ -55,6 +56,37 @@ const call = (client: HttpClient.HttpClient, platform: string, request: Omit<Gra
 
 const field = (body: Record<string, unknown>, key: string, platform: string, operation: string) =>
   Graph.field(body, key, { platform, operation, write: false })
+
+/** The consent URL of Meta's authorization-code flows (scopes comma-separated, as Meta writes them). */
+const consentUrl = (authorize: string, app: App, request: Plugin.AuthorizationRequest) =>
+  Effect.succeed(`${authorize}?${new URLSearchParams({
+    client_id: app.clientId,
+    redirect_uri: request.redirectUri,
+    response_type: "code",
+    scope: request.scopes.join(","),
+    state: request.state
+  })}`)
+
+/**
+ * The code exchange of Instagram Login and Threads (`POST /oauth/access_token`,
+ * the app secret in the form): the kit's `OAuth.postToken`, Meta's answer read
+ * as every Graph answer is (`Graph.answerOf`); a refused code is `AuthFailed`.
+ */
+const exchangeCodeAt = (client: HttpClient.HttpClient, platform: string, tokenUrl: string, app: App, request: Plugin.CodeExchange) => {
+  const operation = "POST /oauth/access_token"
+  return OAuth.postToken({
+    tokenUrl,
+    clientId: app.clientId,
+    clientSecret: app.clientSecret,
+    params: { grant_type: "authorization_code", redirect_uri: request.redirectUri, code: request.code },
+    timeout
+  }).pipe(
+    Effect.provideService(HttpClient.HttpClient, client),
+    Effect.mapError((error) => Transport.classify(error, { platform, operation, write: false })),
+    Effect.flatMap((answer) => Graph.answerOf(answer, { platform, operation, write: false })),
+    Effect.mapError(asAuthFailure(platform))
+  )
+}
 
 // ---------------------------------------------------------------------------
 // Instagram API with Instagram Login
@@ -94,28 +126,10 @@ export const instagramProvider = (client: HttpClient.HttpClient, app: App): Plug
   return {
     scopes: instagramScopes,
     pkce: false,
-    authorizationUrl: (request) =>
-      Effect.succeed(`${endpoints.authorize}?${new URLSearchParams({
-        client_id: app.clientId,
-        redirect_uri: request.redirectUri,
-        response_type: "code",
-        scope: request.scopes.join(","),
-        state: request.state
-      })}`),
+    authorizationUrl: (request) => consentUrl(endpoints.authorize, app, request),
     exchangeCode: (request) =>
       Effect.gen(function*() {
-        const answer = yield* call(client, platform, {
-          operation: "POST /oauth/access_token",
-          method: "POST",
-          url: endpoints.token,
-          params: {
-            client_id: app.clientId,
-            client_secret: app.clientSecret,
-            grant_type: "authorization_code",
-            redirect_uri: request.redirectUri,
-            code: request.code
-          }
-        })
+        const answer = yield* exchangeCodeAt(client, platform, endpoints.token, app, request)
         // Instagram Login answers `{ data: [{ access_token, user_id, permissions }] }` (older apps: the object itself).
         const granted = dataOf(answer)[0] ?? answer
         const shortToken = yield* field(granted, "access_token", platform, "POST /oauth/access_token")
@@ -153,14 +167,7 @@ const facebookLogin = (client: HttpClient.HttpClient, app: App & { readonly vers
     call(client, platform, { operation, method: "GET", url: `${graph}/oauth/access_token`, params })
   return {
     graph,
-    authorizationUrl: (request: Plugin.AuthorizationRequest) =>
-      Effect.succeed(`${dialog}?${new URLSearchParams({
-        client_id: app.clientId,
-        redirect_uri: request.redirectUri,
-        response_type: "code",
-        scope: request.scopes.join(","),
-        state: request.state
-      })}`),
+    authorizationUrl: (request: Plugin.AuthorizationRequest) => consentUrl(dialog, app, request),
     /** The code for a short-lived user token, that for a long-lived one (60 days). */
     userToken: (request: Plugin.CodeExchange) =>
       Effect.gen(function*() {
@@ -299,28 +306,10 @@ export const threadsProvider = (client: HttpClient.HttpClient, app: App): Plugin
   return {
     scopes: threadsScopes,
     pkce: false,
-    authorizationUrl: (request) =>
-      Effect.succeed(`${endpoints.authorize}?${new URLSearchParams({
-        client_id: app.clientId,
-        redirect_uri: request.redirectUri,
-        response_type: "code",
-        scope: request.scopes.join(","),
-        state: request.state
-      })}`),
+    authorizationUrl: (request) => consentUrl(endpoints.authorize, app, request),
     exchangeCode: (request) =>
       Effect.gen(function*() {
-        const answer = yield* call(client, platform, {
-          operation: "POST /oauth/access_token",
-          method: "POST",
-          url: endpoints.token,
-          params: {
-            client_id: app.clientId,
-            client_secret: app.clientSecret,
-            grant_type: "authorization_code",
-            redirect_uri: request.redirectUri,
-            code: request.code
-          }
-        })
+        const answer = yield* exchangeCodeAt(client, platform, endpoints.token, app, request)
         const shortToken = yield* field(answer, "access_token", platform, "POST /oauth/access_token")
         const userId = yield* field(answer, "user_id", platform, "POST /oauth/access_token")
         const long = yield* call(client, platform, {

@@ -24,7 +24,7 @@
  * https://developers.facebook.com/docs/graph-api/overview/rate-limiting.
  */
 import { PublishError } from "@omnipost/core"
-import { RateLimit } from "@omnipost/platform-kit"
+import { Json, RateLimit } from "@omnipost/platform-kit"
 
 /** The Graph error body: `{"error": {...}}`. */
 export interface GraphError {
@@ -117,14 +117,9 @@ export const isIdentityConfirmation = (error: GraphError): boolean =>
 
 const hourMs = 3_600_000
 
-const parseJson = (value: string | undefined): unknown => {
-  if (value === undefined || value.length > 4096) return undefined
-  try {
-    return JSON.parse(value)
-  } catch {
-    return undefined
-  }
-}
+/** A usage header's JSON; an absent or oversized (over 4 KiB) header is not read. */
+const parseJson = (value: string | undefined): unknown =>
+  value === undefined || value.length > 4096 ? undefined : Json.parse(value)
 
 /**
  * How long Meta's usage headers say to wait, in ms: the largest

@@ -29,7 +29,7 @@
  * platform-specs §5.5 and §5.6.
  */
 import { PublishError } from "@omnipost/core"
-import { RateLimit, Transport } from "@omnipost/platform-kit"
+import { Json, RateLimit, Transport } from "@omnipost/platform-kit"
 
 export const platform = "tiktok"
 
@@ -40,26 +40,16 @@ export interface Details {
   readonly logId?: string | undefined
 }
 
-const asRecord = (u: unknown): Record<string, unknown> | undefined =>
-  typeof u === "object" && u !== null && !Array.isArray(u) ? (u as Record<string, unknown>) : undefined
+const asString = Json.text
 
-const asString = (u: unknown): string | undefined => (typeof u === "string" && u.length > 0 ? u : undefined)
-
-/** A body that may be JSON; anything else is `undefined`, never a throw. */
-export const parseJson = (text: string): unknown => {
-  if (text.length === 0) return undefined
-  try {
-    return JSON.parse(text)
-  } catch {
-    return undefined
-  }
-}
+/** A body that may be JSON; anything else is `undefined`, never a throw (the kit's `Json.parse`). */
+export const parseJson = Json.parse
 
 /** Reads `error.code`, `error.message`, `error.log_id` (also OAuth's `error`/`error_description`). */
 export const readDetails = (body: unknown): Details => {
-  const record = asRecord(body)
+  const record = Json.record(body)
   if (record === undefined) return {}
-  const error = asRecord(record.error)
+  const error = Json.record(record.error)
   if (error !== undefined) {
     return { code: asString(error.code), message: asString(error.message), logId: asString(error.log_id) }
   }

@@ -16,9 +16,9 @@
  */
 import { PublishError } from "@omnipost/core"
 import { Clock, Effect, Schema } from "effect"
-import { HttpClient, HttpClientRequest } from "effect/http"
+import type { HttpClient } from "effect/http"
 import { createHmac } from "node:crypto"
-import { Transport } from "@omnipost/platform-kit"
+import { OAuth } from "@omnipost/platform-kit"
 import * as Errors from "./Errors.js"
 
 export const defaultApiBaseUrl = "https://api.x.com"
@@ -158,54 +158,20 @@ const postToken = (
   params: Record<string, string>,
   operation: string
 ): Effect.Effect<typeof TokenAnswer.Type, Errors.XPublishError, HttpClient.HttpClient> =>
-  Effect.gen(function*() {
-    const client = yield* HttpClient.HttpClient
-    const base = HttpClientRequest.post(`${options.apiBaseUrl ?? defaultApiBaseUrl}/2/oauth2/token`).pipe(
-      HttpClientRequest.acceptJson,
-      // Public clients identify themselves with client_id in the body; confidential
-      // clients authenticate with Basic auth instead.
-      HttpClientRequest.bodyUrlParams(
-        options.clientSecret !== undefined && options.clientSecret.length > 0
-          ? params
-          : { ...params, client_id: options.clientId }
-      )
-    )
-    const request = options.clientSecret !== undefined && options.clientSecret.length > 0
-      ? HttpClientRequest.basicAuth(base, options.clientId, options.clientSecret)
-      : base
-    const response = yield* client.execute(request).pipe(
-      Effect.timeout("30 seconds"),
-      Effect.mapError((error) => Transport.classify(error, { platform: Errors.platform, operation, write: false }))
-    )
-    const text = yield* response.text.pipe(
-      Effect.mapError((error) => Transport.classify(error, { platform: Errors.platform, operation, write: false }))
-    )
-    const body = Errors.parseJson(text)
-    if (response.status >= 400) {
-      const error = yield* Errors.fromResponse(response.status, response.headers, body, operation)
-      // The token endpoint answers a dead refresh token or code with 400
-      // invalid_request/invalid_grant: the user must reconnect.
-      if (error._tag === "Rejected" || error._tag === "AuthFailed") {
-        return yield* new PublishError.AuthFailed({
-          platform: Errors.platform,
-          reason: response.status === 400 ? "revoked" : "invalid",
-          message: `X refused ${operation}${error.platformMessage !== undefined ? `: ${error.platformMessage}` : ""}`,
-          platformCode: error.platformCode,
-          platformMessage: error.platformMessage,
-          httpStatus: response.status
-        })
-      }
-      return yield* error
-    }
-    return yield* Schema.decodeUnknownEffect(TokenAnswer)(body).pipe(
-      Effect.mapError(() =>
-        new PublishError.Transient({
-          platform: Errors.platform,
-          message: `${operation}: X answered ${response.status} without an access token`,
-          httpStatus: response.status
-        })
-      )
-    )
+  // Public clients identify themselves with client_id in the body; confidential
+  // clients authenticate with Basic auth instead. A dead refresh token or code
+  // is 400 invalid_request/invalid_grant: the user must reconnect.
+  OAuth.grant({
+    tokenUrl: `${options.apiBaseUrl ?? defaultApiBaseUrl}/2/oauth2/token`,
+    clientId: options.clientId,
+    clientSecret: options.clientSecret,
+    clientAuthentication: "basic",
+    params,
+    platform: Errors.platform,
+    label: "X",
+    operation,
+    schema: TokenAnswer,
+    fromResponse: (answer) => Errors.fromResponse(answer.status, answer.headers, answer.body, operation)
   })
 
 const credentialsFrom = (

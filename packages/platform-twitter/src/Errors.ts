@@ -20,7 +20,7 @@
  * read, and the platform's own code and message are kept verbatim.
  */
 import { PublishError } from "@omnipost/core"
-import { RateLimit } from "@omnipost/platform-kit"
+import { Json, RateLimit } from "@omnipost/platform-kit"
 import { Clock, Effect } from "effect"
 
 export const platform = "x"
@@ -36,27 +36,13 @@ export interface XErrorDetails {
   readonly problemType?: string | undefined
 }
 
-const asRecord = (u: unknown): Record<string, unknown> | undefined =>
-  typeof u === "object" && u !== null && !Array.isArray(u) ? (u as Record<string, unknown>) : undefined
-
-const asString = (u: unknown): string | undefined =>
-  typeof u === "string" && u.length > 0 ? u : typeof u === "number" ? String(u) : undefined
-
-/** Parses a body that may be JSON; anything else gives `undefined`, never a throw. */
-export const parseJson = (text: string): unknown => {
-  if (text.length === 0) return undefined
-  try {
-    return JSON.parse(text)
-  } catch {
-    return undefined
-  }
-}
+const asString = Json.textOrNumber
 
 /** Reads X's code and message from a problem-JSON or `{errors: [...]}` body. */
 export const readErrorDetails = (body: unknown): XErrorDetails => {
-  const record = asRecord(body)
+  const record = Json.record(body)
   if (record === undefined) return {}
-  const first = Array.isArray(record.errors) ? asRecord(record.errors[0]) : undefined
+  const first = Array.isArray(record.errors) ? Json.record(record.errors[0]) : undefined
   const problemType = asString(record.type)
   const title = asString(record.title)
   const code = asString(first?.code) ??

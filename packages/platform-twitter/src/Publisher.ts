@@ -16,7 +16,7 @@
  * // result.url === "https://x.com/alice/status/1880028106020515840"
  */
 import { PublishError, type Publisher, type Validation } from "@omnipost/core"
-import { Thread, UrlGuard } from "@omnipost/platform-kit"
+import { Credentials, Thread, UrlGuard } from "@omnipost/platform-kit"
 import { Clock, Context, type Duration, Effect, Layer, Option, Schema, Semaphore } from "effect"
 import { HttpClient } from "effect/http"
 import * as Auth from "./Auth.js"
@@ -98,13 +98,7 @@ export const makeXPublisher = (options?: XPublisherOptions): Effect.Effect<XPubl
   Effect.gen(function*() {
     const client = yield* HttpClient.HttpClient
     // Media URLs are fetched as the host fetches users' URLs (its guarded client), unless the options say how.
-    const urlGuard = options?.upload?.urlGuard
-    const upload: Media.UploadOptions = {
-      ...options?.upload,
-      fetcher: urlGuard !== undefined
-        ? { client: UrlGuard.guardClient(client, urlGuard), guard: UrlGuard.UrlGuard.make(urlGuard) }
-        : yield* UrlGuard.fetcher
-    }
+    const upload: Media.UploadOptions = { ...options?.upload, fetcher: yield* UrlGuard.fetcherFor(options?.upload?.urlGuard) }
     const apiBaseUrl = (options?.apiBaseUrl ?? Auth.defaultApiBaseUrl).replace(/\/+$/, "")
     const requestTimeout = options?.requestTimeout ?? "30 seconds"
     const postTimeout = options?.postTimeout ?? "30 seconds"
@@ -141,20 +135,14 @@ export const makeXPublisher = (options?: XPublisherOptions): Effect.Effect<XPubl
         }
         return fresh
       }))
+    const decodeCredentials = Credentials.decode(Auth.XCredentials, { platform: Errors.platform, label: "X" })
     const connect = (
       credentials: Auth.XCredentials,
       saveCredentials?: (credentials: Auth.XCredentials) => Effect.Effect<void>
     ) =>
       // Credentials come from storage: a malformed record is an auth problem
       // for the account, not a crash.
-      Schema.decodeUnknownEffect(Auth.XCredentials)(credentials).pipe(
-        Effect.mapError((issue) =>
-          new PublishError.AuthFailed({
-            platform: Errors.platform,
-            reason: "invalid",
-            message: `The stored X credentials are malformed: ${issue.message}`
-          })
-        ),
+      decodeCredentials(credentials).pipe(
         Effect.flatMap((decoded) =>
           Client.make({ client, apiBaseUrl, credentials: decoded, saveCredentials, refresh: refreshOnce })
         )

@@ -1,5 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Errors, Media } from "@omnipost/platform-twitter"
+import { Json } from "@omnipost/platform-kit"
 import { Effect, Stream } from "effect"
 import { TestClock } from "effect/testing"
 import * as fc from "fast-check"
@@ -44,7 +45,7 @@ describe("Errors.readErrorDetails", () => {
       return typeof details === "object"
     }))
     fc.assert(fc.property(fc.string(), (text) => {
-      Errors.readErrorDetails(Errors.parseJson(text))
+      Errors.readErrorDetails(Json.parse(text))
       return true
     }))
   })

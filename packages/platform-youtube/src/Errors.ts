@@ -33,7 +33,7 @@ export interface Details {
   readonly message?: string | undefined
 }
 
-const text = (u: unknown): string | undefined => typeof u === "string" && u.length > 0 ? u : undefined
+const text = Json.text
 
 /** Reads the first `errors[].reason` and the message (or OAuth's `error` / `error_description`). */
 export const readDetails = (body: unknown): Details => {

@@ -12,7 +12,7 @@
  */
 import { PublishError, type Publisher, type Rules as CoreRules, TextCount, type Validation } from "@omnipost/core"
 import type { Plugin } from "@omnipost/core"
-import { MediaSource, UrlGuard } from "@omnipost/platform-kit"
+import { Credentials, MediaSource, UrlGuard } from "@omnipost/platform-kit"
 import { Clock, type Duration, Effect, Schema, Stream } from "effect"
 import { HttpClient } from "effect/http"
 import * as Auth from "./Auth.js"
@@ -96,23 +96,12 @@ export const makeYoutubePublisher = (
 ): Effect.Effect<YoutubePublisher, never, HttpClient.HttpClient> =>
   Effect.gen(function*() {
     const client = yield* HttpClient.HttpClient
-    const fetcher: UrlGuard.Fetcher = options.urlGuard !== undefined
-      ? { client: UrlGuard.guardClient(client, options.urlGuard), guard: UrlGuard.UrlGuard.make(options.urlGuard) }
-      : yield* UrlGuard.fetcher
+    const fetcher = yield* UrlGuard.fetcherFor(options.urlGuard)
     const apiBaseUrl = (options.apiBaseUrl ?? Auth.defaultApiBaseUrl).replace(/\/+$/, "")
     const platformRules = options.rules ?? rules
     const videoRule = platformRules.placements[0]!.media.video!
 
-    const decodeCredentials = (credentials: unknown) =>
-      Schema.decodeUnknownEffect(Auth.YoutubeCredentials)(credentials).pipe(
-        Effect.mapError((issue) =>
-          new PublishError.AuthFailed({
-            platform: Errors.platform,
-            reason: "invalid",
-            message: `The stored YouTube credentials are malformed: ${issue.message}`
-          })
-        )
-      )
+    const decodeCredentials = Credentials.decode(Auth.YoutubeCredentials, { platform: Errors.platform, label: "YouTube" })
 
     const connection = (credentials: Auth.YoutubeCredentials): Api.Connection => ({
       client,

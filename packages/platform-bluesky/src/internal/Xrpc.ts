@@ -7,7 +7,7 @@
  * the request may have reached the server).
  */
 import { Data, Duration, Effect, type Stream } from "effect"
-import { Transport } from "@omnipost/platform-kit"
+import { Json, Transport } from "@omnipost/platform-kit"
 import { HttpClient, HttpClientRequest, type HttpClientError } from "effect/http"
 
 export type FailureKind =
@@ -60,14 +60,8 @@ export interface XrpcRequest {
 const fromClientError = (nsid: string, error: HttpClientError.HttpClientError): XrpcFailure =>
   new XrpcFailure({ nsid, kind: "transport", message: `${nsid}: ${Transport.describe(error)}`, cause: error })
 
-const parseJson = (text: string): unknown => {
-  if (text.trim().length === 0) return {}
-  try {
-    return JSON.parse(text)
-  } catch {
-    return undefined
-  }
-}
+/** An empty answer is an empty object (XRPC procedures may return nothing); bad JSON is `undefined`. */
+const parseJson = (text: string): unknown => (text.trim().length === 0 ? {} : Json.parse(text))
 
 export const urlFor = (service: string, nsid: string): string => `${service.replace(/\/+$/, "")}/xrpc/${nsid}`
 

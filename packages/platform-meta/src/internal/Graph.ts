@@ -7,7 +7,7 @@
 import { Clock, Duration, Effect, type Stream } from "effect"
 import { HttpClient, HttpClientRequest } from "effect/http"
 import { PublishError } from "@omnipost/core"
-import { Transport } from "@omnipost/platform-kit"
+import { Json, Transport } from "@omnipost/platform-kit"
 import * as Errors from "../Errors.js"
 
 export type Params = Readonly<Record<string, string | number | boolean | undefined>>
@@ -30,14 +30,8 @@ export interface GraphRequest {
   readonly timeout: Duration.Input
 }
 
-const parseJson = (text: string): unknown => {
-  if (text.trim().length === 0) return {}
-  try {
-    return JSON.parse(text)
-  } catch {
-    return undefined
-  }
-}
+/** An empty answer is an empty object (a Graph call that returns nothing succeeded); bad JSON is `undefined`. */
+const parseJson = (text: string): unknown => (text.trim().length === 0 ? {} : Json.parse(text))
 
 const stringParams = (params: Params | undefined, token: string | undefined): Array<[string, string]> => {
   const entries: Array<[string, string]> = []
@@ -78,24 +72,34 @@ export const call = (
       orElse: () =>
         Effect.fail(Transport.noAnswer({ ...meta, after: Duration.format(Duration.fromInputUnsafe(request.timeout)) }))
     }),
-    Effect.flatMap(({ headers, status, text }) =>
-      Effect.gen(function*() {
-        const body = parseJson(text)
-        const nowMs = yield* Clock.currentTimeMillis
-        if (status >= 200 && status < 300 && Errors.graphErrorOf(body) === undefined) {
-          if (typeof body === "object" && body !== null && !Array.isArray(body)) return body as Record<string, unknown>
-          const message = `${request.operation}: the answer was not a JSON object`
-          return yield* (request.write
-            ? new PublishError.OutcomeUnknown({ platform: request.platform, httpStatus: status, message: `${message}; it may have been applied` })
-            : new PublishError.Transient({ platform: request.platform, httpStatus: status, message }))
-        }
-        return yield* Effect.fail(
-          Errors.fromAnswer(status, headers, body ?? text, { platform: request.platform, operation: request.operation, nowMs })
-        )
-      })
-    )
+    Effect.flatMap(({ headers, status, text }) => answerOf({ status, headers, body: parseJson(text), text }, meta))
   )
 }
+
+/**
+ * A Graph answer's JSON object; an error status, or a 2xx carrying Meta's
+ * `error` object, fails with `Errors.fromAnswer`; a 2xx that is not a JSON
+ * object is `Transient` (`OutcomeUnknown` for a write).
+ */
+export const answerOf = (
+  answer: { readonly status: number; readonly headers: Errors.Headers; readonly body: unknown; readonly text: string },
+  request: { readonly platform: string; readonly operation: string; readonly write: boolean }
+): Effect.Effect<Record<string, unknown>, PublishError.PublishError> =>
+  Effect.gen(function*() {
+    const { body, status } = answer
+    const nowMs = yield* Clock.currentTimeMillis
+    if (status >= 200 && status < 300 && Errors.graphErrorOf(body) === undefined) {
+      const record = Json.record(body)
+      if (record !== undefined) return record
+      const message = `${request.operation}: the answer was not a JSON object`
+      return yield* (request.write
+        ? new PublishError.OutcomeUnknown({ platform: request.platform, httpStatus: status, message: `${message}; it may have been applied` })
+        : new PublishError.Transient({ platform: request.platform, httpStatus: status, message }))
+    }
+    return yield* Effect.fail(
+      Errors.fromAnswer(status, answer.headers, body ?? answer.text, { platform: request.platform, operation: request.operation, nowMs })
+    )
+  })
 
 /** A string field of an answer, or a `Transient`/`OutcomeUnknown` saying it was missing. */
 export const field = (

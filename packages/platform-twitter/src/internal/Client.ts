@@ -5,7 +5,7 @@
  * and maps every failure to core's publish errors.
  */
 import type { PublishError } from "@omnipost/core"
-import { Transport } from "@omnipost/platform-kit"
+import { Json, Transport } from "@omnipost/platform-kit"
 import { Clock, Duration, Effect, Ref } from "effect"
 import { HttpClient, HttpClientRequest } from "effect/http"
 import * as Auth from "../Auth.js"
@@ -107,7 +107,7 @@ export const make = (options: XApiOptions): Effect.Effect<XApi> =>
         const exchange = Effect.gen(function*() {
           const response = yield* options.client.execute(http)
           const text = yield* response.text
-          return { status: response.status, headers: response.headers, body: Errors.parseJson(text) }
+          return { status: response.status, headers: response.headers, body: Json.parse(text) }
         })
         return yield* exchange.pipe(
           Effect.timeout(request.timeout),
