@@ -46,12 +46,9 @@ export const postPhotos = (
   options: Video.Options = {}
 ): Effect.Effect<Video.Published, PublishError.PublishError> =>
   Effect.gen(function*() {
-    if (urls.length < 1 || urls.length > maxPhotos) {
-      return yield* new PublishError.Rejected({
-        platform: Errors.platform,
-        code: "TOO_MANY_MEDIA",
-        message: `a TikTok photo post has 1 to ${maxPhotos} photos, not ${urls.length}`
-      })
+    // More than `maxPhotos` is validation's (the rules row) and TikTok's to refuse.
+    if (urls.length < 1) {
+      return yield* new PublishError.Rejected({ platform: Errors.platform, code: "MEDIA_REQUIRED", message: "a TikTok photo post has at least one photo" })
     }
     const plain = urls.find((url) => !url.startsWith("https://"))
     if (plain !== undefined) {

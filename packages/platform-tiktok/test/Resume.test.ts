@@ -1,0 +1,67 @@
+/**
+ * The publish id outlives a failed poll: once TikTok has the post, a status
+ * call that fails (or polls that run out) carries the publish id as a posted
+ * part, and the retry (`postedParts`) or the unknown-outcome look-up
+ * (`findPublished`) polls that id: creator_info and init are not called
+ * again, so nothing is posted twice.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { Faults, Samples } from "@omnipost/platform-kit/testing"
+import { Publisher } from "@omnipost/platform-tiktok"
+import { Effect } from "effect"
+import { bytesVideo, request, urlVideo, withFake } from "./fixtures.js"
+
+const init = "POST /v2/post/publish/video/init/"
+const creatorInfo = "POST /v2/post/publish/creator_info/query/"
+const status = "POST /v2/post/publish/status/fetch/"
+
+describe("status polling resumes, never posts again", () => {
+  it.live("a failed status call is Transient carrying the publish id; the retry polls it and publishes, init called once", () =>
+    withFake(({ credentials, fake, publisher }) =>
+      Effect.gen(function*() {
+        fake.server.inject(status, Faults.status(503), { times: 1 })
+        const first = yield* Effect.flip(publisher.publish(request(credentials, "once", [bytesVideo(Samples.mp4(80_000))], { privacyLevel: "PUBLIC_TO_EVERYONE" })))
+        assert.strictEqual(first._tag, "Transient")
+        const publishId = [...fake.uploads.keys()][0]!
+        assert.deepStrictEqual(first.postedParts?.map((p) => [p.platformPostId, p.replyRef]), [[publishId, Publisher.publishIdRef]])
+        assert.include(first.message, publishId)
+        const retried = yield* publisher.publish(request(credentials, "once", [bytesVideo(Samples.mp4(80_000))], { privacyLevel: "PUBLIC_TO_EVERYONE" }, {
+          postedParts: first.postedParts
+        }))
+        assert.match(retried.platformPostId, /^7/)
+        assert.strictEqual(retried.url, `https://www.tiktok.com/@ana/video/${retried.platformPostId}`)
+        assert.strictEqual(fake.uploads.size, 1)
+        assert.strictEqual(fake.server.requestsOf(init).length, 1)
+        assert.strictEqual(fake.server.requestsOf(creatorInfo).length, 1)
+      })))
+
+  it.live("polls that run out carry the publish id; findPublished (an unknown outcome) polls it to the post", () =>
+    withFake(({ credentials, fake, make }) =>
+      Effect.gen(function*() {
+        const publisher = yield* make({ verifiedUrlPrefixes: ["https://media.example.com/"], video: { pollInterval: 0, maxPolls: 2 } })
+        fake.processingPolls = 3
+        const req = request(credentials, "pulled", [urlVideo("https://media.example.com/v.mp4")])
+        const first = yield* Effect.flip(publisher.publish(req))
+        assert.strictEqual(first._tag, "Transient")
+        assert.strictEqual(first.postedParts?.[0]?.replyRef, Publisher.publishIdRef)
+        fake.processingPolls = 0
+        const found = yield* publisher.findPublished!({ ...req, postedParts: first.postedParts, sentAt: new Date().toISOString() })
+        // SELF_ONLY: TikTok gives no public id, the publish id stands for the post.
+        assert.strictEqual(found!.platformPostId, first.postedParts![0]!.platformPostId)
+        assert.strictEqual(found!.url, "https://www.tiktok.com/@ana")
+        assert.strictEqual(fake.server.requestsOf(init).length, 1)
+        // Without a kept publish id TikTok has nothing to look up by: the outcome stays unknown.
+        const unknown = yield* Effect.flip(publisher.findPublished!({ ...req, sentAt: new Date().toISOString() }))
+        assert.strictEqual(unknown._tag, "OutcomeUnknown")
+      })))
+
+  it.live("FAILED is final: not marked, so a retry posts anew", () =>
+    withFake(({ credentials, fake, publisher }) =>
+      Effect.gen(function*() {
+        fake.failReason = "duration_check_failed"
+        const failed = yield* Effect.flip(publisher.publish(request(credentials, "x", [bytesVideo(Samples.mp4(1000))])))
+        assert.strictEqual(failed._tag === "Rejected" ? failed.code : failed._tag, "VIDEO_TOO_LONG")
+        assert.strictEqual(failed.platformCode, "duration_check_failed")
+        assert.isUndefined(failed.postedParts)
+      })))
+})
