@@ -61,18 +61,40 @@ export interface Answer {
   readonly body: unknown
 }
 
+/** A platform's error for an error answer (its `Errors.fromResponse`): the status decides, with the body's code and message. */
+export type FromResponse = (
+  status: number,
+  headers: RateLimit.Headers,
+  body: unknown,
+  operation: string,
+  nowMs: number
+) => PublishError.PublishError
+
 /** How a platform maps what its API answers. */
 export interface Mapping {
   readonly platform: string
-  /** The error for an answer of 400 or more (the platform's `Errors.fromResponse`). */
-  readonly fromResponse: (
-    status: number,
-    headers: RateLimit.Headers,
-    body: unknown,
-    operation: string,
-    nowMs: number
-  ) => PublishError.PublishError
+  /** The error for an answer of 400 or more. */
+  readonly fromResponse: FromResponse
 }
+
+/**
+ * The fields every publish error made from an answer carries: the platform,
+ * the HTTP status, and the platform's own code and message, each only when
+ * known (core's errors keep them verbatim for support).
+ *
+ * @example
+ * new PublishError.Transient({ ...Rest.errorFields(platform, status, details), message })
+ */
+export const errorFields = (
+  platform: string,
+  status: number | undefined,
+  details: { readonly code?: string | undefined; readonly message?: string | undefined }
+) => ({
+  platform,
+  ...(status !== undefined ? { httpStatus: status } : {}),
+  ...(details.code !== undefined ? { platformCode: details.code } : {}),
+  ...(details.message !== undefined ? { platformMessage: details.message } : {})
+})
 
 export interface Api {
   /** Sends a call; any status comes back as an answer (a resumable upload's 308 included); a call without one fails. */

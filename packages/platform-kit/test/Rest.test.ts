@@ -116,4 +116,15 @@ describe("Rest", () => {
       assert.strictEqual(media._tag, "Rejected")
       assert.strictEqual((media as PublishError.Rejected).code, "MEDIA_TOO_LARGE")
     }).pipe(Effect.scoped, Effect.provide(NodeHttpClient.layerUndici)))
+
+  it("errorFields: the platform, and the status, code and message only when known", () => {
+    assert.deepStrictEqual(Rest.errorFields("acme", 403, { code: "ACCESS_DENIED", message: "no scope" }), {
+      platform: "acme",
+      httpStatus: 403,
+      platformCode: "ACCESS_DENIED",
+      platformMessage: "no scope"
+    })
+    assert.deepStrictEqual(Rest.errorFields("acme", undefined, {}), { platform: "acme" })
+    assert.deepStrictEqual(Object.keys(Rest.errorFields("acme", 500, { code: undefined, message: "down" })), ["platform", "httpStatus", "platformMessage"])
+  })
 })

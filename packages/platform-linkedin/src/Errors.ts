@@ -22,7 +22,7 @@
  * platform-specs §3.1 and §3.6.
  */
 import { PublishError } from "@omnipost/core"
-import { Json, RateLimit, Transport } from "@omnipost/platform-kit"
+import { Json, RateLimit, Rest, Transport } from "@omnipost/platform-kit"
 
 export const platform = "linkedin"
 
@@ -58,12 +58,7 @@ export const nextMidnightUtc = (nowMs: number): number => {
   return Math.floor(nowMs / day) * day + day
 }
 
-const common = (status: number, details: Details) => ({
-  platform,
-  httpStatus: status,
-  ...(details.code !== undefined ? { platformCode: details.code } : {}),
-  ...(details.message !== undefined ? { platformMessage: details.message } : {})
-})
+const common = (status: number, details: Details) => Rest.errorFields(platform, status, details)
 
 /** The error for a 429: a daily limit waits for midnight UTC; otherwise the headers decide. */
 export const rateLimited = (
@@ -105,13 +100,7 @@ export const rejectionCode = (status: number, details: Details): string | undefi
 }
 
 /** The error for an HTTP error answer (status ≥ 400). */
-export const fromResponse = (
-  status: number,
-  headers: RateLimit.Headers,
-  body: unknown,
-  operation: string,
-  nowMs: number
-): PublishError.PublishError => {
+export const fromResponse: Rest.FromResponse = (status, headers, body, operation, nowMs) => {
   const details = readDetails(body)
   const said = details.message !== undefined ? `: ${details.message}` : ""
   if (status === 429) return rateLimited(headers, details, operation, nowMs)

@@ -29,7 +29,7 @@
  * platform-specs §5.5 and §5.6.
  */
 import { PublishError } from "@omnipost/core"
-import { Json, RateLimit, Transport } from "@omnipost/platform-kit"
+import { Json, RateLimit, Rest, Transport } from "@omnipost/platform-kit"
 
 export const platform = "tiktok"
 
@@ -40,8 +40,6 @@ export interface Details {
   readonly logId?: string | undefined
 }
 
-const asString = Json.text
-
 /** A body that may be JSON; anything else is `undefined`, never a throw (the kit's `Json.parse`). */
 export const parseJson = Json.parse
 
@@ -51,9 +49,9 @@ export const readDetails = (body: unknown): Details => {
   if (record === undefined) return {}
   const error = Json.record(record.error)
   if (error !== undefined) {
-    return { code: asString(error.code), message: asString(error.message), logId: asString(error.log_id) }
+    return { code: Json.text(error.code), message: Json.text(error.message), logId: Json.text(error.log_id) }
   }
-  return { code: asString(record.error), message: asString(record.error_description), logId: asString(record.log_id) }
+  return { code: Json.text(record.error), message: Json.text(record.error_description), logId: Json.text(record.log_id) }
 }
 
 /** Whether a body says success (`error.code === "ok"`). */
@@ -75,12 +73,7 @@ const rejectionCodes: Readonly<Record<string, string>> = {
 export const rejectionCode = (code: string | undefined): string | undefined =>
   code === undefined ? undefined : rejectionCodes[code]
 
-const common = (status: number | undefined, details: Details) => ({
-  platform,
-  ...(status !== undefined ? { httpStatus: status } : {}),
-  ...(details.code !== undefined ? { platformCode: details.code } : {}),
-  ...(details.message !== undefined ? { platformMessage: details.message } : {})
-})
+const common = (status: number | undefined, details: Details) => Rest.errorFields(platform, status, details)
 
 const said = (details: Details) =>
   `${details.message !== undefined ? `: ${details.message}` : ""}${details.logId !== undefined ? ` (log_id ${details.logId})` : ""}`
@@ -89,13 +82,7 @@ const said = (details: Details) =>
  * The error for an answer that is not a success: HTTP status ≥ 400, or a 200
  * whose `error.code` is not `ok`. TikTok's code decides before the status.
  */
-export const fromResponse = (
-  status: number,
-  headers: RateLimit.Headers,
-  body: unknown,
-  operation: string,
-  nowMs: number
-): PublishError.PublishError => {
+export const fromResponse: Rest.FromResponse = (status, headers, body, operation, nowMs) => {
   const details = readDetails(body)
   const code = details.code ?? ""
   if (code === "spam_risk_too_many_posts") {

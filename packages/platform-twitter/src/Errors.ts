@@ -36,26 +36,24 @@ export interface XErrorDetails {
   readonly problemType?: string | undefined
 }
 
-const asString = Json.textOrNumber
-
 /** Reads X's code and message from a problem-JSON or `{errors: [...]}` body. */
 export const readErrorDetails = (body: unknown): XErrorDetails => {
   const record = Json.record(body)
   if (record === undefined) return {}
   const first = Array.isArray(record.errors) ? Json.record(record.errors[0]) : undefined
-  const problemType = asString(record.type)
-  const title = asString(record.title)
-  const code = asString(first?.code) ??
+  const problemType = Json.textOrNumber(record.type)
+  const title = Json.textOrNumber(record.title)
+  const code = Json.textOrNumber(first?.code) ??
     (problemType !== undefined && problemType !== "about:blank" ? problemType : undefined) ??
     title ??
     // OAuth 2.0 token endpoint errors (RFC 6749 §5.2)
-    asString(record.error)
+    Json.textOrNumber(record.error)
   // An invalid-request body has a generic `detail` and the specific reason in
   // `errors[0].message`; the specific one is what users need to see.
-  const message = asString(first?.message) ??
-    asString(first?.detail) ??
-    asString(record.detail) ??
-    asString(record.error_description) ??
+  const message = Json.textOrNumber(first?.message) ??
+    Json.textOrNumber(first?.detail) ??
+    Json.textOrNumber(record.detail) ??
+    Json.textOrNumber(record.error_description) ??
     title
   return { platformCode: code, platformMessage: message, problemType }
 }

@@ -22,7 +22,7 @@
  * platform-specs §4.4, §4.5.
  */
 import { PublishError } from "@omnipost/core"
-import { Json, RateLimit, Transport } from "@omnipost/platform-kit"
+import { Json, RateLimit, Rest, Transport } from "@omnipost/platform-kit"
 
 export const platform = "youtube"
 
@@ -33,21 +33,19 @@ export interface Details {
   readonly message?: string | undefined
 }
 
-const text = Json.text
-
 /** Reads the first `errors[].reason` and the message (or OAuth's `error` / `error_description`). */
 export const readDetails = (body: unknown): Details => {
   const record = Json.record(body)
   if (record === undefined) return {}
   const error = Json.record(record.error)
   if (error === undefined) {
-    return { reason: text(record.error), message: text(record.error_description) }
+    return { reason: Json.text(record.error), message: Json.text(record.error_description) }
   }
   const first = Array.isArray(error.errors) ? Json.record(error.errors[0]) : undefined
   return {
-    reason: text(first?.reason) ?? text(error.status),
-    domain: text(first?.domain),
-    message: text(error.message) ?? text(first?.message)
+    reason: Json.text(first?.reason) ?? Json.text(error.status),
+    domain: Json.text(first?.domain),
+    message: Json.text(error.message) ?? Json.text(first?.message)
   }
 }
 
@@ -93,12 +91,7 @@ export const nextMidnightPacific = (nowMs: number): number => {
   return guess
 }
 
-const common = (status: number, details: Details) => ({
-  platform,
-  httpStatus: status,
-  ...(details.reason !== undefined ? { platformCode: details.reason } : {}),
-  ...(details.message !== undefined ? { platformMessage: details.message } : {})
-})
+const common = (status: number, details: Details) => Rest.errorFields(platform, status, { code: details.reason, message: details.message })
 
 /** The error for a spent daily quota or upload limit: wait until midnight Pacific. */
 export const quotaSpent = (
@@ -123,13 +116,7 @@ export const quotaSpent = (
 }
 
 /** The error for an HTTP error answer (status ≥ 400). */
-export const fromResponse = (
-  status: number,
-  headers: RateLimit.Headers,
-  body: unknown,
-  operation: string,
-  nowMs: number
-): PublishError.PublishError => {
+export const fromResponse: Rest.FromResponse = (status, headers, body, operation, nowMs) => {
   const details = readDetails(body)
   const reason = details.reason ?? ""
   const said = details.message !== undefined ? `: ${details.message}` : ""
