@@ -141,6 +141,31 @@ describe("FakeBluesky: createRecord lexicon checks", () => {
     assert.match(answer.body.message, /Could not find blob: bafkreiaaaa/)
   })
 
+  it("keeps each repo's blobs apart: the same bytes uploaded by two accounts are cited by each, and never by a third", async () => {
+    fake.createAccount({ handle: "bob.bsky.social", password: "bobb-appp-pass-word" })
+    fake.createAccount({ handle: "carol.bsky.social", password: "caro-lapp-pass-word" })
+    const login = async (identifier: string, password: string) =>
+      (await xrpc("com.atproto.server.createSession", { json: { identifier, password } })).body as { accessJwt: string; did: string }
+    const bob = await login("bob.bsky.social", "bobb-appp-pass-word")
+    const carol = await login("carol.bsky.social", "caro-lapp-pass-word")
+    const bytes = new Uint8Array(64).fill(9)
+    const upload = async (token: string) =>
+      (await xrpc("com.atproto.repo.uploadBlob", { token, body: bytes, contentType: "image/png" })).body.blob as Record<string, unknown>
+    const mine = await upload(accessJwt)
+    const bobs = await upload(bob.accessJwt)
+    assert.deepStrictEqual(mine, bobs, "the same bytes have the same CID")
+    const cite = (token: string, repo: string, blob: Record<string, unknown>) =>
+      xrpc("com.atproto.repo.createRecord", {
+        token,
+        json: { repo, collection: "app.bsky.feed.post", record: post({ embed: { $type: "app.bsky.embed.images", images: [{ alt: "", image: blob }] } }) }
+      })
+    // Bob's upload came last; Alice's copy is still hers.
+    assert.strictEqual((await cite(accessJwt, did, mine)).status, 200)
+    assert.strictEqual((await cite(bob.accessJwt, bob.did, bobs)).status, 200)
+    const stolen = await cite(carol.accessJwt, carol.did, mine)
+    assert.deepStrictEqual([stolen.status, stolen.body.error], [400, "BlobNotFound"])
+  })
+
   it("checks that reply refs form one thread", async () => {
     const root = (await createRecord(post({ text: "root" }))).body
     const otherRoot = (await createRecord(post({ text: "other root" }))).body

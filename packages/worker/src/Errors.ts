@@ -96,6 +96,8 @@ export class IdempotencyConflict extends apiError<IdempotencyConflict>()(
   409
 ) {}
 export class RateLimited extends apiError<RateLimited>()("RateLimited", "RATE_LIMITED", 429) {}
+/** A URL the server fetched on the caller's behalf answered with an error or could not be read. */
+export class MediaUnavailable extends apiError<MediaUnavailable>()("MediaUnavailable", "MEDIA_UNAVAILABLE", 422) {}
 export class PlatformError extends apiError<PlatformError>()("PlatformError", "PLATFORM_ERROR", 502) {}
 export class NotReady extends apiError<NotReady>()("NotReady", "NOT_READY", 503) {}
 export class InternalError extends apiError<InternalError>()("InternalError", "INTERNAL_ERROR", 500) {}

@@ -88,6 +88,32 @@ for (const kind of testKinds) {
           assert.deepStrictEqual(listed.body.data ?? listed.body, [])
         }))
 
+      it.effect("POST /v1/media/from-url: stores from an allowed host; refuses private addresses, redirects to them, missing files and unknown fields", () =>
+        Effect.gen(function*() {
+          const api = yield* TestApi
+          const stored = yield* request(api, "POST", "/v1/media/from-url", { body: { url: `http://127.0.0.1:${mediaPort}/photo.png` } })
+          assert.strictEqual(stored.status, 201, JSON.stringify(stored.body))
+          assert.strictEqual(stored.body.sizeBytes, photo.byteLength)
+          assert.strictEqual(stored.body.mimeType, "image/png")
+          assert.strictEqual(stored.body.fileName, "photo.png")
+          const named = yield* request(api, "POST", "/v1/media/from-url", { body: { url: `http://127.0.0.1:${mediaPort}/photo.png`, fileName: "logo.png" } })
+          assert.strictEqual(named.body.fileName, "logo.png")
+
+          const internalUrl = yield* request(api, "POST", "/v1/media/from-url", { body: { url: `http://127.0.0.1:${internalPort}/secret.png` } })
+          assert.strictEqual(internalUrl.status, 400, JSON.stringify(internalUrl.body))
+          assert.strictEqual(errorCode(internalUrl), "URL_NOT_ALLOWED")
+          const hop = yield* request(api, "POST", "/v1/media/from-url", { body: { url: `http://127.0.0.1:${mediaPort}/hop` } })
+          assert.strictEqual(hop.status, 400, JSON.stringify(hop.body))
+          assert.strictEqual(errorCode(hop), "URL_NOT_ALLOWED")
+          const missing = yield* request(api, "POST", "/v1/media/from-url", { body: { url: `http://127.0.0.1:${mediaPort}/nothing.png` } })
+          assert.strictEqual(missing.status, 422, JSON.stringify(missing.body))
+          assert.strictEqual(errorCode(missing), "MEDIA_UNAVAILABLE")
+          const typo = yield* request(api, "POST", "/v1/media/from-url", { body: { uri: `http://127.0.0.1:${mediaPort}/photo.png` } })
+          assert.strictEqual(typo.status, 400, JSON.stringify(typo.body))
+          assert.include(["UNKNOWN_FIELD", "VALIDATION_FAILED"], errorCode(typo))
+          assert.include(JSON.stringify(typo.body), "uri")
+        }))
+
       it.effect("an allowed host is fetched when publishing; its redirect to a host that is not allowed fails the destination", () =>
         Effect.gen(function*() {
           const api = yield* TestApi

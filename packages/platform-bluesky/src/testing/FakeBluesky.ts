@@ -97,6 +97,7 @@ export interface StoredRecord {
 
 export interface StoredBlob {
   readonly cid: string
+  /** The repo that uploaded these bytes last (each repo that uploaded them holds its own copy). */
   readonly did: string
   readonly mimeType: string
   readonly size: number
@@ -243,6 +244,12 @@ export class FakeBlueskyServer {
   readonly accounts = new Map<string, FakeAccount>()
   readonly records: Array<StoredRecord> = []
   readonly blobs = new Map<string, StoredBlob>()
+  /**
+   * Which repo holds which blob (`did cid`): every repo has its own blob
+   * store (the PDS's actor store), so the same bytes uploaded by two accounts
+   * are a blob of each, and a record may cite only its own repo's.
+   */
+  private readonly heldBlobs = new Set<string>()
   readonly videoJobs = new Map<string, VideoJob>()
 
   private readonly signer = makeSigner()
@@ -811,6 +818,7 @@ export class FakeBlueskyServer {
     const mimeType = Sniff.sniff(body.head)?.mimeType ?? declared
     const cid = cidFor("raw", body.digest)
     this.blobs.set(cid, { cid, did: account.did, mimeType, size: body.size, bytes: body.bytes })
+    this.heldBlobs.add(`${account.did} ${cid}`)
     return { status: 200, body: { blob: { $type: "blob", ref: { $link: cid }, mimeType, size: body.size } } }
   }
 
@@ -875,6 +883,7 @@ export class FakeBlueskyServer {
         } else {
           job!.state = "JOB_STATE_COMPLETED"
           this.blobs.set(job!.blobCid, { cid: job!.blobCid, did: job!.did, mimeType: "video/mp4", size: job!.size })
+          this.heldBlobs.add(`${job!.did} ${job!.blobCid}`)
         }
       } else {
         job!.state = "JOB_STATE_ENCODING"
@@ -936,7 +945,7 @@ export class FakeBlueskyServer {
     if (!accepted) invalid(`${prefix} Expected "${accept}" (got "${mimeType}") at ${path}/mimeType`)
     if (size > maxSize) invalid(`${prefix} blob too big (maximum ${maxSize}, got ${size}) at ${path}`)
     const blob = this.blobs.get(ref.ref.$link)
-    if (blob === undefined || blob.did !== account.did) fail(400, "BlobNotFound", `Could not find blob: ${ref.ref.$link}`)
+    if (blob === undefined || !this.heldBlobs.has(`${account.did} ${ref.ref.$link}`)) fail(400, "BlobNotFound", `Could not find blob: ${ref.ref.$link}`)
     if (mimeType !== blob!.mimeType) {
       fail(400, "InvalidMimeType", `Referenced Mimetype does not match stored blob. Expected: ${blob!.mimeType}, Got: ${mimeType}`)
     }

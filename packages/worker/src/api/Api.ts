@@ -275,6 +275,22 @@ export class MediaGroup extends HttpApiGroup.make("media")
       OpenApi.Description,
       "Upload a file: the raw bytes as the body (name it with `?fileName=`), or multipart with a `file` part. Streamed to storage; the type is detected from the content."
     ),
+    HttpApiEndpoint.post("fromUrl", "/media/from-url", {
+      query: noQuery,
+      payload: Models.MediaFromUrl,
+      success: Models.MediaView.pipe(HttpApiSchema.status(201)),
+      error: [
+        Errors.ValidationFailed,
+        Errors.UnknownField,
+        Errors.UrlNotAllowed,
+        Errors.MediaUnavailable,
+        Errors.UnsupportedMediaType,
+        Errors.PayloadTooLarge
+      ]
+    }).annotate(
+      OpenApi.Description,
+      "Fetch the file at a public URL into the media library (through the URL guard, at most 5 redirects, the upload size limit). The type is detected from the content."
+    ),
     HttpApiEndpoint.get("get", "/media/:id", {
       params: idParam,
       query: noQuery,

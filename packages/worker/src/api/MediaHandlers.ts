@@ -1,12 +1,15 @@
 /**
- * `/v1/media`: uploads stream into media storage (raw body or a multipart
- * `file` part), and the public, signed `GET /media/:id` serves the bytes.
+ * `/v1/media`: uploads stream into media storage (raw body, a multipart
+ * `file` part, or the file at a URL fetched through the URL guard), and the
+ * public, signed `GET /media/:id` serves the bytes.
  */
+import { MediaSource, UrlGuard } from "../internal/platformKit.js"
 import { Effect, Option, Stream } from "effect"
-import { HttpRouter, HttpServerRequest, HttpServerResponse, type Multipart } from "effect/http"
+import { HttpClient, HttpRouter, HttpServerRequest, HttpServerResponse, type Multipart } from "effect/http"
 import { HttpApiBuilder } from "effect/http-api"
 import { MediaLibrary } from "../storage/MediaLibrary.js"
 import { MediaStorage } from "../storage/MediaStorage.js"
+import { ServerConfig } from "../Config.js"
 import { OmnipostApi, Principal } from "./Api.js"
 import * as Errors from "../Errors.js"
 import * as Models from "./Models.js"
@@ -84,10 +87,55 @@ const withUpload = <A, E, R>(
   )
 }
 
+/** The file name a URL suggests: its last path segment, when it has one. */
+const urlFileName = (url: string): string | undefined => {
+  try {
+    const segment = decodeURIComponent(new URL(url).pathname.split("/").pop() ?? "")
+    return segment === "" || segment.length > 255 ? undefined : segment
+  } catch {
+    return undefined
+  }
+}
+
+/** Why a URL could not be read into the library, in the API's terms. */
+const fetchFailure = (error: unknown) => {
+  const refused = UrlGuard.refusalOf(error)
+  if (refused !== undefined) return Errors.urlNotAllowed(refused, "url")
+  const { code, message, httpStatus } = error as { code?: string; message: string; httpStatus?: number }
+  if (code === "MEDIA_TOO_LARGE") return Errors.make(Errors.PayloadTooLarge, message)
+  // A redirect hop the guard refused (the URL given was checked up front).
+  if (code === "URL_NOT_ALLOWED") return Errors.make(Errors.UrlNotAllowed, `url: ${message}`, { path: "url" })
+  return Errors.make(Errors.MediaUnavailable, `the URL could not be read: ${message}`, {
+    ...(code !== undefined ? { reason: code } : {}),
+    ...(httpStatus !== undefined ? { status: httpStatus } : {})
+  })
+}
+
 export const MediaHandlers = HttpApiBuilder.group(OmnipostApi, "media", (handlers) =>
   Effect.gen(function*() {
     const library = yield* MediaLibrary
+    const config = yield* ServerConfig
+    const fetcher = yield* UrlGuard.fetcher
     return handlers
+      .handle("fromUrl", ({ payload }) =>
+        Effect.gen(function*() {
+          const { organizationId } = yield* Principal
+          yield* fetcher.guard.check(payload.url).pipe(Effect.mapError((refused) => Errors.urlNotAllowed(refused, "url")))
+          const record = yield* Effect.scoped(Effect.gen(function*() {
+            const opened = yield* MediaSource.open({ _tag: "url", url: payload.url }, {
+              platform: "media",
+              fetcher,
+              maxBytes: config.maxUploadBytes
+            }).pipe(Effect.provideService(HttpClient.HttpClient, fetcher.client), Effect.mapError(fetchFailure))
+            return yield* library.upload({
+              organizationId,
+              content: opened.stream.pipe(Stream.mapError(fetchFailure)),
+              declaredType: opened.mimeType,
+              fileName: payload.fileName ?? urlFileName(payload.url)
+            })
+          })).pipe(Effect.catchTags({ SqlError: Effect.die, StorageError: Effect.die }))
+          return yield* library.view(record)
+        }))
       .handleRaw("upload", ({ query, request }) =>
         Effect.gen(function*() {
           const { organizationId } = yield* Principal

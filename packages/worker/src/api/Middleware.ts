@@ -81,6 +81,26 @@ const authenticate = (keys: ApiKeys["Service"], credential: Redacted.Redacted<st
     return found.value
   })
 
+/** A valid key of an enabled organization (not an admin key), or the error that says why not. */
+export const organizationKey = (keys: ApiKeys["Service"], credential: Redacted.Redacted<string>) =>
+  Effect.gen(function*() {
+    const key = yield* authenticate(keys, credential)
+    if (key.scope === "admin") {
+      return yield* Errors.make(
+        Errors.OrganizationKeyRequired,
+        "an admin key manages organizations (/v1/admin) and acts for none: use a key of the organization"
+      )
+    }
+    if (key.organizationDisabled) {
+      return yield* Errors.make(
+        Errors.OrganizationDisabled,
+        `organization ${key.organizationId} is disabled: its keys are refused until an operator enables it`,
+        { organizationId: key.organizationId }
+      )
+    }
+    return key
+  })
+
 /** `RATE_LIMITED` when the key has spent its requests of the minute. */
 const rateLimit = (limiter: RateLimiter["Service"], keyId: string, perMinute: number) =>
   Effect.gen(function*() {
@@ -107,20 +127,7 @@ export const AuthenticationLive = Layer.effect(
       httpEffect: Effect.Effect<HttpServerResponse.HttpServerResponse, any, Principal>,
       credential: Redacted.Redacted<string>
     ) {
-      const key = yield* authenticate(keys, credential)
-      if (key.scope === "admin") {
-        return yield* Errors.make(
-          Errors.OrganizationKeyRequired,
-          "an admin key manages organizations (/v1/admin) and acts for none: use a key of the organization"
-        )
-      }
-      if (key.organizationDisabled) {
-        return yield* Errors.make(
-          Errors.OrganizationDisabled,
-          `organization ${key.organizationId} is disabled: its keys are refused until an operator enables it`,
-          { organizationId: key.organizationId }
-        )
-      }
+      const key = yield* organizationKey(keys, credential)
       const principal = Principal.of({
         organizationId: key.organizationId,
         apiKeyId: key.id,

@@ -217,6 +217,18 @@ export const OAuthStartResult = Schema.Struct({
 // Views of stored records are defined where they are made (storage and webhooks use no HTTP module).
 export { MediaView }
 
+/**
+ * A file to fetch from a URL into the media library. The URL goes through the
+ * URL guard (no loopback, private, link-local or metadata addresses, by name,
+ * by the address connected to and after each of at most 5 redirects).
+ */
+export const MediaFromUrl = Schema.Struct({
+  url: Limits.BoundedString.check(Schema.isMaxLength(8192)).annotate({ description: "An http or https URL of the file." }),
+  fileName: Schema.optional(Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(255)))
+    .annotate({ description: "The file's name; by default the URL's last path segment." })
+})
+export type MediaFromUrl = typeof MediaFromUrl.Type
+
 /** The documented shape of a multipart upload: one `file` part. */
 export const MediaUpload = Schema.Struct({
   file: Schema.Unknown.annotate({ description: "The file (binary)." })

@@ -38,6 +38,7 @@ import { Idempotency } from "./Idempotency.js"
 import { MediaLibrary, MediaSigner } from "../storage/MediaLibrary.js"
 import { loadSigningKey, makeUrlSigner, MediaStorage } from "../storage/MediaStorage.js"
 import { builtinPlugins } from "../plugins/BuiltinPlugins.js"
+import * as Mcp from "../mcp/Mcp.js"
 import { OAuthProviders, OAuthStates } from "./OAuth.js"
 import { Organizations } from "../storage/Organizations.js"
 import { Plugins } from "../plugins/Plugins.js"
@@ -104,7 +105,7 @@ export const layerServices = Layer.mergeAll(
   })))
 )
 
-/** The routes: API, OpenAPI document, docs page, signed media. */
+/** The routes: API, OpenAPI document, docs page, signed media, the MCP endpoint. */
 export const layerRoutes = Layer.mergeAll(
   HttpApiBuilder.layer(OmnipostApi, { openapiPath: "/openapi.json" }).pipe(
     Layer.provide([
@@ -130,6 +131,8 @@ export const layerRoutes = Layer.mergeAll(
     }
   }),
   SignedMediaRoute,
+  Mcp.layerHttp,
+  Mcp.McpAuthentication,
   ErrorShape,
   TrackRequests,
   NulGuard

@@ -9,13 +9,14 @@
  *   organization's keys, `--admin` for admin keys (on the database only);
  * - `orgs create|list|disable|enable`: the same two ways (through the server
  *   with an admin key);
- * - `accounts add|list`, `post`, `status`: through a running server
+ * - `mcp`: the MCP tools over stdio, for agents;
+ * - `accounts add|list`, `post`, `status`, `mcp`: through a running server
  *   (`--url`, default `OMNIPOST_URL` or http://127.0.0.1:3000, and `--key`,
  *   default `OMNIPOST_API_KEY`).
  */
 import { NodeHttpClient } from "@effect/platform-node"
 import type { Plugin } from "@omnipost/core"
-import { Config, ConfigProvider, Console, Context, Data, Effect, Layer, Option, Runtime } from "effect"
+import { Config, ConfigProvider, Console, Context, Data, Effect, Layer, Logger, Option, Runtime } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { HttpServer } from "effect/http"
 import { ApiKeys } from "../storage/ApiKeys.js"
@@ -30,6 +31,7 @@ import { Plugins } from "../plugins/Plugins.js"
 import { Scheduler } from "../scheduler/Scheduler.js"
 import * as SchedulerSettings from "../scheduler/SchedulerSettings.js"
 import * as Server from "../api/Server.js"
+import * as Mcp from "../mcp/Mcp.js"
 import { call, type Connection, progressBar, upload } from "./Client.js"
 import { describeFile, preflight } from "./Preflight.js"
 
@@ -488,9 +490,20 @@ const statusCommand = Command.make("status", { post: Argument.String("post"), ur
     yield* Console.log(lines.join("\n"))
   })).pipe(Command.withDescription("Show a post and every destination's status"))
 
+// ---------------------------------------------------------------------------
+// mcp
+// ---------------------------------------------------------------------------
+
+const mcpCommand = Command.make("mcp", { url, key }, (flags) =>
+  Effect.gen(function*() {
+    const target = yield* connection(flags)
+    // stdout carries the protocol: every log line goes to stderr.
+    return yield* Layer.launch(Mcp.layerStdio(target)).pipe(Effect.provideService(Logger.LogToStderr, true))
+  })).pipe(Command.withDescription("Serve the MCP tools (for agents) over stdio, acting through a running server with an API key"))
+
 export const omnipost = Command.make("omnipost").pipe(
   Command.withDescription("Self-hosted publishing to social platforms, built in or plugins"),
-  Command.withSubcommands([serveCommand, migrateCommand, keysCommand, orgsCommand, accountsCommand, postCommand, statusCommand])
+  Command.withSubcommands([serveCommand, migrateCommand, keysCommand, orgsCommand, accountsCommand, postCommand, statusCommand, mcpCommand])
 )
 
 /** A failure the CLI has printed as its one line (so the runtime prints no stack after it). */
