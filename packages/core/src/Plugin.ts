@@ -55,6 +55,13 @@ export interface StoredMedia {
  */
 export type ResolveStoredMedia = (mediaId: string) => Effect.Effect<StoredMedia, PublishError.PublishError>
 
+/**
+ * A stored medium's public URL, for platforms that fetch media themselves
+ * (Meta's Graph APIs, TikTok's PULL_FROM_URL): the host's signed, expiring URL
+ * (the worker's, under `OMNIPOST_PUBLIC_URL`); `undefined` when it has none.
+ */
+export type PublicMediaUrl = (mediaId: string) => Effect.Effect<string | undefined, PublishError.PublishError>
+
 // ---------------------------------------------------------------------------
 // The plugin object
 
@@ -68,6 +75,12 @@ export interface PluginOptions {
   readonly baseUrl?: string | undefined
   /** Opens `stored` media sources; without it a `stored` source is `Rejected`. */
   readonly resolveStoredMedia?: ResolveStoredMedia | undefined
+  /**
+   * Public URLs of stored media, when the host serves them (the worker with
+   * `OMNIPOST_PUBLIC_URL`). A platform that fetches media by URL and is given
+   * none reports stored media as `PUBLIC_URL_REQUIRED` when validating.
+   */
+  readonly publicMediaUrl?: PublicMediaUrl | undefined
 }
 
 /** One configuration variable, as operators see it in `omnipost plugins` and the docs. */

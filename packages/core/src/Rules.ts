@@ -295,13 +295,14 @@ const instagramReelVideo: MediaKindRule = {
   maxCount: 1,
   mimeTypes: ["video/mp4", "video/quicktime"],
   minDurationSeconds: 3,
-  maxDurationSeconds: 90,
+  maxDurationSeconds: 15 * 60,
   maxSizeBytes: 300 * MB,
   minAspectRatio: 0.01,
   maxAspectRatio: 10,
   maxWidth: 1920,
   thumbnail: { mimeTypes: ["image/jpeg"], maxSizeBytes: 8 * MB, source: `${spec("2.1")} (Reel cover: JPEG ≤ 8 MB)` },
-  source: `${spec("2.1")} (Reels: conservative 3–90 s, ≤ 300 MB; aspect 0.01:1–10:1; ≤ 1920 px wide)`
+  source:
+    `${spec("2.1")}; https://developers.facebook.com/docs/instagram-platform/instagram-graph-api/reference/ig-user/media#reel-specifications (Reels: 3 s–15 min, ≤ 300 MB; aspect 0.01:1–10:1; ≤ 1920 px wide. Third-party guides' 90 s is the app's old cap, not the API's)`
 }
 
 export const instagram: PlatformRules = {
@@ -338,7 +339,13 @@ export const instagram: PlatformRules = {
       mixedMedia: true,
       media: {
         image: { ...instagramFeedImage, maxCount: 10, source: `${spec("2.1")} (carousel items as feed images; conservative 10 items)` },
-        video: { ...instagramReelVideo, maxCount: 10, source: `${spec("2.1")} (carousel video items: Reel-like specs)` }
+        video: {
+          ...instagramReelVideo,
+          maxCount: 10,
+          // The reference gives carousel videos no duration of their own: kept at the conservative 90 s.
+          maxDurationSeconds: 90,
+          source: `${spec("2.1")} (carousel video items: Reel-like specs, conservative 3–90 s)`
+        }
       }
     },
     {

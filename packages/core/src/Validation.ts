@@ -45,6 +45,8 @@ export const issueCodes = [
   "TOO_FEW_MEDIA",
   "UNSUPPORTED_MEDIA_TYPE",
   "UNSUPPORTED_MEDIA_CONFIG",
+  /** Stored media for a platform that fetches media by URL (Meta's), and the host has no public URL for it (`OMNIPOST_PUBLIC_URL`). */
+  "PUBLIC_URL_REQUIRED",
   "MIXED_MEDIA_NOT_SUPPORTED",
   "MEDIA_TOO_LARGE",
   "MEDIA_TOO_SMALL",

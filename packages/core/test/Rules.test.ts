@@ -37,7 +37,9 @@ describe("the table holds the documented values", () => {
     ["Instagram placements", Rules.instagram.placements.map((p) => p.placement), ["feed", "carousel", "reel", "story"]],
     ["Instagram feed image", [feed(Rules.instagram).media.image?.mimeTypes, feed(Rules.instagram).media.image?.maxSizeBytes, feed(Rules.instagram).media.image?.minAspectRatio, feed(Rules.instagram).media.image?.maxAspectRatio], [["image/jpeg"], 8 * MB, 0.8, 1.91]],
     ["Instagram carousel", [feed(Rules.instagram, "carousel").minMedia, feed(Rules.instagram, "carousel").maxMedia], [2, 10]],
-    ["Instagram reel (conservative)", [feed(Rules.instagram, "reel").media.video?.minDurationSeconds, feed(Rules.instagram, "reel").media.video?.maxDurationSeconds, feed(Rules.instagram, "reel").media.video?.maxSizeBytes], [3, 90, 300 * MB]],
+    // IG User Media reference, Reel specifications: 3 s to 15 min, 300 MB (platform-specs §2.1).
+    ["Instagram reel", [feed(Rules.instagram, "reel").media.video?.minDurationSeconds, feed(Rules.instagram, "reel").media.video?.maxDurationSeconds, feed(Rules.instagram, "reel").media.video?.maxSizeBytes], [3, 15 * 60, 300 * MB]],
+    ["Instagram carousel video (conservative)", [feed(Rules.instagram, "carousel").media.video?.maxDurationSeconds], [90]],
     ["Instagram story video", [feed(Rules.instagram, "story").media.video?.maxDurationSeconds, feed(Rules.instagram, "story").media.video?.maxSizeBytes, feed(Rules.instagram, "story").textAllowed], [60, 100 * MB, false]],
     ["Facebook placements", Rules.facebook.placements.map((p) => p.placement), ["feed", "reel", "story"]],
     ["Facebook scheduling window", [Rules.facebook.nativeScheduling.minLeadSeconds, Rules.facebook.nativeScheduling.maxLeadSeconds], [600, 30 * 86_400]],

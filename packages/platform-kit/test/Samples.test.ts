@@ -1,6 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Sniff } from "@omnipost/platform-kit"
-import { Samples } from "@omnipost/platform-kit/testing"
+import { FakeMedia, Samples } from "@omnipost/platform-kit/testing"
 
 describe("Samples", () => {
   it("every sample sniffs as its type, with its dimensions for images", () => {
@@ -20,6 +20,16 @@ describe("Samples", () => {
     assert.deepStrictEqual(Samples.png(1000, 5), Samples.png(1000, 5))
     assert.notDeepEqual(Samples.png(1000, 5), Samples.png(1000, 6))
     assert.strictEqual(Samples.mp4(10).byteLength, 10)
+  })
+
+  it("a video given a duration carries it in its movie header (FakeMedia.durationSeconds reads it); without, none is read", () => {
+    const clip = Samples.of("video/mp4", 4096, 3, { width: 1080, height: 1920, durationSeconds: 901 })
+    assert.strictEqual(Sniff.sniff(clip)?.mimeType, "video/mp4")
+    assert.strictEqual(FakeMedia.durationSeconds(clip), 901)
+    assert.strictEqual(FakeMedia.durationSeconds(Samples.of("video/quicktime", 4096, 3, { width: 8, height: 8, durationSeconds: 2.5 })), 2.5)
+    assert.isUndefined(FakeMedia.durationSeconds(Samples.mp4(4096)))
+    assert.isUndefined(FakeMedia.durationSeconds(Samples.png(4096)))
+    assert.isUndefined(FakeMedia.durationSeconds(clip.subarray(0, 50)))
   })
 
   it("refuses a type it cannot make", () => {

@@ -24,15 +24,10 @@ import * as Graph from "./internal/Graph.js"
  * The host's public, fetchable URL for a stored medium (the worker signs one
  * under `OMNIPOST_PUBLIC_URL`); `undefined` when it has none.
  */
-export type PublicMediaUrl = (mediaId: string) => Effect.Effect<string | undefined, PublishError.PublishError>
+export type PublicMediaUrl = Plugin.PublicMediaUrl
 
-/**
- * The plugin options of this package: core's, plus the host's public media
- * URLs (`publicMediaUrl`), which only platforms that fetch by URL need.
- */
-export interface MetaPluginOptions extends Plugin.PluginOptions {
-  readonly publicMediaUrl?: PublicMediaUrl | undefined
-}
+/** The plugin options of this package: core's (`publicMediaUrl` among them). */
+export type MetaPluginOptions = Plugin.PluginOptions
 
 /**
  * Without public media URLs, a destination whose media is stored cannot be
@@ -44,7 +39,7 @@ export const storedMediaIssues = (displayName: string) =>
   context.destination.parts.flatMap((part, partIndex) =>
     part.media.flatMap((media, mediaIndex) =>
       media.source._tag !== "stored" ? [] : [{
-        code: "UNSUPPORTED_MEDIA_CONFIG" as const,
+        code: "PUBLIC_URL_REQUIRED" as const,
         message: `${displayName} fetches media from a public URL, and stored media ${media.source.mediaId} has none: set OMNIPOST_PUBLIC_URL to the address Meta can reach this server at (${publicUrlRequired})`,
         path: partIndex === 0
           ? ["content", "media", mediaIndex, "source"]

@@ -5,9 +5,9 @@
  * set; without them accounts connect with their credentials
  * (`POST /v1/accounts`), checked by `verifyCredentials`.
  *
- * Besides core's plugin options, the publishers take the host's public media
- * URLs (`MetaPluginOptions.publicMediaUrl`): Meta fetches media by URL, so
- * stored media needs one.
+ * The publishers take the host's public media URLs (core's
+ * `PluginOptions.publicMediaUrl`): Meta fetches media by URL, so stored media
+ * needs one (without, validation reports `PUBLIC_URL_REQUIRED`).
  *
  * @example
  * import { instagramPlugin } from "@omnipost/platform-meta"
@@ -19,7 +19,6 @@ import { HttpClient } from "effect/http"
 import { facebookProvider, instagramFacebookProvider, instagramProvider, threadsProvider } from "./Auth.js"
 import { makeFacebookPublisher } from "./Facebook.js"
 import { makeInstagramPublisher } from "./Instagram.js"
-import type { MetaPluginOptions } from "./Media.js"
 import { makeThreadsPublisher } from "./Threads.js"
 
 const appConfig = (id: string) =>
@@ -44,7 +43,7 @@ const appOf = (config: AppConfig, options: Plugin.PluginOptions) =>
 const publisherOptions = (options: Plugin.PluginOptions) => ({
   baseUrl: options.baseUrl,
   resolveStoredMedia: options.resolveStoredMedia,
-  publicMediaUrl: (options as MetaPluginOptions).publicMediaUrl
+  publicMediaUrl: options.publicMediaUrl
 })
 
 export const instagramPlugin = Plugin.definePlugin({

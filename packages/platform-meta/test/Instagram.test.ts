@@ -188,6 +188,12 @@ describe("Instagram: refusals", () => {
         const noPublic = yield* Effect.flip(publishOne(strict, account.credentials, "x", [stored]))
         assert.strictEqual((noPublic as { code?: string }).code, "PUBLIC_URL_REQUIRED")
         assert.match(noPublic.message, /OMNIPOST_PUBLIC_URL/)
+        // Validation says so first, with core's code, on the medium's path.
+        const issues = strict.validate!({
+          destination: { platform: "instagram", parts: [{ text: "x", media: [stored] }], settings: {} },
+          destinationIndex: 0
+        } as never)
+        assert.deepStrictEqual(issues.map((issue) => [issue.code, issue.path]), [["PUBLIC_URL_REQUIRED", ["content", "media", 0, "source"]]])
         assert.strictEqual(fake.server.requestsOf("POST /{ig-user-id}/media").length, 0)
       })))
 

@@ -74,6 +74,11 @@ const cases: ReadonlyArray<Case> = [
   { name: "carousel of 11", platform: "instagram", placement: "carousel", media: times(11, jpeg()), accepted: false },
   { name: "carousel mixed", platform: "instagram", placement: "carousel", media: [jpeg(), mp4()], accepted: true },
   { name: "reel", platform: "instagram", media: [mp4()], accepted: true },
+  { name: "reel of 15 min", platform: "instagram", media: [mp4(15 * 60)], accepted: true },
+  { name: "reel of 15 min + 1 s", platform: "instagram", media: [mp4(15 * 60 + 1)], accepted: false },
+  { name: "reel of 2 s", platform: "instagram", media: [mp4(2)], accepted: false },
+  { name: "story: a video of 60 s", platform: "instagram", placement: "story", media: [mp4(60)], accepted: true },
+  { name: "story: a video of 61 s", platform: "instagram", placement: "story", media: [mp4(61)], accepted: false },
   { name: "story: a JPEG", platform: "instagram", placement: "story", media: [jpeg(1080, 1920)], accepted: true },
   { name: "story: a PNG", platform: "instagram", placement: "story", media: [png(1080, 1920)], accepted: false },
   // Threads
@@ -105,7 +110,7 @@ const mediaOf = (fake: FakeMetaServer, spec: MediaSpec, seed: number): Media.Med
   const width = spec.width ?? 1080
   const height = spec.height ?? 1080
   const size = spec.size ?? 20_000
-  const bytes = Samples.of(spec.type, size, seed, { width, height })
+  const bytes = Samples.of(spec.type, size, seed, { width, height, durationSeconds: spec.seconds })
   return {
     kind: spec.type.startsWith("video/") ? "video" : "image",
     mimeType: spec.type,

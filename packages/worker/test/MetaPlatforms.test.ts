@@ -149,7 +149,7 @@ for (const kind of testKinds) {
           assert.strictEqual(created.status, 400, JSON.stringify(created.body))
           assert.strictEqual(errorCode(created), "VALIDATION_FAILED")
           const issue = created.body.error.details.issues[0]
-          assert.strictEqual(issue.code, "UNSUPPORTED_MEDIA_CONFIG")
+          assert.strictEqual(issue.code, "PUBLIC_URL_REQUIRED")
           assert.match(issue.message, /OMNIPOST_PUBLIC_URL/)
           assert.strictEqual(fake.server.requestsOf("POST /{threads-user-id}/threads").length, 0)
         }))

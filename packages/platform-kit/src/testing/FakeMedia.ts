@@ -98,3 +98,34 @@ export const check = (
   }
   return { _tag: "Accepted", mimeType: sniffed.mimeType, sniffed }
 }
+
+/**
+ * A MP4/MOV's duration in seconds, read from the `mvhd` box of a top-level
+ * `moov` within `head` (ISO/IEC 14496-12 §8.2.2, versions 0 and 1), as the
+ * platforms read it; `undefined` when the head holds none (a `moov` at the
+ * end of a large file, or no MP4 at all).
+ */
+export const durationSeconds = (head: Uint8Array): number | undefined => {
+  const view = new DataView(head.buffer, head.byteOffset, head.byteLength)
+  const type = (at: number) => String.fromCharCode(head[at]!, head[at + 1]!, head[at + 2]!, head[at + 3]!)
+  const inside = (from: number, to: number): number | undefined => {
+    let at = from
+    while (at + 8 <= to) {
+      const size = view.getUint32(at)
+      if (size < 8) return undefined
+      const name = type(at + 4)
+      if (name === "moov") return inside(at + 8, Math.min(at + size, to))
+      if (name === "mvhd") {
+        const version = head[at + 8]
+        const timescaleAt = version === 1 ? at + 28 : at + 20
+        if (timescaleAt + (version === 1 ? 12 : 8) > head.byteLength) return undefined
+        const timescale = view.getUint32(timescaleAt)
+        const duration = version === 1 ? Number(view.getBigUint64(timescaleAt + 4)) : view.getUint32(timescaleAt + 4)
+        return timescale > 0 ? duration / timescale : undefined
+      }
+      at += size
+    }
+    return undefined
+  }
+  return inside(0, head.byteLength)
+}

@@ -45,11 +45,41 @@ const headers = (width: number, height: number): Readonly<Record<string, Readonl
 /** The types `of` can make. */
 export const types: ReadonlyArray<string> = Object.keys(headers(1, 1))
 
-/** A sample of `mimeType` (one of `types`) of `size` bytes. */
-export const of = (mimeType: string, size: number, seed = 1, dims: { readonly width: number; readonly height: number } = { width: 64, height: 64 }): Uint8Array => {
+/**
+ * A `moov` box holding only an `mvhd` (ISO/IEC 14496-12 §8.2.2, version 0):
+ * the movie's duration, as players and platforms read it, at timescale 1000.
+ */
+const moov = (durationSeconds: number): Array<number> => {
+  const timescale = 1000
+  const mvhd = [
+    ...u32be(108), ...ascii("mvhd"), 0, 0, 0, 0, // version 0, flags
+    ...u32be(0), ...u32be(0), // creation, modification
+    ...u32be(timescale), ...u32be(Math.round(durationSeconds * timescale)),
+    0, 1, 0, 0, 1, 0, ...new Array<number>(10).fill(0), // rate 1.0, volume 1.0, reserved
+    ...u32be(0x10000), ...u32be(0), ...u32be(0), ...u32be(0), ...u32be(0x10000), ...u32be(0), ...u32be(0), ...u32be(0), ...u32be(0x40000000), // unity matrix
+    ...new Array<number>(24).fill(0), ...u32be(2) // pre-defined, next track id
+  ]
+  return [...u32be(8 + mvhd.length), ...ascii("moov"), ...mvhd]
+}
+
+/**
+ * A sample of `mimeType` (one of `types`) of `size` bytes. A video given
+ * `durationSeconds` carries it in a `moov`/`mvhd` box after its `ftyp`
+ * (`FakeMedia.durationSeconds` reads it), so fakes can check durations by
+ * the bytes.
+ */
+export const of = (
+  mimeType: string,
+  size: number,
+  seed = 1,
+  dims: { readonly width: number; readonly height: number; readonly durationSeconds?: number | undefined } = { width: 64, height: 64 }
+): Uint8Array => {
   const header = headers(dims.width, dims.height)[mimeType]
   if (header === undefined) throw new Error(`Samples.of: no sample for ${mimeType} (known: ${types.join(", ")})`)
-  return stamp(size, header, seed)
+  const withDuration = dims.durationSeconds !== undefined && (mimeType === "video/mp4" || mimeType === "video/quicktime")
+    ? [...header, ...moov(dims.durationSeconds)]
+    : header
+  return stamp(size, withDuration, seed)
 }
 
 export const png = (size: number, seed = 1): Uint8Array => of("image/png", size, seed)

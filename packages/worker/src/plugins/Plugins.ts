@@ -10,8 +10,8 @@
  *   record's file from `MediaStorage`;
  * - `publicMediaUrl`, when `OMNIPOST_PUBLIC_URL` is configured: a stored
  *   medium's signed, expiring URL under it, for platforms that have the
- *   platform fetch media by URL (Meta's). An extra option: plugins that do
- *   not read it ignore it.
+ *   platform fetch media by URL (Meta's, TikTok's pull); core's
+ *   `PluginOptions.publicMediaUrl`. Plugins that do not fetch by URL ignore it.
  */
 import { Plugin, PublishError } from "@omnipost/core"
 import { Config, Context, Effect, Layer, Option, Stream } from "effect"
@@ -41,8 +41,8 @@ export class Plugins extends Context.Service<Plugins, ReadonlyArray<Plugin.Loade
             Effect.provideService(MediaLibrary, library),
             Effect.provideService(MediaStorage, storage)
           )
-        const publicMediaUrl = config.publicUrlConfigured
-          ? (mediaId: string) => signedUrlOf(mediaId).pipe(Effect.provideService(MediaLibrary, library))
+        const publicMediaUrl: Plugin.PublicMediaUrl | undefined = config.publicUrlConfigured
+          ? (mediaId) => signedUrlOf(mediaId).pipe(Effect.provideService(MediaLibrary, library))
           : undefined
         const loaded: Array<Plugin.LoadedPlugin> = []
         for (const plugin of plugins) {
@@ -53,7 +53,7 @@ export class Plugins extends Context.Service<Plugins, ReadonlyArray<Plugin.Loade
                 Effect.mapError((error) => new Plugin.PluginConfigError({ plugin: plugin.id, message: `${variable}: ${error.message}` }))
               )
             )
-          const options: Plugin.PluginOptions & { readonly publicMediaUrl?: typeof publicMediaUrl } = {
+          const options: Plugin.PluginOptions = {
             baseUrl: baseUrl?.replace(/\/+$/, ""),
             resolveStoredMedia,
             publicMediaUrl

@@ -26,7 +26,10 @@ export const instagramLimits = {
   feedMaxAspect: 1.91,
   videoTypes: ["video/mp4", "video/quicktime"],
   reelMaxBytes: 300 * MB,
-  storyVideoMaxBytes: 100 * MB
+  /** Reel specifications: 3 s to 15 min. */
+  reelSeconds: [3, 15 * 60],
+  storyVideoMaxBytes: 100 * MB,
+  storyVideoSeconds: [3, 60]
 } as const
 
 const hashtags = (text: string) => text.match(/(^|\s)#[\p{L}\p{N}_]+/gu)?.length ?? 0
@@ -67,7 +70,7 @@ const imageProblem = async (url: string, feed: boolean): Promise<Answer | Fetche
 }
 
 /** A video's outcome, decided when it is fetched or uploaded and revealed by polling (`ERROR` with the subcode). */
-const videoOutcome = (fake: FakeMetaServer, fetched: Fetched): Container["outcome"] => {
+const videoOutcome = (fake: FakeMetaServer, fetched: Fetched, mediaType: string): Container["outcome"] => {
   if (fake.nextProcessingError !== undefined) {
     const reason = fake.nextProcessingError
     fake.nextProcessingError = undefined
@@ -75,6 +78,12 @@ const videoOutcome = (fake: FakeMetaServer, fetched: Fetched): Container["outcom
   }
   if (fetched._tag === "unreachable") return { status: "ERROR", reason: "Error: Media download has failed. 2207052" }
   if (fetched._tag === "refused") return { status: "ERROR", reason: `Error: ${fetched.message}. 2207026` }
+  // The duration as Meta reads it, from the file's movie header (when the head has one).
+  const seconds = FakeMedia.durationSeconds(fetched.received.head)
+  const [min, max] = mediaType === "STORIES" ? instagramLimits.storyVideoSeconds : mediaType === "REELS" ? instagramLimits.reelSeconds : [0, Infinity]
+  if (seconds !== undefined && (seconds < min || seconds > max)) {
+    return { status: "ERROR", reason: `Error: The video is ${seconds} s long; it must be ${min} s to ${max} s. 2207026` }
+  }
   return { status: "FINISHED" }
 }
 
@@ -134,7 +143,7 @@ const createContainer = async (fake: FakeMetaServer, call: Call, userId: string)
       ...base,
       children: [],
       pollsLeft: fake.videoPolls,
-      outcome: videoOutcome(fake, fetched),
+      outcome: videoOutcome(fake, fetched, mediaType),
       sha256: fetched._tag === "ok" ? fetched.received.sha256 : undefined
     })
     return { status: 200, body: { id: base.id } }
@@ -181,7 +190,7 @@ export const instagramRoutes = (fake: FakeMetaServer): void => {
     }
     const fetched = judge(received, { accept: instagramLimits.videoTypes, maxBytes: instagramLimits.reelMaxBytes })
     container.awaitingUpload = false
-    container.outcome = videoOutcome(fake, fetched)
+    container.outcome = videoOutcome(fake, fetched, container.mediaType)
     container.sha256 = received.sha256
     return { status: 200, body: { success: true, message: "Upload successful." } }
   }, { operation: "POST /ig-api-upload/{container-id}" })
