@@ -260,8 +260,36 @@ export const makeFacebookPublisher = Effect.fn("makeFacebookPublisher")(function
   /**
    * Looks the Page's recent posts up (scheduled ones when the attempt was
    * scheduled; Reels among `video_reels`) for one with the same text made
-   * after `sentAt`. Stories cannot be listed: their outcome stays unknown.
+   * after `sentAt`. Stories have no text: the Page Stories API's list
+   * (`GET /{page-id}/stories`) is searched for a published story of the same
+   * media type (photo or video) made after `sentAt` (published, or archived
+   * after its 24 hours).
    */
+  /** The story a lost attempt made: the newest published one of that media type since `sentAtMs` (a minute of slack). */
+  const findStory = Effect.fn("Facebook.findStory")(function*(credentials: FacebookCredentials, mediaType: "photo" | "video", sentAtMs: number) {
+    const answer = yield* api(credentials).get(`${credentials.pageId}/stories`, "GET /{page-id}/stories", {
+      fields: "post_id,status,creation_time,media_type,url"
+    })
+    // `creation_time` is Unix seconds as a string in the Page Stories API; an ISO time is read too.
+    const createdMs = (value: unknown) => typeof value === "string" && /^\d+$/.test(value) ? Number(value) * 1000 : parseGraphTime(value)
+    const found = dataOf(answer).find((item) =>
+      createdMs(item.creation_time) >= sentAtMs - 60_000 &&
+      String(item.media_type ?? "").toLowerCase() === mediaType &&
+      // A story leaves the Page after 24 hours as ARCHIVED: still one that was posted.
+      (item.status === undefined || ["PUBLISHED", "ARCHIVED"].includes(String(item.status).toUpperCase())) &&
+      (typeof item.post_id === "string" || typeof item.post_id === "number")
+    )
+    if (found === undefined) return undefined
+    const id = String(found.post_id)
+    const url = typeof found.url === "string" ? found.url : postUrl(id)
+    return {
+      platformPostId: id,
+      url,
+      publishedAt: new Date(createdMs(found.creation_time)).toISOString(),
+      parts: [{ platformPostId: id, url }]
+    } satisfies Publisher.PublishResult
+  })
+
   const findPublished = Effect.fn("Facebook.findPublished")(function*(
     request: Publisher.PublishRequest<FacebookSettings, FacebookCredentials> & { readonly sentAt: string }
   ) {
@@ -269,10 +297,8 @@ export const makeFacebookPublisher = Effect.fn("makeFacebookPublisher")(function
     if (Number.isNaN(sentAtMs)) return yield* rejected("INVALID_SENT_AT", `sentAt is not an ISO 8601 instant: ${request.sentAt}`)
     const part = request.destination.parts[0]
     const placement = request.destination.placement ?? CoreRules.inferPlacement(rules, part.media.map((media) => media.kind))
-    if (placement === "story") {
-      return yield* new PublishError.OutcomeUnknown({ platform, message: "Facebook does not list a Page's stories to the API: check the Page by hand" })
-    }
     const credentials = request.credentials
+    if (placement === "story") return yield* findStory(credentials, part.media[0]?.kind === "video" ? "video" : "photo", sentAtMs)
     const edge = placement === "reel" ? "video_reels" : request.publishAt !== undefined ? "scheduled_posts" : "published_posts"
     const answer = yield* api(credentials).get(`${credentials.pageId}/${edge}`, `GET /{page-id}/${edge}`, {
       fields: "id,message,description,created_time,permalink_url",

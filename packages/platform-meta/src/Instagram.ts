@@ -233,8 +233,13 @@ export const makeInstagramPublisher = Effect.fn("makeInstagramPublisher")(functi
   /**
    * Looks the account's recent media (and stories) up for the post an
    * unanswered `media_publish` may have made: same caption, published after
-   * `sentAt` (a minute of slack for clocks).
+   * `sentAt` (a minute of slack for clocks). A story is listed for its 24
+   * hours only: an attempt older than `storyLookupMs` cannot be looked up,
+   * which is `OutcomeUnknown` (check by hand), never "not found".
    */
+  // 23 hours: a story made at `sentAt` plus the minute of slack is still listed.
+  const storyLookupMs = 23 * 3_600_000
+
   const findPublished = Effect.fn("Instagram.findPublished")(function*(
     request: Publisher.PublishRequest<InstagramSettings, InstagramCredentials> & { readonly sentAt: string }
   ) {
@@ -245,6 +250,12 @@ export const makeInstagramPublisher = Effect.fn("makeInstagramPublisher")(functi
     }
     const part = request.destination.parts[0]
     const placement = request.destination.placement ?? CoreRules.inferPlacement(rules, part.media.map((item) => item.kind))
+    if (placement === "story" && (yield* Clock.currentTimeMillis) - sentAtMs > storyLookupMs) {
+      return yield* new PublishError.OutcomeUnknown({
+        platform,
+        message: `Instagram lists a story for 24 hours only, and this one was sent at ${request.sentAt}: it can no longer be looked up; check the account by hand before posting it again`
+      })
+    }
     const edge = placement === "story" ? "stories" : "media"
     const answer = yield* graph(credentials).get(`${credentials.userId}/${edge}`, `GET /{ig-user-id}/${edge}`, {
       fields: "id,caption,permalink,timestamp,media_product_type",

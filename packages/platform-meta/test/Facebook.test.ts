@@ -168,6 +168,25 @@ describe("Facebook Pages: refusals and reconciliation", () => {
         assert.isUndefined(yield* publisher.findPublished!({ ...request("facebook", credentials, [part("other")]), sentAt }))
       })))
 
+  it.live("an unanswered story is OutcomeUnknown; findPublished finds it in the Page's stories by its media type and time", () =>
+    withFake((fake) =>
+      Effect.gen(function*() {
+        const { credentials, publisher } = yield* setup(fake)
+        const sentAt = new Date(Date.now() - 1_000).toISOString()
+        fake.server.inject("POST /{page-id}/photo_stories", Faults.dropAfterApply())
+        const lost = request("facebook", credentials, [part("", [hostedImage(fake)])], { placement: "story" })
+        assert.strictEqual((yield* Effect.flip(publisher.publish(lost)))._tag, "OutcomeUnknown")
+        const found = yield* publisher.findPublished!({ ...lost, sentAt })
+        assert.isDefined(found)
+        assert.strictEqual(fake.pagePosts.get(found!.platformPostId)!.kind, "story")
+        assert.strictEqual(found!.parts[0]!.platformPostId, found!.platformPostId)
+        // A video story was not made: none is found (a miss is `undefined`, then re-posted; never a guess).
+        const videoStory = request("facebook", credentials, [part("", [{ ...reelVideo(fake), durationSeconds: 20 }])], { placement: "story" })
+        assert.isUndefined(yield* publisher.findPublished!({ ...videoStory, sentAt }))
+        // Nor a photo story from before the attempt.
+        assert.isUndefined(yield* publisher.findPublished!({ ...lost, sentAt: new Date(Date.now() + 120_000).toISOString() }))
+      })))
+
   it.live("verifyCredentials reads the Page's id, name and picture", () =>
     withFake((fake) =>
       Effect.gen(function*() {

@@ -264,6 +264,20 @@ describe("Instagram: reconciliation and the account", () => {
         assert.isUndefined(other)
       })))
 
+  it.live("a story is found among the account's stories; one sent more than 23 hours ago cannot be looked up: OutcomeUnknown, not a miss", () =>
+    withFake((fake) =>
+      Effect.gen(function*() {
+        const { credentials, publisher } = yield* setup(fake)
+        const sentAt = new Date(Date.now() - 1_000).toISOString()
+        fake.server.inject("POST /{ig-user-id}/media_publish", Faults.dropAfterApply())
+        const story = request("instagram", credentials, [part("", [hostedImage(fake, { width: 1080, height: 1920 })])], { placement: "story" })
+        assert.strictEqual((yield* Effect.flip(publisher.publish(story)))._tag, "OutcomeUnknown")
+        assert.isDefined(yield* publisher.findPublished!({ ...story, sentAt }))
+        const old = yield* Effect.flip(publisher.findPublished!({ ...story, sentAt: new Date(Date.now() - 24 * 3_600_000).toISOString() }))
+        assert.strictEqual(old._tag, "OutcomeUnknown")
+        assert.match(old.message, /24 hours/)
+      })))
+
   it.live("verifyCredentials reads id, username, name and picture", () =>
     withFake((fake) =>
       Effect.gen(function*() {

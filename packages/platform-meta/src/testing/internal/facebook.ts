@@ -78,6 +78,30 @@ const scheduleOf = (fake: FakeMetaServer, params: Record<string, string>): numbe
   return at
 }
 
+/**
+ * `GET /{page-id}/stories`, the Page Stories API's list (a Page token): stories
+ * have no text, so a story is known by its time and media type. Served by the
+ * `/{id}/stories` route Instagram's stories share (one path on one host).
+ */
+export const pageStories = (fake: FakeMetaServer, call: Call): Answer => {
+  const pageId = call.request.params.id!
+  if (call.token.ownerId !== pageId) return forbidden()
+  const stories = [...fake.pagePosts.values()].filter((item) => item.pageId === pageId && item.kind === "story")
+  return {
+    status: 200,
+    body: {
+      data: stories.sort((a, b) => b.createdMs - a.createdMs).map((item) => ({
+        post_id: item.id,
+        status: "PUBLISHED",
+        creation_time: String(Math.floor(item.createdMs / 1000)),
+        media_type: item.videoId !== undefined ? "video" : "photo",
+        media_id: item.videoId ?? item.photos[0],
+        url: `https://www.facebook.com/stories/${item.id}`
+      }))
+    }
+  }
+}
+
 export const facebookRoutes = (fake: FakeMetaServer): void => {
   const kinds = ["page"] as const
   const page = (call: Call) => {

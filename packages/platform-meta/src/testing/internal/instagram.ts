@@ -8,6 +8,7 @@
 import type { Answer } from "@omnipost/platform-kit/testing"
 import { FakeMedia } from "@omnipost/platform-kit/testing"
 import type { Call, FakeMetaServer } from "../FakeMeta.js"
+import { pageStories } from "./facebook.js"
 import { poll } from "./nodes.js"
 import { type Container, type Fetched, fetchMedia, graphError, judge, newId, shortcode } from "./state.js"
 
@@ -242,7 +243,8 @@ export const instagramRoutes = (fake: FakeMetaServer): void => {
   })
 
   for (const edge of ["media", "stories"] as const) {
-    fake.graphRoute("GET", `/:version/:id/${edge}`, `GET /{ig-user-id}/${edge}`, kinds, (call) => {
+    fake.graphRoute("GET", `/:version/:id/${edge}`, `GET /{ig-user-id}/${edge}`, edge === "stories" ? [...kinds, "page"] : kinds, (call) => {
+      if (call.token.kind === "page") return pageStories(fake, call)
       const userId = call.request.params.id!
       if (!own(call, userId)) return graphError(400, 10, "Application does not have permission for this action")
       const limit = Math.min(100, Number(call.params.limit ?? 25))
