@@ -29,6 +29,8 @@ import { Effect, type Scope } from "effect"
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from "node:http"
 import type { AddressInfo, Socket } from "node:net"
 import { PassThrough, Readable } from "node:stream"
+import { type Fault, standardRateLimitHeaders, type WindowState } from "./Faults.js"
+import { matchPath } from "./internal/paths.js"
 
 /** A request as a route handler sees it. */
 export interface FakeRequest {
@@ -65,66 +67,6 @@ export interface Answer {
 }
 
 export type Handler = (request: FakeRequest) => Answer | Promise<Answer>
-
-/** What a rate-limit window looks like when its headers are written. */
-export interface WindowState {
-  readonly limit: number
-  readonly remaining: number
-  /** When the window resets (epoch ms, the fake's clock). */
-  readonly resetAtMs: number
-  readonly windowMs: number
-  readonly nowMs: number
-}
-
-/** A fault, built with `Faults`. */
-export type Fault =
-  | { readonly _tag: "DropBeforeApply" }
-  | { readonly _tag: "DropAfterApply" }
-  | {
-    readonly _tag: "Status"
-    readonly status: number
-    readonly headers?: Readonly<Record<string, string>> | undefined
-    readonly body?: unknown
-  }
-  | {
-    readonly _tag: "Slow"
-    readonly until?: PromiseLike<unknown> | undefined
-    readonly delayMs?: number | undefined
-    readonly beforeApply?: boolean | undefined
-  }
-  | { readonly _tag: "RateLimitWindow"; readonly limit: number; readonly windowMs: number; readonly remaining?: number | undefined }
-
-/** The fault vocabulary. */
-export const Faults = {
-  /** The request arrives whole and is not applied; the connection is destroyed without an answer. */
-  dropBeforeApply: (): Fault => ({ _tag: "DropBeforeApply" }),
-  /** The request is applied (a post made), then the connection is destroyed: the client never hears of it. */
-  dropAfterApply: (): Fault => ({ _tag: "DropAfterApply" }),
-  /** An error answer, not applied; without `body`, the fake's own error body for that status. */
-  status: (status: number, options?: { readonly headers?: Readonly<Record<string, string>>; readonly body?: unknown }): Fault => ({
-    _tag: "Status",
-    status,
-    ...options
-  }),
-  /**
-   * The answer is held until `until` settles or `delayMs` passes (a signal the
-   * test controls is better than a delay). Applied at once unless `beforeApply`.
-   */
-  slow: (options: { readonly until?: PromiseLike<unknown>; readonly delayMs?: number; readonly beforeApply?: boolean }): Fault => ({
-    _tag: "Slow",
-    ...options
-  }),
-  /**
-   * `limit` requests per `windowMs`, then 429 with the fake's rate-limit
-   * headers until the window resets. `remaining` (default `limit`) is what is
-   * left of the first window: `remaining: 0` is an account that already used
-   * its quota, limited now and let through again once the window resets.
-   */
-  rateLimitWindow: (options: { readonly limit: number; readonly windowMs: number; readonly remaining?: number }): Fault => ({
-    _tag: "RateLimitWindow",
-    ...options
-  })
-} as const
 
 /** One request, as logged (updated when it is answered). */
 export interface LoggedRequest {
@@ -176,36 +118,6 @@ interface Injected {
   readonly fault: Fault
   skip: number
   times: number
-}
-
-/** Standard `RateLimit-*` (IETF draft) and `Retry-After` headers, in seconds from now. */
-export const standardRateLimitHeaders = (state: WindowState): Record<string, string> => {
-  const seconds = String(Math.max(0, Math.ceil((state.resetAtMs - state.nowMs) / 1000)))
-  return {
-    "ratelimit-limit": String(state.limit),
-    "ratelimit-remaining": String(state.remaining),
-    "ratelimit-reset": seconds,
-    "ratelimit-policy": `${state.limit};w=${Math.ceil(state.windowMs / 1000)}`,
-    ...(state.remaining === 0 ? { "retry-after": seconds } : {})
-  }
-}
-
-const matchPath = (segments: ReadonlyArray<string>, path: string): Record<string, string> | undefined => {
-  const parts = path.split("/").filter((part) => part !== "")
-  // A last segment `*` takes the rest of the path (one or more segments), as `params["*"]`.
-  if (segments.at(-1) === "*") {
-    if (parts.length < segments.length) return undefined
-    const params = matchPath(segments.slice(0, -1), `/${parts.slice(0, segments.length - 1).join("/")}`)
-    return params === undefined ? undefined : { ...params, "*": parts.slice(segments.length - 1).map(decodeURIComponent).join("/") }
-  }
-  if (parts.length !== segments.length) return undefined
-  const params: Record<string, string> = {}
-  for (let i = 0; i < segments.length; i++) {
-    const segment = segments[i]!
-    if (segment.startsWith(":")) params[segment.slice(1)] = decodeURIComponent(parts[i]!)
-    else if (segment !== parts[i]) return undefined
-  }
-  return params
 }
 
 /** A fake platform server. */
@@ -569,13 +481,4 @@ const drain = async (body: Readable): Promise<void> => {
   for await (const _ of body) {
     // discard
   }
-}
-
-/** A signal a test opens to release `slow` answers (`Faults.slow({ until: gate.promise })`). */
-export const gate = (): { readonly promise: Promise<void>; readonly open: () => void } => {
-  let open!: () => void
-  const promise = new Promise<void>((resolve) => {
-    open = resolve
-  })
-  return { promise, open }
 }
