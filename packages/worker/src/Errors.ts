@@ -14,7 +14,9 @@ const body = <const Code extends string>(code: Code) =>
   Schema.Struct({
     code: Schema.Literal(code),
     message: Schema.String,
-    details: Schema.optional(Schema.Unknown)
+    details: Schema.optional(Schema.Unknown),
+    /** The request's id (also the `X-Request-Id` header), for finding it in the server's logs. */
+    requestId: Schema.optional(Schema.String)
   })
 
 const codes = new WeakMap<object, string>()

@@ -129,6 +129,12 @@ export class PostsGroup extends HttpApiGroup.make("posts")
       success: Models.PostView,
       error: Errors.PostNotFound
     }).annotate(OpenApi.Summary, "Get a post with every destination's status, attempts and result"),
+    HttpApiEndpoint.get("results", "/posts/:id/results", {
+      params: idParam,
+      query: noQuery,
+      success: Models.PostResults,
+      error: Errors.PostNotFound
+    }).annotate(OpenApi.Summary, "Get only the destinations' results of a post: status, platform post id and URL, attempts, errors"),
     HttpApiEndpoint.patch("update", "/posts/:id", {
       params: idParam,
       query: noQuery,

@@ -141,6 +141,15 @@ export const PostView = Schema.Struct({
 })
 export type PostView = typeof PostView.Type
 
+/** The destinations' results alone (`GET /v1/posts/:id/results`). */
+export const PostResults = Schema.Struct({
+  postId: Schema.String,
+  status: Post.PostStatus,
+  destinations: Schema.Array(DestinationView),
+  publishedAt: Schema.optional(Schema.String)
+})
+export type PostResults = typeof PostResults.Type
+
 export const PostPage = Schema.Struct({
   data: Schema.Array(PostView),
   /** Pass as `cursor` to get the next page; absent on the last page. */

@@ -261,6 +261,14 @@ export const PostsHandlers = HttpApiBuilder.group(OmnipostApi, "posts", (handler
           const attempts = yield* fromStore(store.attempts(organizationId, params.id))
           return toPostView(post, attempts)
         }))
+      .handle("results", ({ params }) =>
+        Effect.gen(function*() {
+          const { organizationId } = yield* Principal
+          const post = yield* fromStore(store.get(organizationId, params.id))
+          const attempts = yield* fromStore(store.attempts(organizationId, params.id))
+          const view = toPostView(post, attempts)
+          return { postId: view.id, status: view.status, destinations: view.destinations, ...(view.publishedAt !== undefined ? { publishedAt: view.publishedAt } : {}) }
+        }))
       .handle("update", ({ params, payload }) =>
         Effect.gen(function*() {
           const { organizationId } = yield* Principal

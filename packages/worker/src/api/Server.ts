@@ -39,6 +39,8 @@ import { MediaLibrary, MediaSigner } from "../storage/MediaLibrary.js"
 import { loadSigningKey, makeUrlSigner, MediaStorage } from "../storage/MediaStorage.js"
 import { builtinPlugins } from "../plugins/BuiltinPlugins.js"
 import * as Mcp from "../mcp/Mcp.js"
+import { LlmsTxtRoute } from "./LlmsTxt.js"
+import { RequestId } from "./RequestId.js"
 import { OAuthProviders, OAuthStates } from "./OAuth.js"
 import { Organizations } from "../storage/Organizations.js"
 import { Plugins } from "../plugins/Plugins.js"
@@ -105,7 +107,7 @@ export const layerServices = Layer.mergeAll(
   })))
 )
 
-/** The routes: API, OpenAPI document, docs page, signed media, the MCP endpoint. */
+/** The routes: API, OpenAPI document, docs page, `/llms.txt`, signed media, the MCP endpoint. */
 export const layerRoutes = Layer.mergeAll(
   HttpApiBuilder.layer(OmnipostApi, { openapiPath: "/openapi.json" }).pipe(
     Layer.provide([
@@ -131,8 +133,11 @@ export const layerRoutes = Layer.mergeAll(
     }
   }),
   SignedMediaRoute,
+  LlmsTxtRoute,
   Mcp.layerHttp,
   Mcp.McpAuthentication,
+  // Outside ErrorShape: the answers it makes of failures (unknown routes, defects) carry the id too.
+  RequestId,
   ErrorShape,
   TrackRequests,
   NulGuard
