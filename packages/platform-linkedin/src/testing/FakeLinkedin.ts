@@ -27,11 +27,12 @@
  * const account = fake.addAccount({ name: "Ada" })
  * const publisher = yield* makeLinkedinPublisher(fake.publisherOptions())
  */
-import { type Answer, type FakeRequest, FakeMedia, FakeServer, type FakeServerOptions } from "@omnipost/platform-kit/testing"
+import { type Answer, type FakeRequest, FakeServer, type FakeServerOptions } from "@omnipost/platform-kit/testing"
 import { Effect, type Scope } from "effect"
 import { randomBytes } from "node:crypto"
 import * as Assets from "./internal/Assets.js"
 import * as Little from "./internal/Little.js"
+import { error, header, reservedHeader } from "./internal/Wire.js"
 
 export interface FakeAccount {
   readonly sub: string
@@ -83,18 +84,7 @@ export interface FakeLinkedinOptions {
   readonly now?: (() => number) | undefined
 }
 
-const reservedHeader = "x-restli-protocol-version"
 const DAY = 86_400_000
-
-const error = (status: number, code: string, message: string, serviceErrorCode?: number): Answer => ({
-  status,
-  body: { status, ...(serviceErrorCode !== undefined ? { serviceErrorCode } : {}), code, message }
-})
-
-const header = (request: FakeRequest, name: string) => {
-  const value = request.headers[name]
-  return Array.isArray(value) ? value[0] : value
-}
 
 export class FakeLinkedin {
   static async start(options: FakeLinkedinOptions = {}): Promise<FakeLinkedin> {
@@ -404,9 +394,9 @@ export class FakeLinkedin {
       return error(400, "ILLEGAL_ARGUMENT", "uploadedPartIds must be the parts' ETags, in order")
     }
     asset.finalized = true
-    const sniffed = Assets.limits.videoTypes.some((type) => type === sniffType(asset.head))
+    const sniffed = Assets.limits.videoTypes.some((type) => type === Assets.sniffType(asset.head))
     asset.status = sniffed ? "PROCESSING" : "PROCESSING_FAILED"
-    asset.mimeType = sniffType(asset.head)
+    asset.mimeType = Assets.sniffType(asset.head)
     return { status: 200 }
   }
 
@@ -498,11 +488,4 @@ export class FakeLinkedin {
       ...(post.content !== undefined ? { content: post.content } : {})
     }
   }
-}
-
-/** What the bytes are (by their first bytes), never what was declared. */
-const sniffType = (head: Uint8Array | undefined): string | undefined => {
-  if (head === undefined) return undefined
-  const verdict = FakeMedia.check(head, { accept: ["*/*"] })
-  return verdict._tag === "Accepted" ? verdict.mimeType : verdict.mimeType
 }

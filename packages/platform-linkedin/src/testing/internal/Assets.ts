@@ -85,3 +85,10 @@ export const poll = (asset: Asset): AssetStatus => {
   }
   return asset.status
 }
+
+/** What the bytes are (by their first bytes), never what was declared. */
+export const sniffType = (head: Uint8Array | undefined): string | undefined => {
+  if (head === undefined) return undefined
+  const verdict = FakeMedia.check(head, { accept: ["*/*"] })
+  return verdict._tag === "Accepted" ? verdict.mimeType : verdict.mimeType
+}
