@@ -13,23 +13,14 @@
  */
 import { FakeBluesky } from "@omnipost/platform-bluesky/testing"
 import { spawn } from "node:child_process"
-import { mkdtempSync, readFileSync, rmSync } from "node:fs"
-import { createServer } from "node:net"
+import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
+import { freePort, memoryMb } from "./support/process.ts"
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10)
 const concurrency = 32
 const bin = resolve(import.meta.dirname, "../packages/worker/dist/bin.js")
-
-const freePort = () =>
-  new Promise<number>((done) => {
-    const probe = createServer()
-    probe.listen(0, "127.0.0.1", () => {
-      const address = probe.address()
-      probe.close(() => done(typeof address === "object" && address !== null ? address.port : 0))
-    })
-  })
 
 const percentile = (sorted: ReadonlyArray<number>, p: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!
 
@@ -61,13 +52,6 @@ const load = async (name: string, task: (i: number) => Promise<void>) => {
   }
   console.log(`${name.padEnd(22)} ${String(result.perSecond).padStart(6)} req/s   p50 ${result.p50} ms   p99 ${result.p99} ms   (${result.requests} requests, ${errors} errors, ${concurrency} connections)`)
   return result
-}
-
-/** The server's resident memory now and at its peak (VmRSS, VmHWM), in MB. */
-const memory = (pid: number) => {
-  const status = readFileSync(`/proc/${pid}/status`, "utf8")
-  const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0)
-  return { rss: kb("VmRSS") / 1024, peak: kb("VmHWM") / 1024 }
 }
 
 /** A PNG signature followed by `total` bytes in 1 MiB chunks, generated as they are read. */
@@ -140,12 +124,12 @@ const main = async () => {
       await response.arrayBuffer()
     })
 
-    const before = memory(child.pid!)
+    const before = memoryMb(child.pid!)
     console.log(`server memory before uploads: rss ${before.rss.toFixed(0)} MB, peak so far ${before.peak.toFixed(0)} MB`)
     const uploads: Array<{ size: string; peak: number; seconds: number }> = []
     for (const [label, size] of [["100 MB", 100_000_000], ["1 GB", 1_000_000_000]] as const) {
-      let peak = memory(child.pid!).rss
-      const sampler = setInterval(() => (peak = Math.max(peak, memory(child.pid!).rss)), 50)
+      let peak = memoryMb(child.pid!).rss
+      const sampler = setInterval(() => (peak = Math.max(peak, memoryMb(child.pid!).rss)), 50)
       const start = performance.now()
       const response = await fetch(`${url}/v1/media?fileName=bench.png`, {
         method: "POST",

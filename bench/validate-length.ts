@@ -15,20 +15,7 @@
  * hashtags and mentions.
  * Runs against the TypeScript sources of @omnipost/core, as `validate.ts` does.
  */
-import { registerHooks } from "node:module"
-
-registerHooks({
-  resolve(specifier, context, nextResolve) {
-    try {
-      return nextResolve(specifier, context)
-    } catch (error) {
-      if (specifier.startsWith(".") && specifier.endsWith(".js") && context.parentURL?.endsWith(".ts")) {
-        return nextResolve(`${specifier.slice(0, -3)}.ts`, context)
-      }
-      throw error
-    }
-  }
-})
+import "./support/tsSources.ts"
 
 const { validatePost } = await import("../packages/core/src/Validation.ts")
 const Limits = await import("../packages/core/src/Limits.ts")

@@ -8,20 +8,7 @@
  * Runs against the TypeScript sources of @omnipost/core (no build needed):
  * a resolve hook maps the sources' `./X.js` imports to `./X.ts`.
  */
-import { registerHooks } from "node:module"
-
-registerHooks({
-  resolve(specifier, context, nextResolve) {
-    try {
-      return nextResolve(specifier, context)
-    } catch (error) {
-      if (specifier.startsWith(".") && specifier.endsWith(".js") && context.parentURL?.endsWith(".ts")) {
-        return nextResolve(`${specifier.slice(0, -3)}.ts`, context)
-      }
-      throw error
-    }
-  }
-})
+import "./support/tsSources.ts"
 
 const { validatePost } = await import("../packages/core/src/Validation.ts")
 

@@ -14,27 +14,17 @@ import { Samples } from "@omnipost/platform-kit/testing"
 import { FakeYoutube } from "@omnipost/platform-youtube/testing"
 import { Effect, Exit, Scope } from "effect"
 import { spawn } from "node:child_process"
-import { mkdtempSync, readFileSync, rmSync } from "node:fs"
-import { createServer } from "node:net"
+import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
+import { freePort, memoryMb } from "./support/process.ts"
 
 const megabytes = Number(process.env.BENCH_UPLOAD_MB ?? 1024)
 const size = megabytes * 1024 * 1024
 const limitSeconds = Number(process.env.BENCH_LIMIT_SECONDS ?? 600)
 const bin = resolve(import.meta.dirname, "../packages/worker/dist/bin.js")
 
-const freePort = () =>
-  new Promise<number>((done) => {
-    const probe = createServer()
-    probe.listen(0, "127.0.0.1", () => {
-      const address = probe.address()
-      probe.close(() => done(typeof address === "object" && address !== null ? address.port : 0))
-    })
-  })
-
-/** Resident memory of `pid` (VmRSS), in MB. */
-const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0) / 1024
+const rssMb = (pid: number) => memoryMb(pid).rss
 
 /** Samples the peak RSS of `pid` every 50 ms while `work` runs. */
 const peakWhile = async <A>(pid: number, work: () => Promise<A>) => {
