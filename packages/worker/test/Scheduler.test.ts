@@ -7,7 +7,7 @@ import { health, Leases } from "../src/storage/Leases.js"
 import { PostStore } from "../src/storage/PostStore.js"
 import { Scheduler, type SchedulerOptions } from "../src/scheduler/Scheduler.js"
 import { FakePublisher } from "../src/testing/index.js"
-import { awaitSettled, makeAccount, makeOrganization, storesLayer, testKinds } from "./fixtures.js"
+import { awaitSettled, makeAccount, makeOrganization, markPublishing, storesLayer, testKinds } from "./fixtures.js"
 
 const fake = FakePublisher.counting({ platform: "fake" })
 const lookup = FakePublisher.counting({ platform: "lookup", findPublished: true })
@@ -280,7 +280,7 @@ for (const kind of testKinds) {
           const now = new Date()
           const [claim] = yield* leases.claim({ workerId: "wrk_dead", now, leaseMs: 50, limit: 10 })
           assert.strictEqual(claim!.postId, post.id)
-          const marked = yield* leases.markPublishing({ claim: claim!, workerId: "wrk_dead", attemptId: "att_dead", now, leaseMs: 50 })
+          const marked = yield* markPublishing({ claim: claim!, workerId: "wrk_dead", attemptId: "att_dead", now, leaseMs: 50 })
           assert.isDefined(marked)
           yield* Effect.sleep("100 millis")
           yield* withScheduler(awaitSettled({ postIds: [post.id] }))
@@ -305,7 +305,7 @@ for (const kind of testKinds) {
           const [claim] = yield* leases.claim({ workerId: "wrk_a", now, leaseMs: 30_000, limit: 10 })
           const cancelled = yield* posts.cancel(org, post.id)
           assert.strictEqual(cancelled.status, "cancelled")
-          const marked = yield* leases.markPublishing({ claim: claim!, workerId: "wrk_a", attemptId: "att_x", now, leaseMs: 30_000 })
+          const marked = yield* markPublishing({ claim: claim!, workerId: "wrk_a", attemptId: "att_x", now, leaseMs: 30_000 })
           assert.isUndefined(marked)
           const after = yield* posts.get(org, post.id)
           assert.strictEqual(after.destinations[0]!.status, "cancelled")
@@ -313,7 +313,7 @@ for (const kind of testKinds) {
           // Once marked publishing, a cancel is refused.
           const other = yield* posts.create(org, { content: { text: "y" }, destinations: [{ platform: "fake", accountId: account.id }] })
           const [claim2] = yield* leases.claim({ workerId: "wrk_a", now: new Date(), leaseMs: 30_000, limit: 10 })
-          yield* leases.markPublishing({ claim: claim2!, workerId: "wrk_a", attemptId: "att_y", now: new Date(), leaseMs: 30_000 })
+          yield* markPublishing({ claim: claim2!, workerId: "wrk_a", attemptId: "att_y", now: new Date(), leaseMs: 30_000 })
           const refused = yield* Effect.flip(posts.cancel(org, other.id))
           assert.strictEqual(refused._tag, "InvalidStatusTransition")
           yield* leases.settle({

@@ -7,6 +7,7 @@ import { AccountStore } from "../src/storage/AccountStore.js"
 import { Crypto } from "../src/storage/Crypto.js"
 import { Database, type DatabaseKind, makeScratchPostgres } from "../src/storage/Database.js"
 import * as Ids from "../src/storage/Ids.js"
+import { type Claim, Leases } from "../src/storage/Leases.js"
 import { migrations } from "../src/storage/Migrations.js"
 import { PostStore } from "../src/storage/PostStore.js"
 
@@ -67,3 +68,23 @@ export const awaitSettled = (options: { readonly postIds?: ReadonlyArray<string>
       yield* Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 20)))
     }
   })
+
+/**
+ * The publish-once mark of one claimed destination, as a worker makes it
+ * (`Leases.markPublishingBatch` for one): tests play a worker by hand with it.
+ * `undefined` when it was cancelled, edited away or taken over meanwhile.
+ */
+export const markPublishing = (options: {
+  readonly claim: Claim
+  readonly workerId: string
+  readonly attemptId: string
+  readonly now: Date
+  readonly leaseMs: number
+}) =>
+  Effect.flatMap(Leases, (leases) =>
+    leases.markPublishingBatch({
+      items: [{ claim: options.claim, attemptId: options.attemptId }],
+      workerId: options.workerId,
+      now: options.now,
+      leaseMs: options.leaseMs
+    })).pipe(Effect.map((marked) => marked.get(options.claim.id)))
