@@ -26,7 +26,7 @@
  */
 import { Lifecycle, Post, Schedule } from "@omnipost/core"
 import { PgClient } from "@effect/sql-pg"
-import { Clock, Context, Effect, Layer, Schema } from "effect"
+import { Clock, Context, Effect, Layer } from "effect"
 import type { SqlError } from "effect/sql"
 import * as Cursor from "./Cursor.js"
 import { Database } from "./Database.js"
@@ -34,182 +34,38 @@ import * as Ids from "./Ids.js"
 import { destinationFrom, transitionDestination, transitionPost } from "./internal/lifecycle.js"
 import * as Outbox from "./Outbox.js"
 import { compact, iso, isoOrUndefined } from "./internal/rows.js"
+import {
+  type AttemptRecord,
+  type DestinationRow,
+  dueChannel,
+  type EventPosition,
+  InvalidAccounts,
+  InvalidSchedule,
+  type ListFilter,
+  type OutcomeEvent,
+  PostNotFound,
+  type PostPatch,
+  type PostRow,
+  resolveSchedule,
+  type StoredPost,
+  toPost
+} from "./StoredPost.js"
 
-export class PostNotFound extends Schema.TaggedError<PostNotFound>()("PostNotFound", {
-  postId: Schema.String,
-  message: Schema.String
-}) {}
-
-/** Destinations naming accounts that are not the organization's, or not on that platform. */
-export class InvalidAccounts extends Schema.TaggedError<InvalidAccounts>()("InvalidAccounts", {
-  accountIds: Schema.Array(Schema.String),
-  message: Schema.String
-}) {}
-
-export class InvalidSchedule extends Schema.TaggedError<InvalidSchedule>()("InvalidSchedule", {
-  reason: Schema.Literals(["InvalidInstant", "UnknownTimeZone", "NonexistentLocalTime"]),
-  message: Schema.String
-}) {}
-
-/** The channel workers listen on; the payload is the ISO instant the new work is due. */
-export const dueChannel = "omnipost_due"
-
-export interface StoredDestination {
-  readonly id: string
-  readonly platform: string
-  readonly accountId: string
-  readonly placement?: Post.Placement | undefined
-  readonly settings: Readonly<Record<string, unknown>>
-  readonly override?: Post.Override | undefined
-  readonly status: Post.DestinationStatus
-  readonly attempts: number
-  readonly dueAt?: string | undefined
-  readonly nextRetryAt?: string | undefined
-  readonly platformPostId?: string | undefined
-  readonly url?: string | undefined
-  /** The thread's live parts: all once published, the first ones while a partly posted thread waits to resume. */
-  readonly parts?: ReadonlyArray<Post.PublishedPart> | undefined
-  readonly publishedAt?: string | undefined
-  readonly lastError?: Post.DestinationError | undefined
-}
-
-export interface StoredPost {
-  readonly id: string
-  readonly organizationId: string
-  readonly status: Post.PostStatus
-  readonly content: Post.Content
-  readonly platformOverrides?: Readonly<Record<string, Post.Override>> | undefined
-  readonly schedule?: Schedule.Schedule | undefined
-  readonly scheduledAt?: string | undefined
-  readonly timeZone?: string | undefined
-  readonly createdAt: string
-  readonly updatedAt: string
-  readonly publishedAt?: string | undefined
-  readonly destinations: ReadonlyArray<StoredDestination>
-}
-
-export interface AttemptRecord {
-  readonly id: string
-  readonly destinationId: string
-  readonly postId: string
-  readonly workerId: string
-  readonly number: number
-  readonly startedAt: string
-  readonly finishedAt?: string | undefined
-  readonly outcome?: string | undefined
-  readonly error?: Post.DestinationError | undefined
-  readonly platformPostId?: string | undefined
-  readonly url?: string | undefined
-}
-
-/** Where a reader of `events` stands. */
-export type EventPosition = Outbox.EventPosition
-
-export interface OutcomeEvent {
-  readonly id: number
-  readonly organizationId: string
-  readonly type: string
-  readonly postId: string
-  readonly destinationId?: string | undefined
-  readonly payload: Record<string, unknown>
-  readonly createdAt: string
-}
-
-export interface ListFilter {
-  readonly status?: Post.PostStatus | undefined
-  readonly platform?: string | undefined
-  /** ISO instants bounding the scheduled time (or the creation time of unscheduled posts). */
-  readonly from?: string | undefined
-  readonly to?: string | undefined
-  /** 1–100, default 20. */
-  readonly limit?: number | undefined
-  readonly cursor?: string | undefined
-}
-
-export interface PostPatch {
-  readonly content?: Post.Content | undefined
-  readonly destinations?: ReadonlyArray<Post.DestinationInput> | undefined
-  readonly platformOverrides?: Readonly<Record<string, Post.Override>> | null | undefined
-  /** `null` clears the schedule (due now when scheduled). */
-  readonly schedule?: Schedule.Schedule | null | undefined
-  readonly status?: "draft" | "scheduled" | undefined
-}
-
-interface PostRow {
-  readonly id: string
-  readonly organization_id: string
-  readonly status: Post.PostStatus
-  readonly content: Post.Content
-  readonly platform_overrides: Record<string, Post.Override> | null
-  readonly schedule: Schedule.Schedule | null
-  readonly scheduled_at: Date | null
-  readonly time_zone: string | null
-  readonly created_at: Date
-  readonly updated_at: Date
-  readonly published_at: Date | null
-}
-
-interface DestinationRow {
-  readonly id: string
-  readonly post_id: string
-  readonly platform: string
-  readonly account_id: string
-  readonly placement: Post.Placement | null
-  readonly settings: Record<string, unknown>
-  readonly override: Post.Override | null
-  readonly status: Post.DestinationStatus
-  readonly attempts: number
-  readonly due_at: Date | null
-  readonly next_retry_at: Date | null
-  readonly platform_post_id: string | null
-  readonly url: string | null
-  readonly parts: Array<Post.PublishedPart> | null
-  readonly published_at: Date | null
-  readonly last_error: Post.DestinationError | null
-}
-
-const toDestination = (row: DestinationRow): StoredDestination =>
-  compact({
-    id: row.id,
-    platform: row.platform,
-    accountId: row.account_id,
-    placement: row.placement ?? undefined,
-    settings: row.settings ?? {},
-    override: row.override ?? undefined,
-    status: row.status,
-    attempts: row.attempts,
-    dueAt: isoOrUndefined(row.due_at),
-    nextRetryAt: isoOrUndefined(row.next_retry_at),
-    platformPostId: row.platform_post_id ?? undefined,
-    url: row.url ?? undefined,
-    parts: row.parts ?? undefined,
-    publishedAt: isoOrUndefined(row.published_at),
-    lastError: row.last_error ?? undefined
-  })
-
-const toPost = (row: PostRow, destinations: ReadonlyArray<DestinationRow>): StoredPost =>
-  compact({
-    id: row.id,
-    organizationId: row.organization_id,
-    status: row.status,
-    content: row.content,
-    platformOverrides: row.platform_overrides ?? undefined,
-    schedule: row.schedule ?? undefined,
-    scheduledAt: isoOrUndefined(row.scheduled_at),
-    timeZone: row.time_zone ?? undefined,
-    createdAt: iso(row.created_at),
-    updatedAt: iso(row.updated_at),
-    publishedAt: isoOrUndefined(row.published_at),
-    destinations: destinations.map(toDestination)
-  })
-
-/** The instant a schedule fires at, as a typed error when it has none. */
-export const resolveSchedule = (schedule: Schedule.Schedule): Effect.Effect<Date, InvalidSchedule> => {
-  const result = Schedule.resolve(schedule)
-  return result._tag === "Success"
-    ? Effect.succeed(new Date(result.success.epochMilliseconds))
-    : Effect.fail(new InvalidSchedule({ reason: result.failure._tag, message: result.failure.message }))
-}
+// The model lives in `StoredPost`; re-exported here, beside the store that makes it.
+export {
+  type AttemptRecord,
+  dueChannel,
+  type EventPosition,
+  InvalidAccounts,
+  InvalidSchedule,
+  type ListFilter,
+  type OutcomeEvent,
+  PostNotFound,
+  type PostPatch,
+  resolveSchedule,
+  type StoredDestination,
+  type StoredPost
+} from "./StoredPost.js"
 
 export class PostStore extends Context.Service<PostStore, {
   readonly create: (
@@ -611,4 +467,3 @@ export class PostStore extends Context.Service<PostStore, {
     }
   }))
 }
-
