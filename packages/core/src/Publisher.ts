@@ -48,6 +48,14 @@ export interface PublishRequest<Settings = unknown, Credentials = unknown> {
    * of these, and never posts these again: the platform kit's `Thread` does it.
    */
   readonly postedParts?: ReadonlyArray<PublishedPart> | undefined
+  /**
+   * Keeps parts on the destination before the call ends: parts already live,
+   * or a post the platform holds and will publish without another call
+   * (TikTok's publish id while it processes). A host that dies before the
+   * answer hands them to `findPublished` (as `postedParts`) instead of
+   * posting again. Best effort: it never fails the call.
+   */
+  readonly keepPostedParts?: ((parts: ReadonlyArray<PublishedPart>) => Effect.Effect<void>) | undefined
 }
 
 /** A published part (a thread publishes several). */

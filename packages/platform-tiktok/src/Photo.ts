@@ -74,5 +74,5 @@ export const postPhotos = (
     if (typeof publishId !== "string") {
       return yield* new PublishError.OutcomeUnknown({ platform: Errors.platform, message: "TikTok: content/init answered without publish_id" })
     }
-    return yield* Video.poll(connection, publishId, options)
+    return yield* Video.pollAfterInit(connection, publishId, options)
   })

@@ -2,8 +2,8 @@
  * TikTok as an Omnipost plugin: what `omnipost serve` (or any host) needs to
  * run TikTok without knowing it. With the app's client key and secret the
  * OAuth connect flow is enabled (`POST /v1/accounts/oauth/tiktok/start`);
- * the host's signed public media URLs (`publicMediaUrl`, an extra plugin
- * option the worker gives under `OMNIPOST_PUBLIC_URL`) let TikTok pull
+ * the host's signed public media URLs (core's `PluginOptions.publicMediaUrl`,
+ * the worker's under `OMNIPOST_PUBLIC_URL`) let TikTok pull
  * stored media under the app's verified URL prefixes.
  *
  * @example
@@ -15,7 +15,7 @@ import { Config, Effect, Option, Redacted } from "effect"
 import { HttpClient } from "effect/http"
 import * as Auth from "./Auth.js"
 import * as Token from "./internal/Token.js"
-import { makeTiktokPublisher, type PublicMediaUrl } from "./Publisher.js"
+import { makeTiktokPublisher } from "./Publisher.js"
 
 /** TikTok's settings, read from the environment (or any `ConfigProvider`). */
 export const config = Config.all({
@@ -26,11 +26,6 @@ export const config = Config.all({
 })
 
 export type TiktokConfig = typeof config extends Config.Config<infer A> ? A : never
-
-/** Core's plugin options, plus the host's public media URLs. */
-export interface TiktokPluginOptions extends Plugin.PluginOptions {
-  readonly publicMediaUrl?: PublicMediaUrl | undefined
-}
 
 const clientOf = (config: TiktokConfig, baseUrl: string | undefined): Auth.ClientOptions | undefined =>
   Option.isSome(config.clientKey) && Option.isSome(config.clientSecret)
@@ -47,7 +42,7 @@ const publisherOf = (config: TiktokConfig, options: Plugin.PluginOptions) =>
     unauditedClient: Option.getOrElse(config.unaudited, () => false),
     verifiedUrlPrefixes: prefixesOf(config),
     resolveStoredMedia: options.resolveStoredMedia,
-    publicMediaUrl: (options as TiktokPluginOptions).publicMediaUrl
+    publicMediaUrl: options.publicMediaUrl
   })
 
 export const plugin = Plugin.definePlugin({

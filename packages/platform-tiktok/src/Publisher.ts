@@ -24,7 +24,7 @@
  * @example
  * const publisher = yield* makeTiktokPublisher({ apiBaseUrl: fake.url }).pipe(Effect.provide(NodeHttpClient.layerUndici))
  */
-import { type Media as CoreMedia, type Plugin, PublishError, type Publisher, type Rules as CoreRules, type Validation } from "@omnipost/core"
+import { type Media as CoreMedia, type Plugin, type Post, PublishError, type Publisher, type Rules as CoreRules, type Validation } from "@omnipost/core"
 import { MediaSource, UrlGuard } from "@omnipost/platform-kit"
 import { Clock, type Duration, Effect, Schema } from "effect"
 import { HttpClient } from "effect/http"
@@ -39,8 +39,8 @@ import { rules } from "./Rules.js"
 import { TiktokSettings } from "./Settings.js"
 import * as Video from "./Video.js"
 
-/** The host's public, fetchable URL for a stored medium (the worker signs one under `OMNIPOST_PUBLIC_URL`). */
-export type PublicMediaUrl = (mediaId: string) => Effect.Effect<string | undefined, PublishError.PublishError>
+/** The host's public, fetchable URL for a stored medium (core's; the worker signs one under `OMNIPOST_PUBLIC_URL`). */
+export type PublicMediaUrl = Plugin.PublicMediaUrl
 
 export interface TiktokPublisherOptions {
   /** `https://open.tiktokapis.com` unless given (a fake). */
@@ -193,7 +193,7 @@ export const makeTiktokPublisher = (
           : undefined
         if (problem !== undefined) {
           issues.push({
-            code: "UNSUPPORTED_MEDIA_CONFIG",
+            code: item.source._tag === "stored" && options.publicMediaUrl === undefined && prefixes.length > 0 ? "PUBLIC_URL_REQUIRED" : "UNSUPPORTED_MEDIA_CONFIG",
             message: problem,
             path: ["content", "media", index, "source"],
             platform: Errors.platform,
@@ -211,12 +211,19 @@ export const makeTiktokPublisher = (
       ...(settings.isAigc !== undefined ? { is_aigc: settings.isAigc } : {})
     })
 
-    /** Polling options whose status failures carry the publish id (see the module's doc). */
-    const videoOptions = (creator: Creator.CreatorInfo | undefined): Video.Options => ({
+    const marker = (publishId: string): Post.PublishedPart => ({ platformPostId: publishId, url: postUrl(undefined, "video", undefined), replyRef: publishIdRef })
+
+    /**
+     * Polling options that keep the publish id: on the destination before the
+     * first status call (`keepPostedParts`, for a crash), and on a status
+     * failure (see the module's doc).
+     */
+    const videoOptions = (creator: Creator.CreatorInfo | undefined, keep?: Publisher.PublishRequest["keepPostedParts"]): Video.Options => ({
       ...options.video,
       ...(creator !== undefined ? { creator } : {}),
+      ...(keep !== undefined ? { beforePoll: (publishId: string) => keep([marker(publishId)]) } : {}),
       pollFailed: (error, publishId) =>
-        error._tag === "Rejected" ? error : PublishError.withPostedParts(error, [{ platformPostId: publishId, url: postUrl(undefined, "video", undefined), replyRef: publishIdRef }], `TikTok has the post as ${publishId}; a retry polls it again`)
+        error._tag === "Rejected" ? error : PublishError.withPostedParts(error, [marker(publishId)], `TikTok has the post as ${publishId}; a retry polls it again`)
     })
 
     const resultOf = (published: Video.Published, username: string | undefined, kind: "video" | "photo", nowMs: number): Publisher.PublishResult => {
@@ -235,11 +242,21 @@ export const makeTiktokPublisher = (
         return creator
       })
 
+    /**
+     * Polls a kept publish id. `undefined` when there is none, or when TikTok
+     * says that post FAILED (or does not know it): then nothing is live and
+     * the post is made anew.
+     */
     const resume = (request: Publisher.PublishRequest<TiktokSettings, Auth.TiktokCredentials>, credentials: Auth.TiktokCredentials) =>
       Effect.gen(function*() {
-        const marker = request.postedParts?.find((part) => part.replyRef === publishIdRef)
-        if (marker === undefined) return undefined
-        const published = yield* Video.poll(connection(credentials), marker.platformPostId, videoOptions(undefined))
+        const kept = request.postedParts?.find((part) => part.replyRef === publishIdRef)
+        if (kept === undefined) return undefined
+        const polled = yield* Video.poll(connection(credentials), kept.platformPostId, videoOptions(undefined)).pipe(
+          // Marked errors (a status call failed) still hold the post: they fail the call.
+          Effect.catchIf((error) => error.postedParts === undefined && error._tag !== "AuthFailed", () => Effect.succeed(undefined))
+        )
+        if (polled === undefined) return undefined
+        const published = polled
         const kind = request.destination.parts[0]?.media.some((m) => m.kind === "image") === true ? "photo" : "video"
         return resultOf(published, credentials.username, kind, yield* Clock.currentTimeMillis)
       })
@@ -274,7 +291,7 @@ export const makeTiktokPublisher = (
             autoAddMusic: settings.autoAddMusic,
             photoCoverIndex: settings.photoCoverIndex,
             extra: postInfoExtra(settings)
-          }, urls, mode, videoOptions(creator))
+          }, urls, mode, videoOptions(creator, request.keepPostedParts))
           return resultOf(published, creator?.username ?? credentials.username, "photo", yield* Clock.currentTimeMillis)
         }
         if (videos.length !== 1 || part.media.length !== 1) {
@@ -300,7 +317,7 @@ export const makeTiktokPublisher = (
         }
         const url = mode === "direct" ? yield* pullUrl(video) : undefined
         const published = url !== undefined
-          ? yield* Video.postVideoByUrl(connection(credentials), info, url, video.durationSeconds, videoOptions(creator))
+          ? yield* Video.postVideoByUrl(connection(credentials), info, url, video.durationSeconds, videoOptions(creator, request.keepPostedParts))
           : yield* Effect.scoped(Effect.gen(function*() {
             const opened = yield* MediaSource.openMedia(video, {
               platform: Errors.platform,
@@ -316,7 +333,7 @@ export const makeTiktokPublisher = (
               sizeBytes: opened.sizeBytes,
               mimeType: opened.mimeType,
               durationSeconds: video.durationSeconds
-            }, { ...videoOptions(creator), mode })
+            }, { ...videoOptions(creator, request.keepPostedParts), mode })
           }))
         return resultOf(published, creator?.username ?? credentials.username, "video", yield* Clock.currentTimeMillis)
       })
@@ -327,6 +344,10 @@ export const makeTiktokPublisher = (
         const credentials = yield* usable(request.credentials, request.saveCredentials)
         const resumed = yield* resume(request, credentials)
         if (resumed !== undefined) return resumed
+        if (request.postedParts?.some((part) => part.replyRef === publishIdRef) === true) {
+          // The kept publish id FAILED on TikTok (or is unknown there): nothing is live.
+          return undefined
+        }
         return yield* new PublishError.OutcomeUnknown({
           platform: Errors.platform,
           message: "TikTok has no look-up of a post by its content, and no publish id was kept for this attempt: check the creator's profile"

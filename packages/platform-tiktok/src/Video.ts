@@ -59,6 +59,8 @@ export interface Options {
    * passes unmarked.
    */
   readonly pollFailed?: ((error: PublishError.PublishError, publishId: string) => PublishError.PublishError) | undefined
+  /** Runs once TikTok answered init, before the first status call: the publisher keeps the publish id there. */
+  readonly beforePoll?: ((publishId: string) => Effect.Effect<void>) | undefined
 }
 
 export interface Published {
@@ -224,7 +226,11 @@ const upload = (connection: Api.Connection, uploadUrl: string, plan: Chunks.Plan
     }
   })
 
-const pollAfterInit = (connection: Api.Connection, publishId: string, options: Options) => poll(connection, publishId, options)
+/** Polls a post TikTok just accepted, once `beforePoll` has kept its publish id. */
+export const pollAfterInit = (connection: Api.Connection, publishId: string, options: Options) =>
+  options.beforePoll === undefined
+    ? poll(connection, publishId, options)
+    : Effect.andThen(options.beforePoll(publishId), poll(connection, publishId, options))
 
 /**
  * Asks `status/fetch` until a terminal status: `PUBLISH_COMPLETE` (or

@@ -65,3 +65,30 @@ describe("status polling resumes, never posts again", () => {
         assert.isUndefined(failed.postedParts)
       })))
 })
+
+describe("the publish id is kept before polling", () => {
+  it.live("keepPostedParts gets the publish id after init and before the first status call; a kept id that FAILED posts anew", () =>
+    withFake(({ credentials, fake, publisher }) =>
+      Effect.gen(function*() {
+        const kept: Array<{ readonly parts: ReadonlyArray<{ readonly platformPostId: string; readonly replyRef?: string | undefined }>; readonly statusCalls: number; readonly inits: number }> = []
+        const keepPostedParts = (parts: ReadonlyArray<{ readonly platformPostId: string; readonly url: string; readonly replyRef?: string | undefined }>) =>
+          Effect.sync(() => void kept.push({ parts, statusCalls: fake.server.requestsOf(status).length, inits: fake.server.requestsOf(init).length }))
+        fake.failReason = "video_pull_failed"
+        const failed = yield* Effect.flip(publisher.publish(request(credentials, "x", [bytesVideo(Samples.mp4(40_000))], undefined, { keepPostedParts })))
+        assert.strictEqual(failed._tag === "Rejected" ? failed.code : failed._tag, "MEDIA_NOT_FOUND")
+        const publishId = [...fake.uploads.keys()][0]!
+        assert.deepStrictEqual(kept.map((k) => [k.parts.map((p) => [p.platformPostId, p.replyRef]), k.statusCalls, k.inits]), [[[[publishId, Publisher.publishIdRef]], 0, 1]])
+        // The host kept that id; the manual retry resumes it, TikTok says FAILED: nothing is live, so it posts anew.
+        fake.failReason = undefined
+        const retried = yield* publisher.publish(request(credentials, "x", [bytesVideo(Samples.mp4(40_000))], undefined, { postedParts: kept[0]!.parts.map((p) => ({ ...p, url: "" })) }))
+        assert.notStrictEqual(retried.platformPostId, publishId)
+        assert.strictEqual(fake.server.requestsOf(init).length, 2)
+        // findPublished with an id TikTok failed: not there (the worker then posts it anew).
+        const found = yield* publisher.findPublished!({
+          ...request(credentials, "x", []),
+          postedParts: [{ platformPostId: "v_pub_file~v2-1.404", url: "", replyRef: Publisher.publishIdRef }],
+          sentAt: new Date().toISOString()
+        })
+        assert.isUndefined(found)
+      })))
+})

@@ -60,6 +60,8 @@ export interface FakeUpload {
   largestChunk: number
   /** Photo posts: the pulled image URLs. */
   readonly photoImages?: ReadonlyArray<string> | undefined
+  /** The fake's `failReason` when this post was accepted: it ends FAILED with it. */
+  failReason?: string | undefined
 }
 
 
@@ -97,7 +99,7 @@ export class FakeTiktok {
   readonly uploads = new Map<string, FakeUpload>()
   /** URL prefixes verified for PULL_FROM_URL (anything else is `url_ownership_unverified`). */
   verifiedPrefixes: Array<string> = ["https://media.example.com/"]
-  /** When set, a complete upload ends FAILED with this reason. */
+  /** When set, a post accepted from then on ends FAILED with this reason. */
   failReason: string | undefined
   /** How many status/fetch answers say PROCESSING_UPLOAD after the last byte before the final one. */
   processingPolls = 1
@@ -180,6 +182,7 @@ export class FakeTiktok {
       this.limits.posted()
       const publishId = `v_pub_url~v2-1.${this.next++}`
       this.uploads.set(publishId, {
+      failReason: this.failReason,
         publishId, token, postInfo, inbox, videoSize: 0, chunkSize: 0, totalChunkCount: 0, received: 0, chunksReceived: 0,
         hash: createHash("sha256"), sha256: "pulled", largestChunk: 0, videoUrl: url
       })
@@ -194,6 +197,7 @@ export class FakeTiktok {
     if (!inbox) this.limits.posted()
     const publishId = `v_pub_file~v2-1.${this.next++}`
     this.uploads.set(publishId, {
+      failReason: this.failReason,
       publishId,
       token,
       postInfo,
@@ -262,6 +266,7 @@ export class FakeTiktok {
     if (direct) this.limits.posted()
     const publishId = `p_pub_url~v2-1.${this.next++}`
     this.uploads.set(publishId, {
+      failReason: this.failReason,
       publishId, token, postInfo, inbox: !direct, videoSize: 0, chunkSize: 0, totalChunkCount: 0, received: 0, chunksReceived: 0,
       hash: createHash("sha256"), sha256: "pulled", largestChunk: 0, photoImages: images as Array<string>
     })
@@ -364,7 +369,7 @@ export class FakeTiktok {
     const polls = (this.polls.get(upload.publishId) ?? 0) + 1
     this.polls.set(upload.publishId, polls)
     if (polls <= this.processingPolls) return answer(200, "ok", "", { ...data, status: "PROCESSING_UPLOAD" })
-    if (this.failReason !== undefined) return answer(200, "ok", "", { ...data, status: "FAILED", fail_reason: this.failReason })
+    if (upload.failReason !== undefined) return answer(200, "ok", "", { ...data, status: "FAILED", fail_reason: upload.failReason })
     if (upload.inbox) return answer(200, "ok", "", { ...data, status: "SEND_TO_USER_INBOX" })
     return answer(200, "ok", "", {
       ...data,

@@ -32,6 +32,7 @@ export const make = (ctx: Context, crypto: Crypto["Service"]): Dispatch => {
   const outcomes = Outcomes.make({
     accounts: ctx.accounts,
     pause: leases.pause,
+    keepParts: leases.keepParts,
     backoff: ctx.settings.backoff,
     maxAutoRetries: ctx.settings.maxAutoRetries
   })

@@ -64,6 +64,8 @@ export const make = (options: {
   readonly accounts: AccountStore["Service"]
   /** Pauses a scope (see `Leases.pause`). */
   readonly pause: (scope: string, until: Date, reason: string) => Effect.Effect<void, SqlError.SqlError>
+  /** Keeps a call's parts on its destination while it runs (see `Leases.keepParts`). */
+  readonly keepParts: (destinationId: string, attemptId: string, parts: ReadonlyArray<Post.PublishedPart>) => Effect.Effect<void, SqlError.SqlError>
   readonly backoff: Backoff.Policy
   readonly maxAutoRetries: number
 }) => {
@@ -102,6 +104,11 @@ export const make = (options: {
       destination,
       credentials,
       ...(postedParts !== undefined ? { postedParts } : {}),
+      keepPostedParts: (parts) =>
+        options.keepParts(claim.id, attemptId, parts).pipe(
+          Effect.tapCause((cause) => Effect.logWarning("could not keep the call's posted parts", cause)),
+          Effect.ignore
+        ),
       saveCredentials: (fresh) =>
         codecs.encodeCredentials(fresh).pipe(
           Effect.flatMap((encoded) => accounts.updateCredentials(claim.accountId, encoded, publisher.tokenExpiresAt?.(fresh))),

@@ -6,6 +6,7 @@
 import { PgClient } from "@effect/sql-pg"
 import { Effect } from "effect"
 import type { SqlError } from "effect/sql"
+import type { Post } from "@omnipost/core"
 import { hostname } from "node:os"
 import type { SchedulerHealth } from "./Model.js"
 
@@ -27,6 +28,16 @@ export const make = (sql: PgClient.PgClient) => ({
       : sql<{ id: string }>`UPDATE destinations SET lease_owner = NULL, lease_expires_at = NULL
           WHERE lease_owner = ${workerId} AND status = 'queued' AND ${sql.in("id", ids)} RETURNING id`
     ).pipe(Effect.map((rows) => rows.length)),
+  /**
+   * Keeps a call's parts on its destination while the call runs
+   * (`PublishRequest.keepPostedParts`): only for the attempt still publishing,
+   * so a late write cannot touch a settled or re-marked destination. A worker
+   * that dies leaves them to the recovery (`expiredPublishing`), which hands
+   * them to `findPublished`.
+   */
+  keepParts: (destinationId: string, attemptId: string, parts: ReadonlyArray<Post.PublishedPart>): Effect.Effect<void, SqlError.SqlError> =>
+    parts.length === 0 ? Effect.void : sql`UPDATE destinations SET parts = ${sql.json(parts)}
+      WHERE id = ${destinationId} AND current_attempt_id = ${attemptId} AND status = 'publishing'`.pipe(Effect.asVoid),
   /** Pauses a rate-limit scope (`<platform>`, `<platform>:<accountId>`, `org:<id>`) until `until`; never shortens a pause. */
   pause: (scope: string, until: Date, reason: string): Effect.Effect<void, SqlError.SqlError> =>
     sql`
