@@ -11,7 +11,7 @@ import { Context, Effect, Layer } from "effect"
 import { Leases } from "../src/storage/Leases.js"
 import { PostStore } from "../src/storage/PostStore.js"
 import { Scheduler } from "../src/scheduler/Scheduler.js"
-import { testKinds } from "./fixtures.js"
+import { markPublishing, testKinds } from "./fixtures.js"
 import { apiLayer, request, TestApi, waitFor } from "./apiHarness.js"
 
 class Fake extends Context.Service<Fake, FakeTiktok>()("test/FakeTiktokResume") {}
@@ -55,7 +55,7 @@ for (const kind of testKinds) {
           const now = new Date()
           const [claim] = yield* leases.claim({ workerId: "wrk_dead", now, leaseMs: -60_000, limit: 10 })
           assert.strictEqual(claim!.postId, created.body.id)
-          const marked = yield* leases.markPublishing({ claim: claim!, workerId: "wrk_dead", attemptId: "att_dead", now, leaseMs: -60_000 })
+          const marked = yield* markPublishing({ claim: claim!, workerId: "wrk_dead", attemptId: "att_dead", now, leaseMs: -60_000 })
           assert.isDefined(marked)
           const token = [...fake.tokens].at(-1)!
           const headers = { authorization: `Bearer ${token}`, "content-type": "application/json; charset=UTF-8" }
