@@ -39,6 +39,8 @@ const apiError = <Self>() => <const Code extends string>(tag: string, code: Code
 }
 
 export class InvalidApiKey extends apiError<InvalidApiKey>()("InvalidApiKey", "INVALID_API_KEY", 401) {}
+export class ExpiredApiKey extends apiError<ExpiredApiKey>()("ExpiredApiKey", "EXPIRED_API_KEY", 401) {}
+export class ReadOnlyApiKey extends apiError<ReadOnlyApiKey>()("ReadOnlyApiKey", "READ_ONLY_API_KEY", 403) {}
 export class Forbidden extends apiError<Forbidden>()("Forbidden", "FORBIDDEN", 403) {}
 /** The key's organization is disabled by the operator: its keys are refused until it is enabled again. */
 export class OrganizationDisabled extends apiError<OrganizationDisabled>()(

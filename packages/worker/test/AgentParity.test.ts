@@ -2,7 +2,8 @@
  * What users of the hosted APIs expect, through the HTTP API: a request id on
  * every answer (the caller's own kept, in error bodies too), the results of a
  * post alone (`GET /v1/posts/:id/results`), and `/llms.txt` generated from
- * the same declarations as `/openapi.json`.
+ * the same declarations as `/openapi.json`, and API keys that expire or only
+ * read.
  */
 import { assert, describe, layer } from "@effect/vitest"
 import { Effect } from "effect"
@@ -61,6 +62,48 @@ for (const kind of testKinds) {
           const missing = yield* request(api, "GET", "/v1/posts/post_nobody/results")
           assert.strictEqual(missing.status, 404)
           assert.strictEqual(errorCode(missing), "POST_NOT_FOUND")
+        }))
+
+      it.effect("API keys that expire (401 EXPIRED_API_KEY once past) and read-only keys (403 READ_ONLY_API_KEY on anything but GET)", () =>
+        Effect.gen(function*() {
+          const api = yield* TestApi
+          const past = yield* request(api, "POST", "/v1/keys", { body: { name: "born expired", expiresAt: "2020-01-01T00:00:00Z" } })
+          assert.strictEqual(past.status, 400, JSON.stringify(past.body))
+          assert.strictEqual(errorCode(past), "VALIDATION_FAILED")
+          const impossible = yield* request(api, "POST", "/v1/keys", { body: { name: "bad date", expiresAt: "2027-02-30T10:00:00Z" } })
+          assert.strictEqual(impossible.status, 400, JSON.stringify(impossible.body))
+
+          const expiresAt = new Date(Date.now() + 2_000).toISOString()
+          const brief = yield* request(api, "POST", "/v1/keys", { body: { name: "brief", expiresAt } })
+          assert.strictEqual(brief.status, 201, JSON.stringify(brief.body))
+          assert.strictEqual(brief.body.expiresAt, expiresAt)
+          assert.isFalse(brief.body.readOnly)
+          const early = yield* request(api, "GET", "/v1/accounts", { key: brief.body.key })
+          assert.strictEqual(early.status, 200, "usable before it expires")
+          const expired = yield* waitFor(
+            Effect.map(request(api, "GET", "/v1/accounts", { key: brief.body.key }), (answer) => answer.status === 401 ? answer : undefined),
+            30_000,
+            "the key to expire"
+          )
+          assert.strictEqual(errorCode(expired), "EXPIRED_API_KEY")
+          assert.strictEqual(expired.body.error.details.expiredAt, expiresAt)
+          assert.isTrue(Date.now() >= Date.parse(expiresAt), "refused only once past its expiry")
+          const listed = yield* request(api, "GET", "/v1/keys")
+          assert.strictEqual(listed.body.find((key: { id: string }) => key.id === brief.body.id).expiresAt, expiresAt)
+
+          const reader = yield* request(api, "POST", "/v1/keys", { body: { name: "dashboard", readOnly: true } })
+          assert.strictEqual(reader.status, 201, JSON.stringify(reader.body))
+          assert.isTrue(reader.body.readOnly)
+          assert.strictEqual((yield* request(api, "GET", "/v1/posts", { key: reader.body.key })).status, 200)
+          for (const [method, path, body] of [
+            ["POST", "/v1/posts", { content: { text: "no" }, destinations: [] }],
+            ["POST", "/v1/keys", { name: "escalate" }],
+            ["DELETE", `/v1/keys/${reader.body.id}`, undefined]
+          ] as const) {
+            const refused = yield* request(api, method, path, { key: reader.body.key, ...(body === undefined ? {} : { body }) })
+            assert.strictEqual(refused.status, 403, `${method} ${path}: ${JSON.stringify(refused.body)}`)
+            assert.strictEqual(errorCode(refused), "READ_ONLY_API_KEY")
+          }
         }))
 
       it.effect("/llms.txt describes every operation of /openapi.json, with its errors", () =>

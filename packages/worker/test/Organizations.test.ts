@@ -231,8 +231,17 @@ describe("the CLI on the database directly (an existing install's first admin ke
       const key = JSON.parse(yield* cli(["keys", "create", "--org", organization.id, "--name", "first"], env))
       const admins = JSON.parse(yield* cli(["keys", "list", "--admin"], env))
       assert.deepStrictEqual(admins.map((k: { id: string }) => k.id), [adminKey.id])
+      const expiresAt = "2099-01-01T00:00:00.000Z"
+      const reader = JSON.parse(yield* cli(["keys", "create", "--org", organization.id, "--name", "reader", "--read-only", "--expires-at", expiresAt], env))
+      assert.isTrue(reader.readOnly)
+      assert.strictEqual(reader.expiresAt, expiresAt)
+      assert.isFalse(key.readOnly)
+      for (const bad of ["2020-01-01T00:00:00Z", "2027-02-30T10:00:00Z", "tomorrow"]) {
+        const refused = yield* cli(["keys", "create", "--org", organization.id, "--name", "bad", "--expires-at", bad], env).pipe(Effect.flip)
+        assert.include(String((refused as Error).message), "--expires-at", bad)
+      }
       const keys = JSON.parse(yield* cli(["keys", "list", "--org", organization.id], env))
-      assert.deepStrictEqual(keys.map((k: { id: string }) => k.id), [key.id])
+      assert.deepStrictEqual(keys.map((k: { id: string }) => k.id), [key.id, reader.id])
       const unknown = yield* cli(["keys", "create", "--org", "org_nobody", "--name", "x"], env).pipe(Effect.flip)
       assert.include(String((unknown as Error).message), "no organization org_nobody")
       // Admin keys are never made through a server.
@@ -254,7 +263,7 @@ describe.runIf(process.env.DATABASE_URL)("migration 0007 (postgres)", () => {
         yield* Migrator.make({})({ loader: Migrator.fromRecord(migrations), table: "omnipost_migrations" })
         const keys = yield* ApiKeys.pipe(Effect.provide(ApiKeys.layer.pipe(Layer.provide(Layer.succeed(SqlClient.SqlClient, sql)))))
         const old = Option.getOrThrow(yield* keys.authenticate("omp_oldkey"))
-        assert.deepStrictEqual(old, { scope: "organization", id: "key_old", organizationId: "org_old", organizationDisabled: false, rateLimitPerMinute: undefined })
+        assert.deepStrictEqual(old, { scope: "organization", id: "key_old", organizationId: "org_old", organizationDisabled: false, rateLimitPerMinute: undefined, expiresAt: undefined, readOnly: false })
         const admin = yield* keys.createAdmin({ name: "ops" })
         assert.strictEqual(Option.getOrThrow(yield* keys.authenticate(admin.key)).scope, "admin")
         // The schema holds the rule: an admin key has no organization, an organization key has one.

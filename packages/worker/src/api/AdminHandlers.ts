@@ -5,6 +5,7 @@ import { ApiKeys } from "../storage/ApiKeys.js"
 import { Organizations } from "../storage/Organizations.js"
 import { OmnipostApi } from "./Api.js"
 import * as Errors from "../Errors.js"
+import { futureExpiry } from "./Middleware.js"
 
 export const AdminHandlers = HttpApiBuilder.group(OmnipostApi, "admin", (handlers) =>
   Effect.gen(function*() {
@@ -32,11 +33,8 @@ export const AdminHandlers = HttpApiBuilder.group(OmnipostApi, "admin", (handler
       .handle("createKey", ({ params, payload }) =>
         Effect.gen(function*() {
           const organization = yield* existing(params.id)
-          return yield* keys.create({
-            organizationId: organization.id,
-            name: payload.name,
-            rateLimitPerMinute: payload.rateLimitPerMinute
-          }).pipe(Effect.orDie)
+          yield* futureExpiry(payload.expiresAt)
+          return yield* keys.create({ organizationId: organization.id, ...payload }).pipe(Effect.orDie)
         }))
       .handle("listKeys", ({ params }) =>
         Effect.gen(function*() {

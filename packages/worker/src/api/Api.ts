@@ -41,7 +41,7 @@ const security = {
  */
 export class Authentication extends HttpApiMiddleware.Service<Authentication, { provides: Principal }>()(
   "@omnipost/worker/http/Authentication",
-  { error: [Errors.InvalidApiKey, Errors.OrganizationDisabled, Errors.OrganizationKeyRequired], security }
+  { error: [Errors.InvalidApiKey, Errors.ExpiredApiKey, Errors.ReadOnlyApiKey, Errors.OrganizationDisabled, Errors.OrganizationKeyRequired], security }
 ) {}
 
 /** Who is calling `/v1/admin`: an admin key. */
@@ -53,7 +53,7 @@ export class AdminPrincipal extends Context.Service<AdminPrincipal, {
 /** Authenticates `/v1/admin` requests (admin keys only) and applies the key's rate limit. */
 export class AdminAuthentication extends HttpApiMiddleware.Service<AdminAuthentication, { provides: AdminPrincipal }>()(
   "@omnipost/worker/http/AdminAuthentication",
-  { error: [Errors.InvalidApiKey, Errors.AdminKeyRequired, Errors.RateLimited], security }
+  { error: [Errors.InvalidApiKey, Errors.ExpiredApiKey, Errors.ReadOnlyApiKey, Errors.AdminKeyRequired, Errors.RateLimited], security }
 ) {}
 
 /**

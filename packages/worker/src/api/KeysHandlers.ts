@@ -4,6 +4,7 @@ import { HttpApiBuilder } from "effect/http-api"
 import { ApiKeys } from "../storage/ApiKeys.js"
 import { OmnipostApi, Principal } from "./Api.js"
 import * as Errors from "../Errors.js"
+import { futureExpiry } from "./Middleware.js"
 
 export const KeysHandlers = HttpApiBuilder.group(OmnipostApi, "keys", (handlers) =>
   Effect.gen(function*() {
@@ -12,8 +13,8 @@ export const KeysHandlers = HttpApiBuilder.group(OmnipostApi, "keys", (handlers)
       .handle("create", ({ payload }) =>
         Effect.gen(function*() {
           const { organizationId } = yield* Principal
-          return yield* keys.create({ organizationId, name: payload.name, rateLimitPerMinute: payload.rateLimitPerMinute })
-            .pipe(Effect.orDie)
+          yield* futureExpiry(payload.expiresAt)
+          return yield* keys.create({ organizationId, ...payload }).pipe(Effect.orDie)
         }))
       .handle("list", () =>
         Effect.gen(function*() {

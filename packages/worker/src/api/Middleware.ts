@@ -3,7 +3,7 @@
  * limiting and idempotency (`Authentication`), and the rendering of
  * request-decoding failures as `VALIDATION_FAILED` / `UNKNOWN_FIELD` (`DecodeErrors`).
  */
-import { Effect, Layer, Option, Redacted } from "effect"
+import { Clock, Effect, Layer, Option, Redacted } from "effect"
 import { HttpEffect, HttpServerRequest, HttpServerResponse } from "effect/http"
 import { HttpApiMiddleware, type HttpApiError } from "effect/http-api"
 import { ApiKeys } from "../storage/ApiKeys.js"
@@ -78,8 +78,30 @@ const authenticate = (keys: ApiKeys["Service"], credential: Redacted.Redacted<st
           })
       })
     }
-    return found.value
+    const key = found.value
+    if (key.expiresAt !== undefined && Date.parse(key.expiresAt) <= (yield* Clock.currentTimeMillis)) {
+      return yield* Errors.make(Errors.ExpiredApiKey, `the API key ${key.id} expired at ${key.expiresAt}; create a new one`, {
+        keyId: key.id,
+        expiredAt: key.expiresAt
+      })
+    }
+    return key
   })
+
+/** A new key's `expiresAt` must lie ahead: a key born expired would be refused at once. */
+export const futureExpiry = (expiresAt: string | undefined) =>
+  Effect.gen(function*() {
+    if (expiresAt === undefined || Date.parse(expiresAt) > (yield* Clock.currentTimeMillis)) return
+    return yield* Errors.make(Errors.ValidationFailed, `expiresAt ${expiresAt} is not in the future`, {
+      issues: [{ path: ["payload", "expiresAt"], message: "must be in the future" }]
+    })
+  })
+
+/** A read-only key may only read: GET and HEAD. */
+const allowedFor = (key: { readonly id: string; readonly readOnly: boolean }, method: string) =>
+  key.readOnly && method !== "GET" && method !== "HEAD"
+    ? Errors.make(Errors.ReadOnlyApiKey, `the API key ${key.id} is read-only: it may only GET`, { keyId: key.id, method })
+    : Effect.void
 
 /** A valid key of an enabled organization (not an admin key), or the error that says why not. */
 export const organizationKey = (keys: ApiKeys["Service"], credential: Redacted.Redacted<string>) =>
@@ -125,9 +147,11 @@ export const AuthenticationLive = Layer.effect(
     const keys = yield* ApiKeys
     const run = Effect.fnUntraced(function*(
       httpEffect: Effect.Effect<HttpServerResponse.HttpServerResponse, any, Principal>,
-      credential: Redacted.Redacted<string>
+      credential: Redacted.Redacted<string>,
+      method: string
     ) {
       const key = yield* organizationKey(keys, credential)
+      yield* allowedFor(key, method)
       const principal = Principal.of({
         organizationId: key.organizationId,
         apiKeyId: key.id,
@@ -136,8 +160,8 @@ export const AuthenticationLive = Layer.effect(
       return yield* Effect.provideService(httpEffect, Principal, principal)
     })
     return Authentication.of({
-      bearer: (httpEffect, { credential }) => run(httpEffect, credential),
-      apiKey: (httpEffect, { credential }) => run(httpEffect, credential)
+      bearer: (httpEffect, { credential, endpoint }) => run(httpEffect, credential, endpoint.method),
+      apiKey: (httpEffect, { credential, endpoint }) => run(httpEffect, credential, endpoint.method)
     })
   })
 )
@@ -150,9 +174,11 @@ export const AdminAuthenticationLive = Layer.effect(
     const config = yield* ServerConfig
     const run = Effect.fnUntraced(function*(
       httpEffect: Effect.Effect<HttpServerResponse.HttpServerResponse, any, AdminPrincipal>,
-      credential: Redacted.Redacted<string>
+      credential: Redacted.Redacted<string>,
+      method: string
     ) {
       const key = yield* authenticate(keys, credential)
+      yield* allowedFor(key, method)
       if (key.scope !== "admin") {
         return yield* Errors.make(
           Errors.AdminKeyRequired,
@@ -164,8 +190,8 @@ export const AdminAuthenticationLive = Layer.effect(
       return yield* Effect.provideService(httpEffect, AdminPrincipal, principal)
     })
     return AdminAuthentication.of({
-      bearer: (httpEffect, { credential }) => run(httpEffect, credential),
-      apiKey: (httpEffect, { credential }) => run(httpEffect, credential)
+      bearer: (httpEffect, { credential, endpoint }) => run(httpEffect, credential, endpoint.method),
+      apiKey: (httpEffect, { credential, endpoint }) => run(httpEffect, credential, endpoint.method)
     })
   })
 )

@@ -250,7 +250,11 @@ export const MediaUpload = Schema.Struct({
 export const CreateApiKey = Schema.Struct({
   name: Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(200)),
   /** Requests per minute for this key; the server default when omitted. */
-  rateLimitPerMinute: Schema.optional(Schema.Number.check(Schema.isInt(), Schema.isBetween({ minimum: 1, maximum: 1_000_000 })))
+  rateLimitPerMinute: Schema.optional(Schema.Number.check(Schema.isInt(), Schema.isBetween({ minimum: 1, maximum: 1_000_000 }))),
+  /** After this instant (ISO 8601, in the future) the key is refused with EXPIRED_API_KEY; never when omitted. */
+  expiresAt: Schema.optional(Schedule.Instant),
+  /** Only GET and HEAD: anything else answers 403 READ_ONLY_API_KEY. */
+  readOnly: Schema.optional(Schema.Boolean)
 })
 
 // Views of stored records are defined where they are made (storage and webhooks use no HTTP module).

@@ -28,7 +28,11 @@ export const ApiKeyView = Schema.Struct({
   rateLimitPerMinute: Schema.optional(Schema.Number),
   createdAt: Schema.String,
   lastUsedAt: Schema.optional(Schema.String),
-  revokedAt: Schema.optional(Schema.String)
+  revokedAt: Schema.optional(Schema.String),
+  /** After this instant the key is refused (EXPIRED_API_KEY); absent: it does not expire. */
+  expiresAt: Schema.optional(Schema.String),
+  /** The key may only read (GET, HEAD); anything else answers 403 READ_ONLY_API_KEY. */
+  readOnly: Schema.Boolean
 })
 export type ApiKeyView = typeof ApiKeyView.Type
 
@@ -47,11 +51,16 @@ export type AuthenticatedKey =
     /** The organization is disabled: the key must be refused. */
     readonly organizationDisabled: boolean
     readonly rateLimitPerMinute: number | undefined
+    /** When the key stops working (ISO 8601); undefined: never. */
+    readonly expiresAt: string | undefined
+    readonly readOnly: boolean
   }
   | {
     readonly scope: "admin"
     readonly id: string
     readonly rateLimitPerMinute: number | undefined
+    readonly expiresAt: string | undefined
+    readonly readOnly: boolean
   }
 
 /** What a first start creates: the first organization's key, and the first admin key beside it. */
@@ -64,19 +73,12 @@ export interface ApiKeysShape {
   readonly revocation: (
     rawKey: string
   ) => Effect.Effect<Option.Option<{ readonly id: string; readonly revokedAt: string }>, SqlError.SqlError>
-  readonly create: (options: {
-    readonly organizationId: string
-    readonly name: string
-    readonly rateLimitPerMinute?: number | undefined
-  }) => Effect.Effect<CreatedApiKey, SqlError.SqlError>
+  readonly create: (options: KeyOptions & { readonly organizationId: string }) => Effect.Effect<CreatedApiKey, SqlError.SqlError>
   readonly list: (organizationId: string) => Effect.Effect<ReadonlyArray<ApiKeyView>, SqlError.SqlError>
   /** `false` when no such (unrevoked) key exists in that organization. */
   readonly revoke: (organizationId: string, id: string) => Effect.Effect<boolean, SqlError.SqlError>
   /** An admin key (it manages organizations; it acts for none). */
-  readonly createAdmin: (options: {
-    readonly name: string
-    readonly rateLimitPerMinute?: number | undefined
-  }) => Effect.Effect<CreatedApiKey, SqlError.SqlError>
+  readonly createAdmin: (options: KeyOptions) => Effect.Effect<CreatedApiKey, SqlError.SqlError>
   readonly listAdmin: Effect.Effect<ReadonlyArray<ApiKeyView>, SqlError.SqlError>
   /** `false` when no such (unrevoked) admin key exists. */
   readonly revokeAdmin: (id: string) => Effect.Effect<boolean, SqlError.SqlError>
@@ -106,6 +108,15 @@ export const hashKey = (rawKey: string): string => createHash("sha256").update(r
 const iso = (value: unknown): string | undefined =>
   value === null || value === undefined ? undefined : new Date(value as string | Date).toISOString()
 
+/** What a new key may be given besides its name. */
+export interface KeyOptions {
+  readonly name: string
+  readonly rateLimitPerMinute?: number | undefined
+  /** ISO 8601 instant after which the key is refused. */
+  readonly expiresAt?: string | undefined
+  readonly readOnly?: boolean | undefined
+}
+
 interface KeyRow {
   readonly id: string
   readonly name: string
@@ -114,6 +125,8 @@ interface KeyRow {
   readonly created_at: Date | string
   readonly last_used_at: Date | string | null
   readonly revoked_at: Date | string | null
+  readonly expires_at: Date | string | null
+  readonly read_only: boolean
 }
 
 const toView = (row: KeyRow): ApiKeyView => ({
@@ -123,7 +136,9 @@ const toView = (row: KeyRow): ApiKeyView => ({
   ...(row.rate_limit_per_minute !== null ? { rateLimitPerMinute: row.rate_limit_per_minute } : {}),
   createdAt: iso(row.created_at)!,
   ...(row.last_used_at !== null ? { lastUsedAt: iso(row.last_used_at)! } : {}),
-  ...(row.revoked_at !== null ? { revokedAt: iso(row.revoked_at)! } : {})
+  ...(row.revoked_at !== null ? { revokedAt: iso(row.revoked_at)! } : {}),
+  ...(row.expires_at !== null ? { expiresAt: iso(row.expires_at)! } : {}),
+  readOnly: row.read_only
 })
 
 export class ApiKeys extends Context.Service<ApiKeys, ApiKeysShape>()("@omnipost/worker/ApiKeys") {
@@ -150,8 +165,10 @@ export class ApiKeys extends Context.Service<ApiKeys, ApiKeysShape>()("@omnipost
           organization_id: string | null
           rate_limit_per_minute: number | null
           disabled_at: Date | string | null
+          expires_at: Date | string | null
+          read_only: boolean
         }>`
-          SELECT k.id, k.scope, k.organization_id, k.rate_limit_per_minute, o.disabled_at
+          SELECT k.id, k.scope, k.organization_id, k.rate_limit_per_minute, o.disabled_at, k.expires_at, k.read_only
           FROM api_keys k LEFT JOIN organizations o ON o.id = k.organization_id
           WHERE k.key_hash = ${hashKey(rawKey)} AND k.revoked_at IS NULL`
         const row = rows[0]
@@ -160,50 +177,43 @@ export class ApiKeys extends Context.Service<ApiKeys, ApiKeysShape>()("@omnipost
         yield* sql`UPDATE api_keys SET last_used_at = now()
           WHERE id = ${row.id} AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')`
         const rateLimitPerMinute = row.rate_limit_per_minute ?? undefined
+        const limits = { expiresAt: iso(row.expires_at), readOnly: row.read_only }
         return Option.some<AuthenticatedKey>(
           row.scope === "admin" || row.organization_id === null
-            ? { scope: "admin", id: row.id, rateLimitPerMinute }
+            ? { scope: "admin", id: row.id, rateLimitPerMinute, ...limits }
             : {
               scope: "organization",
               id: row.id,
               organizationId: row.organization_id,
               organizationDisabled: row.disabled_at !== null,
-              rateLimitPerMinute
+              rateLimitPerMinute,
+              ...limits
             }
         )
       })
 
-      const insertKey = (organizationId: string | null, options: {
-        readonly name: string
-        readonly rateLimitPerMinute?: number | undefined
-      }) =>
+      const insertKey = (organizationId: string | null, options: KeyOptions) =>
         Effect.gen(function*() {
           const raw = generateRawKey()
           const rows = yield* sql<KeyRow>`
-            INSERT INTO api_keys (id, organization_id, scope, name, prefix, key_hash, rate_limit_per_minute)
+            INSERT INTO api_keys (id, organization_id, scope, name, prefix, key_hash, rate_limit_per_minute, expires_at, read_only)
             VALUES (${Ids.make("key")}, ${organizationId}, ${organizationId === null ? "admin" : "organization"},
-                    ${options.name}, ${raw.slice(0, 12)}, ${hashKey(raw)}, ${options.rateLimitPerMinute ?? null})
-            RETURNING id, name, prefix, rate_limit_per_minute, created_at, last_used_at, revoked_at`
+                    ${options.name}, ${raw.slice(0, 12)}, ${hashKey(raw)}, ${options.rateLimitPerMinute ?? null},
+                    ${options.expiresAt ?? null}, ${options.readOnly ?? false})
+            RETURNING id, name, prefix, rate_limit_per_minute, created_at, last_used_at, revoked_at, expires_at, read_only`
           return { ...toView(rows[0]!), key: raw }
         })
 
-      const create = Effect.fn("ApiKeys.create")(function*(options: {
-        readonly organizationId: string
-        readonly name: string
-        readonly rateLimitPerMinute?: number | undefined
-      }) {
+      const create = Effect.fn("ApiKeys.create")(function*(options: KeyOptions & { readonly organizationId: string }) {
         return yield* insertKey(options.organizationId, options)
       })
 
-      const createAdmin = Effect.fn("ApiKeys.createAdmin")(function*(options: {
-        readonly name: string
-        readonly rateLimitPerMinute?: number | undefined
-      }) {
+      const createAdmin = Effect.fn("ApiKeys.createAdmin")(function*(options: KeyOptions) {
         return yield* insertKey(null, options)
       })
 
       const listAdmin = sql<KeyRow>`
-        SELECT id, name, prefix, rate_limit_per_minute, created_at, last_used_at, revoked_at
+        SELECT id, name, prefix, rate_limit_per_minute, created_at, last_used_at, revoked_at, expires_at, read_only
         FROM api_keys WHERE scope = 'admin' ORDER BY created_at, id`.pipe(Effect.map((rows) => rows.map(toView)))
 
       const revokeAdmin = (id: string) =>
@@ -214,7 +224,7 @@ export class ApiKeys extends Context.Service<ApiKeys, ApiKeysShape>()("@omnipost
 
       const list = (organizationId: string) =>
         sql<KeyRow>`
-          SELECT id, name, prefix, rate_limit_per_minute, created_at, last_used_at, revoked_at
+          SELECT id, name, prefix, rate_limit_per_minute, created_at, last_used_at, revoked_at, expires_at, read_only
           FROM api_keys WHERE organization_id = ${organizationId} ORDER BY created_at, id`.pipe(
           Effect.map((rows) => rows.map(toView))
         )

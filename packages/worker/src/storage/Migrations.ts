@@ -12,6 +12,7 @@ import webhooks from "./migrations/0004_webhooks.js"
 import dispatch from "./migrations/0005_dispatch.js"
 import outboxOrder from "./migrations/0006_outbox_order.js"
 import organizations from "./migrations/0007_organizations.js"
+import keyLimits from "./migrations/0008_key_limits.js"
 
 export const migrations = {
   "0001_initial": initial,
@@ -20,7 +21,8 @@ export const migrations = {
   "0004_webhooks": webhooks,
   "0005_dispatch": dispatch,
   "0006_outbox_order": outboxOrder,
-  "0007_organizations": organizations
+  "0007_organizations": organizations,
+  "0008_key_limits": keyLimits
 }
 
 const migrator = Migrator.make({})
