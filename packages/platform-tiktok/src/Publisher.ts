@@ -25,7 +25,7 @@
  * const publisher = yield* makeTiktokPublisher({ apiBaseUrl: fake.url }).pipe(Effect.provide(NodeHttpClient.layerUndici))
  */
 import { type Media as CoreMedia, type Plugin, type Post, PublishError, type Publisher, type Rules as CoreRules, type Validation } from "@omnipost/core"
-import { MediaSource, UrlGuard } from "@omnipost/platform-kit"
+import { Credentials, MediaSource, UrlGuard } from "@omnipost/platform-kit"
 import { Clock, type Duration, Effect, Schema } from "effect"
 import { HttpClient } from "effect/http"
 import * as Auth from "./Auth.js"
@@ -89,9 +89,7 @@ export const makeTiktokPublisher = (
 ): Effect.Effect<TiktokPublisher, never, HttpClient.HttpClient> =>
   Effect.gen(function*() {
     const client = yield* HttpClient.HttpClient
-    const fetcher: UrlGuard.Fetcher = options.urlGuard !== undefined
-      ? { client: UrlGuard.guardClient(client, options.urlGuard), guard: UrlGuard.UrlGuard.make(options.urlGuard) }
-      : yield* UrlGuard.fetcher
+    const fetcher = yield* UrlGuard.fetcherFor(options.urlGuard)
     const apiBaseUrl = (options.apiBaseUrl ?? Auth.defaultApiBaseUrl).replace(/\/+$/, "")
     const platformRules = options.rules ?? rules
     const videoRule = platformRules.placements.find((p) => p.placement === "video")?.media.video
@@ -105,12 +103,7 @@ export const makeTiktokPublisher = (
       timeout: options.requestTimeout ?? "2 minutes"
     })
 
-    const decodeCredentials = (credentials: unknown) =>
-      Schema.decodeUnknownEffect(Auth.TiktokCredentials)(credentials).pipe(
-        Effect.mapError((issue) =>
-          new PublishError.AuthFailed({ platform: Errors.platform, reason: "invalid", message: `The stored TikTok credentials are malformed: ${issue.message}` })
-        )
-      )
+    const decodeCredentials = Credentials.decode(Auth.TiktokCredentials, { platform: Errors.platform, label: "TikTok" })
 
     const refreshed = (credentials: Auth.TiktokCredentials) =>
       Effect.gen(function*() {
