@@ -15,6 +15,7 @@ import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js"
 import { Samples } from "@omnipost/platform-kit/testing"
 import { Effect } from "effect"
 import { createServer } from "node:http"
+import { fileURLToPath } from "node:url"
 import { testKinds } from "./fixtures.js"
 import { apiLayer, connectBluesky, request, TestApi, type ApiServer } from "./apiHarness.js"
 
@@ -64,6 +65,8 @@ const stdioTransport = (api: ApiServer) =>
   new StdioClientTransport({
     command: process.execPath,
     args: ["--import", "tsx", "src/bin.ts", "mcp", "--url", api.url],
+    // The worker package, whatever directory the tests run from (`npm test` runs them from the root).
+    cwd: fileURLToPath(new URL("..", import.meta.url)),
     env: { ...process.env as Record<string, string>, OMNIPOST_API_KEY: api.key },
     stderr: "pipe"
   })
