@@ -16,7 +16,7 @@ import { spawn } from "node:child_process"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
-import { freePort, memoryMb } from "./support/process.ts"
+import { firstKey, freePort, memoryMb } from "./support/process.ts"
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10)
 const concurrency = 32
@@ -88,16 +88,12 @@ const main = async () => {
     },
     stdio: ["ignore", "pipe", "inherit"]
   })
-  let output = ""
-  const key = await new Promise<string>((done, fail) => {
-    child.stdout!.on("data", (chunk) => {
-      output += chunk
-      const match = /(omp_[0-9a-z]{40})/.exec(output)
-      if (match) done(match[1]!)
-    })
-    child.once("exit", () => fail(new Error(`server exited:\n${output}`)))
-    setTimeout(() => fail(new Error(`no key printed (a database that already has keys? use a fresh one):\n${output}`)), 180_000)
-  })
+  const key = await Promise.race([
+    firstKey(child),
+    new Promise<never>((_, fail) =>
+      setTimeout(() => fail(new Error("no key printed within 180 s (a database that already has keys? use a fresh one)")), 180_000).unref()
+    )
+  ])
   const headers = { authorization: `Bearer ${key}`, "content-type": "application/json" }
   try {
     const account = await (await fetch(`${url}/v1/accounts`, {

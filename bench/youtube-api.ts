@@ -17,7 +17,7 @@ import { spawn } from "node:child_process"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
-import { freePort, memoryMb } from "./support/process.ts"
+import { firstKey, freePort, memoryMb } from "./support/process.ts"
 
 const megabytes = Number(process.env.BENCH_UPLOAD_MB ?? 1024)
 const size = megabytes * 1024 * 1024
@@ -80,15 +80,7 @@ const main = async () => {
     process.exit(1)
   }, limitSeconds * 1000)
   try {
-    let output = ""
-    const key = await new Promise<string>((done, fail) => {
-      child.stdout!.on("data", (chunk) => {
-        output += chunk
-        const match = /(omp_[0-9a-z]{40})/.exec(output)
-        if (match) done(match[1]!)
-      })
-      child.once("exit", () => fail(new Error(`server exited:\n${output}`)))
-    })
+    const key = await firstKey(child)
     const call = async (method: string, path: string, body?: unknown) => {
       const response = await fetch(`${url}${path}`, {
         method,

@@ -1,4 +1,5 @@
-/** What the benches that start a server share: a free port, and a process's resident memory. */
+/** What the benches that start a server share: a free port, a process's resident memory, the first key it prints. */
+import type { ChildProcess } from "node:child_process"
 import { readFileSync } from "node:fs"
 import { createServer } from "node:net"
 
@@ -18,3 +19,18 @@ export const memoryMb = (pid: number) => {
   const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0)
   return { rss: kb("VmRSS") / 1024, peak: kb("VmHWM") / 1024 }
 }
+
+/**
+ * The first API key a freshly started `omnipost serve` prints on its stdout
+ * (a first start creates it); fails when the server exits first.
+ */
+export const firstKey = (child: ChildProcess) =>
+  new Promise<string>((done, fail) => {
+    let output = ""
+    child.stdout!.on("data", (chunk) => {
+      output += chunk
+      const match = /(omp_[0-9a-z]{40})/.exec(output)
+      if (match) done(match[1]!)
+    })
+    child.once("exit", () => fail(new Error(`server exited:\n${output}`)))
+  })
