@@ -60,7 +60,8 @@ const registrations = Layer.mergeAll(McpServer.toolkit(OmnipostTools), RulesReso
 export const McpAuthentication = HttpRouter.middleware((httpEffect) =>
   Effect.gen(function*() {
     const request = yield* HttpServerRequest.HttpServerRequest
-    if (!request.url.startsWith(path)) return yield* httpEffect
+    const url = request.url
+    if (url !== path && !url.startsWith(`${path}?`) && !url.startsWith(`${path}/`)) return yield* httpEffect
     const keys = yield* ApiKeys
     const refused = yield* organizationKey(keys, Redacted.make(presentedKey(request.headers) ?? "")).pipe(
       Effect.as(undefined),
