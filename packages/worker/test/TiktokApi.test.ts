@@ -14,7 +14,7 @@ import { Faults, Samples } from "@omnipost/platform-kit/testing"
 import { FakeTiktok } from "@omnipost/platform-tiktok/testing"
 import { Context, Effect, Layer } from "effect"
 import { testKinds } from "./fixtures.js"
-import { type ApiServer, apiLayer, request, TestApi, waitFor } from "./apiHarness.js"
+import { type ApiServer, apiLayer, connectOAuth, request, TestApi, waitFor } from "./apiHarness.js"
 
 class Fake extends Context.Service<Fake, FakeTiktok>()("test/FakeTiktok") {}
 
@@ -35,13 +35,7 @@ for (const kind of testKinds) {
         Effect.gen(function*() {
           const api = yield* TestApi
           const fake = yield* Fake
-          const started = yield* request(api, "POST", "/v1/accounts/oauth/tiktok/start", { body: {} })
-          assert.strictEqual(started.status, 200, JSON.stringify(started.body))
-          const consent = yield* Effect.promise(() => fetch(started.body.authorizationUrl, { redirect: "manual" }))
-          assert.strictEqual(consent.status, 302)
-          const callbackUrl = new URL(consent.headers.get("location")!)
-          const callback = yield* request(api, "GET", `${callbackUrl.pathname}${callbackUrl.search}`, { key: null })
-          assert.strictEqual(callback.status, 200, JSON.stringify(callback.body))
+          const callback = yield* connectOAuth(api, "tiktok")
           assert.strictEqual(callback.body.platform, "tiktok")
           assert.strictEqual(callback.body.platformAccountId, fake.user.openId)
           assert.strictEqual(callback.body.username, "ana")

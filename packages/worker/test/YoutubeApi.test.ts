@@ -9,7 +9,7 @@ import { Samples } from "@omnipost/platform-kit/testing"
 import { FakeYoutube } from "@omnipost/platform-youtube/testing"
 import { Context, Effect, Layer } from "effect"
 import { testKinds } from "./fixtures.js"
-import { apiLayer, request, TestApi, waitFor } from "./apiHarness.js"
+import { apiLayer, connectOAuth, request, TestApi, waitFor } from "./apiHarness.js"
 
 class Fake extends Context.Service<Fake, FakeYoutube>()("test/FakeYoutube") {}
 
@@ -29,13 +29,7 @@ for (const kind of testKinds) {
         Effect.gen(function*() {
           const api = yield* TestApi
           const fake = yield* Fake
-          const started = yield* request(api, "POST", "/v1/accounts/oauth/youtube/start", { body: {} })
-          assert.strictEqual(started.status, 200, JSON.stringify(started.body))
-          const consent = yield* Effect.promise(() => fetch(started.body.authorizationUrl, { redirect: "manual" }))
-          assert.strictEqual(consent.status, 302)
-          const callbackUrl = new URL(consent.headers.get("location")!)
-          const callback = yield* request(api, "GET", `${callbackUrl.pathname}${callbackUrl.search}`, { key: null })
-          assert.strictEqual(callback.status, 200, JSON.stringify(callback.body))
+          const callback = yield* connectOAuth(api, "youtube")
           assert.strictEqual(callback.body.platform, "youtube")
           const channel = [...fake.channels.values()][0]!
           assert.strictEqual(callback.body.platformAccountId, channel.id)

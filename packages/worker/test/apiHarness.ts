@@ -4,6 +4,7 @@
  * 127.0.0.1, the real Bluesky publisher pointed at a `FakeBluesky`, and an
  * organization with a first API key. Requests go over real HTTP (`fetch`).
  */
+import { assert } from "@effect/vitest"
 import { NodeHttpClient } from "@effect/platform-node"
 import { FakeBluesky, type FakeBlueskyServer } from "@omnipost/platform-bluesky/testing"
 import type { Plugin } from "@omnipost/core"
@@ -171,6 +172,23 @@ export const connectBluesky = (api: ApiServer) =>
     })
     if (answer.status !== 201) return yield* Effect.die(new Error(`connecting Bluesky: ${answer.status} ${JSON.stringify(answer.body)}`))
     return answer.body.id as string
+  })
+
+/**
+ * The OAuth connect flow over the API against a platform fake: start, the
+ * account owner consents at the fake (a 302 to our callback), the callback.
+ * Each step's status is checked; the callback's answer (the account) is returned.
+ */
+export const connectOAuth = (api: ApiServer, platform: string) =>
+  Effect.gen(function*() {
+    const started = yield* request(api, "POST", `/v1/accounts/oauth/${platform}/start`, { body: {} })
+    assert.strictEqual(started.status, 200, JSON.stringify(started.body))
+    const consent = yield* Effect.promise(() => fetch(started.body.authorizationUrl, { redirect: "manual" }))
+    assert.strictEqual(consent.status, 302)
+    const callbackUrl = new URL(consent.headers.get("location")!)
+    const callback = yield* request(api, "GET", `${callbackUrl.pathname}${callbackUrl.search}`, { key: null })
+    assert.strictEqual(callback.status, 200, JSON.stringify(callback.body))
+    return callback
   })
 
 /** Asserts the error shape and returns the code. */
