@@ -28,6 +28,12 @@ const xrpc = async (nsid: string, init: { method?: string; token?: string; json?
   return { status: response.status, headers: response.headers, body: (await response.json()) as Record<string, any> }
 }
 
+/** The token with one signature character changed (the first, whose six bits all count). */
+const forge = (jwt: string): string => {
+  const at = jwt.lastIndexOf(".") + 1
+  return `${jwt.slice(0, at)}${jwt[at] === "A" ? "B" : "A"}${jwt.slice(at + 1)}`
+}
+
 const createRecord = (record: Record<string, unknown>) =>
   xrpc("com.atproto.repo.createRecord", { token: accessJwt, json: { repo: did, collection: "app.bsky.feed.post", record } })
 
@@ -70,8 +76,15 @@ describe("FakeBluesky: auth", () => {
     const none = await xrpc("com.atproto.repo.createRecord", { json: { repo: did, collection: "app.bsky.feed.post", record: post() } })
     assert.deepStrictEqual([none.status, none.body.error], [401, "AuthMissing"])
     assert.isString(none.body.message)
-    const forged = await xrpc("com.atproto.repo.createRecord", { token: `${accessJwt.slice(0, -2)}xx`, json: { repo: did, collection: "app.bsky.feed.post", record: post() } })
+    const forged = await xrpc("com.atproto.repo.createRecord", { token: forge(accessJwt), json: { repo: did, collection: "app.bsky.feed.post", record: post() } })
     assert.deepStrictEqual([forged.status, forged.body.error], [401, "InvalidToken"])
+    // The same signature bytes spelled differently (the last character's spare bits): still refused.
+    const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    const last = accessJwt[accessJwt.length - 1]!
+    const respelled = `${accessJwt.slice(0, -1)}${alphabet[alphabet.indexOf(last) ^ 1]}`
+    assert.deepStrictEqual(Buffer.from(respelled.split(".")[2]!, "base64url"), Buffer.from(accessJwt.split(".")[2]!, "base64url"))
+    const aliased = await xrpc("com.atproto.repo.createRecord", { token: respelled, json: { repo: did, collection: "app.bsky.feed.post", record: post() } })
+    assert.deepStrictEqual([aliased.status, aliased.body.error], [401, "InvalidToken"])
     const wrongScope = await xrpc("com.atproto.repo.createRecord", { token: refreshJwt, json: { repo: did, collection: "app.bsky.feed.post", record: post() } })
     assert.deepStrictEqual([wrongScope.status, wrongScope.body.error], [400, "InvalidToken"])
   })
