@@ -17,6 +17,12 @@
  * quota, say) is not slept through: the destination fails with
  * `nextRetryAt`, for a scheduler to pick up.
  *
+ * A destination whose resolved content has a first comment gets it posted
+ * once the destination is published (`publisher.comment`, see `Comment`):
+ * its own result (`comment` on the destination and its outcome), its own
+ * retries within this call (the same policy), and a failure that never
+ * changes the destination's status nor publishes the post again.
+ *
  * @example
  * const outcome = yield* FanOut.publish(post, {
  *   concurrency: 4,
@@ -27,9 +33,10 @@
  */
 import { Cause, Clock, Duration, Effect, Exit, Queue, Random, Result, Schema, Semaphore, Stream } from "effect"
 import * as Backoff from "./Backoff.js"
+import * as Comment from "./Comment.js"
 import { CredentialsProvider, type CredentialsProviderShape, type CredentialsRef, keepRefreshToken } from "./Credentials.js"
 import * as Lifecycle from "./Lifecycle.js"
-import type { Destination, DestinationError, DestinationStatus, Post, PostStatus } from "./Post.js"
+import type { CommentResult, Destination, DestinationError, DestinationStatus, Post, PostStatus } from "./Post.js"
 import { resolveDestination } from "./Post.js"
 import type { PlatformPublisher, PublishedPart, PublishResult } from "./Publisher.js"
 import * as PublishError from "./PublishError.js"
@@ -123,6 +130,11 @@ export type PublishEvent =
     /** Set when the platform asked for a wait longer than `maxWaitMs`. */
     readonly nextRetryAt?: string | undefined
   }
+  | EventBase & {
+    /** A first comment call ended: its state now (`pending` again when it will be retried). */
+    readonly _tag: "CommentSettled"
+    readonly comment: CommentResult
+  }
 
 /** One call to the platform. */
 export interface AttemptRecord {
@@ -151,6 +163,8 @@ export interface DestinationOutcome {
   readonly parts?: ReadonlyArray<PublishedPart> | undefined
   readonly lastError?: DestinationError | undefined
   readonly nextRetryAt?: string | undefined
+  /** The first comment's result, when the destination has one. */
+  readonly comment?: CommentResult | undefined
 }
 
 export interface PublishOutcome {
@@ -243,7 +257,8 @@ const publishDestination = (env: Environment, initial: Destination): Effect.Effe
       publishedAt: current.publishedAt,
       parts,
       lastError: current.lastError,
-      nextRetryAt: current.nextRetryAt
+      nextRetryAt: current.nextRetryAt,
+      ...(current.comment !== undefined ? { comment: current.comment } : {})
     }
   })
 
@@ -349,6 +364,18 @@ const publishDestination = (env: Environment, initial: Destination): Effect.Effe
           platformPostId: published.platformPostId,
           url: published.url
         })
+        if (resolved.comment !== undefined && Comment.isPending(current.comment ?? Comment.pending)) {
+          yield* postComment(publisher, {
+            postId: post.id,
+            destinationId: initial.id,
+            attemptId: `${initial.id}:comment`,
+            destination: { ...resolved, settings: settings.value },
+            credentials,
+            saveCredentials: persist,
+            published: { platformPostId: published.platformPostId, url: published.url, parts: published.parts },
+            text: resolved.comment
+          })
+        }
         return done()
       }
 
@@ -409,6 +436,29 @@ const publishDestination = (env: Environment, initial: Destination): Effect.Effe
       yield* Effect.sleep(Duration.millis(delay))
     }
   })
+
+  /**
+   * The first comment, once the destination is published: its own attempts
+   * (retryable failures retried with the same policy), never changing the
+   * destination's status.
+   */
+  const postComment = (publisher: PlatformPublisher, request: Parameters<typeof Comment.call>[1]) =>
+    Effect.gen(function*() {
+      let comment: CommentResult = current.comment ?? Comment.pending
+      for (let attempt = 1;; attempt++) {
+        const result = yield* permits.withPermits(1)(Comment.call(publisher, { ...request, attemptId: `${request.attemptId}:${comment.attempts + 1}` }))
+        const now = yield* Clock.currentTimeMillis
+        const delayMs = Result.isFailure(result) && PublishError.isRetryable(result.failure)
+          ? Backoff.delayForErrorMs(backoffOf(policy), attempt - 1, result.failure, now, yield* Random.next)
+          : 0
+        const settled = Comment.settle(comment, result, { maxAttempts: attempt < policy.maxAttempts ? Infinity : 0, now, delayMs })
+        comment = settled.comment
+        current = { ...current, comment }
+        yield* emit({ ...base, _tag: "CommentSettled", at: iso(now), comment })
+        if (settled.retryAt === undefined || delayMs > policy.maxWaitMs) return
+        yield* Effect.sleep(Duration.millis(delayMs))
+      }
+    })
 
   // A defect in this module ends the destination as failed, never the other destinations.
   return run.pipe(

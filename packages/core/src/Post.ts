@@ -6,6 +6,11 @@
  * destinations (a platform account, with a placement and settings). Text,
  * media and settings can be overridden per platform (`platformOverrides`) and
  * per destination (`override`); the destination's value wins.
+ *
+ * A post may also carry a first comment (`comment`): posted under the
+ * published post, as a reply or a comment, on platforms whose publisher has
+ * the `comment` capability. An override's `comment` replaces it for that
+ * platform or destination; an empty string clears it there.
  */
 import { Schema } from "effect"
 import { BoundedString, boundedArray, maxDestinations, maxMediaPerPart, maxThreadParts } from "./Limits.js"
@@ -35,7 +40,9 @@ export const Content = Schema.Struct({
   text: Schema.optional(BoundedString),
   media: Schema.optional(PartMedia),
   link: Schema.optional(BoundedString),
-  thread: Schema.optional(Thread)
+  thread: Schema.optional(Thread),
+  /** The first comment, posted under the published post (see `Comment`). */
+  comment: Schema.optional(BoundedString)
 })
 export type Content = typeof Content.Type
 
@@ -45,6 +52,8 @@ export const Override = Schema.Struct({
   media: Schema.optional(PartMedia),
   link: Schema.optional(BoundedString),
   thread: Schema.optional(Thread),
+  /** Replaces the post's first comment here; `""` clears it. */
+  comment: Schema.optional(BoundedString),
   /** Merged over the destination's settings, key by key. */
   settings: Schema.optional(Schema.Record(Schema.String, Schema.Unknown))
 })
@@ -106,6 +115,29 @@ export const PublishedPart = Schema.Struct({
 })
 export type PublishedPart = typeof PublishedPart.Type
 
+/**
+ * A first comment's state on its destination: `pending` until it is posted
+ * (or while it waits for a retry), `published`, `failed`, or `unknown` (the
+ * call was sent and no answer came back: never posted again automatically).
+ * It never changes the destination's status.
+ */
+export const CommentStatus = Schema.Literals(["pending", "published", "failed", "unknown"])
+export type CommentStatus = typeof CommentStatus.Type
+
+/** A first comment's result on its destination. */
+export const CommentResult = Schema.Struct({
+  status: CommentStatus,
+  /** Calls made to post it. */
+  attempts: Schema.Number,
+  platformCommentId: Schema.optional(Schema.String),
+  url: Schema.optional(Schema.String),
+  postedAt: Schema.optional(Schema.String),
+  /** When a pending comment is tried again, after a retryable failure. */
+  nextAttemptAt: Schema.optional(Schema.String),
+  error: Schema.optional(DestinationError)
+})
+export type CommentResult = typeof CommentResult.Type
+
 /** A destination with its publishing state. */
 export const Destination = Schema.Struct({
   ...DestinationInput.fields,
@@ -122,7 +154,9 @@ export const Destination = Schema.Struct({
    */
   parts: Schema.optional(Schema.Array(PublishedPart)),
   nextRetryAt: Schema.optional(Schema.String),
-  lastError: Schema.optional(DestinationError)
+  lastError: Schema.optional(DestinationError),
+  /** The first comment's result, when the destination has one. */
+  comment: Schema.optional(CommentResult)
 })
 export type Destination = typeof Destination.Type
 
@@ -164,12 +198,15 @@ export interface ResolvedDestination {
   readonly settings: Readonly<Record<string, unknown>>
   /** Always at least one part: the first is the post, the rest its replies. */
   readonly parts: readonly [ResolvedPart, ...Array<ResolvedPart>]
+  /** The first comment to post under the published post; absent when there is none (or an override cleared it). */
+  readonly comment?: string | undefined
 }
 
 /**
  * Applies overrides for one destination: the destination's override wins over
  * the platform override, which wins over the post's content. A `thread` given
- * in an override replaces the whole thread.
+ * in an override replaces the whole thread; a `comment` given in an override
+ * replaces the first comment, and a blank one clears it.
  */
 export const resolveDestination = (
   post: { readonly content: Content; readonly platformOverrides?: Readonly<Record<string, Override>> | undefined },
@@ -177,7 +214,7 @@ export const resolveDestination = (
 ): ResolvedDestination => {
   const platformOverride = post.platformOverrides?.[destination.platform]
   const destinationOverride = destination.override
-  const pick = <K extends "text" | "media" | "link" | "thread">(key: K) =>
+  const pick = <K extends "text" | "media" | "link" | "thread" | "comment">(key: K) =>
     destinationOverride?.[key] ?? platformOverride?.[key] ?? post.content[key]
   const first: ResolvedPart = { text: pick("text") ?? "", media: pick("media") ?? [], link: pick("link") }
   const rest: Array<ResolvedPart> = (pick("thread") ?? []).map((part) => ({
@@ -185,11 +222,13 @@ export const resolveDestination = (
     media: part.media ?? [],
     link: part.link
   }))
+  const comment = pick("comment")
   return {
     platform: destination.platform,
     accountId: destination.accountId,
     placement: destination.placement,
     settings: { ...platformOverride?.settings, ...destination.settings, ...destinationOverride?.settings },
-    parts: [first, ...rest]
+    parts: [first, ...rest],
+    ...(comment !== undefined && comment.trim().length > 0 ? { comment } : {})
   }
 }

@@ -71,6 +71,36 @@ export interface PublishResult {
   readonly parts: ReadonlyArray<PublishedPart>
 }
 
+/**
+ * What a `comment` call gets: the published post (its first part's id and
+ * URL, every part, as `publish` returned them) and the comment's text.
+ */
+export interface CommentRequest<Settings = unknown, Credentials = unknown> {
+  readonly postId: string
+  readonly destinationId: string
+  /** Unique per comment attempt. */
+  readonly attemptId: string
+  readonly destination: ResolvedDestination & { readonly settings: Settings }
+  readonly credentials: Credentials
+  readonly saveCredentials?: ((credentials: Credentials) => Effect.Effect<void>) | undefined
+  /** The post the comment goes under. */
+  readonly published: {
+    readonly platformPostId: string
+    readonly url: string
+    readonly parts: ReadonlyArray<PublishedPart>
+  }
+  /** The comment's text, overrides applied, never blank. */
+  readonly text: string
+}
+
+/** A posted comment: its id and URL on the platform. */
+export interface CommentResult {
+  readonly platformCommentId: string
+  readonly url: string
+  /** ISO 8601. */
+  readonly postedAt: string
+}
+
 /** The account behind a set of credentials. */
 export interface AccountProfile {
   readonly accountId: string
@@ -106,6 +136,16 @@ export interface PlatformPublisher<Settings = any, Credentials = any> {
    * destination just before its call, which a cancel can still stop.
    */
   readonly expectedCallMs?: number | undefined
+  /**
+   * Posts a first comment under a published post (a reply on X and Bluesky,
+   * a comment elsewhere). Platforms without comments leave it out, and
+   * `validatePost` (through the registry) refuses a first comment for them
+   * with `COMMENT_NOT_SUPPORTED`. Its errors are `publish`'s; a failed
+   * comment never fails the post (see `Comment`).
+   */
+  readonly comment?:
+    | ((request: CommentRequest<Settings, Credentials>) => Effect.Effect<CommentResult, PublishError>)
+    | undefined
   readonly delete?:
     | ((request: { readonly platformPostId: string; readonly credentials: Credentials }) => Effect.Effect<void, PublishError>)
     | undefined

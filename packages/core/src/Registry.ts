@@ -134,7 +134,10 @@ export const fromPublishers = (
   const settingsSchemas: Record<string, SettingsSchema> = {}
   const extraValidators: Record<string, ExtraValidator> = {}
   for (const publisher of byPlatform.values()) {
-    rules[publisher.platform] = publisher.rules
+    // A first comment is validated only where the publisher can post it.
+    rules[publisher.platform] = publisher.comment === undefined && publisher.rules.firstComment !== undefined
+      ? { ...publisher.rules, firstComment: undefined }
+      : publisher.rules
     settingsSchemas[publisher.platform] = publisher.settingsSchema
     if (publisher.validate !== undefined) extraValidators[publisher.platform] = publisher.validate
   }

@@ -162,6 +162,16 @@ export interface NativeScheduling extends Sourced {
   readonly requiresSetting?: { readonly field: string; readonly value: string } | undefined
 }
 
+/**
+ * A first comment the platform can post under a published post (a reply on
+ * X, Bluesky and Threads; a comment elsewhere): its text limits. A platform
+ * without this row cannot take a first comment (`COMMENT_NOT_SUPPORTED`).
+ */
+export interface FirstCommentRule extends Sourced {
+  /** All apply. */
+  readonly text: ReadonlyArray<TextLimit>
+}
+
 export interface PlatformRules {
   readonly platform: string
   readonly displayName: string
@@ -181,6 +191,8 @@ export interface PlatformRules {
   readonly threadsSource?: string | undefined
   /** Whether the platform's own API can schedule, and within which window. */
   readonly nativeScheduling: NativeScheduling
+  /** The first comment, where the platform can post one under the post. */
+  readonly firstComment?: FirstCommentRule | undefined
 }
 
 const KB = 1_000
@@ -265,6 +277,10 @@ export const x: PlatformRules = {
   ],
   threads: true,
   threadsSource: `${spec("1.2")} (reply.in_reply_to_tweet_id)`,
+  firstComment: {
+    text: [xText],
+    source: `${spec("1.2")} (a reply: POST /2/tweets with reply.in_reply_to_tweet_id, the same 280 weighted characters)`
+  },
   nativeScheduling: { supported: false, source: spec("7") }
 }
 
@@ -391,6 +407,15 @@ export const instagram: PlatformRules = {
   maxMentions: { max: 20, source: `${spec("2.1")} (≤ 20 @mentions)` },
   threads: false,
   threadsSource: spec("7"),
+  firstComment: {
+    text: [{
+      max: 2200,
+      counting: "utf16",
+      label: "comment",
+      source: "https://developers.facebook.com/docs/instagram-platform/instagram-graph-api/reference/ig-media/comments (message; 2,200 characters as captions [3rd-party])"
+    }],
+    source: "https://developers.facebook.com/docs/instagram-platform/instagram-graph-api/reference/ig-media/comments (POST /{ig-media-id}/comments with message)"
+  },
   nativeScheduling: { supported: false, source: `${spec("2.1")} (no native scheduling)` }
 }
 
@@ -498,6 +523,15 @@ export const facebook: PlatformRules = {
   ],
   threads: false,
   threadsSource: spec("7"),
+  firstComment: {
+    text: [{
+      max: 8000,
+      counting: "utf16",
+      label: "comment",
+      source: "https://developers.facebook.com/docs/graph-api/reference/object/comments/ (message; 8,000 characters [3rd-party])"
+    }],
+    source: "https://developers.facebook.com/docs/graph-api/reference/object/comments/ (POST /{object-id}/comments with message)"
+  },
   nativeScheduling: {
     supported: true,
     placements: ["feed", "reel"],
@@ -563,6 +597,16 @@ export const threads: PlatformRules = {
   maxLinks: { max: 5, source: `${spec("2.3")} (≤ 5 unique links, THREADS_API__LINK_LIMIT_EXCEEDED)` },
   threads: true,
   threadsSource: `${spec("2.3")} (reply_to_id)`,
+  firstComment: {
+    text: [
+      {
+        max: 500,
+        counting: "threads",
+        source: `${spec("2.3")} (a reply is a post: 500 characters); https://developers.facebook.com/docs/threads/reply-management`
+      }
+    ],
+    source: `${spec("2.3")} (reply_to_id: a reply container, then threads_publish); https://developers.facebook.com/docs/threads/reply-management`
+  },
   nativeScheduling: { supported: false, source: `${spec("2.3")} (no native scheduling)` }
 }
 
@@ -644,6 +688,15 @@ export const linkedin: PlatformRules = {
   ],
   threads: false,
   threadsSource: spec("7"),
+  firstComment: {
+    text: [{
+      max: 1250,
+      counting: "utf16",
+      label: "comment",
+      source: "https://learn.microsoft.com/en-us/linkedin/marketing/community-management/shares/comments-api (message.text; 1,250 characters [3rd-party])"
+    }],
+    source: "https://learn.microsoft.com/en-us/linkedin/marketing/community-management/shares/comments-api (POST /rest/socialActions/{shareUrn}/comments with actor and message)"
+  },
   nativeScheduling: { supported: false, source: `${spec("3.2")} (no native scheduling)` }
 }
 
@@ -732,6 +785,15 @@ export const youtube: PlatformRules = {
   ],
   threads: false,
   threadsSource: spec("7"),
+  firstComment: {
+    text: [{
+      max: 10_000,
+      counting: "utf16",
+      label: "comment",
+      source: "https://developers.google.com/youtube/v3/docs/comments#snippet.textOriginal (10,000 characters [3rd-party])"
+    }],
+    source: "https://developers.google.com/youtube/v3/docs/commentThreads/insert (snippet.videoId + snippet.topLevelComment; scope youtube.force-ssl)"
+  },
   nativeScheduling: {
     supported: true,
     placements: ["video", "short"],
@@ -897,6 +959,13 @@ export const bluesky: PlatformRules = {
   },
   threads: true,
   threadsSource: `${spec("6.4")} (reply.root and reply.parent)`,
+  firstComment: {
+    text: [
+      { max: 300, counting: "graphemes", source: `${spec("6.4")} (a reply is a post: ≤ 300 graphemes)` },
+      { max: 3000, counting: "utf8_bytes", source: `${spec("6.4")} (≤ 3000 UTF-8 bytes, lexicon maxLength)` }
+    ],
+    source: `${spec("6.4")} (a reply: app.bsky.feed.post with reply.root and reply.parent strong refs)`
+  },
   nativeScheduling: { supported: false, source: `${spec("6.4")} (createdAt is not a scheduling mechanism)` }
 }
 

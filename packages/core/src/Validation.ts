@@ -55,6 +55,12 @@ export const issueCodes = [
   "DIMENSIONS_OUT_OF_RANGE",
   "INVALID_PLACEMENT",
   "THREAD_NOT_SUPPORTED",
+  /**
+   * A first comment for a platform that cannot post one (no `firstComment`
+   * rules, or its publisher lacks the `comment` capability): clear it for
+   * that platform with an override `comment: ""`.
+   */
+  "COMMENT_NOT_SUPPORTED",
   "SCHEDULING_NOT_SUPPORTED",
   "INVALID_SCHEDULE",
   /** The schedule is more than a minute in the past (`pastToleranceMs`): a mistake, not a request to publish now. */
@@ -624,12 +630,42 @@ const checkSettingsText = (
 // validatePost
 // ---------------------------------------------------------------------------
 
-type ContentKey = "text" | "media" | "link" | "thread"
+/**
+ * The first comment: refused where the platform cannot post one (the post
+ * itself is fine; an override clears the comment there), else its length
+ * counted the platform's way.
+ */
+const checkComment = (emit: Emit, rules: Rules.PlatformRules, comment: string | undefined, path: IssuePath) => {
+  if (comment === undefined) return
+  const rule = rules.firstComment
+  if (rule === undefined) {
+    emit(
+      "COMMENT_NOT_SUPPORTED",
+      path,
+      `${rules.displayName} cannot post a first comment here; clear it for ${rules.displayName} with a per-platform override (comment: "")`
+    )
+    return
+  }
+  for (const limit of rule.text) {
+    const { counted, shown } = countOver(comment, limit.counting, limit.max)
+    if (counted > limit.max) {
+      emit(
+        "CONTENT_TOO_LONG",
+        path,
+        `${rules.displayName} allows ${limit.max} ${TextCount.unitDescription[limit.counting]} in a first comment; this comment counts ${shown}`,
+        { limit: limit.max, actual: counted }
+      )
+    }
+  }
+}
+
+type ContentKey = "text" | "media" | "link" | "thread" | "comment"
 
 /** Characters of text in a content or an override (first part and thread parts); anything malformed counts 0. */
 const textLength = (value: unknown): number => {
   if (!isRecord(value)) return 0
-  const own = typeof value.text === "string" ? value.text.length : 0
+  const own = (typeof value.text === "string" ? value.text.length : 0) +
+    (typeof value.comment === "string" ? value.comment.length : 0)
   const thread = Array.isArray(value.thread)
     ? value.thread.reduce((sum: number, part: unknown) => sum + (isRecord(part) && typeof part.text === "string" ? part.text.length : 0), 0)
     : 0
@@ -868,6 +904,7 @@ const validate = (input: unknown, options: ValidateOptions): Array<ValidationIss
               }
           checkPart(emit, rules, row, part, partIndex, paths)
         })
+        checkComment(emit, rules, resolved.comment, originOf("comment"))
         checkSettingsText(emit, rules, row, resolved.settings, settingsPath)
         checkSettingsHashtags(emit, rules, resolved.settings, settingsPath)
 

@@ -1,4 +1,5 @@
 export * as Backoff from "./Backoff.js"
+export * as Comment from "./Comment.js"
 export * as Credentials from "./Credentials.js"
 export * as FanOut from "./FanOut.js"
 export * as Lifecycle from "./Lifecycle.js"
