@@ -27,7 +27,7 @@ import { type BlueskyCredentials, BlueskyCredentials as CredentialsSchema, defau
 import { platform } from "./Errors.js"
 import * as Facets from "./internal/Facets.js"
 import { makeSessionManager, pdsOf, type SessionManager } from "./internal/Session.js"
-import { checkPart, defaultAppUrl, parseAtUri, postUrl, rkeyOf } from "./internal/Records.js"
+import { checkPart, defaultAppUrl, parseAtUri, postRecord, postUrl, rkeyOf } from "./internal/Records.js"
 import * as Xrpc from "./internal/Xrpc.js"
 import {
   type BlobRef,
@@ -286,26 +286,7 @@ export const makeBlueskyPublisher = Effect.fn("makeBlueskyPublisher")(function*(
           const reply = root !== undefined && replyTo !== undefined
             ? yield* replyRefs(root, replyTo)
             : undefined
-          const record: Record<string, unknown> = {
-            $type: "app.bsky.feed.post",
-            text: part.text,
-            createdAt,
-            ...(part.facets.length > 0 ? { facets: part.facets } : {}),
-            ...(settings.langs !== undefined && settings.langs.length > 0 ? { langs: settings.langs } : {}),
-            ...(settings.labels !== undefined && settings.labels.length > 0
-              ? {
-                labels: {
-                  $type: "com.atproto.label.defs#selfLabels",
-                  values: settings.labels.map((val) => ({ val }))
-                }
-              }
-              : {}),
-            ...(settings.tags !== undefined && settings.tags.length > 0
-              ? { tags: settings.tags.map((tag) => tag.replace(/^#/, "")) }
-              : {}),
-            ...(reply !== undefined ? { reply } : {}),
-            ...(part.embed !== undefined ? { embed: part.embed } : {})
-          }
+          const record = postRecord({ text: part.text, facets: part.facets, embed: part.embed, createdAt, settings, reply })
           const ref = yield* createRecord(session, context.loginService, record)
           createdAts.push(createdAt)
           return { platformPostId: ref.uri, url: postUrl(handle, rkeyOf(ref.uri), appUrl), replyRef: ref.cid }
@@ -320,6 +301,26 @@ export const makeBlueskyPublisher = Effect.fn("makeBlueskyPublisher")(function*(
         : DateTime.formatIso(yield* DateTime.now),
       parts: posted
     } satisfies Publisher.PublishResult
+  })
+
+  /**
+   * The first comment: a reply record whose `root` and `parent` are both the
+   * post's first part (under a thread too: the comment belongs to the post,
+   * not to its last part), with the post's languages.
+   */
+  const comment = Effect.fn("Bluesky.comment")(function*(request: Publisher.CommentRequest<BlueskySettings, BlueskyCredentials>) {
+    const problem = checkPart({ text: request.text, media: [] }, 0)
+    if (problem !== undefined) return yield* problem
+    const first = request.published.parts[0] ?? { platformPostId: request.published.platformPostId, url: request.published.url }
+    const reply = yield* replyRefs(first, first)
+    const session = yield* sessionFor(request.credentials, request.saveCredentials)
+    const context = uploadContext(request.credentials, session)
+    const facets = yield* Facets.facetsFor({ client, session, loginService: context.loginService, timeout: requestTimeout, cache: new Map() }, request.text)
+    const createdAt = DateTime.formatIso(yield* DateTime.now)
+    const settings = { langs: request.destination.settings.langs }
+    const ref = yield* createRecord(session, context.loginService, postRecord({ text: request.text, facets, createdAt, settings, reply }))
+    const { handle } = yield* session.current
+    return { platformCommentId: ref.uri, url: postUrl(handle, rkeyOf(ref.uri), appUrl), postedAt: createdAt }
   })
 
   const deletePost = Effect.fn("Bluesky.delete")(function*(request: {
@@ -465,6 +466,7 @@ export const makeBlueskyPublisher = Effect.fn("makeBlueskyPublisher")(function*(
     settingsSchema: BlueskySettings,
     credentialsSchema: CredentialsSchema,
     publish,
+    comment,
     delete: deletePost,
     verifyCredentials,
     refreshCredentials,

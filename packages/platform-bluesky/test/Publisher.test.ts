@@ -369,6 +369,51 @@ describe("publish: media", () => {
     ))
 })
 
+describe("first comment", () => {
+  it.live("a reply whose root and parent are the post's first part (strong refs with the CID), under a thread too", () =>
+    withFake((fake, publisher) =>
+      Effect.gen(function*() {
+        const request = publishRequest(fake.credentials(), [part("the post"), part("its second part")], { langs: ["en"] })
+        const result = yield* publisher.publish(request)
+        const comment = yield* publisher.comment!({
+          ...request,
+          attemptId: "comment-1",
+          published: { platformPostId: result.platformPostId, url: result.url, parts: result.parts },
+          text: "first comment https://example.com"
+        })
+        const posts = fake.posts()
+        assert.strictEqual(posts.length, 3)
+        const [first, , reply] = posts as [typeof posts[0], typeof posts[0], typeof posts[0]]
+        const value = reply.value as { text: string; langs: Array<string>; reply: unknown; facets: Array<unknown> }
+        assert.strictEqual(value.text, "first comment https://example.com")
+        assert.deepStrictEqual(value.reply, { root: { uri: first.uri, cid: first.cid }, parent: { uri: first.uri, cid: first.cid } })
+        assert.deepStrictEqual(value.langs, ["en"])
+        assert.strictEqual(value.facets.length, 1)
+        assert.strictEqual(comment.platformCommentId, reply.uri)
+        assert.strictEqual(comment.url, `https://bsky.app/profile/alice.bsky.social/post/${reply.rkey}`)
+        // Without the CID of the post (parts from elsewhere) nothing is sent; a stale CID is refused by the PDS.
+        const creates = fake.callCount("com.atproto.repo.createRecord")
+        const noCid = yield* Effect.flip(publisher.comment!({
+          ...request,
+          attemptId: "comment-2",
+          published: { platformPostId: first.uri, url: result.url, parts: [{ platformPostId: first.uri, url: result.url }] },
+          text: "again"
+        }))
+        assert.strictEqual(noCid._tag, "Rejected")
+        assert.strictEqual(fake.callCount("com.atproto.repo.createRecord"), creates)
+        const stale = yield* Effect.flip(publisher.comment!({
+          ...request,
+          attemptId: "comment-3",
+          published: { platformPostId: first.uri, url: result.url, parts: [{ platformPostId: first.uri, url: result.url, replyRef: reply.cid }] },
+          text: "again"
+        }))
+        assert.strictEqual(stale._tag, "Rejected")
+        assert.include(stale.message, "cid")
+        assert.strictEqual(fake.posts().length, 3)
+      })
+    ))
+})
+
 describe("publish: threads", () => {
   it.live("posts a thread of 3 parts with images as a reply chain, in order", () =>
     withFake((fake, publisher) =>

@@ -9,6 +9,11 @@
  * `Thread`: if a later part fails, the parts already posted stay live and are
  * kept on the error (`postedParts`), and a retry resumes after them.
  *
+ * A first comment (`comment`) is a reply to the published post
+ * (`reply.in_reply_to_tweet_id`); under a thread it replies to the first
+ * part, the post's identity, so it shows under the post readers land on
+ * (a reply to the last part would read as one more part of the thread).
+ *
  * @example
  * import { NodeHttpClient } from "@effect/platform-node"
  * const publisher = yield* makeXPublisher().pipe(Effect.provide(NodeHttpClient.layerUndici))
@@ -270,6 +275,16 @@ export const makeXPublisher = (options?: XPublisherOptions): Effect.Effect<XPubl
       return { platformPostId: first.platformPostId, url: first.url, publishedAt, parts: posted }
     })
 
+    /** The first comment: a reply to the post's first part. */
+    const comment = Effect.fn("XPublisher.comment")(function*(
+      request: Publisher.CommentRequest<XSettings, Auth.XCredentials>
+    ) {
+      const api = yield* connect(request.credentials, request.saveCredentials)
+      const username = yield* usernameFor(api)
+      const id = yield* createTweet(api, { text: request.text, reply: { in_reply_to_tweet_id: request.published.platformPostId } })
+      return { platformCommentId: id, url: postUrl(username, id), postedAt: new Date(yield* Clock.currentTimeMillis).toISOString() }
+    })
+
     /**
      * Reconciles an unknown outcome: reads the account's posts since shortly
      * before `sentAt` and looks for the parts, in order, each replying to the
@@ -360,6 +375,7 @@ export const makeXPublisher = (options?: XPublisherOptions): Effect.Effect<XPubl
       credentialsSchema: Auth.XCredentials,
       validate,
       publish,
+      comment,
       findPublished,
       delete: ({ credentials, platformPostId }) =>
         Effect.flatMap(connect(credentials), (api) => deleteTweet(api, platformPostId)),

@@ -377,6 +377,32 @@ layer(environment, { excludeTestServices: true, timeout: "60 seconds" })("X publ
       assert.include(error.platformMessage ?? "", "deleted or not visible")
     }))
 
+  it.effect("first comment: a reply to the post's first part (under a thread too); a reply to a deleted post is refused", () =>
+    Effect.gen(function*() {
+      const fake = yield* FakeX
+      const publisher = yield* makeXPublisher({ apiBaseUrl: fake.url })
+      const credentials = fake.issueOAuth2Token({ username: "comment_user" })
+      const thread = request([part("the post"), part("its second part")], credentials)
+      const published = yield* publisher.publish(thread)
+      const commentRequest = (on: typeof published, text: string): Publisher.CommentRequest<Settings.XSettings, Auth.XCredentials> => ({
+        ...thread,
+        attemptId: "comment-1",
+        published: { platformPostId: on.platformPostId, url: on.url, parts: on.parts },
+        text
+      })
+      const comment = yield* publisher.comment!(commentRequest(published, "first comment"))
+      const reply = fake.tweets.find((t) => t.id === comment.platformCommentId)!
+      assert.strictEqual(reply.text, "first comment")
+      assert.strictEqual(reply.inReplyToTweetId, published.parts[0]!.platformPostId)
+      assert.strictEqual(comment.url, `https://x.com/comment_user/status/${comment.platformCommentId}`)
+      // The post itself is untouched: still its two parts, no new one.
+      assert.strictEqual(fake.tweets.filter((t) => t.inReplyToTweetId === published.parts[0]!.platformPostId).length, 2)
+      yield* publisher.delete!({ platformPostId: published.platformPostId, credentials })
+      const error = yield* Effect.flip(publisher.comment!(commentRequest(published, "too late")))
+      assert.strictEqual(error._tag, "Rejected")
+      assert.include(error.platformMessage ?? "", "deleted or not visible")
+    }))
+
   it.effect("the X service layer gives the same publisher", () =>
     Effect.gen(function*() {
       const fake = yield* FakeX

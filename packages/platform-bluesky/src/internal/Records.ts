@@ -55,3 +55,38 @@ export const checkPart = (part: Post.ResolvedPart, index: number): PublishError.
   }
   return undefined
 }
+
+/** A strong ref: a record's URI and CID. */
+interface StrongRef {
+  readonly uri: string
+  readonly cid: string
+}
+
+/** An `app.bsky.feed.post` record: the text with its facets, the settings' languages, labels and tags, a reply and an embed. */
+export const postRecord = (input: {
+  readonly text: string
+  readonly facets: ReadonlyArray<unknown>
+  readonly embed?: unknown
+  readonly createdAt: string
+  readonly settings: {
+    readonly langs?: ReadonlyArray<string> | undefined
+    readonly labels?: ReadonlyArray<string> | undefined
+    readonly tags?: ReadonlyArray<string> | undefined
+  }
+  readonly reply?: { readonly root: StrongRef; readonly parent: StrongRef } | undefined
+}): Record<string, unknown> => {
+  const { settings } = input
+  return {
+    $type: "app.bsky.feed.post",
+    text: input.text,
+    createdAt: input.createdAt,
+    ...(input.facets.length > 0 ? { facets: input.facets } : {}),
+    ...(settings.langs !== undefined && settings.langs.length > 0 ? { langs: settings.langs } : {}),
+    ...(settings.labels !== undefined && settings.labels.length > 0
+      ? { labels: { $type: "com.atproto.label.defs#selfLabels", values: settings.labels.map((val) => ({ val })) } }
+      : {}),
+    ...(settings.tags !== undefined && settings.tags.length > 0 ? { tags: settings.tags.map((tag) => tag.replace(/^#/, "")) } : {}),
+    ...(input.reply !== undefined ? { reply: input.reply } : {}),
+    ...(input.embed !== undefined ? { embed: input.embed } : {})
+  }
+}
