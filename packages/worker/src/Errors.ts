@@ -87,6 +87,13 @@ export class OrganizationNotFound extends apiError<OrganizationNotFound>()(
   404
 ) {}
 export class WebhookNotFound extends apiError<WebhookNotFound>()("WebhookNotFound", "WEBHOOK_NOT_FOUND", 404) {}
+export class GroupNotFound extends apiError<GroupNotFound>()("GroupNotFound", "GROUP_NOT_FOUND", 404) {}
+/** A group name already used in the organization (names ignore case). */
+export class GroupNameTaken extends apiError<GroupNameTaken>()("GroupNameTaken", "GROUP_NAME_TAKEN", 409) {}
+/** Adding these accounts would pass the most a group holds (`details.max`). */
+export class GroupFull extends apiError<GroupFull>()("GroupFull", "GROUP_FULL", 409) {}
+/** A post targets a group with no accounts: it would publish nowhere there. */
+export class EmptyGroup extends apiError<EmptyGroup>()("EmptyGroup", "EMPTY_GROUP", 400) {}
 export class InvalidStatusTransition extends apiError<InvalidStatusTransition>()(
   "InvalidStatusTransition",
   "INVALID_STATUS_TRANSITION",

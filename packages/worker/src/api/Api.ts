@@ -13,6 +13,7 @@ import {
   OpenApi
 } from "effect/http-api"
 import * as Errors from "../Errors.js"
+import * as Groups from "./Groups.js"
 import * as Models from "./Models.js"
 
 /** Who is calling: the organization and the API key of an authenticated request. */
@@ -105,6 +106,8 @@ export class PostsGroup extends HttpApiGroup.make("posts")
         Errors.ValidationFailed,
         Errors.UnknownField,
         Errors.InvalidAccounts,
+        Errors.GroupNotFound,
+        Errors.EmptyGroup,
         Errors.InvalidMedia,
         Errors.UrlNotAllowed,
         Errors.UnsupportedMediaType,
@@ -116,7 +119,7 @@ export class PostsGroup extends HttpApiGroup.make("posts")
       query: noQuery,
       payload: Models.CreatePost,
       success: Models.ValidationResult,
-      error: [Errors.ValidationFailed, Errors.InvalidAccounts, Errors.InvalidMedia, Errors.UrlNotAllowed]
+      error: [Errors.ValidationFailed, Errors.InvalidAccounts, Errors.GroupNotFound, Errors.EmptyGroup, Errors.InvalidMedia, Errors.UrlNotAllowed]
     }).annotate(OpenApi.Summary, "Validate a post without saving it (dry run)"),
     HttpApiEndpoint.get("list", "/posts", {
       query: Models.ListPostsQuery,
@@ -144,6 +147,8 @@ export class PostsGroup extends HttpApiGroup.make("posts")
         Errors.PostNotFound,
         Errors.ValidationFailed,
         Errors.InvalidAccounts,
+        Errors.GroupNotFound,
+        Errors.EmptyGroup,
         Errors.InvalidMedia,
         Errors.UrlNotAllowed,
         Errors.InvalidStatusTransition
@@ -377,6 +382,14 @@ export class WebhooksGroup extends HttpApiGroup.make("webhooks")
   .middleware(DecodeErrors)
 {}
 
+export class GroupsGroup extends Groups.endpoints
+  .prefix("/v1")
+  // The first middleware wraps innermost: the policy runs inside authentication.
+  .middleware(RequestPolicy)
+  .middleware(Authentication)
+  .middleware(DecodeErrors)
+{}
+
 const organizationParam = { id: Schema.String }
 
 export class AdminGroup extends HttpApiGroup.make("admin")
@@ -453,6 +466,7 @@ export class OmnipostApi extends HttpApi.make("omnipost")
   .add(MediaGroup)
   .add(KeysGroup)
   .add(WebhooksGroup)
+  .add(GroupsGroup)
   .add(AdminGroup)
   .add(HealthGroup)
   // Every field of a body or query string is one the endpoint declares: anything else is UNKNOWN_FIELD, never dropped.

@@ -60,10 +60,19 @@ export const OverrideInput = Schema.Struct({
 })
 export type OverrideInput = typeof OverrideInput.Type
 
+/**
+ * Where to publish: one account (`accountId`), or every account of a group
+ * (`groupId`, expanded when the post is created or updated; an account also
+ * named directly keeps its own entry). Exactly one of the two.
+ */
 export const DestinationInput = Schema.Struct({
   /** The connected account to publish with. */
-  accountId: Limits.BoundedString,
-  /** Optional: taken from the account when omitted; when given it must match the account's platform. */
+  accountId: Schema.optional(Limits.BoundedString).annotate({ description: "The connected account to publish with (or groupId)." }),
+  /** Every account of this group, each with this entry's placement, settings and override. */
+  groupId: Schema.optional(Limits.BoundedString).annotate({
+    description: "An account group: one destination per account in it, each with this entry's placement, settings and override (or accountId)."
+  }),
+  /** Optional: taken from the account when omitted; when given it must match the account's platform (not with groupId). */
   platform: Schema.optional(Platform.PlatformId),
   placement: Schema.optional(Post.Placement),
   settings: Schema.optional(Schema.Record(Schema.String, Schema.Unknown)),

@@ -10,6 +10,7 @@ import { Clock, Effect, Option, Result } from "effect"
 import { UrlGuard } from "../internal/platformKit.js"
 import { AccountStore } from "../storage/AccountStore.js"
 import { MediaLibrary } from "../storage/MediaLibrary.js"
+import { expandGroups } from "./GroupTargets.js"
 import * as Errors from "../Errors.js"
 import type * as Models from "./Models.js"
 
@@ -145,7 +146,10 @@ export const resolveOverrides = Effect.fnUntraced(function*(
   return out
 })
 
-/** Destinations with their platform filled from their account; unknown, foreign or mismatched accounts are `INVALID_ACCOUNTS`. */
+/**
+ * Destinations with groups expanded (`GroupTargets`) and their platform filled from their account; unknown,
+ * foreign or mismatched accounts are `INVALID_ACCOUNTS`.
+ */
 export const resolveDestinations = Effect.fnUntraced(function*(
   organizationId: string,
   destinations: ReadonlyArray<Models.DestinationInput>
@@ -153,7 +157,7 @@ export const resolveDestinations = Effect.fnUntraced(function*(
   const accounts = yield* AccountStore
   const problems: Array<{ index: number; accountId: string; message: string }> = []
   const out: Array<Post.DestinationInput> = []
-  for (const [index, destination] of destinations.entries()) {
+  for (const { destination, index } of yield* expandGroups(organizationId, destinations)) {
     const account = yield* accounts.get(organizationId, destination.accountId).pipe(
       Effect.map(Option.some),
       Effect.catchTag("AccountNotFound", () => Effect.succeedNone),

@@ -19,12 +19,14 @@ import { HttpRouter, HttpServerResponse } from "effect/http"
 import { HttpApiBuilder, HttpApiScalar } from "effect/http-api"
 import { createServer } from "node:http"
 import { join } from "node:path"
+import { AccountGroups } from "../storage/AccountGroups.js"
 import { AccountStore } from "../storage/AccountStore.js"
 import { ApiKeys } from "../storage/ApiKeys.js"
 import { ServerConfig, urlGuardOptions } from "../Config.js"
 import { OmnipostApi } from "./Api.js"
 import { AccountsHandlers, OAuthCallbackHandlers } from "./AccountsHandlers.js"
 import { errorJson } from "../Errors.js"
+import { GroupsHandlers } from "./GroupsHandlers.js"
 import { HealthHandlers } from "./HealthHandlers.js"
 import { RequestsInFlight, TrackRequests } from "./InFlight.js"
 import { NulGuard } from "./NulGuard.js"
@@ -117,6 +119,7 @@ export const layerRoutes = Layer.mergeAll(
       MediaHandlers,
       KeysHandlers,
       WebhooksHandlers,
+      GroupsHandlers,
       AdminHandlers,
       HealthHandlers
     ]),
@@ -185,7 +188,7 @@ export const layerStack = (options: StackOptions = {}) =>
   Layer.mergeAll(Publishers.layer(options.publishers), OAuthProviders.layerFromPlugins).pipe(
     Layer.provideMerge(Plugins.layer([...builtinPlugins, ...(options.plugins ?? [])])),
     Layer.provideMerge(layerServices),
-    Layer.provideMerge(Layer.mergeAll(PostStore.layer, AccountStore.layer))
+    Layer.provideMerge(Layer.mergeAll(PostStore.layer, AccountStore.layer, AccountGroups.layer))
   )
 
 /** The webhook dispatcher (fan-out and delivery loop). */

@@ -56,7 +56,8 @@ export interface ConnectAccount {
   readonly credentials: unknown
 }
 
-interface AccountRow {
+/** An `accounts` row as selected with `accountColumns`. */
+export interface AccountRow {
   readonly id: string
   readonly organization_id: string
   readonly platform: string
@@ -70,7 +71,7 @@ interface AccountRow {
   readonly updated_at: Date
 }
 
-const toAccount = (row: AccountRow): Account => ({
+export const toAccount = (row: AccountRow): Account => ({
   id: row.id,
   organizationId: row.organization_id,
   platform: row.platform,
@@ -91,7 +92,7 @@ const expiryOf = (value: Date | string | undefined): Date | null => {
   return Number.isNaN(date.getTime()) ? null : date
 }
 
-const accountColumns = "id, organization_id, platform, platform_account_id, username, display_name, avatar_url, token_expires_at, status, created_at, updated_at"
+export const accountColumns = "id, organization_id, platform, platform_account_id, username, display_name, avatar_url, token_expires_at, status, created_at, updated_at"
 
 export const credentialsAad = (accountId: string) => `account:${accountId}`
 export const webhookSecretAad = (webhookId: string) => `webhook:${webhookId}`

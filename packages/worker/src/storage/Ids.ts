@@ -25,7 +25,7 @@ const encodeRandom = (bytes: Uint8Array) => {
   return out
 }
 
-export type Prefix = "org" | "key" | "acc" | "post" | "dst" | "att" | "med" | "whk" | "whd" | "wrk" | "req"
+export type Prefix = "org" | "key" | "acc" | "post" | "dst" | "att" | "med" | "whk" | "whd" | "wrk" | "req" | "grp"
 
 /** A new id with the given prefix, such as `post_01jd3…`. */
 export const make = (prefix: Prefix, now: number = Date.now()): string =>

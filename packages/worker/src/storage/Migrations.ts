@@ -13,6 +13,7 @@ import dispatch from "./migrations/0005_dispatch.js"
 import outboxOrder from "./migrations/0006_outbox_order.js"
 import organizations from "./migrations/0007_organizations.js"
 import keyLimits from "./migrations/0008_key_limits.js"
+import accountGroups from "./migrations/0009_account_groups.js"
 
 export const migrations = {
   "0001_initial": initial,
@@ -22,7 +23,8 @@ export const migrations = {
   "0005_dispatch": dispatch,
   "0006_outbox_order": outboxOrder,
   "0007_organizations": organizations,
-  "0008_key_limits": keyLimits
+  "0008_key_limits": keyLimits,
+  "0009_account_groups": accountGroups
 }
 
 const migrator = Migrator.make({})
