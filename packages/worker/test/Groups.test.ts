@@ -8,6 +8,7 @@
  */
 import { assert, describe, layer } from "@effect/vitest"
 import { Effect } from "effect"
+import { cli } from "./cliHarness.js"
 import { testKinds } from "./fixtures.js"
 import { type ApiServer, apiLayer, connectBluesky, errorCode, request, TestApi } from "./apiHarness.js"
 
@@ -219,6 +220,31 @@ for (const kind of testKinds) {
           const retargeted = yield* request(api, "PATCH", `/v1/posts/${draft.body.id}`, { body: { destinations: [{ groupId: group.body.id }] } })
           assert.strictEqual(retargeted.status, 200, JSON.stringify(retargeted.body))
           assert.deepStrictEqual(retargeted.body.destinations.map((d: any) => d.accountId), [alice, carol, dave])
+        }))
+
+      it.effect("the CLI: groups create, list, rename, add, remove, delete through the server; refusals carry the API's code", () =>
+        Effect.gen(function*() {
+          const api = yield* TestApi
+          const env = { OMNIPOST_URL: api.url, OMNIPOST_API_KEY: api.key }
+          const alice = yield* connectBluesky(api)
+          const erin = yield* connectAnother(api, "erin.cli.test")
+          const created = JSON.parse(yield* cli(["groups", "create", "--name", "From the CLI", "--account", alice], env))
+          assert.match(created.id, /^grp_/)
+          assert.deepStrictEqual(ids(created), [alice])
+          const added = JSON.parse(yield* cli(["groups", "add", created.id, "--account", erin], env))
+          assert.deepStrictEqual(ids(added), [alice, erin])
+          const renamed = JSON.parse(yield* cli(["groups", "rename", created.id, "--name", "CLI crew"], env))
+          assert.strictEqual(renamed.name, "CLI crew")
+          const removed = JSON.parse(yield* cli(["groups", "remove", created.id, "--account", alice], env))
+          assert.deepStrictEqual(ids(removed), [erin])
+          const listed = JSON.parse(yield* cli(["groups", "list"], env)) as Array<any>
+          assert.deepStrictEqual(ids(listed.find((g) => g.id === created.id)), [erin])
+          const taken = yield* Effect.flip(cli(["groups", "create", "--name", "cli CREW"], env))
+          assert.include(String((taken as any).code ?? (taken as any).message), "GROUP_NAME_TAKEN")
+          yield* cli(["groups", "delete", created.id], env)
+          assert.strictEqual((yield* request(api, "GET", `/v1/groups/${created.id}`)).status, 404)
+          const gone = yield* Effect.flip(cli(["groups", "delete", created.id], env))
+          assert.include(String((gone as any).code ?? (gone as any).message), "GROUP_NOT_FOUND")
         }))
     })
   })

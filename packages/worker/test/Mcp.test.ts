@@ -3,8 +3,9 @@
  * Streamable HTTP at `/mcp` (authenticated with an API key) and over stdio
  * (`omnipost mcp` as a child process, acting through the same server), end to
  * end against the Bluesky fake: tools listed with strict schemas, the rules
- * read as resources, media fetched from a URL, a scheduled post with an image
- * to two accounts published by the scheduler and its results read back, and
+ * read as resources, media fetched from a URL, a group of two accounts made
+ * with the group tools, a scheduled post with an image to the group published
+ * by the scheduler and its results read back, and
  * refusals carrying the API's codes.
  */
 import { assert, describe, layer } from "@effect/vitest"
@@ -20,7 +21,8 @@ import { testKinds } from "./fixtures.js"
 import { apiLayer, connectBluesky, request, TestApi, type ApiServer } from "./apiHarness.js"
 
 const toolNames = [
-  "cancel_post", "create_post", "get_post", "list_accounts", "list_posts", "publish_now", "retry_post", "upload_media_from_url", "validate_post"
+  "add_group_accounts", "cancel_post", "create_group", "create_post", "get_post", "list_accounts", "list_groups", "list_posts", "publish_now",
+  "remove_group_accounts", "retry_post", "upload_media_from_url", "validate_post"
 ]
 
 /** A media host on 127.0.0.1 serving one PNG at /logo.png (the API harness allows private URLs). */
@@ -127,14 +129,36 @@ const journey = (client: Client, api: ApiServer, media: { url: string; bytes: Ui
     assert.isFalse(tooLong.isError)
     assert.isFalse(tooLong.body.valid)
 
+    // The two accounts as a group, built through the tools (issue 17's "done means": a post to a group's accounts).
+    const group = yield* callTool(client, "create_group", { name: `Agents ${name}`, accountIds: [first] })
+    assert.isFalse(group.isError, JSON.stringify(group.body))
+    const grown = yield* callTool(client, "add_group_accounts", { id: group.body.id, accountIds: [second] })
+    assert.isFalse(grown.isError, JSON.stringify(grown.body))
+    assert.deepStrictEqual(grown.body.accounts.map((account: { id: string }) => account.id), [first, second])
+    const groups = yield* callTool(client, "list_groups", {})
+    assert.include(groups.body.data.map((item: { id: string }) => item.id), group.body.id)
+    const taken = yield* callTool(client, "create_group", { name: `AGENTS ${name}` })
+    assert.isTrue(taken.isError)
+    assert.strictEqual(taken.body.error.code, "GROUP_NAME_TAKEN")
+    const scratch = yield* callTool(client, "create_group", { name: `Scratch ${name}`, accountIds: [first] })
+    const emptied = yield* callTool(client, "remove_group_accounts", { id: scratch.body.id, accountIds: [first] })
+    assert.deepStrictEqual(emptied.body.accounts, [])
+    const toEmpty = yield* callTool(client, "create_post", { content: { text: "nowhere" }, destinations: [{ groupId: scratch.body.id }] })
+    assert.isTrue(toEmpty.isError)
+    assert.strictEqual(toEmpty.body.error.code, "EMPTY_GROUP")
+    const toUnknown = yield* callTool(client, "create_post", { content: { text: "nowhere" }, destinations: [{ groupId: "grp_missing" }] })
+    assert.isTrue(toUnknown.isError)
+    assert.strictEqual(toUnknown.body.error.code, "GROUP_NOT_FOUND")
+
     const scheduledAt = new Date(Date.now() + 1_500).toISOString()
     const created = yield* callTool(client, "create_post", {
       content: { text: "Scheduled by an agent", media: [{ mediaId: uploaded.body.id, altText: "the logo" }] },
-      destinations: [{ accountId: first }, { accountId: second }],
+      destinations: [{ groupId: group.body.id }],
       scheduledAt
     })
     assert.isFalse(created.isError, JSON.stringify(created.body))
     assert.strictEqual(created.body.status, "scheduled")
+    assert.deepStrictEqual(created.body.destinations.map((d: { accountId: string }) => d.accountId), [first, second], "the group's accounts")
 
     let post: any
     for (let attempt = 0; attempt < 600; attempt++) {
@@ -179,7 +203,7 @@ for (const kind of testKinds) {
           }
         }))
 
-      it.effect("over Streamable HTTP: an agent uploads an image by URL and schedules it to two accounts, then reads the results", () =>
+      it.effect("over Streamable HTTP: an agent uploads an image by URL, groups two accounts and schedules the image to the group, then reads the results", () =>
         Effect.gen(function*() {
           const api = yield* TestApi
           const media = yield* mediaHost

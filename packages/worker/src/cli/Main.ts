@@ -10,7 +10,8 @@
  * - `orgs create|list|disable|enable`: the same two ways (through the server
  *   with an admin key);
  * - `mcp`: the MCP tools over stdio, for agents;
- * - `accounts add|list`, `post`, `status`, `mcp`: through a running server
+ * - `accounts add|list`, `groups create|list|rename|delete|add|remove`, `post`,
+ *   `status`, `mcp`: through a running server
  *   (`--url`, default `OMNIPOST_URL` or http://127.0.0.1:3000, and `--key`,
  *   default `OMNIPOST_API_KEY`).
  */
@@ -32,35 +33,16 @@ import { Scheduler } from "../scheduler/Scheduler.js"
 import * as SchedulerSettings from "../scheduler/SchedulerSettings.js"
 import * as Server from "../api/Server.js"
 import * as Mcp from "../mcp/Mcp.js"
-import { call, type Connection, progressBar, upload } from "./Client.js"
+import { call, progressBar, upload } from "./Client.js"
+import { connection, key, print, url } from "./Connection.js"
+import { groupsCommand } from "./Groups.js"
 import { describeFile, preflight } from "./Preflight.js"
 
 // ---------------------------------------------------------------------------
 // Shared flags
 // ---------------------------------------------------------------------------
 
-const url = Flag.String("url").pipe(
-  Flag.withDescription("The server (default: OMNIPOST_URL, else http://127.0.0.1:3000)"),
-  Flag.optional
-)
-const key = Flag.String("key").pipe(
-  Flag.withDescription("An API key (default: OMNIPOST_API_KEY)"),
-  Flag.optional
-)
-
-const connection = (options: { readonly url: Option.Option<string>; readonly key: Option.Option<string> }) =>
-  Effect.gen(function*() {
-    const envUrl = yield* Config.option(Config.String("OMNIPOST_URL"))
-    const envKey = Option.filter(yield* Config.option(Config.String("OMNIPOST_API_KEY")), (value) => value !== "")
-    const resolvedKey = Option.getOrUndefined(Option.orElse(options.key, () => envKey))
-    if (resolvedKey === undefined) {
-      return yield* Effect.fail(new Error("an API key is needed: pass --key or set OMNIPOST_API_KEY"))
-    }
-    const base = Option.getOrElse(Option.orElse(options.url, () => envUrl), () => "http://127.0.0.1:3000")
-    return { url: base.replace(/\/+$/, ""), key: resolvedKey } satisfies Connection
-  })
-
-const print = (value: unknown) => Console.log(JSON.stringify(value, null, 2))
+// --url, --key, the connection and `print` are in `Connection` (shared with `Groups`).
 
 // ---------------------------------------------------------------------------
 // serve, migrate
@@ -522,7 +504,7 @@ const mcpCommand = Command.make("mcp", { url, key }, (flags) =>
 
 export const omnipost = Command.make("omnipost").pipe(
   Command.withDescription("Self-hosted publishing to social platforms, built in or plugins"),
-  Command.withSubcommands([serveCommand, migrateCommand, keysCommand, orgsCommand, accountsCommand, postCommand, statusCommand, mcpCommand])
+  Command.withSubcommands([serveCommand, migrateCommand, keysCommand, orgsCommand, accountsCommand, groupsCommand, postCommand, statusCommand, mcpCommand])
 )
 
 /** A failure the CLI has printed as its one line (so the runtime prints no stack after it). */

@@ -11,6 +11,7 @@ import { Tool, Toolkit } from "effect/ai"
 import { HttpServerRequest } from "effect/http"
 import { call, type Connection } from "../cli/Client.js"
 import { Limits } from "@omnipost/core"
+import * as Groups from "../api/Groups.js"
 import * as Models from "../api/Models.js"
 
 /** A tool's refusal: the API's error body. */
@@ -65,6 +66,14 @@ const ListPostsParams = Schema.Struct({
 })
 const RetryParams = Schema.Struct({ id: Id.fields.id, ...Models.RetryPost.fields })
 const UploadFromUrlParams = Models.MediaFromUrl
+const ListGroupsParams = Schema.Struct({
+  limit: Schema.optional(Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 100 }))),
+  cursor: Schema.optional(Schema.String)
+})
+const GroupAccountsParams = Schema.Struct({
+  id: Limits.BoundedString.annotate({ description: "The group's id." }),
+  ...Groups.GroupAccounts.fields
+})
 
 const tool = <const Name extends string, P extends Schema.Top, S extends Schema.Top>(
   name: Name,
@@ -83,7 +92,7 @@ export const OmnipostTools = Toolkit.make(
   tool("validate_post", "Check a post against every destination's platform rules without saving it. Same input as create_post.", Models.CreatePost, Models.ValidationResult, { readonly: true }),
   tool(
     "create_post",
-    "Create a post: text, media (by uploaded media id, or by URL), a thread, per-platform overrides, to one or more accounts; published now, or at `scheduledAt` (ISO 8601), or kept as a draft.",
+    "Create a post: text, media (by uploaded media id, or by URL), a thread, per-platform overrides, to one or more accounts or account groups (`{ groupId }`); published now, or at `scheduledAt` (ISO 8601), or kept as a draft.",
     Models.CreatePost,
     Models.PostView
   ),
@@ -92,7 +101,11 @@ export const OmnipostTools = Toolkit.make(
   tool("retry_post", "Retry the failed destinations of a post (all, or those of some platforms).", RetryParams, Models.PostView),
   tool("cancel_post", "Cancel a draft or scheduled post.", Id, Models.PostView, { destructive: true }),
   tool("publish_now", "Publish a draft or scheduled post now.", Id, Models.PostView),
-  tool("upload_media_from_url", "Store the file at a public URL in the media library; use its id in a post's media.", UploadFromUrlParams, Models.MediaView)
+  tool("upload_media_from_url", "Store the file at a public URL in the media library; use its id in a post's media.", UploadFromUrlParams, Models.MediaView),
+  tool("list_groups", "List the account groups with their accounts. A post's destination `{ groupId }` publishes to every account of a group.", ListGroupsParams, Groups.GroupPage, { readonly: true }),
+  tool("create_group", `Create an account group: a name unique in the organization (1 to ${Groups.maxNameLength} characters) and up to ${Groups.maxAccounts} account ids.`, Groups.CreateGroup, Groups.GroupView),
+  tool("add_group_accounts", "Add accounts to a group (those already in it stay).", GroupAccountsParams, Groups.GroupView),
+  tool("remove_group_accounts", "Remove accounts from a group (the accounts stay connected).", GroupAccountsParams, Groups.GroupView, { destructive: true })
 )
 
 /** Calls the API; a refusal becomes the tool's error, an answer is decoded with the endpoint's schema. */
@@ -135,6 +148,11 @@ export const OmnipostToolsLayer = OmnipostTools.toLayer(Effect.gen(function*() {
       run(forward(Models.PostView, "POST", `/v1/posts/${encodeURIComponent(id)}/retry`, body.platforms === undefined ? undefined : body)),
     cancel_post: ({ id }) => run(forward(Models.PostView, "POST", `/v1/posts/${encodeURIComponent(id)}/cancel`)),
     publish_now: ({ id }) => run(forward(Models.PostView, "POST", `/v1/posts/${encodeURIComponent(id)}/publish`)),
-    upload_media_from_url: (params) => run(forward(Models.MediaView, "POST", "/v1/media/from-url", params))
+    upload_media_from_url: (params) => run(forward(Models.MediaView, "POST", "/v1/media/from-url", params)),
+    list_groups: (params) => run(forward(Groups.GroupPage, "GET", `/v1/groups${query(params)}`)),
+    create_group: (params) => run(forward(Groups.GroupView, "POST", "/v1/groups", params)),
+    add_group_accounts: ({ id, ...body }) => run(forward(Groups.GroupView, "POST", `/v1/groups/${encodeURIComponent(id)}/accounts`, body)),
+    remove_group_accounts: ({ id, ...body }) =>
+      run(forward(Groups.GroupView, "POST", `/v1/groups/${encodeURIComponent(id)}/accounts/remove`, body))
   }
 }))
