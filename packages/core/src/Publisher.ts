@@ -101,12 +101,51 @@ export interface CommentResult {
   readonly postedAt: string
 }
 
+/** A JSON value: what platform details may hold. */
+export type JsonValue =
+  | string
+  | number
+  | boolean
+  | null
+  | ReadonlyArray<JsonValue>
+  | { readonly [key: string]: JsonValue }
+
+/**
+ * What a platform says about an account beyond who it is, as JSON, shown on
+ * the account by a host (TikTok's creator info: the privacy levels the
+ * creator may use, disabled interactions, the longest video). At most
+ * `maxPlatformDetailsBytes` of JSON: `boundedPlatformDetails` drops a larger set.
+ *
+ * @example
+ * const details: PlatformDetails = { privacyLevelOptions: ["SELF_ONLY"], commentDisabled: false }
+ */
+export type PlatformDetails = { readonly [key: string]: JsonValue }
+
+/** The most JSON (UTF-8 bytes) an account's platform details may take: a profile, not a feed. */
+export const maxPlatformDetailsBytes = 16_384
+
+/** `details` when it is JSON within `maxPlatformDetailsBytes`, else `undefined` (a plugin's oversized answer never grows a row). */
+export const boundedPlatformDetails = (details: unknown): PlatformDetails | undefined => {
+  if (typeof details !== "object" || details === null || Array.isArray(details)) return undefined
+  let json: string | undefined
+  try {
+    json = JSON.stringify(details)
+  } catch {
+    return undefined
+  }
+  if (json === undefined || new TextEncoder().encode(json).byteLength > maxPlatformDetailsBytes) return undefined
+  // A round trip keeps only JSON (no functions, Dates as strings, no undefined).
+  return JSON.parse(json) as PlatformDetails
+}
+
 /** The account behind a set of credentials. */
 export interface AccountProfile {
   readonly accountId: string
   readonly username: string
   readonly displayName?: string | undefined
   readonly avatarUrl?: string | undefined
+  /** Platform-specific facts about the account (see `PlatformDetails`), refreshed with the profile. */
+  readonly details?: PlatformDetails | undefined
 }
 
 /** What `validate` sees: one destination after overrides, settings already decoded. */
