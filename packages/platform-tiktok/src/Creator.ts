@@ -15,6 +15,7 @@ export type PrivacyLevel = (typeof privacyLevels)[number]
 export interface CreatorInfo {
   readonly username: string | undefined
   readonly nickname: string | undefined
+  readonly avatarUrl?: string | undefined
   readonly privacyLevelOptions: ReadonlyArray<string>
   readonly commentDisabled: boolean
   readonly duetDisabled: boolean
@@ -33,6 +34,7 @@ export const decode = (body: unknown): CreatorInfo | undefined => {
   return {
     username: typeof data.creator_username === "string" ? data.creator_username : undefined,
     nickname: typeof data.creator_nickname === "string" ? data.creator_nickname : undefined,
+    ...(typeof data.creator_avatar_url === "string" && data.creator_avatar_url.length > 0 ? { avatarUrl: data.creator_avatar_url } : {}),
     privacyLevelOptions: data.privacy_level_options.filter((o): o is string => typeof o === "string"),
     commentDisabled: data.comment_disabled === true,
     duetDisabled: data.duet_disabled === true,
@@ -40,6 +42,24 @@ export const decode = (body: unknown): CreatorInfo | undefined => {
     maxVideoPostDurationSec: typeof max === "number" && max > 0 ? max : undefined
   }
 }
+
+/**
+ * The creator's answers as an account's platform details (core's
+ * `PlatformDetails`), in TikTok's own field names so that a reader of
+ * TikTok's documentation recognises them: a host shows them on the account.
+ */
+export const toDetails = (info: CreatorInfo): { readonly creatorInfo: Record<string, string | number | boolean | ReadonlyArray<string>> } => ({
+  creatorInfo: {
+    ...(info.username !== undefined ? { creator_username: info.username } : {}),
+    ...(info.nickname !== undefined ? { creator_nickname: info.nickname } : {}),
+    ...(info.avatarUrl !== undefined ? { creator_avatar_url: info.avatarUrl } : {}),
+    privacy_level_options: info.privacyLevelOptions,
+    comment_disabled: info.commentDisabled,
+    duet_disabled: info.duetDisabled,
+    stitch_disabled: info.stitchDisabled,
+    ...(info.maxVideoPostDurationSec !== undefined ? { max_video_post_duration_sec: info.maxVideoPostDurationSec } : {})
+  }
+})
 
 /** What a post asks of the creator. `allow*` true means the post wants that interaction on. */
 export interface Request {

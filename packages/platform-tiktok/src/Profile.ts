@@ -4,6 +4,9 @@
  * `creator_info/query` (scope `video.publish`; the `username` field of
  * user/info would need `user.info.profile`, which we do not ask for). A
  * creator_info that fails leaves the display name as the username.
+ * The creator's answers (privacy levels, disabled interactions, the longest
+ * video, nickname and avatar) go on the profile's `details.creatorInfo`, so a
+ * host shows on the account what a post to it may ask.
  *
  * Sources: https://developers.tiktok.com/doc/tiktok-api-v2-get-user-info,
  * https://developers.tiktok.com/doc/content-posting-api-reference-query-creator-info.
@@ -11,6 +14,7 @@
 import { type Publisher, PublishError } from "@omnipost/core"
 import { Json } from "@omnipost/platform-kit"
 import { Effect } from "effect"
+import * as Creator from "./Creator.js"
 import * as Errors from "./Errors.js"
 import * as Api from "./internal/Api.js"
 import * as Video from "./Video.js"
@@ -34,6 +38,7 @@ export const read = (connection: Api.Connection): Effect.Effect<Publisher.Accoun
       accountId: openId,
       username: creator?.username ?? displayName ?? openId,
       ...(displayName !== undefined ? { displayName } : creator?.nickname !== undefined ? { displayName: creator.nickname } : {}),
-      ...(avatarUrl !== undefined ? { avatarUrl } : {})
+      ...(avatarUrl !== undefined ? { avatarUrl } : {}),
+      ...(creator !== undefined ? { details: Creator.toDetails(creator) } : {})
     } satisfies Publisher.AccountProfile
   })

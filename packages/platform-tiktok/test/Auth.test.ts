@@ -57,7 +57,21 @@ describe("TikTok OAuth", () => {
         assert.strictEqual(publisher.tokenExpiresAt!(credentials), credentials.refreshTokenExpiresAt)
         assert.strictEqual(publisher.tokenExpiresAt!({ accessToken: "a", expiresAt: "2027-01-01T00:00:00.000Z" }), "2027-01-01T00:00:00.000Z")
         const profile = yield* publisher.verifyCredentials!(credentials)
-        assert.deepStrictEqual(profile, { accountId: fake.user.openId, username: "ana", displayName: "Ana", avatarUrl: fake.user.avatarUrl })
+        const { details, ...who } = profile
+        assert.deepStrictEqual(who, { accountId: fake.user.openId, username: "ana", displayName: "Ana", avatarUrl: fake.user.avatarUrl })
+        // The creator's answers, in TikTok's names, for the account's details.
+        assert.deepStrictEqual(details, {
+          creatorInfo: {
+            creator_username: "ana",
+            creator_nickname: "Ana",
+            creator_avatar_url: "https://example.invalid/a.jpg",
+            privacy_level_options: fake.creator.privacyLevelOptions,
+            comment_disabled: false,
+            duet_disabled: false,
+            stitch_disabled: false,
+            max_video_post_duration_sec: 600
+          }
+        })
         // A used code is refused: AuthFailed, TikTok's code and log_id kept.
         const form = yield* Effect.promise(() => fetch(`${fake.url}/v2/oauth/token/`, { method: "POST", body: new URLSearchParams({ client_key: fake.client.clientKey, client_secret: fake.client.clientSecret, grant_type: "authorization_code", code: "nope", redirect_uri: "x" }) }).then((r) => r.json()))
         assert.strictEqual(form.error, "invalid_grant")
