@@ -24,6 +24,7 @@ export const toAccountView = (account: Account): Models.AccountView => ({
   ...(account.avatarUrl !== undefined ? { avatarUrl: account.avatarUrl } : {}),
   status: account.status,
   ...(account.tokenExpiresAt !== undefined ? { tokenExpiresAt: account.tokenExpiresAt } : {}),
+  ...(account.details !== undefined ? { details: account.details } : {}),
   createdAt: account.createdAt,
   updatedAt: account.updatedAt
 })
@@ -97,6 +98,7 @@ export const connectAccount = Effect.fnUntraced(function*(options: {
     username: profile.username,
     displayName: profile.displayName,
     avatarUrl: profile.avatarUrl,
+    details: profile.details,
     credentials: stored,
     tokenExpiresAt: options.publisher.tokenExpiresAt?.(credentials)
   }).pipe(Effect.orDie)
@@ -180,8 +182,14 @@ export const AccountsHandlers = HttpApiBuilder.group(OmnipostApi, "accounts", (h
             )
             const encoded = yield* Schema.encodeUnknownEffect(publisher.credentialsSchema)(fresh).pipe(Effect.orDie)
             yield* accounts.updateCredentials(account.id, encoded, publisher.tokenExpiresAt?.(fresh)).pipe(Effect.orDie)
+            // The profile and its details (TikTok's creator info) as the platform says them now.
+            if (publisher.verifyCredentials !== undefined) {
+              const profile = yield* publisher.verifyCredentials(fresh).pipe(Effect.mapError(platformFailure()))
+              yield* accounts.updateProfile(account.id, profile).pipe(Effect.orDie)
+            }
           } else if (publisher.verifyCredentials !== undefined) {
-            yield* publisher.verifyCredentials(credentials).pipe(Effect.mapError(platformFailure()))
+            const profile = yield* publisher.verifyCredentials(credentials).pipe(Effect.mapError(platformFailure()))
+            yield* accounts.updateProfile(account.id, profile).pipe(Effect.orDie)
           }
           if (account.status === "needs_reconnect") yield* accounts.setStatus(account.id, "active").pipe(Effect.orDie)
           return toAccountView(yield* accounts.get(organizationId, account.id).pipe(Effect.orDie))

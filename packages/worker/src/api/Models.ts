@@ -203,6 +203,12 @@ export const AccountView = Schema.Struct({
   avatarUrl: Schema.optional(Schema.String),
   status: Schema.Literals(["active", "needs_reconnect", "disconnected"]),
   tokenExpiresAt: Schema.optional(Schema.String),
+  details: Schema.optional(Schema.Record(Schema.String, Schema.Json).annotate({
+    description: "What the platform says about the account beyond who it is, as JSON (at most 16 KiB), refreshed by " +
+      "`POST /v1/accounts/:id/refresh`. TikTok: `creatorInfo`, its `creator_info/query` answer in TikTok's field names " +
+      "(`privacy_level_options`, `comment_disabled`, `duet_disabled`, `stitch_disabled`, `max_video_post_duration_sec`, " +
+      "`creator_username`, `creator_nickname`, `creator_avatar_url`): what a post to this creator may ask."
+  })),
   createdAt: Schema.String,
   updatedAt: Schema.String
 })

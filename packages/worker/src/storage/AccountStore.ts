@@ -10,13 +10,15 @@
  * - `updateCredentials` (internal): after a refresh; a refresh token is never
  *   replaced by an empty value (some platforms omit it from refresh answers);
  * - `setStatus` (internal): `needs_reconnect` after an auth failure;
+ * - `updateProfile` (internal): who the account is and its platform details,
+ *   as the platform answered a refresh's check;
  * - `rotateKeys`: re-seals every account credential and webhook secret not
  *   sealed with the current key; returns how many rows it re-sealed.
  *
  * Credentials are sealed with `Crypto` and bound to the row (`account:<id>`),
  * so a ciphertext copied to another row fails to open.
  */
-import { Credentials } from "@omnipost/core"
+import { Credentials, Publisher } from "@omnipost/core"
 import { Context, Effect, Layer, Schema } from "effect"
 import { SqlClient, type SqlError } from "effect/sql"
 import { Crypto, type DecryptionFailed } from "./Crypto.js"
@@ -40,6 +42,8 @@ export interface Account {
   readonly displayName?: string | undefined
   readonly avatarUrl?: string | undefined
   readonly tokenExpiresAt?: string | undefined
+  /** What the platform says about the account (core's `PlatformDetails`: TikTok's creator info). */
+  readonly details?: Publisher.PlatformDetails | undefined
   readonly status: AccountStatus
   readonly createdAt: string
   readonly updatedAt: string
@@ -53,6 +57,7 @@ export interface ConnectAccount {
   readonly displayName?: string | undefined
   readonly avatarUrl?: string | undefined
   readonly tokenExpiresAt?: Date | string | undefined
+  readonly details?: Publisher.PlatformDetails | undefined
   readonly credentials: unknown
 }
 
@@ -66,9 +71,17 @@ export interface AccountRow {
   readonly display_name: string | null
   readonly avatar_url: string | null
   readonly token_expires_at: Date | null
+  readonly platform_details: unknown
   readonly status: AccountStatus
   readonly created_at: Date
   readonly updated_at: Date
+}
+
+/** The stored details (PGlite may hand jsonb back as text). */
+const detailsOf = (value: unknown): { readonly details?: Publisher.PlatformDetails } => {
+  const parsed = typeof value === "string" ? JSON.parse(value) as unknown : value
+  const details = parsed === null || parsed === undefined ? undefined : Publisher.boundedPlatformDetails(parsed)
+  return details !== undefined ? { details } : {}
 }
 
 export const toAccount = (row: AccountRow): Account => ({
@@ -80,6 +93,7 @@ export const toAccount = (row: AccountRow): Account => ({
   displayName: row.display_name ?? undefined,
   avatarUrl: row.avatar_url ?? undefined,
   tokenExpiresAt: isoOrUndefined(row.token_expires_at),
+  ...detailsOf(row.platform_details),
   status: row.status,
   createdAt: iso(row.created_at),
   updatedAt: iso(row.updated_at)
@@ -92,7 +106,13 @@ const expiryOf = (value: Date | string | undefined): Date | null => {
   return Number.isNaN(date.getTime()) ? null : date
 }
 
-export const accountColumns = "id, organization_id, platform, platform_account_id, username, display_name, avatar_url, token_expires_at, status, created_at, updated_at"
+/** Details as a jsonb parameter (text, cast in SQL): within core's bound, else none. */
+const detailsParam = (details: Publisher.PlatformDetails | undefined): string | null => {
+  const bounded = details === undefined ? undefined : Publisher.boundedPlatformDetails(details)
+  return bounded === undefined ? null : JSON.stringify(bounded)
+}
+
+export const accountColumns = "id, organization_id, platform, platform_account_id, username, display_name, avatar_url, token_expires_at, platform_details, status, created_at, updated_at"
 
 export const credentialsAad = (accountId: string) => `account:${accountId}`
 export const webhookSecretAad = (webhookId: string) => `webhook:${webhookId}`
@@ -116,6 +136,8 @@ export class AccountStore extends Context.Service<AccountStore, {
     tokenExpiresAt?: Date | string | undefined
   ) => Effect.Effect<void, AccountNotFound | DecryptionFailed | SqlError.SqlError>
   readonly setStatus: (accountId: string, status: AccountStatus) => Effect.Effect<void, SqlError.SqlError>
+  /** Internal: the profile a platform check answered (username, names, avatar, details); absent fields keep their value. */
+  readonly updateProfile: (accountId: string, profile: Publisher.AccountProfile) => Effect.Effect<void, SqlError.SqlError>
   /** Re-seals everything not sealed with the current key. */
   readonly rotateKeys: Effect.Effect<{ readonly accounts: number; readonly webhooks: number }, DecryptionFailed | SqlError.SqlError>
 }>()("@omnipost/worker/AccountStore") {
@@ -153,15 +175,18 @@ export class AccountStore extends Context.Service<AccountStore, {
       const id = existing[0]?.id ?? Ids.make("acc")
       const sealed = crypto.sealJson(input.credentials, credentialsAad(id))
       const expires = expiryOf(input.tokenExpiresAt)
+      const details = detailsParam(input.details)
       const rows = yield* sql<AccountRow>`
         INSERT INTO accounts (id, organization_id, platform, platform_account_id, username, display_name, avatar_url,
-          credentials_ciphertext, credentials_key_id, token_expires_at, status)
+          credentials_ciphertext, credentials_key_id, token_expires_at, platform_details, status)
         VALUES (${id}, ${input.organizationId}, ${input.platform}, ${input.platformAccountId}, ${input.username},
-          ${input.displayName ?? null}, ${input.avatarUrl ?? null}, ${sealed.ciphertext}, ${sealed.keyId}, ${expires}, 'active')
+          ${input.displayName ?? null}, ${input.avatarUrl ?? null}, ${sealed.ciphertext}, ${sealed.keyId}, ${expires},
+          ${details}::jsonb, 'active')
         ON CONFLICT (organization_id, platform, platform_account_id) DO UPDATE SET
           username = EXCLUDED.username, display_name = EXCLUDED.display_name, avatar_url = EXCLUDED.avatar_url,
           credentials_ciphertext = EXCLUDED.credentials_ciphertext, credentials_key_id = EXCLUDED.credentials_key_id,
-          token_expires_at = EXCLUDED.token_expires_at, status = 'active', updated_at = now()
+          token_expires_at = EXCLUDED.token_expires_at, platform_details = EXCLUDED.platform_details,
+          status = 'active', updated_at = now()
         RETURNING ${sql.literal(accountColumns)}`
       return toAccount(rows[0]!)
     })
@@ -234,6 +259,13 @@ export class AccountStore extends Context.Service<AccountStore, {
       updateCredentials,
       setStatus: (accountId, status) =>
         sql`UPDATE accounts SET status = ${status}, updated_at = now() WHERE id = ${accountId}`.pipe(Effect.asVoid),
+      updateProfile: (accountId, profile) =>
+        sql`
+          UPDATE accounts SET username = ${profile.username},
+            display_name = COALESCE(${profile.displayName ?? null}, display_name),
+            avatar_url = COALESCE(${profile.avatarUrl ?? null}, avatar_url),
+            platform_details = COALESCE(${detailsParam(profile.details)}::jsonb, platform_details), updated_at = now()
+          WHERE id = ${accountId}`.pipe(Effect.asVoid),
       rotateKeys
     }
   }))

@@ -14,6 +14,7 @@ import outboxOrder from "./migrations/0006_outbox_order.js"
 import organizations from "./migrations/0007_organizations.js"
 import keyLimits from "./migrations/0008_key_limits.js"
 import accountGroups from "./migrations/0009_account_groups.js"
+import accountDetails from "./migrations/0010_account_details.js"
 
 export const migrations = {
   "0001_initial": initial,
@@ -24,7 +25,8 @@ export const migrations = {
   "0006_outbox_order": outboxOrder,
   "0007_organizations": organizations,
   "0008_key_limits": keyLimits,
-  "0009_account_groups": accountGroups
+  "0009_account_groups": accountGroups,
+  "0010_account_details": accountDetails
 }
 
 const migrator = Migrator.make({})
