@@ -47,7 +47,9 @@ export const ContentInput = Schema.Struct({
   text: Schema.optional(Limits.BoundedString),
   media: Schema.optional(PartMedia),
   link: Schema.optional(Limits.BoundedString),
-  thread: Schema.optional(Thread)
+  thread: Schema.optional(Thread),
+  /** A first comment, posted under the published post where the platform has comments or replies (see the destination's `comment`). */
+  comment: Schema.optional(Limits.BoundedString)
 })
 export type ContentInput = typeof ContentInput.Type
 
@@ -56,6 +58,8 @@ export const OverrideInput = Schema.Struct({
   media: Schema.optional(PartMedia),
   link: Schema.optional(Limits.BoundedString),
   thread: Schema.optional(Thread),
+  /** Replaces the first comment for this platform or destination; `""` clears it. */
+  comment: Schema.optional(Limits.BoundedString),
   settings: Schema.optional(Schema.Record(Schema.String, Schema.Unknown))
 })
 export type OverrideInput = typeof OverrideInput.Type

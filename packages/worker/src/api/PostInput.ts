@@ -125,7 +125,8 @@ export const resolveContent = Effect.fnUntraced(function*(
     ...(content.text !== undefined ? { text: content.text } : {}),
     ...(media !== undefined ? { media } : {}),
     ...(content.link !== undefined ? { link: content.link } : {}),
-    ...(thread !== undefined ? { thread } : {})
+    ...(thread !== undefined ? { thread } : {}),
+    ...(content.comment !== undefined ? { comment: content.comment } : {})
   } satisfies Post.Content as Post.Content
 })
 

@@ -42,6 +42,7 @@ export const toPostView = (post: StoredPost, attempts?: ReadonlyArray<AttemptRec
     ...(d.nextRetryAt !== undefined ? { nextRetryAt: d.nextRetryAt } : {}),
     ...(d.dueAt !== undefined ? { dueAt: d.dueAt } : {}),
     ...(d.lastError !== undefined ? { lastError: d.lastError } : {}),
+    ...(d.comment !== undefined ? { comment: d.comment } : {}),
     ...(attempts !== undefined
       ? {
         attemptLog: attempts.filter((a) => a.destinationId === d.id).map((a) => ({

@@ -40,7 +40,9 @@
  * opened credentials at hand), `Outcomes` (what a call's answer means,
  * reconciliation), `GroupCommit` (writing outcomes), `Marking` (the
  * publish-once marks), `Claiming` (the three claims), `Dispatch` (calls) and
- * `Loop` (the loop, LISTEN, renewal, heartbeats, shutdown), sharing `State`.
+ * `Loop` (the loop, LISTEN, renewal, heartbeats, shutdown), sharing `State`;
+ * and `Comments`, the first comments of published destinations, posted by a
+ * loop of their own (a comment never touches its destination's status).
  * This module keeps the service and its layers.
  */
 import { Backoff, Registry } from "@omnipost/core"
@@ -51,6 +53,7 @@ import { Database } from "../storage/Database.js"
 import * as Ids from "../storage/Ids.js"
 import { Leases, type Outcome } from "../storage/Leases.js"
 import * as Claiming from "./Claiming.js"
+import * as Comments from "./Comments.js"
 import * as Dispatch from "./Dispatch.js"
 import * as GroupCommit from "./GroupCommit.js"
 import * as Loop from "./Loop.js"
@@ -165,6 +168,8 @@ const make = Effect.fnUntraced(function*(options: SchedulerOptions) {
   }
 
   const wakeQueue = yield* Queue.sliding<void>(1)
+  // Wakes the first-comment loop when this process settles a publication.
+  const commentWake = yield* Queue.sliding<void>(1)
   const wake = Queue.offer(wakeQueue, undefined).pipe(Effect.asVoid)
   const ctx: Parts = {
     workerId,
@@ -189,6 +194,7 @@ const make = Effect.fnUntraced(function*(options: SchedulerOptions) {
     publishedQueue: yield* Queue.unbounded<PublishedEntry>(),
     markQueue: yield* Queue.unbounded<ToMark>(),
     notifySettled: (claim, outcome: Outcome) =>
+      (outcome._tag === "Published" ? Queue.offer(commentWake, undefined).pipe(Effect.asVoid) : Effect.void).pipe(Effect.andThen(
       options.onSettled === undefined
         ? Effect.void
         : options.onSettled({
@@ -197,7 +203,7 @@ const make = Effect.fnUntraced(function*(options: SchedulerOptions) {
           organizationId: claim.organizationId,
           platform: claim.platform,
           outcome: outcome._tag
-        }).pipe(Effect.catchCause(() => Effect.void))
+        }).pipe(Effect.catchCause(() => Effect.void))))
   }
 
   // Forked before the loop, so that they outlive its shutdown (finalizers run in reverse).
@@ -205,6 +211,7 @@ const make = Effect.fnUntraced(function*(options: SchedulerOptions) {
   const dispatch = Dispatch.make(ctx, crypto)
   yield* Effect.forkScoped(Marking.consumer(ctx, dispatch.dispatch))
   yield* Effect.forkScoped(Marking.consumer(ctx, dispatch.dispatch))
+  yield* Effect.forkScoped(Comments.run(ctx, commentWake))
   yield* Loop.run(ctx, dispatch, Claiming.make(ctx, dispatch.dispatch))
 
   return {

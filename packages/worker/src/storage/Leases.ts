@@ -29,7 +29,10 @@
  *   expires or a pause ends;
  * - `heartbeat`, `health`: the `workers` table for `/readyz`.
  *
- * In three parts: `leases/Claims` (claims and marks), `leases/Settlement`
+ * - `claimComments` / `settleComment` / `nextCommentDue`: first comments of
+ *   published destinations (`leases/Comments`), marked sent before their call.
+ *
+ * In three parts (and `leases/Comments`): `leases/Claims` (claims and marks), `leases/Settlement`
  * (outcomes) and `leases/Administration` (leases, pauses, heartbeats), over
  * the types of `leases/Model`. Each operation is typed once, by its implementation.
  */
@@ -37,6 +40,7 @@ import { PgClient } from "@effect/sql-pg"
 import { Context, Effect, Layer } from "effect"
 import * as Administration from "./leases/Administration.js"
 import * as Claims from "./leases/Claims.js"
+import * as Comments from "./leases/Comments.js"
 import * as Settlement from "./leases/Settlement.js"
 
 export { health } from "./leases/Administration.js"
@@ -56,9 +60,9 @@ export {
 
 export class Leases extends Context.Service<
   Leases,
-  Claims.Operations & Settlement.Operations & Administration.Operations
+  Claims.Operations & Settlement.Operations & Administration.Operations & Comments.Operations
 >()("@omnipost/worker/Leases") {
   static readonly layer = Layer.effect(Leases)(
-    Effect.map(PgClient.PgClient, (sql) => ({ ...Claims.make(sql), ...Settlement.make(sql), ...Administration.make(sql) }))
+    Effect.map(PgClient.PgClient, (sql) => ({ ...Claims.make(sql), ...Settlement.make(sql), ...Administration.make(sql), ...Comments.make(sql) }))
   )
 }

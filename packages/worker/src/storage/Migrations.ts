@@ -15,6 +15,7 @@ import organizations from "./migrations/0007_organizations.js"
 import keyLimits from "./migrations/0008_key_limits.js"
 import accountGroups from "./migrations/0009_account_groups.js"
 import accountDetails from "./migrations/0010_account_details.js"
+import firstComments from "./migrations/0011_first_comments.js"
 
 export const migrations = {
   "0001_initial": initial,
@@ -26,7 +27,8 @@ export const migrations = {
   "0007_organizations": organizations,
   "0008_key_limits": keyLimits,
   "0009_account_groups": accountGroups,
-  "0010_account_details": accountDetails
+  "0010_account_details": accountDetails,
+  "0011_first_comments": firstComments
 }
 
 const migrator = Migrator.make({})

@@ -32,6 +32,7 @@ import * as Cursor from "./Cursor.js"
 import { Database } from "./Database.js"
 import * as Ids from "./Ids.js"
 import { destinationFrom, transitionDestination, transitionPost } from "./internal/lifecycle.js"
+import { type CommentSource, commentColumns } from "./leases/Comments.js"
 import * as Outbox from "./Outbox.js"
 import { compact, iso, isoOrUndefined } from "./internal/rows.js"
 import {
@@ -167,11 +168,19 @@ export class PostStore extends Context.Service<PostStore, {
       }
     })
 
+    const commentValues = (post: CommentSource, destination: Post.DestinationInput, now: Date) => {
+      const { comment, dueAt } = commentColumns(post, destination, now)
+      return { comment: comment === undefined ? null : sql.json(comment), comment_due_at: dueAt }
+    }
+
+    /** `post`: the content its comments resolve from; `now`: when a comment may be posted at the earliest. */
     const insertDestinations = (
       organizationId: string,
       postId: string,
       destinations: ReadonlyArray<Post.DestinationInput>,
-      dueAt: Date | null
+      dueAt: Date | null,
+      post: CommentSource,
+      now: Date
     ) =>
       destinations.length === 0 ? Effect.void : sql`INSERT INTO destinations ${
         sql.insert(destinations.map((d, position): Record<string, unknown> => ({
@@ -185,7 +194,8 @@ export class PostStore extends Context.Service<PostStore, {
           settings: sql.json(d.settings ?? {}),
           override: d.override === undefined ? null : sql.json(d.override),
           status: "queued",
-          due_at: dueAt
+          due_at: dueAt,
+          ...commentValues(post, d, now)
         })) as unknown as readonly [Record<string, unknown>, ...Array<Record<string, unknown>>])
       }`.pipe(Effect.asVoid)
 
@@ -209,7 +219,7 @@ export class PostStore extends Context.Service<PostStore, {
             ${input.platformOverrides === undefined ? null : sql.json(input.platformOverrides)},
             ${input.schedule === undefined ? null : sql.json(input.schedule)}, ${scheduledAt},
             ${input.schedule?._tag === "local" ? input.schedule.timeZone : null})`
-        yield* insertDestinations(organizationId, postId, input.destinations, dueAt)
+        yield* insertDestinations(organizationId, postId, input.destinations, dueAt, input, now)
         if (dueAt !== null) yield* wake(dueAt)
       }).pipe(sql.withTransaction)
       // Just committed in this call: only a concurrent delete could hide it.
@@ -272,10 +282,29 @@ export class PostStore extends Context.Service<PostStore, {
             time_zone = ${schedule?._tag === "local" ? schedule.timeZone : null},
             updated_at = now()
           WHERE id = ${postId}`
+        const commentSource: CommentSource = {
+          content: patch.content ?? row.content,
+          platformOverrides: patch.platformOverrides === undefined ? row.platform_overrides ?? undefined : patch.platformOverrides ?? undefined
+        }
+        if (patch.destinations === undefined && (patch.content !== undefined || patch.platformOverrides !== undefined)) {
+          // The content changed: each destination's first comment is resolved again.
+          const kept = yield* sql<DestinationRow>`SELECT * FROM destinations WHERE post_id = ${postId}`
+          for (const d of kept) {
+            const columns = commentValues(commentSource, {
+              platform: d.platform,
+              accountId: d.account_id,
+              ...(d.placement !== null ? { placement: d.placement } : {}),
+              settings: d.settings ?? {},
+              ...(d.override !== null ? { override: d.override } : {})
+            }, now)
+            yield* sql`UPDATE destinations SET comment = ${columns.comment}, comment_due_at = ${columns.comment_due_at}
+              WHERE id = ${d.id} AND status <> 'published'`
+          }
+        }
         if (patch.destinations !== undefined) {
           yield* checkAccounts(organizationId, patch.destinations)
           yield* sql`DELETE FROM destinations WHERE post_id = ${postId}`
-          yield* insertDestinations(organizationId, postId, patch.destinations, dueAt)
+          yield* insertDestinations(organizationId, postId, patch.destinations, dueAt, commentSource, now)
         } else {
           // A worker's claim on a queued destination is given back: it was for the old due time and content.
           yield* sql`UPDATE destinations SET due_at = ${dueAt}, lease_owner = NULL, lease_expires_at = NULL, updated_at = now()

@@ -4,6 +4,7 @@
  */
 import { Post, Schedule } from "@omnipost/core"
 import { Effect, Schema } from "effect"
+import { shownComment, type StoredComment } from "./leases/Comments.js"
 import * as Outbox from "./Outbox.js"
 import { compact, iso, isoOrUndefined } from "./internal/rows.js"
 
@@ -43,6 +44,8 @@ export interface StoredDestination {
   readonly parts?: ReadonlyArray<Post.PublishedPart> | undefined
   readonly publishedAt?: string | undefined
   readonly lastError?: Post.DestinationError | undefined
+  /** The first comment's result, when the destination has one. */
+  readonly comment?: Post.CommentResult | undefined
 }
 
 export interface StoredPost {
@@ -138,6 +141,7 @@ export interface DestinationRow {
   readonly parts: Array<Post.PublishedPart> | null
   readonly published_at: Date | null
   readonly last_error: Post.DestinationError | null
+  readonly comment: StoredComment | null
 }
 
 export const toDestination = (row: DestinationRow): StoredDestination =>
@@ -156,7 +160,8 @@ export const toDestination = (row: DestinationRow): StoredDestination =>
     url: row.url ?? undefined,
     parts: row.parts ?? undefined,
     publishedAt: isoOrUndefined(row.published_at),
-    lastError: row.last_error ?? undefined
+    lastError: row.last_error ?? undefined,
+    comment: shownComment(row.comment)
   })
 
 export const toPost = (row: PostRow, destinations: ReadonlyArray<DestinationRow>): StoredPost =>
