@@ -319,6 +319,24 @@ export const makeFacebookPublisher = Effect.fn("makeFacebookPublisher")(function
     } satisfies Publisher.PublishResult
   })
 
+  /**
+   * The first comment: `POST /{object-id}/comments` with `message` (Graph API
+   * Object Comments reference) on the published post, photo, video or reel.
+   * A story takes no comments: refused before any call.
+   */
+  const comment = Effect.fn("Facebook.comment")(function*(request: Publisher.CommentRequest<FacebookSettings, FacebookCredentials>) {
+    if (request.destination.placement === "story") {
+      return yield* new PublishError.Rejected({ platform, code: "COMMENT_NOT_SUPPORTED", message: "a Facebook story takes no comments" })
+    }
+    const id = yield* api(request.credentials).create(
+      `${request.published.platformPostId}/comments`,
+      "POST /{object-id}/comments",
+      { message: request.text },
+      true
+    )
+    return { platformCommentId: id, url: postUrl(id), postedAt: new Date(yield* Clock.currentTimeMillis).toISOString() }
+  })
+
   return {
     platform,
     displayName: "Facebook",
@@ -327,6 +345,7 @@ export const makeFacebookPublisher = Effect.fn("makeFacebookPublisher")(function
     settingsSchema: FacebookSettings,
     credentialsSchema: FacebookCredentials,
     publish,
+    comment,
     verifyCredentials,
     findPublished
   } satisfies FacebookPublisher as FacebookPublisher

@@ -205,6 +205,24 @@ export const makeInstagramPublisher = Effect.fn("makeInstagramPublisher")(functi
     return { platformPostId: mediaId, url, publishedAt, parts: [{ platformPostId: mediaId, url }] } satisfies Publisher.PublishResult
   })
 
+  /**
+   * The first comment: `POST /{ig-media-id}/comments` with `message` (IG Media
+   * Comments reference). A story takes no comments: refused before any call.
+   * A comment has no permalink of its own: its URL is the post's.
+   */
+  const comment = Effect.fn("Instagram.comment")(function*(request: Publisher.CommentRequest<InstagramSettings, InstagramCredentials>) {
+    if (request.destination.placement === "story") {
+      return yield* new PublishError.Rejected({ platform, code: "COMMENT_NOT_SUPPORTED", message: "an Instagram story takes no comments" })
+    }
+    const id = yield* graph(request.credentials).create(
+      `${request.published.platformPostId}/comments`,
+      "POST /{object-id}/comments",
+      { message: request.text },
+      true
+    )
+    return { platformCommentId: id, url: request.published.url, postedAt: new Date(yield* Clock.currentTimeMillis).toISOString() }
+  })
+
   /** The post's permalink (never built from the id); the profile when it cannot be read: the post is live either way. */
   const permalinkOf = (credentials: InstagramCredentials, mediaId: string) =>
     graph(credentials).get(mediaId, "GET /{ig-media-id}?fields=permalink", { fields: "permalink,shortcode" }).pipe(
@@ -285,6 +303,7 @@ export const makeInstagramPublisher = Effect.fn("makeInstagramPublisher")(functi
     settingsSchema: InstagramSettings,
     credentialsSchema: InstagramCredentials,
     publish,
+    comment,
     verifyCredentials,
     findPublished
   } satisfies InstagramPublisher as InstagramPublisher

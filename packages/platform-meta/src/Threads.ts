@@ -195,6 +195,18 @@ export const makeThreadsPublisher = Effect.fn("makeThreadsPublisher")(function*(
     })
   })
 
+  /**
+   * The first comment: a reply to the post's first part (under a thread too:
+   * the comment belongs to the post, not to its last part): a `TEXT`
+   * container with `reply_to_id`, polled, then `threads_publish`.
+   */
+  const comment = Effect.fn("Threads.comment")(function*(request: Publisher.CommentRequest<ThreadsSettings, ThreadsCredentials>) {
+    const credentials = request.credentials
+    const first = request.published.parts[0]?.platformPostId ?? request.published.platformPostId
+    const reply = yield* post(api(credentials), credentials, { part: { text: request.text, media: [] }, single: undefined, children: [] }, {}, first)
+    return { platformCommentId: reply.platformPostId, url: reply.url, postedAt: new Date(yield* Clock.currentTimeMillis).toISOString() }
+  })
+
   return {
     platform,
     displayName: "Threads",
@@ -203,6 +215,7 @@ export const makeThreadsPublisher = Effect.fn("makeThreadsPublisher")(function*(
     settingsSchema: ThreadsSettings,
     credentialsSchema: ThreadsCredentials,
     publish,
+    comment,
     verifyCredentials,
     findPublished
   } satisfies ThreadsPublisher as ThreadsPublisher

@@ -22,6 +22,7 @@
 import { Effect, type Scope } from "effect"
 import { randomBytes } from "node:crypto"
 import { type Answer, type FakeRequest, FakeServer, Faults } from "@omnipost/platform-kit/testing"
+import { commentRoutes, type FakeComment } from "./internal/comments.js"
 import { facebookRoutes, type FakePagePost, type FakePhoto, type FakeVideo } from "./internal/facebook.js"
 import { instagramRoutes } from "./internal/instagram.js"
 import { nodeAnswer } from "./internal/nodes.js"
@@ -40,6 +41,7 @@ import {
 } from "./internal/state.js"
 
 export { type FakeApp } from "./internal/oauth.js"
+export { type FakeComment } from "./internal/comments.js"
 export { type FakePagePost, type FakePhoto, type FakeVideo } from "./internal/facebook.js"
 export { type Container, type FakeProfile, graphError, type PublishedMedia, type TokenInfo } from "./internal/state.js"
 
@@ -72,6 +74,8 @@ export class FakeMetaServer {
   readonly photos = new Map<string, FakePhoto>()
   readonly videos = new Map<string, FakeVideo>()
   readonly pagePosts = new Map<string, FakePagePost>()
+  /** Comments made on Instagram media and Facebook objects (`POST /{object-id}/comments`), in order. */
+  readonly comments: Array<FakeComment> = []
   /** Pages whose manager must confirm their identity: every write is refused (368/1404078). */
   readonly identityUnconfirmed = new Set<string>()
   /** Bytes served at `/_media/:id` (`hostMedia`). */
@@ -260,6 +264,7 @@ export const start = async (options: FakeMetaOptions = {}): Promise<FakeMetaServ
   instagramRoutes(fake)
   threadsRoutes(fake)
   facebookRoutes(fake)
+  commentRoutes(fake)
   oauthRoutes(fake)
   fake.graphRoute("GET", "/:version/:id", "GET /{id}", ["instagram", "threads", "user", "page"], (call) =>
     nodeAnswer(self, call, call.request.params.id!))
