@@ -17,6 +17,7 @@
  * }
  */
 import type { Effect, Schema } from "effect"
+import type { ScopeRule } from "./AccountHealth.js"
 import type { PublishedPart, ResolvedDestination } from "./Post.js"
 import type { PublishError } from "./PublishError.js"
 import type { PlatformRules } from "./Rules.js"
@@ -195,6 +196,14 @@ export interface PlatformPublisher<Settings = any, Credentials = any> {
    * platform will not refresh is seen expiring before a post fails on it.
    */
   readonly tokenExpiresAt?: ((credentials: Credentials) => string | undefined) | undefined
+  /** The scopes these credentials were granted, when they say: a host shows them on the account. */
+  readonly grantedScopes?: ((credentials: Credentials) => ReadonlyArray<string> | undefined) | undefined
+  /**
+   * Which placements each scope allows, for platforms whose scopes decide what
+   * an account may post (TikTok: `video.publish`, `video.upload`): with the
+   * granted scopes, `AccountHealth.capabilities` keeps only those placements.
+   */
+  readonly scopeRules?: ReadonlyArray<ScopeRule> | undefined
   /** Returns fresh credentials; on a transient failure the caller keeps the old ones. */
   readonly refreshCredentials?: ((credentials: Credentials) => Effect.Effect<Credentials, PublishError>) | undefined
   /**

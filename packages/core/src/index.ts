@@ -1,3 +1,4 @@
+export * as AccountHealth from "./AccountHealth.js"
 export * as Backoff from "./Backoff.js"
 export * as Comment from "./Comment.js"
 export * as Credentials from "./Credentials.js"
