@@ -17,6 +17,7 @@
  * https://developers.tiktok.com/doc/oauth-user-access-token-management,
  * https://developers.tiktok.com/doc/tiktok-api-v2-get-user-info, platform-specs §5.1.
  */
+import type { AccountHealth } from "@omnipost/core"
 import { Schema } from "effect"
 
 export const defaultApiBaseUrl = "https://open.tiktokapis.com"
@@ -30,6 +31,16 @@ export const publishScope = "video.publish"
 export const uploadScope = "video.upload"
 
 export const defaultScopes: ReadonlyArray<string> = [userInfoScope, publishScope, uploadScope]
+
+/**
+ * What each scope lets an account post (core's `AccountHealth.ScopeRule`):
+ * `video.publish` Direct Posts and `video.upload` inbox uploads, each of
+ * videos and photos; `user.info.basic` posts nothing.
+ */
+export const scopeRules: ReadonlyArray<AccountHealth.ScopeRule> = [
+  { scope: publishScope, placements: ["video", "photo"], source: "https://developers.tiktok.com/doc/content-posting-api-get-started" },
+  { scope: uploadScope, placements: ["video", "photo"], source: "https://developers.tiktok.com/doc/content-posting-api-get-started-upload-content" }
+]
 
 /** How long before the refresh token expires the account asks for a reconnect. */
 export const reconnectWindowMs = 14 * 86_400_000

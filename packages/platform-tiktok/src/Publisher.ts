@@ -358,6 +358,8 @@ export const makeTiktokPublisher = (
       findPublished,
       verifyCredentials: (raw) => Effect.flatMap(usable(raw), (credentials) => Profile.read(connection(credentials))),
       tokenExpiresAt: Auth.connectionExpiresAt,
+      grantedScopes: (credentials) => credentials.scopes,
+      scopeRules: Auth.scopeRules,
       refreshCredentials: (credentials) => Effect.flatMap(decodeCredentials(credentials), refreshed)
     }
     return publisher
