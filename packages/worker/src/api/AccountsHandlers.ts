@@ -3,8 +3,8 @@
  * verified with the platform (`verifyCredentials`) before anything is saved;
  * they are sealed by `AccountStore` and never returned.
  */
-import { type Publisher, PublishError } from "@omnipost/core"
-import { Effect, Option, Schema } from "effect"
+import { AccountHealth, type Publisher, PublishError } from "@omnipost/core"
+import { Clock, Effect, Option, Schema } from "effect"
 import { HttpApiBuilder } from "effect/http-api"
 import { type Account, AccountStore } from "../storage/AccountStore.js"
 import { ServerConfig } from "../Config.js"
@@ -15,7 +15,19 @@ import * as Errors from "../Errors.js"
 import type * as Models from "./Models.js"
 import { PublisherRegistry } from "./PostInput.js"
 
-export const toAccountView = (account: Account): Models.AccountView => ({
+/** What an account without a publisher here (its plugin removed) can post: nothing. */
+const noCapabilities: AccountHealth.Capabilities = { text: false, image: false, video: false, placements: [] }
+
+/**
+ * The account as the API shows it: its token health classified now (core's
+ * `AccountHealth`, from the kept refusal and the token's end), its scopes, and
+ * what it can post (its publisher's rules and scope rules).
+ */
+export const toAccountView = (
+  account: Account,
+  publisher: Publisher.PlatformPublisher | undefined,
+  nowMs: number
+): Models.AccountView => ({
   id: account.id,
   platform: account.platform,
   platformAccountId: account.platformAccountId,
@@ -25,9 +37,25 @@ export const toAccountView = (account: Account): Models.AccountView => ({
   status: account.status,
   ...(account.tokenExpiresAt !== undefined ? { tokenExpiresAt: account.tokenExpiresAt } : {}),
   ...(account.details !== undefined ? { details: account.details } : {}),
+  tokenHealth: {
+    ...AccountHealth.classify({ expiresAt: account.tokenExpiresAt, refusal: account.tokenRefusal, nowMs }),
+    ...(account.checkedAt !== undefined ? { checkedAt: account.checkedAt } : {})
+  },
+  ...(account.scopes !== undefined ? { scopes: account.scopes } : {}),
+  capabilities: publisher === undefined ? noCapabilities : AccountHealth.capabilities(publisher.rules, account.scopes, publisher.scopeRules),
   createdAt: account.createdAt,
   updatedAt: account.updatedAt
 })
+
+/** `toAccountView` with this server's publishers and the time now, for any number of accounts. */
+export const accountViewer = Effect.gen(function*() {
+  const registry = yield* PublisherRegistry
+  const nowMs = yield* Clock.currentTimeMillis
+  return (account: Account) => toAccountView(account, registry.find(account.platform), nowMs)
+})
+
+/** One account's view (`accountViewer`). */
+export const accountView = (account: Account) => Effect.map(accountViewer, (view) => view(account))
 
 const definedOnly = (fields: Record<string, unknown>) =>
   Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined))
@@ -99,6 +127,7 @@ export const connectAccount = Effect.fnUntraced(function*(options: {
     displayName: profile.displayName,
     avatarUrl: profile.avatarUrl,
     details: profile.details,
+    scopes: options.publisher.grantedScopes?.(credentials),
     credentials: stored,
     tokenExpiresAt: options.publisher.tokenExpiresAt?.(credentials)
   }).pipe(Effect.orDie)
@@ -116,7 +145,7 @@ export const AccountsHandlers = HttpApiBuilder.group(OmnipostApi, "accounts", (h
         Effect.gen(function*() {
           const { organizationId } = yield* Principal
           const list = yield* accounts.list(organizationId, { platform: query.platform }).pipe(Effect.orDie)
-          return list.map(toAccountView)
+          return list.map(yield* accountViewer)
         }))
       .handle("get", ({ params }) =>
         Effect.gen(function*() {
@@ -124,7 +153,7 @@ export const AccountsHandlers = HttpApiBuilder.group(OmnipostApi, "accounts", (h
           const account = yield* accounts.get(organizationId, params.id).pipe(
             Effect.catchTags({ AccountNotFound: (e) => Effect.fail(notFound(e)), SqlError: Effect.die })
           )
-          return toAccountView(account)
+          return yield* accountView(account)
         }))
       .handle("connect", ({ payload }) =>
         Effect.gen(function*() {
@@ -137,7 +166,7 @@ export const AccountsHandlers = HttpApiBuilder.group(OmnipostApi, "accounts", (h
             platformAccountId: payload.platformAccountId,
             username: payload.username
           })
-          return toAccountView(account)
+          return yield* accountView(account)
         }))
       .handle("oauthStart", ({ params, payload }) =>
         Effect.gen(function*() {
@@ -171,28 +200,27 @@ export const AccountsHandlers = HttpApiBuilder.group(OmnipostApi, "accounts", (h
           const publisher = yield* publisherFor(account.platform).pipe(
             Effect.mapError((e) => Errors.make(Errors.PlatformError, e.error.message))
           )
+          // A refused token is kept on the account (its token health) before the answer says so.
+          const refused = (error: PublishError.PublishError) =>
+            error._tag === "AuthFailed" ? accounts.refuse(account.id, AccountHealth.refusalOf(error)).pipe(Effect.orDie) : Effect.void
           const sealed = yield* accounts.credentials(account.id).pipe(Effect.orDie)
           const credentials = yield* Schema.decodeUnknownEffect(publisher.credentialsSchema)(sealed).pipe(Effect.orDie)
           if (publisher.refreshCredentials !== undefined) {
-            const fresh = yield* publisher.refreshCredentials(credentials).pipe(
-              Effect.tapError((error) =>
-                error._tag === "AuthFailed" ? accounts.setStatus(account.id, "needs_reconnect").pipe(Effect.orDie) : Effect.void
-              ),
-              Effect.mapError(platformFailure())
-            )
+            const fresh = yield* publisher.refreshCredentials(credentials).pipe(Effect.tapError(refused), Effect.mapError(platformFailure()))
             const encoded = yield* Schema.encodeUnknownEffect(publisher.credentialsSchema)(fresh).pipe(Effect.orDie)
-            yield* accounts.updateCredentials(account.id, encoded, publisher.tokenExpiresAt?.(fresh)).pipe(Effect.orDie)
+            yield* accounts.updateCredentials(account.id, encoded, publisher.tokenExpiresAt?.(fresh), publisher.grantedScopes?.(fresh))
+              .pipe(Effect.orDie)
             // The profile and its details (TikTok's creator info) as the platform says them now.
             if (publisher.verifyCredentials !== undefined) {
-              const profile = yield* publisher.verifyCredentials(fresh).pipe(Effect.mapError(platformFailure()))
+              const profile = yield* publisher.verifyCredentials(fresh).pipe(Effect.tapError(refused), Effect.mapError(platformFailure()))
               yield* accounts.updateProfile(account.id, profile).pipe(Effect.orDie)
             }
           } else if (publisher.verifyCredentials !== undefined) {
-            const profile = yield* publisher.verifyCredentials(credentials).pipe(Effect.mapError(platformFailure()))
+            const profile = yield* publisher.verifyCredentials(credentials).pipe(Effect.tapError(refused), Effect.mapError(platformFailure()))
             yield* accounts.updateProfile(account.id, profile).pipe(Effect.orDie)
           }
-          if (account.status === "needs_reconnect") yield* accounts.setStatus(account.id, "active").pipe(Effect.orDie)
-          return toAccountView(yield* accounts.get(organizationId, account.id).pipe(Effect.orDie))
+          yield* accounts.checked(account.id).pipe(Effect.orDie)
+          return yield* accountView(yield* accounts.get(organizationId, account.id).pipe(Effect.orDie))
         }))
       .handle("disconnect", ({ params }) =>
         Effect.gen(function*() {
@@ -254,5 +282,5 @@ export const OAuthCallbackHandlers = HttpApiBuilder.group(OmnipostApi, "oauth", 
         credentials,
         decoded: true
       })
-      return toAccountView(account)
+      return yield* accountView(account)
     })))

@@ -12,15 +12,19 @@ import {
 } from "../storage/AccountGroups.js"
 import type { InvalidCursor } from "../storage/Cursor.js"
 import * as Errors from "../Errors.js"
-import { toAccountView } from "./AccountsHandlers.js"
+import { accountViewer } from "./AccountsHandlers.js"
 import { OmnipostApi, Principal } from "./Api.js"
 import type { GroupView } from "./Groups.js"
+import type { AccountView } from "./Models.js"
 import { pageRequest, toPage } from "./Paging.js"
 
-export const toGroupView = (group: AccountGroup): GroupView => ({
+/** A group as the API shows it, its accounts with their health now (`accountViewer`). */
+export const toGroupView = (group: AccountGroup) => Effect.map(accountViewer, (view) => groupView(group, view))
+
+const groupView = (group: AccountGroup, view: (account: AccountGroup["accounts"][number]) => AccountView): GroupView => ({
   id: group.id,
   name: group.name,
-  accounts: group.accounts.map(toAccountView),
+  accounts: group.accounts.map(view),
   createdAt: group.createdAt,
   updatedAt: group.updatedAt
 })
@@ -70,23 +74,24 @@ export const GroupsHandlers = HttpApiBuilder.group(OmnipostApi, "groups", (handl
         Effect.gen(function*() {
           const { organizationId } = yield* Principal
           const group = yield* fromStore(groups.create(organizationId, payload))
-          return toGroupView(group)
+          return yield* toGroupView(group)
         }))
       .handle("list", ({ query }) =>
         Effect.gen(function*() {
           const { organizationId } = yield* Principal
           const page = yield* fromStore(groups.list(organizationId, yield* pageRequest(query, 50)))
-          return toPage(page, toGroupView)
+          const view = yield* accountViewer
+          return toPage(page, (group) => groupView(group, view))
         }))
       .handle("get", ({ params }) =>
         Effect.gen(function*() {
           const { organizationId } = yield* Principal
-          return toGroupView(yield* fromStore(groups.get(organizationId, params.id)))
+          return yield* toGroupView(yield* fromStore(groups.get(organizationId, params.id)))
         }))
       .handle("rename", ({ params, payload }) =>
         Effect.gen(function*() {
           const { organizationId } = yield* Principal
-          return toGroupView(yield* fromStore(groups.rename(organizationId, params.id, payload.name)))
+          return yield* toGroupView(yield* fromStore(groups.rename(organizationId, params.id, payload.name)))
         }))
       .handle("delete", ({ params }) =>
         Effect.gen(function*() {
@@ -97,12 +102,12 @@ export const GroupsHandlers = HttpApiBuilder.group(OmnipostApi, "groups", (handl
         Effect.gen(function*() {
           const { organizationId } = yield* Principal
           const group = yield* fromStore(groups.addAccounts(organizationId, params.id, payload.accountIds))
-          return toGroupView(group)
+          return yield* toGroupView(group)
         }))
       .handle("removeAccounts", ({ params, payload }) =>
         Effect.gen(function*() {
           const { organizationId } = yield* Principal
           const group = yield* fromStore(groups.removeAccounts(organizationId, params.id, payload.accountIds))
-          return toGroupView(group)
+          return yield* toGroupView(group)
         }))
   }))

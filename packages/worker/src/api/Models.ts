@@ -5,7 +5,7 @@
  * `scheduledAt` + `timezone` as a shorthand for a schedule, and the views
  * that hide secrets.
  */
-import { Limits, Media as CoreMedia, Platform, Post, Schedule, Validation } from "@omnipost/core"
+import { AccountHealth, Limits, Media as CoreMedia, Platform, Post, Schedule, Validation } from "@omnipost/core"
 import { Schema } from "effect"
 import { ApiKeyView, CreatedApiKey } from "../storage/ApiKeys.js"
 import { MediaView } from "../storage/MediaLibrary.js"
@@ -213,6 +213,26 @@ export const AccountView = Schema.Struct({
       "(`privacy_level_options`, `comment_disabled`, `duet_disabled`, `stitch_disabled`, `max_video_post_duration_sec`, " +
       "`creator_username`, `creator_nickname`, `creator_avatar_url`): what a post to this creator may ask."
   })),
+  tokenHealth: Schema.Struct({
+    state: Schema.Literals(AccountHealth.states),
+    expiresAt: Schema.optional(Schema.String),
+    checkedAt: Schema.optional(Schema.String)
+  }).annotate({
+    description: "The token's health (core's `AccountHealth.classify`): `healthy`; `expiring` when the connection ends within 7 days " +
+      "(`expiresAt`); `expired` past it; `revoked` when the platform said the grant is gone; `reconnect_required` when it refused " +
+      "the token otherwise (a publish or a refresh). A refused token stays so until `POST /v1/accounts/:id/refresh` succeeds " +
+      "or the account is connected again. `checkedAt`: the last successful check with the platform."
+  }),
+  scopes: Schema.optional(Schema.Array(Schema.String).annotate({ description: "The scopes the platform granted, when its credentials say." })),
+  capabilities: Schema.Struct({
+    text: Schema.Boolean,
+    image: Schema.Boolean,
+    video: Schema.Boolean,
+    placements: Schema.Array(Schema.String)
+  }).annotate({
+    description: "What the account can post: the placements of the platform's rules table, kept to those its granted scopes allow " +
+      "where the platform says which scope allows what (TikTok); `text`: a post of text alone; `image`, `video`: media of that kind."
+  }),
   createdAt: Schema.String,
   updatedAt: Schema.String
 })

@@ -4,7 +4,7 @@
  * fail; a rate limit also pauses its scope), and the reconciliation of an
  * unknown outcome through the publisher's `findPublished`.
  */
-import { Backoff, Post, PublishError } from "@omnipost/core"
+import { AccountHealth, Backoff, Post, PublishError } from "@omnipost/core"
 import type { Publisher } from "@omnipost/core"
 import { Clock, Effect, Random } from "effect"
 import type { SqlError } from "effect/sql"
@@ -43,6 +43,7 @@ export const failedCallOutcome = (
     error: detail,
     attemptOutcome: error._tag === "OutcomeUnknown" ? "outcome_unknown" : "failed",
     accountNeedsReconnect: error._tag === "AuthFailed" && error.reason !== "missing_permission",
+    ...(error._tag === "AuthFailed" ? { accountRefusal: AccountHealth.refusalOf(error) } : {}),
     parts
   }
 }

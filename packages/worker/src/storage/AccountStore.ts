@@ -10,6 +10,10 @@
  * - `updateCredentials` (internal): after a refresh; a refresh token is never
  *   replaced by an empty value (some platforms omit it from refresh answers);
  * - `setStatus` (internal): `needs_reconnect` after an auth failure;
+ * - `refuse` (internal): the platform refused the token (core's
+ *   `AccountHealth.refusalOf`): `needs_reconnect`, and the refusal kept for
+ *   the account's token health; `checked` (internal): a check succeeded,
+ *   the refusal cleared, the account `active` again;
  * - `updateProfile` (internal): who the account is and its platform details,
  *   as the platform answered a refresh's check;
  * - `rotateKeys`: re-seals every account credential and webhook secret not
@@ -18,7 +22,7 @@
  * Credentials are sealed with `Crypto` and bound to the row (`account:<id>`),
  * so a ciphertext copied to another row fails to open.
  */
-import { Credentials, Publisher } from "@omnipost/core"
+import { type AccountHealth, Credentials, Publisher } from "@omnipost/core"
 import { Context, Effect, Layer, Schema } from "effect"
 import { SqlClient, type SqlError } from "effect/sql"
 import { Crypto, type DecryptionFailed } from "./Crypto.js"
@@ -44,6 +48,12 @@ export interface Account {
   readonly tokenExpiresAt?: string | undefined
   /** What the platform says about the account (core's `PlatformDetails`: TikTok's creator info). */
   readonly details?: Publisher.PlatformDetails | undefined
+  /** What the platform last said of a refused token, until a check succeeds. */
+  readonly tokenRefusal?: AccountHealth.Refusal | undefined
+  /** The scopes the platform granted, when its credentials say. */
+  readonly scopes?: ReadonlyArray<string> | undefined
+  /** The last successful check with the platform (connect or refresh). */
+  readonly checkedAt?: string | undefined
   readonly status: AccountStatus
   readonly createdAt: string
   readonly updatedAt: string
@@ -58,6 +68,7 @@ export interface ConnectAccount {
   readonly avatarUrl?: string | undefined
   readonly tokenExpiresAt?: Date | string | undefined
   readonly details?: Publisher.PlatformDetails | undefined
+  readonly scopes?: ReadonlyArray<string> | undefined
   readonly credentials: unknown
 }
 
@@ -72,6 +83,9 @@ export interface AccountRow {
   readonly avatar_url: string | null
   readonly token_expires_at: Date | null
   readonly platform_details: unknown
+  readonly token_refusal: AccountHealth.Refusal | null
+  readonly scopes: unknown
+  readonly checked_at: Date | null
   readonly status: AccountStatus
   readonly created_at: Date
   readonly updated_at: Date
@@ -84,6 +98,15 @@ const detailsOf = (value: unknown): { readonly details?: Publisher.PlatformDetai
   return details !== undefined ? { details } : {}
 }
 
+const scopesOf = (value: unknown): { readonly scopes?: ReadonlyArray<string> } => {
+  const parsed = typeof value === "string" ? JSON.parse(value) as unknown : value
+  return Array.isArray(parsed) ? { scopes: parsed.filter((s): s is string => typeof s === "string") } : {}
+}
+
+/** Scopes as a jsonb parameter (text, cast in SQL); null when unknown. */
+const scopesParam = (scopes: ReadonlyArray<string> | undefined): string | null =>
+  scopes === undefined ? null : JSON.stringify(scopes.slice(0, 100).map((s) => s.slice(0, 200)))
+
 export const toAccount = (row: AccountRow): Account => ({
   id: row.id,
   organizationId: row.organization_id,
@@ -94,6 +117,9 @@ export const toAccount = (row: AccountRow): Account => ({
   avatarUrl: row.avatar_url ?? undefined,
   tokenExpiresAt: isoOrUndefined(row.token_expires_at),
   ...detailsOf(row.platform_details),
+  ...(row.token_refusal !== null ? { tokenRefusal: row.token_refusal } : {}),
+  ...scopesOf(row.scopes),
+  ...(row.checked_at !== null ? { checkedAt: iso(row.checked_at) } : {}),
   status: row.status,
   createdAt: iso(row.created_at),
   updatedAt: iso(row.updated_at)
@@ -112,7 +138,7 @@ const detailsParam = (details: Publisher.PlatformDetails | undefined): string | 
   return bounded === undefined ? null : JSON.stringify(bounded)
 }
 
-export const accountColumns = "id, organization_id, platform, platform_account_id, username, display_name, avatar_url, token_expires_at, platform_details, status, created_at, updated_at"
+export const accountColumns = "id, organization_id, platform, platform_account_id, username, display_name, avatar_url, token_expires_at, platform_details, token_refusal, scopes, checked_at, status, created_at, updated_at"
 
 export const credentialsAad = (accountId: string) => `account:${accountId}`
 export const webhookSecretAad = (webhookId: string) => `webhook:${webhookId}`
@@ -133,9 +159,14 @@ export class AccountStore extends Context.Service<AccountStore, {
   readonly updateCredentials: (
     accountId: string,
     credentials: unknown,
-    tokenExpiresAt?: Date | string | undefined
+    tokenExpiresAt?: Date | string | undefined,
+    scopes?: ReadonlyArray<string> | undefined
   ) => Effect.Effect<void, AccountNotFound | DecryptionFailed | SqlError.SqlError>
   readonly setStatus: (accountId: string, status: AccountStatus) => Effect.Effect<void, SqlError.SqlError>
+  /** Internal: the platform refused the token: `needs_reconnect`, the refusal kept for the token's health. */
+  readonly refuse: (accountId: string, refusal: AccountHealth.Refusal) => Effect.Effect<void, SqlError.SqlError>
+  /** Internal: a check with the platform succeeded: the refusal cleared, `active` again. */
+  readonly checked: (accountId: string) => Effect.Effect<void, SqlError.SqlError>
   /** Internal: the profile a platform check answered (username, names, avatar, details); absent fields keep their value. */
   readonly updateProfile: (accountId: string, profile: Publisher.AccountProfile) => Effect.Effect<void, SqlError.SqlError>
   /** Re-seals everything not sealed with the current key. */
@@ -178,14 +209,15 @@ export class AccountStore extends Context.Service<AccountStore, {
       const details = detailsParam(input.details)
       const rows = yield* sql<AccountRow>`
         INSERT INTO accounts (id, organization_id, platform, platform_account_id, username, display_name, avatar_url,
-          credentials_ciphertext, credentials_key_id, token_expires_at, platform_details, status)
+          credentials_ciphertext, credentials_key_id, token_expires_at, platform_details, scopes, checked_at, status)
         VALUES (${id}, ${input.organizationId}, ${input.platform}, ${input.platformAccountId}, ${input.username},
           ${input.displayName ?? null}, ${input.avatarUrl ?? null}, ${sealed.ciphertext}, ${sealed.keyId}, ${expires},
-          ${details}::jsonb, 'active')
+          ${details}::jsonb, ${scopesParam(input.scopes)}::jsonb, now(), 'active')
         ON CONFLICT (organization_id, platform, platform_account_id) DO UPDATE SET
           username = EXCLUDED.username, display_name = EXCLUDED.display_name, avatar_url = EXCLUDED.avatar_url,
           credentials_ciphertext = EXCLUDED.credentials_ciphertext, credentials_key_id = EXCLUDED.credentials_key_id,
           token_expires_at = EXCLUDED.token_expires_at, platform_details = EXCLUDED.platform_details,
+          scopes = EXCLUDED.scopes, checked_at = EXCLUDED.checked_at, token_refusal = NULL,
           status = 'active', updated_at = now()
         RETURNING ${sql.literal(accountColumns)}`
       return toAccount(rows[0]!)
@@ -194,14 +226,16 @@ export class AccountStore extends Context.Service<AccountStore, {
     const updateCredentials = Effect.fn("AccountStore.updateCredentials")(function*(
       accountId: string,
       credentials: unknown,
-      tokenExpiresAt?: Date | string | undefined
+      tokenExpiresAt?: Date | string | undefined,
+      scopes?: ReadonlyArray<string> | undefined
     ) {
       const previous = yield* readCredentials(accountId, true)
       const sealed = crypto.sealJson(Credentials.keepRefreshToken(previous, credentials), credentialsAad(accountId))
       const expires = expiryOf(tokenExpiresAt)
       yield* sql`
         UPDATE accounts SET credentials_ciphertext = ${sealed.ciphertext}, credentials_key_id = ${sealed.keyId},
-          token_expires_at = COALESCE(${expires}, token_expires_at), updated_at = now()
+          token_expires_at = COALESCE(${expires}, token_expires_at),
+          scopes = COALESCE(${scopesParam(scopes)}::jsonb, scopes), updated_at = now()
         WHERE id = ${accountId}`
     }, sql.withTransaction)
 
@@ -259,6 +293,13 @@ export class AccountStore extends Context.Service<AccountStore, {
       updateCredentials,
       setStatus: (accountId, status) =>
         sql`UPDATE accounts SET status = ${status}, updated_at = now() WHERE id = ${accountId}`.pipe(Effect.asVoid),
+      refuse: (accountId, refusal) =>
+        sql`UPDATE accounts SET status = 'needs_reconnect', token_refusal = ${refusal}, updated_at = now() WHERE id = ${accountId}`.pipe(
+          Effect.asVoid
+        ),
+      checked: (accountId) =>
+        sql`UPDATE accounts SET status = 'active', token_refusal = NULL, checked_at = now(), updated_at = now() WHERE id = ${accountId}`
+          .pipe(Effect.asVoid),
       updateProfile: (accountId, profile) =>
         sql`
           UPDATE accounts SET username = ${profile.username},

@@ -16,6 +16,7 @@ import keyLimits from "./migrations/0008_key_limits.js"
 import accountGroups from "./migrations/0009_account_groups.js"
 import accountDetails from "./migrations/0010_account_details.js"
 import firstComments from "./migrations/0011_first_comments.js"
+import tokenHealth from "./migrations/0012_token_health.js"
 
 export const migrations = {
   "0001_initial": initial,
@@ -28,7 +29,8 @@ export const migrations = {
   "0008_key_limits": keyLimits,
   "0009_account_groups": accountGroups,
   "0010_account_details": accountDetails,
-  "0011_first_comments": firstComments
+  "0011_first_comments": firstComments,
+  "0012_token_health": tokenHealth
 }
 
 const migrator = Migrator.make({})

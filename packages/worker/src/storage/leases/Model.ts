@@ -119,6 +119,8 @@ export type Outcome =
     readonly attemptOutcome: "failed" | "outcome_unknown"
     /** The account needs reconnecting (an auth failure). */
     readonly accountNeedsReconnect?: boolean
+    /** What the auth failure says of the token (core's `AccountHealth.refusalOf`), kept on the account. */
+    readonly accountRefusal?: "revoked" | "reconnect_required" | undefined
     /** A thread that failed part way: the live parts, kept on the destination (a retry resumes after them). */
     readonly parts?: ReadonlyArray<Post.PublishedPart> | undefined
   }

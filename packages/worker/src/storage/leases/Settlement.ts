@@ -109,7 +109,8 @@ export const make = (sql: PgClient.PgClient) => {
     const row = rows[0]
     if (row === undefined || Number(row.settled) === 0) return false
     if (outcome._tag === "Failed" && outcome.accountNeedsReconnect === true && row.account_id !== null) {
-      yield* sql`UPDATE accounts SET status = 'needs_reconnect', updated_at = ${now} WHERE id = ${row.account_id}`
+      yield* sql`UPDATE accounts SET status = 'needs_reconnect', token_refusal = ${outcome.accountRefusal ?? "reconnect_required"},
+        updated_at = ${now} WHERE id = ${row.account_id}`
     }
     yield* settlePostWith(sql, { id: options.postId, status: row.post_status, organization_id: row.organization_id }, [
       ...(row.others ?? []),
