@@ -5,6 +5,7 @@ import { ApiKeys } from "../storage/ApiKeys.js"
 import { Organizations } from "../storage/Organizations.js"
 import { OmnipostApi } from "./Api.js"
 import * as Errors from "../Errors.js"
+import { pageRequest, toPage } from "./Paging.js"
 import { futureExpiry } from "./Middleware.js"
 
 export const AdminHandlers = HttpApiBuilder.group(OmnipostApi, "admin", (handlers) =>
@@ -20,10 +21,11 @@ export const AdminHandlers = HttpApiBuilder.group(OmnipostApi, "admin", (handler
     return handlers
       .handle("createOrganization", ({ payload }) => organizations.create(payload.name).pipe(Effect.orDie))
       .handle("listOrganizations", ({ query }) =>
-        organizations.list({ limit: query.limit ?? 50, cursor: query.cursor }).pipe(
+        pageRequest(query, 50).pipe(
+          Effect.flatMap((request) => organizations.list(request)),
           Effect.catchTag("InvalidCursor", (error) => Effect.fail(Errors.invalidCursor(error))),
           Effect.catchTag("SqlError", Effect.die),
-          Effect.map((page) => ({ data: page.items, ...(page.nextCursor !== undefined ? { nextCursor: page.nextCursor } : {}) }))
+          Effect.map((page) => toPage(page, (organization) => organization))
         ))
       .handle("getOrganization", ({ params }) => existing(params.id))
       .handle("disableOrganization", ({ params }) =>

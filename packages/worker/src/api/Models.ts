@@ -9,6 +9,7 @@ import { AccountHealth, Limits, Media as CoreMedia, Platform, Post, Schedule, Va
 import { Schema } from "effect"
 import { ApiKeyView, CreatedApiKey } from "../storage/ApiKeys.js"
 import { MediaView } from "../storage/MediaLibrary.js"
+import { pageFields, pagingQuery } from "./Paging.js"
 import { WebhookDeliveryView, WebhookEvent, webhookEvents, WebhookView } from "../webhooks/Webhooks.js"
 
 // ---------------------------------------------------------------------------
@@ -163,11 +164,7 @@ export const PostResults = Schema.Struct({
 })
 export type PostResults = typeof PostResults.Type
 
-export const PostPage = Schema.Struct({
-  data: Schema.Array(PostView),
-  /** Pass as `cursor` to get the next page; absent on the last page. */
-  nextCursor: Schema.optional(Schema.String)
-})
+export const PostPage = Schema.Struct({ data: Schema.Array(PostView), ...pageFields })
 
 export const ListPostsQuery = Schema.Struct({
   status: Schema.optional(Post.PostStatus),
@@ -178,8 +175,7 @@ export const ListPostsQuery = Schema.Struct({
   from: Schema.optional(Schedule.Instant),
   /** Scheduled (or, unscheduled, created) before this instant. */
   to: Schema.optional(Schedule.Instant),
-  limit: Schema.optional(Schema.NumberFromString.check(Schema.isInt(), Schema.isBetween({ minimum: 1, maximum: 100 }))),
-  cursor: Schema.optional(Schema.String)
+  ...pagingQuery
 })
 export type ListPostsQuery = typeof ListPostsQuery.Type
 
@@ -315,16 +311,9 @@ export const OrganizationView = Schema.Struct({
   disabledAt: Schema.optional(Schema.String)
 })
 
-export const ListOrganizationsQuery = Schema.Struct({
-  limit: Schema.optional(Schema.NumberFromString.check(Schema.isInt(), Schema.isBetween({ minimum: 1, maximum: 100 }))),
-  cursor: Schema.optional(Schema.String)
-})
+export const ListOrganizationsQuery = Schema.Struct({ ...pagingQuery })
 
-export const OrganizationPage = Schema.Struct({
-  data: Schema.Array(OrganizationView),
-  /** Pass as `cursor` to get the next page; absent on the last page. */
-  nextCursor: Schema.optional(Schema.String)
-})
+export const OrganizationPage = Schema.Struct({ data: Schema.Array(OrganizationView), ...pageFields })
 
 // ---------------------------------------------------------------------------
 // Webhooks

@@ -12,6 +12,7 @@ import { type AttemptRecord, PostStore, type StoredPost } from "../storage/PostS
 import { CreatePostMultipart, OmnipostApi, Principal } from "./Api.js"
 import * as Errors from "../Errors.js"
 import * as Models from "./Models.js"
+import { pageRequest } from "./Paging.js"
 import {
   PublisherRegistry,
   resolveContent,
@@ -239,20 +240,21 @@ export const PostsHandlers = HttpApiBuilder.group(OmnipostApi, "posts", (handler
       .handle("list", ({ query }) =>
         Effect.gen(function*() {
           const { organizationId } = yield* Principal
+          const paging = yield* pageRequest(query, 20)
           const page = yield* store.list(organizationId, {
             status: query.status,
             platform: query.platform,
             from: query.from,
             to: query.to,
-            limit: query.limit ?? 20,
-            cursor: query.cursor
+            ...paging
           }).pipe(Effect.catchTags({ InvalidCursor: (e) => Effect.fail(Errors.invalidCursor(e)), SqlError: Effect.die }))
           const items = query.type === undefined
             ? page.items
             : page.items.filter((post) => postType(post) === query.type)
           return {
             data: items.map((post) => toPostView(post)),
-            ...(page.nextCursor !== undefined ? { nextCursor: page.nextCursor } : {})
+            ...(page.nextCursor !== undefined ? { nextCursor: page.nextCursor } : {}),
+            ...(page.total !== undefined ? { total: page.total } : {})
           }
         }))
       .handle("get", ({ params }) =>

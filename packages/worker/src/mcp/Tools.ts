@@ -12,6 +12,7 @@ import { HttpServerRequest } from "effect/http"
 import { call, type Connection } from "../cli/Client.js"
 import { Limits } from "@omnipost/core"
 import * as Groups from "../api/Groups.js"
+import * as Paging from "../storage/Paging.js"
 import * as Models from "../api/Models.js"
 
 /** A tool's refusal: the API's error body. */
@@ -62,7 +63,8 @@ const ListAccountsParams = Schema.Struct({
 })
 const ListPostsParams = Schema.Struct({
   ...Models.ListPostsQuery.fields,
-  limit: Schema.optional(Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 100 })))
+  limit: Schema.optional(Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 100 }))),
+  offset: Schema.optional(Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: Paging.maxOffset })))
 })
 const RetryParams = Schema.Struct({ id: Id.fields.id, ...Models.RetryPost.fields })
 const UploadFromUrlParams = Models.MediaFromUrl

@@ -29,6 +29,8 @@ export interface OrganizationPage {
   readonly items: ReadonlyArray<Organization>
   /** The next page's cursor; absent on the last page. */
   readonly nextCursor?: string | undefined
+  /** With `offset`: every organization. */
+  readonly total?: number | undefined
 }
 
 export interface OrganizationsShape {
@@ -38,6 +40,8 @@ export interface OrganizationsShape {
   readonly list: (page: {
     readonly limit: number
     readonly cursor?: string | undefined
+    /** Skip this many (not with `cursor`); the page then carries `total`. */
+    readonly offset?: number | undefined
   }) => Effect.Effect<OrganizationPage, SqlError.SqlError | Cursor.InvalidCursor>
   /**
    * Disables (`true`) or enables (`false`) an organization; doing it twice
@@ -86,11 +90,15 @@ export class Organizations extends Context.Service<Organizations, OrganizationsS
             SELECT id, name, created_at, disabled_at, ${Cursor.instantOf(sql, "created_at")} AS cursor_at
             FROM organizations
             ${after === undefined ? sql`` : sql`WHERE (created_at, id) > (${after.at}::timestamptz, ${after.id})`}
-            ORDER BY created_at, id LIMIT ${limit + 1}`
+            ORDER BY created_at, id LIMIT ${limit + 1} OFFSET ${page.offset ?? 0}`
           const items = rows.slice(0, limit)
           const last = items[items.length - 1]
+          const total = page.offset === undefined
+            ? undefined
+            : (yield* sql<{ n: number }>`SELECT count(*)::int AS n FROM organizations`)[0]!.n
           return {
             items: items.map(toOrganization),
+            ...(total !== undefined ? { total } : {}),
             ...(rows.length > limit && last !== undefined
               ? { nextCursor: Cursor.encode("organizations", { at: last.cursor_at, id: last.id }) }
               : {})

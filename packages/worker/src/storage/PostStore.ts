@@ -78,7 +78,7 @@ export class PostStore extends Context.Service<PostStore, {
     organizationId: string,
     filter?: ListFilter
   ) => Effect.Effect<
-    { readonly items: ReadonlyArray<StoredPost>; readonly nextCursor?: string | undefined },
+    { readonly items: ReadonlyArray<StoredPost>; readonly nextCursor?: string | undefined; readonly total?: number | undefined },
     Cursor.InvalidCursor | SqlError.SqlError
   >
   readonly update: (
@@ -236,9 +236,14 @@ export class PostStore extends Context.Service<PostStore, {
       }
       if (filter.from !== undefined) conditions.push(sql`COALESCE(scheduled_at, created_at) >= ${new Date(filter.from)}`)
       if (filter.to !== undefined) conditions.push(sql`COALESCE(scheduled_at, created_at) < ${new Date(filter.to)}`)
+      // The total counts what the filter selects (on the same indexes as the page), only when paging by offset.
+      const total = filter.offset === undefined
+        ? undefined
+        : (yield* sql<{ n: number }>`SELECT count(*)::int AS n FROM posts WHERE ${sql.and(conditions)}`)[0]!.n
       if (cursor !== undefined) conditions.push(sql`(created_at, id) < (${cursor.at}::timestamptz, ${cursor.id})`)
       const rows = yield* sql<PostRow & { readonly cursor_at: string }>`
-        SELECT *, ${Cursor.instantOf(sql, "created_at")} AS cursor_at FROM posts WHERE ${sql.and(conditions)} ORDER BY created_at DESC, id DESC LIMIT ${limit + 1}`
+        SELECT *, ${Cursor.instantOf(sql, "created_at")} AS cursor_at FROM posts WHERE ${sql.and(conditions)}
+        ORDER BY created_at DESC, id DESC LIMIT ${limit + 1} OFFSET ${filter.offset ?? 0}`
       const page = rows.slice(0, limit)
       const destinations = yield* loadDestinations(page.map((r) => r.id))
       const byPost = new Map<string, Array<DestinationRow>>()
@@ -250,7 +255,8 @@ export class PostStore extends Context.Service<PostStore, {
       const last = page[page.length - 1]
       return compact({
         items: page.map((row) => toPost(row, byPost.get(row.id) ?? [])),
-        nextCursor: rows.length > limit && last !== undefined ? Cursor.encode("posts", { at: last.cursor_at, id: last.id }) : undefined
+        nextCursor: rows.length > limit && last !== undefined ? Cursor.encode("posts", { at: last.cursor_at, id: last.id }) : undefined,
+        total
       })
     })
 

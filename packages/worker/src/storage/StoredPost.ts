@@ -99,6 +99,8 @@ export interface ListFilter {
   /** 1–100, default 20. */
   readonly limit?: number | undefined
   readonly cursor?: string | undefined
+  /** Skip this many posts (not with `cursor`); the page then carries `total`, the posts the filter selects. */
+  readonly offset?: number | undefined
 }
 
 export interface PostPatch {
