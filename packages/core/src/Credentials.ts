@@ -10,7 +10,7 @@
  * const provider = CredentialsProvider.fromRecord({ "acct-1": { accessToken: "…" } })
  * program.pipe(Effect.provide(CredentialsProvider.layer(provider)))
  */
-import { Context, Effect, Layer, Predicate, Schema } from "effect"
+import { Context, Effect, Layer, Predicate, Schedule, Schema } from "effect"
 
 /** Which account's credentials. */
 export interface CredentialsRef {
@@ -31,8 +31,12 @@ export class CredentialsUnavailable extends Schema.TaggedError<CredentialsUnavai
 export interface CredentialsProviderShape {
   /** The account's credentials, encoded; `undefined` when the account is not connected. */
   readonly get: (ref: CredentialsRef) => Effect.Effect<unknown, CredentialsUnavailable>
-  /** Persists refreshed credentials (encoded). Never called with a refresh token emptied by the refresh. */
-  readonly save: (ref: CredentialsRef, credentials: unknown) => Effect.Effect<void>
+  /**
+   * Persists refreshed credentials (encoded). Never called with a refresh
+   * token emptied by the refresh. A failure (or a crash) is retried and then
+   * logged by the fan-out (`saveReliably`), never dropped in silence.
+   */
+  readonly save: (ref: CredentialsRef, credentials: unknown) => Effect.Effect<void, unknown>
 }
 
 export class CredentialsProvider extends Context.Service<CredentialsProvider, CredentialsProviderShape>()(
@@ -42,13 +46,40 @@ export class CredentialsProvider extends Context.Service<CredentialsProvider, Cr
     Layer.succeed(CredentialsProvider, provider)
 }
 
+/** How often a failed save of refreshed credentials is tried again, and how long apart: 4 more times, 200 ms doubling. */
+export const saveRetry = { times: 4, schedule: Schedule.exponential("200 millis") } as const
+
+/**
+ * Saves refreshed credentials through the provider, trying again when the
+ * save fails (an error or a crash of the provider: a database that blinked),
+ * and logging at error level, with the account but never the credentials,
+ * when it still fails. It never fails itself: the fresh credentials serve the
+ * call that refreshed them either way, but an unsaved rotated refresh token
+ * disconnects the account at the next refresh, so the failure must be seen.
+ */
+export const saveReliably = (
+  provider: CredentialsProviderShape,
+  ref: CredentialsRef,
+  credentials: unknown,
+  retry: { readonly times: number; readonly schedule: Schedule.Schedule<unknown> } = saveRetry
+): Effect.Effect<void> =>
+  Effect.suspend(() => provider.save(ref, credentials)).pipe(
+    Effect.catchDefect((defect) => Effect.fail(defect)),
+    Effect.retry(retry),
+    Effect.catchCause((cause) =>
+      Effect.logError(`saving the refreshed ${ref.platform} credentials of account ${ref.accountId} failed ${retry.times + 1} times; they serve this call only, and the account may need reconnecting`, cause).pipe(
+        Effect.annotateLogs({ platform: ref.platform, accountId: ref.accountId })
+      )
+    )
+  )
+
 /**
  * A provider from a lookup function. Without `save`, refreshed credentials are
  * kept for the rest of the publish call only.
  */
 export const fromFunction = (
   get: (ref: CredentialsRef) => Effect.Effect<unknown, CredentialsUnavailable>,
-  save?: (ref: CredentialsRef, credentials: unknown) => Effect.Effect<void>
+  save?: (ref: CredentialsRef, credentials: unknown) => Effect.Effect<void, unknown>
 ): CredentialsProviderShape => ({ get, save: save ?? (() => Effect.void) })
 
 /**

@@ -155,10 +155,10 @@ export const createOmnipost = (options: OmnipostOptions): Omnipost => {
           catch: (cause) =>
             new CredentialsUnavailable({ ...ref, message: `reading the credentials failed: ${messageOf(cause)}` })
         }),
-      save === undefined ? undefined : (ref, credentials) =>
-        Effect.promise(async () => {
-          await save(ref, credentials)
-        }).pipe(Effect.catchCause(() => Effect.void))
+      // A rejected save is retried and logged by the fan-out (`Credentials.saveReliably`).
+      save === undefined ? undefined : (ref, credentials) => Effect.tryPromise(async () => {
+        await save(ref, credentials)
+      })
     )
     : (() => {
       const memory = fromRecord(credentialsSource)
@@ -169,9 +169,9 @@ export const createOmnipost = (options: OmnipostOptions): Omnipost => {
             memory.save(ref, credentials),
             save === undefined
               ? Effect.void
-              : Effect.promise(async () => {
+              : Effect.tryPromise(async () => {
                 await save(ref, credentials)
-              }).pipe(Effect.catchCause(() => Effect.void))
+              })
           )
       }
     })()

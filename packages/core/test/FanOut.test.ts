@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Exit, Fiber, Layer, Result, Stream } from "effect"
+import { Effect, Exit, Fiber, Layer, Logger, Result, Stream } from "effect"
 import { TestClock } from "effect/testing"
 import { Credentials, FanOut, Lifecycle, PublishError, Registry } from "@omnipost/core"
 import type { Publisher } from "@omnipost/core"
@@ -348,6 +348,50 @@ describe("FanOut.publish", () => {
       })
       assert.deepStrictEqual(events, ["AttemptStarted", "AttemptFailed", "CredentialsRefreshed", "AttemptStarted", "Published"])
     }).pipe(Effect.provide(environment([oauth.publisher], store)))
+  })
+
+  it.effect("a save of refreshed credentials that fails is tried again until it holds; one that keeps failing is logged, and the post still publishes", () => {
+    const expired = new PublishError.AuthFailed({ platform: "oauth", message: "token expired", reason: "expired" })
+    const oauth = scripted("oauth", [expired, "ok", expired, "ok"], {
+      refresh: () => Effect.succeed({ accessToken: "fresh", refreshToken: "rotated" })
+    })
+    const memory = Credentials.fromRecord({ a1: { accessToken: "stale", refreshToken: "r1" } })
+    let failuresLeft = 2
+    let saves = 0
+    let down = false
+    const flaky: Credentials.CredentialsProviderShape = {
+      get: memory.get,
+      save: (ref, credentials) =>
+        Effect.suspend(() => {
+          saves++
+          if (down) return Effect.die(new Error("connection refused"))
+          if (failuresLeft-- > 0) return Effect.fail(new Error("deadlock detected"))
+          return memory.save(ref, credentials)
+        })
+    }
+    const logged: Array<string> = []
+    const logger = Logger.make<unknown, void>(({ logLevel, message }) => {
+      if (logLevel === "Error") logged.push(String(Array.isArray(message) ? message[0] : message))
+    })
+    return Effect.gen(function*() {
+      const first = yield* publishAndWait(makePost([{ platform: "oauth", accountId: "a1" }]))
+      assert.strictEqual(first.status, "published")
+      assert.strictEqual(saves, 3)
+      assert.deepStrictEqual(yield* memory.get({ platform: "oauth", accountId: "a1" }), { accessToken: "fresh", refreshToken: "rotated" })
+      assert.deepStrictEqual(logged, [])
+
+      down = true
+      saves = 0
+      const second = yield* publishAndWait(makePost([{ platform: "oauth", accountId: "a1" }]))
+      assert.strictEqual(second.status, "published")
+      assert.strictEqual(saves, Credentials.saveRetry.times + 1)
+      assert.strictEqual(logged.length, 1)
+      assert.include(logged[0], "saving the refreshed oauth credentials of account a1 failed 5 times")
+      assert.notInclude(logged[0], "rotated")
+    }).pipe(
+      Effect.provide(environment([oauth.publisher], flaky)),
+      Effect.provide(Logger.layer([logger]))
+    )
   })
 
   it.effect("refreshes at most once, and keeps the stored credentials when the refresh fails", () => {

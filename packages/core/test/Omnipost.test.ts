@@ -159,6 +159,25 @@ describe("createOmnipost", () => {
     assert.deepStrictEqual(saved, [{ ref: { platform: "oauth", accountId: "a1" }, credentials: { accessToken: "new", refreshToken: "r" } }])
   })
 
+  it("a saveCredentials that rejects is called again until it resolves (a rotated refresh token is not dropped)", async () => {
+    const saved: Array<unknown> = []
+    let rejections = 1
+    const oauth = scripted("oauth", [new PublishError.AuthFailed({ platform: "oauth", message: "expired", reason: "expired" }), "ok"], {
+      refresh: () => Effect.succeed({ accessToken: "new", refreshToken: "rotated" })
+    })
+    const omnipost = createOmnipost({
+      publishers: [oauth.publisher],
+      credentials: () => ({ accessToken: "old", refreshToken: "r" }),
+      saveCredentials: async (_ref, credentials) => {
+        if (rejections-- > 0) throw new Error("database is restarting")
+        saved.push(credentials)
+      }
+    })
+    const report = await omnipost.publish({ content: { text: "hi" }, destinations: [{ platform: "oauth", accountId: "a1" }] })
+    assert.strictEqual(report.status, "published")
+    assert.deepStrictEqual(saved, [{ accessToken: "new", refreshToken: "rotated" }])
+  })
+
   it("retry publishes only the failed destinations of a returned post", async () => {
     const x = scripted("x", ["ok"])
     const flaky = scripted("flaky", [new PublishError.Transient({ platform: "flaky", message: "down" }), "ok"])

@@ -4,7 +4,7 @@
  * fail; a rate limit also pauses its scope), and the reconciliation of an
  * unknown outcome through the publisher's `findPublished`.
  */
-import { AccountHealth, Backoff, Post, PublishError } from "@omnipost/core"
+import { AccountHealth, Backoff, Credentials, Post, PublishError } from "@omnipost/core"
 import type { Publisher } from "@omnipost/core"
 import { Clock, Effect, Random } from "effect"
 import type { SqlError } from "effect/sql"
@@ -110,10 +110,18 @@ export const make = (options: {
           Effect.tapCause((cause) => Effect.logWarning("could not keep the call's posted parts", cause)),
           Effect.ignore
         ),
+      // Tried again while the database blinks, then logged at error level: a
+      // rotated refresh token that is not saved disconnects the account.
       saveCredentials: (fresh) =>
         codecs.encodeCredentials(fresh).pipe(
-          Effect.flatMap((encoded) => accounts.updateCredentials(claim.accountId, encoded, publisher.tokenExpiresAt?.(fresh))),
-          Effect.tapCause((cause) => Effect.logWarning("could not save refreshed credentials", cause)),
+          Effect.flatMap((encoded) =>
+            accounts.updateCredentials(claim.accountId, encoded, publisher.tokenExpiresAt?.(fresh)).pipe(
+              Effect.retry(Credentials.saveRetry)
+            )
+          ),
+          Effect.tapCause((cause) =>
+            Effect.logError("could not save refreshed credentials; they serve this call only, and the account may need reconnecting", cause)
+          ),
           Effect.ignore
         )
     }
