@@ -14,6 +14,7 @@ import { simpleTwitterWeight, sumClusters } from "./internal/Clusters.js"
 import { twitterPieces } from "./internal/TwitterPieces.js"
 import { mayHoldUrl } from "./internal/UrlScan.js"
 import type { HashtagDetection, TextCounting, TextLimit } from "./Rules.js"
+import { Lru } from "./Lru.js"
 
 export { splitBeforeSchemes, twitterPieces } from "./internal/TwitterPieces.js"
 export { mayHoldUrl } from "./internal/UrlScan.js"
@@ -110,15 +111,10 @@ const entities = (
  * Pure functions of their arguments, so a cached answer is the answer.
  */
 const memoized = <A>(_name: string, compute: (text: string, key: string) => A) => {
-  const cache = new Map<string, Map<string, A>>()
+  const cache = new Lru<string, Map<string, A>>(16)
   return (text: string, key: string): A => {
     if (text.length < 1_000) return compute(text, key)
-    let answers = cache.get(text)
-    if (answers === undefined) {
-      if (cache.size >= 16) cache.delete(cache.keys().next().value!)
-      answers = new Map()
-      cache.set(text, answers)
-    }
+    const answers = cache.getOrSet(text, () => new Map())
     let answer = answers.get(key)
     if (answer === undefined && !answers.has(key)) {
       answer = compute(text, key)

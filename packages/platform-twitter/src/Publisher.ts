@@ -20,7 +20,7 @@
  * const result = yield* publisher.publish(request)
  * // result.url === "https://x.com/alice/status/1880028106020515840"
  */
-import { PublishError, type Publisher, type Validation } from "@omnipost/core"
+import { Lru, PublishError, type Publisher, type Validation } from "@omnipost/core"
 import { Credentials, Thread, UrlGuard } from "@omnipost/platform-kit"
 import { Clock, Context, type Duration, Effect, Layer, Option, Schema, Semaphore } from "effect"
 import { HttpClient } from "effect/http"
@@ -109,7 +109,8 @@ export const makeXPublisher = (options?: XPublisherOptions): Effect.Effect<XPubl
     const postTimeout = options?.postTimeout ?? "30 seconds"
     // user id and @username per token: the username is needed for every post
     // URL and changes rarely, so it is asked once per token.
-    const accounts = new Map<string, Publisher.AccountProfile>()
+    // Tokens rotate every 2 hours: keep the cache small.
+    const accounts = new Lru<string, Publisher.AccountProfile>(1_000)
     const cacheKey = (credentials: Auth.XCredentials) =>
       credentials._tag === "oauth2" ? `oauth2:${credentials.accessToken}` : `oauth1:${credentials.token}`
 
@@ -119,7 +120,8 @@ export const makeXPublisher = (options?: XPublisherOptions): Effect.Effect<XPubl
     // one at a time, and a refresh token already exchanged gives the same new
     // credentials again instead of a second exchange.
     const refreshLock = yield* Semaphore.make(1)
-    const refreshed = new Map<string, Auth.XOAuth2Credentials>()
+    // Only recent exchanges matter: keep the map small.
+    const refreshed = new Lru<string, Auth.XOAuth2Credentials>(1_000)
     const refreshOnce = (credentials: Auth.XOAuth2Credentials) =>
       refreshLock.withPermits(1)(Effect.gen(function*() {
         const nowMs = yield* Clock.currentTimeMillis
@@ -133,11 +135,7 @@ export const makeXPublisher = (options?: XPublisherOptions): Effect.Effect<XPubl
         const fresh = yield* Auth.refreshAccessToken(current, { apiBaseUrl }).pipe(
           Effect.provideService(HttpClient.HttpClient, client)
         )
-        if (key.length > 0) {
-          refreshed.set(key, fresh)
-          // Only recent exchanges matter; keep the map small.
-          if (refreshed.size > 1000) refreshed.delete(refreshed.keys().next().value!)
-        }
+        if (key.length > 0) refreshed.set(key, fresh)
         return fresh
       }))
     const decodeCredentials = Credentials.decode(Auth.XCredentials, { platform: Errors.platform, label: "X" })
@@ -175,8 +173,6 @@ export const makeXPublisher = (options?: XPublisherOptions): Effect.Effect<XPubl
         Effect.tap((profile) =>
           Effect.map(api.credentials, (credentials) => {
             accounts.set(cacheKey(credentials), profile)
-            // Tokens rotate every 2 hours: keep the cache small.
-            if (accounts.size > 1000) accounts.delete(accounts.keys().next().value!)
           })
         )
       )

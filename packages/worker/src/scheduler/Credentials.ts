@@ -3,7 +3,7 @@
  * decoded once per distinct value, and accounts' credentials opened (AES-GCM,
  * the costliest step of a fast call) once per sealed value.
  */
-import type { Publisher } from "@omnipost/core"
+import { Lru, type Publisher } from "@omnipost/core"
 import { Effect, Option, Schema } from "effect"
 
 /** Decoders built once per publisher, not once per call. */
@@ -15,7 +15,7 @@ const makeCodecs = (publisher: Publisher.PlatformPublisher) => ({
   decodeSettingsNow: Schema.decodeUnknownOption(publisher.settingsSchema as Schema.Codec<unknown, unknown, never, never>),
   decodeCredentials: Schema.decodeUnknownEffect(publisher.credentialsSchema),
   encodeCredentials: Schema.encodeUnknownEffect(publisher.credentialsSchema),
-  settingsByJson: new Map<string, Option.Option<unknown>>(),
+  settingsByJson: new Lru<string, Option.Option<unknown>>(settingsCacheSize),
   /** Decoded credentials by opened value (which the credential cache shares between calls). */
   decodedCredentials: new WeakMap<object, unknown>()
 })
@@ -43,13 +43,7 @@ const settingsCacheSize = 256
  */
 export const decodeSettingsNow = (codecs: Codecs, settings: unknown): Option.Option<unknown> => {
   const key = JSON.stringify(settings)
-  let decoded = codecs.settingsByJson.get(key)
-  if (decoded === undefined) {
-    decoded = codecs.decodeSettingsNow(settings)
-    if (codecs.settingsByJson.size >= settingsCacheSize) codecs.settingsByJson.delete(codecs.settingsByJson.keys().next().value!)
-    codecs.settingsByJson.set(key, decoded)
-  }
-  return decoded
+  return codecs.settingsByJson.getOrSet(key, () => codecs.decodeSettingsNow(settings))
 }
 
 /** Credentials as stored: sealed under a key of the key ring. */
@@ -74,9 +68,9 @@ export const makeCredentialCache = <E>(
   openSealed: (sealed: Sealed, accountId: string) => Effect.Effect<unknown, E>,
   size = 1_024
 ): CredentialCache<E> => {
-  const opened = new Map<string, unknown>()
+  const opened = new Lru<string, unknown>(size)
   /** Each account's last opened credentials, by account (the fast path's lookup). */
-  const lastOpened = new Map<string, { readonly ciphertext: string; readonly keyId: string; readonly opened: unknown }>()
+  const lastOpened = new Lru<string, { readonly ciphertext: string; readonly keyId: string; readonly opened: unknown }>(size)
   const keyOf = (sealed: Sealed, accountId: string) => `${accountId}\u0000${sealed.keyId}\u0000${sealed.ciphertext}`
   return {
     open: (sealed, accountId) => {
@@ -89,9 +83,7 @@ export const makeCredentialCache = <E>(
       return openSealed(sealed, accountId).pipe(
         Effect.tap((value) =>
           Effect.sync(() => {
-            if (opened.size >= size) opened.delete(opened.keys().next().value!)
             opened.set(key, value)
-            if (lastOpened.size >= size) lastOpened.delete(lastOpened.keys().next().value!)
             lastOpened.set(accountId, { ciphertext: sealed.ciphertext, keyId: sealed.keyId, opened: value })
           })
         )

@@ -2,7 +2,7 @@
  * What the scheduler's database operations (`Leases`) take and return: claims,
  * marks, outcomes, rooms, orphans; and the row helpers its statements share.
  */
-import type { Post } from "@omnipost/core"
+import { Lru, type Post } from "@omnipost/core"
 import { createHash } from "node:crypto"
 import { destinationFrom, postFrom } from "../internal/lifecycle.js"
 /** A claimed destination. */
@@ -189,16 +189,9 @@ export const destinationInput = (row: MarkRow): Post.DestinationInput => ({
  * credentials again only when they changed. Not a secret (the ciphertext is
  * not one either); cached, as a batch's destinations mostly share accounts.
  */
-const fingerprints = new Map<string, string>()
-export const credentialsFingerprint = (ciphertext: string): string => {
-  let fingerprint = fingerprints.get(ciphertext)
-  if (fingerprint === undefined) {
-    if (fingerprints.size >= 1_024) fingerprints.delete(fingerprints.keys().next().value!)
-    fingerprint = createHash("md5").update(ciphertext, "utf8").digest("hex")
-    fingerprints.set(ciphertext, fingerprint)
-  }
-  return fingerprint
-}
+const fingerprints = new Lru<string, string>(1_024)
+export const credentialsFingerprint = (ciphertext: string): string =>
+  fingerprints.getOrSet(ciphertext, () => createHash("md5").update(ciphertext, "utf8").digest("hex"))
 
 export const publishableFrom = destinationFrom("publishing")
 /** A post whose destinations may be published: scheduled (the first call moves it on) or already publishing. */
