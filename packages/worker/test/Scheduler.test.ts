@@ -83,10 +83,10 @@ for (const kind of testKinds) {
           const posts = yield* PostStore
           const org = yield* makeOrganization
           const account = yield* makeAccount(org, "fake")
-          // The poll is an hour: only the notification can start this post in time.
+          // The poll is an hour: only the notification can start this post in time. No wait for LISTEN:
+          // the scheduler's layer is built only once its LISTEN is in place (Loop.run awaits it).
           const elapsed = yield* withScheduler(
             Effect.gen(function*() {
-              yield* Effect.sleep("300 millis")
               const started = Date.now()
               const post = yield* posts.create(org, { content: { text: "now" }, destinations: [{ platform: "fake", accountId: account.id }] })
               yield* awaitSettled({ postIds: [post.id], timeoutMs: 10_000 })
@@ -174,8 +174,12 @@ for (const kind of testKinds) {
           const before = Date.now()
           yield* withScheduler(
             Effect.gen(function*() {
-              while ((fake.calls.get((yield* posts.get(org, post.id)).destinations[0]!.id) ?? 0) < 1) yield* Effect.sleep("10 millis")
-              yield* Effect.sleep("100 millis")
+              // Until the failure is stored (queued again, with its retry time): a signal, not a guess of how long that takes.
+              let stored = (yield* posts.get(org, post.id)).destinations[0]!
+              while (stored.nextRetryAt === undefined || stored.status !== "queued") {
+                yield* Effect.sleep("10 millis")
+                stored = (yield* posts.get(org, post.id)).destinations[0]!
+              }
             }),
             { backoff: { baseMs: 60_000, maxMs: 120_000, jitter: 0.5 } }
           )
