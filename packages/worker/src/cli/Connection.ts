@@ -29,3 +29,13 @@ export const connection = (options: { readonly url: Option.Option<string>; reado
   })
 
 export const print = (value: unknown) => Console.log(JSON.stringify(value, null, 2))
+
+/** Whether a key is at hand (`--key` or `OMNIPOST_API_KEY`): commands that can also work on the database directly go through the server then. */
+export const hasKey = (flag: Option.Option<string>) =>
+  Effect.map(
+    Config.option(Config.String("OMNIPOST_API_KEY")),
+    (env) => Option.isSome(flag) || Option.isSome(Option.filter(env, (value) => value !== ""))
+  )
+
+/** An organization's admin path. */
+export const orgPath = (id: string) => `/v1/admin/organizations/${encodeURIComponent(id)}`
