@@ -271,6 +271,41 @@ export const makeLinkedinPublisher = (
     })
 
     /**
+     * The first comment: `POST /rest/socialActions/{post-urn}/comments` with
+     * the post's author as `actor` (the member, or the organization it posts
+     * for), the post as `object` and `message.text` (Comments API). The
+     * comment's URN is the `x-restli-id` header.
+     */
+    const comment = Effect.fn("LinkedinPublisher.comment")(function*(
+      request: Publisher.CommentRequest<LinkedinSettings, Auth.LinkedinCredentials>
+    ) {
+      const credentials = yield* usable(request.credentials, request.saveCredentials)
+      const author = yield* authorOf(credentials, request.destination.settings)
+      const post = request.published.platformPostId
+      const answer = yield* Rest.call(connection(credentials), {
+        method: "POST",
+        path: `/rest/socialActions/${encodeURIComponent(post)}/comments`,
+        json: { actor: author, object: post, message: { text: request.text } },
+        operation: "POST /rest/socialActions/{urn}/comments",
+        write: true,
+        timeout: options.postTimeout ?? "30 seconds"
+      })
+      const urn = answer.headers["x-restli-id"] ?? answer.headers["x-linkedin-id"]
+      if (urn === undefined || urn === "") {
+        return yield* new PublishError.OutcomeUnknown({
+          platform: Errors.platform,
+          message: `POST /rest/socialActions/{urn}/comments answered HTTP ${answer.status} without an x-restli-id header`,
+          httpStatus: answer.status
+        })
+      }
+      return {
+        platformCommentId: urn,
+        url: `${postUrl(post)}?commentUrn=${encodeURIComponent(urn)}`,
+        postedAt: new Date(yield* Clock.currentTimeMillis).toISOString()
+      }
+    })
+
+    /**
      * A token LinkedIn calls expired before its `expiresAt` (401
      * `EXPIRED_ACCESS_TOKEN`): refreshed once where it can be, the fresh
      * credentials saved, and the post made again (the refusal was an answer,
@@ -359,6 +394,7 @@ export const makeLinkedinPublisher = (
       credentialsSchema: Auth.LinkedinCredentials,
       validate,
       publish: publishRefreshing,
+      comment,
       findPublished,
       // Shown on the account: without refresh tokens, the day it must be reconnected.
       tokenExpiresAt: (credentials) => credentials.expiresAt,

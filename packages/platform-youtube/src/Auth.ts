@@ -14,7 +14,14 @@ export const uploadScope = "https://www.googleapis.com/auth/youtube.upload"
 /** Reading the channel (verifyCredentials, the uploads playlist). */
 export const readonlyScope = "https://www.googleapis.com/auth/youtube.readonly"
 
-export const defaultScopes: ReadonlyArray<string> = [uploadScope, readonlyScope]
+/**
+ * Posting comments (`commentThreads.insert`, a post's first comment): only
+ * `youtube.force-ssl` grants it. Accounts connected without it get
+ * `MISSING_PERMISSION` on their comments until reconnected.
+ */
+export const forceSslScope = "https://www.googleapis.com/auth/youtube.force-ssl"
+
+export const defaultScopes: ReadonlyArray<string> = [uploadScope, readonlyScope, forceSslScope]
 
 const NonEmpty = Schema.String.check(Schema.isMinLength(1))
 

@@ -382,6 +382,26 @@ export const makeYoutubePublisher = (
         } satisfies Publisher.PublishResult
       })
 
+    /**
+     * The first comment: `commentThreads.insert` (`part=snippet`) with
+     * `snippet.videoId` and `snippet.topLevelComment.snippet.textOriginal`
+     * (50 quota units). Needs the `youtube.force-ssl` scope.
+     */
+    const comment = Effect.fn("YoutubePublisher.comment")(function*(request: Publisher.CommentRequest<YoutubeSettings, Auth.YoutubeCredentials>) {
+      const credentials = yield* usable(request.credentials, request.saveCredentials)
+      const videoId = request.published.platformPostId
+      const answer = yield* charged("commentThreads.insert", Api.ok(connection(credentials), {
+        method: "POST",
+        path: "/youtube/v3/commentThreads",
+        query: { part: "snippet" },
+        json: { snippet: { videoId, topLevelComment: { snippet: { textOriginal: request.text } } } },
+        operation: "commentThreads.insert"
+      }))
+      const id = (answer.body as { readonly id?: unknown } | undefined)?.id
+      if (typeof id !== "string" || id === "") return yield* malformed("commentThreads.insert")()
+      return { platformCommentId: id, url: `${videoUrl(videoId)}&lc=${encodeURIComponent(id)}`, postedAt: new Date(yield* Clock.currentTimeMillis).toISOString() }
+    })
+
     const publisher: YoutubePublisher = {
       platform: Errors.platform,
       displayName: "YouTube",
@@ -390,6 +410,7 @@ export const makeYoutubePublisher = (
       credentialsSchema: Auth.YoutubeCredentials,
       validate,
       publish,
+      comment,
       findPublished,
       verifyCredentials: (credentials) =>
         Effect.gen(function*() {

@@ -28,6 +28,7 @@ export const costs = {
   "videos.insert": 1600,
   "thumbnails.set": 50,
   "playlistItems.insert": 50,
+  "commentThreads.insert": 50,
   "videos.list": 1,
   "channels.list": 1,
   "playlistItems.list": 1

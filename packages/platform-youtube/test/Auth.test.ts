@@ -42,7 +42,8 @@ describe("OAuth and the channel", () => {
         assert.strictEqual(url.searchParams.get("access_type"), "offline")
         assert.deepStrictEqual(url.searchParams.get("scope")!.split(" "), [
           "https://www.googleapis.com/auth/youtube.upload",
-          "https://www.googleapis.com/auth/youtube.readonly"
+          "https://www.googleapis.com/auth/youtube.readonly",
+          "https://www.googleapis.com/auth/youtube.force-ssl"
         ])
         assert.isString(credentials.refreshToken)
         assert.isString(credentials.expiresAt)

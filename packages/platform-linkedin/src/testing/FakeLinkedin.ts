@@ -27,6 +27,7 @@
  * const account = fake.addAccount({ name: "Ada" })
  * const publisher = yield* makeLinkedinPublisher(fake.publisherOptions())
  */
+import * as Comments from "./internal/Comments.js"
 import { type Answer, type FakeRequest, FakeServer, type FakeServerOptions } from "@omnipost/platform-kit/testing"
 import { Effect, type Scope } from "effect"
 import { randomBytes } from "node:crypto"
@@ -100,6 +101,8 @@ export class FakeLinkedin {
   }
 
   readonly posts: Array<FakePost> = []
+  /** Comments made through `POST /rest/socialActions/{urn}/comments`, in order. */
+  readonly comments: Array<Comments.FakeComment> = []
   readonly assets = new Map<string, Assets.Asset>()
   readonly clientId: string
   readonly clientSecret: string
@@ -236,6 +239,14 @@ export class FakeLinkedin {
       return { status: 200, body: { sub: token.account.sub, name: token.account.name, email_verified: true, locale: { country: "US", language: "en" } } }
     })
     server.route("POST", "/rest/posts", (request) => this.withGate(request, (token) => this.createPost(request, token)))
+    server.route("POST", "/rest/socialActions/:urn/comments", (request) =>
+      this.withGate(request, (token) =>
+        Comments.create(request, {
+          postExists: (urn) => this.posts.some((p) => p.id === urn),
+          mayActAs: (actor) => this.mayActAs(token, actor),
+          nextId: () => this.urn("x").slice("urn:li:x:".length),
+          comments: this.comments
+        })))
     server.route("GET", "/rest/posts", (request) => this.withGate(request, (token) => this.findPosts(request, token)))
     server.route("GET", "/rest/posts/:urn", (request) =>
       this.withGate(request, () => {

@@ -30,6 +30,8 @@ import { nextMidnightPacific } from "../Errors.js"
 import { createHash, type Hash, randomBytes } from "node:crypto"
 import { answerError, checkMetadata, contentRange, errorBody } from "./internal/Wire.js"
 
+const forceSsl = "https://www.googleapis.com/auth/youtube.force-ssl"
+
 export { checkMetadata, errorBody }
 
 export const chunkUnit = 256 * 1024
@@ -97,6 +99,10 @@ export class FakeYoutube {
   readonly tokens = new Map<string, string>()
   readonly sessions = new Map<string, FakeSession>()
   readonly videos = new Map<string, FakeVideo>()
+  /** Top-level comments made (`commentThreads.insert`), in order. */
+  readonly comments: Array<{ readonly id: string; readonly videoId: string; readonly channelId: string; readonly text: string }> = []
+  /** Scopes granted to tokens issued through the OAuth flow (tokens from `issueToken` have every scope). */
+  readonly tokenScopes = new Map<string, string>()
   /** Custom thumbnails set (`thumbnails.set`), by video id. */
   readonly thumbnails = new Map<string, { readonly mimeType: string; readonly sizeBytes: number }>()
   /** Playlists and the videos inserted (`playlistItems.insert`). */
@@ -131,6 +137,7 @@ export class FakeYoutube {
     server.route("POST", "/token", (request) => this.token(request), { operation: "oauth token" })
     server.route("POST", "/upload/youtube/v3/thumbnails/set", (request) => this.setThumbnail(request), { operation: "thumbnails.set" })
     server.route("POST", "/youtube/v3/playlistItems", (request) => this.insertPlaylistItem(request), { operation: "playlistItems.insert" })
+    server.route("POST", "/youtube/v3/commentThreads", (request) => this.insertCommentThread(request), { operation: "commentThreads.insert" })
   }
 
   get url(): string {
@@ -377,6 +384,28 @@ export class FakeYoutube {
     return { status: 200, body: { kind: "youtube#thumbnailSetResponse", items: [{ default: { url: `https://i.ytimg.com/vi/${video.id}/default.jpg` } }] } }
   }
 
+  /** `commentThreads.insert`: the force-ssl scope, an existing video, a text of 1 to 10,000 characters. */
+  private async insertCommentThread(request: FakeRequest) {
+    const channel = this.channelOf(request)
+    if (channel === undefined) return this.unauthorized()
+    const token = (request.headers.authorization ?? "").slice(7)
+    if (!(this.tokenScopes.get(token) ?? forceSsl).split(/\s+/).includes(forceSsl)) {
+      return answerError(403, "insufficientPermissions", "Request had insufficient authentication scopes.", "global")
+    }
+    const over = this.charge(50)
+    if (over !== undefined) return over
+    const body = await request.json().catch(() => undefined) as { snippet?: { videoId?: string; topLevelComment?: { snippet?: { textOriginal?: string } } } } | undefined
+    const video = this.videos.get(body?.snippet?.videoId ?? "")
+    if (video === undefined) return answerError(404, "videoNotFound", "The video identified by the videoId parameter could not be found.", "youtube.commentThread")
+    const text = body?.snippet?.topLevelComment?.snippet?.textOriginal
+    if (typeof text !== "string" || text.length === 0 || text.length > 10_000) {
+      return answerError(400, "commentTextRequired", "The comment text is missing or longer than 10,000 characters.", "youtube.commentThread")
+    }
+    const id = `Ug${this.nextId("k")}`
+    this.comments.push({ id, videoId: video.id, channelId: channel.id, text })
+    return { status: 200, body: { kind: "youtube#commentThread", id, snippet: { videoId: video.id, topLevelComment: { id, snippet: { textOriginal: text } } } } }
+  }
+
   private async insertPlaylistItem(request: FakeRequest) {
     const channel = this.channelOf(request)
     if (channel === undefined) return this.unauthorized()
@@ -419,6 +448,7 @@ export class FakeYoutube {
     const issue = (channelId: string, scopes: string, refreshToken?: string) => {
       const accessToken = `ya29.${randomBytes(12).toString("hex")}`
       this.tokens.set(accessToken, channelId)
+      this.tokenScopes.set(accessToken, scopes)
       return { status: 200, body: { access_token: accessToken, expires_in: 3599, scope: scopes, token_type: "Bearer", ...(refreshToken !== undefined ? { refresh_token: refreshToken } : {}) } }
     }
     if (form.get("grant_type") === "authorization_code") {
