@@ -23,8 +23,8 @@ import type { PublishError } from "./PublishError.js"
 import type { PlatformRules } from "./Rules.js"
 import type { ValidationIssue } from "./Validation.js"
 
-/** What a publish call gets: one destination, already resolved (overrides applied, settings decoded). */
-export interface PublishRequest<Settings = unknown, Credentials = unknown> {
+/** What every call for a destination gets (`publish`, `comment`): which destination, resolved, and the account's credentials. */
+export interface DestinationCall<Settings = unknown, Credentials = unknown> {
   readonly postId: string
   readonly destinationId: string
   /**
@@ -40,6 +40,10 @@ export interface PublishRequest<Settings = unknown, Credentials = unknown> {
    * empty refresh token.
    */
   readonly saveCredentials?: ((credentials: Credentials) => Effect.Effect<void>) | undefined
+}
+
+/** What a publish call gets: one destination, already resolved (overrides applied, settings decoded). */
+export interface PublishRequest<Settings = unknown, Credentials = unknown> extends DestinationCall<Settings, Credentials> {
   /** For platforms with native scheduling: publish at this instant (ISO 8601) instead of now. */
   readonly publishAt?: string | undefined
   /**
@@ -76,14 +80,7 @@ export interface PublishResult {
  * What a `comment` call gets: the published post (its first part's id and
  * URL, every part, as `publish` returned them) and the comment's text.
  */
-export interface CommentRequest<Settings = unknown, Credentials = unknown> {
-  readonly postId: string
-  readonly destinationId: string
-  /** Unique per comment attempt. */
-  readonly attemptId: string
-  readonly destination: ResolvedDestination & { readonly settings: Settings }
-  readonly credentials: Credentials
-  readonly saveCredentials?: ((credentials: Credentials) => Effect.Effect<void>) | undefined
+export interface CommentRequest<Settings = unknown, Credentials = unknown> extends DestinationCall<Settings, Credentials> {
   /** The post the comment goes under. */
   readonly published: {
     readonly platformPostId: string

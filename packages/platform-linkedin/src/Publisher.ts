@@ -72,6 +72,22 @@ export type LinkedinPublisher = Publisher.PlatformPublisher<LinkedinSettings, Au
 /** The public URL of a post. */
 export const postUrl = (urn: string): string => `https://www.linkedin.com/feed/update/${urn}/`
 
+/**
+ * The URN LinkedIn gave what a write created (the `x-restli-id` header). A 2xx
+ * without it means it exists but cannot be named: an unknown outcome, never a
+ * failure to retry (that would post twice).
+ */
+const createdUrn = (answer: { readonly status: number; readonly headers: Readonly<Record<string, string | undefined>> }, operation: string) => {
+  const urn = answer.headers["x-restli-id"] ?? answer.headers["x-linkedin-id"]
+  return urn === undefined || urn === ""
+    ? Effect.fail(new PublishError.OutcomeUnknown({
+      platform: Errors.platform,
+      message: `${operation} answered HTTP ${answer.status} without an x-restli-id header`,
+      httpStatus: answer.status
+    }))
+    : Effect.succeed(urn)
+}
+
 const rejected = (code: string, message: string) => new PublishError.Rejected({ platform: Errors.platform, code, message })
 
 /** How far before `sentAt` `findPublished` looks, for clock differences. */
@@ -252,15 +268,7 @@ export const makeLinkedinPublisher = (
         write: true,
         timeout: options.postTimeout ?? "30 seconds"
       })
-      const urn = answer.headers["x-restli-id"] ?? answer.headers["x-linkedin-id"]
-      if (urn === undefined || urn === "") {
-        // LinkedIn answered 2xx: the post exists, but we cannot say which it is.
-        return yield* new PublishError.OutcomeUnknown({
-          platform: Errors.platform,
-          message: `POST /rest/posts answered HTTP ${answer.status} without an x-restli-id header`,
-          httpStatus: answer.status
-        })
-      }
+      const urn = yield* createdUrn(answer, "POST /rest/posts")
       const url = postUrl(urn)
       return {
         platformPostId: urn,
@@ -290,14 +298,7 @@ export const makeLinkedinPublisher = (
         write: true,
         timeout: options.postTimeout ?? "30 seconds"
       })
-      const urn = answer.headers["x-restli-id"] ?? answer.headers["x-linkedin-id"]
-      if (urn === undefined || urn === "") {
-        return yield* new PublishError.OutcomeUnknown({
-          platform: Errors.platform,
-          message: `POST /rest/socialActions/{urn}/comments answered HTTP ${answer.status} without an x-restli-id header`,
-          httpStatus: answer.status
-        })
-      }
+      const urn = yield* createdUrn(answer, "POST /rest/socialActions/{urn}/comments")
       return {
         platformCommentId: urn,
         url: `${postUrl(post)}?commentUrn=${encodeURIComponent(urn)}`,

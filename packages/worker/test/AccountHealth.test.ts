@@ -7,21 +7,12 @@
  */
 import { assert, describe, layer } from "@effect/vitest"
 import { Samples } from "@omnipost/platform-kit/testing"
-import { FakeTiktok } from "@omnipost/platform-tiktok/testing"
-import { Context, Effect, Layer } from "effect"
+import { Effect } from "effect"
 import { testKinds } from "./fixtures.js"
-import { apiLayer, connectBluesky, connectOAuth, errorCode, request, TestApi, waitFor } from "./apiHarness.js"
+import { connectBluesky, connectOAuth, errorCode, request, TestApi, waitFor } from "./apiHarness.js"
+import { FakeTiktokService, withFakeTiktok } from "./tiktokHarness.js"
 
-class Fake extends Context.Service<Fake, FakeTiktok>()("test/FakeTiktok") {}
-
-const withFake = (kind: "pglite" | "postgres") =>
-  Layer.unwrap(Effect.gen(function*() {
-    const fake = yield* Effect.acquireRelease(Effect.promise(() => FakeTiktok.start()), (fake) => Effect.promise(() => fake.close()))
-    fake.processingPolls = 0
-    return apiLayer(kind, { platformBaseUrls: { tiktok: fake.url } }, {
-      env: { OMNIPOST_TIKTOK_CLIENT_KEY: fake.client.clientKey, OMNIPOST_TIKTOK_CLIENT_SECRET: fake.client.clientSecret }
-    }).pipe(Layer.merge(Layer.succeed(Fake, fake)))
-  }))
+const withFake = (kind: "pglite" | "postgres") => withFakeTiktok(kind)
 
 const day = 86_400_000
 const inDays = (days: number) => new Date(Date.now() + days * day).toISOString()
@@ -68,7 +59,7 @@ for (const kind of testKinds) {
       it.effect("a refresh the platform refuses marks the token revoked; one it accepts makes it healthy again", () =>
         Effect.gen(function*() {
           const api = yield* TestApi
-          const fake = yield* Fake
+          const fake = yield* FakeTiktokService
           const id = (yield* connectOAuth(api, "tiktok")).body.id as string
           const connected = (yield* request(api, "GET", `/v1/accounts/${id}`)).body
           assert.strictEqual(connected.tokenHealth.state, "healthy")
@@ -95,7 +86,7 @@ for (const kind of testKinds) {
       it.effect("a publish refused for its token marks the account reconnect_required until a refresh succeeds", () =>
         Effect.gen(function*() {
           const api = yield* TestApi
-          const fake = yield* Fake
+          const fake = yield* FakeTiktokService
           const id = (yield* connectOAuth(api, "tiktok")).body.id as string
           // TikTok no longer accepts the access token (the refresh token still works).
           fake.tokens.clear()

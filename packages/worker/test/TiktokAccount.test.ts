@@ -6,21 +6,12 @@
  * reads them again when the creator changes their settings.
  */
 import { assert, describe, layer } from "@effect/vitest"
-import { FakeTiktok } from "@omnipost/platform-tiktok/testing"
-import { Context, Effect, Layer } from "effect"
+import { Effect } from "effect"
 import { testKinds } from "./fixtures.js"
-import { apiLayer, connectOAuth, request, TestApi } from "./apiHarness.js"
+import { connectOAuth, request, TestApi } from "./apiHarness.js"
+import { FakeTiktokService, withFakeTiktok } from "./tiktokHarness.js"
 
-class Fake extends Context.Service<Fake, FakeTiktok>()("test/FakeTiktok") {}
-
-const withFake = (kind: "pglite" | "postgres") =>
-  Layer.unwrap(Effect.gen(function*() {
-    const fake = yield* Effect.acquireRelease(Effect.promise(() => FakeTiktok.start()), (fake) => Effect.promise(() => fake.close()))
-    return apiLayer(kind, { platformBaseUrls: { tiktok: fake.url } }, {
-      scheduler: false,
-      env: { OMNIPOST_TIKTOK_CLIENT_KEY: fake.client.clientKey, OMNIPOST_TIKTOK_CLIENT_SECRET: fake.client.clientSecret }
-    }).pipe(Layer.merge(Layer.succeed(Fake, fake)))
-  }))
+const withFake = (kind: "pglite" | "postgres") => withFakeTiktok(kind, { scheduler: false })
 
 for (const kind of testKinds) {
   describe(`a TikTok account's details over the API (${kind})`, () => {
@@ -28,7 +19,7 @@ for (const kind of testKinds) {
       it.effect("the creator info is on the account after connecting, and a refresh reads it again", () =>
         Effect.gen(function*() {
           const api = yield* TestApi
-          const fake = yield* Fake
+          const fake = yield* FakeTiktokService
           fake.creator = {
             username: "ana",
             nickname: "Ana B.",

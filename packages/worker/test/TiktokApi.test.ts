@@ -12,21 +12,12 @@
 import { assert, describe, layer } from "@effect/vitest"
 import { Faults, Samples } from "@omnipost/platform-kit/testing"
 import { FakeTiktok } from "@omnipost/platform-tiktok/testing"
-import { Context, Effect, Layer } from "effect"
+import { Effect, Layer } from "effect"
 import { testKinds } from "./fixtures.js"
 import { type ApiServer, apiLayer, connectOAuth, request, TestApi, waitFor } from "./apiHarness.js"
+import { FakeTiktokService, withFakeTiktok } from "./tiktokHarness.js"
 
-class Fake extends Context.Service<Fake, FakeTiktok>()("test/FakeTiktok") {}
-
-const withFake = (kind: "pglite" | "postgres") =>
-  Layer.unwrap(Effect.gen(function*() {
-    const fake = yield* Effect.acquireRelease(Effect.promise(() => FakeTiktok.start()), (fake) => Effect.promise(() => fake.close()))
-    // The publisher polls status every 5 s: the fake completes at the first status call.
-    fake.processingPolls = 0
-    return apiLayer(kind, { platformBaseUrls: { tiktok: fake.url } }, {
-      env: { OMNIPOST_TIKTOK_CLIENT_KEY: fake.client.clientKey, OMNIPOST_TIKTOK_CLIENT_SECRET: fake.client.clientSecret }
-    }).pipe(Layer.merge(Layer.succeed(Fake, fake)))
-  }))
+const withFake = (kind: "pglite" | "postgres") => withFakeTiktok(kind)
 
 for (const kind of testKinds) {
   describe(`TikTok over the API (${kind})`, () => {
@@ -34,7 +25,7 @@ for (const kind of testKinds) {
       it.effect("OAuth connect, then a video posted through the media library and the scheduler publishes with its URL", () =>
         Effect.gen(function*() {
           const api = yield* TestApi
-          const fake = yield* Fake
+          const fake = yield* FakeTiktokService
           const callback = yield* connectOAuth(api, "tiktok")
           assert.strictEqual(callback.body.platform, "tiktok")
           assert.strictEqual(callback.body.platformAccountId, fake.user.openId)
@@ -78,7 +69,7 @@ for (const kind of testKinds) {
       it.effect("a privacy level the creator cannot use fails the destination naming their options, nothing uploaded", () =>
         Effect.gen(function*() {
           const api = yield* TestApi
-          const fake = yield* Fake
+          const fake = yield* FakeTiktokService
           fake.creator.privacyLevelOptions = ["SELF_ONLY"]
           const accounts = yield* request(api, "GET", "/v1/accounts?platform=tiktok")
           const accountId = accounts.body[0].id as string
@@ -121,7 +112,7 @@ const withVerifiedDomain = (kind: "pglite" | "postgres") =>
         OMNIPOST_TIKTOK_CLIENT_SECRET: fake.client.clientSecret,
         OMNIPOST_TIKTOK_VERIFIED_URL_PREFIXES: `${publicUrl}/media/`
       }
-    }).pipe(Layer.merge(Layer.succeed(Fake, fake)))
+    }).pipe(Layer.merge(Layer.succeed(FakeTiktokService, fake)))
   }))
 
 /** The creator's browser: start, TikTok's authorize page, the callback (its path on this server). */
@@ -154,7 +145,7 @@ for (const kind of testKinds) {
       it.effect("a stored video and stored photos are pulled from their signed public URLs; nothing is uploaded", () =>
         Effect.gen(function*() {
           const api = yield* TestApi
-          const fake = yield* Fake
+          const fake = yield* FakeTiktokService
           const accountId = yield* connect(api)
           const video = yield* upload(api, Samples.mp4(300_000, 4), "clip.mp4")
           const created = yield* request(api, "POST", "/v1/posts", {
@@ -186,7 +177,7 @@ for (const kind of testKinds) {
       it.effect("a failed status call: the retry polls the kept publish id and publishes; init was called once", () =>
         Effect.gen(function*() {
           const api = yield* TestApi
-          const fake = yield* Fake
+          const fake = yield* FakeTiktokService
           const accounts = yield* request(api, "GET", "/v1/accounts?platform=tiktok")
           const accountId = accounts.body[0].id as string
           const inits = fake.server.requestsOf("POST /v2/post/publish/video/init/").length

@@ -5,28 +5,17 @@
  * which polls that id to the post. Init is never called again.
  */
 import { assert, describe, layer } from "@effect/vitest"
-import { FakeTiktok } from "@omnipost/platform-tiktok/testing"
 import { Publisher } from "@omnipost/platform-tiktok"
-import { Context, Effect, Layer } from "effect"
+import { Effect, Layer } from "effect"
 import { Leases } from "../src/storage/Leases.js"
 import { PostStore } from "../src/storage/PostStore.js"
 import { Scheduler } from "../src/scheduler/Scheduler.js"
 import { markPublishing, testKinds } from "./fixtures.js"
-import { apiLayer, request, TestApi, waitFor } from "./apiHarness.js"
+import { request, TestApi, waitFor } from "./apiHarness.js"
+import { FakeTiktokService, withFakeTiktok } from "./tiktokHarness.js"
 
-class Fake extends Context.Service<Fake, FakeTiktok>()("test/FakeTiktokResume") {}
-
-const withFake = (kind: "pglite" | "postgres") =>
-  Layer.unwrap(Effect.gen(function*() {
-    const fake = yield* Effect.acquireRelease(Effect.promise(() => FakeTiktok.start()), (fake) => Effect.promise(() => fake.close()))
-    fake.processingPolls = 0
-    // No scheduler: the test plays the dead worker, then starts one.
-    const api = apiLayer(kind, { platformBaseUrls: { tiktok: fake.url } }, {
-      scheduler: false,
-      env: { OMNIPOST_TIKTOK_CLIENT_KEY: fake.client.clientKey, OMNIPOST_TIKTOK_CLIENT_SECRET: fake.client.clientSecret }
-    })
-    return Leases.layer.pipe(Layer.provideMerge(api), Layer.merge(Layer.succeed(Fake, fake)))
-  }))
+// No scheduler: the test plays the dead worker, then starts one.
+const withFake = (kind: "pglite" | "postgres") => Leases.layer.pipe(Layer.provideMerge(withFakeTiktok(kind, { scheduler: false })))
 
 for (const kind of testKinds) {
   describe(`TikTok: a crash while polling (${kind})`, () => {
@@ -34,7 +23,7 @@ for (const kind of testKinds) {
       it.effect("the orphan's kept publish id is polled to the post; nothing is posted again", () =>
         Effect.gen(function*() {
           const api = yield* TestApi
-          const fake = yield* Fake
+          const fake = yield* FakeTiktokService
           const leases = yield* Leases
           const posts = yield* PostStore
           const started = yield* request(api, "POST", "/v1/accounts/oauth/tiktok/start", { body: {} })
