@@ -62,14 +62,16 @@ export const threads = (text: string, atMost?: number): number =>
 
 /**
  * X's weighted length, by twitter-text v3 (`parseTweet`): URLs 23, emoji and
- * CJK 2, after NFC. In time linear in the text: where no URL can be
+ * CJK 2, of the text's NFC form (as parseTweet, which normalizes first). In time linear in the text: where no URL can be
  * (`mayHoldUrl`), simple characters (ASCII, CJK, kana, Hangul, stand-alone
  * emoji) are weighed directly; the rest is handed to twitter-text piece by
  * piece (`twitterPieces`), with the dots of a piece that can hold no URL
  * turned into commas (same weight) so that its URL scan does not run. With
  * `atMost`, it stops once the count passes it.
  */
-export const twitter = (text: string, atMost = Infinity): number => {
+export const twitter = (raw: string, atMost = Infinity): number => {
+  // parseTweet counts the NFC form: a URL may appear only after composing ("example.coma\u0301" holds "example.com").
+  const text = raw.normalize("NFC")
   const urlFree = !mayHoldUrl(text)
   if (urlFree) {
     const simple = simpleTwitterWeight(text, atMost)

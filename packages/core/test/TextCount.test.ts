@@ -217,6 +217,13 @@ describe("TextCount: simple characters counted directly, as the references count
     }), { numRuns: 1000 })
   })
 
+  it("X's weighted length counts a URL that only composing reveals, as parseTweet does", () => {
+    // Found by the property below (CI seed 318531189): "example.com" + "a" + U+0301 is "example.comá" in NFC, which holds a URL.
+    for (const text of ["example.coma\u0301", "x.coma\u0308b", "a example.coma\u0301 b", "example.co\u0301", "example.com\u0301"]) {
+      assert.strictEqual(TextCount.twitter(text), twitterText.parseTweet(text).weightedLength, JSON.stringify(text))
+    }
+  })
+
   it("X's weighted length equals parseTweet's", () => {
     fc.assert(fc.property(mixed, (text) => TextCount.twitter(text) === twitterText.parseTweet(text).weightedLength), { numRuns: 1000 })
   })
