@@ -11,10 +11,11 @@
  * and at least every `pollMs`. A comment whose call was out when its worker
  * stopped is settled `unknown` by whoever claims it next, never posted again.
  */
-import { Backoff, Comment, type Post, PublishError } from "@omnipost/core"
+import { Backoff, Comment, type Post, type Publisher, PublishError } from "@omnipost/core"
 import { Clock, Effect, Queue, Random, Result } from "effect"
 import type { ClaimedComment } from "../storage/leases/Comments.js"
 import { shownComment } from "../storage/leases/Comments.js"
+import { retryDatabase } from "./GroupCommit.js"
 import * as Outcomes from "./Outcomes.js"
 import { type Context, nowDate } from "./State.js"
 
@@ -46,6 +47,20 @@ export const run = (ctx: Context, wake: Queue.Queue<void>) =>
       Effect.flatMap(nowDate, (now) =>
         leases.settleComment({ destinationId: claimed.destinationId, attemptId: claimed.attemptId, comment, dueAt, now }))
 
+    /** Writes a call's result (or an error before the call) as core's `Comment.settle` decides; a database blink is retried. */
+    const settleResult = Effect.fnUntraced(function*(
+      claimed: ClaimedComment,
+      before: Post.CommentResult,
+      result: Result.Result<Publisher.CommentResult, PublishError.PublishError>
+    ) {
+      const now = yield* Clock.currentTimeMillis
+      const delayMs = Result.isFailure(result) && PublishError.isRetryable(result.failure)
+        ? Backoff.delayForErrorMs(ctx.settings.backoff, before.attempts, result.failure, now, yield* Random.next)
+        : 0
+      const settled = Comment.settle(before, result, { maxAttempts: ctx.settings.maxAutoRetries + 1, now, delayMs })
+      yield* retryDatabase(settle(claimed, settled.comment, settled.retryAt === undefined ? undefined : new Date(settled.retryAt)))
+    })
+
     const postOne = Effect.fnUntraced(function*(claimed: ClaimedComment) {
       const before = shownComment(claimed.before) ?? Comment.pending
       if (claimed.before.attemptId !== undefined) {
@@ -64,6 +79,14 @@ export const run = (ctx: Context, wake: Queue.Queue<void>) =>
       }
       const raw = yield* ctx.accounts.credentials(claimed.accountId).pipe(Effect.result)
       if (Result.isFailure(raw)) {
+        // The database blinked before anything was sent: retried like a platform's 503, not a lost account.
+        if (raw.failure._tag === "SqlError") {
+          return yield* settleResult(
+            claimed,
+            before,
+            Result.fail(new PublishError.Transient({ platform: claimed.platform, message: `reading the account's credentials: ${raw.failure.message}` }))
+          )
+        }
         return yield* failed(Outcomes.destinationError("ACCOUNT_NOT_FOUND", `account ${claimed.accountId} is no longer connected`))
       }
       const claim = { id: claimed.destinationId, postId: claimed.postId, accountId: claimed.accountId }
@@ -89,12 +112,7 @@ export const run = (ctx: Context, wake: Queue.Queue<void>) =>
         published: claimed.published,
         text: request.destination.comment
       })
-      const now = yield* Clock.currentTimeMillis
-      const delayMs = Result.isFailure(result) && PublishError.isRetryable(result.failure)
-        ? Backoff.delayForErrorMs(ctx.settings.backoff, before.attempts, result.failure, now, yield* Random.next)
-        : 0
-      const settled = Comment.settle(before, result, { maxAttempts: ctx.settings.maxAutoRetries + 1, now, delayMs })
-      yield* settle(claimed, settled.comment, settled.retryAt === undefined ? undefined : new Date(settled.retryAt))
+      yield* settleResult(claimed, before, result)
     })
 
     const round = Effect.gen(function*() {

@@ -7,7 +7,7 @@
  */
 import { Post, PublishError } from "@omnipost/core"
 import type { Publisher } from "@omnipost/core"
-import { Cause, Clock, Effect, Exit, FiberSet, Queue } from "effect"
+import { Cause, Clock, Effect, Exit, FiberSet, Option, Queue } from "effect"
 import type { SqlError } from "effect/sql"
 import { credentialsAad } from "../storage/AccountStore.js"
 import type { Crypto } from "../storage/Crypto.js"
@@ -125,9 +125,15 @@ export const make = (ctx: Context, crypto: Crypto["Service"]): Dispatch => {
       `worker ${orphan.previousOwner ?? "?"} stopped during its call to ${orphan.platform} (attempt ${orphan.attemptNumber}, sent ${orphan.sentAt.toISOString()}); the post may or may not be on the platform. Check the account, then retry explicitly if it is missing.`
     )
     const publisher = registry.find(orphan.platform)
+    // A database error reading the credentials is not an answer: it fails this recovery, the
+    // orphan's lease (just taken) expires and a later round looks again. Settling it unknown here
+    // would lose the look-up for good. A missing or unreadable account is an answer.
     const stored = publisher?.findPublished === undefined
       ? undefined
-      : yield* ctx.accounts.credentials(orphan.accountId).pipe(Effect.option)
+      : yield* ctx.accounts.credentials(orphan.accountId).pipe(
+        Effect.map(Option.some),
+        Effect.catchTags({ AccountNotFound: () => Effect.succeedNone, DecryptionFailed: () => Effect.succeedNone })
+      )
     let outcome: Outcome = { _tag: "Failed", error: unknown, attemptOutcome: "outcome_unknown" }
     if (publisher !== undefined && stored !== undefined && stored._tag === "Some") {
       const prepared = yield* outcomes.prepare(publisher, orphan, orphan, stored.value).pipe(Effect.option)
