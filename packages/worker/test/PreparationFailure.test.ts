@@ -87,6 +87,7 @@ for (const kind of testKinds) {
         Effect.gen(function*() {
           const posts = yield* PostStore
           const org = yield* makeOrganization
+          commented.length = 0
           const account = yield* makeAccount(org, "commenting")
           const post = yield* posts.create(org, {
             content: { text: "launch", comment: "details" },
