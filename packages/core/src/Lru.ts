@@ -12,7 +12,10 @@
 export class Lru<K, V> {
   private readonly entries = new Map<K, V>()
 
-  constructor(readonly capacity: number) {
+  readonly capacity: number
+
+  constructor(capacity: number) {
+    this.capacity = capacity
     if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`an Lru holds at least 1 entry; got ${capacity}`)
   }
 
