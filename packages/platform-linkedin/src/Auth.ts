@@ -21,7 +21,7 @@
  * platform-specs §3.1.
  */
 import { PublishError } from "@omnipost/core"
-import { OAuth } from "@omnipost/platform-kit"
+import { OAuth, OAuthApp } from "@omnipost/platform-kit"
 import { Clock, Effect, Schema } from "effect"
 import { HttpClient } from "effect/http"
 import * as Errors from "./Errors.js"
@@ -152,13 +152,13 @@ export const authorizationUrl = (options: {
   readonly scopes?: ReadonlyArray<string> | undefined
   readonly oauthBaseUrl?: string | undefined
 }): string => {
-  const url = new URL(`${options.oauthBaseUrl ?? defaultOAuthBaseUrl}/oauth/v2/authorization`)
-  url.searchParams.set("response_type", "code")
-  url.searchParams.set("client_id", options.clientId)
-  url.searchParams.set("redirect_uri", options.redirectUri)
-  url.searchParams.set("state", options.state)
-  url.searchParams.set("scope", (options.scopes ?? defaultScopes).join(" "))
-  return url.toString()
+  return OAuthApp.consentUrl(`${options.oauthBaseUrl ?? defaultOAuthBaseUrl}/oauth/v2/authorization`, {
+    response_type: "code",
+    client_id: options.clientId,
+    redirect_uri: options.redirectUri,
+    state: options.state,
+    scope: (options.scopes ?? defaultScopes).join(" ")
+  })
 }
 
 const TokenAnswer = Schema.Struct({

@@ -10,15 +10,15 @@
  * const loaded = yield* Plugin.load(plugin, { baseUrl: fakeLinkedin.url })
  */
 import { Plugin } from "@omnipost/core"
-import { Config, Effect, Option, Redacted } from "effect"
+import { OAuthApp } from "@omnipost/platform-kit"
+import { Config, Effect, Option } from "effect"
 import { HttpClient } from "effect/http"
 import * as Auth from "./Auth.js"
 import { defaultVersion, makeLinkedinPublisher } from "./Publisher.js"
 
 /** LinkedIn's settings, read from the environment (or any `ConfigProvider`). */
 export const config = Config.all({
-  clientId: Config.option(Config.String("OMNIPOST_LINKEDIN_CLIENT_ID")),
-  clientSecret: Config.option(Config.Redacted("OMNIPOST_LINKEDIN_CLIENT_SECRET")),
+  app: OAuthApp.config("LINKEDIN"),
   scopes: Config.option(Config.String("OMNIPOST_LINKEDIN_SCOPES")),
   version: Config.option(Config.String("OMNIPOST_LINKEDIN_VERSION"))
 })
@@ -26,22 +26,17 @@ export const config = Config.all({
 type LinkedinConfig = typeof config extends Config.Config<infer A> ? A : never
 
 /** The app's client, when both halves are configured; a base URL override reaches one server for OAuth and API (a fake). */
-const clientOf = (config: LinkedinConfig, baseUrl: string | undefined): Auth.ClientOptions | undefined =>
-  Option.isSome(config.clientId) && Option.isSome(config.clientSecret)
-    ? {
-      clientId: config.clientId.value,
-      clientSecret: Redacted.value(config.clientSecret.value),
-      ...(baseUrl !== undefined ? { oauthBaseUrl: baseUrl, apiBaseUrl: baseUrl } : {})
-    }
-    : undefined
+const clientOf = (config: LinkedinConfig, baseUrl: string | undefined): Auth.ClientOptions | undefined => {
+  const app = OAuthApp.client(config.app)
+  return app !== undefined && baseUrl !== undefined ? { ...app, oauthBaseUrl: baseUrl, apiBaseUrl: baseUrl } : app
+}
 
 export const plugin = Plugin.definePlugin({
   id: "linkedin",
   displayName: "LinkedIn",
   config,
   environment: [
-    { name: "OMNIPOST_LINKEDIN_CLIENT_ID", description: "Client id of your LinkedIn app: with the secret, enables the OAuth connect flow" },
-    { name: "OMNIPOST_LINKEDIN_CLIENT_SECRET", description: "Client secret of your LinkedIn app", secret: true },
+    ...OAuthApp.environment("LINKEDIN", "your LinkedIn app"),
     { name: "OMNIPOST_LINKEDIN_SCOPES", description: "Scopes asked for, space-separated", default: Auth.defaultScopes.join(" ") },
     {
       name: "OMNIPOST_LINKEDIN_VERSION",
@@ -61,10 +56,7 @@ export const plugin = Plugin.definePlugin({
       const app = clientOf(config, options.baseUrl)
       if (app === undefined) return undefined
       const client = yield* HttpClient.HttpClient
-      const scopes = Option.match(config.scopes, {
-        onNone: () => Auth.defaultScopes,
-        onSome: (text) => text.split(/\s+/).filter((scope) => scope.length > 0)
-      })
+      const scopes = OAuthApp.list(config.scopes, Auth.defaultScopes)
       const provider: Plugin.OAuthProvider<Auth.LinkedinCredentials> = {
         scopes,
         // LinkedIn's web flow authenticates the app with its secret; PKCE is for native apps.

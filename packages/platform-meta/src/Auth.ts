@@ -19,7 +19,7 @@
 import { Clock, Duration, Effect } from "effect"
 import { HttpClient } from "effect/http"
 import { type Plugin, PublishError } from "@omnipost/core"
-import { OAuth, Transport } from "@omnipost/platform-kit"
+import { OAuth, OAuthApp, Transport } from "@omnipost/platform-kit"
 import type { FacebookCredentials, InstagramCredentials, ThreadsCredentials } from "./Credentials.js"
 import { dataOf } from "./internal/Api.js"
 import * as Graph from "./internal/Graph.js"
@@ -59,13 +59,13 @@ const field = (body: Record<string, unknown>, key: string, platform: string, ope
 
 /** The consent URL of Meta's authorization-code flows (scopes comma-separated, as Meta writes them). */
 const consentUrl = (authorize: string, app: App, request: Plugin.AuthorizationRequest) =>
-  Effect.succeed(`${authorize}?${new URLSearchParams({
+  Effect.succeed(OAuthApp.consentUrl(authorize, {
     client_id: app.clientId,
     redirect_uri: request.redirectUri,
     response_type: "code",
     scope: request.scopes.join(","),
     state: request.state
-  })}`)
+  }))
 
 /**
  * The code exchange of Instagram Login and Threads (`POST /oauth/access_token`,

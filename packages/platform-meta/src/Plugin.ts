@@ -14,31 +14,19 @@
  * const loaded = yield* Plugin.load(instagramPlugin, { baseUrl: fake.graphUrl })
  */
 import { Plugin } from "@omnipost/core"
-import { Config, Effect, Option, Redacted } from "effect"
+import { OAuthApp } from "@omnipost/platform-kit"
+import { Config, Effect, Option } from "effect"
 import { HttpClient } from "effect/http"
 import { facebookProvider, instagramFacebookProvider, instagramProvider, threadsProvider } from "./Auth.js"
 import { makeFacebookPublisher } from "./Facebook.js"
 import { makeInstagramPublisher } from "./Instagram.js"
 import { makeThreadsPublisher } from "./Threads.js"
 
-const appConfig = (id: string) =>
-  Config.all({
-    clientId: Config.option(Config.String(`OMNIPOST_${id}_CLIENT_ID`)),
-    clientSecret: Config.option(Config.Redacted(`OMNIPOST_${id}_CLIENT_SECRET`))
-  })
-
-const appEnvironment = (id: string, what: string): ReadonlyArray<Plugin.EnvironmentVariable> => [
-  { name: `OMNIPOST_${id}_CLIENT_ID`, description: `The ${what} app's id: with the secret, enables OAuth connect` },
-  { name: `OMNIPOST_${id}_CLIENT_SECRET`, description: `The ${what} app's secret`, secret: true }
-]
-
-type AppConfig = Config.Success<ReturnType<typeof appConfig>>
-
-/** The app, when both halves are configured. */
-const appOf = (config: AppConfig, options: Plugin.PluginOptions) =>
-  Option.isSome(config.clientId) && Option.isSome(config.clientSecret)
-    ? { clientId: config.clientId.value, clientSecret: Redacted.value(config.clientSecret.value), baseUrl: options.baseUrl }
-    : undefined
+/** The app, when both halves are configured, with the base URL of a fake (or Meta's own when undefined). */
+const appOf = (config: OAuthApp.AppConfig, options: Plugin.PluginOptions) => {
+  const app = OAuthApp.client(config)
+  return app === undefined ? undefined : { ...app, baseUrl: options.baseUrl }
+}
 
 const publisherOptions = (options: Plugin.PluginOptions) => ({
   baseUrl: options.baseUrl,
@@ -50,11 +38,11 @@ export const instagramPlugin = Plugin.definePlugin({
   id: "instagram",
   displayName: "Instagram",
   config: Config.all({
-    app: appConfig("INSTAGRAM"),
+    app: OAuthApp.config("INSTAGRAM"),
     login: Config.Literals(["instagram", "facebook"], "OMNIPOST_INSTAGRAM_LOGIN").pipe(Config.withDefault("instagram" as const))
   }),
   environment: [
-    ...appEnvironment("INSTAGRAM", "Instagram (an Instagram app; a Facebook app with OMNIPOST_INSTAGRAM_LOGIN=facebook)"),
+    ...OAuthApp.environment("INSTAGRAM", "your Instagram app (a Facebook app with OMNIPOST_INSTAGRAM_LOGIN=facebook)"),
     {
       name: "OMNIPOST_INSTAGRAM_LOGIN",
       description: "instagram: Instagram Login (graph.instagram.com); facebook: Facebook Login, the account reached through its Page (graph.facebook.com)",
@@ -76,9 +64,9 @@ export const instagramPlugin = Plugin.definePlugin({
 export const facebookPlugin = Plugin.definePlugin({
   id: "facebook",
   displayName: "Facebook",
-  config: Config.all({ app: appConfig("FACEBOOK"), pageId: Config.option(Config.String("OMNIPOST_FACEBOOK_PAGE_ID")) }),
+  config: Config.all({ app: OAuthApp.config("FACEBOOK"), pageId: Config.option(Config.String("OMNIPOST_FACEBOOK_PAGE_ID")) }),
   environment: [
-    ...appEnvironment("FACEBOOK", "Facebook"),
+    ...OAuthApp.environment("FACEBOOK", "your Facebook app"),
     { name: "OMNIPOST_FACEBOOK_PAGE_ID", description: "The Page OAuth connects when the user grants several", default: "the first Page granted" }
   ],
   make: (_config, options) => makeFacebookPublisher(publisherOptions(options)),
@@ -92,8 +80,8 @@ export const facebookPlugin = Plugin.definePlugin({
 export const threadsPlugin = Plugin.definePlugin({
   id: "threads",
   displayName: "Threads",
-  config: appConfig("THREADS"),
-  environment: appEnvironment("THREADS", "Threads"),
+  config: OAuthApp.config("THREADS"),
+  environment: OAuthApp.environment("THREADS", "your Threads app"),
   make: (_config, options) => makeThreadsPublisher(publisherOptions(options)),
   oauth: (config, options) =>
     Effect.map(HttpClient.HttpClient, (client) => {

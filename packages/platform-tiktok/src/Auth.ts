@@ -18,6 +18,7 @@
  * https://developers.tiktok.com/doc/tiktok-api-v2-get-user-info, platform-specs §5.1.
  */
 import type { AccountHealth } from "@omnipost/core"
+import { OAuthApp } from "@omnipost/platform-kit"
 import { Schema } from "effect"
 
 export const defaultApiBaseUrl = "https://open.tiktokapis.com"
@@ -84,13 +85,13 @@ export const authorizationUrl = (
   app: ClientOptions,
   request: { readonly redirectUri: string; readonly scopes: ReadonlyArray<string>; readonly state: string }
 ): string => {
-  const url = new URL(app.oauthBaseUrl !== undefined ? `${app.oauthBaseUrl}/v2/auth/authorize/` : defaultAuthorizeUrl)
-  url.searchParams.set("client_key", app.clientKey)
-  url.searchParams.set("scope", request.scopes.join(","))
-  url.searchParams.set("redirect_uri", request.redirectUri)
-  url.searchParams.set("state", request.state)
-  url.searchParams.set("response_type", "code")
-  return url.toString()
+  return OAuthApp.consentUrl(app.oauthBaseUrl !== undefined ? `${app.oauthBaseUrl}/v2/auth/authorize/` : defaultAuthorizeUrl, {
+    client_key: app.clientKey,
+    scope: request.scopes.join(","),
+    redirect_uri: request.redirectUri,
+    state: request.state,
+    response_type: "code"
+  })
 }
 
 export const tokenUrl = (app: ClientOptions): string => `${app.oauthBaseUrl ?? defaultApiBaseUrl}/v2/oauth/token/`

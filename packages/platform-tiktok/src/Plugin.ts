@@ -11,7 +11,8 @@
  * const loaded = yield* Plugin.load(plugin, { baseUrl: fakeTiktok.url })
  */
 import { Plugin } from "@omnipost/core"
-import { Config, Effect, Option, Redacted } from "effect"
+import { OAuthApp } from "@omnipost/platform-kit"
+import { Config, Effect, Option } from "effect"
 import { HttpClient } from "effect/http"
 import * as Auth from "./Auth.js"
 import * as Token from "./internal/Token.js"
@@ -19,21 +20,20 @@ import { makeTiktokPublisher } from "./Publisher.js"
 
 /** TikTok's settings, read from the environment (or any `ConfigProvider`). */
 export const config = Config.all({
-  clientKey: Config.option(Config.String("OMNIPOST_TIKTOK_CLIENT_KEY")),
-  clientSecret: Config.option(Config.Redacted("OMNIPOST_TIKTOK_CLIENT_SECRET")),
+  app: OAuthApp.config("TIKTOK", { idName: "CLIENT_KEY" }),
   unaudited: Config.option(Config.Boolean("OMNIPOST_TIKTOK_UNAUDITED")),
   verifiedUrlPrefixes: Config.option(Config.String("OMNIPOST_TIKTOK_VERIFIED_URL_PREFIXES"))
 })
 
 export type TiktokConfig = typeof config extends Config.Config<infer A> ? A : never
 
-const clientOf = (config: TiktokConfig, baseUrl: string | undefined): Auth.ClientOptions | undefined =>
-  Option.isSome(config.clientKey) && Option.isSome(config.clientSecret)
-    ? { clientKey: config.clientKey.value, clientSecret: Redacted.value(config.clientSecret.value), ...(baseUrl !== undefined ? { oauthBaseUrl: baseUrl } : {}) }
-    : undefined
+const clientOf = (config: TiktokConfig, baseUrl: string | undefined): Auth.ClientOptions | undefined => {
+  const app = OAuthApp.client(config.app)
+  if (app === undefined) return undefined
+  return { clientKey: app.clientId, clientSecret: app.clientSecret, ...(baseUrl !== undefined ? { oauthBaseUrl: baseUrl } : {}) }
+}
 
-const prefixesOf = (config: TiktokConfig): ReadonlyArray<string> =>
-  Option.getOrElse(config.verifiedUrlPrefixes, () => "").split(",").map((s) => s.trim()).filter((s) => s.length > 0)
+const prefixesOf = (config: TiktokConfig): ReadonlyArray<string> => OAuthApp.list(config.verifiedUrlPrefixes, [], ",")
 
 const publisherOf = (config: TiktokConfig, options: Plugin.PluginOptions) =>
   makeTiktokPublisher({
@@ -50,8 +50,7 @@ export const plugin = Plugin.definePlugin({
   displayName: "TikTok",
   config,
   environment: [
-    { name: "OMNIPOST_TIKTOK_CLIENT_KEY", description: "Client key of your TikTok app (Login Kit + Content Posting API): with the secret, enables the OAuth connect flow" },
-    { name: "OMNIPOST_TIKTOK_CLIENT_SECRET", description: "Client secret of that app", secret: true },
+    ...OAuthApp.environment("TIKTOK", "your TikTok app (Login Kit + Content Posting API)", { idName: "CLIENT_KEY" }),
     {
       name: "OMNIPOST_TIKTOK_UNAUDITED",
       description: "true while your TikTok app has not passed the Content Posting API audit: TikTok then accepts only SELF_ONLY posts to private accounts, so other privacy levels fail validation",

@@ -7,8 +7,7 @@ import { Effect, Option, Redacted } from "effect"
 import { bytesVideo, request } from "./fixtures.js"
 
 const configFor = (fake: FakeTiktok) => ({
-  clientKey: Option.some(fake.client.clientKey),
-  clientSecret: Option.some(Redacted.make(fake.client.clientSecret)),
+  app: { clientId: Option.some(fake.client.clientKey), clientSecret: Option.some(Redacted.make(fake.client.clientSecret)) },
   unaudited: Option.none(),
   verifiedUrlPrefixes: Option.none()
 })

@@ -18,7 +18,7 @@ import { PublishError } from "@omnipost/core"
 import { Clock, Effect, Schema } from "effect"
 import type { HttpClient } from "effect/http"
 import { createHmac } from "node:crypto"
-import { OAuth } from "@omnipost/platform-kit"
+import { OAuth, OAuthApp } from "@omnipost/platform-kit"
 import * as Errors from "./Errors.js"
 
 export const defaultApiBaseUrl = "https://api.x.com"
@@ -125,15 +125,16 @@ export const authorizationUrl = (options: {
     // 32 random bytes give a 43-character verifier, the minimum RFC 7636 allows.
     const codeVerifier = options.codeVerifier ?? randomToken(32)
     const codeChallenge = yield* codeChallengeS256(codeVerifier)
-    const url = new URL(options.authorizeUrl ?? defaultAuthorizeUrl)
-    url.searchParams.set("response_type", "code")
-    url.searchParams.set("client_id", options.clientId)
-    url.searchParams.set("redirect_uri", options.redirectUri)
-    url.searchParams.set("scope", (options.scopes ?? defaultScopes).join(" "))
-    url.searchParams.set("state", state)
-    url.searchParams.set("code_challenge", codeChallenge)
-    url.searchParams.set("code_challenge_method", "S256")
-    return { url: url.toString(), state, codeVerifier }
+    const url = OAuthApp.consentUrl(options.authorizeUrl ?? defaultAuthorizeUrl, {
+      response_type: "code",
+      client_id: options.clientId,
+      redirect_uri: options.redirectUri,
+      scope: (options.scopes ?? defaultScopes).join(" "),
+      state,
+      code_challenge: codeChallenge,
+      code_challenge_method: "S256"
+    })
+    return { url, state, codeVerifier }
   })
 
 // ---------------------------------------------------------------------------

@@ -9,6 +9,7 @@
  * const loaded = yield* Plugin.load(plugin, { baseUrl: fakeX.url })
  */
 import { Plugin } from "@omnipost/core"
+import { OAuthApp } from "@omnipost/platform-kit"
 import { Config, Effect, Option, Redacted } from "effect"
 import { HttpClient } from "effect/http"
 import * as Auth from "./Auth.js"
@@ -16,8 +17,8 @@ import { makeXPublisher } from "./Publisher.js"
 
 /** X's settings, read from the environment (or any `ConfigProvider`). */
 export const config = Config.all({
-  clientId: Config.option(Config.String("OMNIPOST_X_CLIENT_ID")),
-  clientSecret: Config.option(Config.Redacted("OMNIPOST_X_CLIENT_SECRET")),
+  // A public app (PKCE) has no secret: OAuth is on with the id alone.
+  app: OAuthApp.config("X"),
   scopes: Config.option(Config.String("OMNIPOST_X_SCOPES"))
 })
 
@@ -37,14 +38,11 @@ export const plugin = Plugin.definePlugin({
     }),
   oauth: (config, options) =>
     Effect.gen(function*() {
-      if (Option.isNone(config.clientId)) return undefined
+      if (Option.isNone(config.app.clientId)) return undefined
       const client = yield* HttpClient.HttpClient
-      const clientId = config.clientId.value
-      const clientSecret = Option.map(config.clientSecret, Redacted.value).pipe(Option.getOrUndefined)
-      const scopes = Option.match(config.scopes, {
-        onNone: () => Auth.defaultScopes,
-        onSome: (text) => text.split(/\s+/).filter((scope) => scope.length > 0)
-      })
+      const clientId = config.app.clientId.value
+      const clientSecret = Option.map(config.app.clientSecret, Redacted.value).pipe(Option.getOrUndefined)
+      const scopes = OAuthApp.list(config.scopes, Auth.defaultScopes)
       const provider: Plugin.OAuthProvider<Auth.XCredentials> = {
         scopes,
         pkce: true,

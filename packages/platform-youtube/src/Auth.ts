@@ -5,6 +5,7 @@
  * Sources: https://developers.google.com/identity/protocols/oauth2/web-server,
  * https://developers.google.com/youtube/v3/guides/auth/server-side-web-apps, platform-specs §4.1.
  */
+import { OAuthApp } from "@omnipost/platform-kit"
 import { Schema } from "effect"
 
 export const defaultApiBaseUrl = "https://www.googleapis.com"
@@ -62,16 +63,16 @@ export const authorizationUrl = (
   app: ClientOptions,
   request: { readonly redirectUri: string; readonly scopes: ReadonlyArray<string>; readonly state: string }
 ): string => {
-  const url = new URL(app.oauthBaseUrl !== undefined ? `${app.oauthBaseUrl}/o/oauth2/v2/auth` : defaultAuthorizeUrl)
-  url.searchParams.set("client_id", app.clientId)
-  url.searchParams.set("redirect_uri", request.redirectUri)
-  url.searchParams.set("response_type", "code")
-  url.searchParams.set("scope", request.scopes.join(" "))
-  url.searchParams.set("state", request.state)
-  url.searchParams.set("access_type", "offline")
-  url.searchParams.set("prompt", "consent")
-  url.searchParams.set("include_granted_scopes", "true")
-  return url.toString()
+  return OAuthApp.consentUrl(app.oauthBaseUrl !== undefined ? `${app.oauthBaseUrl}/o/oauth2/v2/auth` : defaultAuthorizeUrl, {
+    client_id: app.clientId,
+    redirect_uri: request.redirectUri,
+    response_type: "code",
+    scope: request.scopes.join(" "),
+    state: request.state,
+    access_type: "offline",
+    prompt: "consent",
+    include_granted_scopes: "true"
+  })
 }
 
 export const tokenUrl = (app: ClientOptions): string => app.oauthBaseUrl !== undefined ? `${app.oauthBaseUrl}/token` : defaultTokenUrl

@@ -8,7 +8,8 @@
  * const loaded = yield* Plugin.load(plugin, { baseUrl: fakeYoutube.url })
  */
 import { Plugin } from "@omnipost/core"
-import { Config, Effect, Option, Redacted } from "effect"
+import { OAuthApp } from "@omnipost/platform-kit"
+import { Config, Effect, Option } from "effect"
 import { HttpClient } from "effect/http"
 import * as Auth from "./Auth.js"
 import * as Token from "./internal/Token.js"
@@ -16,8 +17,7 @@ import { makeYoutubePublisher } from "./Publisher.js"
 
 /** YouTube's settings, read from the environment (or any `ConfigProvider`). */
 export const config = Config.all({
-  clientId: Config.option(Config.String("OMNIPOST_YOUTUBE_CLIENT_ID")),
-  clientSecret: Config.option(Config.Redacted("OMNIPOST_YOUTUBE_CLIENT_SECRET")),
+  app: OAuthApp.config("YOUTUBE"),
   unaudited: Config.option(Config.Boolean("OMNIPOST_YOUTUBE_UNAUDITED")),
   dailyUnits: Config.option(Config.Int("OMNIPOST_YOUTUBE_DAILY_QUOTA")),
   insertCost: Config.option(Config.Int("OMNIPOST_YOUTUBE_INSERT_COST"))
@@ -26,18 +26,17 @@ export const config = Config.all({
 type YoutubeConfig = typeof config extends Config.Config<infer A> ? A : never
 
 /** The app's client, when both halves are configured; a base URL override reaches one server for OAuth and API (a fake). */
-const clientOf = (config: YoutubeConfig, baseUrl: string | undefined): Auth.ClientOptions | undefined =>
-  Option.isSome(config.clientId) && Option.isSome(config.clientSecret)
-    ? { clientId: config.clientId.value, clientSecret: Redacted.value(config.clientSecret.value), ...(baseUrl !== undefined ? { oauthBaseUrl: baseUrl } : {}) }
-    : undefined
+const clientOf = (config: YoutubeConfig, baseUrl: string | undefined): Auth.ClientOptions | undefined => {
+  const app = OAuthApp.client(config.app)
+  return app !== undefined && baseUrl !== undefined ? { ...app, oauthBaseUrl: baseUrl } : app
+}
 
 export const plugin = Plugin.definePlugin({
   id: "youtube",
   displayName: "YouTube",
   config,
   environment: [
-    { name: "OMNIPOST_YOUTUBE_CLIENT_ID", description: "OAuth client id of your Google Cloud project (YouTube Data API v3 enabled): with the secret, enables the OAuth connect flow" },
-    { name: "OMNIPOST_YOUTUBE_CLIENT_SECRET", description: "OAuth client secret of that project", secret: true },
+    ...OAuthApp.environment("YOUTUBE", "your Google Cloud project's OAuth app (YouTube Data API v3 enabled)"),
     {
       name: "OMNIPOST_YOUTUBE_UNAUDITED",
       description: "true when your Google API project has not passed YouTube's compliance audit: YouTube forces its uploads private, so public and unlisted posts fail validation",

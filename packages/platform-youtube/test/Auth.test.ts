@@ -7,8 +7,7 @@ import { Effect, Option, Redacted } from "effect"
 import { bytesVideo, request } from "./fixtures.js"
 
 const configFor = (fake: FakeYoutube) => ({
-  clientId: Option.some(fake.client.clientId),
-  clientSecret: Option.some(Redacted.make(fake.client.clientSecret)),
+  app: { clientId: Option.some(fake.client.clientId), clientSecret: Option.some(Redacted.make(fake.client.clientSecret)) },
   unaudited: Option.none(),
   dailyUnits: Option.none(),
   insertCost: Option.none()
