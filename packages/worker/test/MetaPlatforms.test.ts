@@ -11,7 +11,7 @@ import { FakeMeta, type FakeMetaServer } from "@omnipost/platform-meta/testing"
 import { Samples } from "@omnipost/platform-kit/testing"
 import { Context, Effect, Layer } from "effect"
 import { testKinds } from "./fixtures.js"
-import { type ApiServer, apiLayer, errorCode, request, TestApi, waitFor } from "./apiHarness.js"
+import { type ApiServer, apiLayer, errorCode, type MediaStoreKind, request, TestApi, waitFor } from "./apiHarness.js"
 
 class Meta extends Context.Service<Meta, FakeMetaServer>()("test/Meta") {}
 
@@ -25,7 +25,7 @@ const env = {
 }
 
 /** The fake (containers ready at the first poll: the publishers' default poll interval is 10 s) and a server pointed at it. */
-const metaLayer = (kind: Parameters<typeof apiLayer>[0], publicUrlConfigured: boolean) =>
+const metaLayer = (kind: Parameters<typeof apiLayer>[0], publicUrlConfigured: boolean, mediaStore: MediaStoreKind = "local") =>
   Layer.unwrap(Effect.gen(function*() {
     const fake = yield* FakeMeta.make({ imagePolls: 0, videoPolls: 0 })
     fake.registerApp({ platform: "instagram", clientId: "ig-app", clientSecret: "ig-secret" })
@@ -34,7 +34,7 @@ const metaLayer = (kind: Parameters<typeof apiLayer>[0], publicUrlConfigured: bo
     const server = apiLayer(kind, {
       publicUrlConfigured,
       platformBaseUrls: { instagram: fake.graphUrl, facebook: fake.graphUrl, threads: fake.graphUrl }
-    }, { env })
+    }, { env, mediaStore })
     return Layer.merge(server, Layer.succeed(Meta, fake))
   }))
 
@@ -69,6 +69,31 @@ const published = (api: ApiServer, id: string) =>
     30_000,
     `post ${id} to finish`
   )
+
+/** Stored media reach Meta at a URL it fetches: Meta's fake reads the bytes there and judges them. */
+const storedMediaReachMeta = Effect.gen(function*() {
+  const api = yield* TestApi
+  const fake = yield* Meta
+  const account = fake.addProfile({ kind: "instagram", username: "stored.ig" })
+  fake.approver.instagram = account.id
+  const instagram = yield* connect(api, "instagram")
+  const uploaded = yield* request(api, "POST", "/v1/media", {
+    raw: Buffer.from(Samples.of("image/jpeg", 40_000, 5, { width: 1080, height: 1350 })),
+    headers: { "content-type": "image/jpeg" }
+  })
+  assert.strictEqual(uploaded.status, 201, JSON.stringify(uploaded.body))
+  const created = yield* request(api, "POST", "/v1/posts", {
+    body: { content: { text: "from storage", media: [{ mediaId: uploaded.body.id }] }, destinations: [{ accountId: instagram.id }] }
+  })
+  assert.strictEqual(created.status, 201, JSON.stringify(created.body))
+  const post = yield* published(api, created.body.id)
+  assert.strictEqual(post.status, "published", JSON.stringify(post))
+  const container = fake.containers.get(fake.publishedBy(account.id)[0]!.containerId!)!
+  // The worker's signed route, or the store's presigned URL of the object.
+  const url = container.params.image_url!
+  if (api.mediaStore === "s3-presigned") assert.isTrue(url.startsWith(`${api.s3!.endpoint}/${api.s3!.bucket}/`) && url.includes("X-Amz-Signature="), url)
+  else assert.match(url, new RegExp(`^${api.url}/media/${uploaded.body.id}\\?expires=\\d+&signature=`))
+})
 
 for (const kind of testKinds) {
   describe(`Meta platforms through the API (${kind})`, () => {
@@ -108,27 +133,7 @@ for (const kind of testKinds) {
           assert.strictEqual(fbPost.pageId, profiles.page.profile.id)
         }))
 
-      it.effect("stored media reach Meta at a signed URL under OMNIPOST_PUBLIC_URL", () =>
-        Effect.gen(function*() {
-          const api = yield* TestApi
-          const fake = yield* Meta
-          const account = fake.addProfile({ kind: "instagram", username: "stored.ig" })
-          fake.approver.instagram = account.id
-          const instagram = yield* connect(api, "instagram")
-          const uploaded = yield* request(api, "POST", "/v1/media", {
-            raw: Buffer.from(Samples.of("image/jpeg", 40_000, 5, { width: 1080, height: 1350 })),
-            headers: { "content-type": "image/jpeg" }
-          })
-          assert.strictEqual(uploaded.status, 201, JSON.stringify(uploaded.body))
-          const created = yield* request(api, "POST", "/v1/posts", {
-            body: { content: { text: "from storage", media: [{ mediaId: uploaded.body.id }] }, destinations: [{ accountId: instagram.id }] }
-          })
-          assert.strictEqual(created.status, 201, JSON.stringify(created.body))
-          const post = yield* published(api, created.body.id)
-          assert.strictEqual(post.status, "published", JSON.stringify(post))
-          const container = fake.containers.get(fake.publishedBy(account.id)[0]!.containerId!)!
-          assert.match(container.params.image_url!, new RegExp(`^${api.url}/media/${uploaded.body.id}\\?expires=\\d+&signature=`))
-        }))
+      it.effect("stored media reach Meta at a signed URL under OMNIPOST_PUBLIC_URL", () => storedMediaReachMeta)
     })
 
     layer(metaLayer(kind, false), { timeout: 180_000, excludeTestServices: true })((it) => {
@@ -153,6 +158,16 @@ for (const kind of testKinds) {
           assert.match(issue.message, /OMNIPOST_PUBLIC_URL/)
           assert.strictEqual(fake.server.requestsOf("POST /{threads-user-id}/threads").length, 0)
         }))
+    })
+  })
+}
+
+// The same, with media in an S3-compatible store: through the worker's signed route, or presigned by the
+// store (which needs no OMNIPOST_PUBLIC_URL: the platform fetches from the store).
+for (const store of ["s3", "s3-presigned"] as const) {
+  describe(`stored media reach Meta by URL (pglite, ${store} store)`, () => {
+    layer(metaLayer("pglite", store === "s3", store), { timeout: 180_000, excludeTestServices: true })((it) => {
+      it.effect("stored media reach Meta at the store's URL", () => storedMediaReachMeta)
     })
   })
 }

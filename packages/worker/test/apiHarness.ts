@@ -9,7 +9,8 @@ import { NodeHttpClient } from "@effect/platform-node"
 import { FakeBluesky, type FakeBlueskyServer } from "@omnipost/platform-bluesky/testing"
 import type { Plugin } from "@omnipost/core"
 import { ConfigProvider, Context, Effect, Layer, Option } from "effect"
-import { mkdtempSync, rmSync } from "node:fs"
+import { randomBytes } from "node:crypto"
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs"
 import { createServer } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -20,6 +21,7 @@ import { Database, type DatabaseKind } from "../src/storage/Database.js"
 import { Leases } from "../src/storage/Leases.js"
 import { Scheduler } from "../src/scheduler/Scheduler.js"
 import * as Server from "../src/api/Server.js"
+import { makeS3Fake, type S3Fake } from "./s3Harness.js"
 
 export interface ApiServer {
   readonly url: string
@@ -29,7 +31,16 @@ export interface ApiServer {
   readonly adminKey: string
   readonly bluesky: FakeBlueskyServer
   readonly dataDir: string
+  /** Where this server keeps media (`local`: `<dataDir>/media`; `s3`: the S3 fake, under a prefix of its own). */
+  readonly mediaStore: MediaStoreKind
+  /** The S3 fake, when the media store is S3. */
+  readonly s3?: S3Fake | undefined
+  /** The stored media files (committed and partial), by storage key, whichever the store. */
+  readonly storedMedia: () => Promise<ReadonlyArray<{ readonly name: string; readonly size: number }>>
 }
+
+/** The media stores a suite can run on: files, or an S3-compatible server (URLs the worker's or presigned by the store). */
+export type MediaStoreKind = "local" | "s3" | "s3-presigned"
 
 export class TestApi extends Context.Service<TestApi, ApiServer>()("test/TestApi") {}
 
@@ -53,6 +64,8 @@ export const apiLayer = (
     readonly env?: Readonly<Record<string, string>>
     /** Plugins loaded after the built-in ones. */
     readonly plugins?: ReadonlyArray<Plugin.Plugin>
+    /** Where media are stored (default `local`). */
+    readonly mediaStore?: MediaStoreKind
   } = {}
 ) =>
   Layer.unwrap(Effect.gen(function*() {
@@ -62,6 +75,18 @@ export const apiLayer = (
       (dir) => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
     )
     const bluesky = yield* FakeBluesky.make()
+    const mediaStore = options.mediaStore ?? "local"
+    const s3 = mediaStore === "local" ? undefined : yield* makeS3Fake()
+    const prefix = `server-${randomBytes(4).toString("hex")}`
+    const mediaEnv = s3 === undefined ? {} : s3.env(prefix, mediaStore === "s3-presigned" ? "presigned" : "worker")
+    const storedMedia = async () => {
+      if (s3 === undefined) {
+        const dir = join(dataDir, "media")
+        return existsSync(dir) ? readdirSync(dir).map((name) => ({ name, size: statSync(join(dir, name)).size })) : []
+      }
+      const objects = await s3.objects(prefix)
+      return objects.map((object) => ({ name: object.key.slice(prefix.length + 1), size: object.size }))
+    }
     const config = ServerConfig.layer({
       host: "127.0.0.1",
       port,
@@ -85,7 +110,7 @@ export const apiLayer = (
       Layer.provideMerge(Server.layerStack({ plugins: options.plugins })),
       Layer.provideMerge(config),
       Layer.provideMerge(Layer.mergeAll(Crypto.layerTest, Database.layerTest(kind), NodeHttpClient.layerUndici)),
-      Layer.provide(ConfigProvider.layerAdd(ConfigProvider.fromEnv({ env: { ...options.env } }), { asPrimary: true }))
+      Layer.provide(ConfigProvider.layerAdd(ConfigProvider.fromEnv({ env: { ...mediaEnv, ...options.env } }), { asPrimary: true }))
     )
     const testApi = Layer.effect(
       TestApi,
@@ -100,7 +125,10 @@ export const apiLayer = (
           organizationId,
           adminKey: created.adminKey.key,
           bluesky,
-          dataDir
+          dataDir,
+          mediaStore,
+          s3,
+          storedMedia
         })
       }).pipe(Effect.orDie)
     )

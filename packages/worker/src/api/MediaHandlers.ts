@@ -134,7 +134,7 @@ export const MediaHandlers = HttpApiBuilder.group(OmnipostApi, "media", (handler
               fileName: payload.fileName ?? urlFileName(payload.url)
             })
           })).pipe(Effect.catchTags({ SqlError: Effect.die, StorageError: Effect.die }))
-          return yield* library.view(record)
+          return yield* library.view(record).pipe(Effect.orDie)
         }))
       .handleRaw("upload", ({ query, request }) =>
         Effect.gen(function*() {
@@ -143,14 +143,14 @@ export const MediaHandlers = HttpApiBuilder.group(OmnipostApi, "media", (handler
             library.upload({ organizationId, ...source }).pipe(
               Effect.catchTags({ SqlError: Effect.die, StorageError: Effect.die })
             ))
-          return yield* library.view(record)
+          return yield* library.view(record).pipe(Effect.orDie)
         }))
       .handle("get", ({ params }) =>
         Effect.gen(function*() {
           const { organizationId } = yield* Principal
           const record = yield* library.get(organizationId, params.id).pipe(Effect.orDie)
           if (Option.isNone(record)) return yield* Errors.make(Errors.MediaNotFound, `no media ${params.id}`)
-          return yield* library.view(record.value)
+          return yield* library.view(record.value).pipe(Effect.orDie)
         }))
       .handle("delete", ({ params }) =>
         Effect.gen(function*() {

@@ -38,7 +38,8 @@ import { PostsHandlers } from "./PostsHandlers.js"
 import { WebhooksHandlers } from "./WebhooksHandlers.js"
 import { Idempotency } from "./Idempotency.js"
 import { MediaLibrary, MediaSigner } from "../storage/MediaLibrary.js"
-import { loadSigningKey, makeUrlSigner, MediaStorage } from "../storage/MediaStorage.js"
+import { loadSigningKey, makeUrlSigner } from "../storage/MediaStorage.js"
+import * as MediaStores from "../storage/MediaStores.js"
 import { builtinPlugins } from "../plugins/BuiltinPlugins.js"
 import * as Mcp from "../mcp/Mcp.js"
 import { LlmsTxtRoute } from "./LlmsTxt.js"
@@ -103,7 +104,7 @@ export const layerServices = Layer.mergeAll(
     return Layer.mergeAll(
       // Users' URLs (media, link pages, webhooks) go through the guarded client; platform APIs do not.
       UrlGuard.layerFetch(urlGuardOptions(config)),
-      MediaStorage.layerLocal(join(config.dataDir, "media")),
+      MediaStores.layerConfig(join(config.dataDir, "media")),
       Layer.succeed(MediaSigner, makeUrlSigner(loadSigningKey(config.dataDir, Option.getOrUndefined(signingKey))))
     )
   })))

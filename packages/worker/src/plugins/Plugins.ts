@@ -9,7 +9,8 @@
  * - `resolveStoredMedia`: the one stored-media hook, streaming a media
  *   record's file from `MediaStorage`;
  * - `publicMediaUrl`, when `OMNIPOST_PUBLIC_URL` is configured: a stored
- *   medium's signed, expiring URL under it, for platforms that have the
+ *   medium's signed, expiring URL under it (or, when the store presigns its
+ *   own URLs, `OMNIPOST_MEDIA_URLS=presigned`, the object's presigned URL), for platforms that have the
  *   platform fetch media by URL (Meta's, TikTok's pull); core's
  *   `PluginOptions.publicMediaUrl`. Plugins that do not fetch by URL ignore it.
  */
@@ -41,7 +42,8 @@ export class Plugins extends Context.Service<Plugins, ReadonlyArray<Plugin.Loade
             Effect.provideService(MediaLibrary, library),
             Effect.provideService(MediaStorage, storage)
           )
-        const publicMediaUrl: Plugin.PublicMediaUrl | undefined = config.publicUrlConfigured
+        // The store's presigned URLs need no public address of ours.
+        const publicMediaUrl: Plugin.PublicMediaUrl | undefined = config.publicUrlConfigured || storage.presignedUrl !== undefined
           ? (mediaId) => signedUrlOf(mediaId).pipe(Effect.provideService(MediaLibrary, library))
           : undefined
         const loaded: Array<Plugin.LoadedPlugin> = []
@@ -76,7 +78,12 @@ export const signedUrlOf = Effect.fnUntraced(function*(mediaId: string) {
   if (Option.isNone(record)) {
     return yield* new PublishError.Rejected({ platform: "omnipost", code: "MEDIA_NOT_FOUND", message: `media ${mediaId} no longer exists` })
   }
-  return (yield* library.view(record.value)).url
+  const view = yield* library.view(record.value).pipe(
+    Effect.mapError((error) =>
+      new PublishError.Transient({ platform: "omnipost", message: `signing the URL of media ${mediaId}: ${error.message}` })
+    )
+  )
+  return view.url
 })
 
 /**

@@ -66,8 +66,8 @@ export interface MediaLibraryShape {
    * overrides. Newest first, at most `limit` (default 20).
    */
   readonly usedBy: (organizationId: string, id: string, limit?: number) => Effect.Effect<ReadonlyArray<string>, SqlError.SqlError>
-  /** The record as the API shows it, with a fresh signed URL. */
-  readonly view: (record: MediaRecord) => Effect.Effect<MediaView>
+  /** The record as the API shows it, with a fresh signed (or presigned) URL. */
+  readonly view: (record: MediaRecord) => Effect.Effect<MediaView, StorageError>
   /** Core's media description of a record (source: `stored`). */
   readonly toCoreMedia: (record: MediaRecord, altText?: string | undefined) => CoreMedia.Media
   /** Checks a signed URL; the record when valid and unexpired. */
@@ -218,17 +218,25 @@ export class MediaLibrary extends Context.Service<MediaLibrary, MediaLibraryShap
           return rows.map((row) => row.id)
         })
 
+      // The store's presigned URL when it offers one (S3 with OMNIPOST_MEDIA_URLS=presigned), else the worker's signed route.
       const urlFor = (record: MediaRecord, nowMs: number) => {
         const expires = Math.floor(nowMs / 1000) + config.mediaUrlTtlSeconds
-        return {
-          url: `${config.publicUrl}/media/${record.id}?expires=${expires}&signature=${signer.sign(record.id, expires)}`,
-          expiresAt: new Date(expires * 1000).toISOString()
+        const expiresAt = new Date(expires * 1000).toISOString()
+        if (storage.presignedUrl !== undefined) {
+          return Effect.map(
+            storage.presignedUrl(record.storageKey, { expiresInSeconds: config.mediaUrlTtlSeconds, contentType: record.mimeType }),
+            (url) => ({ url, expiresAt })
+          )
         }
+        return Effect.succeed({
+          url: `${config.publicUrl}/media/${record.id}?expires=${expires}&signature=${signer.sign(record.id, expires)}`,
+          expiresAt
+        })
       }
 
       const view = (record: MediaRecord) =>
-        Effect.map(Clock.currentTimeMillis, (now): MediaView => {
-          const signed = urlFor(record, now)
+        Effect.gen(function*() {
+          const signed = yield* urlFor(record, yield* Clock.currentTimeMillis)
           return {
             id: record.id,
             kind: record.kind,
@@ -241,7 +249,7 @@ export class MediaLibrary extends Context.Service<MediaLibrary, MediaLibraryShap
             url: signed.url,
             urlExpiresAt: signed.expiresAt,
             createdAt: record.createdAt
-          }
+          } satisfies MediaView
         })
 
       const toCoreMedia = (record: MediaRecord, altText?: string): CoreMedia.Media => ({

@@ -1,7 +1,8 @@
 /**
  * Where media bytes live, behind an interface: the local filesystem by
- * default (`<dataDir>/media`); an object store is another implementation of
- * the same four operations. Files are written as they stream in (never held
+ * default (`<dataDir>/media`); an S3-compatible object store (`S3Storage`,
+ * chosen by `OMNIPOST_MEDIA_STORE`: see `MediaStores`) is the other
+ * implementation of the same operations. Files are written as they stream in (never held
  * whole in memory) and read back as streams.
  *
  * Platforms that fetch media by URL (Instagram, Threads) get a signed URL
@@ -38,6 +39,15 @@ export interface MediaStorageShape {
   readonly remove: (key: string) => Effect.Effect<void, StorageError>
   /** A local path for the file, when the storage has one (publishers may stream from it). */
   readonly localPath: (key: string) => string | undefined
+  /**
+   * A URL anyone may fetch the file at until it expires, when the store hands
+   * out its own (an S3 presigned URL, `OMNIPOST_MEDIA_URLS=presigned`);
+   * absent, media URLs are the worker's signed `/media/:id` route.
+   */
+  readonly presignedUrl?: ((
+    key: string,
+    options: { readonly expiresInSeconds: number; readonly contentType: string }
+  ) => Effect.Effect<string, StorageError>) | undefined
 }
 
 export class MediaStorage extends Context.Service<MediaStorage, MediaStorageShape>()("@omnipost/worker/MediaStorage") {
