@@ -17,6 +17,8 @@ import { join } from "node:path"
 import { ApiKeys } from "../src/storage/ApiKeys.js"
 import { type ServerConfigShape, ServerConfig } from "../src/Config.js"
 import { Crypto } from "../src/storage/Crypto.js"
+import { PgClient } from "@effect/sql-pg"
+import { SqlClient } from "effect/sql"
 import { Database, type DatabaseKind } from "../src/storage/Database.js"
 import { Leases } from "../src/storage/Leases.js"
 import { Scheduler } from "../src/scheduler/Scheduler.js"
@@ -54,39 +56,26 @@ const freePort = () =>
     })
   })
 
-/** The server and its services, for one suite. */
-export const apiLayer = (
-  kind: DatabaseKind,
-  overrides: Partial<ServerConfigShape> = {},
-  options: {
-    readonly scheduler?: boolean
-    /** Configuration variables (plugin settings such as OMNIPOST_X_CLIENT_ID), before the environment. */
-    readonly env?: Readonly<Record<string, string>>
-    /** Plugins loaded after the built-in ones. */
-    readonly plugins?: ReadonlyArray<Plugin.Plugin>
-    /** Where media are stored (default `local`). */
-    readonly mediaStore?: MediaStoreKind
-  } = {}
+interface ServeOptions {
+  readonly scheduler?: boolean
+  /** Configuration variables (plugin settings such as OMNIPOST_X_CLIENT_ID), before the environment. */
+  readonly env?: Readonly<Record<string, string>>
+  /** Plugins loaded after the built-in ones. */
+  readonly plugins?: ReadonlyArray<Plugin.Plugin>
+}
+
+/** The whole HTTP stack on a free port of 127.0.0.1 over `database`: its URL, its data directory and the layer. */
+const serve = (
+  database: Layer.Layer<Database | PgClient.PgClient | SqlClient.SqlClient, unknown>,
+  overrides: Partial<ServerConfigShape>,
+  options: ServeOptions
 ) =>
-  Layer.unwrap(Effect.gen(function*() {
+  Effect.gen(function*() {
     const port = yield* Effect.promise(freePort)
     const dataDir = yield* Effect.acquireRelease(
       Effect.sync(() => mkdtempSync(join(tmpdir(), "omnipost-api-"))),
       (dir) => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
     )
-    const bluesky = yield* FakeBluesky.make()
-    const mediaStore = options.mediaStore ?? "local"
-    const s3 = mediaStore === "local" ? undefined : yield* makeS3Fake()
-    const prefix = `server-${randomBytes(4).toString("hex")}`
-    const mediaEnv = s3 === undefined ? {} : s3.env(prefix, mediaStore === "s3-presigned" ? "presigned" : "worker")
-    const storedMedia = async () => {
-      if (s3 === undefined) {
-        const dir = join(dataDir, "media")
-        return existsSync(dir) ? readdirSync(dir).map((name) => ({ name, size: statSync(join(dir, name)).size })) : []
-      }
-      const objects = await s3.objects(prefix)
-      return objects.map((object) => ({ name: object.key.slice(prefix.length + 1), size: object.size }))
-    }
     const config = ServerConfig.layer({
       host: "127.0.0.1",
       port,
@@ -100,8 +89,7 @@ export const apiLayer = (
       webhookMaxAttempts: 3,
       // Receivers and media hosts of the tests listen on 127.0.0.1; the URL-guard tests set it back to false.
       allowPrivateUrls: true,
-      ...overrides,
-      platformBaseUrls: { bluesky: bluesky.url, ...overrides.platformBaseUrls }
+      ...overrides
     })
     const scheduler = Scheduler.layer({ pollMs: 200, heartbeatMs: 500, backoff: { baseMs: 100, maxMs: 1000 } }).pipe(
       Layer.provide(Leases.layer)
@@ -109,9 +97,40 @@ export const apiLayer = (
     const server = Layer.mergeAll(Server.layerNode, Server.layerDispatcher, options.scheduler === false ? Layer.empty : scheduler).pipe(
       Layer.provideMerge(Server.layerStack({ plugins: options.plugins })),
       Layer.provideMerge(config),
-      Layer.provideMerge(Layer.mergeAll(Crypto.layerTest, Database.layerTest(kind), NodeHttpClient.layerUndici)),
-      Layer.provide(ConfigProvider.layerAdd(ConfigProvider.fromEnv({ env: { ...mediaEnv, ...options.env } }), { asPrimary: true }))
+      Layer.provideMerge(Layer.mergeAll(Crypto.layerTest, database, NodeHttpClient.layerUndici)),
+      Layer.provide(ConfigProvider.layerAdd(ConfigProvider.fromEnv({ env: { ...options.env } }), { asPrimary: true }))
     )
+    return { url: `http://127.0.0.1:${port}`, dataDir, server }
+  })
+
+/** The server and its services, for one suite. */
+export const apiLayer = (
+  kind: DatabaseKind,
+  overrides: Partial<ServerConfigShape> = {},
+  options: ServeOptions & {
+    /** Where media are stored (default `local`). */
+    readonly mediaStore?: MediaStoreKind
+  } = {}
+) =>
+  Layer.unwrap(Effect.gen(function*() {
+    const bluesky = yield* FakeBluesky.make()
+    const mediaStore = options.mediaStore ?? "local"
+    const s3 = mediaStore === "local" ? undefined : yield* makeS3Fake()
+    const prefix = `server-${randomBytes(4).toString("hex")}`
+    const mediaEnv = s3 === undefined ? {} : s3.env(prefix, mediaStore === "s3-presigned" ? "presigned" : "worker")
+    const { dataDir, server, url } = yield* serve(
+      Database.layerTest(kind),
+      { ...overrides, platformBaseUrls: { bluesky: bluesky.url, ...overrides.platformBaseUrls } },
+      { ...options, env: { ...mediaEnv, ...options.env } }
+    )
+    const storedMedia = async () => {
+      if (s3 === undefined) {
+        const dir = join(dataDir, "media")
+        return existsSync(dir) ? readdirSync(dir).map((name) => ({ name, size: statSync(join(dir, name)).size })) : []
+      }
+      const objects = await s3.objects(prefix)
+      return objects.map((object) => ({ name: object.key.slice(prefix.length + 1), size: object.size }))
+    }
     const testApi = Layer.effect(
       TestApi,
       Effect.gen(function*() {
@@ -120,7 +139,7 @@ export const apiLayer = (
         const created = Option.getOrThrow(first)
         const organizationId = yield* keys.defaultOrganization
         return TestApi.of({
-          url: `http://127.0.0.1:${port}`,
+          url,
           key: created.key,
           organizationId,
           adminKey: created.adminKey.key,
@@ -134,6 +153,24 @@ export const apiLayer = (
     )
     return testApi.pipe(Layer.provideMerge(server))
   }))
+
+/**
+ * Another API server on the database of `api` (the suite's `apiLayer`), with
+ * services of its own (rate limiter, caches), as a second process would be:
+ * on PostgreSQL over a pool of its own; on PGlite, which belongs to one
+ * process, over the same client. Its `ApiServer` has the first's keys; its
+ * media are kept locally.
+ */
+export const secondServer = (api: ApiServer, kind: DatabaseKind, overrides: Partial<ServerConfigShape> = {}) =>
+  Effect.gen(function*() {
+    const database = kind === "postgres"
+      ? Database.layerPostgres({ url: (yield* Database).url, maxConnections: 4 })
+      : Layer.succeedContext(yield* Effect.context<Database | PgClient.PgClient | SqlClient.SqlClient>())
+    const { server, url } = yield* serve(database, { ...overrides, platformBaseUrls: { bluesky: api.bluesky.url } }, { scheduler: false })
+    // A memo map of its own: the suite's would hand back the first server's layers (the same constants).
+    yield* Layer.buildWithMemoMap(server, yield* Layer.makeMemoMap, yield* Effect.scope)
+    return { ...api, url }
+  })
 
 export interface Answer {
   readonly status: number

@@ -15,6 +15,7 @@ import {
 import * as Errors from "../Errors.js"
 import * as Groups from "./Groups.js"
 import * as Models from "./Models.js"
+import * as RateLimiter from "./RateLimiter.js"
 
 /** Who is calling: the organization and the API key of an authenticated request. */
 export class Principal extends Context.Service<Principal, {
@@ -473,6 +474,8 @@ export class OmnipostApi extends HttpApi.make("omnipost")
   .annotate(HttpApi.PayloadParseOptions, Errors.strictParseOptions)
   .annotate(HttpApi.QueryParseOptions, Errors.strictParseOptions)
   .annotate(HttpApi.ParamsParseOptions, Errors.strictParseOptions)
+  // The middleware sets the rate-limit headers on every authenticated response.
+  .annotate(OpenApi.Transform, RateLimiter.documentHeaders)
   .annotate(OpenApi.Title, "Omnipost API")
   .annotate(OpenApi.Version, "0.1.0")
   .annotate(

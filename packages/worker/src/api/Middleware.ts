@@ -9,7 +9,7 @@ import { HttpApiMiddleware, type HttpApiError } from "effect/http-api"
 import { ApiKeys } from "../storage/ApiKeys.js"
 import { ServerConfig } from "../Config.js"
 import { hashRequest, Idempotency } from "./Idempotency.js"
-import { RateLimiter } from "./RateLimiter.js"
+import { headersOf, RateLimiter } from "./RateLimiter.js"
 import { AdminAuthentication, AdminPrincipal, Authentication, DecodeErrors, Principal, RequestPolicy } from "./Api.js"
 import * as Errors from "../Errors.js"
 
@@ -123,16 +123,20 @@ export const organizationKey = (keys: ApiKeys["Service"], credential: Redacted.R
     return key
   })
 
-/** `RATE_LIMITED` when the key has spent its requests of the minute. */
+/**
+ * Counts the request against the key's limit. Every response of the request,
+ * whatever it turns out to be, carries the limit's state (`RateLimit-*`, and
+ * `Retry-After` on a refusal); `RATE_LIMITED` when the key has spent its
+ * requests of the minute.
+ */
 const rateLimit = (limiter: RateLimiter["Service"], keyId: string, perMinute: number) =>
   Effect.gen(function*() {
-    const decision = yield* limiter.take(keyId, perMinute)
+    const decision = yield* limiter.take(keyId, perMinute).pipe(Effect.orDie)
+    const headers = headersOf(decision)
+    yield* HttpEffect.appendPreResponseHandler((_request, response) =>
+      Effect.succeed(HttpServerResponse.setHeaders(response, headers))
+    )
     if (!decision.allowed) {
-      // The 429's `Retry-After`, set on whatever response the error is rendered as.
-      const retryAfter = String(decision.retryAfterSeconds)
-      yield* HttpEffect.appendPreResponseHandler((_request, response) =>
-        Effect.succeed(HttpServerResponse.setHeader(response, "retry-after", retryAfter))
-      )
       return yield* Errors.make(
         Errors.RateLimited,
         `rate limit of ${decision.limit} requests per minute exceeded; retry in ${decision.retryAfterSeconds}s`,

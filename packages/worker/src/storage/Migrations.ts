@@ -17,6 +17,7 @@ import accountGroups from "./migrations/0009_account_groups.js"
 import accountDetails from "./migrations/0010_account_details.js"
 import firstComments from "./migrations/0011_first_comments.js"
 import tokenHealth from "./migrations/0012_token_health.js"
+import rateLimits from "./migrations/0013_rate_limits.js"
 
 export const migrations = {
   "0001_initial": initial,
@@ -30,7 +31,8 @@ export const migrations = {
   "0009_account_groups": accountGroups,
   "0010_account_details": accountDetails,
   "0011_first_comments": firstComments,
-  "0012_token_health": tokenHealth
+  "0012_token_health": tokenHealth,
+  "0013_rate_limits": rateLimits
 }
 
 const migrator = Migrator.make({})
