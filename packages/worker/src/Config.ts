@@ -40,6 +40,12 @@ export interface ServerConfigShape {
   readonly webhookBackoffBaseMs: number
   readonly webhookMaxAttempts: number
   readonly webhookPollMs: number
+  /**
+   * How long a claimed webhook delivery is its process's: a process that dies
+   * holding one leaves it to others once this passes. A delivery's request is
+   * cut at a third of it (at most 10 s), so a live process settles first.
+   */
+  readonly webhookLeaseMs: number
   /** Log every HTTP request (method, URL, status, time). */
   readonly logRequests: boolean
   /**
@@ -104,6 +110,8 @@ export class ServerConfig extends Context.Service<ServerConfig, ServerConfigShap
             (yield* Config.Int("OMNIPOST_WEBHOOK_MAX_ATTEMPTS").pipe(Config.withDefault(8))),
           webhookPollMs: overrides.webhookPollMs ??
             (yield* Config.Int("OMNIPOST_WEBHOOK_POLL_MS").pipe(Config.withDefault(1000))),
+          webhookLeaseMs: overrides.webhookLeaseMs ??
+            (yield* Config.Int("OMNIPOST_WEBHOOK_LEASE_MS").pipe(Config.withDefault(60_000))),
           logRequests: overrides.logRequests ??
             (yield* Config.Boolean("OMNIPOST_LOG_REQUESTS").pipe(Config.withDefault(true))),
           // The environment's per-platform variables are read by `Plugins`, which knows the ids.

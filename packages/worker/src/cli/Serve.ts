@@ -107,8 +107,9 @@ export const serveLayer = (options: ServeOptions, plugins: ReadonlyArray<Plugin.
     const scheduler = schedulerSettings !== undefined
       ? Scheduler.layer(schedulerSettings).pipe(Layer.provide(Leases.layer))
       : Layer.empty
-    const api = options.api ? Layer.mergeAll(Server.layerNode, Server.layerDispatcher) : Layer.empty
-    return Layer.mergeAll(api, scheduler).pipe(Layer.provideMerge(stack))
+    const api = options.api ? Server.layerNode : Layer.empty
+    // Every process sends webhooks, whatever its role: deliveries are claimed from the database by whoever has capacity.
+    return Layer.mergeAll(api, scheduler, Server.layerDispatcher).pipe(Layer.provideMerge(stack))
   })
 
 /** The port to listen on is taken (`EADDRINUSE`). */

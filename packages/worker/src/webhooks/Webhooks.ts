@@ -5,8 +5,14 @@
  * transaction as the state change, see `PostStore.events`). The fan-out turns
  * each event into one delivery row per matching webhook, under a locked
  * cursor, so an event is never lost or fanned out twice. Deliveries are then
- * claimed with `FOR UPDATE SKIP LOCKED` (any number of processes), POSTed,
- * and retried after `Backoff.delayMs` (exponential, full jitter; a 429 or
+ * claimed with `FOR UPDATE SKIP LOCKED` by whichever process has capacity
+ * (every process runs the dispatcher, API or scheduler), under a lease of
+ * `webhookLeaseMs`: a process that dies holding one leaves it to another once
+ * the lease passes, and a late settlement of a lease taken over is dropped
+ * (it is settled under its claim's token). Delivery is at least once: a
+ * process killed after the receiver got the request but before recording it
+ * means a second send, with the same `Omnipost-Delivery` id, which receivers
+ * use as the idempotency key. Deliveries are POSTed and retried after `Backoff.delayMs` (exponential, full jitter; a 429 or
  * 503 with `Retry-After` or rate-limit headers is not retried sooner, up to an
  * hour) until `webhookMaxAttempts`.
  *
@@ -120,6 +126,13 @@ interface DeliveryRow {
   readonly last_error: string | null
   readonly created_at: Date | string
   readonly delivered_at: Date | string | null
+}
+
+interface ClaimedRow extends DeliveryRow {
+  readonly url: string
+  readonly secret_ciphertext: string
+  readonly secret_key_id: string
+  readonly lease_token: string
 }
 
 const iso = (value: Date | string) => new Date(value).toISOString()
@@ -262,7 +275,10 @@ export class Webhooks extends Context.Service<Webhooks, WebhooksShape>()("@omnip
         return created
       }))
 
-      const deliverOne = (row: DeliveryRow & { readonly url: string; readonly secret_ciphertext: string; readonly secret_key_id: string }) =>
+      // A live process settles within its lease: the request is cut at a third of it.
+      const requestTimeoutMs = Math.max(100, Math.min(10_000, Math.floor(config.webhookLeaseMs / 3)))
+
+      const deliverOne = (row: ClaimedRow) =>
         Effect.gen(function*() {
           const secret = yield* crypto.open(
             { ciphertext: row.secret_ciphertext, keyId: row.secret_key_id },
@@ -282,7 +298,7 @@ export class Webhooks extends Context.Service<Webhooks, WebhooksShape>()("@omnip
               }),
               HttpClientRequest.bodyText(body, "application/json")
             )
-          ).pipe(Effect.timeout("10 seconds"))
+          ).pipe(Effect.timeout(Duration.millis(requestTimeoutMs)))
           // A receiver that says when to come back (429/503 with Retry-After or rate-limit headers) is not retried sooner.
           const retryAfterMs = response.status === 429 || response.status === 503
             ? RateLimit.parse(response.headers, yield* Clock.currentTimeMillis).waitMs
@@ -303,7 +319,7 @@ export class Webhooks extends Context.Service<Webhooks, WebhooksShape>()("@omnip
             if (result.error === undefined) {
               return sql`UPDATE webhook_deliveries SET status = 'delivered', attempts = ${attempts}, delivered_at = now(),
                   last_status_code = ${result.status ?? null}, last_error = NULL, lease_expires_at = NULL
-                WHERE id = ${row.id}`
+                WHERE id = ${row.id} AND lease_expires_at = ${row.lease_token}::timestamptz`
             }
             const final = attempts >= config.webhookMaxAttempts
             const policy = deliveryBackoff(config.webhookBackoffBaseMs)
@@ -314,14 +330,15 @@ export class Webhooks extends Context.Service<Webhooks, WebhooksShape>()("@omnip
                 last_status_code = ${result.status ?? null}, last_error = ${result.error},
                 next_attempt_at = ${final ? null : sql`now() + make_interval(secs => ${delay / 1000})`},
                 lease_expires_at = NULL
-              WHERE id = ${row.id}`
+              WHERE id = ${row.id} AND lease_expires_at = ${row.lease_token}::timestamptz`
           })
         )
 
       const deliverDue = Effect.gen(function*() {
-        const due = yield* sql<DeliveryRow & { url: string; secret_ciphertext: string; secret_key_id: string }>`
+        // The claim's lease end, to the microsecond, is its token: a settlement after another process took it over changes nothing.
+        const due = yield* sql<ClaimedRow>`
           WITH claimed AS (
-            UPDATE webhook_deliveries SET lease_expires_at = now() + interval '60 seconds'
+            UPDATE webhook_deliveries SET lease_expires_at = now() + make_interval(secs => ${config.webhookLeaseMs / 1000})
             WHERE id IN (
               SELECT id FROM webhook_deliveries
               WHERE status = 'pending' AND next_attempt_at <= now()
@@ -329,7 +346,7 @@ export class Webhooks extends Context.Service<Webhooks, WebhooksShape>()("@omnip
               ORDER BY next_attempt_at LIMIT 20
               FOR UPDATE SKIP LOCKED)
             RETURNING *)
-          SELECT claimed.*, w.url, w.secret_ciphertext, w.secret_key_id
+          SELECT claimed.*, claimed.lease_expires_at::text AS lease_token, w.url, w.secret_ciphertext, w.secret_key_id
           FROM claimed JOIN webhooks w ON w.id = claimed.webhook_id`
         yield* Effect.forEach(due, deliverOne, { concurrency: 8, discard: true })
         return due.length
