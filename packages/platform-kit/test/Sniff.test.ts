@@ -131,8 +131,8 @@ describe("Sniff.sniff: dimensions as displayed (image-size)", () => {
   const exifJpeg = (orientation: number) => {
     // TIFF header (big endian), IFD0 at 8 with one entry: 0x0112 Orientation, SHORT, count 1, the value; no next IFD.
     const tiff = bytes("MM", be16(42), be32(8), be16(1), be16(0x0112), be16(3), be32(1), be16(orientation), [0, 0], be32(0))
-    const app1 = bytes([0xff, 0xe1], be16(2 + 6 + tiff.length), "Exif\0\0", tiff)
-    return pad(bytes([0xff, 0xd8], app1, [0xff, 0xc0], be16(17), [8], be16(480), be16(640), [3], new Array(9).fill(0), [0xff, 0xd9]))
+    const app1 = bytes([0xff, 0xe1], be16(2 + 6 + tiff.length), "Exif\0\0", [...tiff])
+    return pad(bytes([0xff, 0xd8], [...app1], [0xff, 0xc0], be16(17), [8], be16(480), be16(640), [3], new Array(9).fill(0), [0xff, 0xd9]))
   }
 
   it("a portrait phone photo (EXIF orientation 6 or 8) reports its portrait size; 1 to 4 keep the stored one", () => {
