@@ -33,6 +33,7 @@ import { Effect, type Scope } from "effect"
 import { randomBytes } from "node:crypto"
 import * as Assets from "./internal/Assets.js"
 import * as Little from "./internal/Little.js"
+import * as OAuth from "./internal/OAuth.js"
 import { error, header, reservedHeader } from "./internal/Wire.js"
 
 export interface FakeAccount {
@@ -112,14 +113,15 @@ export class FakeLinkedin {
   grantScopes: ReadonlyArray<string> | undefined
 
   private readonly tokens = new Map<string, Token>()
-  private readonly codes = new Map<string, { account: FakeAccount; scopes: ReadonlyArray<string>; redirectUri: string }>()
-  private readonly refreshTokens = new Map<string, { account: FakeAccount; scopes: ReadonlyArray<string> }>()
+  /** LinkedIn's OAuth endpoints (consent and token), issuing tokens through `issueToken`. */
+  private readonly oauth: OAuth.LinkedinOAuth<FakeAccount>
   private readonly daily = new Map<string, number>()
   private nextId = 7_100_000_000_000_000_000n
 
   private constructor(readonly server: FakeServer, private readonly options: FakeLinkedinOptions) {
     this.clientId = options.clientId ?? "fake-client-id"
     this.clientSecret = options.clientSecret ?? "fake-client-secret"
+    this.oauth = new OAuth.LinkedinOAuth(this, options)
     this.routes()
   }
 
@@ -230,8 +232,8 @@ export class FakeLinkedin {
 
   private routes(): void {
     const server = this.server
-    server.route("GET", "/oauth/v2/authorization", (request) => this.authorize(request))
-    server.route("POST", "/oauth/v2/accessToken", (request) => this.accessToken(request))
+    server.route("GET", "/oauth/v2/authorization", (request) => this.oauth.authorize(request))
+    server.route("POST", "/oauth/v2/accessToken", (request) => this.oauth.accessToken(request))
     server.route("GET", "/v2/userinfo", (request) => {
       const token = this.authenticate(request)
       if ("status" in token) return token
@@ -280,53 +282,6 @@ export class FakeLinkedin {
   private async withGate(request: FakeRequest, handler: (token: Token) => Answer | Promise<Answer>): Promise<Answer> {
     const token = this.gate(request)
     return "status" in token ? token : handler(token)
-  }
-
-  private authorize(request: FakeRequest): Answer {
-    const redirectUri = request.query.get("redirect_uri")
-    if (request.query.get("client_id") !== this.clientId || redirectUri === null) {
-      return { status: 400, body: "invalid client_id or redirect_uri" }
-    }
-    const account = this.consentAs
-    if (account === undefined) return { status: 400, body: "no member to consent (addAccount first)" }
-    const asked = (request.query.get("scope") ?? "").split(/[\s,]+/).filter((s) => s.length > 0)
-    const code = `code-${randomBytes(8).toString("hex")}`
-    this.codes.set(code, { account, scopes: this.grantScopes ?? asked, redirectUri })
-    const location = new URL(redirectUri)
-    location.searchParams.set("code", code)
-    location.searchParams.set("state", request.query.get("state") ?? "")
-    return { status: 302, headers: { location: location.toString() } }
-  }
-
-  private async accessToken(request: FakeRequest): Promise<Answer> {
-    const form = new URLSearchParams(await request.text())
-    const oauthError = (description: string) => ({ status: 400, body: { error: "invalid_request", error_description: description } })
-    if (form.get("client_id") !== this.clientId || form.get("client_secret") !== this.clientSecret) {
-      return { status: 401, body: { error: "invalid_client", error_description: "Client authentication failed" } }
-    }
-    let grant: { account: FakeAccount; scopes: ReadonlyArray<string> } | undefined
-    if (form.get("grant_type") === "authorization_code") {
-      const code = this.codes.get(form.get("code") ?? "")
-      if (code === undefined || code.redirectUri !== form.get("redirect_uri")) {
-        return oauthError("Unable to retrieve access token: authorization code not found")
-      }
-      this.codes.delete(form.get("code")!)
-      grant = code
-    } else if (form.get("grant_type") === "refresh_token") {
-      grant = this.refreshTokens.get(form.get("refresh_token") ?? "")
-      if (grant === undefined) return oauthError("The provided refresh token is invalid")
-    } else {
-      return oauthError("A required parameter \"grant_type\" is missing")
-    }
-    const lifetime = this.options.tokenLifetimeSeconds ?? 5_184_000
-    const accessToken = this.issueToken(grant.account, grant.scopes, lifetime)
-    const body: Record<string, unknown> = { access_token: accessToken, expires_in: lifetime, scope: grant.scopes.join(",") }
-    if (this.options.refreshTokens === true) {
-      const refreshToken = `AQX${randomBytes(12).toString("hex")}`
-      this.refreshTokens.set(refreshToken, grant)
-      Object.assign(body, { refresh_token: refreshToken, refresh_token_expires_in: 31_536_000 })
-    }
-    return { status: 200, body }
   }
 
   private async assetAction(kind: "image" | "document" | "video", request: FakeRequest, token: Token): Promise<Answer> {

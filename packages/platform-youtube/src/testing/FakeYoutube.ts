@@ -28,6 +28,7 @@ import { FakeMedia, FakeServer, type FakeRequest, type FakeServerOptions } from 
 import { Effect, type Scope } from "effect"
 import { nextMidnightPacific } from "../Errors.js"
 import { createHash, type Hash, randomBytes } from "node:crypto"
+import { GoogleOAuth } from "./internal/GoogleOAuth.js"
 import { answerError, checkMetadata, contentRange, errorBody } from "./internal/Wire.js"
 
 const forceSsl = "https://www.googleapis.com/auth/youtube.force-ssl"
@@ -107,12 +108,20 @@ export class FakeYoutube {
   readonly thumbnails = new Map<string, { readonly mimeType: string; readonly sizeBytes: number }>()
   /** Playlists and the videos inserted (`playlistItems.insert`). */
   readonly playlists = new Map<string, { readonly channelId: string; readonly videoIds: Array<string> }>()
-  /** The OAuth client the token endpoint accepts. */
-  readonly client = { clientId: "fake-client-id", clientSecret: "fake-client-secret" }
   /** Who consents on the authorize page (the first channel when unset). */
   consenting: FakeChannel | undefined
-  readonly codes = new Map<string, { readonly channelId: string; readonly scopes: string; readonly redirectUri: string; readonly offline: boolean }>()
-  readonly refreshTokens = new Map<string, { readonly channelId: string; readonly scopes: string }>()
+  /** Google's OAuth endpoints (consent and token), over this fake's channels and tokens. */
+  readonly oauth = new GoogleOAuth(this)
+  /** The OAuth client the token endpoint accepts. */
+  get client() {
+    return this.oauth.client
+  }
+  get codes() {
+    return this.oauth.codes
+  }
+  get refreshTokens() {
+    return this.oauth.refreshTokens
+  }
   /** Every chunk byte that arrived, kept or not. */
   receivedBytes = 0
   /** Bytes that arrived at offsets already kept (sent again). */
@@ -133,8 +142,8 @@ export class FakeYoutube {
     server.route("GET", "/youtube/v3/videos", (request) => this.listVideos(request), { operation: "videos.list" })
     server.route("GET", "/youtube/v3/channels", (request) => this.listChannels(request), { operation: "channels.list" })
     server.route("GET", "/youtube/v3/playlistItems", (request) => this.listPlaylistItems(request), { operation: "playlistItems.list" })
-    server.route("GET", "/o/oauth2/v2/auth", (request) => this.authorize(request), { operation: "oauth authorize" })
-    server.route("POST", "/token", (request) => this.token(request), { operation: "oauth token" })
+    server.route("GET", "/o/oauth2/v2/auth", (request) => this.oauth.authorize(request), { operation: "oauth authorize" })
+    server.route("POST", "/token", (request) => this.oauth.token(request), { operation: "oauth token" })
     server.route("POST", "/upload/youtube/v3/thumbnails/set", (request) => this.setThumbnail(request), { operation: "thumbnails.set" })
     server.route("POST", "/youtube/v3/playlistItems", (request) => this.insertPlaylistItem(request), { operation: "playlistItems.insert" })
     server.route("POST", "/youtube/v3/commentThreads", (request) => this.insertCommentThread(request), { operation: "commentThreads.insert" })
@@ -423,55 +432,9 @@ export class FakeYoutube {
     return { status: 200, body: { kind: "youtube#playlistItem", id: this.nextId("i"), snippet: body!.snippet } }
   }
 
-  /** The consent page, consented at once: a redirect back with a code. */
-  private authorize(request: FakeRequest) {
-    const channel = this.consenting ?? [...this.channels.values()][0]
-    const redirectUri = request.query.get("redirect_uri") ?? ""
-    if (channel === undefined || request.query.get("client_id") !== this.client.clientId || redirectUri === "") {
-      return { status: 400, body: "Error 400: invalid_request" }
-    }
-    const code = `4/${randomBytes(8).toString("hex")}`
-    this.codes.set(code, { channelId: channel.id, scopes: request.query.get("scope") ?? "", redirectUri, offline: request.query.get("access_type") === "offline" })
-    const back = new URL(redirectUri)
-    back.searchParams.set("code", code)
-    back.searchParams.set("state", request.query.get("state") ?? "")
-    back.searchParams.set("scope", request.query.get("scope") ?? "")
-    return { status: 302, headers: { location: back.toString() } }
-  }
-
-  /** Google's token endpoint: authorization_code (once) and refresh_token grants. */
-  private async token(request: FakeRequest) {
-    const form = new URLSearchParams(await request.text())
-    if (form.get("client_id") !== this.client.clientId || form.get("client_secret") !== this.client.clientSecret) {
-      return { status: 401, body: { error: "invalid_client", error_description: "The OAuth client was not found." } }
-    }
-    const issue = (channelId: string, scopes: string, refreshToken?: string) => {
-      const accessToken = `ya29.${randomBytes(12).toString("hex")}`
-      this.tokens.set(accessToken, channelId)
-      this.tokenScopes.set(accessToken, scopes)
-      return { status: 200, body: { access_token: accessToken, expires_in: 3599, scope: scopes, token_type: "Bearer", ...(refreshToken !== undefined ? { refresh_token: refreshToken } : {}) } }
-    }
-    if (form.get("grant_type") === "authorization_code") {
-      const grant = this.codes.get(form.get("code") ?? "")
-      if (grant === undefined || grant.redirectUri !== form.get("redirect_uri")) {
-        return { status: 400, body: { error: "invalid_grant", error_description: "Malformed auth code." } }
-      }
-      this.codes.delete(form.get("code")!)
-      const refreshToken = grant.offline ? `1//${randomBytes(12).toString("hex")}` : undefined
-      if (refreshToken !== undefined) this.refreshTokens.set(refreshToken, { channelId: grant.channelId, scopes: grant.scopes })
-      return issue(grant.channelId, grant.scopes, refreshToken)
-    }
-    if (form.get("grant_type") === "refresh_token") {
-      const grant = this.refreshTokens.get(form.get("refresh_token") ?? "")
-      if (grant === undefined) return { status: 400, body: { error: "invalid_grant", error_description: "Token has been expired or revoked." } }
-      return issue(grant.channelId, grant.scopes)
-    }
-    return { status: 400, body: { error: "unsupported_grant_type" } }
-  }
-
   /** Every refresh token stops working (the user revoked the app). */
   revokeRefreshTokens(): void {
-    this.refreshTokens.clear()
+    this.oauth.refreshTokens.clear()
   }
 
   private listChannels(request: FakeRequest) {
