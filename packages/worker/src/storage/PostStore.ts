@@ -34,6 +34,7 @@ import * as Ids from "./Ids.js"
 import { destinationFrom, transitionDestination, transitionPost } from "./internal/lifecycle.js"
 import { type CommentSource, commentColumns } from "./leases/Comments.js"
 import * as Outbox from "./Outbox.js"
+import { destinationsOf, listPosts } from "./internal/postList.js"
 import { compact, iso, isoOrUndefined } from "./internal/rows.js"
 import {
   type AttemptRecord,
@@ -134,10 +135,7 @@ export class PostStore extends Context.Service<PostStore, {
         )
       )
 
-    const loadDestinations = (postIds: ReadonlyArray<string>) =>
-      postIds.length === 0
-        ? Effect.succeed([] as ReadonlyArray<DestinationRow>)
-        : sql<DestinationRow>`SELECT * FROM destinations WHERE ${sql.in("post_id", postIds)} ORDER BY post_id, position`
+    const loadDestinations = (postIds: ReadonlyArray<string>) => destinationsOf(sql, postIds)
 
     const findPost = (organizationId: string, postId: string, lock: boolean) =>
       sql<PostRow>`SELECT * FROM posts WHERE id = ${postId} AND organization_id = ${organizationId} ${sql.literal(lock ? "FOR UPDATE" : "")}`.pipe(
@@ -226,39 +224,7 @@ export class PostStore extends Context.Service<PostStore, {
       return yield* get(organizationId, postId).pipe(Effect.catchTag("PostNotFound", Effect.die))
     })
 
-    const list = Effect.fn("PostStore.list")(function*(organizationId: string, filter: ListFilter = {}) {
-      const limit = Math.min(Math.max(Math.trunc(filter.limit ?? 20), 1), 100)
-      const cursor = filter.cursor === undefined ? undefined : yield* Cursor.decode("posts", filter.cursor)
-      const conditions = [sql`organization_id = ${organizationId}`]
-      if (filter.status !== undefined) conditions.push(sql`status = ${filter.status}`)
-      if (filter.platform !== undefined) {
-        conditions.push(sql`EXISTS (SELECT 1 FROM destinations d WHERE d.post_id = posts.id AND d.platform = ${filter.platform})`)
-      }
-      if (filter.from !== undefined) conditions.push(sql`COALESCE(scheduled_at, created_at) >= ${new Date(filter.from)}`)
-      if (filter.to !== undefined) conditions.push(sql`COALESCE(scheduled_at, created_at) < ${new Date(filter.to)}`)
-      // The total counts what the filter selects (on the same indexes as the page), only when paging by offset.
-      const total = filter.offset === undefined
-        ? undefined
-        : (yield* sql<{ n: number }>`SELECT count(*)::int AS n FROM posts WHERE ${sql.and(conditions)}`)[0]!.n
-      if (cursor !== undefined) conditions.push(sql`(created_at, id) < (${cursor.at}::timestamptz, ${cursor.id})`)
-      const rows = yield* sql<PostRow & { readonly cursor_at: string }>`
-        SELECT *, ${Cursor.instantOf(sql, "created_at")} AS cursor_at FROM posts WHERE ${sql.and(conditions)}
-        ORDER BY created_at DESC, id DESC LIMIT ${limit + 1} OFFSET ${filter.offset ?? 0}`
-      const page = rows.slice(0, limit)
-      const destinations = yield* loadDestinations(page.map((r) => r.id))
-      const byPost = new Map<string, Array<DestinationRow>>()
-      for (const d of destinations) {
-        const list = byPost.get(d.post_id) ?? []
-        list.push(d)
-        byPost.set(d.post_id, list)
-      }
-      const last = page[page.length - 1]
-      return compact({
-        items: page.map((row) => toPost(row, byPost.get(row.id) ?? [])),
-        nextCursor: rows.length > limit && last !== undefined ? Cursor.encode("posts", { at: last.cursor_at, id: last.id }) : undefined,
-        total
-      })
-    })
+    const list = Effect.fn("PostStore.list")((organizationId: string, filter: ListFilter = {}) => listPosts(sql, organizationId, filter))
 
     /** An edit is allowed while the post is draft or scheduled; otherwise core explains why not. */
     const ensureEditable = (status: Post.PostStatus) =>

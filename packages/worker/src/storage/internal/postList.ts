@@ -1,0 +1,52 @@
+/**
+ * A page of an organization's posts with their destinations: filtered by
+ * status, platform and date range; by cursor (newest first, keyed by
+ * creation time and id) or by offset with a total counted under the same
+ * conditions as the page.
+ */
+import { PgClient } from "@effect/sql-pg"
+import { Effect } from "effect"
+import * as Cursor from "../Cursor.js"
+import { type DestinationRow, type ListFilter, type PostRow, toPost } from "../StoredPost.js"
+import { compact } from "./rows.js"
+
+/** The destinations of these posts, in each post's order. */
+export const destinationsOf = (sql: PgClient.PgClient, postIds: ReadonlyArray<string>) =>
+  postIds.length === 0
+    ? Effect.succeed([] as ReadonlyArray<DestinationRow>)
+    : sql<DestinationRow>`SELECT * FROM destinations WHERE ${sql.in("post_id", postIds)} ORDER BY post_id, position`
+
+export const listPosts = (sql: PgClient.PgClient, organizationId: string, filter: ListFilter) =>
+  Effect.gen(function*() {
+    const limit = Math.min(Math.max(Math.trunc(filter.limit ?? 20), 1), 100)
+    const cursor = filter.cursor === undefined ? undefined : yield* Cursor.decode("posts", filter.cursor)
+    const conditions = [sql`organization_id = ${organizationId}`]
+    if (filter.status !== undefined) conditions.push(sql`status = ${filter.status}`)
+    if (filter.platform !== undefined) {
+      conditions.push(sql`EXISTS (SELECT 1 FROM destinations d WHERE d.post_id = posts.id AND d.platform = ${filter.platform})`)
+    }
+    if (filter.from !== undefined) conditions.push(sql`COALESCE(scheduled_at, created_at) >= ${new Date(filter.from)}`)
+    if (filter.to !== undefined) conditions.push(sql`COALESCE(scheduled_at, created_at) < ${new Date(filter.to)}`)
+    // The total counts what the filter selects (on the same indexes as the page), only when paging by offset.
+    const total = filter.offset === undefined
+      ? undefined
+      : (yield* sql<{ n: number }>`SELECT count(*)::int AS n FROM posts WHERE ${sql.and(conditions)}`)[0]!.n
+    if (cursor !== undefined) conditions.push(sql`(created_at, id) < (${cursor.at}::timestamptz, ${cursor.id})`)
+    const rows = yield* sql<PostRow & { readonly cursor_at: string }>`
+      SELECT *, ${Cursor.instantOf(sql, "created_at")} AS cursor_at FROM posts WHERE ${sql.and(conditions)}
+      ORDER BY created_at DESC, id DESC LIMIT ${limit + 1} OFFSET ${filter.offset ?? 0}`
+    const page = rows.slice(0, limit)
+    const destinations = yield* destinationsOf(sql, page.map((r) => r.id))
+    const byPost = new Map<string, Array<DestinationRow>>()
+    for (const d of destinations) {
+      const list = byPost.get(d.post_id) ?? []
+      list.push(d)
+      byPost.set(d.post_id, list)
+    }
+    const last = page[page.length - 1]
+    return compact({
+      items: page.map((row) => toPost(row, byPost.get(row.id) ?? [])),
+      nextCursor: rows.length > limit && last !== undefined ? Cursor.encode("posts", { at: last.cursor_at, id: last.id }) : undefined,
+      total
+    })
+  })
