@@ -8,7 +8,54 @@ import { Effect } from "effect"
 import { SqlClient } from "effect/sql"
 import { testKinds } from "./fixtures.js"
 import * as Ids from "../src/storage/Ids.js"
-import { apiLayer, errorCode, request, TestApi } from "./apiHarness.js"
+import { AccountStore } from "../src/storage/AccountStore.js"
+import { type ApiServer, apiLayer, errorCode, request, TestApi } from "./apiHarness.js"
+
+/**
+ * A list that answers whole without paging parameters: still the array; with
+ * `limit` + `offset` a page of `expected` (in order) with `total`, walking
+ * every page; by cursor the same items; cursor with offset a 400.
+ */
+const assertPagedList = (api: ApiServer, path: string, expected: ReadonlyArray<string>, options: { readonly whole?: boolean } = {}) =>
+  Effect.gen(function*() {
+    const separator = path.includes("?") ? "&" : "?"
+    if (options.whole !== false) {
+      const whole = yield* request(api, "GET", path)
+      assert.strictEqual(whole.status, 200, JSON.stringify(whole.body))
+      assert.isArray(whole.body, "no paging parameter: the array, as before")
+      assert.deepStrictEqual(whole.body.map((item: any) => item.id), expected)
+    }
+    const byOffset: Array<string> = []
+    for (let offset = 0; offset < expected.length; offset += 2) {
+      const page = yield* request(api, "GET", `${path}${separator}limit=2&offset=${offset}`)
+      assert.strictEqual(page.status, 200, JSON.stringify(page.body))
+      assert.strictEqual(page.body.total, expected.length)
+      byOffset.push(...page.body.data.map((item: any) => item.id))
+    }
+    assert.deepStrictEqual(byOffset, expected)
+    const past = yield* request(api, "GET", `${path}${separator}limit=2&offset=${expected.length + 5}`)
+    assert.deepStrictEqual([past.body.data, past.body.total], [[], expected.length])
+    const byCursor: Array<string> = []
+    let cursor: string | undefined
+    do {
+      const page = yield* request(api, "GET", `${path}${separator}limit=2${cursor === undefined ? "" : `&cursor=${encodeURIComponent(cursor)}`}`)
+      assert.strictEqual(page.status, 200, JSON.stringify(page.body))
+      assert.isUndefined(page.body.total, "cursor pages count nothing")
+      byCursor.push(...page.body.data.map((item: any) => item.id))
+      cursor = page.body.nextCursor
+    } while (cursor !== undefined && byCursor.length <= expected.length)
+    assert.deepStrictEqual(byCursor, expected)
+    const first = yield* request(api, "GET", `${path}${separator}limit=1`)
+    const both = yield* request(api, "GET", `${path}${separator}offset=1&cursor=${encodeURIComponent(first.body.nextCursor)}`)
+    assert.strictEqual(both.status, 400, JSON.stringify(both.body))
+    assert.strictEqual(both.body.error.details.issues[0].code, "CURSOR_WITH_OFFSET")
+    const tooDeep = yield* request(api, "GET", `${path}${separator}offset=10001`)
+    assert.strictEqual(tooDeep.status, 400)
+    assert.strictEqual(errorCode(tooDeep), "VALIDATION_FAILED")
+    const badCursor = yield* request(api, "GET", `${path}${separator}cursor=garbage`)
+    assert.strictEqual(badCursor.status, 400)
+    assert.strictEqual(errorCode(badCursor), "VALIDATION_FAILED")
+  })
 
 for (const kind of testKinds) {
   describe(`offset paging (${kind})`, () => {
@@ -78,6 +125,65 @@ for (const kind of testKinds) {
           assert.strictEqual(orgs.status, 200, JSON.stringify(orgs.body))
           assert.strictEqual(orgs.body.total, all.body.data.length)
           assert.deepStrictEqual(orgs.body.data.map((o: any) => o.id), [all.body.data[1].id])
+        }))
+
+      it.effect("GET /v1/accounts, /v1/keys and /v1/webhooks: the array without paging parameters, pages with a total with them", () =>
+        Effect.gen(function*() {
+          const api = yield* TestApi
+          const accounts = yield* AccountStore
+          const connected: Array<string> = []
+          for (const [i, platform] of ["bluesky", "x", "bluesky", "x", "bluesky"].entries()) {
+            const account = yield* accounts.connect({
+              organizationId: api.organizationId,
+              platform,
+              platformAccountId: `paged-${i}`,
+              username: `paged${i}`,
+              credentials: { token: `t${i}` }
+            })
+            connected.push(account.id)
+          }
+          yield* assertPagedList(api, "/v1/accounts", connected)
+          // The platform filter applies to the page and to the total.
+          yield* assertPagedList(api, "/v1/accounts?platform=x", [connected[1]!, connected[3]!])
+
+          const keys = [(yield* request(api, "GET", "/v1/keys")).body[0].id as string]
+          for (const name of ["k1", "k2", "k3", "k4"]) {
+            keys.push((yield* request(api, "POST", "/v1/keys", { body: { name } })).body.id)
+          }
+          yield* assertPagedList(api, "/v1/keys", keys)
+
+          const hooks: Array<string> = []
+          for (let i = 0; i < 3; i++) {
+            const hook = yield* request(api, "POST", "/v1/webhooks", {
+              body: { url: `http://127.0.0.1:9/hook${i}`, secret: "0123456789abcdef", events: ["post.published"] }
+            })
+            assert.strictEqual(hook.status, 201, JSON.stringify(hook.body))
+            hooks.push(hook.body.id)
+          }
+          yield* assertPagedList(api, "/v1/webhooks", hooks)
+        }))
+
+      it.effect("GET /v1/webhooks/:id/deliveries pages by offset with a total too, newest first", () =>
+        Effect.gen(function*() {
+          const api = yield* TestApi
+          const sql = yield* SqlClient.SqlClient
+          const hook = yield* request(api, "POST", "/v1/webhooks", {
+            body: { url: "http://127.0.0.1:9/deliveries", secret: "0123456789abcdef", events: ["post.published"] }
+          })
+          const ids: Array<string> = []
+          for (let i = 0; i < 5; i++) {
+            const id = Ids.make("whd")
+            const at = new Date(Date.UTC(2026, 2, 1, 12, 0, i)).toISOString()
+            // Delivered already: the dispatcher leaves them alone.
+            yield* sql`INSERT INTO webhook_deliveries (id, webhook_id, organization_id, event, payload, status, attempts, created_at, delivered_at)
+              VALUES (${id}, ${hook.body.id}, ${api.organizationId}, 'post.published', '{}'::jsonb, 'delivered', 1, ${at}::timestamptz, ${at}::timestamptz)`
+            ids.push(id)
+          }
+          yield* assertPagedList(api, `/v1/webhooks/${hook.body.id}/deliveries`, [...ids].reverse(), { whole: false })
+          const unpaged = yield* request(api, "GET", `/v1/webhooks/${hook.body.id}/deliveries`)
+          assert.deepStrictEqual(Object.keys(unpaged.body).sort(), ["data"], "a page as before: no total without offset")
+          const elsewhere = yield* request(api, "GET", "/v1/webhooks/whk_nope/deliveries?offset=0")
+          assert.strictEqual(elsewhere.status, 404)
         }))
     })
   })

@@ -10,6 +10,7 @@ import { type Account, AccountStore } from "../storage/AccountStore.js"
 import { ServerConfig } from "../Config.js"
 import { authorizationUrl, OAuthProviders, OAuthStates } from "./OAuth.js"
 import { Organizations } from "../storage/Organizations.js"
+import * as Paging from "./Paging.js"
 import { OmnipostApi, Principal } from "./Api.js"
 import * as Errors from "../Errors.js"
 import type * as Models from "./Models.js"
@@ -144,8 +145,13 @@ export const AccountsHandlers = HttpApiBuilder.group(OmnipostApi, "accounts", (h
       .handle("list", ({ query }) =>
         Effect.gen(function*() {
           const { organizationId } = yield* Principal
-          const list = yield* accounts.list(organizationId, { platform: query.platform }).pipe(Effect.orDie)
-          return list.map(yield* accountViewer)
+          const view = yield* accountViewer
+          if (!Paging.asksForPage(query)) {
+            return (yield* accounts.list(organizationId, { platform: query.platform }).pipe(Effect.orDie)).map(view)
+          }
+          const page = yield* accounts.listPage(organizationId, { platform: query.platform }, yield* Paging.pageRequest(query, Paging.defaultLimit))
+            .pipe(Effect.catchTags({ InvalidCursor: (e) => Effect.fail(Errors.invalidCursor(e)), SqlError: Effect.die }))
+          return Paging.toPage(page, view)
         }))
       .handle("get", ({ params }) =>
         Effect.gen(function*() {

@@ -15,6 +15,7 @@ import {
 import * as Errors from "../Errors.js"
 import * as Groups from "./Groups.js"
 import * as Models from "./Models.js"
+import * as Paging from "./Paging.js"
 import * as RateLimiter from "./RateLimiter.js"
 
 /** Who is calling: the organization and the API key of an authenticated request. */
@@ -197,10 +198,13 @@ export class PostsGroup extends HttpApiGroup.make("posts")
 export class AccountsGroup extends HttpApiGroup.make("accounts")
   .add(
     HttpApiEndpoint.get("list", "/accounts", {
-      query: { platform: Schema.optional(Schema.String) },
-      success: Schema.Array(Models.AccountView),
+      query: { platform: Schema.optional(Schema.String), ...Paging.pagingQuery },
+      success: Paging.listOrPage(Models.AccountView, "account"),
       error: Errors.ValidationFailed
-    }).annotate(OpenApi.Summary, "List connected accounts"),
+    }).annotate(
+      OpenApi.Summary,
+      "List connected accounts, oldest first: all of them as an array, or a page { data, nextCursor?, total? } with limit, cursor or offset"
+    ),
     HttpApiEndpoint.get("get", "/accounts/:id", {
       params: idParam,
       query: noQuery,
@@ -331,9 +335,13 @@ export class KeysGroup extends HttpApiGroup.make("keys")
       error: Errors.ValidationFailed
     }).annotate(OpenApi.Summary, "Create an API key (the raw key is in this response only)"),
     HttpApiEndpoint.get("list", "/keys", {
-      query: noQuery,
-      success: Schema.Array(Models.ApiKeyView)
-    }).annotate(OpenApi.Summary, "List API keys"),
+      query: Paging.pagingQuery,
+      success: Paging.listOrPage(Models.ApiKeyView, "API key"),
+      error: Errors.ValidationFailed
+    }).annotate(
+      OpenApi.Summary,
+      "List API keys, oldest first: all of them as an array, or a page { data, nextCursor?, total? } with limit, cursor or offset"
+    ),
     HttpApiEndpoint.delete("revoke", "/keys/:id", {
       params: idParam,
       query: noQuery,
@@ -356,9 +364,13 @@ export class WebhooksGroup extends HttpApiGroup.make("webhooks")
       error: [Errors.ValidationFailed, Errors.UrlNotAllowed]
     }).annotate(OpenApi.Summary, "Register a webhook"),
     HttpApiEndpoint.get("list", "/webhooks", {
-      query: noQuery,
-      success: Schema.Array(Models.WebhookView)
-    }).annotate(OpenApi.Summary, "List webhooks"),
+      query: Paging.pagingQuery,
+      success: Paging.listOrPage(Models.WebhookView, "webhook"),
+      error: Errors.ValidationFailed
+    }).annotate(
+      OpenApi.Summary,
+      "List webhooks, oldest first: all of them as an array, or a page { data, nextCursor?, total? } with limit, cursor or offset"
+    ),
     HttpApiEndpoint.delete("delete", "/webhooks/:id", {
       params: idParam,
       query: noQuery,
@@ -366,15 +378,13 @@ export class WebhooksGroup extends HttpApiGroup.make("webhooks")
     }).annotate(OpenApi.Summary, "Delete a webhook"),
     HttpApiEndpoint.get("deliveries", "/webhooks/:id/deliveries", {
       params: idParam,
-      query: {
-        limit: Schema.optional(
-          Schema.NumberFromString.check(Schema.isInt(), Schema.isBetween({ minimum: 1, maximum: 100 }))
-        ),
-        cursor: Schema.optional(Schema.String)
-      },
+      query: Paging.pagingQuery,
       success: Models.WebhookDeliveryPage,
       error: [Errors.WebhookNotFound, Errors.ValidationFailed]
-    }).annotate(OpenApi.Summary, "The delivery log of a webhook, newest first (cursor pagination, at most 100 per page)")
+    }).annotate(
+      OpenApi.Summary,
+      "The delivery log of a webhook, newest first (cursor, or offset with a total; at most 100 per page)"
+    )
   )
   .prefix("/v1")
   // The first middleware wraps innermost: the policy runs inside authentication.

@@ -2,6 +2,7 @@
 import { Effect } from "effect"
 import { HttpApiBuilder } from "effect/http-api"
 import { ApiKeys } from "../storage/ApiKeys.js"
+import * as Paging from "./Paging.js"
 import { OmnipostApi, Principal } from "./Api.js"
 import * as Errors from "../Errors.js"
 import { futureExpiry } from "./Middleware.js"
@@ -16,10 +17,13 @@ export const KeysHandlers = HttpApiBuilder.group(OmnipostApi, "keys", (handlers)
           yield* futureExpiry(payload.expiresAt)
           return yield* keys.create({ organizationId, ...payload }).pipe(Effect.orDie)
         }))
-      .handle("list", () =>
+      .handle("list", ({ query }) =>
         Effect.gen(function*() {
           const { organizationId } = yield* Principal
-          return yield* keys.list(organizationId).pipe(Effect.orDie)
+          if (!Paging.asksForPage(query)) return yield* keys.list(organizationId).pipe(Effect.orDie)
+          const page = yield* keys.listPage(organizationId, yield* Paging.pageRequest(query, Paging.defaultLimit))
+            .pipe(Effect.catchTags({ InvalidCursor: (e) => Effect.fail(Errors.invalidCursor(e)), SqlError: Effect.die }))
+          return Paging.toPage(page, (key) => key)
         }))
       .handle("revoke", ({ params }) =>
         Effect.gen(function*() {

@@ -340,11 +340,7 @@ export const CreateWebhook = Schema.Struct({
   events: Schema.Array(WebhookEvent).check(Schema.isMinLength(1), Schema.isMaxLength(webhookEvents.length))
 })
 
-export const WebhookDeliveryPage = Schema.Struct({
-  data: Schema.Array(WebhookDeliveryView),
-  /** Pass as `cursor` to get the next (older) page; absent on the last page. */
-  nextCursor: Schema.optional(Schema.String)
-})
+export const WebhookDeliveryPage = Schema.Struct({ data: Schema.Array(WebhookDeliveryView), ...pageFields })
 
 // ---------------------------------------------------------------------------
 // Health

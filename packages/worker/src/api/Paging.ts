@@ -49,3 +49,25 @@ export const toPage = <A, B>(page: Paging.Page<A>, f: (a: A) => B) => ({
   ...(page.nextCursor !== undefined ? { nextCursor: page.nextCursor } : {}),
   ...(page.total !== undefined ? { total: page.total } : {})
 })
+
+/** Whether a list's query asks for a page (`limit`, `cursor` or `offset`). */
+export const asksForPage = (
+  query: { readonly limit?: number | undefined; readonly cursor?: string | undefined; readonly offset?: number | undefined }
+) => query.limit !== undefined || query.cursor !== undefined || query.offset !== undefined
+
+/**
+ * The answer of a list that used to answer whole (accounts, keys, webhooks):
+ * without paging parameters still the whole list as an array, so existing
+ * clients keep working; with `limit`, `cursor` or `offset`, a page
+ * `{ data, nextCursor?, total? }` like every other list.
+ */
+export const listOrPage = <S extends Schema.Top>(item: S, name: string) =>
+  Schema.Union([
+    Schema.Array(item).annotate({ description: `Every ${name}, oldest first (no paging parameter given).` }),
+    Schema.Struct({ data: Schema.Array(item), ...pageFields }).annotate({
+      description: `One page of ${name} (limit, cursor or offset given); total with offset.`
+    })
+  ])
+
+/** The default page size of lists that answer whole without paging parameters. */
+export const defaultLimit = 50

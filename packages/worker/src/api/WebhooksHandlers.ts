@@ -3,6 +3,7 @@ import { Effect, Option } from "effect"
 import { UrlGuard } from "../internal/platformKit.js"
 import { HttpApiBuilder } from "effect/http-api"
 import { Webhooks } from "../webhooks/Webhooks.js"
+import * as Paging from "./Paging.js"
 import { OmnipostApi, Principal } from "./Api.js"
 import * as Errors from "../Errors.js"
 
@@ -17,10 +18,13 @@ export const WebhooksHandlers = HttpApiBuilder.group(OmnipostApi, "webhooks", (h
           yield* guard.check(payload.url).pipe(Effect.mapError((refused) => Errors.urlNotAllowed(refused, "url")))
           return yield* webhooks.create(organizationId, payload).pipe(Effect.orDie)
         }))
-      .handle("list", () =>
+      .handle("list", ({ query }) =>
         Effect.gen(function*() {
           const { organizationId } = yield* Principal
-          return yield* webhooks.list(organizationId).pipe(Effect.orDie)
+          if (!Paging.asksForPage(query)) return yield* webhooks.list(organizationId).pipe(Effect.orDie)
+          const page = yield* webhooks.listPage(organizationId, yield* Paging.pageRequest(query, Paging.defaultLimit))
+            .pipe(Effect.catchTags({ InvalidCursor: (e) => Effect.fail(Errors.invalidCursor(e)), SqlError: Effect.die }))
+          return Paging.toPage(page, (webhook) => webhook)
         }))
       .handle("delete", ({ params }) =>
         Effect.gen(function*() {
@@ -31,12 +35,9 @@ export const WebhooksHandlers = HttpApiBuilder.group(OmnipostApi, "webhooks", (h
       .handle("deliveries", ({ params, query }) =>
         Effect.gen(function*() {
           const { organizationId } = yield* Principal
-          const found = yield* webhooks.deliveries(organizationId, params.id, { limit: query.limit ?? 50, cursor: query.cursor })
+          const found = yield* webhooks.deliveries(organizationId, params.id, yield* Paging.pageRequest(query, Paging.defaultLimit))
             .pipe(Effect.catchTags({ InvalidCursor: (e) => Effect.fail(Errors.invalidCursor(e)), SqlError: Effect.die }))
           if (Option.isNone(found)) return yield* Errors.make(Errors.WebhookNotFound, `no webhook ${params.id}`)
-          return {
-            data: found.value.items,
-            ...(found.value.nextCursor !== undefined ? { nextCursor: found.value.nextCursor } : {})
-          }
+          return Paging.toPage(found.value, (delivery) => delivery)
         }))
   }))

@@ -26,7 +26,9 @@ import { type AccountHealth, Credentials, Publisher } from "@omnipost/core"
 import { Context, Effect, Layer, Schema } from "effect"
 import { SqlClient, type SqlError } from "effect/sql"
 import { Crypto, type DecryptionFailed } from "./Crypto.js"
+import type { InvalidCursor } from "./Cursor.js"
 import * as Ids from "./Ids.js"
+import * as Paging from "./Paging.js"
 import { iso, isoOrUndefined } from "./internal/rows.js"
 
 export class AccountNotFound extends Schema.TaggedError<AccountNotFound>()("AccountNotFound", {
@@ -150,6 +152,12 @@ export class AccountStore extends Context.Service<AccountStore, {
     organizationId: string,
     filter?: { readonly platform?: string | undefined }
   ) => Effect.Effect<ReadonlyArray<Account>, SqlError.SqlError>
+  /** One page of `list`: by cursor, or by offset with a total (oldest first). */
+  readonly listPage: (
+    organizationId: string,
+    filter: { readonly platform?: string | undefined },
+    page: Paging.PageRequest
+  ) => Effect.Effect<Paging.Page<Account>, InvalidCursor | SqlError.SqlError>
   readonly remove: (organizationId: string, accountId: string) => Effect.Effect<void, AccountNotFound | SqlError.SqlError>
   /** Internal: the decrypted credentials, for a publisher. */
   readonly credentials: (
@@ -283,6 +291,15 @@ export class AccountStore extends Context.Service<AccountStore, {
           ? sql<AccountRow>`SELECT ${sql.literal(accountColumns)} FROM accounts WHERE organization_id = ${organizationId} ORDER BY created_at, id`
           : sql<AccountRow>`SELECT ${sql.literal(accountColumns)} FROM accounts WHERE organization_id = ${organizationId} AND platform = ${filter.platform} ORDER BY created_at, id`
         ).pipe(Effect.map((rows) => rows.map(toAccount))),
+      listPage: (organizationId, filter, page) =>
+        Paging.query<AccountRow>(sql, {
+          list: "accounts",
+          from: "accounts",
+          columns: accountColumns,
+          where: filter.platform === undefined
+            ? sql`organization_id = ${organizationId}`
+            : sql`organization_id = ${organizationId} AND platform = ${filter.platform}`
+        }, page).pipe(Effect.map((found) => ({ ...found, items: found.items.map(toAccount) }))),
       remove: (organizationId, accountId) =>
         sql<{ id: string }>`DELETE FROM accounts WHERE id = ${accountId} AND organization_id = ${organizationId} RETURNING id`.pipe(
           Effect.flatMap((rows) =>

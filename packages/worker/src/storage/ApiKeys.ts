@@ -16,7 +16,9 @@
 import { Context, Effect, Layer, Option, Schema } from "effect"
 import { SqlClient, type SqlError } from "effect/sql"
 import { createHash, randomBytes } from "node:crypto"
+import type { InvalidCursor } from "./Cursor.js"
 import * as Ids from "./Ids.js"
+import * as Paging from "./Paging.js"
 import * as Organizations from "./Organizations.js"
 
 /** A key as listed: never the key itself, only its prefix. */
@@ -75,6 +77,11 @@ export interface ApiKeysShape {
   ) => Effect.Effect<Option.Option<{ readonly id: string; readonly revokedAt: string }>, SqlError.SqlError>
   readonly create: (options: KeyOptions & { readonly organizationId: string }) => Effect.Effect<CreatedApiKey, SqlError.SqlError>
   readonly list: (organizationId: string) => Effect.Effect<ReadonlyArray<ApiKeyView>, SqlError.SqlError>
+  /** One page of `list`: by cursor, or by offset with a total (oldest first). */
+  readonly listPage: (
+    organizationId: string,
+    page: Paging.PageRequest
+  ) => Effect.Effect<Paging.Page<ApiKeyView>, InvalidCursor | SqlError.SqlError>
   /** `false` when no such (unrevoked) key exists in that organization. */
   readonly revoke: (organizationId: string, id: string) => Effect.Effect<boolean, SqlError.SqlError>
   /** An admin key (it manages organizations; it acts for none). */
@@ -263,6 +270,13 @@ export class ApiKeys extends Context.Service<ApiKeys, ApiKeysShape>()("@omnipost
         revocation,
         create,
         list,
+        listPage: (organizationId, page) =>
+          Paging.query<KeyRow>(sql, {
+            list: "keys",
+            from: "api_keys",
+            columns: "id, name, prefix, rate_limit_per_minute, created_at, last_used_at, revoked_at, expires_at, read_only",
+            where: sql`organization_id = ${organizationId}`
+          }, page).pipe(Effect.map((found) => ({ ...found, items: found.items.map(toView) }))),
         revoke,
         createAdmin,
         listAdmin,

@@ -29,10 +29,11 @@ import { SqlClient, type SqlError } from "effect/sql"
 import { createHmac, timingSafeEqual } from "node:crypto"
 import { webhookSecretAad } from "../storage/AccountStore.js"
 import { ServerConfig } from "../Config.js"
-import * as Cursor from "../storage/Cursor.js"
+import type * as Cursor from "../storage/Cursor.js"
 import { Crypto } from "../storage/Crypto.js"
 import * as Ids from "../storage/Ids.js"
 import * as Outbox from "../storage/Outbox.js"
+import * as Paging from "../storage/Paging.js"
 
 /** The outcomes a webhook can subscribe to. */
 export const webhookEvents = [
@@ -166,16 +167,18 @@ export interface WebhooksShape {
     readonly events: ReadonlyArray<WebhookEvent>
   }) => Effect.Effect<WebhookView, SqlError.SqlError>
   readonly list: (organizationId: string) => Effect.Effect<ReadonlyArray<WebhookView>, SqlError.SqlError>
+  /** One page of `list`: by cursor, or by offset with a total (oldest first). */
+  readonly listPage: (
+    organizationId: string,
+    page: Paging.PageRequest
+  ) => Effect.Effect<Paging.Page<WebhookView>, Cursor.InvalidCursor | SqlError.SqlError>
   readonly remove: (organizationId: string, id: string) => Effect.Effect<boolean, SqlError.SqlError>
-  /** A page of the delivery log, newest first (1–100 per page); none when the webhook is not the organization's. */
+  /** A page of the delivery log, newest first (by cursor, or by offset with a total); none when the webhook is not the organization's. */
   readonly deliveries: (
     organizationId: string,
     webhookId: string,
-    page: { readonly limit: number; readonly cursor?: string | undefined }
-  ) => Effect.Effect<
-    Option.Option<{ readonly items: ReadonlyArray<WebhookDeliveryView>; readonly nextCursor?: string | undefined }>,
-    Cursor.InvalidCursor | SqlError.SqlError
-  >
+    page: Paging.PageRequest
+  ) => Effect.Effect<Option.Option<Paging.Page<WebhookDeliveryView>>, Cursor.InvalidCursor | SqlError.SqlError>
   /** Turns new outcome events into deliveries; returns how many deliveries it created. */
   readonly fanOut: Effect.Effect<number, SqlError.SqlError>
   /** Sends the deliveries that are due; returns how many it attempted. */
@@ -217,25 +220,26 @@ export class Webhooks extends Context.Service<Webhooks, WebhooksShape>()("@omnip
         sql<{ id: string }>`DELETE FROM webhooks WHERE id = ${id} AND organization_id = ${organizationId} RETURNING id`
           .pipe(Effect.map((rows) => rows.length > 0))
 
+      const listPage: WebhooksShape["listPage"] = (organizationId, page) =>
+        Paging.query<WebhookRow>(sql, {
+          list: "webhooks",
+          from: "webhooks",
+          columns: "*",
+          where: sql`organization_id = ${organizationId}`
+        }, page).pipe(Effect.map((found) => ({ ...found, items: found.items.map(toView) })))
+
       const deliveries: WebhooksShape["deliveries"] = (organizationId, webhookId, page) =>
         Effect.gen(function*() {
-          const limit = Math.min(Math.max(Math.trunc(page.limit), 1), 100)
-          const after = page.cursor === undefined ? undefined : yield* Cursor.decode("deliveries", page.cursor)
           const owned = yield* sql`SELECT 1 FROM webhooks WHERE id = ${webhookId} AND organization_id = ${organizationId}`
           if (owned.length === 0) return Option.none()
-          const rows = yield* sql<DeliveryRow & { readonly cursor_at: string }>`
-            SELECT *, ${Cursor.instantOf(sql, "created_at")} AS cursor_at FROM webhook_deliveries
-            WHERE webhook_id = ${webhookId}
-              ${after === undefined ? sql`` : sql`AND (created_at, id) < (${after.at}::timestamptz, ${after.id})`}
-            ORDER BY created_at DESC, id DESC LIMIT ${limit + 1}`
-          const items = rows.slice(0, limit)
-          const last = items[items.length - 1]
-          return Option.some({
-            items: items.map(toDeliveryView),
-            ...(rows.length > limit && last !== undefined
-              ? { nextCursor: Cursor.encode("deliveries", { at: last.cursor_at, id: last.id }) }
-              : {})
-          })
+          const found = yield* Paging.query<DeliveryRow>(sql, {
+            list: "deliveries",
+            from: "webhook_deliveries",
+            columns: "*",
+            where: sql`webhook_id = ${webhookId}`,
+            newestFirst: true
+          }, page)
+          return Option.some({ ...found, items: found.items.map(toDeliveryView) })
         })
 
       const fanOut = sql.withTransaction(Effect.gen(function*() {
@@ -352,7 +356,7 @@ export class Webhooks extends Context.Service<Webhooks, WebhooksShape>()("@omnip
         return due.length
       })
 
-      return Webhooks.of({ create, list, remove, deliveries, fanOut, deliverDue })
+      return Webhooks.of({ create, list, listPage, remove, deliveries, fanOut, deliverDue })
     })
   )
 
