@@ -42,9 +42,26 @@ export interface DatabaseShape {
    * (`sql.afterCommit`): a listener that wakes early would find nothing.
    */
   readonly notify: (channel: string, payload: string) => Effect.Effect<void, SqlError.SqlError>
-  /** The payloads sent to `channel` from now on, until the scope closes. */
+  /** The payloads sent to `channel` from now on, until the scope closes (never any when `notifications` is `poll`). */
   readonly listen: (channel: string) => Effect.Effect<Stream.Stream<string, SqlError.SqlError>, SqlError.SqlError, Scope.Scope>
+  /**
+   * How this process learns of changes made elsewhere: `listen` (LISTEN on
+   * the database, or on `OMNIPOST_DATABASE_LISTEN_URL`'s direct connection
+   * behind a pooler) or `poll` (behind a transaction pooler with no direct
+   * URL: LISTEN needs a session, so only the schedulers' polls find work).
+   */
+  readonly notifications: "listen" | "poll"
 }
+
+/**
+ * The connection pooler in front of PostgreSQL, if any (`OMNIPOST_DATABASE_POOLER`):
+ * `transaction` (PgBouncer's transaction mode, where consecutive statements
+ * may run on different server connections) turns off named prepared
+ * statements and LISTEN on pooled connections. The worker keeps no other
+ * session state: locks are transaction-scoped (`pg_advisory_xact_lock`), no
+ * `SET`, no temporary tables, NOTIFY is `pg_notify` inside the transaction.
+ */
+export type Pooler = "none" | "transaction"
 
 /**
  * Connections the pool keeps open while idle. A burst of due posts runs
@@ -63,8 +80,16 @@ export class Database extends Context.Service<Database, DatabaseShape>()("@omnip
       const dataDir = yield* Config.String("OMNIPOST_DATA_DIR").pipe(Config.withDefault(".omnipost"))
       const poolSize = yield* Config.Int("OMNIPOST_DB_POOL_SIZE").pipe(Config.withDefault(10))
       const poolMin = yield* Config.Int("OMNIPOST_DB_POOL_MIN").pipe(Config.withDefault(defaultPoolMin))
+      const listenUrl = yield* Config.option(Config.Redacted("OMNIPOST_DATABASE_LISTEN_URL"))
+      const pooler = yield* Config.Literals(["none", "transaction"], "OMNIPOST_DATABASE_POOLER").pipe(Config.withDefault("none"))
       return Option.isSome(url) && Redacted.value(url.value) !== ""
-        ? Database.layerPostgres({ url: url.value, maxConnections: poolSize, minConnections: poolMin })
+        ? Database.layerPostgres({
+          url: url.value,
+          maxConnections: poolSize,
+          minConnections: poolMin,
+          listenUrl: Option.getOrUndefined(Option.filter(listenUrl, (u) => Redacted.value(u) !== "")),
+          pooler
+        })
         : Database.layerPglite({ dataDir: join(dataDir, "pgdata") })
     })
   )
@@ -75,6 +100,10 @@ export class Database extends Context.Service<Database, DatabaseShape>()("@omnip
     readonly maxConnections?: number | undefined
     /** Connections kept open even when idle (at most `maxConnections`); default 4, see `defaultPoolMin`. */
     readonly minConnections?: number | undefined
+    /** A direct (unpooled) URL for LISTEN: one connection per process. */
+    readonly listenUrl?: Redacted.Redacted | undefined
+    /** The pooler `url` goes through; default `none`. */
+    readonly pooler?: Pooler | undefined
   }) =>
     Layer.effectContext(makePostgres(options)).pipe(Layer.provide(Reactivity.layer))
 
@@ -131,21 +160,38 @@ const makePostgres = Effect.fnUntraced(function*(options: {
   readonly url: Redacted.Redacted
   readonly maxConnections?: number | undefined
   readonly minConnections?: number | undefined
+  readonly listenUrl?: Redacted.Redacted | undefined
+  readonly pooler?: Pooler | undefined
 }) {
   const maxConnections = options.maxConnections ?? 10
+  const pooled = options.pooler === "transaction"
   const client = yield* PgClient.make({
     url: options.url,
     maxConnections,
     minConnections: Math.max(0, Math.min(maxConnections, options.minConnections ?? defaultPoolMin)),
-    applicationName: "omnipost"
+    applicationName: "omnipost",
+    // Named prepared statements live in a server session, which a transaction pooler does not keep for us.
+    ...(pooled ? { prepare: false } : {})
   })
   yield* migrate(client)
+  // LISTEN holds a session: on its own direct connection when given, on the pool when there is no pooler, else none.
+  const listener = options.listenUrl !== undefined
+    ? yield* PgClient.make({ url: options.listenUrl, maxConnections: 1, minConnections: 0, applicationName: "omnipost-listen" })
+    : pooled
+    ? undefined
+    : client
+  if (listener === undefined) {
+    yield* Effect.logInfo("behind a transaction pooler without OMNIPOST_DATABASE_LISTEN_URL: no LISTEN, schedulers find work by polling")
+  }
   return contextOf(client, {
     kind: "postgres",
     url: options.url,
     notify: (channel, payload) => client.notify(channel, payload),
     listen: (channel) =>
-      client.listen(channel).pipe(Effect.map((queue) => Stream.fromQueue(queue).pipe(Stream.map((n) => n.payload))))
+      listener === undefined
+        ? Effect.succeed(Stream.never)
+        : listener.listen(channel).pipe(Effect.map((queue) => Stream.fromQueue(queue).pipe(Stream.map((n) => n.payload)))),
+    notifications: listener === undefined ? "poll" : "listen"
   })
 })
 
@@ -235,6 +281,7 @@ const makePglite = Effect.fnUntraced(function*(options: { readonly dataDir?: str
   return contextOf(client, {
     kind: "pglite",
     url,
+    notifications: "listen",
     notify: (channel, payload) => PubSub.publish(hub, { channel, payload }).pipe(Effect.asVoid),
     listen: (channel) =>
       PubSub.subscribe(hub).pipe(
