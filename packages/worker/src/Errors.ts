@@ -111,6 +111,8 @@ export class RateLimited extends apiError<RateLimited>()("RateLimited", "RATE_LI
 export class MediaUnavailable extends apiError<MediaUnavailable>()("MediaUnavailable", "MEDIA_UNAVAILABLE", 422) {}
 export class PlatformError extends apiError<PlatformError>()("PlatformError", "PLATFORM_ERROR", 502) {}
 export class NotReady extends apiError<NotReady>()("NotReady", "NOT_READY", 503) {}
+/** The database cannot be reached (an outage, a restart): nothing was changed; try again shortly (`Retry-After`). */
+export class DatabaseUnavailable extends apiError<DatabaseUnavailable>()("DatabaseUnavailable", "DATABASE_UNAVAILABLE", 503) {}
 export class InternalError extends apiError<InternalError>()("InternalError", "INTERNAL_ERROR", 500) {}
 
 /**

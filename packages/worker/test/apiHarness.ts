@@ -65,8 +65,8 @@ interface ServeOptions {
 }
 
 /** The whole HTTP stack on a free port of 127.0.0.1 over `database`: its URL, its data directory and the layer. */
-const serve = (
-  database: Layer.Layer<Database | PgClient.PgClient | SqlClient.SqlClient, unknown>,
+const serve = <Extra = never>(
+  database: Layer.Layer<Database | PgClient.PgClient | SqlClient.SqlClient | Extra, unknown>,
   overrides: Partial<ServerConfigShape>,
   options: ServeOptions
 ) =>
@@ -104,12 +104,14 @@ const serve = (
   })
 
 /** The server and its services, for one suite. */
-export const apiLayer = (
+export const apiLayer = <Extra = never>(
   kind: DatabaseKind,
   overrides: Partial<ServerConfigShape> = {},
   options: ServeOptions & {
     /** Where media are stored (default `local`). */
     readonly mediaStore?: MediaStoreKind
+    /** The database, instead of `Database.layerTest(kind)` (e.g. one reached through a `tcpProxy`). */
+    readonly database?: Layer.Layer<Database | PgClient.PgClient | SqlClient.SqlClient | Extra, unknown>
   } = {}
 ) =>
   Layer.unwrap(Effect.gen(function*() {
@@ -118,8 +120,8 @@ export const apiLayer = (
     const s3 = mediaStore === "local" ? undefined : yield* makeS3Fake()
     const prefix = `server-${randomBytes(4).toString("hex")}`
     const mediaEnv = s3 === undefined ? {} : s3.env(prefix, mediaStore === "s3-presigned" ? "presigned" : "worker")
-    const { dataDir, server, url } = yield* serve(
-      Database.layerTest(kind),
+    const { dataDir, server, url } = yield* serve<Extra>(
+      options.database ?? Database.layerTest(kind),
       { ...overrides, platformBaseUrls: { bluesky: bluesky.url, ...overrides.platformBaseUrls } },
       { ...options, env: { ...mediaEnv, ...options.env } }
     )

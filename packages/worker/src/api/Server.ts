@@ -49,15 +49,20 @@ import { Organizations } from "../storage/Organizations.js"
 import { Plugins } from "../plugins/Plugins.js"
 import { PostStore } from "../storage/PostStore.js"
 import * as Publishers from "../plugins/Publishers.js"
+import { isUnreachable } from "../storage/Database.js"
 import { RateLimiter } from "./RateLimiter.js"
 import { Webhooks } from "../webhooks/Webhooks.js"
 
 const jsonError = (status: number, code: string, message: string, details?: unknown) =>
   HttpServerResponse.jsonUnsafe(errorJson(code, message, details), { status })
 
+/** The `Retry-After` of a `DATABASE_UNAVAILABLE` answer: about how long a restart of PostgreSQL takes. */
+const databaseRetryAfterSeconds = 5
+
 /**
  * Every answer in the API's shape: unknown routes become `NOT_FOUND`, a
- * defect becomes `INTERNAL_ERROR` (logged, never with its internals). (A 429's
+ * database that cannot be reached `DATABASE_UNAVAILABLE` (503), any other
+ * defect `INTERNAL_ERROR` (logged, never with its internals). (A 429's
  * `Retry-After` is set where the limit is decided: `Middleware`'s rate limit.)
  */
 export const ErrorShape = HttpRouter.middleware((httpEffect) =>
@@ -71,6 +76,17 @@ export const ErrorShape = HttpRouter.middleware((httpEffect) =>
       }
       if (reason === "RequestParseError") {
         return Effect.succeed(jsonError(400, "VALIDATION_FAILED", "the request could not be parsed"))
+      }
+      // The database is away (an outage, a restart): a 503 the client may retry, not our bug. Logged
+      // without the cause's stack, once per request; the scheduler and the pool reconnect by themselves.
+      if (isUnreachable(cause)) {
+        return Effect.logWarning("request failed: the database is unreachable").pipe(
+          Effect.as(HttpServerResponse.setHeader(
+            jsonError(503, "DATABASE_UNAVAILABLE", "the database cannot be reached; try again shortly (a create with the same Idempotency-Key is applied once)"),
+            "retry-after",
+            String(databaseRetryAfterSeconds)
+          ))
+        )
       }
       return Effect.logError("request failed", cause).pipe(
         Effect.as(jsonError(500, "INTERNAL_ERROR", "an internal error occurred; it has been logged"))

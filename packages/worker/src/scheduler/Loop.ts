@@ -51,6 +51,14 @@ export const run = Effect.fnUntraced(function*(
 
   const loop = Effect.gen(function*() {
     while (!state.stopping) {
+      if (state.unreleased.size > 0) {
+        // Given back during an outage; any claimed again since are this process's again, not released.
+        const ids = [...state.unreleased].filter((id) => !state.held.has(id))
+        yield* leases.release(workerId, ids).pipe(
+          Effect.andThen(Effect.sync(() => state.unreleased.clear())),
+          Effect.catchCause((cause) => Effect.logWarning("giving back claims failed; retrying after the next wake", cause))
+        )
+      }
       state.claiming = true
       const full = yield* claiming.claimRound.pipe(
         Effect.ensuring(Effect.sync(() => (state.claiming = false))),

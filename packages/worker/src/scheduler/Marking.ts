@@ -40,7 +40,11 @@ export const consumer = (ctx: Context, dispatch: Effect.Effect<void>) => {
           notMarked.push(claim.id)
         }
       }
-      if (notMarked.length > 0) yield* leases.release(workerId, notMarked).pipe(Effect.ignore)
+      if (notMarked.length > 0) {
+        yield* leases.release(workerId, notMarked).pipe(
+          Effect.catchCause(() => Effect.sync(() => notMarked.forEach((id) => state.unreleased.add(id))))
+        )
+      }
       yield* dispatch
     }
   })

@@ -51,6 +51,12 @@ export interface State {
   readonly held: Set<string>
   /** Published destinations whose outcome is waiting for its group commit; their leases are renewed too. */
   readonly settling: Set<string>
+  /**
+   * Claims given back while the database was away (their release failed):
+   * released at the next loop round, so that they need not wait for their
+   * lease to expire once it is back.
+   */
+  readonly unreleased: Set<string>
   /** Marked destinations waiting for a call slot. */
   readonly ready: Array<Ready>
   /**
@@ -97,6 +103,7 @@ export const makeState = (): State => ({
   callMs: new Map(),
   held: new Set(),
   settling: new Set(),
+  unreleased: new Set(),
   ready: [],
   pending: [],
   upcoming: [],

@@ -22,15 +22,27 @@
 import { PGlite } from "@electric-sql/pglite"
 import { PGLiteSocketServer } from "@electric-sql/pglite-socket"
 import { PgClient } from "@effect/sql-pg"
-import { Config, Context, Data, Effect, Layer, Option, PubSub, Redacted, Runtime, type Scope, Stream } from "effect"
+import { Cause, Config, Context, Data, Effect, Layer, Option, PubSub, Redacted, Runtime, type Scope, Stream } from "effect"
 import { Reactivity } from "effect/reactivity"
-import { SqlClient, type SqlError } from "effect/sql"
+import { SqlClient, SqlError } from "effect/sql"
 import { randomBytes } from "node:crypto"
 import { mkdirSync, openSync, readFileSync, rmSync, writeFileSync, closeSync } from "node:fs"
 import { join, resolve } from "node:path"
 import * as Migrations from "./Migrations.js"
 
 export type DatabaseKind = "postgres" | "pglite"
+
+/**
+ * Whether `cause` failed (or died) because the database could not be reached:
+ * a connection that could not be opened or was lost (`ConnectionError`), as
+ * opposed to a statement the database refused. The API answers these 503
+ * `DATABASE_UNAVAILABLE`; the scheduler simply tries again.
+ */
+export const isUnreachable = (cause: Cause.Cause<unknown>): boolean =>
+  cause.reasons.some((reason) => {
+    const error = Cause.isFailReason(reason) ? reason.error : Cause.isDieReason(reason) ? reason.defect : undefined
+    return SqlError.isSqlError(error) && error.reason._tag === "ConnectionError"
+  })
 
 export interface DatabaseShape {
   readonly kind: DatabaseKind

@@ -1,0 +1,69 @@
+/**
+ * A TCP proxy for tests, in front of a server (PostgreSQL): `cut` closes
+ * every connection through it and refuses new ones (each is closed as soon
+ * as it is accepted) until `restore`, so a test can take the database away
+ * from one worker without touching the server other suites share.
+ */
+import { Effect } from "effect"
+import { createConnection, createServer, type Socket } from "node:net"
+
+export interface TcpProxy {
+  readonly port: number
+  /** Closes every connection and refuses new ones. */
+  readonly cut: Effect.Effect<void>
+  /** Lets connections through again. */
+  readonly restore: Effect.Effect<void>
+  /** Connections refused while cut, so far: a signal that clients noticed. */
+  readonly refused: () => number
+}
+
+export const make = (target: { readonly host: string; readonly port: number }) =>
+  Effect.acquireRelease(
+    Effect.callback<{ proxy: TcpProxy; close: () => void }>((resume) => {
+      const open = new Set<Socket>()
+      let cut = false
+      let refused = 0
+      const server = createServer((client) => {
+        if (cut) {
+          refused++
+          client.destroy()
+          return
+        }
+        const upstream = createConnection(target)
+        open.add(client)
+        open.add(upstream)
+        const close = () => {
+          client.destroy()
+          upstream.destroy()
+          open.delete(client)
+          open.delete(upstream)
+        }
+        client.on("error", close).on("close", close)
+        upstream.on("error", close).on("close", close)
+        client.pipe(upstream).pipe(client)
+      })
+      server.listen(0, "127.0.0.1", () => {
+        const address = server.address()
+        const port = typeof address === "object" && address !== null ? address.port : 0
+        resume(Effect.succeed({
+          proxy: {
+            port,
+            cut: Effect.sync(() => {
+              cut = true
+              for (const socket of open) socket.destroy()
+              open.clear()
+            }),
+            restore: Effect.sync(() => {
+              cut = false
+            }),
+            refused: () => refused
+          },
+          close: () => {
+            for (const socket of open) socket.destroy()
+            server.close()
+          }
+        }))
+      })
+    }),
+    ({ close }) => Effect.sync(close)
+  ).pipe(Effect.map(({ proxy }) => proxy))
