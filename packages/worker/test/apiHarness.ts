@@ -121,7 +121,8 @@ export const apiLayer = <Extra = never>(
     const prefix = `server-${randomBytes(4).toString("hex")}`
     const mediaEnv = s3 === undefined ? {} : s3.env(prefix, mediaStore === "s3-presigned" ? "presigned" : "worker")
     const { dataDir, server, url } = yield* serve<Extra>(
-      options.database ?? Database.layerTest(kind),
+      // Without `database`, `Extra` is never: the default layer provides exactly the database services.
+      options.database ?? (Database.layerTest(kind) as Layer.Layer<Database | PgClient.PgClient | SqlClient.SqlClient | Extra, unknown>),
       { ...overrides, platformBaseUrls: { bluesky: bluesky.url, ...overrides.platformBaseUrls } },
       { ...options, env: { ...mediaEnv, ...options.env } }
     )
