@@ -15,7 +15,7 @@
 import { assert, describe, layer } from "@effect/vitest"
 import { FakeX, Faults } from "@omnipost/platform-twitter/testing"
 import { Effect, Layer } from "effect"
-import { apiLayer, connectBluesky, request, TestApi, waitFor } from "../test/apiHarness.js"
+import { apiLayer, request, TestApi, waitFor } from "../test/apiHarness.js"
 import { postsCount, randomOf, seedOf } from "./Size.js"
 
 const clientId = "omnipost-reliability"
@@ -58,9 +58,25 @@ describe(`faults: ${posts} posts to X and Bluesky, seed ${seed} (${kind})`, () =
       Effect.gen(function*() {
         const api = yield* TestApi
         const fakeX = yield* FakeX
-        const x = yield* request(api, "POST", "/v1/accounts", { body: { platform: "x", credentials: fakeX.issueOAuth2Token({ username: "rel" }) } })
-        assert.strictEqual(x.status, 201, JSON.stringify(x.body))
-        const bluesky = yield* connectBluesky(api)
+        // The fakes keep the platforms' own limits (X: 100 posts per user per 15 minutes; Bluesky: 3,000
+        // points per account per 5 minutes, 3 a post): enough accounts that a run stays inside them.
+        const xAccounts = yield* Effect.forEach(Array.from({ length: Math.ceil(posts / 80) }, (_, i) => i), (i) =>
+          request(api, "POST", "/v1/accounts", { body: { platform: "x", credentials: fakeX.issueOAuth2Token({ username: `rel${i}` }) } }).pipe(
+            Effect.map((x) => {
+              assert.strictEqual(x.status, 201, JSON.stringify(x.body))
+              return x.body.id as string
+            })
+          ))
+        const blueskyAccounts = yield* Effect.forEach(Array.from({ length: Math.ceil(posts / 800) }, (_, i) => i), (i) =>
+          Effect.suspend(() => {
+            api.bluesky.createAccount({ handle: `rel${i}.test`, password: `app-password-${i}` })
+            return request(api, "POST", "/v1/accounts", { body: { platform: "bluesky", credentials: api.bluesky.credentials(`rel${i}.test`) } })
+          }).pipe(
+            Effect.map((b) => {
+              assert.strictEqual(b.status, 201, JSON.stringify(b.body))
+              return b.body.id as string
+            })
+          ))
         const random = randomOf(seed)
         const injected: Record<string, Record<string, number>> = { x: {}, bluesky: {} }
         const inject = (platform: "x" | "bluesky") => {
@@ -76,7 +92,7 @@ describe(`faults: ${posts} posts to X and Bluesky, seed ${seed} (${kind})`, () =
           inject("x")
           inject("bluesky")
           const created = yield* request(api, "POST", "/v1/posts", {
-            body: { content: { text: `reliability ${seed} #${i}` }, destinations: [{ accountId: x.body.id }, { accountId: bluesky }] }
+            body: { content: { text: `reliability ${seed} #${i}` }, destinations: [{ accountId: xAccounts[i % xAccounts.length]! }, { accountId: blueskyAccounts[i % blueskyAccounts.length]! }] }
           })
           assert.strictEqual(created.status, 201, JSON.stringify(created.body))
           ids.push(created.body.id)
