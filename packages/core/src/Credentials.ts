@@ -62,8 +62,19 @@ export const saveReliably = (
   ref: CredentialsRef,
   credentials: unknown,
   retry: { readonly times: number; readonly schedule: Schedule.Schedule<unknown> } = saveRetry
+): Effect.Effect<void> => retrySave(Effect.suspend(() => provider.save(ref, credentials)), ref, retry)
+
+/**
+ * `saveReliably` for a host that saves without a provider (the worker writes
+ * the account row itself): `save` is tried again on an error or a defect,
+ * then the failure is logged at error level with the account, and swallowed.
+ */
+export const retrySave = (
+  save: Effect.Effect<void, unknown>,
+  ref: CredentialsRef,
+  retry: { readonly times: number; readonly schedule: Schedule.Schedule<unknown> } = saveRetry
 ): Effect.Effect<void> =>
-  Effect.suspend(() => provider.save(ref, credentials)).pipe(
+  save.pipe(
     Effect.catchDefect((defect) => Effect.fail(defect)),
     Effect.retry(retry),
     Effect.catchCause((cause) =>

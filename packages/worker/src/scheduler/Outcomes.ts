@@ -114,15 +114,14 @@ export const make = (options: {
       // rotated refresh token that is not saved disconnects the account.
       saveCredentials: (fresh) =>
         codecs.encodeCredentials(fresh).pipe(
-          Effect.flatMap((encoded) =>
-            accounts.updateCredentials(claim.accountId, encoded, publisher.tokenExpiresAt?.(fresh)).pipe(
-              Effect.retry(Credentials.saveRetry)
-            )
-          ),
-          Effect.tapCause((cause) =>
-            Effect.logError("could not save refreshed credentials; they serve this call only, and the account may need reconnecting", cause)
-          ),
-          Effect.ignore
+          Effect.matchCauseEffect({
+            onFailure: (cause) => Effect.logError("refreshed credentials that do not encode cannot be saved; they serve this call only", cause),
+            onSuccess: (encoded) =>
+              Credentials.retrySave(
+                accounts.updateCredentials(claim.accountId, encoded, publisher.tokenExpiresAt?.(fresh)),
+                { platform: publisher.platform, accountId: claim.accountId }
+              )
+          })
         )
     }
   }
