@@ -10,6 +10,7 @@
 import { assert, describe, layer } from "@effect/vitest"
 import { Context, Effect, Layer, Redacted } from "effect"
 import { Reactivity } from "effect/reactivity"
+import { SqlClient } from "effect/sql"
 import { Database, makeScratchPostgres } from "../src/storage/Database.js"
 import { type Answer, apiLayer, connectBluesky, errorCode, request, TestApi, waitFor } from "./apiHarness.js"
 import * as TcpProxy from "./tcpProxy.js"
@@ -87,6 +88,17 @@ describe.skipIf(databaseUrl === undefined)("database outage (PostgreSQL behind a
           yield* proxy.restore
           const restoredAt = Date.now()
           yield* waitFor(request(api, "GET", "/v1/posts").pipe(Effect.map((a) => (a.status === 200 ? true : undefined))), 20_000, "the API back")
+          // The scheduler listens again (a LISTEN on a new connection), not only polls.
+          const sql = yield* SqlClient.SqlClient
+          yield* waitFor(
+            sql<{ n: string }>`SELECT count(*) AS n FROM pg_stat_activity
+              WHERE datname = current_database() AND query ILIKE 'LISTEN%' AND pid <> pg_backend_pid()`.pipe(
+              Effect.map((rows) => (Number(rows[0]!.n) > 0 ? true : undefined)),
+              Effect.orElseSucceed(() => undefined)
+            ),
+            20_000,
+            "LISTEN again"
+          )
           const after = yield* create("after the outage")
           assert.strictEqual(after.status, 201, JSON.stringify(after.body))
           yield* published(dueDuring.body.id)

@@ -94,22 +94,34 @@ export const run = Effect.fnUntraced(function*(
     }
   })
 
-  // Notifications: another process (or the API) made something due.
-  const notifications = yield* ctx.database.listen(dueChannel)
-  yield* notifications.pipe(
-    Stream.runForEach((payload) => {
-      const due = Date.parse(payload)
-      state.notified++
-      if (Number.isFinite(due)) {
-        state.nextKnown = Capacity.earliest(state.nextKnown, due)
-        state.announcedDue = Capacity.earliest(state.announcedDue, due)
-      }
-      state.prefetchedUntil = 0
-      return ctx.wake
-    }),
-    Effect.catchCause((cause) => Effect.logWarning("LISTEN stopped; polling only", cause)),
-    Effect.forkScoped
-  )
+  // Notifications: another process (or the API) made something due. The first LISTEN is in place before
+  // the layer is built; when its connection drops (a database restart) it is taken again, once a second
+  // while the database is away, and a wake meanwhile lets a claim round find what was announced.
+  const handle = (notifications: Stream.Stream<string, SqlError.SqlError>) =>
+    notifications.pipe(
+      Stream.runForEach((payload) => {
+        const due = Date.parse(payload)
+        state.notified++
+        if (Number.isFinite(due)) {
+          state.nextKnown = Capacity.earliest(state.nextKnown, due)
+          state.announcedDue = Capacity.earliest(state.announcedDue, due)
+        }
+        state.prefetchedUntil = 0
+        return ctx.wake
+      }),
+      Effect.catchCause((cause) => Effect.logWarning("LISTEN stopped; polling until it is back", cause))
+    )
+  const first = yield* ctx.database.listen(dueChannel)
+  yield* Effect.gen(function*() {
+    yield* handle(first)
+    while (!state.stopping) {
+      yield* ctx.wake
+      yield* Effect.sleep(1_000)
+      yield* Effect.scoped(Effect.flatMap(ctx.database.listen(dueChannel), handle)).pipe(
+        Effect.catchCause(() => Effect.void)
+      )
+    }
+  }).pipe(Effect.forkScoped)
 
   // Lease renewal for everything held, in one statement.
   yield* Effect.gen(function*() {
