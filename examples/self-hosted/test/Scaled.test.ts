@@ -5,73 +5,43 @@
  * worker process publishes it; `/readyz` on the API sees the other process's
  * scheduler heartbeat. Both stop cleanly on SIGTERM.
  */
-import { Database } from "@omnipost/worker"
 import { FakeBluesky, type FakeBlueskyServer } from "@omnipost/platform-bluesky/testing"
-import { Context, Effect, Exit, Layer, Redacted, Scope } from "effect"
-import { type ChildProcess, spawn } from "node:child_process"
-import { randomBytes } from "node:crypto"
-import { mkdtempSync, rmSync } from "node:fs"
-import { createServer } from "node:net"
-import { tmpdir } from "node:os"
-import { join, resolve } from "node:path"
+import { Effect, Exit, Scope } from "effect"
+import { rmSync } from "node:fs"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { freePort, type Serving, sharedEnvironment, spawnServe } from "./processes.js"
 import { connectBluesky, type Server, waitForOutcome } from "../src/walkthrough.js"
 
-const bin = resolve(import.meta.dirname, "../../../packages/worker/dist/bin.js")
-
-const freePort = () =>
-  new Promise<number>((done) => {
-    const probe = createServer()
-    probe.listen(0, "127.0.0.1", () => {
-      const address = probe.address()
-      probe.close(() => done(typeof address === "object" && address !== null ? address.port : 0))
-    })
-  })
 
 describe("serve modes", () => {
   it("--api-only and --worker-only exclude each other", async () => {
-    const child = spawn(process.execPath, [bin, "serve", "--api-only", "--worker-only"], { stdio: ["ignore", "pipe", "pipe"] })
-    let output = ""
-    child.stdout!.on("data", (chunk) => (output += chunk))
-    child.stderr!.on("data", (chunk) => (output += chunk))
+    const { child, output } = spawnServe(["--api-only", "--worker-only"])
     const code = await new Promise<number | null>((done) => child.once("exit", (c) => done(c)))
     expect(code).not.toBe(0)
-    expect(output).toContain("--api-only and --worker-only exclude each other")
+    expect(output()).toContain("--api-only and --worker-only exclude each other")
   })
 })
 
 describe.runIf(Boolean(process.env.DATABASE_URL))("API and scheduler as separate processes (PostgreSQL)", () => {
   const scope = Effect.runSync(Scope.make())
-  const children: Array<{ child: ChildProcess; output: () => string }> = []
+  const children: Array<Serving> = []
   let fake: FakeBlueskyServer
   let server: Server
   let dataDir: string
 
   const start = (args: ReadonlyArray<string>, env: NodeJS.ProcessEnv) => {
-    const child = spawn(process.execPath, [bin, "serve", ...args], { env, stdio: ["ignore", "pipe", "pipe"] })
-    let output = ""
-    child.stdout!.on("data", (chunk) => (output += chunk))
-    child.stderr!.on("data", (chunk) => (output += chunk))
-    const entry = { child, output: () => output }
+    const entry = spawnServe(args, env)
     children.push(entry)
     return entry
   }
 
   beforeAll(async () => {
     // A fresh database on the server of DATABASE_URL, dropped afterwards.
-    const context = await Effect.runPromise(Layer.buildWithScope(Database.Database.layerTest("postgres"), scope))
-    const url = Redacted.value(Context.get(context, Database.Database).url)
+    const shared = await sharedEnvironment(scope, "omnipost-scaled-")
     fake = await FakeBluesky.start()
-    dataDir = mkdtempSync(join(tmpdir(), "omnipost-scaled-"))
+    dataDir = shared.dataDir
     const port = await freePort()
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
-      DATABASE_URL: url,
-      OMNIPOST_ENCRYPTION_KEY: randomBytes(32).toString("base64"),
-      OMNIPOST_MEDIA_SIGNING_KEY: randomBytes(32).toString("hex"),
-      OMNIPOST_LOG_REQUESTS: "false",
-      OMNIPOST_DATA_DIR: dataDir
-    }
+    const env = shared.env
     const api = start(["--api-only", "--port", String(port)], env)
     const worker = start(["--worker-only"], env)
     const key = await new Promise<string>((done, fail) => {

@@ -5,55 +5,28 @@
  * makes 4 requests alternating between them, the `RateLimit-Remaining` header
  * counting down across both, and the 5th is 429 on either.
  */
-import { Database } from "@omnipost/worker"
-import { Context, Effect, Exit, Layer, Redacted, Scope } from "effect"
-import { type ChildProcess, spawn } from "node:child_process"
-import { randomBytes } from "node:crypto"
-import { mkdtempSync, rmSync } from "node:fs"
-import { createServer } from "node:net"
-import { tmpdir } from "node:os"
-import { join, resolve } from "node:path"
+import { Effect, Exit, Scope } from "effect"
+import { rmSync } from "node:fs"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { freePort, type Serving, sharedEnvironment, spawnServe } from "./processes.js"
 
-const bin = resolve(import.meta.dirname, "../../../packages/worker/dist/bin.js")
-
-const freePort = () =>
-  new Promise<number>((done) => {
-    const probe = createServer()
-    probe.listen(0, "127.0.0.1", () => {
-      const address = probe.address()
-      probe.close(() => done(typeof address === "object" && address !== null ? address.port : 0))
-    })
-  })
 
 describe.runIf(Boolean(process.env.DATABASE_URL))("a rate limit shared by two API processes (PostgreSQL)", () => {
   const scope = Effect.runSync(Scope.make())
-  const children: Array<{ child: ChildProcess; output: () => string }> = []
+  const children: Array<Serving> = []
   const urls: Array<string> = []
   let dataDir: string
   let key: string
 
   const start = (port: number, env: NodeJS.ProcessEnv) => {
-    const child = spawn(process.execPath, [bin, "serve", "--api-only", "--port", String(port)], { env, stdio: ["ignore", "pipe", "pipe"] })
-    let output = ""
-    child.stdout!.on("data", (chunk) => (output += chunk))
-    child.stderr!.on("data", (chunk) => (output += chunk))
-    children.push({ child, output: () => output })
+    children.push(spawnServe(["--api-only", "--port", String(port)], env))
     urls.push(`http://127.0.0.1:${port}`)
   }
 
   beforeAll(async () => {
-    const context = await Effect.runPromise(Layer.buildWithScope(Database.Database.layerTest("postgres"), scope))
-    const url = Redacted.value(Context.get(context, Database.Database).url)
-    dataDir = mkdtempSync(join(tmpdir(), "omnipost-ratelimit-"))
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
-      DATABASE_URL: url,
-      OMNIPOST_ENCRYPTION_KEY: randomBytes(32).toString("base64"),
-      OMNIPOST_MEDIA_SIGNING_KEY: randomBytes(32).toString("hex"),
-      OMNIPOST_LOG_REQUESTS: "false",
-      OMNIPOST_DATA_DIR: dataDir
-    }
+    const shared = await sharedEnvironment(scope, "omnipost-ratelimit-")
+    dataDir = shared.dataDir
+    const env = shared.env
     start(await freePort(), env)
     start(await freePort(), env)
     const first = await new Promise<string>((done, fail) => {

@@ -31,7 +31,7 @@
 import { NodeStream } from "@effect/platform-node"
 import type { Media as CoreMedia, Plugin } from "@omnipost/core"
 import { PublishError } from "@omnipost/core"
-import { Duration, Effect, Option, Sink, Stream, type Scope } from "effect"
+import { Duration, Effect, Sink, Stream, type Scope } from "effect"
 import { HttpClient, HttpClientRequest, type HttpClientResponse } from "effect/http"
 import { createReadStream } from "node:fs"
 import { stat } from "node:fs/promises"

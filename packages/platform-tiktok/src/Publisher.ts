@@ -26,7 +26,7 @@
  */
 import { type Media as CoreMedia, type Plugin, type Post, PublishError, type Publisher, type Rules as CoreRules, type Validation } from "@omnipost/core"
 import { Credentials, MediaSource, UrlGuard } from "@omnipost/platform-kit"
-import { Clock, type Duration, Effect, Schema } from "effect"
+import { Clock, type Duration, Effect } from "effect"
 import { HttpClient } from "effect/http"
 import * as Auth from "./Auth.js"
 import * as Creator from "./Creator.js"

@@ -22,7 +22,7 @@
  */
 import { Lru, PublishError, type Publisher, type Validation } from "@omnipost/core"
 import { Credentials, Thread, UrlGuard } from "@omnipost/platform-kit"
-import { Clock, Context, type Duration, Effect, Layer, Option, Schema, Semaphore } from "effect"
+import { Clock, Context, type Duration, Effect, Layer, Schema, Semaphore } from "effect"
 import { HttpClient } from "effect/http"
 import * as Auth from "./Auth.js"
 import * as Errors from "./Errors.js"

@@ -4,7 +4,6 @@
  * token before a call and once more on a 401, saves refreshed credentials,
  * and maps every failure to core's publish errors.
  */
-import type { PublishError } from "@omnipost/core"
 import { Json, Transport } from "@omnipost/platform-kit"
 import { Clock, Duration, Effect, Ref } from "effect"
 import { HttpClient, HttpClientRequest } from "effect/http"
