@@ -12,14 +12,9 @@
  * either the suite is reported as skipped, its title saying which is missing.
  */
 import { assert, describe, layer } from "@effect/vitest"
-import { Config, Context, Effect, Fiber, Layer, Option, Redacted, Stream } from "effect"
+import { Config, Effect, Fiber, Layer, Option, Redacted, Stream } from "effect"
 import { Reactivity } from "effect/reactivity"
 import { SqlClient } from "effect/sql"
-import { type ChildProcess, execFileSync, spawn } from "node:child_process"
-import { chownSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
-import { createServer } from "node:net"
-import { tmpdir } from "node:os"
-import { join } from "node:path"
 import { ApiKeys } from "../src/storage/ApiKeys.js"
 import { AccountStore } from "../src/storage/AccountStore.js"
 import { Crypto } from "../src/storage/Crypto.js"
@@ -27,102 +22,7 @@ import { Database, makeScratchPostgres } from "../src/storage/Database.js"
 import { Organizations } from "../src/storage/Organizations.js"
 import { PostStore } from "../src/storage/PostStore.js"
 import { makeOrganization } from "./fixtures.js"
-
-const binary = ["/usr/sbin/pgbouncer", "/usr/bin/pgbouncer"].find((path) => existsSync(path))
-const missing = !process.env.DATABASE_URL ? "DATABASE_URL is not set" : binary === undefined ? "pgbouncer is not installed" : undefined
-
-// PgBouncer takes no port 0: a port free a moment ago (the only such probe in the suite).
-const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const server = createServer()
-    server.once("error", reject)
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address()
-      server.close(() => resolve(typeof address === "object" && address !== null ? address.port : 0))
-    })
-  })
-
-interface Pooler {
-  /** `url` with PgBouncer's host and port instead of the server's. */
-  readonly through: (url: Redacted.Redacted) => Redacted.Redacted
-  /** `SHOW POOLS` on PgBouncer's admin console: the server connections it holds for `database`. */
-  readonly serverConnections: (database: string) => number
-}
-class PgBouncer extends Context.Service<PgBouncer, Pooler>()("test/PgBouncer") {}
-
-/** PgBouncer in transaction mode in front of `DATABASE_URL`'s server, at most 2 server connections per database. */
-const pgbouncer = Layer.effect(
-  PgBouncer,
-  Effect.gen(function*() {
-    const server = new URL(yield* Config.String("DATABASE_URL"))
-    const port = yield* Effect.promise(freePort)
-    const dir = yield* Effect.acquireRelease(
-      Effect.sync(() => mkdtempSync(join(tmpdir(), "omnipost-pgbouncer-"))),
-      (dir) => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
-    )
-    const ini = join(dir, "pgbouncer.ini")
-    writeFileSync(ini, [
-      "[databases]",
-      `* = host=${server.hostname} port=${server.port || 5432} user=${decodeURIComponent(server.username || "postgres")}${server.password ? ` password=${decodeURIComponent(server.password)}` : ""}`,
-      "[pgbouncer]",
-      "listen_addr = 127.0.0.1",
-      `listen_port = ${port}`,
-      "unix_socket_dir =",
-      "auth_type = any",
-      "admin_users = pgbouncer",
-      "pool_mode = transaction",
-      "default_pool_size = 2",
-      "max_client_conn = 200",
-      "ignore_startup_parameters = extra_float_digits,options",
-      `pidfile = ${join(dir, "pgbouncer.pid")}`
-    ].join("\n") + "\n")
-    // PgBouncer refuses to run as root: it switches to the postgres user (`-u`), which must read its directory.
-    const asRoot = process.getuid?.() === 0
-    if (asRoot) {
-      const uid = Number(execFileSync("id", ["-u", "postgres"]).toString().trim())
-      const gid = Number(execFileSync("id", ["-g", "postgres"]).toString().trim())
-      chownSync(dir, uid, gid)
-      chownSync(ini, uid, gid)
-    }
-    yield* Effect.acquireRelease(
-      Effect.callback<ChildProcess, Error>((resume) => {
-        const child = spawn(binary!, [...(asRoot ? ["-u", "postgres"] : []), ini], { stdio: ["ignore", "pipe", "pipe"] })
-        let output = ""
-        const onData = (chunk: Buffer) => {
-          output += chunk
-          if (/process up|listening on/.test(output)) resume(Effect.succeed(child))
-        }
-        child.stdout!.on("data", onData)
-        child.stderr!.on("data", onData)
-        child.on("exit", (code) => resume(Effect.fail(new Error(`pgbouncer exited (${code}):\n${output}`))))
-      }),
-      (child) =>
-        Effect.promise(() =>
-          new Promise<void>((resolve) => {
-            if (child.exitCode !== null) return resolve()
-            child.on("exit", () => resolve())
-            child.kill("SIGINT")
-          })
-        )
-    )
-    const through = (url: Redacted.Redacted) => {
-      const pooled = new URL(Redacted.value(url))
-      pooled.hostname = "127.0.0.1"
-      pooled.port = String(port)
-      return Redacted.make(pooled.toString())
-    }
-    const serverConnections = (database: string) => {
-      const out = execFileSync("psql", ["-h", "127.0.0.1", "-p", String(port), "-U", "pgbouncer", "-A", "-F", "|", "-c", "SHOW POOLS", "pgbouncer"])
-        .toString()
-      const [header, ...rows] = out.trim().split("\n").map((line) => line.split("|"))
-      const row = rows.find((cells) => cells[0] === database)
-      if (header === undefined || row === undefined) throw new Error(`no pool for ${database} in SHOW POOLS:\n${out}`)
-      // Server connections in any state: sv_active, sv_idle, sv_used, sv_tested, sv_login (and sv_active_cancel…).
-      return header.reduce((sum, name, i) => name.startsWith("sv_") ? sum + Number(row[i] ?? 0) : sum, 0)
-    }
-    return PgBouncer.of({ through, serverConnections })
-  })
-)
+import { PgBouncer, pgbouncer, pgbouncerMissing as missing } from "./pgbouncerHarness.js"
 
 /** A scratch database; the stores over PgBouncer (transaction mode), LISTEN on the direct URL unless `direct` is false. */
 const storesThroughPooler = (direct: boolean) =>
@@ -139,7 +39,7 @@ const storesThroughPooler = (direct: boolean) =>
         minConnections: 0
       })
     }))),
-    Layer.provideMerge(pgbouncer),
+    Layer.provideMerge(pgbouncer()),
     Layer.provide(Reactivity.layer)
   )
 
