@@ -10,6 +10,14 @@
  * (runs per system, taking turns; the table shows each figure's median;
  * default 1), BENCH_DETAIL (each process's share and lags).
  *
+ * Through a pooler: BENCH_POOLER_URL is a PgBouncer in transaction mode in
+ * front of DATABASE_URL's server, with a wildcard database entry (`* =
+ * host=… port=…`), e.g. postgres://postgres@127.0.0.1:6432. The system
+ * `omnipost-pooled` (in BENCH_SYSTEMS) runs our workers with each fresh
+ * database reached through it (`OMNIPOST_DATABASE_POOLER=transaction`, LISTEN
+ * on the direct URL, `OMNIPOST_DATABASE_LISTEN_URL`); the bench's own inserts
+ * and checks stay direct.
+ *
  * Every run gets a fresh database. All N items are created before they are
  * due, due at one instant T0 (2 s after creation), so the lag (call − due) and
  * the throughput (N / (last completion − T0)) measure the scheduler, not the
@@ -35,6 +43,17 @@ const C = Number(process.env.BENCH_CONCURRENCY ?? 8)
 const PROCESSES = (process.env.BENCH_PROCESSES ?? "1,4").split(",").map(Number)
 const REPEATS = Math.max(1, Number(process.env.BENCH_REPEATS ?? 1))
 const SYSTEMS = (process.env.BENCH_SYSTEMS ?? "omnipost,graphile-worker,graphile-worker-batched,pg-boss").split(",")
+const poolerUrl = process.env.BENCH_POOLER_URL
+if (SYSTEMS.includes("omnipost-pooled") && !poolerUrl) {
+  console.error("the system omnipost-pooled needs BENCH_POOLER_URL (a PgBouncer in transaction mode in front of DATABASE_URL's server)")
+  process.exit(1)
+}
+/** `url`'s database through the pooler: its host, port and credentials, the same database name. */
+const throughPooler = (url: string) => {
+  const pooled = new URL(poolerUrl!)
+  pooled.pathname = new URL(url).pathname
+  return pooled.toString()
+}
 const packageRoot = fileURLToPath(new URL("..", import.meta.url))
 const workerEntry = "dist/testing/WorkerMain.js"
 if (!existsSync(`${packageRoot}/${workerEntry}`)) {
@@ -117,9 +136,10 @@ interface RunResult {
   readonly dueAt: number
 }
 
-const omnipost = async (url: string, processes: number): Promise<RunResult> => {
+const omnipost = async (url: string, processes: number, pooled: boolean): Promise<RunResult> => {
   const env = {
-    DATABASE_URL: url,
+    DATABASE_URL: pooled ? throughPooler(url) : url,
+    ...(pooled ? { OMNIPOST_DATABASE_POOLER: "transaction", OMNIPOST_DATABASE_LISTEN_URL: url } : {}),
     OMNIPOST_ENCRYPTION_KEY: encryptionKey,
     OMNIPOST_WORKER_PUBLISHER: "noop",
     OMNIPOST_WORKER_CONCURRENCY: String(C),
@@ -165,7 +185,7 @@ const omnipost = async (url: string, processes: number): Promise<RunResult> => {
   const last = await client.query(`SELECT max(finished_at) AS last FROM attempts`)
   if (processes > 1) {
     const split = await client.query(`SELECT worker_id, count(*) AS n FROM attempts GROUP BY worker_id ORDER BY worker_id`)
-    console.log(`  omnipost split across processes: ${split.rows.map((r) => r.n).join(" / ")}`)
+    console.log(`  ${pooled ? "omnipost-pooled" : "omnipost"} split across processes: ${split.rows.map((r) => r.n).join(" / ")}`)
     if (process.env.BENCH_DETAIL) {
       const detail = await client.query(
         `SELECT a.worker_id, count(*) AS n,
@@ -231,8 +251,8 @@ for (const processes of PROCESSES) {
   for (let repeat = 1; repeat <= REPEATS; repeat++) {
     for (const system of SYSTEMS) {
       const result = await withDatabase((url) =>
-        system === "omnipost"
-          ? omnipost(url, processes)
+        system === "omnipost" || system === "omnipost-pooled"
+          ? omnipost(url, processes, system === "omnipost-pooled")
           : competitor(system === "pg-boss" ? "pgboss" : system === "graphile-worker" ? "graphile" : "graphile-batched", url, processes)
       )
       if (result.lags.length !== N) throw new Error(`${system}: ${result.lags.length} of ${N} jobs reported`)
