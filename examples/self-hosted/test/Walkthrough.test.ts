@@ -8,10 +8,10 @@
 import { FakeBluesky, type FakeBlueskyServer } from "@omnipost/platform-bluesky/testing"
 import { type ChildProcess, execFile, spawn } from "node:child_process"
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
-import { createServer } from "node:net"
 import { tmpdir } from "node:os"
-import { join, resolve } from "node:path"
+import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { bin, freePort } from "./processes.js"
 import {
   connectBluesky,
   createKey,
@@ -23,17 +23,6 @@ import {
   waitForOutcome
 } from "../src/walkthrough.js"
 
-const bin = resolve(import.meta.dirname, "../../../packages/worker/dist/bin.js")
-
-const freePort = () =>
-  new Promise<number>((done, fail) => {
-    const probe = createServer()
-    probe.once("error", fail)
-    probe.listen(0, "127.0.0.1", () => {
-      const address = probe.address()
-      probe.close(() => done(typeof address === "object" && address !== null ? address.port : 0))
-    })
-  })
 
 describe("self-hosted walk-through", () => {
   let child: ChildProcess

@@ -29,7 +29,8 @@ import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { makeScratchPostgres } from "../src/storage/Database.js"
-import { freePort, PgBouncer, pgbouncer, pgbouncerMissing as missing } from "./pgbouncerHarness.js"
+import { PgBouncer, pgbouncer, pgbouncerMissing as missing } from "./pgbouncerHarness.js"
+import { freePort } from "./ports.js"
 import { makeS3Fake, type S3Fake } from "./s3Harness.js"
 
 const bin = fileURLToPath(new URL("../dist/bin.js", import.meta.url))

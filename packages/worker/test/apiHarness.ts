@@ -11,10 +11,10 @@ import type { Plugin } from "@omnipost/core"
 import { ConfigProvider, Context, Effect, Layer, Option } from "effect"
 import { randomBytes } from "node:crypto"
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs"
-import { createServer } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { ApiKeys } from "../src/storage/ApiKeys.js"
+import { freePort } from "./ports.js"
 import { type ServerConfigShape, ServerConfig } from "../src/Config.js"
 import { Crypto } from "../src/storage/Crypto.js"
 import { PgClient } from "@effect/sql-pg"
@@ -45,16 +45,6 @@ export interface ApiServer {
 export type MediaStoreKind = "local" | "s3" | "s3-presigned"
 
 export class TestApi extends Context.Service<TestApi, ApiServer>()("test/TestApi") {}
-
-const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const server = createServer()
-    server.once("error", reject)
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address()
-      server.close(() => resolve(typeof address === "object" && address !== null ? address.port : 0))
-    })
-  })
 
 interface ServeOptions {
   readonly scheduler?: boolean

@@ -9,7 +9,7 @@
 import { Config, Context, Effect, Layer, Redacted } from "effect"
 import { type ChildProcess, execFileSync, spawn } from "node:child_process"
 import { chownSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
-import { createServer } from "node:net"
+import { freePort } from "./ports.js"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 
@@ -17,16 +17,6 @@ export const binary = ["/usr/sbin/pgbouncer", "/usr/bin/pgbouncer"].find((path) 
 /** Why PgBouncer suites cannot run here, or undefined. */
 export const pgbouncerMissing = !process.env.DATABASE_URL ? "DATABASE_URL is not set" : binary === undefined ? "pgbouncer is not installed" : undefined
 
-/** A port that was free a moment ago (PgBouncer and `serve --port` take no port 0). */
-export const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const server = createServer()
-    server.once("error", reject)
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address()
-      server.close(() => resolve(typeof address === "object" && address !== null ? address.port : 0))
-    })
-  })
 
 export interface Pooler {
   /** `url` with PgBouncer's host and port instead of the server's. */
