@@ -1,58 +1,135 @@
 /**
- * API figures: requests per second and p99 latency of `POST /v1/posts`
- * (validated and stored) and `GET /v1/posts/:id` at 32 concurrent
- * connections, and the server's peak memory while 100 MB and 1 GB files are
- * uploaded (generated as a stream: nothing is written to disk on this side).
+ * API figures: requests per second and p50/p99 latency of `POST /v1/posts`
+ * (validated and stored, one Bluesky destination, scheduled ahead),
+ * `GET /v1/posts/:id` and `GET /v1/posts?limit=50` at 32 connections, each
+ * beside a baseline measured in the same run (a plain `node:http` server
+ * doing the minimum SQL, `support/baseline.ts`) with the ratio to it; then
+ * the server's peak memory while 100 MB and 1 GB files are uploaded
+ * (generated as a stream: nothing is written to disk on this side).
  *
- * The server is the built `omnipost serve` (run `npm run build` first) in its
- * own process, on embedded PGlite in a temporary directory, or on the
- * PostgreSQL of `DATABASE_URL` when set. The Bluesky account lives on the
- * platform fake; posts are scheduled far ahead, so nothing is published.
+ * What is measured is the server alone: it (the built `omnipost serve
+ * --api-only`; run `npm run build` first), the baseline and the load
+ * generator (autocannon, `support/load.ts`) are separate processes; the
+ * platform fake answers only while the account is connected and is closed
+ * before any load. Server and baseline take turns, endpoint by endpoint, for
+ * `BENCH_ROUNDS` rounds, so a machine's changing load falls on both.
  *
- *   npm run api -w @omnipost/bench            (BENCH_SECONDS=10 by default)
+ * The database is fresh each run: a new database on the PostgreSQL server of
+ * `DATABASE_URL` when set (dropped afterwards), else embedded PGlite in
+ * temporary directories (the baseline on its own PGlite, migrated by a first
+ * `serve`). After `BENCH_TIMEOUT_SECONDS` (default 900) the bench says what
+ * it was waiting for and which processes were running, stops every process
+ * group it started, and exits 2.
+ *
+ *   npm run api -w @omnipost/bench     (BENCH_SECONDS=10, BENCH_ROUNDS=2, BENCH_UPLOADS=true)
+ *   BENCH_CPU_PROF=/tmp/prof …         (the server writes a --cpu-prof profile there when it stops)
  */
 import { FakeBluesky } from "@omnipost/platform-bluesky/testing"
-import { spawn } from "node:child_process"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
-import { firstKey, freePort, memoryMb } from "./support/process.ts"
+import pg from "pg"
+import type { LoadOptions, LoadResult } from "./support/load.ts"
+import { firstKey, freePort, memoryMb, outputOf, printed, Started, stopGroup } from "./support/process.ts"
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10)
-const concurrency = 32
+const rounds = Number(process.env.BENCH_ROUNDS ?? 2)
+const timeoutSeconds = Number(process.env.BENCH_TIMEOUT_SECONDS ?? 900)
+const uploads = process.env.BENCH_UPLOADS !== "false"
+const cpuProfileDir = process.env.BENCH_CPU_PROF
+const connections = 32
 const bin = resolve(import.meta.dirname, "../packages/worker/dist/bin.js")
+const support = resolve(import.meta.dirname, "support")
+const nodeFlags = ["--experimental-strip-types", "--no-warnings=ExperimentalWarning"]
 
-const percentile = (sorted: ReadonlyArray<number>, p: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!
+const started = new Started()
+const cleanups: Array<() => Promise<void> | void> = []
+let waitingFor = "starting"
 
-/** Runs `task` from `concurrency` loops for `seconds`; requests per second and latency percentiles. */
-const load = async (name: string, task: (i: number) => Promise<void>) => {
-  const latencies: Array<number> = []
-  let errors = 0
-  let counter = 0
-  const end = performance.now() + seconds * 1000
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (performance.now() < end) {
-      const start = performance.now()
-      try {
-        await task(counter++)
-        latencies.push(performance.now() - start)
-      } catch {
-        errors++
-      }
-    }
-  }))
-  latencies.sort((a, b) => a - b)
-  const result = {
-    name,
-    requests: latencies.length,
-    errors,
-    perSecond: Math.round(latencies.length / seconds),
-    p50: percentile(latencies, 0.5).toFixed(1),
-    p99: percentile(latencies, 0.99).toFixed(1)
-  }
-  console.log(`${name.padEnd(22)} ${String(result.perSecond).padStart(6)} req/s   p50 ${result.p50} ms   p99 ${result.p99} ms   (${result.requests} requests, ${errors} errors, ${concurrency} connections)`)
-  return result
+const step = async <A>(what: string, run: () => Promise<A>): Promise<A> => {
+  waitingFor = what
+  return run()
 }
+
+const stopEverything = async () => {
+  await started.stopAll()
+  for (const cleanup of cleanups.reverse()) await Promise.resolve(cleanup()).catch((error) => console.error(error))
+}
+
+const deadline = setTimeout(() => {
+  console.error(
+    `bench timed out after ${timeoutSeconds} s while waiting for: ${waitingFor}; running: ${started.running().join(", ") || "nothing"}; stopping them`
+  )
+  stopEverything().finally(() => process.exit(2))
+}, timeoutSeconds * 1000)
+
+/** A fresh database on DATABASE_URL's server, dropped when the bench ends. */
+const freshPostgres = async (adminUrl: string) => {
+  const name = `omnipost_bench_${process.pid}_${Date.now()}`
+  const admin = new pg.Client({ connectionString: adminUrl })
+  await admin.connect()
+  await admin.query(`CREATE DATABASE ${name}`)
+  await admin.end()
+  cleanups.push(async () => {
+    const client = new pg.Client({ connectionString: adminUrl })
+    await client.connect()
+    await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
+    await client.end()
+  })
+  const url = new URL(adminUrl)
+  url.pathname = `/${name}`
+  return url.toString()
+}
+
+const tempDir = () => {
+  const dir = mkdtempSync(join(tmpdir(), "omnipost-bench-"))
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }))
+  return dir
+}
+
+/** `omnipost serve --api-only` on a free port with a fresh database; its URL, first key and process. */
+const startServer = async (name: string, env: Record<string, string>, extraFlags: ReadonlyArray<string> = []) => {
+  const port = await freePort()
+  const dataDir = env.OMNIPOST_DATA_DIR ?? tempDir()
+  const child = started.spawn(name, [...extraFlags, bin, "serve", "--port", String(port), "--data-dir", dataDir, "--api-only"], {
+    env: {
+      ...process.env,
+      OMNIPOST_LOG_REQUESTS: "false",
+      OMNIPOST_RATE_LIMIT_PER_MINUTE: "100000000",
+      OMNIPOST_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString("base64"),
+      ...env
+    },
+    stdio: ["ignore", "pipe", "inherit"]
+  })
+  const key = await step(`${name} to print its first key`, () => firstKey(child))
+  return { url: `http://127.0.0.1:${port}`, key, child, dataDir }
+}
+
+const connectAccount = async (url: string, key: string, fake: { credentials(): unknown }) => {
+  const response = await fetch(`${url}/v1/accounts`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+    body: JSON.stringify({ platform: "bluesky", credentials: fake.credentials() })
+  })
+  const body = await response.json() as { id: string }
+  if (response.status !== 201) throw new Error(`connecting the account: ${response.status} ${JSON.stringify(body)}`)
+  return body.id
+}
+
+const load = (name: string, options: LoadOptions) =>
+  step(`the load on ${name}`, async () => {
+    const child = started.spawn(`load on ${name}`, [...nodeFlags, join(support, "load.ts"), JSON.stringify(options)], {
+      stdio: ["ignore", "pipe", "inherit"]
+    })
+    const result = JSON.parse(await outputOf(child)) as LoadResult
+    console.log(
+      `${name.padEnd(36)} ${String(result.perSecond).padStart(6)} req/s   p50 ${String(result.p50).padStart(3)} ms   p99 ${
+        String(result.p99).padStart(4)
+      } ms   (${result.ok} ok, ${result.non2xx} non-2xx, ${result.errors} errors)`
+    )
+    if (result.non2xx > 0 || result.errors > 0) throw new Error(`${name}: ${result.non2xx} non-2xx answers, ${result.errors} errors`)
+    return result
+  })
 
 /** A PNG signature followed by `total` bytes in 1 MiB chunks, generated as they are read. */
 const generated = (total: number) => {
@@ -74,82 +151,154 @@ const generated = (total: number) => {
   })
 }
 
-const main = async () => {
-  const fake = await FakeBluesky.start()
-  const dataDir = mkdtempSync(join(tmpdir(), "omnipost-bench-"))
-  const port = await freePort()
-  const url = `http://127.0.0.1:${port}`
-  const child = spawn(process.execPath, [bin, "serve", "--port", String(port), "--data-dir", dataDir, "--api-only"], {
-    env: {
-      ...process.env,
-      OMNIPOST_LOG_REQUESTS: "false",
-      OMNIPOST_RATE_LIMIT_PER_MINUTE: "100000000",
-      ...(process.env.DATABASE_URL ? { OMNIPOST_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString("base64") } : {})
-    },
-    stdio: ["ignore", "pipe", "inherit"]
-  })
-  const key = await Promise.race([
-    firstKey(child),
-    new Promise<never>((_, fail) =>
-      setTimeout(() => fail(new Error("no key printed within 180 s (a database that already has keys? use a fresh one)")), 180_000).unref()
-    )
-  ])
-  const headers = { authorization: `Bearer ${key}`, "content-type": "application/json" }
-  try {
-    const account = await (await fetch(`${url}/v1/accounts`, {
-      method: "POST",
-      headers,
-      body: JSON.stringify({ platform: "bluesky", credentials: fake.credentials() })
-    })).json() as { id: string }
-    const body = (i: number) =>
-      JSON.stringify({
-        content: { text: `Benchmark post ${i}: validated for Bluesky's 300 graphemes and stored #bench https://example.com` },
-        destinations: [{ accountId: account.id }],
-        scheduledAt: "2099-01-01T00:00:00Z"
-      })
-    console.log(`database: ${process.env.DATABASE_URL ? "PostgreSQL (DATABASE_URL)" : "embedded PGlite"}; ${seconds} s per run; node ${process.version}`)
-    const ids: Array<string> = []
-    const create = await load("POST /v1/posts", async (i) => {
-      const response = await fetch(`${url}/v1/posts`, { method: "POST", headers, body: body(i) })
-      if (response.status !== 201) throw new Error(String(response.status))
-      ids.push(((await response.json()) as { id: string }).id)
-    })
-    const read = await load("GET /v1/posts/:id", async (i) => {
-      const response = await fetch(`${url}/v1/posts/${ids[i % ids.length]}`, { headers })
-      if (response.status !== 200) throw new Error(String(response.status))
-      await response.arrayBuffer()
-    })
-
-    const before = memoryMb(child.pid!)
-    console.log(`server memory before uploads: rss ${before.rss.toFixed(0)} MB, peak so far ${before.peak.toFixed(0)} MB`)
-    const uploads: Array<{ size: string; peak: number; seconds: number }> = []
-    for (const [label, size] of [["100 MB", 100_000_000], ["1 GB", 1_000_000_000]] as const) {
-      let peak = memoryMb(child.pid!).rss
-      const sampler = setInterval(() => (peak = Math.max(peak, memoryMb(child.pid!).rss)), 50)
-      const start = performance.now()
-      const response = await fetch(`${url}/v1/media?fileName=bench.png`, {
+const measureUploads = async (url: string, key: string, pid: number) => {
+  const before = memoryMb(pid)
+  console.log(`server memory before uploads: rss ${before.rss.toFixed(0)} MB, peak so far ${before.peak.toFixed(0)} MB`)
+  const figures: Array<{ size: string; peak: number; seconds: number }> = []
+  for (const [label, size] of [["100 MB", 100_000_000], ["1 GB", 1_000_000_000]] as const) {
+    let peak = memoryMb(pid).rss
+    const sampler = setInterval(() => (peak = Math.max(peak, memoryMb(pid).rss)), 50)
+    const start = performance.now()
+    const response = await step(`the ${label} upload`, () =>
+      fetch(`${url}/v1/media?fileName=bench.png`, {
         method: "POST",
         headers: { authorization: `Bearer ${key}`, "content-type": "application/octet-stream" },
         body: generated(size),
         duplex: "half"
-      } as RequestInit)
-      const answer = await response.json() as { sizeBytes?: number }
-      clearInterval(sampler)
-      const took = (performance.now() - start) / 1000
-      if (response.status !== 201) throw new Error(`upload ${label}: ${response.status} ${JSON.stringify(answer)}`)
-      uploads.push({ size: label, peak, seconds: took })
-      console.log(`upload ${label.padEnd(7)} peak server rss ${peak.toFixed(0)} MB   ${took.toFixed(1)} s (${(size / 1e6 / took).toFixed(0)} MB/s), stored ${answer.sizeBytes} bytes`)
-    }
-    console.log(JSON.stringify({ create, read, memoryBeforeMb: Math.round(before.rss), uploads }))
-  } finally {
-    child.kill("SIGTERM")
-    await new Promise((done) => child.once("exit", done))
-    await fake.close()
-    rmSync(dataDir, { recursive: true, force: true })
+      } as RequestInit))
+    const answer = await response.json() as { sizeBytes?: number }
+    clearInterval(sampler)
+    const took = (performance.now() - start) / 1000
+    if (response.status !== 201) throw new Error(`upload ${label}: ${response.status} ${JSON.stringify(answer)}`)
+    figures.push({ size: label, peak, seconds: took })
+    console.log(`upload ${label.padEnd(7)} peak server rss ${peak.toFixed(0)} MB   ${took.toFixed(1)} s (${(size / 1e6 / took).toFixed(0)} MB/s), stored ${answer.sizeBytes} bytes`)
   }
+  return { memoryBeforeMb: Math.round(before.rss), uploads: figures }
 }
 
-main().catch((error) => {
-  console.error(error)
-  process.exit(1)
-})
+const mean = (values: ReadonlyArray<number>) => values.reduce((a, b) => a + b, 0) / values.length
+
+const main = async () => {
+  const adminUrl = process.env.DATABASE_URL
+  const fake = await step("the platform fake to start", () => FakeBluesky.start())
+  let fakeOpen = true
+  const closeFake = async () => {
+    if (fakeOpen) await fake.close()
+    fakeOpen = false
+  }
+  cleanups.push(closeFake)
+
+  // The server, on its fresh database.
+  const serverDatabase = adminUrl !== undefined ? await step("a fresh database", () => freshPostgres(adminUrl)) : undefined
+  const server = await startServer("omnipost serve", serverDatabase !== undefined ? { DATABASE_URL: serverDatabase } : {}, [
+    ...(cpuProfileDir !== undefined ? ["--cpu-prof", `--cpu-prof-dir=${cpuProfileDir}`] : [])
+  ])
+  const accountId = await step("the account to connect", () => connectAccount(server.url, server.key, fake))
+
+  // The baseline: the same database on PostgreSQL; on PGlite its own, migrated by a first serve that then stops.
+  let baselineTarget: Array<string>
+  let baselineAccount = accountId
+  if (serverDatabase !== undefined) {
+    baselineTarget = ["--postgres", serverDatabase]
+  } else {
+    const prep = await startServer("omnipost serve (migrating the baseline's PGlite)", {})
+    baselineAccount = await step("the baseline's account to connect", () => connectAccount(prep.url, prep.key, fake))
+    await step("the migrating serve to stop", () => stopGroup(prep.child, 30_000))
+    baselineTarget = ["--pglite", join(prep.dataDir, "pgdata")]
+  }
+  // Out of the measured path: nothing measured calls the platform.
+  await closeFake()
+  const baselinePort = await freePort()
+  const baselineChild = started.spawn("baseline", [
+    ...nodeFlags,
+    join(support, "baseline.ts"),
+    "--port",
+    String(baselinePort),
+    "--account",
+    baselineAccount,
+    ...baselineTarget
+  ], { stdio: ["ignore", "pipe", "inherit"] })
+  await step("the baseline to listen", () => printed(baselineChild, "listening"))
+
+  const targets = [
+    { name: "omnipost", url: server.url, headers: { authorization: `Bearer ${server.key}` }, accountId },
+    { name: "baseline", url: `http://127.0.0.1:${baselinePort}`, headers: {} as Record<string, string>, accountId: baselineAccount }
+  ]
+  const idsOf = async (target: (typeof targets)[number]) => {
+    const response = await fetch(`${target.url}/v1/posts?limit=100`, { headers: target.headers })
+    const body = await response.json() as { data: ReadonlyArray<{ id: string }> }
+    return body.data.map((post) => post.id)
+  }
+
+  console.log(
+    `database: ${adminUrl !== undefined ? "PostgreSQL (a fresh database on DATABASE_URL's server)" : "embedded PGlite"}; ${seconds} s per run, ${rounds} rounds, ${connections} connections; node ${process.version}; load average ${
+      (await import("node:os")).loadavg().map((n) => n.toFixed(1)).join(" ")
+    }`
+  )
+  // A short warm-up of each (JIT, pools), not counted.
+  for (const target of targets) {
+    await load(`warm-up ${target.name}`, { url: target.url, kind: "create", seconds: 2, connections, headers: target.headers, accountId: target.accountId })
+  }
+  const kinds = [
+    { kind: "create", label: "POST /v1/posts" },
+    { kind: "get", label: "GET /v1/posts/:id" },
+    { kind: "list", label: "GET /v1/posts (50)" }
+  ] as const
+  const results = new Map<string, Array<LoadResult>>()
+  for (let round = 1; round <= rounds; round++) {
+    for (const { kind, label } of kinds) {
+      // Alternate which goes first, so neither always runs on the warmer (or busier) machine.
+      const order = round % 2 === 1 ? targets : [...targets].reverse()
+      for (const target of order) {
+        const ids = kind === "get" ? await idsOf(target) : undefined
+        const result = await load(`${label} ${target.name} (round ${round})`, {
+          url: target.url,
+          kind,
+          seconds,
+          connections,
+          headers: target.headers,
+          accountId: target.accountId,
+          ...(ids !== undefined ? { ids } : {})
+        })
+        const key = `${kind} ${target.name}`
+        results.set(key, [...(results.get(key) ?? []), result])
+      }
+    }
+  }
+  console.log("\nmeans over the rounds; ratio = omnipost / baseline (throughput), p99 ratio = omnipost p99 / baseline p99")
+  const summary = kinds.map(({ kind, label }) => {
+    const ours = results.get(`${kind} omnipost`)!
+    const base = results.get(`${kind} baseline`)!
+    const figures = {
+      endpoint: label,
+      omnipost: Math.round(mean(ours.map((r) => r.perSecond))),
+      baseline: Math.round(mean(base.map((r) => r.perSecond))),
+      omnipostP99: mean(ours.map((r) => r.p99)),
+      baselineP99: mean(base.map((r) => r.p99))
+    }
+    const ratio = figures.omnipost / figures.baseline
+    const p99Ratio = figures.omnipostP99 / Math.max(1, figures.baselineP99)
+    console.log(
+      `${label.padEnd(20)} omnipost ${String(figures.omnipost).padStart(6)} req/s  baseline ${String(figures.baseline).padStart(6)} req/s  ratio ${
+        ratio.toFixed(2)
+      }x   p99 ${figures.omnipostP99.toFixed(0)} ms vs ${figures.baselineP99.toFixed(0)} ms (${p99Ratio.toFixed(2)}x)`
+    )
+    return { ...figures, ratio: Number(ratio.toFixed(2)), p99Ratio: Number(p99Ratio.toFixed(2)) }
+  })
+  await step("the baseline to stop", () => stopGroup(baselineChild))
+  const memory = uploads ? await measureUploads(server.url, server.key, server.child.pid!) : undefined
+  console.log(JSON.stringify({ database: adminUrl !== undefined ? "postgres" : "pglite", seconds, rounds, connections, summary, ...memory }))
+}
+
+main()
+  .then(async () => {
+    waitingFor = "everything to stop"
+    await stopEverything()
+    clearTimeout(deadline)
+  })
+  .catch(async (error) => {
+    console.error(error)
+    waitingFor = "everything to stop after an error"
+    await stopEverything()
+    process.exit(1)
+  })
