@@ -1,6 +1,7 @@
 /**
  * The size of a reliability run, from the environment: `RELIABILITY_POSTS`
- * (default: the reduced run that `npm test` includes) and `RELIABILITY_SEED`
+ * and `RELIABILITY_REQUESTS` (default: the reduced run that `npm test`
+ * includes) and `RELIABILITY_SEED`
  * (default: drawn, and printed by each suite so a run can be replayed).
  */
 
@@ -26,4 +27,10 @@ export const randomOf = (seed: number): (() => number) => {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296
   }
+}
+
+/** Requests of the hostile-input run: `RELIABILITY_REQUESTS`, else 2,000. */
+export const requestsCount = (): number => {
+  const value = Number.parseInt(process.env.RELIABILITY_REQUESTS ?? "", 10)
+  return Number.isInteger(value) && value > 0 ? value : 2_000
 }

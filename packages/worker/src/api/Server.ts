@@ -18,6 +18,7 @@ import { Cause, Config, Effect, Layer, Option } from "effect"
 import { HttpRouter, HttpServerResponse } from "effect/http"
 import { HttpApiBuilder, HttpApiScalar } from "effect/http-api"
 import { createServer } from "node:http"
+import type { Duplex } from "node:stream"
 import { join } from "node:path"
 import { AccountGroups } from "../storage/AccountGroups.js"
 import { AccountStore } from "../storage/AccountStore.js"
@@ -99,9 +100,34 @@ export const ErrorShape = HttpRouter.middleware((httpEffect) =>
       if (response.status === 404 && response.body._tag === "Empty") {
         return jsonError(404, "NOT_FOUND", "no such endpoint; see /docs for the API")
       }
-      return response
+      return response.status >= 400 ? inErrorShape(response) : response
     })
   ), { global: true })
+
+/** Codes of the framework's own plain-text refusals, by status (the API's codes where one fits). */
+const plainErrorCodes: Readonly<Record<number, string>> = {
+  400: "VALIDATION_FAILED",
+  404: "NOT_FOUND",
+  405: "METHOD_NOT_ALLOWED",
+  413: "PAYLOAD_TOO_LARGE",
+  415: "UNSUPPORTED_MEDIA_TYPE"
+}
+
+/**
+ * An error answer in the error shape: the framework answers some refusals
+ * itself in plain text or with no body (a content type no endpoint reads:
+ * `415 Unsupported content-type: text/plain`); they become
+ * `{ "error": { "code", "message" } }` with the same status, the text as the message.
+ */
+const inErrorShape = (response: HttpServerResponse.HttpServerResponse): HttpServerResponse.HttpServerResponse => {
+  const body = response.body
+  const isJson = (body._tag === "Uint8Array" || body._tag === "Raw") && (body.contentType ?? "").includes("json")
+  if (isJson || body._tag === "Stream" || body._tag === "FormData") return response
+  const text = body._tag === "Uint8Array" ? new TextDecoder().decode(body.body).slice(0, 500) : ""
+  const code = plainErrorCodes[response.status] ?? (response.status >= 500 ? "INTERNAL_ERROR" : "BAD_REQUEST")
+  const answer = jsonError(response.status, code, text === "" ? `the request was refused (${response.status})` : text)
+  return HttpServerResponse.setHeaders(answer, response.headers)
+}
 
 /** The API's services over the storage services (`PostStore`, `AccountStore`, SQL) and a publisher registry. */
 export const layerServices = Layer.mergeAll(
@@ -173,7 +199,32 @@ export const layerRoutes = Layer.mergeAll(
 export const makeNodeServer = (requestIdleTimeoutMs: number) => () => {
   const server = createServer({ requestTimeout: 0, headersTimeout: 60_000 })
   server.setTimeout(requestIdleTimeoutMs)
+  server.on("clientError", answerClientError)
   return server
+}
+
+/**
+ * A request Node's parser refuses before any route sees it (bytes that are
+ * not HTTP, a path of non-ASCII bytes, headers over 16 KiB, conflicting
+ * lengths) is answered in the error shape, not Node's bodiless 400/431,
+ * and its connection closed.
+ */
+export const answerClientError = (error: Error & { code?: string }, socket: Duplex) => {
+  const started = (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent === true
+  if (error.code === "ECONNRESET" || !socket.writable || started) {
+    socket.destroy()
+    return
+  }
+  const [status, reason, code, message] = error.code === "HPE_HEADER_OVERFLOW"
+    ? [431, "Request Header Fields Too Large", "HEADERS_TOO_LARGE", "the request's headers are over 16 KiB"]
+    : error.code === "ERR_HTTP_REQUEST_TIMEOUT"
+    ? [408, "Request Timeout", "REQUEST_TIMEOUT", "the request's headers did not arrive in time"]
+    : [400, "Bad Request", "VALIDATION_FAILED", "the request is not valid HTTP/1.1"]
+  const body = JSON.stringify(errorJson(code, message))
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n` +
+      `connection: close\r\n\r\n${body}`
+  )
 }
 
 /** Serves the routes with Node's HTTP server on the configured host and port. */
