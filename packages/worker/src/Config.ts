@@ -4,6 +4,7 @@
  * section; none is required.
  */
 import { Config, Context, Effect, Layer, Option } from "effect"
+import type { UrlGuard } from "./internal/platformKit.js"
 
 export interface ServerConfigShape {
   readonly host: string
@@ -61,6 +62,12 @@ export interface ServerConfigShape {
   readonly allowPrivateUrls: boolean
   /** Hosts (`name`, `name:port`, an address) users' URLs may reach even when private. */
   readonly allowedUrlHosts: ReadonlyArray<string>
+  /**
+   * The DNS lookup for users' URLs, from code only (tests: a resolver that
+   * answers what the test says, such as a name resolving to 127.0.0.1);
+   * default: the system's `dns.lookup`.
+   */
+  readonly urlLookup?: UrlGuard.LookupFunction | undefined
 }
 
 /** How to allow a refused private URL, for error messages. */
@@ -71,7 +78,8 @@ export const howToAllowPrivateUrls =
 export const urlGuardOptions = (config: ServerConfigShape) => ({
   allowPrivate: config.allowPrivateUrls,
   allowHosts: config.allowedUrlHosts,
-  howToAllow: howToAllowPrivateUrls
+  howToAllow: howToAllowPrivateUrls,
+  lookup: config.urlLookup
 })
 
 export class ServerConfig extends Context.Service<ServerConfig, ServerConfigShape>()("@omnipost/worker/ServerConfig") {
@@ -119,7 +127,8 @@ export class ServerConfig extends Context.Service<ServerConfig, ServerConfigShap
           allowPrivateUrls: overrides.allowPrivateUrls ??
             (yield* Config.Boolean("OMNIPOST_ALLOW_PRIVATE_URLS").pipe(Config.withDefault(false))),
           allowedUrlHosts: overrides.allowedUrlHosts ??
-            ((yield* opt("OMNIPOST_ALLOWED_URL_HOSTS")) ?? "").split(",").map((host) => host.trim()).filter((host) => host !== "")
+            ((yield* opt("OMNIPOST_ALLOWED_URL_HOSTS")) ?? "").split(",").map((host) => host.trim()).filter((host) => host !== ""),
+          urlLookup: overrides.urlLookup
         })
       })
     )

@@ -347,6 +347,6 @@ describe(`hostile input on every endpoint (${kind})`, () => {
         )
         if (process.env.HOSTILE_PROFILE) console.log([...tally.timeByKind].sort((a, b) => b[1] - a[1]).slice(0, 15))
         assert.isAtLeast(tally.tried, total)
-      }))
+      }), { timeout: 3_600_000 })
   })
 })
