@@ -109,6 +109,24 @@ describe("FakeServer", () => {
     }
   })
 
+  it("cutBody: a half-finished upload, the connection destroyed part way through the body, nothing applied", async () => {
+    const { server, items } = await platform()
+    try {
+      server.inject("POST /items", Faults.cutBody(64 * 1024))
+      const body = JSON.stringify({ blob: "x".repeat(1024 * 1024) })
+      const error = await post(server.url, JSON.parse(body)).then(() => undefined, (e: unknown) => e)
+      assert.instanceOf(error, Error)
+      assert.deepStrictEqual(items, [])
+      const logged = server.requests[0]!
+      assert.deepStrictEqual([logged.outcome, logged.applied, logged.fault], ["dropped", false, "CutBody"])
+      assert.isAtLeast(logged.bodyBytes, 64 * 1024)
+      assert.isBelow(logged.bodyBytes, body.length)
+      assert.strictEqual((await post(server.url, { n: 2 })).status, 201)
+    } finally {
+      await server.close()
+    }
+  })
+
   it("status: the platform's error body by default, or the one given; never applied", async () => {
     const { server, items } = await platform()
     try {

@@ -8,6 +8,7 @@
  * |---|---|---|
  * | `dropBeforeApply()` | the request is read whole, then the connection is destroyed | no |
  * | `dropAfterApply()` | the request is read and applied, then the connection is destroyed | yes |
+ * | `cutBody(afterBytes)` | the connection is destroyed once that many body bytes arrived (a half-finished upload) | no |
  * | `status(503, { headers, body })` | an error answer (the fake's own error body when none is given) | no |
  * | `slow({ until })` or `slow({ delayMs })` | the answer is held until the signal (or the delay) | yes, at once (`beforeApply: true` holds it unapplied) |
  * | `rateLimitWindow({ limit, windowMs, remaining })` | `limit` requests per window (`remaining` of them left in the first one), then 429 with the fake's rate-limit headers until the window resets | only the ones let through |
@@ -352,6 +353,7 @@ export class FakeServer {
       const fault = this.takeFault(operation!)
       log.fault = fault?._tag
       if (fault?._tag === "DropBeforeApply") return await this.drop(body, res, log)
+      if (fault?._tag === "CutBody") return await this.cut(body, res, log, fault.afterBytes)
       if (fault?._tag === "Status") {
         await drain(body)
         const base = fault.body === undefined ? this.errorAnswer(fault.status, request) : { status: fault.status, body: fault.body }
@@ -434,6 +436,17 @@ export class FakeServer {
 
   private async drop(body: Readable, res: ServerResponse, log: LoggedRequest): Promise<void> {
     await drain(body)
+    log.outcome = "dropped"
+    res.socket?.destroy()
+    this.notify()
+  }
+
+  private async cut(body: Readable, res: ServerResponse, log: LoggedRequest, afterBytes: number): Promise<void> {
+    if (log.bodyBytes < afterBytes && !body.readableEnded) {
+      for await (const _ of body) {
+        if (log.bodyBytes >= afterBytes) break
+      }
+    }
     log.outcome = "dropped"
     res.socket?.destroy()
     this.notify()

@@ -22,6 +22,7 @@ export interface WindowState {
 export type Fault =
   | { readonly _tag: "DropBeforeApply" }
   | { readonly _tag: "DropAfterApply" }
+  | { readonly _tag: "CutBody"; readonly afterBytes: number }
   | {
     readonly _tag: "Status"
     readonly status: number
@@ -42,6 +43,12 @@ export const Faults = {
   dropBeforeApply: (): Fault => ({ _tag: "DropBeforeApply" }),
   /** The request is applied (a post made), then the connection is destroyed: the client never hears of it. */
   dropAfterApply: (): Fault => ({ _tag: "DropAfterApply" }),
+  /**
+   * A half-finished upload: the connection is destroyed once `afterBytes` of
+   * the body arrived (or at its end, if shorter), before the platform applied
+   * anything.
+   */
+  cutBody: (afterBytes: number): Fault => ({ _tag: "CutBody", afterBytes }),
   /** An error answer, not applied; without `body`, the fake's own error body for that status. */
   status: (status: number, options?: { readonly headers?: Readonly<Record<string, string>>; readonly body?: unknown }): Fault => ({
     _tag: "Status",
