@@ -54,7 +54,7 @@ export interface Run {
   readonly seed: number
   readonly posts: number
   readonly targets: ReadonlyArray<Target>
-  /** The post's content besides its text (media). */
+  /** The post's content besides its text (media, a thread whose parts' texts are unique in the run). */
   readonly content?: ((index: number) => Readonly<Record<string, unknown>>) | undefined
   /** The label printed (the database kind). */
   readonly label: string
@@ -104,10 +104,12 @@ export const runFaults = (run: Run) =>
 
     const onPlatform = Object.fromEntries(targets.map((t) => [t.platform, t.live()]))
     const counts: Record<string, Record<string, number>> = Object.fromEntries(targets.map((t) => [t.platform, {}]))
+    let threadParts = 0
     for (const post of settled) {
+      // The post's parts: its text, then each thread part's.
+      const texts: Array<string> = [post.content.text, ...(post.content.thread ?? []).map((part: { text: string }) => part.text)]
       for (const d of post.destinations) {
         const platform = d.platform as string
-        const live = onPlatform[platform]!.get(post.content.text) ?? 0
         const outcome = d.status === "published"
           ? "published"
           : d.lastError?.code === "OUTCOME_UNKNOWN"
@@ -115,19 +117,27 @@ export const runFaults = (run: Run) =>
           : `failed ${d.lastError?.code}`
         counts[platform]![outcome] = (counts[platform]![outcome] ?? 0) + 1
         const what = `${platform} ${post.content.text} (${JSON.stringify(d)})`
-        assert.isAtMost(live, 1, `${what}: never posted twice`)
-        if (d.status === "published") assert.strictEqual(live, 1, `${what}: published means on the platform, once`)
-        else {
+        // The parts the destination reports live (a thread that failed part way keeps its first parts).
+        const reported = (d.parts ?? []).filter((part: { platformPostId?: string }) => typeof part.platformPostId === "string").length
+        if (d.status !== "published") {
           assert.strictEqual(d.status, "failed", what)
           assert.isString(d.lastError?.code, `${what}: a failure has a reason`)
           assert.isString(d.lastError?.message)
-          if (d.lastError.code !== "OUTCOME_UNKNOWN") assert.strictEqual(live, 0, `${what}: failed means not posted`)
+        }
+        for (const [index, text] of texts.entries()) {
+          const live = onPlatform[platform]!.get(text) ?? 0
+          const part = `${what}, part ${index + 1}`
+          if (index > 0) threadParts += live
+          assert.isAtMost(live, 1, `${part}: never posted twice`)
+          if (d.status === "published") assert.strictEqual(live, 1, `${part}: published means on the platform, once`)
+          else if (index < reported) assert.strictEqual(live, 1, `${part}: a part reported live is on the platform (not lost)`)
+          else if (d.lastError.code !== "OUTCOME_UNKNOWN") assert.strictEqual(live, 0, `${part}: failed means not posted`)
         }
       }
     }
     console.log(
       [
-        `faults: ${posts} posts × ${targets.length} platforms in ${(elapsedMs / 1000).toFixed(1)} s (seed ${seed}, ${run.label})`,
+        `faults: ${posts} posts × ${targets.length} platforms in ${(elapsedMs / 1000).toFixed(1)} s (seed ${seed}, ${run.label}); thread parts live after the first: ${threadParts}`,
         ...targets.map((t) =>
           `  ${t.platform}: ${JSON.stringify(counts[t.platform])}; faults injected ${JSON.stringify(injected[t.platform])}; posted twice: 0; stuck: 0`
         )

@@ -6,7 +6,8 @@
  * slow answers). Afterwards every destination is published exactly once (the
  * fakes' own records), or failed with a reason (nothing on the platform), or
  * an unknown outcome reported as such (at most once on the platform); none is
- * left queued or publishing. The counts are printed per platform
+ * left queued or publishing; no live thread part is posted twice or lost (one
+ * post in three is a thread). The counts are printed per platform
  * (`Driver.runFaults`; the other platforms have suites of their own beside it).
  *
  * Size: `RELIABILITY_POSTS` posts (default 12, the reduced run of `npm test`;
@@ -61,6 +62,8 @@ describe(`faults: ${posts} posts to X and Bluesky, seed ${seed} (${kind})`, () =
           seed,
           posts,
           label: kind,
+          // One post in three is a thread of three parts.
+          content: (i) => (i % 3 === 2 ? { thread: [{ text: `reliability ${seed} #${i} part 2` }, { text: `reliability ${seed} #${i} part 3` }] } : {}),
           targets: [
             {
               platform: "x",

@@ -84,8 +84,18 @@ export class FakeMetaServer {
   appUsage = { call_count: 1, total_cputime: 1, total_time: 1 }
   readonly imagePolls: number
   readonly videoPolls: number
-  /** The next video container's processing fails with this reason (`ERROR`). */
+  /**
+   * The next media container's processing (an Instagram or Threads image or
+   * video, a Facebook video) fails with this reason: its status ends `ERROR`.
+   */
   nextProcessingError: string | undefined
+
+  /** The reason set by `nextProcessingError`, once. */
+  takeProcessingError(): string | undefined {
+    const reason = this.nextProcessingError
+    this.nextProcessingError = undefined
+    return reason
+  }
 
   constructor(readonly server: FakeServer, options: FakeMetaOptions) {
     this.version = options.version ?? "v25.0"

@@ -232,8 +232,7 @@ export const facebookRoutes = (fake: FakeMetaServer): void => {
     }
     video.uploaded = true
     video.sha256 = fetched._tag === "ok" ? fetched.received.sha256 : undefined
-    video.failure = fake.nextProcessingError ?? (fetched._tag === "ok" ? undefined : fetched.message)
-    fake.nextProcessingError = undefined
+    video.failure = fake.takeProcessingError() ?? (fetched._tag === "ok" ? undefined : fetched.message)
     return { status: 200, body: { success: true } }
   }, { operation: "POST /video-upload/{video-id}" })
 

@@ -72,11 +72,8 @@ const imageProblem = async (url: string, feed: boolean): Promise<Answer | Fetche
 
 /** A video's outcome, decided when it is fetched or uploaded and revealed by polling (`ERROR` with the subcode). */
 const videoOutcome = (fake: FakeMetaServer, fetched: Fetched, mediaType: string): Container["outcome"] => {
-  if (fake.nextProcessingError !== undefined) {
-    const reason = fake.nextProcessingError
-    fake.nextProcessingError = undefined
-    return { status: "ERROR", reason }
-  }
+  const reason = fake.takeProcessingError()
+  if (reason !== undefined) return { status: "ERROR", reason }
   if (fetched._tag === "unreachable") return { status: "ERROR", reason: "Error: Media download has failed. 2207052" }
   if (fetched._tag === "refused") return { status: "ERROR", reason: `Error: ${fetched.message}. 2207026` }
   // The duration as Meta reads it, from the file's movie header (when the head has one).
@@ -153,11 +150,13 @@ const createContainer = async (fake: FakeMetaServer, call: Call, userId: string)
   const checked = await imageProblem(params.image_url, mediaType !== "STORIES")
   if ("status" in checked && typeof checked.status === "number") return checked as Answer
   const fetched = checked as Fetched
+  // Meta fetches and processes an image after answering; a processing failure shows as ERROR when polled.
+  const reason = fake.takeProcessingError()
   fake.containers.set(base.id, {
     ...base,
     children: [],
     pollsLeft: fake.imagePolls,
-    outcome: { status: "FINISHED" },
+    outcome: reason === undefined ? { status: "FINISHED" } : { status: "ERROR", reason },
     sha256: fetched._tag === "ok" ? fetched.received.sha256 : undefined
   })
   return { status: 200, body: { id: base.id } }

@@ -101,7 +101,7 @@ const createContainer = async (fake: FakeMetaServer, call: Call, userId: string)
       ? { accept: threadsLimits.videoTypes, maxBytes: threadsLimits.videoMaxBytes }
       : { accept: threadsLimits.imageTypes, maxBytes: threadsLimits.imageMaxBytes })
     const aspect = fetched._tag === "ok" && fetched.width !== undefined && fetched.height !== undefined ? fetched.width / fetched.height : 1
-    const reason = fake.nextProcessingError ??
+    const reason = fake.takeProcessingError() ??
       (fetched._tag === "unreachable"
         ? (isVideo ? "FAILED_DOWNLOADING_VIDEO" : "UNKNOWN")
         : fetched._tag === "refused"
@@ -109,7 +109,6 @@ const createContainer = async (fake: FakeMetaServer, call: Call, userId: string)
         : !isVideo && (aspect > threadsLimits.imageMaxAspect || aspect < 1 / threadsLimits.imageMaxAspect)
         ? "INVALID_ASPEC_RATIO"
         : undefined)
-    if (isVideo) fake.nextProcessingError = undefined
     container = {
       ...base,
       pollsLeft: isVideo ? fake.videoPolls : fake.imagePolls,
