@@ -24,6 +24,8 @@ export class Principal extends Context.Service<Principal, {
   readonly apiKeyId: string
   /** The key's own limit; the server default when undefined. */
   readonly rateLimitPerMinute: number | undefined
+  /** The rate limit's decision, when authentication already counted the request (`KeyGate`); else the limiter is asked. */
+  readonly rateDecision?: RateLimiter.RateDecision | undefined
 }>()("@omnipost/worker/http/Principal") {}
 
 // `HttpApiSecurity.bearer` declares the scheme as "Bearer"; Scalar only knows

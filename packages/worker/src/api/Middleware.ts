@@ -6,10 +6,12 @@
 import { Clock, Effect, Layer, Option, Redacted } from "effect"
 import { HttpEffect, HttpServerRequest, HttpServerResponse } from "effect/http"
 import { HttpApiMiddleware, type HttpApiError } from "effect/http-api"
-import { ApiKeys } from "../storage/ApiKeys.js"
+import type { SqlError } from "effect/sql"
+import { ApiKeys, type AuthenticatedKey } from "../storage/ApiKeys.js"
+import { KeyGate } from "./KeyGate.js"
 import { ServerConfig } from "../Config.js"
 import { hashRequest, Idempotency } from "./Idempotency.js"
-import { headersOf, RateLimiter } from "./RateLimiter.js"
+import { headersOf, type RateDecision, RateLimiter } from "./RateLimiter.js"
 import { AdminAuthentication, AdminPrincipal, Authentication, DecodeErrors, Principal, RequestPolicy } from "./Api.js"
 import * as Errors from "../Errors.js"
 
@@ -55,8 +57,16 @@ const rawKey = (credential: Redacted.Redacted<string>) =>
     return bearer ?? (headers["x-api-key"] ?? "").trim()
   })
 
-/** The key behind a request's credential, or `INVALID_API_KEY`. */
-const authenticate = (keys: ApiKeys["Service"], credential: Redacted.Redacted<string>) =>
+/**
+ * The key behind a request's credential, or `INVALID_API_KEY`: found by
+ * `find` (`ApiKeys.authenticate`, or `KeyGate.admit`, which also counts the
+ * request), a refusal explained by `keys.revocation`.
+ */
+const authenticate = <K extends { readonly key: AuthenticatedKey }>(
+  keys: ApiKeys["Service"],
+  credential: Redacted.Redacted<string>,
+  find: (raw: string) => Effect.Effect<Option.Option<K>, SqlError.SqlError>
+) =>
   Effect.gen(function*() {
     const raw = yield* rawKey(credential)
     if (raw === "") {
@@ -65,7 +75,7 @@ const authenticate = (keys: ApiKeys["Service"], credential: Redacted.Redacted<st
         "missing API key: send `Authorization: Bearer <key>` or `x-api-key: <key>`"
       )
     }
-    const found = yield* keys.authenticate(raw).pipe(Effect.orDie)
+    const found = yield* find(raw).pipe(Effect.orDie)
     if (Option.isNone(found)) {
       const revoked = yield* keys.revocation(raw).pipe(Effect.orDie)
       return yield* Option.match(revoked, {
@@ -78,15 +88,18 @@ const authenticate = (keys: ApiKeys["Service"], credential: Redacted.Redacted<st
           })
       })
     }
-    const key = found.value
+    const key = found.value.key
     if (key.expiresAt !== undefined && Date.parse(key.expiresAt) <= (yield* Clock.currentTimeMillis)) {
       return yield* Errors.make(Errors.ExpiredApiKey, `the API key ${key.id} expired at ${key.expiresAt}; create a new one`, {
         keyId: key.id,
         expiredAt: key.expiresAt
       })
     }
-    return key
+    return found.value
   })
+
+const lookup = (keys: ApiKeys["Service"]) => (raw: string) =>
+  keys.authenticate(raw).pipe(Effect.map(Option.map((key) => ({ key }))))
 
 /** A new key's `expiresAt` must lie ahead: a key born expired would be refused at once. */
 export const futureExpiry = (expiresAt: string | undefined) =>
@@ -105,8 +118,16 @@ const allowedFor = (key: { readonly id: string; readonly readOnly: boolean }, me
 
 /** A valid key of an enabled organization (not an admin key), or the error that says why not. */
 export const organizationKey = (keys: ApiKeys["Service"], credential: Redacted.Redacted<string>) =>
+  Effect.map(admittedOrganizationKey(keys, credential, lookup(keys)), ({ key }) => key)
+
+const admittedOrganizationKey = <K extends { readonly key: AuthenticatedKey }>(
+  keys: ApiKeys["Service"],
+  credential: Redacted.Redacted<string>,
+  find: (raw: string) => Effect.Effect<Option.Option<K>, SqlError.SqlError>
+) =>
   Effect.gen(function*() {
-    const key = yield* authenticate(keys, credential)
+    const found = yield* authenticate(keys, credential, find)
+    const key = found.key
     if (key.scope === "admin") {
       return yield* Errors.make(
         Errors.OrganizationKeyRequired,
@@ -120,7 +141,7 @@ export const organizationKey = (keys: ApiKeys["Service"], credential: Redacted.R
         { organizationId: key.organizationId }
       )
     }
-    return key
+    return { ...found, key }
   })
 
 /**
@@ -129,9 +150,9 @@ export const organizationKey = (keys: ApiKeys["Service"], credential: Redacted.R
  * `Retry-After` on a refusal); `RATE_LIMITED` when the key has spent its
  * requests of the minute.
  */
-const rateLimit = (limiter: RateLimiter["Service"], keyId: string, perMinute: number) =>
+const rateLimit = (limiter: RateLimiter["Service"], keyId: string, perMinute: number, taken?: RateDecision) =>
   Effect.gen(function*() {
-    const decision = yield* limiter.take(keyId, perMinute).pipe(Effect.orDie)
+    const decision = taken ?? (yield* limiter.take(keyId, perMinute).pipe(Effect.orDie))
     const headers = headersOf(decision)
     yield* HttpEffect.appendPreResponseHandler((_request, response) =>
       Effect.succeed(HttpServerResponse.setHeaders(response, headers))
@@ -149,17 +170,25 @@ export const AuthenticationLive = Layer.effect(
   Authentication,
   Effect.gen(function*() {
     const keys = yield* ApiKeys
+    const gate = yield* KeyGate
+    const config = yield* ServerConfig
     const run = Effect.fnUntraced(function*(
       httpEffect: Effect.Effect<HttpServerResponse.HttpServerResponse, any, Principal>,
       credential: Redacted.Redacted<string>,
       method: string
     ) {
-      const key = yield* organizationKey(keys, credential)
+      // One round trip finds the key and counts the request (when the key may make it; see KeyGate).
+      const { decision, key } = yield* admittedOrganizationKey(
+        keys,
+        credential,
+        (raw) => gate.admit(raw, { method, defaultLimitPerMinute: config.defaultRateLimitPerMinute })
+      )
       yield* allowedFor(key, method)
       const principal = Principal.of({
         organizationId: key.organizationId,
         apiKeyId: key.id,
-        rateLimitPerMinute: key.rateLimitPerMinute
+        rateLimitPerMinute: key.rateLimitPerMinute,
+        rateDecision: decision
       })
       return yield* Effect.provideService(httpEffect, Principal, principal)
     })
@@ -181,7 +210,7 @@ export const AdminAuthenticationLive = Layer.effect(
       credential: Redacted.Redacted<string>,
       method: string
     ) {
-      const key = yield* authenticate(keys, credential)
+      const { key } = yield* authenticate(keys, credential, lookup(keys))
       yield* allowedFor(key, method)
       if (key.scope !== "admin") {
         return yield* Errors.make(
@@ -210,7 +239,12 @@ export const RequestPolicyLive = Layer.effect(
     return RequestPolicy.of((httpEffect) =>
       Effect.gen(function*() {
         const principal = yield* Principal
-        yield* rateLimit(limiter, principal.apiKeyId, principal.rateLimitPerMinute ?? config.defaultRateLimitPerMinute)
+        yield* rateLimit(
+          limiter,
+          principal.apiKeyId,
+          principal.rateLimitPerMinute ?? config.defaultRateLimitPerMinute,
+          principal.rateDecision
+        )
         const request = yield* HttpServerRequest.HttpServerRequest
         const idempotencyKey = request.headers["idempotency-key"]
         if (request.method !== "POST" || idempotencyKey === undefined || idempotencyKey === "") return yield* httpEffect

@@ -260,15 +260,13 @@ export const PostsHandlers = HttpApiBuilder.group(OmnipostApi, "posts", (handler
       .handle("get", ({ params }) =>
         Effect.gen(function*() {
           const { organizationId } = yield* Principal
-          const post = yield* fromStore(store.get(organizationId, params.id))
-          const attempts = yield* fromStore(store.attempts(organizationId, params.id))
+          const { attempts, post } = yield* fromStore(store.getWithAttempts(organizationId, params.id))
           return toPostView(post, attempts)
         }))
       .handle("results", ({ params }) =>
         Effect.gen(function*() {
           const { organizationId } = yield* Principal
-          const post = yield* fromStore(store.get(organizationId, params.id))
-          const attempts = yield* fromStore(store.attempts(organizationId, params.id))
+          const { attempts, post } = yield* fromStore(store.getWithAttempts(organizationId, params.id))
           const view = toPostView(post, attempts)
           return { postId: view.id, status: view.status, destinations: view.destinations, ...(view.publishedAt !== undefined ? { publishedAt: view.publishedAt } : {}) }
         }))

@@ -86,7 +86,8 @@ export const headersOf = (decision: RateDecision): Record<string, string> => ({
   ...(decision.allowed ? {} : { "retry-after": String(decision.retryAfterSeconds) })
 })
 
-const limitOf = (limitPerMinute: number) => Math.max(1, Math.trunc(limitPerMinute))
+/** A limit as the limiter counts it: whole requests, at least one. */
+export const limitOf = (limitPerMinute: number) => Math.max(1, Math.trunc(limitPerMinute))
 
 export class RateLimiter extends Context.Service<RateLimiter, RateLimiterShape>()("@omnipost/worker/RateLimiter") {
   /** Shared by every process on the database: one statement a request. */

@@ -51,6 +51,7 @@ import { Plugins } from "../plugins/Plugins.js"
 import { PostStore } from "../storage/PostStore.js"
 import * as Publishers from "../plugins/Publishers.js"
 import { isUnreachable } from "../storage/Database.js"
+import { KeyGate } from "./KeyGate.js"
 import { RateLimiter } from "./RateLimiter.js"
 import { Webhooks } from "../webhooks/Webhooks.js"
 
@@ -135,6 +136,7 @@ export const layerServices = Layer.mergeAll(
   Organizations.layer,
   Idempotency.layer,
   RateLimiter.layer,
+  KeyGate.layer,
   OAuthStates.layer,
   Webhooks.layer,
   MediaLibrary.layer,

@@ -115,6 +115,35 @@ export const hashKey = (rawKey: string): string => createHash("sha256").update(r
 const iso = (value: unknown): string | undefined =>
   value === null || value === undefined ? undefined : new Date(value as string | Date).toISOString()
 
+/** Whether a raw key could be one of ours at all (anything else is refused without a query). */
+export const isWellFormed = (rawKey: string) => rawKey.startsWith("omp_") && rawKey.length <= 200
+
+/** The columns an authentication reads (`ApiKeys.authenticate`, and `KeyGate`'s statement). */
+export interface AuthenticatedKeyRow {
+  readonly id: string
+  readonly scope: "organization" | "admin"
+  readonly organization_id: string | null
+  readonly rate_limit_per_minute: number | null
+  readonly disabled_at: Date | string | null
+  readonly expires_at: Date | string | null
+  readonly read_only: boolean
+}
+
+export const toAuthenticatedKey = (row: AuthenticatedKeyRow): AuthenticatedKey => {
+  const rateLimitPerMinute = row.rate_limit_per_minute ?? undefined
+  const limits = { expiresAt: iso(row.expires_at), readOnly: row.read_only }
+  return row.scope === "admin" || row.organization_id === null
+    ? { scope: "admin", id: row.id, rateLimitPerMinute, ...limits }
+    : {
+      scope: "organization",
+      id: row.id,
+      organizationId: row.organization_id,
+      organizationDisabled: row.disabled_at !== null,
+      rateLimitPerMinute,
+      ...limits
+    }
+}
+
 /** What a new key may be given besides its name. */
 export interface KeyOptions {
   readonly name: string
@@ -155,7 +184,7 @@ export class ApiKeys extends Context.Service<ApiKeys, ApiKeysShape>()("@omnipost
       const sql = yield* SqlClient.SqlClient
 
       const revocation = Effect.fn("ApiKeys.revocation")(function*(rawKey: string) {
-        if (!rawKey.startsWith("omp_") || rawKey.length > 200) return Option.none()
+        if (!isWellFormed(rawKey)) return Option.none()
         const rows = yield* sql<{ id: string; revoked_at: Date | string }>`
           SELECT id, revoked_at FROM api_keys WHERE key_hash = ${hashKey(rawKey)} AND revoked_at IS NOT NULL`
         const row = rows[0]
@@ -165,38 +194,20 @@ export class ApiKeys extends Context.Service<ApiKeys, ApiKeysShape>()("@omnipost
       })
 
       const authenticate = Effect.fn("ApiKeys.authenticate")(function*(rawKey: string) {
-        if (!rawKey.startsWith("omp_") || rawKey.length > 200) return Option.none<AuthenticatedKey>()
-        const rows = yield* sql<{
-          id: string
-          scope: "organization" | "admin"
-          organization_id: string | null
-          rate_limit_per_minute: number | null
-          disabled_at: Date | string | null
-          expires_at: Date | string | null
-          read_only: boolean
-        }>`
-          SELECT k.id, k.scope, k.organization_id, k.rate_limit_per_minute, o.disabled_at, k.expires_at, k.read_only
-          FROM api_keys k LEFT JOIN organizations o ON o.id = k.organization_id
-          WHERE k.key_hash = ${hashKey(rawKey)} AND k.revoked_at IS NULL`
+        if (!isWellFormed(rawKey)) return Option.none<AuthenticatedKey>()
+        const rows = yield* sql<AuthenticatedKeyRow>`
+          WITH found AS (
+            SELECT k.id, k.scope, k.organization_id, k.rate_limit_per_minute, o.disabled_at, k.expires_at, k.read_only, k.last_used_at
+            FROM api_keys k LEFT JOIN organizations o ON o.id = k.organization_id
+            WHERE k.key_hash = ${hashKey(rawKey)} AND k.revoked_at IS NULL
+          ), used AS (
+            -- Written at most once a minute per key (so authentication is mostly a read), in the same round trip.
+            UPDATE api_keys SET last_used_at = now()
+            WHERE id IN (SELECT id FROM found WHERE last_used_at IS NULL OR last_used_at < now() - interval '1 minute')
+          )
+          SELECT id, scope, organization_id, rate_limit_per_minute, disabled_at, expires_at, read_only FROM found`
         const row = rows[0]
-        if (row === undefined) return Option.none<AuthenticatedKey>()
-        // Written at most once a minute per key, so authentication stays a read.
-        yield* sql`UPDATE api_keys SET last_used_at = now()
-          WHERE id = ${row.id} AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')`
-        const rateLimitPerMinute = row.rate_limit_per_minute ?? undefined
-        const limits = { expiresAt: iso(row.expires_at), readOnly: row.read_only }
-        return Option.some<AuthenticatedKey>(
-          row.scope === "admin" || row.organization_id === null
-            ? { scope: "admin", id: row.id, rateLimitPerMinute, ...limits }
-            : {
-              scope: "organization",
-              id: row.id,
-              organizationId: row.organization_id,
-              organizationDisabled: row.disabled_at !== null,
-              rateLimitPerMinute,
-              ...limits
-            }
-        )
+        return row === undefined ? Option.none<AuthenticatedKey>() : Option.some(toAuthenticatedKey(row))
       })
 
       const insertKey = (organizationId: string | null, options: KeyOptions) =>

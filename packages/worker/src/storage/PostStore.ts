@@ -111,6 +111,11 @@ export class PostStore extends Context.Service<PostStore, {
     organizationId: string,
     postId: string
   ) => Effect.Effect<ReadonlyArray<AttemptRecord>, PostNotFound | SqlError.SqlError>
+  /** `get` and `attempts` together, the post read once. */
+  readonly getWithAttempts: (
+    organizationId: string,
+    postId: string
+  ) => Effect.Effect<{ readonly post: StoredPost; readonly attempts: ReadonlyArray<AttemptRecord> }, PostNotFound | SqlError.SqlError>
   /**
    * Outcome events after `after` (from the start when omitted), in commit-safe
    * order (see `internal/outbox.ts`: an event committed late is never
@@ -180,7 +185,7 @@ export class PostStore extends Context.Service<PostStore, {
       post: CommentSource,
       now: Date
     ) =>
-      destinations.length === 0 ? Effect.void : sql`INSERT INTO destinations ${
+      destinations.length === 0 ? Effect.succeed([] as ReadonlyArray<DestinationRow>) : sql<DestinationRow & { readonly position: number }>`INSERT INTO destinations ${
         sql.insert(destinations.map((d, position): Record<string, unknown> => ({
           id: Ids.make("dst"),
           post_id: postId,
@@ -195,7 +200,7 @@ export class PostStore extends Context.Service<PostStore, {
           due_at: dueAt,
           ...commentValues(post, d, now)
         })) as unknown as readonly [Record<string, unknown>, ...Array<Record<string, unknown>>])
-      }`.pipe(Effect.asVoid)
+      } RETURNING *`.pipe(Effect.map((rows) => [...rows].sort((a, b) => a.position - b.position)))
 
     /** When a post in `status` with `schedule` is due: drafts never, scheduled posts at the schedule or now. */
     const dueAtFor = (status: "draft" | "scheduled", schedule: Schedule.Schedule | undefined, now: Date) =>
@@ -209,19 +214,20 @@ export class PostStore extends Context.Service<PostStore, {
       const now = new Date(yield* Clock.currentTimeMillis)
       const { dueAt, scheduledAt } = yield* dueAtFor(status, input.schedule, now)
       const postId = input.id ?? Ids.make("post")
-      yield* Effect.gen(function*() {
+      // The rows as written (RETURNING), so the answer needs no second read after the commit.
+      return yield* Effect.gen(function*() {
         yield* checkAccounts(organizationId, input.destinations)
-        yield* sql`
+        const [row] = yield* sql<PostRow>`
           INSERT INTO posts (id, organization_id, status, content, platform_overrides, schedule, scheduled_at, time_zone)
           VALUES (${postId}, ${organizationId}, ${status}, ${sql.json(input.content)},
             ${input.platformOverrides === undefined ? null : sql.json(input.platformOverrides)},
             ${input.schedule === undefined ? null : sql.json(input.schedule)}, ${scheduledAt},
-            ${input.schedule?._tag === "local" ? input.schedule.timeZone : null})`
-        yield* insertDestinations(organizationId, postId, input.destinations, dueAt, input, now)
+            ${input.schedule?._tag === "local" ? input.schedule.timeZone : null})
+          RETURNING *`
+        const destinations = yield* insertDestinations(organizationId, postId, input.destinations, dueAt, input, now)
         if (dueAt !== null) yield* wake(dueAt)
+        return toPost(row!, destinations)
       }).pipe(sql.withTransaction)
-      // Just committed in this call: only a concurrent delete could hide it.
-      return yield* get(organizationId, postId).pipe(Effect.catchTag("PostNotFound", Effect.die))
     })
 
     const list = Effect.fn("PostStore.list")((organizationId: string, filter: ListFilter = {}) => listPosts(sql, organizationId, filter))
@@ -387,8 +393,8 @@ export class PostStore extends Context.Service<PostStore, {
       }).pipe(sql.withTransaction)
     })
 
-    const attempts = Effect.fn("PostStore.attempts")(function*(organizationId: string, postId: string) {
-      yield* findPost(organizationId, postId, false)
+    /** The attempt log of a post known to exist. */
+    const attemptsOf = Effect.fnUntraced(function*(organizationId: string, postId: string) {
       const rows = yield* sql<{
         id: string
         destination_id: string
@@ -429,6 +435,16 @@ export class PostStore extends Context.Service<PostStore, {
       )
     })
 
+    const attempts = Effect.fn("PostStore.attempts")(function*(organizationId: string, postId: string) {
+      yield* findPost(organizationId, postId, false)
+      return yield* attemptsOf(organizationId, postId)
+    })
+
+    const getWithAttempts = Effect.fn("PostStore.getWithAttempts")(function*(organizationId: string, postId: string) {
+      const post = yield* get(organizationId, postId)
+      return { post, attempts: yield* attemptsOf(organizationId, postId) }
+    })
+
     const events = Effect.fn("PostStore.events")(function*(options: {
       readonly after?: EventPosition | undefined
       readonly limit?: number | undefined
@@ -464,6 +480,7 @@ export class PostStore extends Context.Service<PostStore, {
       retry,
       remove,
       attempts,
+      getWithAttempts,
       events
     }
   }))

@@ -1,0 +1,90 @@
+/**
+ * Authentication and the rate limit in one database round trip.
+ *
+ * Every request used to pay three: the key's lookup, the `last_used_at`
+ * write, and the limiter's `INSERT … ON CONFLICT` (`RateLimiter.layer`). This
+ * statement does all three: it finds the unrevoked key by its hash, marks it
+ * used (at most once a minute), and takes the limiter's GCRA step for it,
+ * with the same arithmetic as `RateLimiter` (same float8 operations in the
+ * same order), but only for a key the request may use: an organization key of
+ * an enabled organization, not expired at `now`, and not read-only unless the
+ * method reads. A key refused for any of these is not counted, as before. The
+ * middleware still checks all of them itself; it takes the limiter's step
+ * separately (`RateLimiter.take`) whenever this statement did not.
+ *
+ * @example
+ * const admitted = yield* (yield* KeyGate).admit(rawKey, { method: "GET", defaultLimitPerMinute: 600 })
+ * // Option<{ key: AuthenticatedKey, decision: RateDecision | undefined }>
+ */
+import { Clock, Context, Effect, Layer, Option } from "effect"
+import { SqlClient, type SqlError } from "effect/sql"
+import { type AuthenticatedKey, type AuthenticatedKeyRow, hashKey, isWellFormed, toAuthenticatedKey } from "../storage/ApiKeys.js"
+import { decisionOf, limitOf, type RateDecision, windowMs } from "./RateLimiter.js"
+
+export interface Admitted {
+  readonly key: AuthenticatedKey
+  /** The rate limit's decision for this request; undefined when the key was not counted (it is refused). */
+  readonly decision: RateDecision | undefined
+}
+
+export interface KeyGateShape {
+  readonly admit: (
+    rawKey: string,
+    options: { readonly method: string; readonly defaultLimitPerMinute: number }
+  ) => Effect.Effect<Option.Option<Admitted>, SqlError.SqlError>
+}
+
+/** Whether a read-only key may make a request with this method. */
+export const reads = (method: string) => method === "GET" || method === "HEAD"
+
+export class KeyGate extends Context.Service<KeyGate, KeyGateShape>()("@omnipost/worker/KeyGate") {
+  static readonly layer: Layer.Layer<KeyGate, never, SqlClient.SqlClient> = Layer.effect(
+    KeyGate,
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      const admit = Effect.fn("KeyGate.admit")(function*(
+        rawKey: string,
+        options: { readonly method: string; readonly defaultLimitPerMinute: number }
+      ) {
+        if (!isWellFormed(rawKey)) return Option.none<Admitted>()
+        const now = yield* Clock.currentTimeMillis
+        // `interval` and the threshold as RateLimiter computes them: 60000 / limit; now + 60000 - interval + 1e-6.
+        const rows = yield* sql<AuthenticatedKeyRow & { tat: number | string | null; allowed: boolean | null }>`
+          WITH found AS (
+            SELECT k.id, k.scope, k.organization_id, k.rate_limit_per_minute, o.disabled_at, k.expires_at, k.read_only, k.last_used_at
+            FROM api_keys k LEFT JOIN organizations o ON o.id = k.organization_id
+            WHERE k.key_hash = ${hashKey(rawKey)} AND k.revoked_at IS NULL
+          ), used AS (
+            UPDATE api_keys SET last_used_at = now()
+            WHERE id IN (SELECT id FROM found WHERE last_used_at IS NULL OR last_used_at < now() - interval '1 minute')
+          ), eligible AS (
+            SELECT id AS key,
+              ${windowMs}::float8 / GREATEST(1, trunc(COALESCE(rate_limit_per_minute::float8, ${limitOf(options.defaultLimitPerMinute)}::float8))) AS step
+            FROM found
+            WHERE scope = 'organization' AND organization_id IS NOT NULL AND disabled_at IS NULL
+              AND (expires_at IS NULL OR EXTRACT(EPOCH FROM expires_at) * 1000 > ${now})
+              AND (NOT read_only OR ${reads(options.method)})
+          ), counted AS (
+            INSERT INTO rate_limits AS r (key, tat, allowed)
+            SELECT key, ${now}::float8 + step, true FROM eligible
+            ON CONFLICT (key) DO UPDATE SET
+              allowed = r.tat <= ${now}::float8 + ${windowMs}::float8 - (SELECT step FROM eligible) + 1e-6::float8,
+              tat = CASE WHEN r.tat <= ${now}::float8 + ${windowMs}::float8 - (SELECT step FROM eligible) + 1e-6::float8
+                THEN GREATEST(r.tat, ${now}::float8) + (SELECT step FROM eligible) ELSE r.tat END
+            RETURNING key, tat, allowed
+          )
+          SELECT f.id, f.scope, f.organization_id, f.rate_limit_per_minute, f.disabled_at, f.expires_at, f.read_only, c.tat, c.allowed
+          FROM found f LEFT JOIN counted c ON c.key = f.id`
+        const row = rows[0]
+        if (row === undefined) return Option.none<Admitted>()
+        const key = toAuthenticatedKey(row)
+        const limit = limitOf(key.rateLimitPerMinute ?? options.defaultLimitPerMinute)
+        const decision = row.tat === null || row.allowed === null
+          ? undefined
+          : decisionOf({ tat: Number(row.tat), allowed: row.allowed }, now, limit)
+        return Option.some<Admitted>({ key, decision })
+      })
+      return KeyGate.of({ admit })
+    })
+  )
+}
