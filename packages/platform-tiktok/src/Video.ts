@@ -11,7 +11,7 @@
  *    `fail_reason` (`Errors.fromFailReason`).
  */
 import { PublishError } from "@omnipost/core"
-import { Duration, Effect, Stream } from "effect"
+import { Duration, Effect, Schedule, Stream } from "effect"
 import * as Chunks from "./Chunks.js"
 import * as Creator from "./Creator.js"
 import * as Errors from "./Errors.js"
@@ -119,8 +119,36 @@ const uploadAndPoll = (connection: Api.Connection, initBody: unknown, plan: Chun
       return yield* new PublishError.OutcomeUnknown({ platform: Errors.platform, message: "TikTok: video/init answered without publish_id and upload_url" })
     }
 
-    yield* upload(connection, uploadUrl, plan, video)
+    yield* upload(connection, uploadUrl, plan, video).pipe(
+      Effect.catchIf((error) => error._tag !== "Rejected", (error) => uploadedAfterAll(connection, publishId, plan.videoSize, error, options))
+    )
     return yield* pollAfterInit(connection, publishId, options)
+  })
+
+/**
+ * A chunk whose answer was lost (a dropped connection, a 5xx) may still have
+ * reached TikTok whole, and then TikTok posts the video: before the upload's
+ * error stands (and a retry posts anew), `status/fetch` says whether every
+ * byte arrived (`uploaded_bytes`, or a status past PROCESSING_UPLOAD); then
+ * the post goes on to its polls. When even that cannot be asked, the error
+ * keeps the publish id (`pollFailed`) and a retry polls it rather than
+ * posting a second time.
+ */
+const uploadedAfterAll = (
+  connection: Api.Connection,
+  publishId: string,
+  videoSize: number,
+  uploadError: PublishError.PublishError,
+  options: Options
+) =>
+  Effect.gen(function*() {
+    const answer = yield* Api.post(connection, "/v2/post/publish/status/fetch/", { publish_id: publishId }).pipe(
+      Effect.retry({ times: 2, schedule: Schedule.spaced(Duration.millis(200)) }),
+      Effect.mapError(() => options.pollFailed !== undefined ? options.pollFailed(uploadError, publishId) : uploadError)
+    )
+    const data = asRecord(asRecord(answer.body).data)
+    const complete = data.status !== "PROCESSING_UPLOAD" || data.uploaded_bytes === videoSize
+    if (!complete) return yield* uploadError
   })
 
 /**

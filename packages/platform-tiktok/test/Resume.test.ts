@@ -92,3 +92,32 @@ describe("the publish id is kept before polling", () => {
         assert.isUndefined(found)
       })))
 })
+
+describe("a chunk whose answer was lost", () => {
+  const chunk = "PUT /upload/:id"
+  const live = (fake: { uploads: Map<string, { received: number; videoSize: number }> }) =>
+    [...fake.uploads.values()].filter((u) => u.videoSize > 0 && u.received === u.videoSize).length
+
+  // Found by test-reliability/FaultsVideo: the retry posted a second video after TikTok had the first whole.
+  it.live("reached TikTok whole (dropped after apply): the status says so and the post goes on, posted once", () =>
+    withFake(({ credentials, fake, publisher }) =>
+      Effect.gen(function*() {
+        fake.server.inject(chunk, Faults.dropAfterApply())
+        const published = yield* publisher.publish(request(credentials, "once", [bytesVideo(Samples.mp4(80_000))], { privacyLevel: "PUBLIC_TO_EVERYONE" }))
+        assert.match(published.platformPostId, /^7/)
+        assert.deepStrictEqual([fake.uploads.size, live(fake), fake.server.requestsOf(init).length], [1, 1, 1])
+      })))
+
+  it.live("cut part way (a half-finished upload): the upload's error stands, nothing is live, a retry posts anew once", () =>
+    withFake(({ credentials, fake, publisher }) =>
+      Effect.gen(function*() {
+        fake.server.inject(chunk, Faults.cutBody(20_000))
+        const req = request(credentials, "cut", [bytesVideo(Samples.mp4(80_000))], { privacyLevel: "PUBLIC_TO_EVERYONE" })
+        const failed = yield* Effect.flip(publisher.publish(req))
+        assert.strictEqual(failed._tag, "Transient")
+        assert.isUndefined(failed.postedParts)
+        assert.strictEqual(live(fake), 0)
+        yield* publisher.publish(req)
+        assert.deepStrictEqual([fake.uploads.size, live(fake)], [2, 1])
+      })))
+})

@@ -10,7 +10,8 @@
  * - chunk PUTs in order, each with its exact `Content-Range` and `Content-Length`,
  *   206 for an intermediate chunk and 201 for the last; a wrong one is 400;
  * - `status/fetch` reporting PROCESSING_UPLOAD until every byte arrived, then
- *   PUBLISH_COMPLETE (or FAILED with `failReason`, when a test sets one);
+ *   PUBLISH_COMPLETE (or FAILED with `failReason`, or `failNext`'s reasons one
+ *   post each, when a test sets them);
  * - photo posts (`content/init`): 1–35 HTTPS images under a verified prefix,
  *   title ≤ 90 and description ≤ 4000 UTF-16 units, `DIRECT_POST` or
  *   `MEDIA_UPLOAD`;
@@ -101,9 +102,12 @@ export class FakeTiktok {
   verifiedPrefixes: Array<string> = ["https://media.example.com/"]
   /** When set, a post accepted from then on ends FAILED with this reason. */
   failReason: string | undefined
+  /** Reasons for the next posts accepted, one each, before `failReason`: each of those ends FAILED with its reason. */
+  readonly failNext: Array<string> = []
   /** How many status/fetch answers say PROCESSING_UPLOAD after the last byte before the final one. */
   processingPolls = 1
-  private readonly creatorQueried = new Set<string>()
+  /** creator_info queries not yet followed by an init, per token: posts made at once on one account each query first. */
+  private readonly creatorQueried = new Map<string, number>()
   private readonly polls = new Map<string, number>()
   private next = 1
 
@@ -141,7 +145,7 @@ export class FakeTiktok {
 
   private creatorInfo(token: string) {
     if (this.limits.capped()) return answer(403, "spam_risk_too_many_posts", "The user has reached the daily post cap.")
-    this.creatorQueried.add(token)
+    this.creatorQueried.set(token, (this.creatorQueried.get(token) ?? 0) + 1)
     const c = this.creator
     return answer(200, "ok", "", {
       creator_avatar_url: "https://example.invalid/a.jpg",
@@ -156,7 +160,7 @@ export class FakeTiktok {
   }
 
   private async init(request: FakeRequest, token: string, inbox = false) {
-    if (!inbox && !this.creatorQueried.delete(token)) return answer(400, "invalid_param", "creator_info/query must be called before init")
+    if (!inbox && !this.takeCreatorQuery(token)) return answer(400, "invalid_param", "creator_info/query must be called before init")
     const body = (await request.json().catch(() => undefined)) as Record<string, any> | undefined
     const postInfo = (inbox ? {} : body?.post_info) as Record<string, unknown> | undefined
     const source = body?.source_info as Record<string, unknown> | undefined
@@ -182,7 +186,7 @@ export class FakeTiktok {
       this.limits.posted()
       const publishId = `v_pub_url~v2-1.${this.next++}`
       this.uploads.set(publishId, {
-      failReason: this.failReason,
+      failReason: this.failNext.shift() ?? this.failReason,
         publishId, token, postInfo, inbox, videoSize: 0, chunkSize: 0, totalChunkCount: 0, received: 0, chunksReceived: 0,
         hash: createHash("sha256"), sha256: "pulled", largestChunk: 0, videoUrl: url
       })
@@ -197,7 +201,7 @@ export class FakeTiktok {
     if (!inbox) this.limits.posted()
     const publishId = `v_pub_file~v2-1.${this.next++}`
     this.uploads.set(publishId, {
-      failReason: this.failReason,
+      failReason: this.failNext.shift() ?? this.failReason,
       publishId,
       token,
       postInfo,
@@ -242,7 +246,7 @@ export class FakeTiktok {
     const direct = body.post_mode === "DIRECT_POST"
     if (!direct && body.post_mode !== "MEDIA_UPLOAD") return answer(400, "invalid_param", "post_mode must be DIRECT_POST or MEDIA_UPLOAD")
     if (direct) {
-      if (!this.creatorQueried.delete(token)) return answer(400, "invalid_param", "creator_info/query must be called before init")
+      if (!this.takeCreatorQuery(token)) return answer(400, "invalid_param", "creator_info/query must be called before init")
       if (!this.creator.privacyLevelOptions.includes(String(postInfo.privacy_level))) {
         return answer(400, "privacy_level_option_mismatch", "privacy_level is not among the creator's options")
       }
@@ -266,7 +270,7 @@ export class FakeTiktok {
     if (direct) this.limits.posted()
     const publishId = `p_pub_url~v2-1.${this.next++}`
     this.uploads.set(publishId, {
-      failReason: this.failReason,
+      failReason: this.failNext.shift() ?? this.failReason,
       publishId, token, postInfo, inbox: !direct, videoSize: 0, chunkSize: 0, totalChunkCount: 0, received: 0, chunksReceived: 0,
       hash: createHash("sha256"), sha256: "pulled", largestChunk: 0, photoImages: images as Array<string>
     })
@@ -358,6 +362,13 @@ export class FakeTiktok {
       return { status: 201 }
     }
     return { status: 206 }
+  }
+
+  private takeCreatorQuery(token: string): boolean {
+    const queried = this.creatorQueried.get(token) ?? 0
+    if (queried === 0) return false
+    this.creatorQueried.set(token, queried - 1)
+    return true
   }
 
   private async status(request: FakeRequest, token: string) {
