@@ -56,7 +56,9 @@ const stopEverything = async () => {
   for (const cleanup of cleanups.reverse()) await Promise.resolve(cleanup()).catch((error) => console.error(error))
 }
 
+let timedOut = false
 const deadline = setTimeout(() => {
+  timedOut = true
   console.error(
     `bench timed out after ${timeoutSeconds} s while waiting for: ${waitingFor}; running: ${started.running().join(", ") || "nothing"}; stopping them`
   )
@@ -297,6 +299,8 @@ main()
     clearTimeout(deadline)
   })
   .catch(async (error) => {
+    // After the time limit, the failures of what was stopped are not news.
+    if (timedOut) return
     console.error(error)
     waitingFor = "everything to stop after an error"
     await stopEverything()
