@@ -207,7 +207,7 @@ describe(`hostile input on every endpoint (${kind})`, () => {
           const what = `${method} ${url.slice(0, 200)} (${headers["content-type"] ?? "no body type"})`
           const started = performance.now()
           const response = await fetch(url, { method, headers, body, signal: AbortSignal.timeout(hangMs) }).catch((error) => {
-            throw new Error(`${what}: no answer (${String(error)})`)
+            throw new Error(`${what}: no answer (${String(error)}: ${String(error?.cause)}) with ${JSON.stringify(headers).slice(0, 300)}`)
           })
           const text = await response.text()
           const ms = performance.now() - started

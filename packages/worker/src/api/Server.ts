@@ -201,6 +201,9 @@ export const layerRoutes = Layer.mergeAll(
 export const makeNodeServer = (requestIdleTimeoutMs: number) => () => {
   const server = createServer({ requestTimeout: 0, headersTimeout: 60_000 })
   server.setTimeout(requestIdleTimeoutMs)
+  // An idle keep-alive connection is closed (and its `Keep-Alive: timeout` announced) well before the idle
+  // timeout destroys it: a client reusing a connection the idle timeout is cutting would see a reset.
+  server.keepAliveTimeout = Math.min(server.keepAliveTimeout, Math.floor(requestIdleTimeoutMs / 2))
   server.on("clientError", answerClientError)
   return server
 }
