@@ -90,7 +90,8 @@ describe("serve on a port that is taken", () => {
       )
       const address = taken.address()
       const port = typeof address === "object" && address !== null ? address.port : 0
-      const ran = yield* cli(["serve", "--api-only", "--port", String(port), "--data-dir", dataDir], { OMNIPOST_DATA_DIR: dataDir })
+      // `--data-dir` alone (no OMNIPOST_DATA_DIR) places the database and the generated key there.
+      const ran = yield* cli(["serve", "--api-only", "--port", String(port), "--data-dir", dataDir], {})
       assert.isTrue(ran.exit._tag === "Failure")
       assert.strictEqual(ran.err.length, 1, ran.err.join("\n"))
       const line = ran.err[0]!
@@ -99,6 +100,8 @@ describe("serve on a port that is taken", () => {
       assert.include(line, `port ${port}`)
       assert.include(line, "--port")
       assert.include(JSON.stringify(ran.exit), "PortInUse")
+      assert.isTrue(existsSync(join(dataDir, "encryption.key")))
+      assert.isTrue(existsSync(join(dataDir, "pgdata")))
       // The data directory was released on the way out.
       assert.isFalse(existsSync(join(dataDir, "pgdata.lock")))
     }).pipe(Effect.scoped), 120_000)

@@ -40,21 +40,32 @@ export const serveCommand = Command.make("serve", {
 }, (flags) =>
   Effect.gen(function*() {
     if (flags.apiOnly && flags.workerOnly) return yield* Effect.fail(new Error("--api-only and --worker-only exclude each other"))
-    if (Option.isSome(flags.dataDir)) process.env.OMNIPOST_DATA_DIR = flags.dataDir.value
     const overrides: Partial<ServerConfigShape> = {
       ...(Option.isSome(flags.port) ? { port: flags.port.value } : {}),
       ...(Option.isSome(flags.host) ? { host: flags.host.value } : {}),
       ...(Option.isSome(flags.dataDir) ? { dataDir: flags.dataDir.value } : {}),
       ...(Option.isSome(flags.publicUrl) ? { publicUrl: flags.publicUrl.value } : {})
     }
-    yield* Effect.scoped(serve({
+    const run = Effect.scoped(serve({
       api: !flags.workerOnly,
       worker: !flags.apiOnly,
       overrides,
       configPath: Option.getOrUndefined(flags.config)
     }))
+    // `--data-dir` also reaches the layers that read `OMNIPOST_DATA_DIR` themselves (the database, the key file).
+    yield* Option.isSome(flags.dataDir) ? run.pipe(withSetting("OMNIPOST_DATA_DIR", flags.dataDir.value)) : run
     // An invalid setting, a port taken or a data directory in use: one line, printed by `oneLineErrors`.
   })).pipe(Command.withDescription("Run the API and the scheduler"))
+
+/** Runs `effect` with `name` set to `value` in front of the configuration it would read (the environment, the config file). */
+const withSetting = (name: string, value: string) => <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+  Effect.gen(function*() {
+    const current = yield* ConfigProvider.ConfigProvider
+    return yield* effect.pipe(Effect.provideService(
+      ConfigProvider.ConfigProvider,
+      ConfigProvider.orElse(ConfigProvider.fromEnv({ env: { [name]: value } }), current)
+    ))
+  })
 
 /** Runs the server and/or the scheduler until interrupted (SIGTERM/SIGINT), then shuts down gracefully. */
 export const serve = (options: {
