@@ -5,7 +5,6 @@
  * and destinations left `publishing` by a dead worker, taken over for
  * reconciliation (`expiredPublishing`).
  */
-import type { Post } from "@omnipost/core"
 import type { PgClient } from "@effect/sql-pg"
 import { Effect } from "effect"
 import type { Statement } from "effect/sql"
@@ -23,7 +22,8 @@ import {
   postsEnteringPublishing,
   publishableFrom,
   publishingPosts,
-  type Upcoming
+  type Upcoming,
+  withPosts
 } from "./Model.js"
 
 export const make = (sql: PgClient.PgClient) => {
@@ -373,31 +373,23 @@ export const make = (sql: PgClient.PgClient) => {
       FROM expired WHERE d.id = expired.id
       RETURNING d.id, d.post_id, d.organization_id, d.attempts, d.platform, d.account_id, d.placement, d.settings,
         d.override, d.current_attempt_id, d.auto_retries, d.attempt_started_at, d.parts, expired.previous_owner`
-    if (rows.length === 0) return []
-    const posts = yield* sql<{ id: string; content: Post.Content; platform_overrides: Record<string, Post.Override> | null; scheduled_at: Date | null }>`
-      SELECT id, content, platform_overrides, scheduled_at FROM posts WHERE ${sql.in("id", rows.map((r) => r.post_id))}`
-    const postById = new Map(posts.map((p) => [p.id, p]))
-    return rows.flatMap((r): Array<Orphan> => {
-      const post = postById.get(r.post_id)
-      if (post === undefined) return []
-      return [{
-        id: r.id,
-        postId: r.post_id,
-        organizationId: r.organization_id,
-        platform: r.platform,
-        accountId: r.account_id,
-        previousOwner: r.previous_owner,
-        attemptId: r.current_attempt_id,
-        attemptNumber: r.attempts,
-        autoRetries: r.auto_retries,
-        sentAt: r.attempt_started_at ?? options.now,
-        content: post.content,
-        platformOverrides: post.platform_overrides ?? undefined,
-        destination: destinationInput(r),
-        scheduledAt: post.scheduled_at ?? undefined,
-        ...postedPartsOf(r)
-      }]
-    })
+    return yield* withPosts(sql, rows, (r, post): Orphan => ({
+      id: r.id,
+      postId: r.post_id,
+      organizationId: r.organization_id,
+      platform: r.platform,
+      accountId: r.account_id,
+      previousOwner: r.previous_owner,
+      attemptId: r.current_attempt_id,
+      attemptNumber: r.attempts,
+      autoRetries: r.auto_retries,
+      sentAt: r.attempt_started_at ?? options.now,
+      content: post.content,
+      platformOverrides: post.platformOverrides,
+      destination: destinationInput(r),
+      scheduledAt: post.scheduledAt,
+      ...postedPartsOf(r)
+    }))
   })
 
   return { claim, claimUpcoming, claimAndMark, markPublishingBatch, expiredPublishing }

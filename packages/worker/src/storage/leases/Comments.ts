@@ -12,7 +12,7 @@
 import { Post } from "@omnipost/core"
 import type { PgClient } from "@effect/sql-pg"
 import { Effect } from "effect"
-import { destinationInput, type MarkRow } from "./Model.js"
+import { destinationInput, type MarkRow, withPosts } from "./Model.js"
 
 /** A comment's state as stored: core's result, plus the call in flight. */
 export interface StoredComment extends Post.CommentResult {
@@ -99,27 +99,19 @@ export const make = (sql: PgClient.PgClient) => {
       RETURNING d.id, d.post_id, d.organization_id, d.platform, d.account_id, d.placement, d.settings, d.override,
         d.platform_post_id, d.url, d.parts, COALESCE(c.before, '{"status":"pending","attempts":0}'::jsonb) AS before,
         d.comment->>'attemptId' AS attempt_id`
-    if (rows.length === 0) return []
-    const posts = yield* sql<{ id: string; content: Post.Content; platform_overrides: Record<string, Post.Override> | null }>`
-      SELECT id, content, platform_overrides FROM posts WHERE ${sql.in("id", [...new Set(rows.map((r) => r.post_id))])}`
-    const postById = new Map(posts.map((p) => [p.id, p]))
-    return rows.flatMap((r): Array<ClaimedComment> => {
-      const post = postById.get(r.post_id)
-      if (post === undefined) return []
-      return [{
-        destinationId: r.id,
-        postId: r.post_id,
-        organizationId: r.organization_id,
-        platform: r.platform,
-        accountId: r.account_id,
-        attemptId: r.attempt_id,
-        before: r.before,
-        content: post.content,
-        platformOverrides: post.platform_overrides ?? undefined,
-        destination: destinationInput(r),
-        published: { platformPostId: r.platform_post_id, url: r.url, parts: r.parts ?? [] }
-      }]
-    })
+    return yield* withPosts(sql, rows, (r, post): ClaimedComment => ({
+      destinationId: r.id,
+      postId: r.post_id,
+      organizationId: r.organization_id,
+      platform: r.platform,
+      accountId: r.account_id,
+      attemptId: r.attempt_id,
+      before: r.before,
+      content: post.content,
+      platformOverrides: post.platformOverrides,
+      destination: destinationInput(r),
+      published: { platformPostId: r.platform_post_id, url: r.url, parts: r.parts ?? [] }
+    }))
   })
 
   /** Writes a comment call's outcome, only while the comment is still under `attemptId`. Returns whether it was written. */

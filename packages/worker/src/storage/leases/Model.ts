@@ -3,6 +3,8 @@
  * marks, outcomes, rooms, orphans; and the row helpers its statements share.
  */
 import { Lru, type Post } from "@omnipost/core"
+import type { PgClient } from "@effect/sql-pg"
+import { Effect } from "effect"
 import { createHash } from "node:crypto"
 import { destinationFrom, postFrom } from "../internal/lifecycle.js"
 /** A claimed destination. */
@@ -182,6 +184,42 @@ export const destinationInput = (row: MarkRow): Post.DestinationInput => ({
   settings: row.settings ?? {},
   ...(row.override === null ? {} : { override: row.override })
 })
+
+/** What a claimed row needs of its post to be published (or commented on). */
+export interface ClaimedPost {
+  readonly content: Post.Content
+  readonly platformOverrides: Record<string, Post.Override> | undefined
+  readonly scheduledAt: Date | undefined
+}
+
+/**
+ * Joins claimed rows with their posts in one query (a batch's rows share
+ * posts): `build` makes each row's result; a row whose post is gone (deleted
+ * meanwhile) yields nothing.
+ */
+export const withPosts = <Row extends { readonly post_id: string }, A>(
+  sql: PgClient.PgClient,
+  rows: ReadonlyArray<Row>,
+  build: (row: Row, post: ClaimedPost) => A
+) =>
+  Effect.gen(function*() {
+    if (rows.length === 0) return []
+    const posts = yield* sql<{
+      id: string
+      content: Post.Content
+      platform_overrides: Record<string, Post.Override> | null
+      scheduled_at: Date | null
+    }>`SELECT id, content, platform_overrides, scheduled_at FROM posts WHERE ${sql.in("id", [...new Set(rows.map((r) => r.post_id))])}`
+    const postById = new Map(posts.map((p) => [p.id, {
+      content: p.content,
+      platformOverrides: p.platform_overrides ?? undefined,
+      scheduledAt: p.scheduled_at ?? undefined
+    }]))
+    return rows.flatMap((row) => {
+      const post = postById.get(row.post_id)
+      return post === undefined ? [] : [build(row, post)]
+    })
+  })
 
 /**
  * The MD5 of sealed credentials, as PostgreSQL's `md5()` spells it: a mark
