@@ -19,7 +19,7 @@
 import { Clock, Duration, Effect, Schema, Stream } from "effect"
 import { HttpClient, HttpClientRequest } from "effect/http"
 import { type Media as CoreMedia, type Plugin, PublishError, Rules } from "@omnipost/core"
-import { MediaSource, UrlGuard } from "@omnipost/platform-kit"
+import { MediaSource, Poll, UrlGuard } from "@omnipost/platform-kit"
 import { platform, toPublishError } from "./Errors.js"
 import { pdsOf, type SessionManager } from "./internal/Session.js"
 import * as Xrpc from "./internal/Xrpc.js"
@@ -176,46 +176,47 @@ export const uploadImage = Effect.fn("Bluesky.uploadImage")(function*(context: U
  */
 export const serviceDidOf = (url: string): string => `did:web:${new URL(url).hostname}`
 
-/** Polls `getJobStatus` until the job has a blob, failed, or ran out of time. */
-const awaitJob = Effect.fn("Bluesky.awaitVideoJob")(function*(context: UploadContext, first: JobStatus) {
-  const started = yield* Clock.currentTimeMillis
-  const timeoutMillis = Duration.toMillis(context.videoPolling.timeout)
-  const maxDelayMillis = Duration.toMillis(context.videoPolling.maxDelay)
-  let delayMillis = Duration.toMillis(context.videoPolling.initialDelay)
+/** Polls `getJobStatus` (kit `Poll`, waits growing 1.5× up to `maxDelay`) until the job has a blob, failed, or ran out of time. */
+const awaitJob = (context: UploadContext, first: JobStatus) => {
   let job = first
-  while (true) {
-    if (job.blob !== undefined) return job.blob
-    if (job.state === "JOB_STATE_FAILED") {
-      return yield* new PublishError.Rejected({
-        platform,
-        code: "MEDIA_PROCESSING_FAILED",
-        message: `Bluesky could not process the video: ${job.message ?? job.error ?? "no reason given"}`,
-        ...(job.error !== undefined ? { platformCode: job.error } : {}),
-        ...(job.message !== undefined ? { platformMessage: job.message } : {})
-      })
+  let checked = false
+  // The first status came with the upload: the first check reads it, the others ask.
+  const check = Effect.suspend(() =>
+    !checked
+      ? Effect.sync(() => (checked = true, job))
+      : Xrpc.call(context.client, {
+        service: context.videoServiceUrl,
+        nsid: "app.bsky.video.getJobStatus",
+        method: "GET",
+        params: { jobId: job.jobId },
+        timeout: context.requestTimeout
+      }).pipe(
+        Effect.flatMap(decodeOr(Schema.Struct({ jobStatus: JobStatus }), "app.bsky.video.getJobStatus")),
+        Effect.catch((failure) => mapXrpc(failure)),
+        Effect.map((answer) => (job = answer.jobStatus))
+      )
+  ).pipe(Effect.flatMap((status) => {
+    if (status.blob !== undefined) return Effect.succeed(Poll.done(status.blob))
+    if (status.state === "JOB_STATE_FAILED") {
+      return Effect.fail(
+        new PublishError.Rejected({
+          platform,
+          code: "MEDIA_PROCESSING_FAILED",
+          message: `Bluesky could not process the video: ${status.message ?? status.error ?? "no reason given"}`,
+          ...(status.error !== undefined ? { platformCode: status.error } : {}),
+          ...(status.message !== undefined ? { platformMessage: status.message } : {})
+        })
+      )
     }
-    const now = yield* Clock.currentTimeMillis
-    if (now - started + delayMillis > timeoutMillis) {
-      return yield* new PublishError.Transient({
-        platform,
-        message: `Bluesky video processing did not finish within ${Duration.format(Duration.millis(timeoutMillis))} (job ${job.jobId}, state ${job.state})`
-      })
-    }
-    yield* Effect.sleep(Duration.millis(delayMillis))
-    delayMillis = Math.min(maxDelayMillis, Math.ceil(delayMillis * 1.5))
-    const answer = yield* Xrpc.call(context.client, {
-      service: context.videoServiceUrl,
-      nsid: "app.bsky.video.getJobStatus",
-      method: "GET",
-      params: { jobId: job.jobId },
-      timeout: context.requestTimeout
-    }).pipe(
-      Effect.flatMap(decodeOr(Schema.Struct({ jobStatus: JobStatus }), "app.bsky.video.getJobStatus")),
-      Effect.catch((failure) => mapXrpc(failure))
-    )
-    job = answer.jobStatus
-  }
-})
+    return Effect.succeed(Poll.pending())
+  }))
+  const { initialDelay, maxDelay, timeout } = context.videoPolling
+  return Poll.until(check, { interval: initialDelay, factor: 1.5, maxInterval: maxDelay, timeout }, () =>
+    new PublishError.Transient({
+      platform,
+      message: `Bluesky video processing did not finish within ${Duration.format(Duration.fromInputUnsafe(timeout))} (job ${job.jobId}, state ${job.state})`
+    })).pipe(Effect.withSpan("Bluesky.awaitVideoJob"))
+}
 
 const mapXrpc = (failure: Xrpc.XrpcFailure) =>
   Effect.flatMap(Clock.currentTimeMillis, (nowMillis) => Effect.fail(toPublishError(failure, { nowMillis, write: false })))

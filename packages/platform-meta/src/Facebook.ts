@@ -18,7 +18,7 @@
 import { Clock, Duration, Effect, Option } from "effect"
 import { HttpClient } from "effect/http"
 import { type Media as CoreMedia, PublishError, type Publisher, Rules as CoreRules } from "@omnipost/core"
-import { MediaSource, UrlGuard } from "@omnipost/platform-kit"
+import { MediaSource, Poll, UrlGuard } from "@omnipost/platform-kit"
 import { FacebookCredentials } from "./Credentials.js"
 import type { MetaPublisherOptions } from "./Instagram.js"
 import { type Api, dataOf, makeApi, parseGraphTime } from "./internal/Api.js"
@@ -93,32 +93,38 @@ export const makeFacebookPublisher = Effect.fn("makeFacebookPublisher")(function
   })
 
   /** Polls a Reel until Facebook has processed it (and published it, unless scheduled). */
-  const waitForVideo = Effect.fn("Facebook.waitForVideo")(function*(account: Api, videoId: string, scheduled: boolean) {
-    for (let poll = 0; poll < polling.maxPolls; poll++) {
-      if (poll > 0) yield* Effect.sleep(polling.interval)
-      const body = yield* account.get(videoId, "GET /{video-id}?fields=status", { fields: "status" })
-      const status = (body.status ?? {}) as {
-        video_status?: string
-        processing_phase?: { status?: string; errors?: ReadonlyArray<{ code?: number; message?: string }> }
-        publishing_phase?: { status?: string }
-      }
-      const error = status.processing_phase?.errors?.[0]
-      if (status.video_status === "error" || status.processing_phase?.status === "error") {
-        return yield* new PublishError.Rejected({
-          platform,
-          code: "MEDIA_PROCESSING_FAILED",
-          ...(error?.code !== undefined ? { platformCode: String(error.code) } : {}),
-          ...(error?.message !== undefined ? { platformMessage: error.message } : {}),
-          message: `Facebook could not process video ${videoId}: ${error?.message ?? "no reason given"}`
+  const waitForVideo = (account: Api, videoId: string, scheduled: boolean) =>
+    Poll.until(
+      account.get(videoId, "GET /{video-id}?fields=status", { fields: "status" }).pipe(
+        Effect.flatMap((body): Effect.Effect<Poll.Check<void>, PublishError.PublishError> => {
+          const status = (body.status ?? {}) as {
+            video_status?: string
+            processing_phase?: { status?: string; errors?: ReadonlyArray<{ code?: number; message?: string }> }
+            publishing_phase?: { status?: string }
+          }
+          const error = status.processing_phase?.errors?.[0]
+          if (status.video_status === "error" || status.processing_phase?.status === "error") {
+            return Effect.fail(
+              new PublishError.Rejected({
+                platform,
+                code: "MEDIA_PROCESSING_FAILED",
+                ...(error?.code !== undefined ? { platformCode: String(error.code) } : {}),
+                ...(error?.message !== undefined ? { platformMessage: error.message } : {}),
+                message: `Facebook could not process video ${videoId}: ${error?.message ?? "no reason given"}`
+              })
+            )
+          }
+          const over = status.processing_phase?.status === "complete" && (scheduled || status.publishing_phase?.status === "complete")
+          return Effect.succeed(over ? Poll.done(undefined) : Poll.pending())
         })
-      }
-      if (status.processing_phase?.status === "complete" && (scheduled || status.publishing_phase?.status === "complete")) return
-    }
-    return yield* new PublishError.OutcomeUnknown({
-      platform,
-      message: `video ${videoId} was still processing after ${polling.maxPolls} polls; Facebook may publish it later`
-    })
-  })
+      ),
+      { interval: polling.interval, maxChecks: polling.maxPolls },
+      () =>
+        new PublishError.OutcomeUnknown({
+          platform,
+          message: `video ${videoId} was still processing after ${polling.maxPolls} polls; Facebook may publish it later`
+        })
+    ).pipe(Effect.withSpan("Facebook.waitForVideo"))
 
   const unpublishedPhoto = (account: Api, credentials: FacebookCredentials, media: CoreMedia.Media, scheduled: boolean) =>
     Effect.gen(function*() {

@@ -17,7 +17,7 @@
 import { Duration, Effect } from "effect"
 import type { HttpClient } from "effect/http"
 import { type Media as CoreMedia, type Plugin, type Publisher, PublishError, type Validation } from "@omnipost/core"
-import { UrlGuard } from "@omnipost/platform-kit"
+import { Poll, UrlGuard } from "@omnipost/platform-kit"
 import * as Graph from "./internal/Graph.js"
 
 /**
@@ -136,62 +136,62 @@ export interface ContainerContext {
 /** Answers on a container's status right after creation that mean "not there yet" (platform-specs §2.1, §2.3). */
 const notYetFound = new Set(["100/33", "24/4279009"])
 
-/** Polls a container until `FINISHED`. `ERROR` and `EXPIRED` end it with Meta's reason. */
+/** Polls a container until `FINISHED` (kit `Poll`). `ERROR` and `EXPIRED` end it with Meta's reason. */
 export const waitForContainer = (
   context: ContainerContext,
   containerId: string
 ): Effect.Effect<void, PublishError.PublishError> =>
-  Effect.gen(function*() {
+  Effect.suspend(() => {
     const fields = context.statusFields === "instagram" ? "status_code,status" : "status,error_message"
     let notFound = 0
-    for (let poll = 0; poll < context.polling.maxPolls; poll++) {
-      if (poll > 0) yield* Effect.sleep(context.polling.interval)
-      const result = yield* Effect.result(Graph.call(context.client, {
-        platform: context.platform,
-        operation: `GET /{container-id}?fields=${fields}`,
-        method: "GET",
-        url: `${context.baseUrl}/${containerId}`,
-        params: { fields },
-        accessToken: context.accessToken,
-        write: false,
-        timeout: context.timeout
-      }))
-      if (result._tag === "Failure") {
-        const error = result.failure
-        const retry = error._tag === "Transient" ||
-          (error.platformCode !== undefined && notYetFound.has(error.platformCode))
-        if (retry && notFound < (context.polling.notFoundRetries ?? 3)) {
-          notFound += 1
-          continue
-        }
-        return yield* Effect.fail(error)
-      }
-      const body = result.success
-      const status = String(body[context.statusFields === "instagram" ? "status_code" : "status"] ?? "")
-      const reason = String(body[context.statusFields === "instagram" ? "status" : "error_message"] ?? "")
-      switch (status) {
-        case "FINISHED":
-        case "PUBLISHED":
-          return
-        case "ERROR":
-          return yield* new PublishError.Rejected({
-            platform: context.platform,
-            code: "MEDIA_PROCESSING_FAILED",
-            ...(reason !== "" ? { platformMessage: reason, platformCode: /\b(2207\d{3})\b/.exec(reason)?.[1] ?? reason } : {}),
-            message: `Meta could not process the media of container ${containerId}: ${reason || "no reason given"}`
-          })
-        case "EXPIRED":
-          return yield* rejected(
-            context.platform,
-            "CONTAINER_EXPIRED",
-            `container ${containerId} expired before it was published (containers live 24 hours)`
-          )
-        default:
-          continue
-      }
-    }
-    return yield* new PublishError.Transient({
+    // A "not found" (or no answer) just after creation is polled through, a few times.
+    const notYet = (error: PublishError.PublishError) =>
+      (error._tag === "Transient" || (error.platformCode !== undefined && notYetFound.has(error.platformCode))) &&
+        notFound++ < (context.polling.notFoundRetries ?? 3)
+    const check = Graph.call(context.client, {
       platform: context.platform,
-      message: `container ${containerId} was not ready after ${context.polling.maxPolls} polls; nothing was published`
-    })
+      operation: `GET /{container-id}?fields=${fields}`,
+      method: "GET",
+      url: `${context.baseUrl}/${containerId}`,
+      params: { fields },
+      accessToken: context.accessToken,
+      write: false,
+      timeout: context.timeout
+    }).pipe(
+      Effect.map((body) => ({ body })),
+      Effect.catchIf(notYet, () => Effect.succeed(undefined)),
+      Effect.flatMap((answer): Effect.Effect<Poll.Check<void>, PublishError.PublishError> => {
+        if (answer === undefined) return Effect.succeed(Poll.pending())
+        const body = answer.body
+        const status = String(body[context.statusFields === "instagram" ? "status_code" : "status"] ?? "")
+        const reason = String(body[context.statusFields === "instagram" ? "status" : "error_message"] ?? "")
+        switch (status) {
+          case "FINISHED":
+          case "PUBLISHED":
+            return Effect.succeed(Poll.done(undefined))
+          case "ERROR":
+            return Effect.fail(
+              new PublishError.Rejected({
+                platform: context.platform,
+                code: "MEDIA_PROCESSING_FAILED",
+                ...(reason !== "" ? { platformMessage: reason, platformCode: /\b(2207\d{3})\b/.exec(reason)?.[1] ?? reason } : {}),
+                message: `Meta could not process the media of container ${containerId}: ${reason || "no reason given"}`
+              })
+            )
+          case "EXPIRED":
+            return Effect.fail(rejected(
+              context.platform,
+              "CONTAINER_EXPIRED",
+              `container ${containerId} expired before it was published (containers live 24 hours)`
+            ))
+          default:
+            return Effect.succeed(Poll.pending())
+        }
+      })
+    )
+    return Poll.until(check, { interval: context.polling.interval, maxChecks: context.polling.maxPolls }, () =>
+      new PublishError.Transient({
+        platform: context.platform,
+        message: `container ${containerId} was not ready after ${context.polling.maxPolls} polls; nothing was published`
+      }))
   })

@@ -11,6 +11,7 @@
  *    `fail_reason` (`Errors.fromFailReason`).
  */
 import { PublishError } from "@omnipost/core"
+import { Poll } from "@omnipost/platform-kit"
 import { Duration, Effect, Schedule, Stream } from "effect"
 import * as Chunks from "./Chunks.js"
 import * as Creator from "./Creator.js"
@@ -269,22 +270,28 @@ export const poll = (
   publishId: string,
   options: Pick<Options, "pollInterval" | "maxPolls" | "pollFailed"> = {}
 ): Effect.Effect<Published, PublishError.PublishError> =>
-  Effect.gen(function*() {
+  Effect.suspend(() => {
     const maxPolls = options.maxPolls ?? 360
     // A status call that failed, or polls run out: the post may still come; FAILED is final and not marked.
     const marked = (error: PublishError.PublishError) => options.pollFailed !== undefined ? options.pollFailed(error, publishId) : error
-    for (let n = 0; n < maxPolls; n++) {
-      const answer = yield* Api.post(connection, "/v2/post/publish/status/fetch/", { publish_id: publishId }).pipe(Effect.mapError(marked))
-      const data = asRecord(asRecord(answer.body).data)
-      const status = data.status
-      if (status === "PUBLISH_COMPLETE" || status === "SEND_TO_USER_INBOX") {
-        const ids = Array.isArray(data.publicaly_available_post_id) ? data.publicaly_available_post_id : []
-        return { publishId, postIds: ids.map(String) } satisfies Published
-      }
-      if (status === "FAILED") {
-        return yield* Errors.fromFailReason(typeof data.fail_reason === "string" ? data.fail_reason : undefined, publishId)
-      }
-      yield* Effect.sleep(options.pollInterval ?? Duration.seconds(5))
-    }
-    return yield* marked(unexpected(`post ${publishId} still processing after ${maxPolls} status checks`))
+    const check = Api.post(connection, "/v2/post/publish/status/fetch/", { publish_id: publishId }).pipe(
+      Effect.mapError(marked),
+      Effect.flatMap((answer): Effect.Effect<Poll.Check<Published>, PublishError.PublishError> => {
+        const data = asRecord(asRecord(answer.body).data)
+        const status = data.status
+        if (status === "PUBLISH_COMPLETE" || status === "SEND_TO_USER_INBOX") {
+          const ids = Array.isArray(data.publicaly_available_post_id) ? data.publicaly_available_post_id : []
+          return Effect.succeed(Poll.done({ publishId, postIds: ids.map(String) } satisfies Published))
+        }
+        if (status === "FAILED") {
+          return Errors.fromFailReason(typeof data.fail_reason === "string" ? data.fail_reason : undefined, publishId)
+        }
+        return Effect.succeed(Poll.pending())
+      })
+    )
+    return Poll.until(
+      check,
+      { interval: options.pollInterval ?? Duration.seconds(5), maxChecks: maxPolls },
+      () => marked(unexpected(`post ${publishId} still processing after ${maxPolls} status checks`))
+    )
   })

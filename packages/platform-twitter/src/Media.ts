@@ -18,7 +18,7 @@
  */
 import { type Media as CoreMedia, PublishError } from "@omnipost/core"
 import { Duration, Effect, Schema, Stream } from "effect"
-import { MediaSource, UrlGuard } from "@omnipost/platform-kit"
+import { MediaSource, Poll, UrlGuard } from "@omnipost/platform-kit"
 import { HttpClient } from "effect/http"
 import * as Errors from "./Errors.js"
 import type { XApi } from "./internal/Client.js"
@@ -135,38 +135,36 @@ const processingFailed = (info: ProcessingInfo) =>
     platformMessage: info.error?.message
   })
 
-/** Polls STATUS until X has processed the media, waiting `check_after_secs` between polls. */
+/** Polls STATUS (kit `Poll`) until X has processed the media, waiting `check_after_secs` between polls (at least 1 s). */
 const awaitProcessing = (api: XApi, mediaId: string, first: ProcessingInfo, options?: UploadOptions) => {
   const timeout = options?.processingTimeout ?? "10 minutes"
-  const poll = (info: ProcessingInfo): Effect.Effect<void, Errors.XPublishError> => {
-    if (info.state === "succeeded") return Effect.void
-    if (info.state === "failed") return Effect.fail(processingFailed(info))
-    // X says when to ask again; 1 s when it does not, and never faster.
-    const wait = Duration.seconds(Math.max(1, info.check_after_secs ?? 1))
-    return Effect.sleep(wait).pipe(
-      Effect.andThen(api.request({
+  let info: ProcessingInfo | undefined = first
+  // The first state came with FINALIZE: the first check reads it, the others ask STATUS.
+  const check = Effect.suspend(() =>
+    info !== undefined
+      ? Effect.succeed(info)
+      : api.request({
         method: "GET",
         path: "/2/media/upload",
         query: { command: "STATUS", media_id: mediaId },
         operation: "GET /2/media/upload (STATUS)",
         timeout: options?.requestTimeout ?? "2 minutes"
-      })),
-      Effect.flatMap((response) => decodeOrTransient(MediaAnswer, "STATUS")(response.body)),
-      Effect.flatMap((answer) => poll(answer.data.processing_info ?? { state: "succeeded" }))
-    )
-  }
-  return poll(first).pipe(
-    Effect.timeoutOrElse({
-      duration: timeout,
-      orElse: () =>
-        Effect.fail(
-          new PublishError.Transient({
-            platform: Errors.platform,
-            message: `X did not finish processing media ${mediaId} within ${Duration.format(Duration.fromInputUnsafe(timeout))}`
-          })
-        )
-    })
-  )
+      }).pipe(
+        Effect.flatMap((response) => decodeOrTransient(MediaAnswer, "STATUS")(response.body)),
+        Effect.map((answer): ProcessingInfo => answer.data.processing_info ?? { state: "succeeded" })
+      )
+  ).pipe(Effect.flatMap((state): Effect.Effect<Poll.Check<void>, Errors.XPublishError> => {
+    info = undefined
+    if (state.state === "succeeded") return Effect.succeed(Poll.done(undefined))
+    if (state.state === "failed") return Effect.fail(processingFailed(state))
+    // X says when to ask again; 1 s when it does not, and never faster.
+    return Effect.succeed(Poll.pending(Duration.seconds(state.check_after_secs ?? 1)))
+  }))
+  return Poll.until(check, { interval: "1 second", timeout }, () =>
+    new PublishError.Transient({
+      platform: Errors.platform,
+      message: `X did not finish processing media ${mediaId} within ${Duration.format(Duration.fromInputUnsafe(timeout))}`
+    }))
 }
 
 /**

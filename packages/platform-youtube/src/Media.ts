@@ -24,7 +24,7 @@
  */
 import { PublishError } from "@omnipost/core"
 import type { MediaSource } from "@omnipost/platform-kit"
-import { Data, Duration, Effect, Stream, type Scope } from "effect"
+import { Data, Duration, Effect, Schedule, Stream, type Scope } from "effect"
 import * as Errors from "./Errors.js"
 import * as Api from "./internal/Api.js"
 
@@ -177,14 +177,13 @@ const status = (
     operation,
     write: false
   }).pipe(Effect.flatMap((answer) => progressOf(answer, operation)))
-  const retry = (tries: number): Effect.Effect<Progress, PublishError.PublishError | SessionExpired> =>
-    query.pipe(Effect.catch((error) => {
-      if (!interrupted(error) || tries >= options.maxResumes) return Effect.fail(error)
-      return Effect.sleep(Duration.times(Duration.fromInputUnsafe(options.retryDelay), 2 ** (tries + attempt))).pipe(
-        Effect.andThen(retry(tries + 1))
-      )
-    }))
-  return retry(0)
+  // Waits of retryDelay × 2^(attempt + n) for the n-th retry: later resumes start from longer waits.
+  return query.pipe(Effect.retry({
+    while: interrupted,
+    schedule: Schedule.exponential(Duration.times(Duration.fromInputUnsafe(options.retryDelay), 2 ** attempt), 2).pipe(
+      Schedule.upTo({ times: options.maxResumes })
+    )
+  }))
 }
 
 /** One session: opens the source, starts the session, sends chunk after chunk from one reused buffer. */
