@@ -113,6 +113,8 @@ export class PlatformError extends apiError<PlatformError>()("PlatformError", "P
 export class NotReady extends apiError<NotReady>()("NotReady", "NOT_READY", 503) {}
 /** The database cannot be reached (an outage, a restart): nothing was changed; try again shortly (`Retry-After`). */
 export class DatabaseUnavailable extends apiError<DatabaseUnavailable>()("DatabaseUnavailable", "DATABASE_UNAVAILABLE", 503) {}
+/** The media store (the disk, or the S3-compatible service) failed or cannot be reached: nothing was kept; try again shortly (`Retry-After`). */
+export class MediaStoreUnavailable extends apiError<MediaStoreUnavailable>()("MediaStoreUnavailable", "MEDIA_STORE_UNAVAILABLE", 503) {}
 export class InternalError extends apiError<InternalError>()("InternalError", "INTERNAL_ERROR", 500) {}
 
 /**

@@ -52,6 +52,7 @@ import { PostStore } from "../storage/PostStore.js"
 import * as Publishers from "../plugins/Publishers.js"
 import { isUnreachable } from "../storage/Database.js"
 import { KeyGate } from "./KeyGate.js"
+import { isStorageFailure } from "../storage/MediaStorage.js"
 import { RateLimiter } from "./RateLimiter.js"
 import { Webhooks } from "../webhooks/Webhooks.js"
 
@@ -63,7 +64,8 @@ const databaseRetryAfterSeconds = 5
 
 /**
  * Every answer in the API's shape: unknown routes become `NOT_FOUND`, a
- * database that cannot be reached `DATABASE_UNAVAILABLE` (503), any other
+ * database that cannot be reached `DATABASE_UNAVAILABLE` (503), a media
+ * store that failed `MEDIA_STORE_UNAVAILABLE` (503), any other
  * defect `INTERNAL_ERROR` (logged, never with its internals). (A 429's
  * `Retry-After` is set where the limit is decided: `Middleware`'s rate limit.)
  */
@@ -85,6 +87,16 @@ export const ErrorShape = HttpRouter.middleware((httpEffect) =>
         return Effect.logWarning("request failed: the database is unreachable").pipe(
           Effect.as(HttpServerResponse.setHeader(
             jsonError(503, "DATABASE_UNAVAILABLE", "the database cannot be reached; try again shortly (a create with the same Idempotency-Key is applied once)"),
+            "retry-after",
+            String(databaseRetryAfterSeconds)
+          ))
+        )
+      }
+      // The media store failed (S3 unreachable, a full disk): nothing was kept; a 503 the client may retry.
+      if (isStorageFailure(cause)) {
+        return Effect.logWarning("request failed: the media store failed", Cause.pretty(cause).split("\n")[0]).pipe(
+          Effect.as(HttpServerResponse.setHeader(
+            jsonError(503, "MEDIA_STORE_UNAVAILABLE", "the media store failed or cannot be reached; nothing was kept; try again shortly"),
             "retry-after",
             String(databaseRetryAfterSeconds)
           ))

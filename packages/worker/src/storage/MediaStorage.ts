@@ -10,7 +10,7 @@
  * the HMAC-SHA256 of `<id>.<expires>` under a signing key
  * (`OMNIPOST_MEDIA_SIGNING_KEY`, or one generated into the data directory).
  */
-import { Context, Data, Effect, Layer, Stream } from "effect"
+import { Cause, Context, Data, Effect, Layer, Stream } from "effect"
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto"
 import { createReadStream, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs"
 import * as fsp from "node:fs/promises"
@@ -21,6 +21,13 @@ export class StorageError extends Data.TaggedError("StorageError")<{
   readonly message: string
   readonly cause?: unknown
 }> {}
+
+/** Whether `cause` holds a `StorageError` (failed or died with): the store is away or refused, not our bug. */
+export const isStorageFailure = (cause: Cause.Cause<unknown>): boolean =>
+  cause.reasons.some((reason) => {
+    const error = Cause.isFailReason(reason) ? reason.error : Cause.isDieReason(reason) ? reason.defect : undefined
+    return error instanceof StorageError
+  })
 
 /** Something the caller's stream or checks rejected while writing: the partial file is removed. */
 export interface Writer {
