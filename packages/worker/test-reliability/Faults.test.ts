@@ -47,12 +47,13 @@ describe(`faults: ${posts} posts to X and Bluesky, seed ${seed} (${kind})`, () =
         const api = yield* TestApi
         const fakeX = yield* FakeX
         // The fakes keep the platforms' own limits (X: 100 posts per user per 15 minutes; Bluesky: 3,000
-        // points per account per 5 minutes, 3 a post): enough accounts that a run stays inside them.
-        const xAccounts = yield* Effect.forEach(Array.from({ length: Math.ceil(posts / 80) }, (_, i) => i), (i) =>
+        // points per account per 5 minutes, 3 a post): enough accounts that a run stays inside them (a post
+        // is 5/3 records on average, one in three being a thread of three).
+        const xAccounts = yield* Effect.forEach(Array.from({ length: Math.ceil(posts / 50) }, (_, i) => i), (i) =>
           request(api, "POST", "/v1/accounts", { body: { platform: "x", credentials: fakeX.issueOAuth2Token({ username: `rel${i}` }) } }).pipe(
             Effect.map(created("X account"))
           ))
-        const blueskyAccounts = yield* Effect.forEach(Array.from({ length: Math.ceil(posts / 800) }, (_, i) => i), (i) =>
+        const blueskyAccounts = yield* Effect.forEach(Array.from({ length: Math.ceil(posts / 500) }, (_, i) => i), (i) =>
           Effect.suspend(() => {
             api.bluesky.createAccount({ handle: `rel${i}.test`, password: `app-password-${i}` })
             return request(api, "POST", "/v1/accounts", { body: { platform: "bluesky", credentials: api.bluesky.credentials(`rel${i}.test`) } })
