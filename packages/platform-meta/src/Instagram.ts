@@ -22,7 +22,7 @@ import { type Media as CoreMedia, PublishError, type Publisher, Rules as CoreRul
 import { MediaSource, UrlGuard } from "@omnipost/platform-kit"
 import { InstagramCredentials } from "./Credentials.js"
 import { checkDestination, textWithLink } from "./internal/Check.js"
-import { type Api, checkQuota, dataOf, makeApi, parseGraphTime } from "./internal/Api.js"
+import { type Api, checkQuota, listSince, makeApi, parseGraphTime } from "./internal/Api.js"
 import * as Graph from "./internal/Graph.js"
 import { defaultPolling, type Polling, type PublicMediaUrl, publicUrlOf, storedMediaIssues, waitForContainer } from "./Media.js"
 import { InstagramSettings } from "./Settings.js"
@@ -275,12 +275,15 @@ export const makeInstagramPublisher = Effect.fn("makeInstagramPublisher")(functi
       })
     }
     const edge = placement === "story" ? "stories" : "media"
-    const answer = yield* graph(credentials).get(`${credentials.userId}/${edge}`, `GET /{ig-user-id}/${edge}`, {
+    const listed = yield* listSince(graph(credentials), {
+      platform,
+      path: `${credentials.userId}/${edge}`,
+      operation: `GET /{ig-user-id}/${edge}`,
       fields: "id,caption,permalink,timestamp,media_product_type",
-      limit: 25
+      sinceMs: sentAtMs - 60_000
     })
     const caption = textWithLink(part)
-    const found = dataOf(answer).find((item) =>
+    const found = listed.find((item) =>
       parseGraphTime(item.timestamp) >= sentAtMs - 60_000 &&
       (placement === "story" || (item.caption ?? "") === caption)
     )

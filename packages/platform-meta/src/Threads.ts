@@ -22,7 +22,7 @@ import { type Media as CoreMedia, type Post, PublishError, type Publisher, Rules
 import { Thread, UrlGuard } from "@omnipost/platform-kit"
 import { ThreadsCredentials } from "./Credentials.js"
 import type { MetaPublisherOptions } from "./Instagram.js"
-import { type Api, checkQuota, dataOf, makeApi, parseGraphTime } from "./internal/Api.js"
+import { type Api, checkQuota, listSince, makeApi, parseGraphTime } from "./internal/Api.js"
 import { checkDestination } from "./internal/Check.js"
 import type * as Graph from "./internal/Graph.js"
 import { defaultPolling, type Polling, publicUrlOf, storedMediaIssues, waitForContainer } from "./Media.js"
@@ -166,13 +166,14 @@ export const makeThreadsPublisher = Effect.fn("makeThreadsPublisher")(function*(
     if (Number.isNaN(sentAtMs)) return yield* new PublishError.Rejected({ platform, message: `sentAt is not an ISO 8601 instant: ${request.sentAt}` })
     const fields = "id,text,permalink,timestamp,replied_to"
     const recent = (item: Record<string, unknown>) => parseGraphTime(item.timestamp) >= sentAtMs - 60_000
-    const posts = dataOf(yield* account.get(`${credentials.userId}/threads`, "GET /{threads-user-id}/threads", { fields, limit: 25 }))
+    const sinceMs = sentAtMs - 60_000
+    const posts = yield* listSince(account, { platform, path: `${credentials.userId}/threads`, operation: "GET /{threads-user-id}/threads", fields, sinceMs })
     const parts = request.destination.parts
     const lead = posts.find((item) => recent(item) && (item.text ?? "") === parts[0].text)
     if (lead === undefined) return undefined
     const found = [lead]
     if (parts.length > 1) {
-      const replies = dataOf(yield* account.get(`${credentials.userId}/replies`, "GET /{threads-user-id}/replies", { fields, limit: 100 }))
+      const replies = yield* listSince(account, { platform, path: `${credentials.userId}/replies`, operation: "GET /{threads-user-id}/replies", fields, sinceMs })
       for (const part of parts.slice(1)) {
         const parentId = String(found.at(-1)!.id)
         const next = replies.find((item) =>

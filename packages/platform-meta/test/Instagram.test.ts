@@ -264,6 +264,38 @@ describe("Instagram: reconciliation and the account", () => {
         assert.isUndefined(other)
       })))
 
+  it.live("findPublished pages back past a busy account's newer posts (250 made since the attempt), and a miss reads every page", () =>
+    withFake((fake) =>
+      Effect.gen(function*() {
+        const { account, credentials, publisher } = yield* setup(fake)
+        const sentAt = new Date(Date.now() - 5_000).toISOString()
+        fake.server.inject("POST /{ig-user-id}/media_publish", Faults.dropAfterApply())
+        const publishRequest = request("instagram", credentials, [part("under the pile", [hostedImage(fake)])])
+        assert.strictEqual((yield* Effect.flip(publisher.publish(publishRequest)))._tag, "OutcomeUnknown")
+        const [lost] = fake.publishedBy(account.profile.id)
+        // Other apps (or the user) post 250 times after it: the post is on the third page of 100.
+        for (let i = 0; i < 250; i++) {
+          const id = `1790${String(i).padStart(11, "0")}`
+          fake.media.set(id, {
+            id,
+            ownerId: account.profile.id,
+            platform: "instagram",
+            productType: "FEED",
+            text: `newer ${i}`,
+            permalink: `https://www.instagram.com/p/newer${i}/`,
+            timestampMs: lost!.timestampMs + 1_000 + i,
+            children: [],
+            params: {}
+          })
+        }
+        const found = yield* publisher.findPublished!({ ...publishRequest, sentAt })
+        assert.strictEqual(found?.platformPostId, lost!.id)
+        const pages = () => fake.server.requests.filter((r) => r.operation === "GET /{ig-user-id}/media").length
+        const before = pages()
+        assert.isUndefined(yield* publisher.findPublished!({ ...request("instagram", credentials, [part("never posted", [hostedImage(fake)])]), sentAt }))
+        assert.strictEqual(pages() - before, 3, "pages of 100 until one reaches before the attempt")
+      })))
+
   it.live("a story is found among the account's stories; one sent more than 23 hours ago cannot be looked up: OutcomeUnknown, not a miss", () =>
     withFake((fake) =>
       Effect.gen(function*() {

@@ -55,6 +55,45 @@ export const parseGraphTime = (value: unknown): number =>
 export const dataOf = (body: Record<string, unknown>): ReadonlyArray<Record<string, unknown>> =>
   Array.isArray(body.data) ? (body.data as ReadonlyArray<Record<string, unknown>>).filter((item) => typeof item === "object" && item !== null) : []
 
+/** Pages a lookup reads at most (100 items each): more than a day of API posts (Instagram allows 100 in 24 hours). */
+export const lookupMaxPages = 10
+
+/**
+ * An edge's items, newest first, back to `sinceMs`: pages of 100 following
+ * the Graph cursor (`paging.cursors.after`) until one reaches an item older
+ * than `sinceMs` or there is no next page. A lookup for what an unanswered
+ * publish made reads them all: on a busy account the first page may hold
+ * only posts made after it (the post would be missed, and posted twice).
+ * Still newer than `sinceMs` after `lookupMaxPages` pages: `OutcomeUnknown`
+ * (it cannot be told), never "not found".
+ */
+export const listSince = (
+  api: Api,
+  options: { readonly platform: string; readonly path: string; readonly operation: string; readonly fields: string; readonly sinceMs: number }
+): Effect.Effect<ReadonlyArray<Record<string, unknown>>, PublishError.PublishError> =>
+  Effect.gen(function*() {
+    const items: Array<Record<string, unknown>> = []
+    let after: string | undefined
+    for (let page = 0; page < lookupMaxPages; page++) {
+      const answer = yield* api.get(options.path, options.operation, {
+        fields: options.fields,
+        limit: 100,
+        ...(after === undefined ? {} : { after })
+      })
+      const data = dataOf(answer)
+      items.push(...data)
+      const cursor = (answer.paging as { cursors?: { after?: unknown }; next?: unknown } | undefined)
+      const oldest = data.at(-1)
+      if (data.length === 0 || cursor?.next === undefined || typeof cursor.cursors?.after !== "string") return items
+      if (oldest !== undefined && parseGraphTime(oldest.timestamp) < options.sinceMs) return items
+      after = cursor.cursors.after
+    }
+    return yield* new PublishError.OutcomeUnknown({
+      platform: options.platform,
+      message: `more than ${lookupMaxPages * 100} posts were made since the attempt (${options.operation}); whether it posted cannot be told: check the account by hand`
+    })
+  })
+
 /**
  * `RateLimited` (scope `quota`) when the account has used its API posts of
  * the rolling window, waiting until the oldest post of the window leaves it

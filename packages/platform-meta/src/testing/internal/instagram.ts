@@ -10,7 +10,7 @@ import { FakeMedia } from "@omnipost/platform-kit/testing"
 import type { Call, FakeMetaServer } from "../FakeMeta.js"
 import { pageStories } from "./facebook.js"
 import { poll } from "./nodes.js"
-import { type Container, type Fetched, fetchMedia, graphError, judge, newId, shortcode } from "./state.js"
+import { type Container, type Fetched, fetchMedia, graphError, judge, newId, pageOf, shortcode } from "./state.js"
 
 const MB = 1_000_000
 
@@ -246,20 +246,14 @@ export const instagramRoutes = (fake: FakeMetaServer): void => {
       if (call.token.kind === "page") return pageStories(fake, call)
       const userId = call.request.params.id!
       if (!own(call, userId)) return graphError(400, 10, "Application does not have permission for this action")
-      const limit = Math.min(100, Number(call.params.limit ?? 25))
       const items = fake.publishedBy(userId).filter((item) => (edge === "stories") === (item.productType === "STORY"))
-      return {
-        status: 200,
-        body: {
-          data: items.slice(0, limit).map((item) => ({
-            id: item.id,
-            caption: item.text,
-            permalink: item.permalink,
-            media_product_type: item.productType,
-            timestamp: new Date(item.timestampMs).toISOString().replace(/\.\d{3}Z$/, "+0000")
-          }))
-        }
-      }
+      return pageOf(items, call.params, (item) => ({
+        id: item.id,
+        caption: item.text,
+        permalink: item.permalink,
+        media_product_type: item.productType,
+        timestamp: new Date(item.timestampMs).toISOString().replace(/\.\d{3}Z$/, "+0000")
+      }))
     })
   }
 }

@@ -91,6 +91,42 @@ export const graphError = (
   }
 })
 
+/**
+ * One page of a list edge, as Graph pages them: `limit` items (default 25,
+ * at most 100) from the `after` cursor, with `paging.cursors` and a `next`
+ * link while more remain. Cursors are opaque to clients (here the offset,
+ * base64url); an unreadable one is Graph's code 100.
+ */
+export const pageOf = <A>(
+  items: ReadonlyArray<A>,
+  params: Readonly<Record<string, string>>,
+  show: (item: A) => unknown
+): Answer => {
+  const limit = Math.max(1, Math.min(100, Number(params.limit ?? 25) || 25))
+  let start = 0
+  if (params.after !== undefined) {
+    start = Number(Buffer.from(params.after, "base64url").toString("utf8"))
+    if (!Number.isSafeInteger(start) || start < 0) return graphError(400, 100, "Invalid parameter: after is not a cursor of this list")
+  }
+  const page = items.slice(start, start + limit)
+  const cursor = (offset: number) => Buffer.from(String(offset), "utf8").toString("base64url")
+  const more = start + page.length < items.length
+  return {
+    status: 200,
+    body: {
+      data: page.map(show),
+      ...(page.length > 0
+        ? {
+          paging: {
+            cursors: { before: cursor(start), after: cursor(start + page.length) },
+            ...(more ? { next: `?limit=${limit}&after=${cursor(start + page.length)}` } : {})
+          }
+        }
+        : {})
+    }
+  }
+}
+
 /** Query and form parameters together (the Graph API takes either). */
 export const paramsOf = async (request: FakeRequest): Promise<Record<string, string>> => {
   const params: Record<string, string> = {}

@@ -7,7 +7,7 @@
 import type { Answer } from "@omnipost/platform-kit/testing"
 import type { Call, FakeMetaServer } from "../FakeMeta.js"
 import { poll } from "./nodes.js"
-import { type Container, fetchMedia, graphError, newId, shortcode } from "./state.js"
+import { type Container, fetchMedia, graphError, newId, pageOf, shortcode } from "./state.js"
 
 const MB = 1_000_000
 
@@ -175,20 +175,14 @@ export const threadsRoutes = (fake: FakeMetaServer): void => {
     fake.graphRoute("GET", `/:version/:id/${edge}`, `GET /{threads-user-id}/${edge}`, kinds, (call) => {
       const userId = call.request.params.id!
       if (call.token.ownerId !== userId) return forbidden()
-      const limit = Math.min(100, Number(call.params.limit ?? 25))
       const items = fake.publishedBy(userId).filter((item) => (edge === "replies") === (item.replyToId !== undefined))
-      return {
-        status: 200,
-        body: {
-          data: items.slice(0, limit).map((item) => ({
-            id: item.id,
-            text: item.text,
-            permalink: item.permalink,
-            timestamp: new Date(item.timestampMs).toISOString().replace(/\.\d{3}Z$/, "+0000"),
-            ...(item.replyToId !== undefined ? { replied_to: { id: item.replyToId } } : {})
-          }))
-        }
-      }
+      return pageOf(items, call.params, (item) => ({
+        id: item.id,
+        text: item.text,
+        permalink: item.permalink,
+        timestamp: new Date(item.timestampMs).toISOString().replace(/\.\d{3}Z$/, "+0000"),
+        ...(item.replyToId !== undefined ? { replied_to: { id: item.replyToId } } : {})
+      }))
     })
   }
 }
