@@ -10,6 +10,7 @@ import { Samples } from "@omnipost/platform-kit/testing"
 import { FakeMeta, type FakeMetaServer } from "@omnipost/platform-meta/testing"
 import { Context, Effect, Layer } from "effect"
 import { apiLayer, connectOAuth, TestApi } from "../test/apiHarness.js"
+import { metaAppEnv } from "../test/fixtures.js"
 import { commonFaults, countBy, retryAfterOneSecond, runFaults, type Target } from "./Driver.js"
 import { postsCount, seedOf } from "./Size.js"
 
@@ -19,14 +20,7 @@ const posts = postsCount()
 const seed = seedOf()
 const kind = process.env.DATABASE_URL ? "postgres" : "pglite"
 
-const env = {
-  OMNIPOST_INSTAGRAM_CLIENT_ID: "ig-app",
-  OMNIPOST_INSTAGRAM_CLIENT_SECRET: "ig-secret",
-  OMNIPOST_FACEBOOK_CLIENT_ID: "fb-app",
-  OMNIPOST_FACEBOOK_CLIENT_SECRET: "fb-secret",
-  OMNIPOST_THREADS_CLIENT_ID: "th-app",
-  OMNIPOST_THREADS_CLIENT_SECRET: "th-secret"
-}
+const env = metaAppEnv
 
 // Containers are ready at the first poll (the publishers' default poll interval is 10 s).
 const withFake = Layer.unwrap(Effect.gen(function*() {

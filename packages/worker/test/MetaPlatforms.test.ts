@@ -10,19 +10,12 @@ import { assert, describe, layer } from "@effect/vitest"
 import { FakeMeta, type FakeMetaServer } from "@omnipost/platform-meta/testing"
 import { Samples } from "@omnipost/platform-kit/testing"
 import { Context, Effect, Layer } from "effect"
-import { testKinds } from "./fixtures.js"
+import { metaAppEnv, testKinds } from "./fixtures.js"
 import { type ApiServer, apiLayer, errorCode, type MediaStoreKind, request, TestApi, waitFor } from "./apiHarness.js"
 
 class Meta extends Context.Service<Meta, FakeMetaServer>()("test/Meta") {}
 
-const env = {
-  OMNIPOST_INSTAGRAM_CLIENT_ID: "ig-app",
-  OMNIPOST_INSTAGRAM_CLIENT_SECRET: "ig-secret",
-  OMNIPOST_FACEBOOK_CLIENT_ID: "fb-app",
-  OMNIPOST_FACEBOOK_CLIENT_SECRET: "fb-secret",
-  OMNIPOST_THREADS_CLIENT_ID: "th-app",
-  OMNIPOST_THREADS_CLIENT_SECRET: "th-secret"
-}
+const env = metaAppEnv
 
 /** The fake (containers ready at the first poll: the publishers' default poll interval is 10 s) and a server pointed at it. */
 const metaLayer = (kind: Parameters<typeof apiLayer>[0], publicUrlConfigured: boolean, mediaStore: MediaStoreKind = "local") =>

@@ -33,6 +33,16 @@ export const layerMigratedBefore = (id: string) =>
   })).pipe(Layer.provide(Reactivity.layer))
 
 /** The kinds a test suite runs against: PGlite always, PostgreSQL when `DATABASE_URL` is set. */
+/** The OAuth apps of Instagram, Facebook and Threads, as a server's environment (the Meta fake accepts any). */
+export const metaAppEnv: Record<string, string> = {
+  OMNIPOST_INSTAGRAM_CLIENT_ID: "ig-app",
+  OMNIPOST_INSTAGRAM_CLIENT_SECRET: "ig-secret",
+  OMNIPOST_FACEBOOK_CLIENT_ID: "fb-app",
+  OMNIPOST_FACEBOOK_CLIENT_SECRET: "fb-secret",
+  OMNIPOST_THREADS_CLIENT_ID: "th-app",
+  OMNIPOST_THREADS_CLIENT_SECRET: "th-secret"
+}
+
 export const testKinds: ReadonlyArray<DatabaseKind> = process.env.DATABASE_URL ? ["pglite", "postgres"] : ["pglite"]
 
 export const makeOrganization = Effect.gen(function*() {
