@@ -55,7 +55,7 @@ export const parseGraphTime = (value: unknown): number =>
 export const dataOf = (body: Record<string, unknown>): ReadonlyArray<Record<string, unknown>> =>
   Array.isArray(body.data) ? (body.data as ReadonlyArray<Record<string, unknown>>).filter((item) => typeof item === "object" && item !== null) : []
 
-/** Pages a lookup reads at most (100 items each): more than a day of API posts (Instagram allows 100 in 24 hours). */
+/** Pages a lookup reads at most (100 items each): more than a day of API posts (Instagram allows 50–100 in 24 hours, platform-specs §2.1). */
 export const lookupMaxPages = 10
 
 /**
