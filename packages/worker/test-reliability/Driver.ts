@@ -103,43 +103,7 @@ export const runFaults = (run: Run) =>
       )), { concurrency: 4 })
     const elapsedMs = Date.now() - started
 
-    const onPlatform = Object.fromEntries(targets.map((t) => [t.platform, t.live()]))
-    const counts: Record<string, Record<string, number>> = Object.fromEntries(targets.map((t) => [t.platform, {}]))
-    let threadParts = 0
-    for (const post of settled) {
-      // The post's parts: its text, then each thread part's.
-      const texts: Array<string> = [post.content.text, ...(post.content.thread ?? []).map((part: { text: string }) => part.text)]
-      for (const d of post.destinations) {
-        const platform = d.platform as string
-        const outcome = d.status === "published"
-          ? "published"
-          : d.lastError?.code === "OUTCOME_UNKNOWN"
-          ? "unknown outcome"
-          : `failed ${d.lastError?.code}`
-        counts[platform]![outcome] = (counts[platform]![outcome] ?? 0) + 1
-        if (process.env.DEBUG_FAULTS && outcome.startsWith("failed")) console.log(JSON.stringify(d.attemptLog.map((a: any) => a.error?.message)))
-        const what = `${platform} ${post.content.text} (${JSON.stringify(d)})`
-        // The parts of a thread the destination reports live (one that failed part way keeps its first parts).
-        // A single post's part may be a checkpoint rather than a live post (TikTok keeps its publish id to poll).
-        const reported = texts.length === 1
-          ? 0
-          : (d.parts ?? []).filter((part: { platformPostId?: string }) => typeof part.platformPostId === "string").length
-        if (d.status !== "published") {
-          assert.strictEqual(d.status, "failed", what)
-          assert.isString(d.lastError?.code, `${what}: a failure has a reason`)
-          assert.isString(d.lastError?.message)
-        }
-        for (const [index, text] of texts.entries()) {
-          const live = onPlatform[platform]!.get(text) ?? 0
-          const part = `${what}, part ${index + 1}`
-          if (index > 0) threadParts += live
-          assert.isAtMost(live, 1, `${part}: never posted twice`)
-          if (d.status === "published") assert.strictEqual(live, 1, `${part}: published means on the platform, once`)
-          else if (index < reported) assert.strictEqual(live, 1, `${part}: a part reported live is on the platform (not lost)`)
-          else if (d.lastError.code !== "OUTCOME_UNKNOWN") assert.strictEqual(live, 0, `${part}: failed means not posted`)
-        }
-      }
-    }
+    const { counts, threadParts } = checkOutcomes(settled, targets)
     console.log(
       [
         `faults: ${posts} posts × ${targets.length} platforms in ${(elapsedMs / 1000).toFixed(1)} s (seed ${seed}, ${run.label}); thread parts live after the first: ${threadParts}`,
@@ -150,6 +114,60 @@ export const runFaults = (run: Run) =>
     )
     return counts
   })
+
+/** What a platform holds, by text (the fake's own records). */
+export interface Live {
+  readonly platform: string
+  readonly live: () => ReadonlyMap<string, number>
+}
+
+/**
+ * Checks settled posts (as the API reads them) against the fakes' own
+ * records: every destination published exactly once on its platform, or
+ * failed with a reason and nothing posted, or an unknown outcome (at most
+ * once); no live thread part posted twice or lost. Returns the outcomes per
+ * platform and how many thread parts after the first are live.
+ */
+export const checkOutcomes = (settled: ReadonlyArray<any>, targets: ReadonlyArray<Live>) => {
+  const onPlatform = Object.fromEntries(targets.map((t) => [t.platform, t.live()]))
+  const counts: Record<string, Record<string, number>> = Object.fromEntries(targets.map((t) => [t.platform, {}]))
+  let threadParts = 0
+  for (const post of settled) {
+    // The post's parts: its text, then each thread part's.
+    const texts: Array<string> = [post.content.text, ...(post.content.thread ?? []).map((part: { text: string }) => part.text)]
+    for (const d of post.destinations) {
+      const platform = d.platform as string
+      const outcome = d.status === "published"
+        ? "published"
+        : d.lastError?.code === "OUTCOME_UNKNOWN"
+        ? "unknown outcome"
+        : `failed ${d.lastError?.code}`
+      counts[platform]![outcome] = (counts[platform]![outcome] ?? 0) + 1
+      if (process.env.DEBUG_FAULTS && outcome.startsWith("failed")) console.log(JSON.stringify(d.attemptLog.map((a: any) => a.error?.message)))
+      const what = `${platform} ${post.content.text} (${JSON.stringify(d)})`
+      // The parts of a thread the destination reports live (one that failed part way keeps its first parts).
+      // A single post's part may be a checkpoint rather than a live post (TikTok keeps its publish id to poll).
+      const reported = texts.length === 1
+        ? 0
+        : (d.parts ?? []).filter((part: { platformPostId?: string }) => typeof part.platformPostId === "string").length
+      if (d.status !== "published") {
+        assert.strictEqual(d.status, "failed", what)
+        assert.isString(d.lastError?.code, `${what}: a failure has a reason`)
+        assert.isString(d.lastError?.message)
+      }
+      for (const [index, text] of texts.entries()) {
+        const live = onPlatform[platform]!.get(text) ?? 0
+        const part = `${what}, part ${index + 1}`
+        if (index > 0) threadParts += live
+        assert.isAtMost(live, 1, `${part}: never posted twice`)
+        if (d.status === "published") assert.strictEqual(live, 1, `${part}: published means on the platform, once`)
+        else if (index < reported) assert.strictEqual(live, 1, `${part}: a part reported live is on the platform (not lost)`)
+        else if (d.lastError.code !== "OUTCOME_UNKNOWN") assert.strictEqual(live, 0, `${part}: failed means not posted`)
+      }
+    }
+  }
+  return { counts, threadParts }
+}
 
 /** How many times each value occurs. */
 export const countBy = (values: Iterable<string>): ReadonlyMap<string, number> => {

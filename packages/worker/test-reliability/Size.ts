@@ -1,6 +1,6 @@
 /**
- * The size of a reliability run, from the environment: `RELIABILITY_POSTS`
- * and `RELIABILITY_REQUESTS` (default: the reduced run that `npm test`
+ * The size of a reliability run, from the environment: `RELIABILITY_POSTS`,
+ * `RELIABILITY_REQUESTS` and `RELIABILITY_KILLS` (default: the reduced run that `npm test`
  * includes) and `RELIABILITY_SEED`
  * (default: drawn, and printed by each suite so a run can be replayed).
  */
@@ -33,4 +33,10 @@ export const randomOf = (seed: number): (() => number) => {
 export const requestsCount = (): number => {
   const value = Number.parseInt(process.env.RELIABILITY_REQUESTS ?? "", 10)
   return Number.isInteger(value) && value > 0 ? value : 2_000
+}
+
+/** SIGKILLs of the crash run: `RELIABILITY_KILLS`, else 5. */
+export const killsCount = (): number => {
+  const value = Number.parseInt(process.env.RELIABILITY_KILLS ?? "", 10)
+  return Number.isInteger(value) && value > 0 ? value : 5
 }
