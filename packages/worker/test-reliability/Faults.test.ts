@@ -19,7 +19,7 @@ import { FakeX } from "@omnipost/platform-twitter/testing"
 import { Effect, Layer } from "effect"
 import { apiLayer, request, TestApi } from "../test/apiHarness.js"
 import { commonFaults, countBy, created, runFaults } from "./Driver.js"
-import { postsCount, seedOf } from "./Size.js"
+import { postsCount, runTimeoutMs, seedOf } from "./Size.js"
 
 const clientId = "omnipost-reliability"
 const posts = postsCount()
@@ -41,7 +41,7 @@ const faults = commonFaults(() => {
 })
 
 describe(`faults: ${posts} posts to X and Bluesky, seed ${seed} (${kind})`, () => {
-  layer(withFakeX, { timeout: 600_000, excludeTestServices: true })((it) => {
+  layer(withFakeX, { timeout: runTimeoutMs(posts), excludeTestServices: true })((it) => {
     it.effect("each destination published exactly once, failed with a reason, or reported unknown; none stuck", () =>
       Effect.gen(function*() {
         const api = yield* TestApi
@@ -88,6 +88,6 @@ describe(`faults: ${posts} posts to X and Bluesky, seed ${seed} (${kind})`, () =
             }
           ]
         })
-      }), { timeout: 600_000 })
+      }), { timeout: runTimeoutMs(posts) })
   })
 })

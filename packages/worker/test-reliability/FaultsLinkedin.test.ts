@@ -11,7 +11,7 @@ import { FakeLinkedin } from "@omnipost/platform-linkedin/testing"
 import { Context, Effect, Layer } from "effect"
 import { apiLayer, connectOAuth, request, TestApi } from "../test/apiHarness.js"
 import { commonFaults, countBy, created, retryAfterOneSecond, runFaults } from "./Driver.js"
-import { postsCount, seedOf } from "./Size.js"
+import { postsCount, runTimeoutMs, seedOf } from "./Size.js"
 
 class Fake extends Context.Service<Fake, FakeLinkedin>()("test/FakeLinkedin") {}
 
@@ -45,7 +45,7 @@ const upload = (api: TestApi["Service"], bytes: Uint8Array, fileName: string) =>
   )
 
 describe(`faults: ${posts} posts to LinkedIn, seed ${seed} (${kind})`, () => {
-  layer(withFake, { timeout: 600_000, excludeTestServices: true })((it) => {
+  layer(withFake, { timeout: runTimeoutMs(posts), excludeTestServices: true })((it) => {
     it.effect("each destination published exactly once, failed with a reason, or reported unknown; none stuck", () =>
       Effect.gen(function*() {
         const api = yield* TestApi
@@ -75,6 +75,6 @@ describe(`faults: ${posts} posts to LinkedIn, seed ${seed} (${kind})`, () => {
             live: () => countBy(fake.posts.map((p) => p.text))
           }]
         })
-      }), { timeout: 600_000 })
+      }), { timeout: runTimeoutMs(posts) })
   })
 })

@@ -12,7 +12,7 @@ import { Context, Effect, Layer } from "effect"
 import { apiLayer, connectOAuth, TestApi } from "../test/apiHarness.js"
 import { metaAppEnv } from "../test/fixtures.js"
 import { commonFaults, countBy, retryAfterOneSecond, runFaults, type Target } from "./Driver.js"
-import { postsCount, seedOf } from "./Size.js"
+import { postsCount, runTimeoutMs, seedOf } from "./Size.js"
 
 class Meta extends Context.Service<Meta, FakeMetaServer>()("test/Meta") {}
 
@@ -36,7 +36,7 @@ const withFake = Layer.unwrap(Effect.gen(function*() {
 const faults = commonFaults(retryAfterOneSecond)
 
 describe(`faults: ${posts} posts to Instagram, Facebook and Threads, seed ${seed} (${kind})`, () => {
-  layer(withFake, { timeout: 600_000, excludeTestServices: true })((it) => {
+  layer(withFake, { timeout: runTimeoutMs(posts), excludeTestServices: true })((it) => {
     it.effect("each destination published exactly once, failed with a reason, or reported unknown; none stuck", () =>
       Effect.gen(function*() {
         const api = yield* TestApi
@@ -85,6 +85,6 @@ describe(`faults: ${posts} posts to Instagram, Facebook and Threads, seed ${seed
             target("threads", ["POST /{threads-user-id}/threads", "POST /{threads-user-id}/threads_publish", "GET /{id}"], published("threads"))
           ]
         })
-      }), { timeout: 600_000 })
+      }), { timeout: runTimeoutMs(posts) })
   })
 })

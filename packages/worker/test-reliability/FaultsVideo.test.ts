@@ -14,7 +14,7 @@ import { FakeYoutube } from "@omnipost/platform-youtube/testing"
 import { Context, Effect, Layer } from "effect"
 import { apiLayer, connectOAuth, request, TestApi } from "../test/apiHarness.js"
 import { commonFaults, countBy, created, retryAfterOneSecond, runFaults } from "./Driver.js"
-import { postsCount, seedOf } from "./Size.js"
+import { postsCount, runTimeoutMs, seedOf } from "./Size.js"
 
 class Fakes extends Context.Service<Fakes, { readonly youtube: FakeYoutube; readonly tiktok: FakeTiktok }>()("test/VideoFakes") {}
 
@@ -46,7 +46,7 @@ const withFakes = Layer.unwrap(Effect.gen(function*() {
 const faults = commonFaults(retryAfterOneSecond)
 
 describe(`faults: ${posts} video posts to YouTube and TikTok, seed ${seed} (${kind})`, () => {
-  layer(withFakes, { timeout: 600_000, excludeTestServices: true })((it) => {
+  layer(withFakes, { timeout: runTimeoutMs(posts), excludeTestServices: true })((it) => {
     it.effect("each destination published exactly once, failed with a reason, or reported unknown; none stuck", () =>
       Effect.gen(function*() {
         const api = yield* TestApi
@@ -106,6 +106,6 @@ describe(`faults: ${posts} video posts to YouTube and TikTok, seed ${seed} (${ki
             }
           ]
         })
-      }), { timeout: 600_000 })
+      }), { timeout: runTimeoutMs(posts) })
   })
 })

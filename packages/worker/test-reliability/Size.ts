@@ -40,3 +40,12 @@ export const killsCount = (): number => {
   const value = Number.parseInt(process.env.RELIABILITY_KILLS ?? "", 10)
   return Number.isInteger(value) && value > 0 ? value : 5
 }
+
+/**
+ * How long a faults run of `posts` may take: ten minutes, plus a second a
+ * post. The platforms' calls for one account run a few at a time, so a run
+ * grows with its posts (about half a second a video post to YouTube and
+ * TikTok on a loaded two-core machine): a fixed limit that fits 12 posts cut
+ * the full 1,000 short while it was still settling, not stuck.
+ */
+export const runTimeoutMs = (posts: number): number => 600_000 + posts * 1_000
