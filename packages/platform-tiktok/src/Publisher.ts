@@ -206,6 +206,10 @@ export const makeTiktokPublisher = (
 
     const marker = (publishId: string): Post.PublishedPart => ({ platformPostId: publishId, url: postUrl(undefined, "video", undefined), replyRef: publishIdRef })
 
+    /** A failed status call's error, marked with the publish id TikTok holds (a `Rejected` is final and passes as it is). */
+    const keepingPublishId = (error: PublishError.PublishError, publishId: string): PublishError.PublishError =>
+      error._tag === "Rejected" ? error : PublishError.withPostedParts(error, [marker(publishId)], `TikTok has the post as ${publishId}; a retry polls it again`)
+
     /**
      * Polling options that keep the publish id: on the destination before the
      * first status call (`keepPostedParts`, for a crash), and on a status
@@ -215,8 +219,7 @@ export const makeTiktokPublisher = (
       ...options.video,
       ...(creator !== undefined ? { creator } : {}),
       ...(keep !== undefined ? { beforePoll: (publishId: string) => keep([marker(publishId)]) } : {}),
-      pollFailed: (error, publishId) =>
-        error._tag === "Rejected" ? error : PublishError.withPostedParts(error, [marker(publishId)], `TikTok has the post as ${publishId}; a retry polls it again`)
+      pollFailed: keepingPublishId
     })
 
     const resultOf = (published: Video.Published, username: string | undefined, kind: "video" | "photo", nowMs: number): Publisher.PublishResult => {
@@ -236,14 +239,49 @@ export const makeTiktokPublisher = (
       })
 
     /**
+     * Whether the kept publish id is a file upload that stopped short: TikTok
+     * has fewer bytes than the video's and waits for chunks no one will send
+     * (the attempt that uploaded them ended), so it would never post it, and
+     * polling it would wait out every poll. The video is opened only to learn
+     * its size, as the upload did; when it cannot be, the id is polled.
+     */
+    const abandonedUpload = (request: Publisher.PublishRequest<TiktokSettings, Auth.TiktokCredentials>, credentials: Auth.TiktokCredentials, publishId: string) =>
+      Effect.gen(function*() {
+        const video = request.destination.parts[0]?.media.find((m) => m.kind === "video")
+        if (video === undefined) return false
+        const progress = yield* Video.uploadProgress(connection(credentials), publishId).pipe(
+          Effect.mapError((error) => keepingPublishId(error, publishId))
+        )
+        if (progress.status !== "PROCESSING_UPLOAD") return false
+        const size = yield* Effect.scoped(MediaSource.openMedia(video, {
+          platform: Errors.platform,
+          resolveStoredMedia: options.resolveStoredMedia,
+          fetcher
+        }).pipe(Effect.map((opened) => opened.sizeBytes))).pipe(
+          Effect.provideService(HttpClient.HttpClient, fetcher.client),
+          Effect.orElseSucceed(() => undefined)
+        )
+        return size !== undefined && !Video.uploadComplete(progress, size)
+      })
+
+    /**
      * Polls a kept publish id. `undefined` when there is none, or when TikTok
      * says that post FAILED (or does not know it): then nothing is live and
-     * the post is made anew.
+     * the post is made anew. A retry (`publish`, after the attempt that
+     * uploaded ended) also makes anew an upload that stopped short
+     * (`abandonedUpload`); the unknown-outcome look-up does not, since the
+     * attempt it looks up may still be sending chunks from another process,
+     * and polls it.
      */
-    const resume = (request: Publisher.PublishRequest<TiktokSettings, Auth.TiktokCredentials>, credentials: Auth.TiktokCredentials) =>
+    const resume = (
+      request: Publisher.PublishRequest<TiktokSettings, Auth.TiktokCredentials>,
+      credentials: Auth.TiktokCredentials,
+      after: "retry" | "lookup"
+    ) =>
       Effect.gen(function*() {
         const kept = request.postedParts?.find((part) => part.replyRef === publishIdRef)
         if (kept === undefined) return undefined
+        if (after === "retry" && (yield* abandonedUpload(request, credentials, kept.platformPostId))) return undefined
         const polled = yield* Video.poll(connection(credentials), kept.platformPostId, videoOptions(undefined)).pipe(
           // Marked errors (a status call failed) still hold the post: they fail the call.
           Effect.catchIf((error) => error.postedParts === undefined && error._tag !== "AuthFailed", () => Effect.succeed(undefined))
@@ -257,7 +295,7 @@ export const makeTiktokPublisher = (
     const publish = (request: Publisher.PublishRequest<TiktokSettings, Auth.TiktokCredentials>) =>
       Effect.gen(function*() {
         const credentials = yield* usable(request.credentials, request.saveCredentials)
-        const resumed = yield* resume(request, credentials)
+        const resumed = yield* resume(request, credentials, "retry")
         if (resumed !== undefined) return resumed
         const parts = request.destination.parts
         if (parts.length !== 1) return yield* rejected("THREAD_NOT_SUPPORTED", "TikTok takes one video or one photo post, not a thread")
@@ -335,7 +373,7 @@ export const makeTiktokPublisher = (
     const findPublished = (request: Publisher.PublishRequest<TiktokSettings, Auth.TiktokCredentials> & { readonly sentAt: string }) =>
       Effect.gen(function*() {
         const credentials = yield* usable(request.credentials, request.saveCredentials)
-        const resumed = yield* resume(request, credentials)
+        const resumed = yield* resume(request, credentials, "lookup")
         if (resumed !== undefined) return resumed
         if (request.postedParts?.some((part) => part.replyRef === publishIdRef) === true) {
           // The kept publish id FAILED on TikTok (or is unknown there): nothing is live.

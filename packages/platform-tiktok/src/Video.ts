@@ -143,14 +143,38 @@ const uploadedAfterAll = (
   options: Options
 ) =>
   Effect.gen(function*() {
-    const answer = yield* Api.post(connection, "/v2/post/publish/status/fetch/", { publish_id: publishId }).pipe(
+    const progress = yield* uploadProgress(connection, publishId).pipe(
       Effect.retry({ times: 2, schedule: Schedule.spaced(Duration.millis(200)) }),
       Effect.mapError(() => options.pollFailed !== undefined ? options.pollFailed(uploadError, publishId) : uploadError)
     )
-    const data = asRecord(asRecord(answer.body).data)
-    const complete = data.status !== "PROCESSING_UPLOAD" || data.uploaded_bytes === videoSize
-    if (!complete) return yield* uploadError
+    if (!uploadComplete(progress, videoSize)) return yield* uploadError
   })
+
+/** A FILE_UPLOAD post's progress on one `status/fetch`: its status and the bytes TikTok has (`uploaded_bytes`). */
+export interface UploadProgress {
+  readonly status: string | undefined
+  readonly uploadedBytes: number | undefined
+}
+
+/** One `status/fetch` of a post, read as upload progress. */
+export const uploadProgress = (connection: Api.Connection, publishId: string): Effect.Effect<UploadProgress, PublishError.PublishError> =>
+  Effect.map(Api.post(connection, "/v2/post/publish/status/fetch/", { publish_id: publishId }), (answer) => {
+    const data = asRecord(asRecord(answer.body).data)
+    return {
+      status: typeof data.status === "string" ? data.status : undefined,
+      uploadedBytes: typeof data.uploaded_bytes === "number" ? data.uploaded_bytes : undefined
+    }
+  })
+
+/**
+ * Whether TikTok has every byte of a `videoSize`-byte upload: a status past
+ * PROCESSING_UPLOAD, or `uploaded_bytes` at the size. PROCESSING_UPLOAD with
+ * fewer bytes is an upload still waiting for its chunks: nobody but the
+ * uploader sends them, and TikTok fails the post once its upload URL expires
+ * (an hour, platform-specs §5.3).
+ */
+export const uploadComplete = (progress: UploadProgress, videoSize: number): boolean =>
+  progress.status !== "PROCESSING_UPLOAD" || progress.uploadedBytes === videoSize
 
 /**
  * A Direct Post video TikTok downloads itself (PULL_FROM_URL): the URL must

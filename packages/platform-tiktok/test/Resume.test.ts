@@ -120,4 +120,43 @@ describe("a chunk whose answer was lost", () => {
         yield* publisher.publish(req)
         assert.deepStrictEqual([fake.uploads.size, live(fake)], [2, 1])
       })))
+
+  // Found by test-reliability/FaultsVideo at 1,000 posts: the retry polled the cut upload's id for 30 minutes.
+  it.live("cut part way and its status unanswered: the retry finds the upload short and posts anew, once; a look-up polls it", () =>
+    withFake(({ credentials, fake, make }) =>
+      Effect.gen(function*() {
+        const publisher = yield* make({ video: { pollInterval: 0, maxPolls: 3 } })
+        fake.server.inject(chunk, Faults.cutBody(20_000))
+        fake.server.inject(status, Faults.status(503), { times: 3 })
+        const req = request(credentials, "cut", [bytesVideo(Samples.mp4(80_000))], { privacyLevel: "PUBLIC_TO_EVERYONE" })
+        const failed = yield* Effect.flip(publisher.publish(req))
+        // TikTok's answer could not be had: the publish id is kept, as for any status call that failed.
+        const cutId = [...fake.uploads.keys()][0]!
+        assert.deepStrictEqual(failed.postedParts?.map((p) => [p.platformPostId, p.replyRef]), [[cutId, Publisher.publishIdRef]])
+        assert.isBelow(fake.uploads.get(cutId)!.received, fake.uploads.get(cutId)!.videoSize)
+        // The unknown-outcome look-up does not post: the attempt may still be uploading elsewhere; it polls, and the polls run out.
+        const lookup = yield* Effect.flip(publisher.findPublished!({ ...req, postedParts: failed.postedParts, sentAt: new Date().toISOString() }))
+        assert.strictEqual(lookup.postedParts?.[0]?.platformPostId, cutId)
+        assert.deepStrictEqual([fake.uploads.size, fake.server.requestsOf(init).length], [1, 1])
+        // The retry: one status call says PROCESSING_UPLOAD short of the size, and the post is made anew.
+        const statusCalls = fake.server.requestsOf(status).length
+        const retried = yield* publisher.publish({ ...req, postedParts: failed.postedParts })
+        assert.notStrictEqual(retried.platformPostId, cutId)
+        assert.deepStrictEqual([fake.uploads.size, live(fake), fake.server.requestsOf(init).length], [2, 1, 2])
+        // Polling the cut id would have spent the 3 polls and failed (as the look-up did): it was asked once.
+        assert.isAtMost(fake.server.requestsOf(status).length - statusCalls, 1 + 3)
+      })))
+
+  it.live("a kept id whose upload is whole but still processing is polled to its post on a retry, not posted anew", () =>
+    withFake(({ credentials, fake, make }) =>
+      Effect.gen(function*() {
+        const publisher = yield* make({ video: { pollInterval: 0, maxPolls: 2 } })
+        fake.processingPolls = 3
+        const req = request(credentials, "slow", [bytesVideo(Samples.mp4(80_000))], { privacyLevel: "PUBLIC_TO_EVERYONE" })
+        const first = yield* Effect.flip(publisher.publish(req))
+        assert.strictEqual(first.postedParts?.[0]?.replyRef, Publisher.publishIdRef)
+        const retried = yield* publisher.publish({ ...req, postedParts: first.postedParts })
+        assert.match(retried.platformPostId, /^7/)
+        assert.deepStrictEqual([fake.uploads.size, live(fake), fake.server.requestsOf(init).length], [1, 1, 1])
+      })))
 })
