@@ -144,16 +144,23 @@ export class Database extends Context.Service<Database, DatabaseShape>()("@omnip
  * Tests get a database of their own this way, so test files run in parallel;
  * a test that needs an older schema migrates it itself.
  *
+ * Each statement opens its own admin connection, in a scope of its own. One
+ * admin pool kept for the suite would hang the drop: its connection is closed
+ * after a minute idle, and the pool opens the next one on a fiber forked into
+ * its own scope, which is the one closing when the drop runs, so that fiber
+ * never runs and the drop waits forever (a suite's teardown overran its hook).
+ *
  * @example
  * const url = yield* makeScratchPostgres(yield* Config.Redacted("DATABASE_URL"))
  * const client = yield* PgClient.make({ url })
  */
 export const makeScratchPostgres = Effect.fnUntraced(function*(adminUrl: Redacted.Redacted) {
-  const admin = yield* PgClient.make({ url: adminUrl, maxConnections: 1 })
+  const admin = (statement: string) =>
+    Effect.scoped(Effect.flatMap(PgClient.make({ url: adminUrl, maxConnections: 1 }), (client) => client.unsafe(statement)))
   const name = `omnipost_test_${randomBytes(6).toString("hex")}`
-  yield* admin.unsafe(`CREATE DATABASE ${name}`)
+  yield* admin(`CREATE DATABASE ${name}`)
   // Finalizers run in reverse: the pools opened on it later close first, then the database goes.
-  yield* Effect.addFinalizer(() => admin.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).pipe(Effect.ignore))
+  yield* Effect.addFinalizer(() => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).pipe(Effect.ignore))
   const url = new URL(Redacted.value(adminUrl))
   url.pathname = `/${name}`
   return Redacted.make(url.toString())
