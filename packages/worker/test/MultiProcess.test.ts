@@ -29,50 +29,67 @@ interface Worker {
   readonly process: ChildProcess
 }
 
-/** Starts a worker process and waits for its `ready` line; SIGTERM (then SIGKILL) when the scope closes. */
-const startWorker = (options: { readonly id: string; readonly databaseUrl: string; readonly publisher: string; readonly leaseMs?: number }) =>
+interface WorkerOptions {
+  readonly id: string
+  readonly databaseUrl: string
+  readonly publisher: string
+  readonly leaseMs?: number
+}
+
+/** The worker's calls at once (and per account: every post of a test goes to few accounts). */
+const concurrency = 8
+
+/** Starts a worker process and waits for its `ready` line. */
+const spawnWorker = (options: WorkerOptions) =>
+  Effect.callback<Worker, Error>((resume) => {
+    // One process (tsx as a loader, not its wrapper CLI), so a signal reaches the worker itself.
+    const child = spawn(process.execPath, ["--import", "tsx", "src/testing/WorkerMain.ts"], {
+      cwd: packageRoot,
+      env: {
+        ...process.env,
+        DATABASE_URL: options.databaseUrl,
+        OMNIPOST_ENCRYPTION_KEY: encryptionKey,
+        OMNIPOST_WORKER_ID: options.id,
+        OMNIPOST_WORKER_PUBLISHER: options.publisher,
+        OMNIPOST_WORKER_CONCURRENCY: String(concurrency),
+        OMNIPOST_WORKER_PER_ACCOUNT: String(concurrency),
+        OMNIPOST_WORKER_LEASE_MS: String(options.leaseMs ?? 30_000),
+        // A lease is never shorter than the heartbeat (refused at startup).
+        OMNIPOST_WORKER_HEARTBEAT_MS: String(Math.min(5_000, options.leaseMs ?? 30_000)),
+        OMNIPOST_WORKER_POLL_MS: "500",
+        OMNIPOST_DB_POOL_SIZE: "4"
+      },
+      stdio: ["ignore", "pipe", "pipe"]
+    })
+    let output = ""
+    child.stdout!.on("data", (chunk) => {
+      output += chunk
+      if (output.includes(`ready ${options.id}`)) resume(Effect.succeed({ id: options.id, process: child }))
+    })
+    child.stderr!.on("data", (chunk) => (output += chunk))
+    child.on("exit", (code) => resume(Effect.fail(new Error(`worker ${options.id} exited (${code}) before ready:\n${output}`))))
+  })
+
+/** Waits until the process has exited (at once if it has). */
+const exited = (worker: Worker) =>
+  Effect.callback<void>((resume) => {
+    if (worker.process.exitCode !== null || worker.process.signalCode !== null) return resume(Effect.void)
+    worker.process.once("exit", () => resume(Effect.void))
+  })
+
+/** SIGTERM (a graceful shutdown), then SIGKILL if it has not exited after 15 s. */
+const stopWorker = (worker: Worker) =>
+  Effect.suspend(() => {
+    const timer = setTimeout(() => worker.process.kill("SIGKILL"), 15_000)
+    worker.process.kill("SIGTERM")
+    return exited(worker).pipe(Effect.ensuring(Effect.sync(() => clearTimeout(timer))))
+  })
+
+/** Starts the workers together; when the scope closes they are stopped together, not one after another. */
+const startWorkers = (list: ReadonlyArray<WorkerOptions>) =>
   Effect.acquireRelease(
-    Effect.callback<Worker, Error>((resume) => {
-      // One process (tsx as a loader, not its wrapper CLI), so a signal reaches the worker itself.
-      const child = spawn(process.execPath, ["--import", "tsx", "src/testing/WorkerMain.ts"], {
-        cwd: packageRoot,
-        env: {
-          ...process.env,
-          DATABASE_URL: options.databaseUrl,
-          OMNIPOST_ENCRYPTION_KEY: encryptionKey,
-          OMNIPOST_WORKER_ID: options.id,
-          OMNIPOST_WORKER_PUBLISHER: options.publisher,
-          OMNIPOST_WORKER_CONCURRENCY: "8",
-          // Every post goes to one account: its bound is the process's.
-          OMNIPOST_WORKER_PER_ACCOUNT: "8",
-          OMNIPOST_WORKER_LEASE_MS: String(options.leaseMs ?? 30_000),
-          // A lease is never shorter than the heartbeat (refused at startup).
-          OMNIPOST_WORKER_HEARTBEAT_MS: String(Math.min(5_000, options.leaseMs ?? 30_000)),
-          OMNIPOST_WORKER_POLL_MS: "500",
-          OMNIPOST_DB_POOL_SIZE: "4"
-        },
-        stdio: ["ignore", "pipe", "pipe"]
-      })
-      let output = ""
-      child.stdout!.on("data", (chunk) => {
-        output += chunk
-        if (output.includes(`ready ${options.id}`)) resume(Effect.succeed({ id: options.id, process: child }))
-      })
-      child.stderr!.on("data", (chunk) => (output += chunk))
-      child.on("exit", (code) => resume(Effect.fail(new Error(`worker ${options.id} exited (${code}) before ready:\n${output}`))))
-    }),
-    (worker) =>
-      Effect.promise(() =>
-        new Promise<void>((resolve) => {
-          if (worker.process.exitCode !== null || worker.process.signalCode !== null) return resolve()
-          const timer = setTimeout(() => worker.process.kill("SIGKILL"), 15_000)
-          worker.process.on("exit", () => {
-            clearTimeout(timer)
-            resolve()
-          })
-          worker.process.kill("SIGTERM")
-        })
-      )
+    Effect.forEach(list, spawnWorker, { concurrency: "unbounded" }),
+    (workers) => Effect.forEach(workers, stopWorker, { concurrency: "unbounded", discard: true })
   )
 
 const withFakePlatform = Effect.acquireRelease(
@@ -96,9 +113,7 @@ describe.runIf(Boolean(process.env.DATABASE_URL))("worker processes on one Postg
         const org = yield* makeOrganization
         const accounts = yield* makeAccounts(org, 8)
         const url = Redacted.value(database.url)
-        yield* Effect.forEach([1, 2, 3, 4], (n) => startWorker({ id: `wrk_mp_${n}`, databaseUrl: url, publisher: `http:${platform.url}` }), {
-          concurrency: 4
-        })
+        yield* startWorkers([1, 2, 3, 4].map((n) => ({ id: `wrk_mp_${n}`, databaseUrl: url, publisher: `http:${platform.url}` })))
         // Created while the workers run: they learn of the posts through NOTIFY.
         const created = yield* Effect.forEach(Array.from({ length: 2000 }, (_, i) => i), (i) =>
           posts.create(org, { content: { text: `post ${i}` }, destinations: [{ platform: "fake", accountId: accounts[i % 8]!.id }] }).pipe(
@@ -128,19 +143,25 @@ describe.runIf(Boolean(process.env.DATABASE_URL))("worker processes on one Postg
           const accounts = yield* makeAccounts(org, 4)
           const url = Redacted.value(database.url)
           const publisher = `${variant === "lookup" ? "http-lookup" : "http"}:${platform.url}`
-          const victim = yield* startWorker({ id: `wrk_victim_${variant.replace(" ", "_")}`, databaseUrl: url, publisher, leaseMs: 1_500 })
+          const victim = (yield* startWorkers([{ id: `wrk_victim_${variant.replace(" ", "_")}`, databaseUrl: url, publisher, leaseMs: 1_500 }]))[0]!
           const created = yield* Effect.forEach(Array.from({ length: 40 }, (_, i) => i), (i) =>
             posts.create(org, { content: { text: `k${i}` }, destinations: [{ platform: "fake", accountId: accounts[i % 4]!.id }] }).pipe(
               Effect.map((p) => ({ postId: p.id, destinationId: p.destinations[0]!.id }))
             ))
-          // Wait until the victim is in the middle of calls (the platform holds the answers), then kill it.
-          while (platform.inFlight === 0) yield* Effect.sleep("20 millis")
-          yield* Effect.sleep("200 millis")
-          const reachedBeforeKill = new Set(platform.posts.keys())
+          // The victim's calls are all in flight (the platform holds the answers): kill it there.
+          yield* Effect.promise(() => platform.until(() => platform.inFlight >= concurrency))
           victim.process.kill("SIGKILL")
+          yield* exited(victim)
+          // Its connections closed: the platform has read everything it sent before it died.
+          yield* Effect.promise(() => platform.until(() => platform.connections() === 0))
+          const reachedBeforeKill = new Set(platform.posts.keys())
           platform.holdMs = 0
-          yield* Effect.forEach([1, 2], (n) =>
-            startWorker({ id: `wrk_heir_${variant.replace(" ", "_")}_${n}`, databaseUrl: url, publisher, leaseMs: 1_500 }), { concurrency: 2 })
+          yield* startWorkers([1, 2].map((n) => ({
+            id: `wrk_heir_${variant.replace(" ", "_")}_${n}`,
+            databaseUrl: url,
+            publisher,
+            leaseMs: 1_500
+          })))
           yield* awaitSettled({ postIds: created.map((c) => c.postId), timeoutMs: 60_000 })
           assert.isAbove(reachedBeforeKill.size, 0)
           for (const { destinationId } of created) {

@@ -3,9 +3,11 @@
  * each post when the request arrives (so a post "reaches the platform" even
  * if the caller dies before the answer) and counts posts per destination.
  * `holdMs` delays answers, to keep calls in flight while a test kills a worker.
+ * `until` waits for a condition on its state, checked whenever a request
+ * arrives or a connection closes, so tests wait for what happened, never for time.
  */
 import { createServer, type Server } from "node:http"
-import type { AddressInfo } from "node:net"
+import type { AddressInfo, Socket } from "node:net"
 
 export interface FakePlatform {
   readonly url: string
@@ -16,6 +18,10 @@ export interface FakePlatform {
   /** Requests that arrived and have not been answered yet. */
   inFlight: number
   holdMs: number
+  /** Connections open to it now (a killed caller's are closed once the server has read all it sent). */
+  readonly connections: () => number
+  /** Resolves once `condition` holds, checked now and after every arrival and closed connection. */
+  readonly until: (condition: () => boolean) => Promise<void>
   readonly close: () => Promise<void>
 }
 
@@ -26,6 +32,22 @@ export const startFakePlatform = async (options: { readonly holdMs?: number } = 
     inFlight: 0,
     holdMs: options.holdMs ?? 0
   }
+  const sockets = new Set<Socket>()
+  const held = new Set<ReturnType<typeof setTimeout>>()
+  const waiters = new Set<() => void>()
+  const changed = () => {
+    for (const check of [...waiters]) check()
+  }
+  const until = (condition: () => boolean) =>
+    new Promise<void>((resolve) => {
+      const check = () => {
+        if (!condition()) return
+        waiters.delete(check)
+        resolve()
+      }
+      waiters.add(check)
+      check()
+    })
   const server: Server = createServer((req, res) => {
     let raw = ""
     req.on("data", (chunk) => (raw += chunk))
@@ -45,10 +67,13 @@ export const startFakePlatform = async (options: { readonly holdMs?: number } = 
         }
         state.byAttempt.set(body.attemptId, result)
         state.inFlight++
-        setTimeout(() => {
+        const timer = setTimeout(() => {
+          held.delete(timer)
           state.inFlight--
           answer(200, result)
         }, state.holdMs)
+        held.add(timer)
+        changed()
         return
       }
       if (req.url === "/find") {
@@ -58,12 +83,23 @@ export const startFakePlatform = async (options: { readonly holdMs?: number } = 
       answer(404, { error: "not found" })
     })
   })
+  server.on("connection", (socket: Socket) => {
+    sockets.add(socket)
+    socket.on("close", () => {
+      sockets.delete(socket)
+      changed()
+    })
+  })
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
   const port = (server.address() as AddressInfo).port
   return Object.assign(state, {
     url: `http://127.0.0.1:${port}`,
+    connections: () => sockets.size,
+    until,
     close: () =>
       new Promise<void>((resolve) => {
+        for (const timer of held) clearTimeout(timer)
+        held.clear()
         server.closeAllConnections()
         server.close(() => resolve())
       })
