@@ -12,6 +12,14 @@
  * middleware still checks all of them itself; it takes the limiter's step
  * separately (`RateLimiter.take`) whenever this statement did not.
  *
+ * Its commit does not wait for the WAL flush (`synchronous_commit = off`,
+ * for this statement's transaction only): what it writes is a counter and a
+ * last-used time, and waiting for a disk flush on every request (GETs
+ * included) was the largest part of a request's time on a busy machine. A
+ * PostgreSQL crash may forget the last fraction of a second of counts (a
+ * client may then make that many more requests); it never makes a revoked
+ * key valid: the key's lookup reads committed state as before.
+ *
  * @example
  * const admitted = yield* (yield* KeyGate).admit(rawKey, { method: "GET", defaultLimitPerMinute: 600 })
  * // Option<{ key: AuthenticatedKey, decision: RateDecision | undefined }>
@@ -73,7 +81,8 @@ export class KeyGate extends Context.Service<KeyGate, KeyGateShape>()("@omnipost
                 THEN GREATEST(r.tat, ${now}::float8) + (SELECT step FROM eligible) ELSE r.tat END
             RETURNING key, tat, allowed
           )
-          SELECT f.id, f.scope, f.organization_id, f.rate_limit_per_minute, f.disabled_at, f.expires_at, f.read_only, c.tat, c.allowed
+          SELECT f.id, f.scope, f.organization_id, f.rate_limit_per_minute, f.disabled_at, f.expires_at, f.read_only, c.tat, c.allowed,
+            set_config('synchronous_commit', 'off', true) AS commit_mode
           FROM found f LEFT JOIN counted c ON c.key = f.id`
         const row = rows[0]
         if (row === undefined) return Option.none<Admitted>()

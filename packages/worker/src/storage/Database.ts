@@ -84,6 +84,16 @@ export type Pooler = "none" | "transaction"
  */
 const defaultPoolMin = 4
 
+/**
+ * Statements from different fibers that may share one pooled connection,
+ * pipelined into one write (`@effect/sql-pg`'s `multiplex`); transactions,
+ * LISTEN and streams still take a connection of their own. On a busy
+ * machine a round trip costs two scheduler wake-ups (the backend's, then
+ * ours): four requests' statements on one connection pay them once. More
+ * than a few would queue short statements behind a slow one.
+ */
+const defaultMultiplex = 4
+
 export class Database extends Context.Service<Database, DatabaseShape>()("@omnipost/worker/Database") {
   /** From the environment: `DATABASE_URL` for PostgreSQL, else PGlite in `OMNIPOST_DATA_DIR` (default `.omnipost`). */
   static readonly layer: Layer.Layer<Database | PgClient.PgClient | SqlClient.SqlClient, unknown> = Layer.unwrap(
@@ -92,6 +102,7 @@ export class Database extends Context.Service<Database, DatabaseShape>()("@omnip
       const dataDir = yield* Config.String("OMNIPOST_DATA_DIR").pipe(Config.withDefault(".omnipost"))
       const poolSize = yield* Config.Int("OMNIPOST_DB_POOL_SIZE").pipe(Config.withDefault(10))
       const poolMin = yield* Config.Int("OMNIPOST_DB_POOL_MIN").pipe(Config.withDefault(defaultPoolMin))
+      const multiplex = yield* Config.Int("OMNIPOST_DB_MULTIPLEX").pipe(Config.withDefault(defaultMultiplex))
       const listenUrl = yield* Config.option(Config.Redacted("OMNIPOST_DATABASE_LISTEN_URL"))
       const pooler = yield* Config.Literals(["none", "transaction"], "OMNIPOST_DATABASE_POOLER").pipe(Config.withDefault("none"))
       return Option.isSome(url) && Redacted.value(url.value) !== ""
@@ -99,10 +110,11 @@ export class Database extends Context.Service<Database, DatabaseShape>()("@omnip
           url: url.value,
           maxConnections: poolSize,
           minConnections: poolMin,
+          multiplex,
           listenUrl: Option.getOrUndefined(Option.filter(listenUrl, (u) => Redacted.value(u) !== "")),
           pooler
         })
-        : Database.layerPglite({ dataDir: join(dataDir, "pgdata") })
+        : Database.layerPglite({ dataDir: join(dataDir, "pgdata"), multiplex })
     })
   )
 
@@ -112,6 +124,8 @@ export class Database extends Context.Service<Database, DatabaseShape>()("@omnip
     readonly maxConnections?: number | undefined
     /** Connections kept open even when idle (at most `maxConnections`); default 4, see `defaultPoolMin`. */
     readonly minConnections?: number | undefined
+    /** Statements that may share a connection, pipelined (1: none); default 4, see `defaultMultiplex`. Off behind a transaction pooler. */
+    readonly multiplex?: number | undefined
     /** A direct (unpooled) URL for LISTEN: one connection per process. */
     readonly listenUrl?: Redacted.Redacted | undefined
     /** The pooler `url` goes through; default `none`. */
@@ -120,7 +134,7 @@ export class Database extends Context.Service<Database, DatabaseShape>()("@omnip
     Layer.effectContext(makePostgres(options)).pipe(Layer.provide(Reactivity.layer))
 
   /** Embedded PGlite; `dataDir` omitted means in memory. */
-  static readonly layerPglite = (options: { readonly dataDir?: string | undefined } = {}) =>
+  static readonly layerPglite = (options: { readonly dataDir?: string | undefined; readonly multiplex?: number | undefined } = {}) =>
     Layer.effectContext(makePglite(options)).pipe(Layer.provide(Reactivity.layer))
 
   /**
@@ -166,6 +180,11 @@ export const makeScratchPostgres = Effect.fnUntraced(function*(adminUrl: Redacte
   return Redacted.make(url.toString())
 })
 
+const multiplexing = (concurrency: number | undefined) => {
+  const shared = Math.max(1, Math.trunc(concurrency ?? defaultMultiplex))
+  return shared > 1 ? { multiplex: true, multiplexConcurrency: shared } : {}
+}
+
 const contextOf = (client: PgClient.PgClient, database: DatabaseShape) =>
   Context.make(Database, database).pipe(
     Context.add(PgClient.PgClient, client),
@@ -179,6 +198,7 @@ const makePostgres = Effect.fnUntraced(function*(options: {
   readonly url: Redacted.Redacted
   readonly maxConnections?: number | undefined
   readonly minConnections?: number | undefined
+  readonly multiplex?: number | undefined
   readonly listenUrl?: Redacted.Redacted | undefined
   readonly pooler?: Pooler | undefined
 }) {
@@ -190,7 +210,7 @@ const makePostgres = Effect.fnUntraced(function*(options: {
     minConnections: Math.max(0, Math.min(maxConnections, options.minConnections ?? defaultPoolMin)),
     applicationName: "omnipost",
     // Named prepared statements live in a server session, which a transaction pooler does not keep for us.
-    ...(pooled ? { prepare: false } : {})
+    ...(pooled ? { prepare: false } : multiplexing(options.multiplex))
   })
   yield* migrate(client)
   // LISTEN holds a session: on its own direct connection when given, on the pool when there is no pooler, else none.
@@ -272,7 +292,7 @@ const lockDataDir = (dataDir: string) =>
     (file) => Effect.sync(() => rmSync(file, { force: true }))
   )
 
-const makePglite = Effect.fnUntraced(function*(options: { readonly dataDir?: string | undefined }) {
+const makePglite = Effect.fnUntraced(function*(options: { readonly dataDir?: string | undefined; readonly multiplex?: number | undefined }) {
   const dataDir = options.dataDir === undefined ? undefined : resolve(options.dataDir)
   if (dataDir !== undefined) {
     mkdirSync(dataDir, { recursive: true })
@@ -294,7 +314,8 @@ const makePglite = Effect.fnUntraced(function*(options: { readonly dataDir?: str
     (server) => Effect.promise(() => server.stop()).pipe(Effect.ignore)
   )
   const url = Redacted.make(`postgres://postgres@${server.getServerConn()}/postgres`)
-  const client = yield* PgClient.make({ url, maxConnections: 1, minConnections: 1 })
+  // One connection: pipelining is what lets the requests' statements share its round trips.
+  const client = yield* PgClient.make({ url, maxConnections: 1, minConnections: 1, ...multiplexing(options.multiplex) })
   yield* migrate(client)
   const hub = yield* PubSub.unbounded<{ readonly channel: string; readonly payload: string }>()
   return contextOf(client, {

@@ -34,6 +34,7 @@ import * as Ids from "./Ids.js"
 import { destinationFrom, transitionDestination, transitionPost } from "./internal/lifecycle.js"
 import { type CommentSource, commentColumns } from "./leases/Comments.js"
 import * as Outbox from "./Outbox.js"
+import { createPost } from "./internal/createPost.js"
 import { destinationsOf, listPosts } from "./internal/postList.js"
 import { compact, iso, isoOrUndefined } from "./internal/rows.js"
 import {
@@ -149,11 +150,19 @@ export class PostStore extends Context.Service<PostStore, {
         )
       )
 
+    // The reads of a post go out together, pipelined on one connection (`Database`'s multiplexing): one round
+    // trip, not three. The destinations and attempts are read by post id alone, so they are dropped unread
+    // when the post is not the organization's (`PostNotFound`).
     const get = (organizationId: string, postId: string) =>
-      Effect.gen(function*() {
-        const row = yield* findPost(organizationId, postId, false)
-        const destinations = yield* loadDestinations([row.id])
-        return toPost(row, destinations)
+      Effect.map(
+        Effect.all([findPost(organizationId, postId, false), loadDestinations([postId])], { concurrency: "unbounded" }),
+        ([row, destinations]) => toPost(row, destinations)
+      )
+
+    const invalidAccounts = (accountIds: ReadonlyArray<string>) =>
+      new InvalidAccounts({
+        accountIds,
+        message: `these accounts are not connected to this organization on the destination's platform: ${accountIds.join(", ")}`
       })
 
     const checkAccounts = Effect.fnUntraced(function*(organizationId: string, destinations: ReadonlyArray<Post.DestinationInput>) {
@@ -163,12 +172,7 @@ export class PostStore extends Context.Service<PostStore, {
         SELECT id, platform FROM accounts WHERE organization_id = ${organizationId} AND ${sql.in("id", ids)}`
       const platformOf = new Map(rows.map((r) => [r.id, r.platform]))
       const invalid = [...new Set(destinations.filter((d) => platformOf.get(d.accountId) !== d.platform).map((d) => d.accountId))]
-      if (invalid.length > 0) {
-        return yield* new InvalidAccounts({
-          accountIds: invalid,
-          message: `these accounts are not connected to this organization on the destination's platform: ${invalid.join(", ")}`
-        })
-      }
+      if (invalid.length > 0) return yield* invalidAccounts(invalid)
     })
 
     const commentValues = (post: CommentSource, destination: Post.DestinationInput, now: Date) => {
@@ -214,20 +218,21 @@ export class PostStore extends Context.Service<PostStore, {
       const now = new Date(yield* Clock.currentTimeMillis)
       const { dueAt, scheduledAt } = yield* dueAtFor(status, input.schedule, now)
       const postId = input.id ?? Ids.make("post")
-      // The rows as written (RETURNING), so the answer needs no second read after the commit.
-      return yield* Effect.gen(function*() {
-        yield* checkAccounts(organizationId, input.destinations)
-        const [row] = yield* sql<PostRow>`
-          INSERT INTO posts (id, organization_id, status, content, platform_overrides, schedule, scheduled_at, time_zone)
-          VALUES (${postId}, ${organizationId}, ${status}, ${sql.json(input.content)},
-            ${input.platformOverrides === undefined ? null : sql.json(input.platformOverrides)},
-            ${input.schedule === undefined ? null : sql.json(input.schedule)}, ${scheduledAt},
-            ${input.schedule?._tag === "local" ? input.schedule.timeZone : null})
-          RETURNING *`
-        const destinations = yield* insertDestinations(organizationId, postId, input.destinations, dueAt, input, now)
-        if (dueAt !== null) yield* wake(dueAt)
-        return toPost(row!, destinations)
-      }).pipe(sql.withTransaction)
+      // One statement checks the accounts, inserts, and (PostgreSQL) wakes the schedulers; the answer is its rows.
+      const notifyInStatement = dueAt !== null && database.kind === "postgres"
+      const created = yield* createPost(sql, {
+        id: postId,
+        organizationId,
+        status,
+        input,
+        scheduledAt,
+        dueAt,
+        now,
+        notify: notifyInStatement ? { channel: dueChannel, payload: dueAt.toISOString() } : undefined
+      })
+      if (created._tag === "Refused") return yield* invalidAccounts(created.accountIds)
+      if (dueAt !== null && !notifyInStatement) yield* wake(dueAt)
+      return toPost(created.post, created.destinations)
     })
 
     const list = Effect.fn("PostStore.list")((organizationId: string, filter: ListFilter = {}) => listPosts(sql, organizationId, filter))
@@ -441,8 +446,10 @@ export class PostStore extends Context.Service<PostStore, {
     })
 
     const getWithAttempts = Effect.fn("PostStore.getWithAttempts")(function*(organizationId: string, postId: string) {
-      const post = yield* get(organizationId, postId)
-      return { post, attempts: yield* attemptsOf(organizationId, postId) }
+      const [post, attempts] = yield* Effect.all([get(organizationId, postId), attemptsOf(organizationId, postId)], {
+        concurrency: "unbounded"
+      })
+      return { post, attempts }
     })
 
     const events = Effect.fn("PostStore.events")(function*(options: {

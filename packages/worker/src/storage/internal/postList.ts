@@ -32,20 +32,18 @@ export const listPosts = (sql: PgClient.PgClient, organizationId: string, filter
       ? undefined
       : (yield* sql<{ n: number }>`SELECT count(*)::int AS n FROM posts WHERE ${sql.and(conditions)}`)[0]!.n
     if (cursor !== undefined) conditions.push(sql`(created_at, id) < (${cursor.at}::timestamptz, ${cursor.id})`)
-    const rows = yield* sql<PostRow & { readonly cursor_at: string }>`
-      SELECT *, ${Cursor.instantOf(sql, "created_at")} AS cursor_at FROM posts WHERE ${sql.and(conditions)}
-      ORDER BY created_at DESC, id DESC LIMIT ${limit + 1} OFFSET ${filter.offset ?? 0}`
+    // The page and its destinations in one statement (the destinations as JSON rows: `toPost` reads their
+    // timestamps as ISO strings), as a plain server would; the extra row that tells whether a next page exists
+    // brings its own, unused.
+    const rows = yield* sql<PostRow & { readonly cursor_at: string; readonly destinations: ReadonlyArray<DestinationRow> }>`
+      SELECT posts.*, ${Cursor.instantOf(sql, "posts.created_at")} AS cursor_at,
+        COALESCE((SELECT json_agg(d ORDER BY d.position) FROM destinations d WHERE d.post_id = posts.id), '[]'::json) AS destinations
+      FROM posts WHERE ${sql.and(conditions)}
+      ORDER BY posts.created_at DESC, posts.id DESC LIMIT ${limit + 1} OFFSET ${filter.offset ?? 0}`
     const page = rows.slice(0, limit)
-    const destinations = yield* destinationsOf(sql, page.map((r) => r.id))
-    const byPost = new Map<string, Array<DestinationRow>>()
-    for (const d of destinations) {
-      const list = byPost.get(d.post_id) ?? []
-      list.push(d)
-      byPost.set(d.post_id, list)
-    }
     const last = page[page.length - 1]
     return compact({
-      items: page.map((row) => toPost(row, byPost.get(row.id) ?? [])),
+      items: page.map(({ cursor_at: _, destinations, ...row }) => toPost(row, destinations)),
       nextCursor: rows.length > limit && last !== undefined ? Cursor.encode("posts", { at: last.cursor_at, id: last.id }) : undefined,
       total
     })
