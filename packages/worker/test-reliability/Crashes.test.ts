@@ -30,6 +30,7 @@ import { FakeXServer } from "@omnipost/platform-twitter/testing"
 import { FakeYoutube } from "@omnipost/platform-youtube/testing"
 import { Config, Effect, Exit, Redacted, Scope } from "effect"
 import { Reactivity } from "effect/reactivity"
+import { execFileSync } from "node:child_process"
 import { randomBytes } from "node:crypto"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
@@ -40,7 +41,7 @@ import { type ApiServer, connectOAuth, request } from "../test/apiHarness.js"
 import { metaAppEnv } from "../test/fixtures.js"
 import { freePort } from "../test/ports.js"
 import { checkOutcomes, countBy, type Live } from "./Driver.js"
-import { printed, type Serve, startServe, stop } from "./Processes.js"
+import { printed, type Serve, startServe, stop, teardown } from "./Processes.js"
 import { killsCount, randomOf, seedOf } from "./Size.js"
 
 const kills = killsCount()
@@ -65,10 +66,18 @@ describe.skipIf(missing !== undefined)(
     let tiktok: FakeTiktok
 
     const call = (method: string, path: string, options: Parameters<typeof request>[3] = {}) => Effect.runPromise(request(api, method, path, options))
+    const restartMs: Array<number> = []
     const startWorker = async (id: string) => {
+      const started = Date.now()
       const worker = startServe(id, ["--worker-only"], { ...env, OMNIPOST_WORKER_ID: id })
       workers.set(id, worker)
-      await printed(worker, "Scheduler:     running")
+      await printed(worker, "Scheduler:     running", 120_000).catch((error) => {
+        // What the database sessions were doing when it did not come up.
+        const sessions = execFileSync("psql", [env.DATABASE_URL!, "-A", "-t", "-c",
+          "SELECT pid, application_name, state, wait_event_type, wait_event, now() - query_start, left(query, 200) FROM pg_stat_activity WHERE datname = current_database()"])
+        throw new Error(`${error.message}\nsessions:\n${sessions}`)
+      })
+      restartMs.push(Date.now() - started)
       return worker
     }
 
@@ -126,11 +135,13 @@ describe.skipIf(missing !== undefined)(
     }, 120_000)
 
     afterAll(async () => {
-      await Promise.all([...workers.values(), ...(apiProcess ? [apiProcess] : [])].map((serve) => stop(serve)))
-      await Promise.all([x?.close(), bluesky?.close(), meta?.server.close(), youtube?.close(), tiktok?.close()])
-      rmSync(dataDir, { recursive: true, force: true })
-      await Effect.runPromise(Scope.close(scope, Exit.void))
-    }, 60_000)
+      await teardown([
+        ["stopping the processes", () => Promise.all([...workers.values(), ...(apiProcess ? [apiProcess] : [])].map((serve) => stop(serve)))],
+        ["closing the fakes", () => Promise.all([x?.close(), bluesky?.close(), meta?.server.close(), youtube?.close(), tiktok?.close()])],
+        ["removing the data directory", async () => rmSync(dataDir, { recursive: true, force: true })],
+        ["dropping the database", () => Effect.runPromise(Scope.close(scope, Exit.void))]
+      ])
+    }, 180_000)
 
     it("every destination published exactly once, failed with a reason, or reported unknown; none stuck; no thread part twice or lost", async () => {
       const random = randomOf(seed)
@@ -245,6 +256,7 @@ describe.skipIf(missing !== undefined)(
           }), ${ids.length} posts (${kills} threads of 3, ${kills} videos of ${videoBytes / 1e6} MB), ${destinations} destinations in ${
             (elapsedMs / 1000).toFixed(1)
           } s (seed ${seed}, postgres); thread parts live after the first: ${threadParts}; requests the fakes received: ${received()}; attempts ${attempts.length} ${attemptOutcomes}`,
+          `  restarts: ${restartMs.length}, until running ${Math.min(...restartMs)}–${Math.max(...restartMs)} ms`,
           ...targets.map((t) => `  ${t.platform}: ${JSON.stringify(counts[t.platform])}; posted twice: 0; stuck: 0`)
         ].join("\n")
       )

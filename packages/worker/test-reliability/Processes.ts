@@ -56,10 +56,22 @@ export const printed = (serve: Serve, line: string | RegExp, timeoutMs = 60_000)
     check()
   })
 
-/** Sends `signal` and resolves once the process is gone. */
-export const stop = (serve: Serve, signal: NodeJS.Signals = "SIGKILL"): Promise<string> => {
-  if (serve.child.exitCode === null && serve.child.signalCode === null) serve.child.kill(signal)
-  return serve.exited
+/** Sends `signal` and resolves once the process is gone; SIGKILL when it is still there after `killAfterMs`. */
+export const stop = (serve: Serve, signal: NodeJS.Signals = "SIGKILL", killAfterMs = 20_000): Promise<string> => {
+  if (serve.child.exitCode !== null || serve.child.signalCode !== null) return serve.exited
+  serve.child.kill(signal)
+  const timer = setTimeout(() => serve.child.kill("SIGKILL"), killAfterMs)
+  return serve.exited.finally(() => clearTimeout(timer))
+}
+
+/** Runs the teardown's steps one after the other, printing any that took longer than 5 s (a slow teardown says where). */
+export const teardown = async (steps: ReadonlyArray<readonly [string, () => Promise<unknown>]>) => {
+  for (const [name, step] of steps) {
+    const started = Date.now()
+    await step()
+    const ms = Date.now() - started
+    if (ms > 5_000) console.log(`teardown: ${name} took ${ms} ms`)
+  }
 }
 
 /** Resident set size in bytes (`/proc/<pid>/status`, VmRSS), or undefined once the process is gone. */
