@@ -31,7 +31,6 @@ import { FakeYoutube } from "@omnipost/platform-youtube/testing"
 import { Config, Effect, Exit, Redacted, Scope } from "effect"
 import { Reactivity } from "effect/reactivity"
 import { execFileSync } from "node:child_process"
-import { randomBytes } from "node:crypto"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -41,7 +40,7 @@ import { type ApiServer, connectOAuth, request } from "../test/apiHarness.js"
 import { metaAppEnv } from "../test/fixtures.js"
 import { freePort } from "../test/ports.js"
 import { checkOutcomes, countBy, type Live } from "./Driver.js"
-import { printed, type Serve, startServe, stop, teardown } from "./Processes.js"
+import { printed, type Serve, serveEnv, startApi, startServe, stop, teardown } from "./Processes.js"
 import { killsCount, randomOf, seedOf } from "./Size.js"
 
 const kills = killsCount()
@@ -100,14 +99,7 @@ describe.skipIf(missing !== undefined)(
       tiktok.limits.perMinute = { creator_info: 1_000_000, init: 1_000_000, status: 1_000_000 }
       tiktok.limits.dailyPostCap = 1_000_000
       const port = await freePort()
-      env = {
-        DATABASE_URL: Redacted.value(url),
-        OMNIPOST_DB_POOL_SIZE: "4",
-        OMNIPOST_DATA_DIR: dataDir,
-        OMNIPOST_ENCRYPTION_KEY: randomBytes(32).toString("base64"),
-        OMNIPOST_MEDIA_SIGNING_KEY: randomBytes(32).toString("hex"),
-        OMNIPOST_LOG_REQUESTS: "false",
-        OMNIPOST_ALLOW_PRIVATE_URLS: "true",
+      env = serveEnv(Redacted.value(url), dataDir, {
         OMNIPOST_X_BASE_URL: x.url,
         OMNIPOST_X_CLIENT_ID: "omnipost-crashes",
         OMNIPOST_BLUESKY_BASE_URL: bluesky.url,
@@ -126,11 +118,10 @@ describe.skipIf(missing !== undefined)(
         OMNIPOST_WORKER_POLL_MS: "200",
         OMNIPOST_WORKER_BACKOFF_BASE_MS: "100",
         OMNIPOST_WORKER_BACKOFF_MAX_MS: "1000"
-      }
-      apiProcess = startServe("api", ["--api-only", "--port", String(port)], env)
-      const key = await printed(apiProcess, /API key \(shown once[^:]*:\s+(omp_[0-9a-z]+)/)
-      await printed(apiProcess, "Omnipost API:")
-      api = { url: `http://127.0.0.1:${port}`, key: (key as RegExpExecArray)[1]! } as ApiServer
+      })
+      const started = await startApi(port, env)
+      apiProcess = started.serve
+      api = { url: `http://127.0.0.1:${port}`, key: started.key } as ApiServer
       await Promise.all(["wrk_crash_1", "wrk_crash_2"].map(startWorker))
     }, 120_000)
 

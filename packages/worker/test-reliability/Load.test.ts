@@ -23,7 +23,6 @@ import { Samples } from "@omnipost/platform-kit/testing"
 import { Config, Effect, Exit, Redacted, Scope } from "effect"
 import { Reactivity } from "effect/reactivity"
 import { execFile } from "node:child_process"
-import { randomBytes } from "node:crypto"
 import { mkdtempSync, rmSync } from "node:fs"
 import { loadavg, tmpdir } from "node:os"
 import { join } from "node:path"
@@ -32,7 +31,7 @@ import { promisify } from "node:util"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { makeScratchPostgres } from "../src/storage/Database.js"
 import { freePort } from "../test/ports.js"
-import { fdsOf, printed, rssOf, type Serve, startServe, stop, teardown } from "./Processes.js"
+import { fdsOf, printed, rssOf, type Serve, serveEnv, startApi, startServe, stop, teardown } from "./Processes.js"
 import { randomOf, seedOf } from "./Size.js"
 
 const minutes = Number(process.env.OMNIPOST_LOAD_MINUTES ?? "")
@@ -86,22 +85,13 @@ describe.skipIf(skipped !== undefined)(
       )
       bluesky = await FakeBlueskyServer.start()
       const port = await freePort()
-      const env: NodeJS.ProcessEnv = {
-        DATABASE_URL: databaseUrl,
-        OMNIPOST_DB_POOL_SIZE: "4",
-        OMNIPOST_DATA_DIR: dataDir,
-        OMNIPOST_ENCRYPTION_KEY: randomBytes(32).toString("base64"),
-        OMNIPOST_MEDIA_SIGNING_KEY: randomBytes(32).toString("hex"),
-        OMNIPOST_LOG_REQUESTS: "false",
-        OMNIPOST_ALLOW_PRIVATE_URLS: "true",
+      const env = serveEnv(databaseUrl, dataDir, {
         OMNIPOST_RATE_LIMIT_PER_MINUTE: "1000000",
         OMNIPOST_BLUESKY_BASE_URL: bluesky.url
-      }
-      const api = startServe("api", ["--api-only", "--port", String(port)], env)
-      processes.push(api)
-      const match = await printed(api, /API key \(shown once[^:]*:\s+(omp_[0-9a-z]+)/, 120_000)
-      await printed(api, "Omnipost API:")
-      key = (match as RegExpExecArray)[1]!
+      })
+      const api = await startApi(port, env, 120_000)
+      processes.push(api.serve)
+      key = api.key
       base = `http://127.0.0.1:${port}/v1`
       const workers = [1, 2, 3, 4].map((n) => startServe(`worker${n}`, ["--worker-only"], { ...env, OMNIPOST_WORKER_ID: `wrk_load_${n}` }))
       processes.push(...workers)

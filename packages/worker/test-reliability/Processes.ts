@@ -6,6 +6,7 @@
  * from `/proc`).
  */
 import { type ChildProcess, spawn } from "node:child_process"
+import { randomBytes } from "node:crypto"
 import { readdirSync, readFileSync } from "node:fs"
 import { fileURLToPath } from "node:url"
 
@@ -28,6 +29,30 @@ export const startServe = (name: string, args: ReadonlyArray<string>, env: NodeJ
   child.stderr!.on("data", (chunk) => (output += chunk))
   const exited = new Promise<string>((resolve) => child.once("exit", (code, signal) => resolve(signal ?? String(code))))
   return { name, child, output: () => output, exited }
+}
+
+/**
+ * The environment every `serve` process of a run shares: its database and
+ * data directory, fresh keys, no request log, the fakes' loopback addresses
+ * allowed; `extra` adds the platforms' URLs and settings.
+ */
+export const serveEnv = (databaseUrl: string, dataDir: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => ({
+  DATABASE_URL: databaseUrl,
+  OMNIPOST_DB_POOL_SIZE: "4",
+  OMNIPOST_DATA_DIR: dataDir,
+  OMNIPOST_ENCRYPTION_KEY: randomBytes(32).toString("base64"),
+  OMNIPOST_MEDIA_SIGNING_KEY: randomBytes(32).toString("hex"),
+  OMNIPOST_LOG_REQUESTS: "false",
+  OMNIPOST_ALLOW_PRIVATE_URLS: "true",
+  ...extra
+})
+
+/** `serve --api-only` on `port`, once it listens: the process and the first API key it printed. */
+export const startApi = async (port: number, env: NodeJS.ProcessEnv, timeoutMs?: number): Promise<{ readonly serve: Serve; readonly key: string }> => {
+  const serve = startServe("api", ["--api-only", "--port", String(port)], env)
+  const match = await printed(serve, /API key \(shown once[^:]*:\s+(omp_[0-9a-z]+)/, timeoutMs)
+  await printed(serve, "Omnipost API:", timeoutMs)
+  return { serve, key: (match as RegExpExecArray)[1]! }
 }
 
 /**
