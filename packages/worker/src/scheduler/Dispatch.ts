@@ -111,6 +111,8 @@ export const make = (ctx: Context, crypto: Crypto["Service"]): Dispatch => {
             Capacity.observeCall(state.callMs, claim.platform, performance.now() - startedAt)
             const outcome: Effect.Effect<Outcome, SqlError.SqlError> = error._tag === "OutcomeUnknown"
               ? outcomes.reconcile(prepared, new Date(sentMs), PublishError.toDestinationError(error), error.postedParts ?? prepared.request.postedParts)
+              : Outcomes.isDuplicateOfEarlier(error, marked.attemptNumber)
+              ? outcomes.duplicateOutcome(prepared, new Date(sentMs), error, claim)
               : outcomes.outcomeOf(error, claim)
             return Effect.flatMap(outcome, (outcome) => settle(claim, marked.attemptId, outcome))
           }

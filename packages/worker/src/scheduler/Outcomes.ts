@@ -48,6 +48,13 @@ export const failedCallOutcome = (
   }
 }
 
+/**
+ * A platform's refusal of a post as a duplicate of one it has, on an attempt
+ * after the first: possibly the post an earlier attempt made.
+ */
+export const isDuplicateOfEarlier = (error: PublishError.PublishError, attemptNumber: number): boolean =>
+  error._tag === "Rejected" && error.code === "DUPLICATE_CONTENT" && attemptNumber > 1
+
 /** A publisher and the request for one marked destination. */
 export interface Prepared {
   readonly publisher: Publisher.PlatformPublisher
@@ -215,5 +222,35 @@ export const make = (options: {
     } satisfies Outcome
   })
 
-  return { outcomeOf, requestFor, prepare, reconcile }
+  /**
+   * A refusal as a duplicate on a later attempt (`isDuplicateOfEarlier`): an
+   * earlier attempt of this destination may have made the post after all,
+   * and the look-up that followed it ran before the platform showed it (X's
+   * timeline is read eventually). Looked up once more: found, it is
+   * published (`reconciled_published`); else, or when the look-up fails,
+   * the refusal stands as any error does (`outcomeOf`).
+   */
+  const duplicateOutcome = Effect.fnUntraced(function*(
+    prepared: Prepared,
+    sentAt: Date,
+    error: PublishError.PublishError,
+    claim: { platform: string; accountId: string; autoRetries: number }
+  ) {
+    const findPublished = prepared.publisher.findPublished
+    const found = findPublished === undefined ? undefined : yield* findPublished({ ...prepared.request, sentAt: sentAt.toISOString() }).pipe(
+      Effect.catchDefect(() => Effect.succeed(undefined)),
+      Effect.orElseSucceed(() => undefined)
+    )
+    if (found === undefined) return yield* outcomeOf(error, claim)
+    return {
+      _tag: "Published",
+      platformPostId: found.platformPostId,
+      url: found.url,
+      publishedAt: new Date(found.publishedAt),
+      parts: found.parts,
+      attemptOutcome: "reconciled_published"
+    } satisfies Outcome
+  })
+
+  return { outcomeOf, requestFor, prepare, reconcile, duplicateOutcome }
 }
