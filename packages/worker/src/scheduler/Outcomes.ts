@@ -48,6 +48,16 @@ export const failedCallOutcome = (
   }
 }
 
+/** A post a look-up found on the platform: published, by reconciliation. */
+const reconciledPublished = (found: Publisher.PublishResult): Outcome => ({
+  _tag: "Published",
+  platformPostId: found.platformPostId,
+  url: found.url,
+  publishedAt: new Date(found.publishedAt),
+  parts: found.parts,
+  attemptOutcome: "reconciled_published"
+})
+
 /**
  * A platform's refusal of a post as a duplicate of one it has, on an attempt
  * after the first: possibly the post an earlier attempt made.
@@ -203,16 +213,7 @@ export const make = (options: {
         parts: failure.postedParts ?? live
       } satisfies Outcome
     }
-    if (found.success !== undefined) {
-      return {
-        _tag: "Published",
-        platformPostId: found.success.platformPostId,
-        url: found.success.url,
-        publishedAt: new Date(found.success.publishedAt),
-        parts: found.success.parts,
-        attemptOutcome: "reconciled_published"
-      } satisfies Outcome
-    }
+    if (found.success !== undefined) return reconciledPublished(found.success)
     // The platform says it is not there: publishing it now is a first publish, not a repost.
     return {
       _tag: "Retry",
@@ -242,14 +243,7 @@ export const make = (options: {
       Effect.orElseSucceed(() => undefined)
     )
     if (found === undefined) return yield* outcomeOf(error, claim)
-    return {
-      _tag: "Published",
-      platformPostId: found.platformPostId,
-      url: found.url,
-      publishedAt: new Date(found.publishedAt),
-      parts: found.parts,
-      attemptOutcome: "reconciled_published"
-    } satisfies Outcome
+    return reconciledPublished(found)
   })
 
   return { outcomeOf, requestFor, prepare, reconcile, duplicateOutcome }
