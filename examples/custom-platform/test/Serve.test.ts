@@ -28,6 +28,8 @@ interface Served {
   readonly url: string
   readonly key: string
   output: string
+  /** `--data-dir`: where the database and the generated key are placed. */
+  dataDir: string
 }
 
 /** Starts `omnipost serve` and waits until it has printed its address and first API key (or exited). */
@@ -47,7 +49,7 @@ const serve = (env: Record<string, string>) =>
       output += chunk.toString("utf8")
       const url = /Omnipost API:\s+(http:\/\/\S+)\/v1/.exec(output)?.[1]
       const key = /API key \(shown once, store it now\):\s+(\S+)/.exec(output)?.[1]
-      if (url !== undefined && key !== undefined) resolve({ child, url, key, output })
+      if (url !== undefined && key !== undefined) resolve({ child, url, key, output, dataDir })
     }
     child.stdout!.on("data", onData)
     child.stderr!.on("data", onData)
@@ -91,6 +93,9 @@ describe("omnipost serve with the Mastodon plugin", () => {
             OMNIPOST_MASTODON_CLIENT_ID: app.client_id,
             OMNIPOST_MASTODON_CLIENT_SECRET: app.client_secret
           })
+          // `--data-dir` alone (no OMNIPOST_DATA_DIR) places the database and the generated key there.
+          assert.isTrue(existsSync(join(served.dataDir, "pgdata")))
+          assert.isTrue(existsSync(join(served.dataDir, "encryption.key")))
           try {
             // The built-in platforms first (their list grows), then the plugin, with its OAuth flow.
             assert.match(served.output, /Platforms:\s+x, bluesky(, [a-z_-]+( \(OAuth\))?)*, mastodon \(OAuth\)/)

@@ -82,7 +82,25 @@ export const urlGuardOptions = (config: ServerConfigShape) => ({
   lookup: config.urlLookup
 })
 
+/** The public URL when none is configured: the listening address (a wildcard host as 127.0.0.1). */
+const derivedPublicUrl = (host: string, port: number) =>
+  `http://${host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host}:${port}`
+
 export class ServerConfig extends Context.Service<ServerConfig, ServerConfigShape>()("@omnipost/worker/ServerConfig") {
+  /**
+   * The configuration once the server listens on `port`: with port 0 the
+   * system chose it, and a public URL derived from the address (none was
+   * configured) names the port actually bound.
+   */
+  static readonly boundTo = (config: ServerConfigShape, port: number): ServerConfigShape =>
+    config.port !== 0 || port === 0
+      ? config
+      : {
+        ...config,
+        port,
+        publicUrl: config.publicUrl === derivedPublicUrl(config.host, 0) ? derivedPublicUrl(config.host, port) : config.publicUrl
+      }
+
   /** From the environment, with overrides (the CLI's flags). */
   static readonly layer = (overrides: Partial<ServerConfigShape> = {}) =>
     Layer.effect(
@@ -93,7 +111,7 @@ export class ServerConfig extends Context.Service<ServerConfig, ServerConfigShap
         const port = overrides.port ?? (yield* Config.Int("PORT").pipe(Config.withDefault(3000)))
         const dataDir = overrides.dataDir ?? (yield* Config.String("OMNIPOST_DATA_DIR").pipe(Config.withDefault(".omnipost")))
         const configuredPublicUrl = overrides.publicUrl ?? (yield* opt("OMNIPOST_PUBLIC_URL"))
-        const publicUrl = configuredPublicUrl ?? `http://${host === "0.0.0.0" ? "127.0.0.1" : host}:${port}`
+        const publicUrl = configuredPublicUrl ?? derivedPublicUrl(host, port)
         return ServerConfig.of({
           host,
           port,

@@ -100,9 +100,10 @@ describe("serve on a port that is taken", () => {
       assert.include(line, `port ${port}`)
       assert.include(line, "--port")
       assert.include(JSON.stringify(ran.exit), "PortInUse")
-      assert.isTrue(existsSync(join(dataDir, "encryption.key")))
-      assert.isTrue(existsSync(join(dataDir, "pgdata")))
-      // The data directory was released on the way out.
+      // The server listens before the database opens: the taken port is refused before anything is written
+      // (no database, no generated key) and the data directory is not held.
+      assert.isFalse(existsSync(join(dataDir, "pgdata")))
+      assert.isFalse(existsSync(join(dataDir, "encryption.key")))
       assert.isFalse(existsSync(join(dataDir, "pgdata.lock")))
     }).pipe(Effect.scoped), 120_000)
 })

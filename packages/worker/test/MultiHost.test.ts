@@ -30,7 +30,6 @@ import { fileURLToPath } from "node:url"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { makeScratchPostgres } from "../src/storage/Database.js"
 import { PgBouncer, pgbouncer, pgbouncerMissing as missing } from "./pgbouncerHarness.js"
-import { freePort } from "./ports.js"
 import { makeS3Fake, type S3Fake } from "./s3Harness.js"
 
 const bin = fileURLToPath(new URL("../dist/bin.js", import.meta.url))
@@ -133,11 +132,11 @@ describe.skipIf(missing !== undefined)(
         OMNIPOST_LOG_REQUESTS: "false",
         ...s3.env("media")
       }
-      const [port1, port2] = [await freePort(), await freePort()]
       // All five at once on the empty database: whichever migrates and bootstraps first prints the first key.
       hosts.push(
-        startHost("host1", ["--api-only", "--port", String(port1)], env),
-        startHost("host2", ["--api-only", "--port", String(port2)], env),
+        // Port 0: each API host binds a port the system chooses and prints it.
+        startHost("host1", ["--api-only", "--port", "0"], env),
+        startHost("host2", ["--api-only", "--port", "0"], env),
         ...schedulerIds.map((id) => startHost(id.slice(4), ["--worker-only"], env))
       )
       const all = () => hosts.map((host) => `--- ${host.name}:\n${host.output()}`).join("\n")
@@ -149,8 +148,9 @@ describe.skipIf(missing !== undefined)(
         if (exited) throw new Error(`${exited.name} exited:\n${all()}`)
         return up ? match?.[1] : undefined
       }, 180_000, () => `five processes running and a first key:\n${all()}`)
-      api1 = { url: `http://127.0.0.1:${port1}`, key }
-      api2 = { url: `http://127.0.0.1:${port2}`, key }
+      const printedUrl = (host: Host) => /Omnipost API:\s+(http:\/\/\S+)\/v1/.exec(host.output())![1]!
+      api1 = { url: printedUrl(hosts[0]!), key }
+      api2 = { url: printedUrl(hosts[1]!), key }
     }, 240_000)
 
     afterAll(async () => {

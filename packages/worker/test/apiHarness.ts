@@ -14,11 +14,11 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { ApiKeys } from "../src/storage/ApiKeys.js"
-import { freePort } from "./ports.js"
 import { type ServerConfigShape, ServerConfig } from "../src/Config.js"
 import { Crypto } from "../src/storage/Crypto.js"
 import { PgClient } from "@effect/sql-pg"
 import { SqlClient } from "effect/sql"
+import { HttpServer } from "effect/http"
 import { Database, type DatabaseKind } from "../src/storage/Database.js"
 import { Leases } from "../src/storage/Leases.js"
 import { Scheduler } from "../src/scheduler/Scheduler.js"
@@ -61,16 +61,17 @@ const serve = <Extra = never>(
   options: ServeOptions
 ) =>
   Effect.gen(function*() {
-    const port = yield* Effect.promise(freePort)
     const dataDir = yield* Effect.acquireRelease(
       Effect.sync(() => mkdtempSync(join(tmpdir(), "omnipost-api-"))),
       (dir) => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
     )
     const config = ServerConfig.layer({
+      // Port 0: the system chooses, and the public URL names the port bound (`Server.layerListen`); it counts as
+      // configured so stored media are handed to platforms by URL, as behind a real public URL.
       host: "127.0.0.1",
-      port,
+      port: 0,
       dataDir,
-      publicUrl: `http://127.0.0.1:${port}`,
+      publicUrlConfigured: true,
       defaultRateLimitPerMinute: 100_000,
       maxUploadBytes: 1_000_000,
       logRequests: false,
@@ -86,12 +87,17 @@ const serve = <Extra = never>(
     )
     const server = Layer.mergeAll(Server.layerNode, Server.layerDispatcher, options.scheduler === false ? Layer.empty : scheduler).pipe(
       Layer.provideMerge(Server.layerStack({ plugins: options.plugins })),
+      Layer.provideMerge(Server.layerListen),
       Layer.provideMerge(config),
       Layer.provideMerge(Layer.mergeAll(Crypto.layerTest, database, NodeHttpClient.layerUndici)),
       Layer.provide(ConfigProvider.layerAdd(ConfigProvider.fromEnv({ env: { ...options.env } }), { asPrimary: true }))
     )
-    return { url: `http://127.0.0.1:${port}`, dataDir, server }
+    return { dataDir, server }
   })
+
+/** Where a test reaches a server listening on 127.0.0.1 (on the port the system chose). */
+const urlOf = (server: HttpServer.HttpServer["Service"]) =>
+  server.address._tag === "UnixPathAddress" ? server.address.path : `http://127.0.0.1:${server.address.port}`
 
 /** The server and its services, for one suite. */
 export const apiLayer = <Extra = never>(
@@ -110,7 +116,7 @@ export const apiLayer = <Extra = never>(
     const s3 = mediaStore === "local" ? undefined : yield* makeS3Fake()
     const prefix = `server-${randomBytes(4).toString("hex")}`
     const mediaEnv = s3 === undefined ? {} : s3.env(prefix, mediaStore === "s3-presigned" ? "presigned" : "worker")
-    const { dataDir, server, url } = yield* serve<Extra>(
+    const { dataDir, server } = yield* serve<Extra>(
       // Without `database`, `Extra` is never: the default layer provides exactly the database services.
       options.database ?? (Database.layerTest(kind) as Layer.Layer<Database | PgClient.PgClient | SqlClient.SqlClient | Extra, unknown>),
       { ...overrides, platformBaseUrls: { bluesky: bluesky.url, ...overrides.platformBaseUrls } },
@@ -128,6 +134,7 @@ export const apiLayer = <Extra = never>(
       TestApi,
       Effect.gen(function*() {
         const keys = yield* ApiKeys
+        const url = urlOf(yield* HttpServer.HttpServer)
         const first = yield* keys.bootstrap
         const created = Option.getOrThrow(first)
         const organizationId = yield* keys.defaultOrganization
@@ -159,10 +166,10 @@ export const secondServer = (api: ApiServer, kind: DatabaseKind, overrides: Part
     const database = kind === "postgres"
       ? Database.layerPostgres({ url: (yield* Database).url, maxConnections: 4 })
       : Layer.succeedContext(yield* Effect.context<Database | PgClient.PgClient | SqlClient.SqlClient>())
-    const { server, url } = yield* serve(database, { ...overrides, platformBaseUrls: { bluesky: api.bluesky.url } }, { scheduler: false })
+    const { server } = yield* serve(database, { ...overrides, platformBaseUrls: { bluesky: api.bluesky.url } }, { scheduler: false })
     // A memo map of its own: the suite's would hand back the first server's layers (the same constants).
-    yield* Layer.buildWithMemoMap(server, yield* Layer.makeMemoMap, yield* Effect.scope)
-    return { ...api, url }
+    const built = yield* Layer.buildWithMemoMap(server, yield* Layer.makeMemoMap, yield* Effect.scope)
+    return { ...api, url: urlOf(Context.get(built, HttpServer.HttpServer)) }
   })
 
 export interface Answer {

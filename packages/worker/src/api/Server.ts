@@ -5,19 +5,23 @@
  * - `layerRoutes`: the routes, as router layers;
  * - `layerStack`: every service the routes need, over a database, `Crypto`,
  *   `ServerConfig` and an `HttpClient`;
- * - `layerNode`: the routes served by Node on HOST:PORT;
- * - `layerServer`: `layerNode` + the webhook dispatcher over `layerStack`.
+ * - `layerListen`: Node's HTTP server listening on HOST:PORT, and the
+ *   configuration with the port it bound (`PORT=0`: the system's choice);
+ * - `layerNode`: the routes served on it;
+ * - `layerServer`: all of it + the webhook dispatcher over `layerStack`.
  *
- * The CLI's `serve` adds the scheduler beside them; tests serve the same
- * layers on an ephemeral port.
+ * The server listens first, so a taken port is reported before the database
+ * opens and the public URL names the bound port; until the routes are served
+ * it answers `503 STARTING`. The CLI's `serve` adds the scheduler beside
+ * them; tests serve the same layers on port 0.
  */
 import { NodeHttpServer } from "@effect/platform-node"
 import type { Plugin, Publisher as CorePublisher } from "@omnipost/core"
 import { UrlGuard } from "../internal/platformKit.js"
 import { Cause, Config, Effect, Layer, Option } from "effect"
-import { HttpRouter, HttpServerResponse } from "effect/http"
+import { HttpRouter, HttpServer, HttpServerResponse } from "effect/http"
 import { HttpApiBuilder, HttpApiScalar } from "effect/http-api"
-import { createServer } from "node:http"
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
 import type { Duplex } from "node:stream"
 import { join } from "node:path"
 import { AccountGroups } from "../storage/AccountGroups.js"
@@ -217,7 +221,23 @@ export const makeNodeServer = (requestIdleTimeoutMs: number) => () => {
   // timeout destroys it: a client reusing a connection the idle timeout is cutting would see a reset.
   server.keepAliveTimeout = Math.min(server.keepAliveTimeout, Math.floor(requestIdleTimeoutMs / 2))
   server.on("clientError", answerClientError)
+  // Listening comes before the routes are served (`layerListen`): until the router's handler is added, a request is
+  // answered 503 instead of waiting unanswered; the answer steps aside as the handler arrives.
+  server.on("request", answerStarting)
+  server.on("newListener", function stepAside(event) {
+    if (event !== "request") return
+    server.off("request", answerStarting)
+    server.off("newListener", stepAside)
+  })
   return server
+}
+
+const startingBody = JSON.stringify(errorJson("STARTING", "the server is starting; retry in a moment"))
+
+/** A request that arrives while the server listens but does not serve yet. */
+const answerStarting = (_request: IncomingMessage, response: ServerResponse) => {
+  response.writeHead(503, { "content-type": "application/json", "retry-after": "1", "content-length": Buffer.byteLength(startingBody) })
+  response.end(startingBody)
 }
 
 /**
@@ -244,15 +264,27 @@ export const answerClientError = (error: Error & { code?: string }, socket: Dupl
   )
 }
 
-/** Serves the routes with Node's HTTP server on the configured host and port. */
+/**
+ * Node's HTTP server listening on the configured host and port, with the
+ * configuration it bound (`ServerConfig.boundTo`: with port 0, the port the
+ * system chose, and the public URL from it unless one was configured).
+ */
+export const layerListen = Layer.unwrap(Effect.gen(function*() {
+  const config = yield* ServerConfig
+  const bound = Layer.effect(
+    ServerConfig,
+    Effect.map(HttpServer.HttpServer, ({ address }) =>
+      ServerConfig.boundTo(config, address._tag === "UnixPathAddress" ? config.port : address.port))
+  )
+  return bound.pipe(
+    Layer.provideMerge(NodeHttpServer.layer(makeNodeServer(config.requestIdleTimeoutMs), { port: config.port, host: config.host }))
+  )
+}))
+
+/** Serves the routes on the listening server (`layerListen`). */
 export const layerNode = Layer.unwrap(Effect.gen(function*() {
   const config = yield* ServerConfig
-  // The HTTP server stays in the output: `serve` reads the address it bound (`--port 0`).
-  return HttpRouter.serve(layerRoutes, { disableListenLog: true, disableLogger: !config.logRequests }).pipe(
-    Layer.provideMerge(
-      NodeHttpServer.layer(makeNodeServer(config.requestIdleTimeoutMs), { port: config.port, host: config.host })
-    )
-  )
+  return HttpRouter.serve(layerRoutes, { disableListenLog: true, disableLogger: !config.logRequests })
 }))
 
 /** What runs besides the built-in plugins. */
@@ -281,4 +313,4 @@ export const layerDispatcher = Webhooks.layerDispatcher
 
 /** The HTTP server over `layerStack`, with the webhook dispatcher running beside it. */
 export const layerServer = (options: StackOptions = {}) =>
-  Layer.mergeAll(layerNode, Webhooks.layerDispatcher).pipe(Layer.provideMerge(layerStack(options)))
+  Layer.mergeAll(layerNode, Webhooks.layerDispatcher).pipe(Layer.provideMerge(layerStack(options)), Layer.provideMerge(layerListen))

@@ -7,7 +7,6 @@ import { NodeHttpClient } from "@effect/platform-node"
 import { type Plugin } from "@omnipost/core"
 import { Config, ConfigProvider, Console, Data, Effect, Layer, Option, Runtime } from "effect"
 import { Command, Flag } from "effect/cli"
-import { HttpServer } from "effect/http"
 import { ApiKeys } from "../storage/ApiKeys.js"
 import { builtinPlugins } from "../plugins/BuiltinPlugins.js"
 import { ServerConfig, type ServerConfigShape } from "../Config.js"
@@ -111,16 +110,23 @@ export const serveLayer = (options: ServeOptions, plugins: ReadonlyArray<Plugin.
       const problem = SchedulerSettings.checkReadiness(schedulerSettings, config.heartbeatStaleSeconds)
       if (problem !== undefined) return yield* problem
     }
-    const base = Layer.mergeAll(Crypto.layer, Database.layer, NodeHttpClient.layerUndici).pipe(
-      Layer.provideMerge(Layer.succeed(ServerConfig, config))
-    )
-    const stack = Server.layerStack({ plugins }).pipe(Layer.provideMerge(base))
+    // The stack over the database, and over the listening server when there is an API: it listens before the
+    // database opens, so a taken port is reported at once, and with `--port 0` the configuration every service
+    // reads names the port bound (`Server.layerListen`).
+    const stackOver = <A, E>(listening: Layer.Layer<A, E, ServerConfig>) =>
+      Server.layerStack({ plugins }).pipe(
+        Layer.provideMerge(Layer.mergeAll(Crypto.layer, Database.layer, NodeHttpClient.layerUndici)),
+        Layer.provideMerge(listening),
+        Layer.provideMerge(Layer.succeed(ServerConfig, config))
+      )
     const scheduler = schedulerSettings !== undefined
       ? Scheduler.layer(schedulerSettings).pipe(Layer.provide(Leases.layer))
       : Layer.empty
-    const api = options.api ? Server.layerNode : Layer.empty
     // Every process sends webhooks, whatever its role: deliveries are claimed from the database by whoever has capacity.
-    return Layer.mergeAll(api, scheduler, Server.layerDispatcher).pipe(Layer.provideMerge(stack))
+    const background = Layer.mergeAll(scheduler, Server.layerDispatcher)
+    return options.api
+      ? Layer.mergeAll(Server.layerNode, background).pipe(Layer.provideMerge(stackOver(Server.layerListen)))
+      : background.pipe(Layer.provideMerge(stackOver(Layer.empty)))
   })
 
 /** The port to listen on is taken (`EADDRINUSE`). */
@@ -156,11 +162,8 @@ const runServer = (options: ServeOptions, plugins: ReadonlyArray<Plugin.Plugin>)
     const loaded = yield* Plugins.pipe(Effect.provide(context))
     const lines: Array<string> = []
     if (options.api) {
-      // With --port 0 the system picked the port: show the one actually bound.
-      const address = (yield* HttpServer.HttpServer.pipe(Effect.provide(context))).address
-      const base = config.port === 0 && address._tag !== "UnixPathAddress"
-        ? `http://${config.host === "0.0.0.0" ? "127.0.0.1" : config.host}:${address.port}`
-        : config.publicUrl
+      // With --port 0 the system picked the port: show where it listens (the configuration names the port bound).
+      const base = requested.port === 0 ? `http://${config.host === "0.0.0.0" ? "127.0.0.1" : config.host}:${config.port}` : config.publicUrl
       lines.push(`Omnipost API:  ${base}/v1`, `Docs:          ${base}/docs`)
     }
     if (options.worker) lines.push(`Scheduler:     running`)
