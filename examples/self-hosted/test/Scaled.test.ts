@@ -9,7 +9,7 @@ import { FakeBluesky, type FakeBlueskyServer } from "@omnipost/platform-bluesky/
 import { Effect, Exit, Scope } from "effect"
 import { rmSync } from "node:fs"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { freePort, type Serving, sharedEnvironment, spawnServe } from "./processes.js"
+import { printedApiUrl, type Serving, sharedEnvironment, spawnServe } from "./processes.js"
 import { connectBluesky, type Server, waitForOutcome } from "../src/walkthrough.js"
 
 
@@ -40,9 +40,8 @@ describe.runIf(Boolean(process.env.DATABASE_URL))("API and scheduler as separate
     const shared = await sharedEnvironment(scope, "omnipost-scaled-")
     fake = await FakeBluesky.start()
     dataDir = shared.dataDir
-    const port = await freePort()
     const env = shared.env
-    const api = start(["--api-only", "--port", String(port)], env)
+    const api = start(["--api-only", "--port", "0"], env)
     const worker = start(["--worker-only"], env)
     const key = await new Promise<string>((done, fail) => {
       const timer = setTimeout(() => fail(new Error(`no key within 120 s:\n${api.output()}\n${worker.output()}`)), 120_000)
@@ -57,7 +56,7 @@ describe.runIf(Boolean(process.env.DATABASE_URL))("API and scheduler as separate
       }
       const poll = setInterval(check, 100)
     })
-    server = { url: `http://127.0.0.1:${port}`, key }
+    server = { url: printedApiUrl(api.output())!, key }
   })
 
   afterAll(async () => {

@@ -8,7 +8,7 @@
 import { Effect, Exit, Scope } from "effect"
 import { rmSync } from "node:fs"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { freePort, type Serving, sharedEnvironment, spawnServe } from "./processes.js"
+import { printedApiUrl, type Serving, sharedEnvironment, spawnServe } from "./processes.js"
 
 
 describe.runIf(Boolean(process.env.DATABASE_URL))("a rate limit shared by two API processes (PostgreSQL)", () => {
@@ -18,17 +18,15 @@ describe.runIf(Boolean(process.env.DATABASE_URL))("a rate limit shared by two AP
   let dataDir: string
   let key: string
 
-  const start = (port: number, env: NodeJS.ProcessEnv) => {
-    children.push(spawnServe(["--api-only", "--port", String(port)], env))
-    urls.push(`http://127.0.0.1:${port}`)
-  }
+  // Port 0: each process binds a port the system chooses and prints where it listens.
+  const start = (env: NodeJS.ProcessEnv) => children.push(spawnServe(["--api-only", "--port", "0"], env))
 
   beforeAll(async () => {
     const shared = await sharedEnvironment(scope, "omnipost-ratelimit-")
     dataDir = shared.dataDir
     const env = shared.env
-    start(await freePort(), env)
-    start(await freePort(), env)
+    start(env)
+    start(env)
     const first = await new Promise<string>((done, fail) => {
       const outputs = () => children.map(({ output }) => output()).join("\n")
       const timer = setTimeout(() => fail(new Error(`not ready within 120 s:\n${outputs()}`)), 120_000)
@@ -42,6 +40,7 @@ describe.runIf(Boolean(process.env.DATABASE_URL))("a rate limit shared by two AP
         }
       }, 100)
     })
+    for (const { output } of children) urls.push(printedApiUrl(output())!)
     const created = await fetch(`${urls[0]}/v1/keys`, {
       method: "POST",
       headers: { authorization: `Bearer ${first}`, "content-type": "application/json" },

@@ -11,7 +11,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { bin, freePort } from "./processes.js"
+import { bin, printedApiUrl } from "./processes.js"
 import {
   connectBluesky,
   createKey,
@@ -35,12 +35,11 @@ describe("self-hosted walk-through", () => {
     expect(existsSync(bin), `${bin} is built by \`npm run build\` (npm test and npm start build it)`).toBe(true)
     fake = await FakeBluesky.start()
     dataDir = mkdtempSync(join(tmpdir(), "omnipost-walkthrough-"))
-    const port = await freePort()
     const env: NodeJS.ProcessEnv = { ...process.env, OMNIPOST_LOG_REQUESTS: "false" }
     // The zero-configuration start: embedded PGlite, a generated encryption key.
     delete env.DATABASE_URL
     delete env.OMNIPOST_ENCRYPTION_KEY
-    child = spawn(process.execPath, [bin, "serve", "--port", String(port), "--data-dir", dataDir], {
+    child = spawn(process.execPath, [bin, "serve", "--port", "0", "--data-dir", dataDir], {
       env,
       stdio: ["ignore", "pipe", "pipe"]
     })
@@ -50,7 +49,7 @@ describe("self-hosted walk-through", () => {
       const timer = setTimeout(() => fail(new Error(`no API key printed within 180 s:\n${output}`)), 180_000)
       const check = () => {
         const match = /API key \(shown once[^:]*:\s+(omp_[0-9a-z]+)/.exec(output)
-        if (match) {
+        if (match && printedApiUrl(output) !== undefined) {
           clearTimeout(timer)
           done(match[1]!)
         }
@@ -58,7 +57,8 @@ describe("self-hosted walk-through", () => {
       child.stdout!.on("data", check)
       child.once("exit", (code) => fail(new Error(`the server exited (${code}):\n${output}`)))
     })
-    server = { url: `http://127.0.0.1:${port}`, key }
+    // Port 0: the system chose the port; the server printed where it listens.
+    server = { url: printedApiUrl(output)!, key }
   })
 
   afterAll(async () => {

@@ -1,6 +1,6 @@
 /**
  * What the tests that run `omnipost serve` as real processes share: the built
- * CLI, a free port, a spawned `serve` with its output kept, and the
+ * CLI, a spawned `serve` (on port 0: the URL it prints) with its output kept, and the
  * environment of a fresh PostgreSQL database (dropped when `scope` closes).
  */
 import { Database } from "@omnipost/worker"
@@ -8,22 +8,13 @@ import { Context, Effect, Layer, Redacted, type Scope } from "effect"
 import { type ChildProcess, spawn } from "node:child_process"
 import { randomBytes } from "node:crypto"
 import { mkdtempSync } from "node:fs"
-import { createServer } from "node:net"
 import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
 
 export const bin = resolve(import.meta.dirname, "../../../packages/worker/dist/bin.js")
 
-/** A port that was free a moment ago (the CLI takes a port number, not 0). */
-export const freePort = () =>
-  new Promise<number>((done, fail) => {
-    const probe = createServer()
-    probe.once("error", fail)
-    probe.listen(0, "127.0.0.1", () => {
-      const address = probe.address()
-      probe.close(() => done(typeof address === "object" && address !== null ? address.port : 0))
-    })
-  })
+/** Where a `serve --port 0` listens, from its printed `Omnipost API:` line (undefined until printed). */
+export const printedApiUrl = (output: string): string | undefined => /Omnipost API:\s+(http:\/\/\S+)\/v1/.exec(output)?.[1]
 
 export interface Serving {
   readonly child: ChildProcess
