@@ -93,10 +93,10 @@ describe("omnipost serve with the Mastodon plugin", () => {
             OMNIPOST_MASTODON_CLIENT_ID: app.client_id,
             OMNIPOST_MASTODON_CLIENT_SECRET: app.client_secret
           })
-          // `--data-dir` alone (no OMNIPOST_DATA_DIR) places the database and the generated key there.
-          assert.isTrue(existsSync(join(served.dataDir, "pgdata")))
-          assert.isTrue(existsSync(join(served.dataDir, "encryption.key")))
           try {
+            // `--data-dir` alone (no OMNIPOST_DATA_DIR) places the database and the generated key there.
+            assert.isTrue(existsSync(join(served.dataDir, "pgdata")))
+            assert.isTrue(existsSync(join(served.dataDir, "encryption.key")))
             // The built-in platforms first (their list grows), then the plugin, with its OAuth flow.
             assert.match(served.output, /Platforms:\s+x, bluesky(, [a-z_-]+( \(OAuth\))?)*, mastodon \(OAuth\)/)
 
