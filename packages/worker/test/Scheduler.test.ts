@@ -19,9 +19,18 @@ const env = (kind: "pglite" | "postgres") =>
     Layer.provideMerge(storesLayer(kind))
   )
 
-/** Runs `body` with a scheduler started for its duration. */
+/** Runs `body` with a scheduler started for its duration (`body` may use it: `Scheduler.idle`). */
 const withScheduler = <A, E, R>(body: Effect.Effect<A, E, R>, options: SchedulerOptions = {}) =>
-  Effect.scoped(Layer.build(Layer.fresh(Scheduler.layer({ pollMs: 200, ...options }))).pipe(Effect.andThen(body)))
+  Effect.scoped(
+    Layer.build(Layer.fresh(Scheduler.layer({ pollMs: 200, ...options }))).pipe(
+      Effect.flatMap((context) => Effect.provide(body, context))
+    )
+  )
+
+/** The running scheduler had its chance: its loop went to sleep with nothing left to start. */
+const schedulerIdle = Effect.gen(function*() {
+  yield* (yield* Scheduler).idle
+})
 
 const reset = Effect.sync(() => {
   fake.calls.clear()
@@ -212,8 +221,9 @@ for (const kind of testKinds) {
             const second = yield* posts.create(org, { content: { text: "2" }, destinations: [{ platform: "fake", accountId: limited.id }] })
             const other = yield* posts.create(org, { content: { text: "3" }, destinations: [{ platform: "fake", accountId: free.id }] })
             yield* awaitSettled({ postIds: [other.id] })
-            yield* Effect.sleep("300 millis")
+            yield* schedulerIdle
             assert.strictEqual((yield* posts.get(org, second.id)).destinations[0]!.attempts, 0, "the paused account was not called")
+            assert.isUndefined(fake.calls.get((yield* posts.get(org, second.id)).destinations[0]!.id), "no call for it")
             assert.strictEqual((yield* posts.get(org, other.id)).status, "published")
             yield* posts.cancel(org, second.id)
           }))
@@ -280,13 +290,15 @@ for (const kind of testKinds) {
           const org = yield* makeOrganization
           const account = yield* makeAccount(org, "fake")
           const post = yield* posts.create(org, { content: { text: "x" }, destinations: [{ platform: "fake", accountId: account.id }] })
-          // A worker claims and marks it publishing, then "dies" (its lease is already short).
+          // A worker claims and marks it publishing, then "dies": its lease ended a second ago (no wait for it to run out).
           const now = new Date()
-          const [claim] = yield* leases.claim({ workerId: "wrk_dead", now, leaseMs: 50, limit: 10 })
+          const [claim] = yield* leases.claim({ workerId: "wrk_dead", now, leaseMs: -1_000, limit: 10 })
           assert.strictEqual(claim!.postId, post.id)
-          const marked = yield* markPublishing({ claim: claim!, workerId: "wrk_dead", attemptId: "att_dead", now, leaseMs: 50 })
+          const marked = yield* markPublishing({ claim: claim!, workerId: "wrk_dead", attemptId: "att_dead", now, leaseMs: -1_000 })
           assert.isDefined(marked)
-          yield* Effect.sleep("100 millis")
+          const [lease] = yield* (yield* SqlClient.SqlClient)<{ expired: boolean }>`
+            SELECT lease_expires_at < now() AS expired FROM destinations WHERE id = ${claim!.id}`
+          assert.isTrue(lease!.expired, "the dead worker's lease has expired")
           yield* withScheduler(awaitSettled({ postIds: [post.id] }))
           const done = yield* posts.get(org, post.id)
           assert.strictEqual(done.status, "failed")
@@ -575,7 +587,7 @@ for (const kind of testKinds) {
               return yield* withScheduler(
                 Effect.gen(function*() {
                   while (counting.total() < 2) yield* Effect.sleep("5 millis")
-                  yield* Effect.sleep("300 millis")
+                  yield* schedulerIdle
                   const rows = yield* sql<{ n: string }>`
                     SELECT count(*) AS n FROM destinations WHERE account_id = ${account.id} AND status = 'publishing'`
                   open()

@@ -10,7 +10,7 @@ import { dueChannel } from "../storage/PostStore.js"
 import * as Capacity from "./Capacity.js"
 import type { Claiming } from "./Claiming.js"
 import type { Dispatch } from "./Dispatch.js"
-import { type Context, nowDate, realSleep } from "./State.js"
+import { type Context, nothingToStart, nowDate, realSleep } from "./State.js"
 
 /** The instant the loop sleeps until: the earliest future instant something needs it, at most `pollMs` away. */
 export const sleepMs = (options: {
@@ -51,6 +51,7 @@ export const run = Effect.fnUntraced(function*(
 
   const loop = Effect.gen(function*() {
     while (!state.stopping) {
+      state.passes++
       if (state.unreleased.size > 0) {
         // Given back during an outage; any claimed again since are this process's again, not released.
         const ids = [...state.unreleased].filter((id) => !state.held.has(id))
@@ -90,6 +91,11 @@ export const run = Effect.fnUntraced(function*(
         prefetchedUntil: state.prefetchedUntil,
         nextOther: state.nextOther
       })
+      // Going to sleep with nothing left to start: whoever waits for the loop to go idle (`Scheduler.idle`) is told.
+      if (state.idleWaiters.length > 0 && nothingToStart(ctx)) {
+        const waiting = state.idleWaiters.splice(0)
+        for (const waiter of waiting) waiter.after < state.passes ? waiter.tell() : state.idleWaiters.push(waiter)
+      }
       yield* Effect.raceFirst(Queue.take(ctx.wakeQueue), Effect.sleep(ms))
     }
   })

@@ -46,7 +46,7 @@
  * This module keeps the service and its layers.
  */
 import { Backoff, Registry } from "@omnipost/core"
-import { Context, Effect, FiberSet, Layer, Queue } from "effect"
+import { Context, Deferred, Effect, FiberSet, Layer, Queue } from "effect"
 import { AccountStore } from "../storage/AccountStore.js"
 import { Crypto } from "../storage/Crypto.js"
 import { Database } from "../storage/Database.js"
@@ -134,6 +134,15 @@ export class Scheduler extends Context.Service<Scheduler, {
   readonly inflight: Effect.Effect<number>
   /** Wakes the loop now (as a notification would). */
   readonly wake: Effect.Effect<void>
+  /**
+   * Completes when the loop, in a pass begun after this call, goes to sleep
+   * with nothing left to start: no claim round in flight, nothing waiting to
+   * be marked or being marked, every marked destination in its call (calls
+   * may still be running). Whatever this process would start by then has
+   * started. For tests and tools that need "the scheduler had its chance"
+   * without waiting on a clock.
+   */
+  readonly idle: Effect.Effect<void>
 }>()("@omnipost/worker/Scheduler") {
   /**
    * Starts a scheduler for the life of the layer. Needs the database, the
@@ -218,6 +227,12 @@ const make = Effect.fnUntraced(function*(options: SchedulerOptions) {
     workerId,
     settings: { ...settings, workerId },
     inflight: Effect.sync(() => state.calling.total),
-    wake
+    wake,
+    idle: Effect.gen(function*() {
+      const done = yield* Deferred.make<void>()
+      state.idleWaiters.push({ after: state.passes, tell: () => Deferred.doneUnsafe(done, Effect.void) })
+      yield* wake
+      yield* Deferred.await(done)
+    })
   }
 })

@@ -5,7 +5,7 @@
  * counters and collections are consistent.
  */
 import type { Registry } from "@omnipost/core"
-import { Clock, Effect, type FiberSet, type Queue } from "effect"
+import { Clock, Effect, type FiberSet, Queue } from "effect"
 import type { AccountStore } from "../storage/AccountStore.js"
 import type { Database } from "../storage/Database.js"
 import type { Claim, Leases, Marked, Outcome, PublishedItem, Upcoming } from "../storage/Leases.js"
@@ -95,6 +95,12 @@ export interface State {
   /** The instant up to which everything due was already claimed ahead (a notification resets it). */
   prefetchedUntil: number
   lastOrphanCheck: number
+  /** Mark batches taken and not yet handed on (marked, given back, dispatched). */
+  markBatches: number
+  /** Passes of the loop begun so far. */
+  passes: number
+  /** Who waits for the loop to go idle (`Scheduler.idle`): told at the first quiet sleep of a pass begun after `after`. */
+  readonly idleWaiters: Array<{ readonly after: number; readonly tell: () => void }>
 }
 
 export const makeState = (): State => ({
@@ -120,7 +126,10 @@ export const makeState = (): State => ({
   notified: 0,
   announcedDue: undefined,
   prefetchedUntil: 0,
-  lastOrphanCheck: 0
+  lastOrphanCheck: 0,
+  markBatches: 0,
+  passes: 0,
+  idleWaiters: []
 })
 
 /** The state as `Capacity` reads it. */
@@ -164,6 +173,18 @@ export interface Context {
 
 /** The current time as a `Date`, from `Clock`. */
 export const nowDate = Clock.currentTimeMillis.pipe(Effect.map((ms) => new Date(ms)))
+
+/**
+ * Nothing left for this process to start now: no claim round in flight, no
+ * mark waiting, being written or being handed on to its call slot. Calls may
+ * still be running, marked destinations may wait for a busy slot and a paused
+ * account's claims for its pause to end: each of those wakes the loop again.
+ */
+export const nothingToStart = (ctx: Context): boolean => {
+  const { state } = ctx
+  return state.roundsInFlight === 0 && state.claimsInFlight === 0 && state.markBatches === 0 &&
+    Queue.sizeUnsafe(ctx.markQueue) === 0
+}
 
 /** Sleeps in real time: for batching and for watching this process's own work drain, never for scheduling. */
 export const realSleep = (ms: number) => Effect.promise(() => new Promise<void>((resolve) => setTimeout(resolve, ms)))
