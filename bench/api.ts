@@ -30,7 +30,7 @@ import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
 import pg from "pg"
 import type { LoadOptions, LoadResult } from "./support/load.ts"
-import { firstKey, freePort, memoryMb, outputOf, printed, Started, stopGroup } from "./support/process.ts"
+import { cpuMs, firstKey, freePort, memoryMb, outputOf, printed, Started, stopGroup } from "./support/process.ts"
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10)
 const rounds = Number(process.env.BENCH_ROUNDS ?? 2)
@@ -223,8 +223,14 @@ const main = async () => {
   await step("the baseline to listen", () => printed(baselineChild, "listening"))
 
   const targets = [
-    { name: "omnipost", url: server.url, headers: { authorization: `Bearer ${server.key}` }, accountId },
-    { name: "baseline", url: `http://127.0.0.1:${baselinePort}`, headers: {} as Record<string, string>, accountId: baselineAccount }
+    { name: "omnipost", url: server.url, headers: { authorization: `Bearer ${server.key}` }, accountId, pid: server.child.pid! },
+    {
+      name: "baseline",
+      url: `http://127.0.0.1:${baselinePort}`,
+      headers: {} as Record<string, string>,
+      accountId: baselineAccount,
+      pid: baselineChild.pid!
+    }
   ]
   const idsOf = async (target: (typeof targets)[number]) => {
     const response = await fetch(`${target.url}/v1/posts?limit=100`, { headers: target.headers })
@@ -246,14 +252,15 @@ const main = async () => {
     { kind: "get", label: "GET /v1/posts/:id" },
     { kind: "list", label: "GET /v1/posts (50)" }
   ] as const
-  const results = new Map<string, Array<LoadResult>>()
+  const results = new Map<string, Array<LoadResult & { readonly cpuUsPerRequest: number }>>()
   for (let round = 1; round <= rounds; round++) {
     for (const { kind, label } of kinds) {
       // Alternate which goes first, so neither always runs on the warmer (or busier) machine.
       const order = round % 2 === 1 ? targets : [...targets].reverse()
       for (const target of order) {
         const ids = kind === "get" ? await idsOf(target) : undefined
-        const result = await load(`${label} ${target.name} (round ${round})`, {
+        const cpuBefore = cpuMs(target.pid)
+        const measured = await load(`${label} ${target.name} (round ${round})`, {
           url: target.url,
           kind,
           seconds,
@@ -262,12 +269,16 @@ const main = async () => {
           accountId: target.accountId,
           ...(ids !== undefined ? { ids } : {})
         })
+        // The server process's CPU per answered request, in microseconds (its share of the machine aside).
+        const result = { ...measured, cpuUsPerRequest: ((cpuMs(target.pid) - cpuBefore) * 1000) / Math.max(1, measured.ok) }
         const key = `${kind} ${target.name}`
         results.set(key, [...(results.get(key) ?? []), result])
       }
     }
   }
-  console.log("\nmeans over the rounds; ratio = omnipost / baseline (throughput), p99 ratio = omnipost p99 / baseline p99")
+  console.log(
+    "\nmeans over the rounds; ratio = omnipost / baseline (throughput), p99 ratio = omnipost p99 / baseline p99; CPU = the server process's CPU time per answered request (user + system, /proc), its ratio baseline ÷ omnipost"
+  )
   const summary = kinds.map(({ kind, label }) => {
     const ours = results.get(`${kind} omnipost`)!
     const base = results.get(`${kind} baseline`)!
@@ -276,16 +287,22 @@ const main = async () => {
       omnipost: Math.round(mean(ours.map((r) => r.perSecond))),
       baseline: Math.round(mean(base.map((r) => r.perSecond))),
       omnipostP99: mean(ours.map((r) => r.p99)),
-      baselineP99: mean(base.map((r) => r.p99))
+      baselineP99: mean(base.map((r) => r.p99)),
+      omnipostCpuUs: Math.round(mean(ours.map((r) => r.cpuUsPerRequest))),
+      baselineCpuUs: Math.round(mean(base.map((r) => r.cpuUsPerRequest)))
     }
     const ratio = figures.omnipost / figures.baseline
     const p99Ratio = figures.omnipostP99 / Math.max(1, figures.baselineP99)
+    // Comparable with the throughput ratio: what share of the baseline's requests per CPU second we answer.
+    const cpuRatio = figures.baselineCpuUs / Math.max(1, figures.omnipostCpuUs)
     console.log(
       `${label.padEnd(20)} omnipost ${String(figures.omnipost).padStart(6)} req/s  baseline ${String(figures.baseline).padStart(6)} req/s  ratio ${
         ratio.toFixed(2)
-      }x   p99 ${figures.omnipostP99.toFixed(0)} ms vs ${figures.baselineP99.toFixed(0)} ms (${p99Ratio.toFixed(2)}x)`
+      }x   p99 ${figures.omnipostP99.toFixed(0)} ms vs ${figures.baselineP99.toFixed(0)} ms (${p99Ratio.toFixed(2)}x)   CPU ${
+        figures.omnipostCpuUs
+      } vs ${figures.baselineCpuUs} µs/request (baseline ÷ omnipost ${cpuRatio.toFixed(2)}x)`
     )
-    return { ...figures, ratio: Number(ratio.toFixed(2)), p99Ratio: Number(p99Ratio.toFixed(2)) }
+    return { ...figures, ratio: Number(ratio.toFixed(2)), p99Ratio: Number(p99Ratio.toFixed(2)), cpuRatio: Number(cpuRatio.toFixed(2)) }
   })
   await step("the baseline to stop", () => stopGroup(baselineChild))
   const memory = uploads ? await measureUploads(server.url, server.key, server.child.pid!) : undefined

@@ -14,6 +14,19 @@ export const freePort = () =>
   })
 
 /** The resident memory of `pid` now and at its peak (VmRSS, VmHWM), in MB. */
+/**
+ * CPU time a process has used so far (user + system, all its threads), in
+ * milliseconds: /proc/PID/stat's utime and stime, in clock ticks of 10 ms
+ * (Linux's USER_HZ). Divided by the requests served between two readings, a
+ * figure much less sensitive to the machine's load than requests per second.
+ */
+export const cpuMs = (pid: number) => {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8")
+  // The command name (field 2) may hold spaces: count fields after its closing parenthesis.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ")
+  return (Number(fields[11]) + Number(fields[12])) * 10
+}
+
 export const memoryMb = (pid: number) => {
   const status = readFileSync(`/proc/${pid}/status`, "utf8")
   const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0)

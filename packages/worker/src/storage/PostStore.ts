@@ -35,8 +35,9 @@ import { destinationFrom, transitionDestination, transitionPost } from "./intern
 import { type CommentSource, commentColumns } from "./leases/Comments.js"
 import * as Outbox from "./Outbox.js"
 import { createPost } from "./internal/createPost.js"
-import { destinationsOf, listPosts } from "./internal/postList.js"
-import { compact, iso, isoOrUndefined } from "./internal/rows.js"
+import { listPosts } from "./internal/postList.js"
+import { type AttemptRow, attemptsQuery, readPost, toAttempt } from "./internal/postRead.js"
+import { compact, iso } from "./internal/rows.js"
 import {
   type AttemptRecord,
   type DestinationRow,
@@ -141,8 +142,6 @@ export class PostStore extends Context.Service<PostStore, {
         )
       )
 
-    const loadDestinations = (postIds: ReadonlyArray<string>) => destinationsOf(sql, postIds)
-
     const findPost = (organizationId: string, postId: string, lock: boolean) =>
       sql<PostRow>`SELECT * FROM posts WHERE id = ${postId} AND organization_id = ${organizationId} ${sql.literal(lock ? "FOR UPDATE" : "")}`.pipe(
         Effect.flatMap((rows) =>
@@ -150,14 +149,8 @@ export class PostStore extends Context.Service<PostStore, {
         )
       )
 
-    // The reads of a post go out together, pipelined on one connection (`Database`'s multiplexing): one round
-    // trip, not three. The destinations and attempts are read by post id alone, so they are dropped unread
-    // when the post is not the organization's (`PostNotFound`).
-    const get = (organizationId: string, postId: string) =>
-      Effect.map(
-        Effect.all([findPost(organizationId, postId, false), loadDestinations([postId])], { concurrency: "unbounded" }),
-        ([row, destinations]) => toPost(row, destinations)
-      )
+    // The post, its destinations (and its attempt log) in one statement: one round trip, one snapshot.
+    const get = (organizationId: string, postId: string) => readPost(sql, organizationId, postId, false)
 
     const invalidAccounts = (accountIds: ReadonlyArray<string>) =>
       new InvalidAccounts({
@@ -399,58 +392,18 @@ export class PostStore extends Context.Service<PostStore, {
     })
 
     /** The attempt log of a post known to exist. */
-    const attemptsOf = Effect.fnUntraced(function*(organizationId: string, postId: string) {
-      const rows = yield* sql<{
-        id: string
-        destination_id: string
-        post_id: string
-        worker_id: string
-        number: number
-        started_at: Date
-        finished_at: Date | null
-        outcome: string | null
-        error: Post.DestinationError | null
-        platform_post_id: string | null
-        url: string | null
-      }>`
-        SELECT id, destination_id, post_id, worker_id, number, started_at, finished_at, outcome, error, platform_post_id, url
-        FROM attempts WHERE post_id = ${postId} AND organization_id = ${organizationId}
-        UNION ALL
-        -- The attempt running now: recorded on its destination until its outcome writes its row.
-        SELECT current_attempt_id, id, post_id, attempt_worker_id, attempts, attempt_started_at, NULL, NULL, NULL, NULL, NULL
-        FROM destinations
-        WHERE post_id = ${postId} AND organization_id = ${organizationId} AND status = 'publishing'
-          AND current_attempt_id IS NOT NULL AND attempt_started_at IS NOT NULL
-          AND NOT EXISTS (SELECT 1 FROM attempts a WHERE a.id = destinations.current_attempt_id)
-        ORDER BY started_at, number`
-      return rows.map((r): AttemptRecord =>
-        compact({
-          id: r.id,
-          destinationId: r.destination_id,
-          postId: r.post_id,
-          workerId: r.worker_id,
-          number: r.number,
-          startedAt: iso(r.started_at),
-          finishedAt: isoOrUndefined(r.finished_at),
-          outcome: r.outcome ?? undefined,
-          error: r.error ?? undefined,
-          platformPostId: r.platform_post_id ?? undefined,
-          url: r.url ?? undefined
-        })
+    const attemptsOf = (organizationId: string, postId: string) =>
+      sql<AttemptRow>`${attemptsQuery(sql, postId, organizationId)} ORDER BY started_at, number`.pipe(
+        Effect.map((rows) => rows.map(toAttempt))
       )
-    })
 
     const attempts = Effect.fn("PostStore.attempts")(function*(organizationId: string, postId: string) {
       yield* findPost(organizationId, postId, false)
       return yield* attemptsOf(organizationId, postId)
     })
 
-    const getWithAttempts = Effect.fn("PostStore.getWithAttempts")(function*(organizationId: string, postId: string) {
-      const [post, attempts] = yield* Effect.all([get(organizationId, postId), attemptsOf(organizationId, postId)], {
-        concurrency: "unbounded"
-      })
-      return { post, attempts }
-    })
+    const getWithAttempts = (organizationId: string, postId: string) =>
+      readPost(sql, organizationId, postId, true).pipe(Effect.withSpan("PostStore.getWithAttempts"))
 
     const events = Effect.fn("PostStore.events")(function*(options: {
       readonly after?: EventPosition | undefined

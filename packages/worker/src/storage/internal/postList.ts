@@ -10,12 +10,6 @@ import * as Cursor from "../Cursor.js"
 import { type DestinationRow, type ListFilter, type PostRow, toPost } from "../StoredPost.js"
 import { compact } from "./rows.js"
 
-/** The destinations of these posts, in each post's order. */
-export const destinationsOf = (sql: PgClient.PgClient, postIds: ReadonlyArray<string>) =>
-  postIds.length === 0
-    ? Effect.succeed([] as ReadonlyArray<DestinationRow>)
-    : sql<DestinationRow>`SELECT * FROM destinations WHERE ${sql.in("post_id", postIds)} ORDER BY post_id, position`
-
 export const listPosts = (sql: PgClient.PgClient, organizationId: string, filter: ListFilter) =>
   Effect.gen(function*() {
     const limit = Math.min(Math.max(Math.trunc(filter.limit ?? 20), 1), 100)
