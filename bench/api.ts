@@ -23,6 +23,7 @@
  *
  *   npm run api -w @omnipost/bench     (BENCH_SECONDS=10, BENCH_ROUNDS=2, BENCH_UPLOADS=true)
  *   BENCH_CPU_PROF=/tmp/prof …         (the server writes a --cpu-prof profile there when it stops)
+ *   BENCH_ENDPOINTS=create …           (only these: create, get, list)
  */
 import { FakeBluesky } from "@omnipost/platform-bluesky/testing"
 import { mkdtempSync, rmSync } from "node:fs"
@@ -37,6 +38,8 @@ const rounds = Number(process.env.BENCH_ROUNDS ?? 2)
 const timeoutSeconds = Number(process.env.BENCH_TIMEOUT_SECONDS ?? 900)
 const uploads = process.env.BENCH_UPLOADS !== "false"
 const cpuProfileDir = process.env.BENCH_CPU_PROF
+/** Only these endpoints (`create`, `get`, `list`, comma-separated), e.g. to profile one. */
+const endpoints = process.env.BENCH_ENDPOINTS?.split(",").map((kind) => kind.trim())
 const connections = 32
 const bin = resolve(import.meta.dirname, "../packages/worker/dist/bin.js")
 const support = resolve(import.meta.dirname, "support")
@@ -247,11 +250,11 @@ const main = async () => {
   for (const target of targets) {
     await load(`warm-up ${target.name}`, { url: target.url, kind: "create", seconds: 2, connections, headers: target.headers, accountId: target.accountId })
   }
-  const kinds = [
+  const kinds = ([
     { kind: "create", label: "POST /v1/posts" },
     { kind: "get", label: "GET /v1/posts/:id" },
     { kind: "list", label: "GET /v1/posts (50)" }
-  ] as const
+  ] as const).filter(({ kind }) => endpoints === undefined || endpoints.includes(kind))
   const results = new Map<string, Array<LoadResult & { readonly cpuUsPerRequest: number }>>()
   for (let round = 1; round <= rounds; round++) {
     for (const { kind, label } of kinds) {
