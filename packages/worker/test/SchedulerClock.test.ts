@@ -5,10 +5,12 @@
  */
 import { assert, describe, it, layer } from "@effect/vitest"
 import { PublishError, Registry } from "@omnipost/core"
-import { Context, Effect, Layer } from "effect"
+import { Context, Effect, Layer, Stream } from "effect"
 import { TestClock } from "effect/testing"
 import { Leases } from "../src/storage/Leases.js"
+import { Database } from "../src/storage/Database.js"
 import { PostStore } from "../src/storage/PostStore.js"
+import { announceWithinMs, dueChannel } from "../src/storage/StoredPost.js"
 import { markAhead, Scheduler } from "../src/scheduler/Scheduler.js"
 import { FakePublisher } from "../src/testing/index.js"
 import { makeAccount, makeOrganization, storesLayer, testKinds } from "./fixtures.js"
@@ -81,6 +83,52 @@ for (const kind of testKinds) {
             yield* scheduler.wake
             yield* until(posts.get(org, post.id).pipe(Effect.map((p) => p.status === "published")), "the retry")
             assert.strictEqual(fake.calls.get(dst), 2)
+          }))
+        }).pipe(Effect.provide(TestClock.layer())))
+
+      it.effect("a post due more than a day ahead wakes no one, and is still published at its instant", () =>
+        Effect.gen(function*() {
+          fake.calls.clear()
+          fake.behaviour = (request) => Effect.succeed(FakePublisher.success(request))
+          const posts = yield* PostStore
+          const database = yield* Database
+          const start = at("2032-05-01T12:00:00Z")
+          yield* TestClock.setTime(start)
+          const org = yield* makeOrganization
+          const account = yield* makeAccount(org, "fake")
+          const statusOf = (id: string) => posts.get(org, id).pipe(Effect.map((p) => p.status))
+          yield* Effect.scoped(Effect.gen(function*() {
+            const heard: Array<string> = []
+            const notifications = yield* database.listen(dueChannel)
+            yield* notifications.pipe(Stream.runForEach((payload) => Effect.sync(() => heard.push(payload))), Effect.forkScoped)
+            const scheduler = yield* Layer.build(Layer.fresh(Scheduler.layer({ pollMs: 3_600_000 }))).pipe(
+              Effect.map((context) => Context.get(context, Scheduler))
+            )
+            yield* scheduler.idle
+            const farAt = new Date(start + announceWithinMs + 1).toISOString()
+            const nearAt = new Date(start + announceWithinMs).toISOString()
+            const far = yield* posts.create(org, {
+              content: { text: "far" },
+              destinations: [{ platform: "fake", accountId: account.id }],
+              schedule: { _tag: "instant", at: farAt }
+            })
+            yield* posts.create(org, {
+              content: { text: "near" },
+              destinations: [{ platform: "fake", accountId: account.id }],
+              schedule: { _tag: "instant", at: nearAt }
+            })
+            // Notifications arrive in commit order: once the second post's is heard, the first's would have been.
+            yield* until(Effect.sync(() => heard.length > 0), "the notification of the post due within the horizon")
+            assert.deepStrictEqual(heard, [nearAt])
+
+            // The scheduler was told nothing of the far post; its hourly look finds it before it is due.
+            yield* TestClock.setTime(Date.parse(farAt) - 1_000)
+            yield* scheduler.idle
+            assert.strictEqual(yield* statusOf(far.id), "scheduled", "not a second early")
+            yield* TestClock.setTime(Date.parse(farAt))
+            yield* until(statusOf(far.id).pipe(Effect.map((s) => s === "published")), "the far post at its instant")
+            const attempts = yield* posts.attempts(org, far.id)
+            assert.strictEqual(attempts[0]!.startedAt, farAt)
           }))
         }).pipe(Effect.provide(TestClock.layer())))
 

@@ -14,6 +14,7 @@ import { join } from "node:path"
 import { serveLayer } from "../src/cli/Main.js"
 import { Scheduler } from "../src/scheduler/Scheduler.js"
 import * as SchedulerSettings from "../src/scheduler/SchedulerSettings.js"
+import { announceWithinMs, longestPollMs } from "../src/storage/StoredPost.js"
 
 const withEnv = (env: Record<string, string>) =>
   Effect.provideService(ConfigProvider.ConfigProvider, ConfigProvider.fromEnv({ env }))
@@ -48,6 +49,13 @@ describe("scheduler settings from configuration", () => {
       assert.strictEqual(settings.concurrency, 16)
       assert.strictEqual(settings.batchSize, 64)
     }))
+
+  it("code may not make a scheduler look less often than daily: the API announces only work due within a day", () => {
+    assert.strictEqual(SchedulerSettings.resolve({ pollMs: 10 * longestPollMs }).pollMs, longestPollMs)
+    assert.strictEqual(SchedulerSettings.resolve({ pollMs: 50 }).pollMs, 50)
+    assert.strictEqual(SchedulerSettings.variables.pollMs.max, longestPollMs)
+    assert.isAbove(announceWithinMs, longestPollMs)
+  })
 
   it.effect("every variable sets its option", () =>
     Effect.gen(function*() {

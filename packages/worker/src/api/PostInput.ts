@@ -148,12 +148,20 @@ export const resolveOverrides = Effect.fnUntraced(function*(
 })
 
 /**
+ * How accounts are looked up: `get` reads each now; `recall` may answer from
+ * what this process read lately (`AccountStore.recall`), for a create, whose
+ * statement checks the accounts again (`PostStore.create`).
+ */
+export type AccountLookup = "get" | "recall"
+
+/**
  * Destinations with groups expanded (`GroupTargets`) and their platform filled from their account; unknown,
- * foreign or mismatched accounts are `INVALID_ACCOUNTS`.
+ * foreign, mismatched or disconnected accounts are `INVALID_ACCOUNTS`.
  */
 export const resolveDestinations = Effect.fnUntraced(function*(
   organizationId: string,
-  destinations: ReadonlyArray<Models.DestinationInput>
+  destinations: ReadonlyArray<Models.DestinationInput>,
+  lookup: AccountLookup = "get"
 ) {
   const accounts = yield* AccountStore
   const problems: Array<{ index: number; accountId: string; message: string }> = []
@@ -161,8 +169,9 @@ export const resolveDestinations = Effect.fnUntraced(function*(
   const entries = yield* expandGroups(organizationId, destinations)
   // Looked up four at a time: pipelined on one connection (`Database`'s multiplexing), a round trip per four
   // destinations instead of one each, without taking the whole pool for a post with many.
+  const find = lookup === "recall" ? accounts.recall : accounts.get
   const found = yield* Effect.forEach(entries, ({ destination }) =>
-    accounts.get(organizationId, destination.accountId).pipe(
+    find(organizationId, destination.accountId).pipe(
       Effect.map(Option.some),
       Effect.catchTag("AccountNotFound", () => Effect.succeedNone),
       Effect.orDie

@@ -4,7 +4,7 @@
  * files streamed to media storage and appended to `content.media`).
  */
 import type { Post } from "@omnipost/core"
-import { Effect, Schema, Stream } from "effect"
+import { Effect, Option, Schema, Stream } from "effect"
 import type { HttpServerRequest } from "effect/http"
 import { HttpApiBuilder } from "effect/http-api"
 import { MediaLibrary } from "../storage/MediaLibrary.js"
@@ -14,6 +14,7 @@ import * as Errors from "../Errors.js"
 import * as Models from "./Models.js"
 import { pageRequest } from "./Paging.js"
 import {
+  type AccountLookup,
   PublisherRegistry,
   resolveContent,
   resolveDestinations,
@@ -158,10 +159,10 @@ const readCreateRequest = Effect.fnUntraced(function*(request: HttpServerRequest
   }
 })
 
-/** A create body as core's `PostInput`, validated. */
-const toPostInput = Effect.fnUntraced(function*(organizationId: string, body: Models.CreatePost) {
+/** A create body as core's `PostInput`, validated (accounts looked up by `lookup`). */
+const toPostInput = Effect.fnUntraced(function*(organizationId: string, body: Models.CreatePost, lookup: AccountLookup = "get") {
   const content = yield* resolveContent(organizationId, body.content)
-  const destinations = yield* resolveDestinations(organizationId, body.destinations)
+  const destinations = yield* resolveDestinations(organizationId, body.destinations, lookup)
   const platformOverrides = yield* resolveOverrides(organizationId, body.platformOverrides)
   const schedule = yield* scheduleFrom(body)
   const input: Post.PostInput = {
@@ -219,10 +220,22 @@ export const PostsHandlers = HttpApiBuilder.group(OmnipostApi, "posts", (handler
           const { organizationId } = yield* Principal
           const library = yield* MediaLibrary
           const { body, uploaded } = yield* readCreateRequest(request, organizationId)
+          const validated = (lookup: AccountLookup) =>
+            Effect.gen(function*() {
+              const { input, result } = yield* toPostInput(organizationId, body, lookup)
+              if (!result.valid) return yield* validationFailed(result.issues)
+              return input
+            })
           const post = yield* Effect.gen(function*() {
-            const { input, result } = yield* toPostInput(organizationId, body)
-            if (!result.valid) return yield* validationFailed(result.issues)
-            return yield* fromStore(store.create(organizationId, input))
+            // Validated with the accounts this process read lately, which the insert checks again: when it refuses
+            // one (removed or disconnected by another process since), validation runs again on fresh reads and
+            // says which account and why, as it would have.
+            const first = yield* fromStore(store.create(organizationId, yield* validated("recall")).pipe(
+              Effect.map(Option.some),
+              Effect.catchTag("InvalidAccounts", () => Effect.succeedNone)
+            ))
+            if (Option.isSome(first)) return first.value
+            return yield* fromStore(store.create(organizationId, yield* validated("get")))
           }).pipe(
             // The files of a refused multipart post are not kept.
             Effect.onError(() =>

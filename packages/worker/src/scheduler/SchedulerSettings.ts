@@ -19,6 +19,7 @@
  */
 import { Config, Data, Effect, Option, Runtime } from "effect"
 import type { Backoff } from "@omnipost/core"
+import { longestPollMs } from "../storage/StoredPost.js"
 import type { SchedulerOptions } from "./Scheduler.js"
 
 /** `SchedulerOptions` with every default applied (see the options' documentation). */
@@ -73,7 +74,9 @@ export const resolve = (options: SchedulerOptions = {}): SchedulerSettings => {
     prefetchLimit: Math.max(0, options.prefetchLimit ?? defaults.prefetchLimit),
     markAheadMs: Math.max(0, options.markAheadMs ?? defaults.markAheadMs),
     leaseMs: options.leaseMs ?? defaults.leaseMs,
-    pollMs: options.pollMs ?? defaults.pollMs,
+    // At most a day: the API does not announce work due further ahead (`announceWithinMs`), trusting every
+    // scheduler to look at least that often (and timers past 2^31 ms would fire at once).
+    pollMs: Math.min(longestPollMs, options.pollMs ?? defaults.pollMs),
     heartbeatMs: options.heartbeatMs ?? defaults.heartbeatMs,
     maxAutoRetries: options.maxAutoRetries ?? defaults.maxAutoRetries,
     backoff: options.backoff ?? defaults.backoff,
@@ -110,7 +113,7 @@ export const variables = {
   prefetchLimit: { variable: "OMNIPOST_WORKER_PREFETCH_LIMIT", min: 0, max: 100_000 },
   markAheadMs: { variable: "OMNIPOST_WORKER_MARK_AHEAD_MS", min: 0, max: 10_000 },
   leaseMs: { variable: "OMNIPOST_WORKER_LEASE_MS", min: 1_000, max: day },
-  pollMs: { variable: "OMNIPOST_WORKER_POLL_MS", min: 50, max: day },
+  pollMs: { variable: "OMNIPOST_WORKER_POLL_MS", min: 50, max: longestPollMs },
   heartbeatMs: { variable: "OMNIPOST_WORKER_HEARTBEAT_MS", min: 100, max: 3_600_000 },
   maxAutoRetries: { variable: "OMNIPOST_WORKER_MAX_AUTO_RETRIES", min: 0, max: 100 },
   backoffBaseMs: { variable: "OMNIPOST_WORKER_BACKOFF_BASE_MS", min: 100, max: day },

@@ -105,7 +105,7 @@ export class AccountGroups extends Context.Service<AccountGroups, {
         ? Effect.succeed(new Map<string, Array<Account>>())
         : sql.unsafe<AccountRow & { readonly group_id: string }>(
           `SELECT m.group_id, ${memberColumns} FROM account_group_members m JOIN accounts a ON a.id = m.account_id
-           WHERE m.group_id = ANY($1) ORDER BY m.added_at, a.id`,
+           WHERE m.group_id = ANY($1) ORDER BY m.seq`,
           [groupIds as Array<string>]
         ).pipe(Effect.map((rows) => {
           const out = new Map<string, Array<Account>>()
@@ -168,7 +168,7 @@ export class AccountGroups extends Context.Service<AccountGroups, {
           message: `a group holds at most ${maxAccounts} accounts; this would make ${wouldHave}`
         })
       }
-      // One statement per account keeps `added_at` (clock_timestamp) in the order given.
+      // One statement per account: each takes the next `seq`, so the group keeps the order given.
       for (const accountId of fresh) {
         yield* sql`INSERT INTO account_group_members (group_id, account_id) VALUES (${groupId}, ${accountId})
           ON CONFLICT DO NOTHING`

@@ -6,6 +6,8 @@
  *   organization, platform and platform account id): credentials re-sealed,
  *   status back to `active`;
  * - `get` / `list` (filter by platform) / `remove`: accounts without secrets;
+ * - `recall`: an account as this process last read it (`recallMs`), for
+ *   validation ahead of a write that checks the account again itself;
  * - `credentials` (internal, for publishing): the decrypted credentials JSON;
  * - `updateCredentials` (internal): after a refresh; a refresh token is never
  *   replaced by an empty value (some platforms omit it from refresh answers);
@@ -22,8 +24,8 @@
  * Credentials are sealed with `Crypto` and bound to the row (`account:<id>`),
  * so a ciphertext copied to another row fails to open.
  */
-import { type AccountHealth, Credentials, Publisher } from "@omnipost/core"
-import { Context, Effect, Layer, Schema } from "effect"
+import { type AccountHealth, Credentials, Lru, Publisher } from "@omnipost/core"
+import { Clock, Context, Effect, Layer, Schema } from "effect"
 import { SqlClient, type SqlError } from "effect/sql"
 import { Crypto, type DecryptionFailed } from "./Crypto.js"
 import type { InvalidCursor } from "./Cursor.js"
@@ -145,9 +147,22 @@ export const accountColumns = "id, organization_id, platform, platform_account_i
 export const credentialsAad = (accountId: string) => `account:${accountId}`
 export const webhookSecretAad = (webhookId: string) => `webhook:${webhookId}`
 
+/** How long `recall` answers an account from memory; how many accounts it remembers. */
+export const recallMs = 30_000
+export const recallCapacity = 4_096
+
 export class AccountStore extends Context.Service<AccountStore, {
   readonly connect: (input: ConnectAccount) => Effect.Effect<Account, SqlError.SqlError>
   readonly get: (organizationId: string, accountId: string) => Effect.Effect<Account, AccountNotFound | SqlError.SqlError>
+  /**
+   * The account as `get` read it in this process at most `recallMs` ago, else
+   * read now. Only for a check that a later write repeats on its own
+   * (`PostStore.create` refuses an unknown, foreign, mismatched or
+   * disconnected account in its statement): another process may have
+   * removed or disconnected the account since. Disconnected accounts are not
+   * remembered; every `get`, and every change made here, updates the memory.
+   */
+  readonly recall: (organizationId: string, accountId: string) => Effect.Effect<Account, AccountNotFound | SqlError.SqlError>
   readonly list: (
     organizationId: string,
     filter?: { readonly platform?: string | undefined }
@@ -195,6 +210,31 @@ export class AccountStore extends Context.Service<AccountStore, {
             : Effect.succeed(rows[0]!)
         )
       )
+
+    // `recall`'s memory: accounts by id, with their organization and when they were read.
+    const remembered = new Lru<string, { readonly organizationId: string; readonly account: Account; readonly at: number }>(
+      recallCapacity
+    )
+    const forget = <A, E>(accountId: string) => (effect: Effect.Effect<A, E>) =>
+      Effect.ensuring(effect, Effect.sync(() => remembered.delete(accountId)))
+    const read = (organizationId: string, accountId: string) =>
+      findRow(accountId, organizationId).pipe(
+        Effect.map(toAccount),
+        Effect.tap((account) =>
+          Effect.map(Clock.currentTimeMillis, (at) => {
+            if (account.status === "disconnected") remembered.delete(accountId)
+            else remembered.set(accountId, { organizationId, account, at })
+          })
+        ),
+        Effect.tapError(() => Effect.sync(() => remembered.delete(accountId)))
+      )
+    const recall = (organizationId: string, accountId: string) =>
+      Effect.flatMap(Clock.currentTimeMillis, (now) => {
+        const memory = remembered.get(accountId)
+        return memory !== undefined && memory.organizationId === organizationId && now >= memory.at && now - memory.at < recallMs
+          ? Effect.succeed(memory.account)
+          : read(organizationId, accountId)
+      })
 
     const readCredentials = Effect.fn("AccountStore.credentials")(function*(accountId: string, lock: boolean) {
       const rows = yield* sql<{ credentials_ciphertext: string; credentials_key_id: string }>`
@@ -284,8 +324,9 @@ export class AccountStore extends Context.Service<AccountStore, {
     }).pipe(Effect.withSpan("AccountStore.rotateKeys"))
 
     return {
-      connect,
-      get: (organizationId, accountId) => findRow(accountId, organizationId).pipe(Effect.map(toAccount)),
+      connect: (input) => connect(input).pipe(Effect.tap((account) => Effect.sync(() => remembered.delete(account.id)))),
+      get: read,
+      recall,
       list: (organizationId, filter) =>
         (filter?.platform === undefined
           ? sql<AccountRow>`SELECT ${sql.literal(accountColumns)} FROM accounts WHERE organization_id = ${organizationId} ORDER BY created_at, id`
@@ -304,19 +345,21 @@ export class AccountStore extends Context.Service<AccountStore, {
         sql<{ id: string }>`DELETE FROM accounts WHERE id = ${accountId} AND organization_id = ${organizationId} RETURNING id`.pipe(
           Effect.flatMap((rows) =>
             rows.length === 0 ? Effect.fail(new AccountNotFound({ accountId, message: `no account ${accountId}` })) : Effect.void
-          )
+          ),
+          forget(accountId)
         ),
       credentials: (accountId) => readCredentials(accountId, false),
       updateCredentials,
       setStatus: (accountId, status) =>
-        sql`UPDATE accounts SET status = ${status}, updated_at = now() WHERE id = ${accountId}`.pipe(Effect.asVoid),
+        sql`UPDATE accounts SET status = ${status}, updated_at = now() WHERE id = ${accountId}`.pipe(Effect.asVoid, forget(accountId)),
       refuse: (accountId, refusal) =>
         sql`UPDATE accounts SET status = 'needs_reconnect', token_refusal = ${refusal}, updated_at = now() WHERE id = ${accountId}`.pipe(
-          Effect.asVoid
+          Effect.asVoid,
+          forget(accountId)
         ),
       checked: (accountId) =>
         sql`UPDATE accounts SET status = 'active', token_refusal = NULL, checked_at = now(), updated_at = now() WHERE id = ${accountId}`
-          .pipe(Effect.asVoid),
+          .pipe(Effect.asVoid, forget(accountId)),
       updateProfile: (accountId, profile) =>
         sql`
           UPDATE accounts SET username = ${profile.username},

@@ -18,6 +18,7 @@ import accountDetails from "./migrations/0010_account_details.js"
 import firstComments from "./migrations/0011_first_comments.js"
 import tokenHealth from "./migrations/0012_token_health.js"
 import rateLimits from "./migrations/0013_rate_limits.js"
+import groupMemberOrder from "./migrations/0014_group_member_order.js"
 
 export const migrations = {
   "0001_initial": initial,
@@ -32,7 +33,8 @@ export const migrations = {
   "0010_account_details": accountDetails,
   "0011_first_comments": firstComments,
   "0012_token_health": tokenHealth,
-  "0013_rate_limits": rateLimits
+  "0013_rate_limits": rateLimits,
+  "0014_group_member_order": groupMemberOrder
 }
 
 const migrator = Migrator.make({})

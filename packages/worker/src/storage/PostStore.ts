@@ -39,6 +39,7 @@ import { listPosts } from "./internal/postList.js"
 import { type AttemptRow, attemptsQuery, readPost, toAttempt } from "./internal/postRead.js"
 import { compact, iso } from "./internal/rows.js"
 import {
+  announced,
   type AttemptRecord,
   type DestinationRow,
   dueChannel,
@@ -212,7 +213,8 @@ export class PostStore extends Context.Service<PostStore, {
       const { dueAt, scheduledAt } = yield* dueAtFor(status, input.schedule, now)
       const postId = input.id ?? Ids.make("post")
       // One statement checks the accounts, inserts, and (PostgreSQL) wakes the schedulers; the answer is its rows.
-      const notifyInStatement = dueAt !== null && database.kind === "postgres"
+      const announce = dueAt !== null && announced(dueAt, now.getTime())
+      const notifyInStatement = announce && database.kind === "postgres"
       const created = yield* createPost(sql, {
         id: postId,
         organizationId,
@@ -224,7 +226,7 @@ export class PostStore extends Context.Service<PostStore, {
         notify: notifyInStatement ? { channel: dueChannel, payload: dueAt.toISOString() } : undefined
       })
       if (created._tag === "Refused") return yield* invalidAccounts(created.accountIds)
-      if (dueAt !== null && !notifyInStatement) yield* wake(dueAt)
+      if (announce && !notifyInStatement && dueAt !== null) yield* wake(dueAt)
       return toPost(created.post, created.destinations)
     })
 

@@ -27,6 +27,22 @@ export class InvalidSchedule extends Schema.TaggedError<InvalidSchedule>()("Inva
 /** The channel workers listen on; the payload is the ISO instant the new work is due. */
 export const dueChannel = "omnipost_due"
 
+/** The longest a scheduler sleeps between looks at what falls due (its `pollMs` is at most this). */
+export const longestPollMs = 86_400_000
+
+/**
+ * Work due further ahead than this is not announced on `dueChannel`: every
+ * scheduler looks at what falls due at least every `longestPollMs`, so it
+ * finds such work well before it is due (the minute covers claiming ahead and
+ * clocks that differ a little). Announcing it cost a `NOTIFY`, which
+ * PostgreSQL serializes at commit across all sessions, for nothing: a post
+ * scheduled days ahead is stored without waking anyone.
+ */
+export const announceWithinMs = longestPollMs + 60_000
+
+/** Whether work due at `dueAt` is announced to the schedulers when stored at `now` (ms). */
+export const announced = (dueAt: Date, now: number) => dueAt.getTime() - now <= announceWithinMs
+
 export interface StoredDestination {
   readonly id: string
   readonly platform: string

@@ -1,6 +1,6 @@
 /**
  * A new post in one statement: its destinations' accounts checked (each of
- * the organization, on the destination's platform), the post and its
+ * the organization, on the destination's platform, not disconnected), the post and its
  * destinations inserted, and on PostgreSQL the schedulers woken
  * (`pg_notify`, delivered at the commit), all or nothing.
  *
@@ -65,6 +65,7 @@ export const createPost = (sql: PgClient.PgClient, post: NewPost): Effect.Effect
       SELECT w.account_id FROM wanted w
       WHERE NOT EXISTS (
         SELECT 1 FROM accounts a WHERE a.id = w.account_id AND a.organization_id = ${organizationId} AND a.platform = w.platform
+          AND a.status <> 'disconnected'
       )
     ), inserted AS (
       INSERT INTO posts (id, organization_id, status, content, platform_overrides, schedule, scheduled_at, time_zone)
