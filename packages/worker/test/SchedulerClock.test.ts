@@ -20,7 +20,7 @@ const fake = FakePublisher.counting({ platform: "fake" })
 const env = (kind: "pglite" | "postgres") =>
   Layer.mergeAll(Leases.layer, Registry.PublisherRegistry.layer([fake.publisher])).pipe(Layer.provideMerge(storesLayer(kind)))
 
-/** Lets real I/O happen while the TestClock stands still. */
+/** Lets real I/O happen while the TestClock stands still (between checks of a condition). */
 const realWait = (ms: number) => Effect.promise(() => new Promise((resolve) => setTimeout(resolve, ms)))
 
 const until = <E, R>(check: Effect.Effect<boolean, E, R>, what: string) =>
@@ -77,7 +77,8 @@ for (const kind of testKinds) {
             assert.isBelow(delay, 10_000)
             yield* TestClock.adjust(delay - 100)
             yield* scheduler.wake
-            yield* realWait(300)
+            // The pass the wake started is over, and nothing was left to start: the scheduler saw this instant.
+            yield* scheduler.idle
             assert.strictEqual(fake.calls.get(dst), 1, "not retried before next_retry_at")
             yield* TestClock.adjust(200)
             yield* scheduler.wake
@@ -160,14 +161,16 @@ for (const kind of testKinds) {
             )
             yield* TestClock.setTime(at("2030-11-03T05:29:59Z"))
             yield* scheduler.wake
-            yield* realWait(300)
+            // The pass the wake started is over, and nothing was left to start: the scheduler saw this instant.
+            yield* scheduler.idle
             assert.strictEqual(yield* statusOf(earlier.id), "scheduled", "not a second early")
             yield* TestClock.setTime(at("2030-11-03T05:30:00Z"))
             yield* until(statusOf(earlier.id).pipe(Effect.map((s) => s === "published")), "the EDT 01:30")
             assert.strictEqual(yield* statusOf(later.id), "scheduled")
             yield* TestClock.setTime(at("2030-11-03T06:29:59Z"))
             yield* scheduler.wake
-            yield* realWait(300)
+            // The pass the wake started is over, and nothing was left to start: the scheduler saw this instant.
+            yield* scheduler.idle
             assert.strictEqual(yield* statusOf(later.id), "scheduled")
             // No wake-up this time: the scheduler's own timer, set from the next due time, fires.
             yield* TestClock.setTime(at("2030-11-03T06:30:00Z"))
