@@ -24,6 +24,9 @@
  *   npm run api -w @omnipost/bench     (BENCH_SECONDS=10, BENCH_ROUNDS=2, BENCH_UPLOADS=true)
  *   BENCH_CPU_PROF=/tmp/prof …         (the server writes a --cpu-prof profile there when it stops)
  *   BENCH_ENDPOINTS=create …           (only these: create, get, list)
+ *   BENCH_FLOOR=true …                 (then the server alone on what lies under them: /healthz, no auth
+ *                                       and no SQL; GET /v1/accounts, the key gate and one read; a draft
+ *                                       POST, no due time: the server's CPU per request on each)
  */
 import { FakeBluesky } from "@omnipost/platform-bluesky/testing"
 import { mkdtempSync, rmSync } from "node:fs"
@@ -40,6 +43,7 @@ const uploads = process.env.BENCH_UPLOADS !== "false"
 const cpuProfileDir = process.env.BENCH_CPU_PROF
 /** Only these endpoints (`create`, `get`, `list`, comma-separated), e.g. to profile one. */
 const endpoints = process.env.BENCH_ENDPOINTS?.split(",").map((kind) => kind.trim())
+const floor = process.env.BENCH_FLOOR === "true"
 const connections = 32
 const bin = resolve(import.meta.dirname, "../packages/worker/dist/bin.js")
 const support = resolve(import.meta.dirname, "support")
@@ -307,9 +311,34 @@ const main = async () => {
     )
     return { ...figures, ratio: Number(ratio.toFixed(2)), p99Ratio: Number(p99Ratio.toFixed(2)), cpuRatio: Number(cpuRatio.toFixed(2)) }
   })
+  const floorFigures: Array<{ endpoint: string; perSecond: number; cpuUs: number }> = []
+  if (floor) {
+    console.log("\nthe floor: the server alone on endpoints of increasing work (CPU = its CPU time per answered request)")
+    const ours = targets[0]!
+    for (const { kind, label } of [
+      { kind: "health", label: "GET /healthz" },
+      { kind: "accounts", label: "GET /v1/accounts" },
+      { kind: "draft", label: "POST /v1/posts (draft)" },
+      { kind: "create", label: "POST /v1/posts" }
+    ] as const) {
+      const cpuBefore = cpuMs(ours.pid)
+      const measured = await load(`${label} omnipost`, { url: ours.url, kind, seconds, connections, headers: ours.headers, accountId: ours.accountId })
+      const cpuUs = Math.round(((cpuMs(ours.pid) - cpuBefore) * 1000) / Math.max(1, measured.ok))
+      console.log(`${"".padEnd(36)} CPU ${cpuUs} µs/request`)
+      floorFigures.push({ endpoint: label, perSecond: measured.perSecond, cpuUs })
+    }
+  }
   await step("the baseline to stop", () => stopGroup(baselineChild))
   const memory = uploads ? await measureUploads(server.url, server.key, server.child.pid!) : undefined
-  console.log(JSON.stringify({ database: adminUrl !== undefined ? "postgres" : "pglite", seconds, rounds, connections, summary, ...memory }))
+  console.log(JSON.stringify({
+    database: adminUrl !== undefined ? "postgres" : "pglite",
+    seconds,
+    rounds,
+    connections,
+    summary,
+    ...(floor ? { floor: floorFigures } : {}),
+    ...memory
+  }))
 }
 
 main()

@@ -9,7 +9,12 @@ import autocannon from "autocannon"
 
 export interface LoadOptions {
   readonly url: string
-  readonly kind: "create" | "get" | "list"
+  /**
+   * `create`, `get`, `list`: the measured endpoints; `health`, `accounts`,
+   * `draft`: the floor under them (`BENCH_FLOOR`): no auth and no SQL, the key
+   * gate and one read, a create with no due time.
+   */
+  readonly kind: "create" | "get" | "list" | "health" | "accounts" | "draft"
   readonly seconds: number
   readonly connections: number
   readonly headers: Record<string, string>
@@ -31,7 +36,7 @@ export interface LoadResult {
 
 const options = JSON.parse(process.argv[2]!) as LoadOptions
 let counter = 0
-const request: Record<string, unknown> = options.kind === "create"
+const request: Record<string, unknown> = options.kind === "create" || options.kind === "draft"
   ? {
     method: "POST",
     path: "/v1/posts",
@@ -41,10 +46,14 @@ const request: Record<string, unknown> = options.kind === "create"
       body: JSON.stringify({
         content: { text: `Benchmark post ${counter++}: validated for Bluesky's 300 graphemes and stored #bench https://example.com` },
         destinations: [{ accountId: options.accountId }],
-        scheduledAt: "2099-01-01T00:00:00Z"
+        ...(options.kind === "draft" ? { status: "draft" } : { scheduledAt: "2099-01-01T00:00:00Z" })
       })
     })
   }
+  : options.kind === "health"
+  ? { method: "GET", path: "/healthz" }
+  : options.kind === "accounts"
+  ? { method: "GET", path: "/v1/accounts", headers: options.headers }
   : options.kind === "get"
   ? {
     method: "GET",
