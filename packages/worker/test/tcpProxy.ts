@@ -17,7 +17,15 @@ export interface TcpProxy {
   readonly refused: () => number
 }
 
-export const make = (target: { readonly host: string; readonly port: number }) =>
+/**
+ * `tap`, when given, is made once per connection and sees every chunk the
+ * client sends (before it is forwarded): `statementCounter` reads the
+ * PostgreSQL protocol in them.
+ */
+export const make = (
+  target: { readonly host: string; readonly port: number },
+  options: { readonly tap?: () => (chunk: Buffer) => void } = {}
+) =>
   Effect.acquireRelease(
     Effect.callback<{ proxy: TcpProxy; close: () => void }>((resume) => {
       const open = new Set<Socket>()
@@ -40,6 +48,8 @@ export const make = (target: { readonly host: string; readonly port: number }) =
         }
         client.on("error", close).on("close", close)
         upstream.on("error", close).on("close", close)
+        const tap = options.tap?.()
+        if (tap !== undefined) client.on("data", tap)
         client.pipe(upstream).pipe(client)
       })
       server.listen(0, "127.0.0.1", () => {

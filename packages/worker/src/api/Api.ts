@@ -12,6 +12,7 @@ import {
   HttpApiSecurity,
   OpenApi
 } from "effect/http-api"
+import type { AuthenticatedKey } from "../storage/ApiKeys.js"
 import * as Errors from "../Errors.js"
 import * as Groups from "./Groups.js"
 import * as Models from "./Models.js"
@@ -26,7 +27,30 @@ export class Principal extends Context.Service<Principal, {
   readonly rateLimitPerMinute: number | undefined
   /** The rate limit's decision, when authentication already counted the request (`KeyGate`); else the limiter is asked. */
   readonly rateDecision?: RateLimiter.RateDecision | undefined
+  /**
+   * Set on an endpoint annotated `AdmitInRead` while the key is not yet
+   * admitted: the handler's read admits it in the same statement
+   * (`Admission.read`). Until then the other fields are not known and reading
+   * them is a defect (the request is then authenticated the usual way).
+   */
+  readonly pending?: PendingAdmission | undefined
 }>()("@omnipost/worker/http/Principal") {}
+
+/** A request's key waiting to be admitted by its endpoint's read (`Admission`). */
+export interface PendingAdmission {
+  readonly rawKey: string
+  readonly method: string
+  /** Whether the read admitted the key (the principal's fields are then known). */
+  readonly admitted: boolean
+  readonly admit: (admitted: { readonly key: AuthenticatedKey; readonly decision: RateLimiter.RateDecision | undefined }) => void
+}
+
+/**
+ * Marks a read-only endpoint (GET) whose handler reads through
+ * `Admission.read`: the key gate runs inside that read's statement (one
+ * round trip instead of two), not before it.
+ */
+export class AdmitInRead extends Context.Service<AdmitInRead, true>()("@omnipost/worker/http/AdmitInRead") {}
 
 // `HttpApiSecurity.bearer` declares the scheme as "Bearer"; Scalar only knows
 // the lowercase IANA name and fell back to `Authorization: Basic username:password`
@@ -135,13 +159,14 @@ export class PostsGroup extends HttpApiGroup.make("posts")
       query: noQuery,
       success: Models.PostView,
       error: Errors.PostNotFound
-    }).annotate(OpenApi.Summary, "Get a post with every destination's status, attempts and result"),
+    }).annotate(OpenApi.Summary, "Get a post with every destination's status, attempts and result").annotate(AdmitInRead, true),
     HttpApiEndpoint.get("results", "/posts/:id/results", {
       params: idParam,
       query: noQuery,
       success: Models.PostResults,
       error: Errors.PostNotFound
-    }).annotate(OpenApi.Summary, "Get only the destinations' results of a post: status, platform post id and URL, attempts, errors"),
+    }).annotate(OpenApi.Summary, "Get only the destinations' results of a post: status, platform post id and URL, attempts, errors")
+      .annotate(AdmitInRead, true),
     HttpApiEndpoint.patch("update", "/posts/:id", {
       params: idParam,
       query: noQuery,

@@ -3,16 +3,17 @@
  * limiting and idempotency (`Authentication`), and the rendering of
  * request-decoding failures as `VALIDATION_FAILED` / `UNKNOWN_FIELD` (`DecodeErrors`).
  */
-import { Clock, Effect, Layer, Option, Redacted } from "effect"
+import { Clock, Context, Effect, Exit, Layer, Option, Redacted } from "effect"
 import { HttpEffect, HttpServerRequest, HttpServerResponse } from "effect/http"
-import { HttpApiMiddleware, type HttpApiError } from "effect/http-api"
+import { type HttpApiEndpoint, HttpApiMiddleware, type HttpApiError } from "effect/http-api"
 import type { SqlError } from "effect/sql"
-import { ApiKeys, type AuthenticatedKey } from "../storage/ApiKeys.js"
-import { KeyGate } from "./KeyGate.js"
+import { ApiKeys, type AuthenticatedKey, isWellFormed } from "../storage/ApiKeys.js"
+import { pendingPrincipal } from "./Admission.js"
+import { KeyGate, reads } from "./KeyGate.js"
 import { ServerConfig } from "../Config.js"
 import { hashRequest, Idempotency } from "./Idempotency.js"
 import { headersOf, type RateDecision, RateLimiter } from "./RateLimiter.js"
-import { AdminAuthentication, AdminPrincipal, Authentication, DecodeErrors, Principal, RequestPolicy } from "./Api.js"
+import { AdminAuthentication, AdminPrincipal, AdmitInRead, Authentication, DecodeErrors, Principal, RequestPolicy } from "./Api.js"
 import * as Errors from "../Errors.js"
 
 /** A schema-decoding failure of the request as `VALIDATION_FAILED` or `UNKNOWN_FIELD`, with one `{ path, message }` per issue. */
@@ -172,7 +173,7 @@ export const AuthenticationLive = Layer.effect(
     const keys = yield* ApiKeys
     const gate = yield* KeyGate
     const config = yield* ServerConfig
-    const run = Effect.fnUntraced(function*(
+    const authenticated = Effect.fnUntraced(function*(
       httpEffect: Effect.Effect<HttpServerResponse.HttpServerResponse, any, Principal>,
       credential: Redacted.Redacted<string>,
       method: string
@@ -192,9 +193,27 @@ export const AuthenticationLive = Layer.effect(
       })
       return yield* Effect.provideService(httpEffect, Principal, principal)
     })
+    const run = Effect.fnUntraced(function*(
+      httpEffect: Effect.Effect<HttpServerResponse.HttpServerResponse, any, Principal>,
+      credential: Redacted.Redacted<string>,
+      endpoint: HttpApiEndpoint.Top
+    ) {
+      const method = endpoint.method
+      if (reads(method) && Option.isSome(Context.getOption(endpoint.annotations, AdmitInRead))) {
+        // The key is admitted by the handler's read, in its statement (see Admission).
+        const raw = yield* rawKey(credential)
+        if (isWellFormed(raw)) {
+          const principal = pendingPrincipal(raw, method)
+          const exit = yield* Effect.exit(Effect.provideService(httpEffect, Principal, principal))
+          if (principal.pending?.admitted === true || Exit.hasInterrupts(exit)) return yield* exit
+          // Not admitted (refused, or failed before its read): the usual way decides, and answers.
+        }
+      }
+      return yield* authenticated(httpEffect, credential, method)
+    })
     return Authentication.of({
-      bearer: (httpEffect, { credential, endpoint }) => run(httpEffect, credential, endpoint.method),
-      apiKey: (httpEffect, { credential, endpoint }) => run(httpEffect, credential, endpoint.method)
+      bearer: (httpEffect, { credential, endpoint }) => run(httpEffect, credential, endpoint),
+      apiKey: (httpEffect, { credential, endpoint }) => run(httpEffect, credential, endpoint)
     })
   })
 )
@@ -239,6 +258,8 @@ export const RequestPolicyLive = Layer.effect(
     return RequestPolicy.of((httpEffect) =>
       Effect.gen(function*() {
         const principal = yield* Principal
+        // A key admitted by the endpoint's read is counted there, and a read takes no Idempotency-Key.
+        if (principal.pending !== undefined) return yield* httpEffect
         yield* rateLimit(
           limiter,
           principal.apiKeyId,

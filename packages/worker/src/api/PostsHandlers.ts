@@ -8,7 +8,8 @@ import { Effect, Option, Schema, Stream } from "effect"
 import type { HttpServerRequest } from "effect/http"
 import { HttpApiBuilder } from "effect/http-api"
 import { MediaLibrary } from "../storage/MediaLibrary.js"
-import { type AttemptRecord, PostStore, type StoredPost } from "../storage/PostStore.js"
+import { type AttemptRecord, decodePostRead, PostStore, type StoredPost } from "../storage/PostStore.js"
+import { Admission } from "./Admission.js"
 import { CreatePostMultipart, OmnipostApi, Principal } from "./Api.js"
 import * as Errors from "../Errors.js"
 import * as Models from "./Models.js"
@@ -208,12 +209,19 @@ const apiErrorOf = (e: StoreError) => {
 }
 
 /** Runs a store operation with its errors turned into API errors. */
-const fromStore = <A, E extends StoreError>(effect: Effect.Effect<A, E>): Effect.Effect<A, ApiErrorOf<E>> =>
+const fromStore = <A, E extends StoreError, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, ApiErrorOf<E>, R> =>
   effect.pipe(Effect.catch((e) => apiErrorOf(e) as Effect.Effect<never, ApiErrorOf<E>>))
 
 export const PostsHandlers = HttpApiBuilder.group(OmnipostApi, "posts", (handlers) =>
   Effect.gen(function*() {
     const store = yield* PostStore
+    const admission = yield* Admission
+    /** The post with its attempts, read in the key gate's statement (the endpoints are `AdmitInRead`). */
+    const admittedPost = (postId: string) =>
+      admission.read(
+        (organizationId) => store.getWithAttemptsQuery(organizationId, postId),
+        (row) => decodePostRead(row, postId, true)
+      )
     return handlers
       .handleRaw("create", ({ request }) =>
         Effect.gen(function*() {
@@ -272,14 +280,12 @@ export const PostsHandlers = HttpApiBuilder.group(OmnipostApi, "posts", (handler
         }))
       .handle("get", ({ params }) =>
         Effect.gen(function*() {
-          const { organizationId } = yield* Principal
-          const { attempts, post } = yield* fromStore(store.getWithAttempts(organizationId, params.id))
+          const { attempts, post } = yield* fromStore(admittedPost(params.id))
           return toPostView(post, attempts)
         }))
       .handle("results", ({ params }) =>
         Effect.gen(function*() {
-          const { organizationId } = yield* Principal
-          const { attempts, post } = yield* fromStore(store.getWithAttempts(organizationId, params.id))
+          const { attempts, post } = yield* fromStore(admittedPost(params.id))
           const view = toPostView(post, attempts)
           return { postId: view.id, status: view.status, destinations: view.destinations, ...(view.publishedAt !== undefined ? { publishedAt: view.publishedAt } : {}) }
         }))

@@ -55,6 +55,7 @@ import { Plugins } from "../plugins/Plugins.js"
 import { PostStore } from "../storage/PostStore.js"
 import * as Publishers from "../plugins/Publishers.js"
 import { isUnreachable } from "../storage/Database.js"
+import { Admission } from "./Admission.js"
 import { KeyGate } from "./KeyGate.js"
 import { isStorageFailure } from "../storage/MediaStorage.js"
 import { RateLimiter } from "./RateLimiter.js"
@@ -152,7 +153,7 @@ export const layerServices = Layer.mergeAll(
   Organizations.layer,
   Idempotency.layer,
   RateLimiter.layer,
-  KeyGate.layer,
+  Admission.layer.pipe(Layer.provideMerge(KeyGate.layer)),
   OAuthStates.layer,
   Webhooks.layer,
   MediaLibrary.layer,

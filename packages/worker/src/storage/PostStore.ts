@@ -27,7 +27,7 @@
 import { Lifecycle, Post, Schedule } from "@omnipost/core"
 import { PgClient } from "@effect/sql-pg"
 import { Clock, Context, Effect, Layer } from "effect"
-import type { SqlError } from "effect/sql"
+import type { SqlError, Statement } from "effect/sql"
 import * as Cursor from "./Cursor.js"
 import { Database } from "./Database.js"
 import * as Ids from "./Ids.js"
@@ -36,7 +36,9 @@ import { type CommentSource, commentColumns } from "./leases/Comments.js"
 import * as Outbox from "./Outbox.js"
 import { createPost } from "./internal/createPost.js"
 import { listPosts } from "./internal/postList.js"
-import { type AttemptRow, attemptsQuery, readPost, toAttempt } from "./internal/postRead.js"
+import { type AttemptRow, attemptsQuery, postQuery, type PostReadRow, readPost, toAttempt } from "./internal/postRead.js"
+
+export { decodePostRead, type PostReadRow } from "./internal/postRead.js"
 import { compact, iso } from "./internal/rows.js"
 import {
   announced,
@@ -114,6 +116,15 @@ export class PostStore extends Context.Service<PostStore, {
     organizationId: string,
     postId: string
   ) => Effect.Effect<ReadonlyArray<AttemptRecord>, PostNotFound | SqlError.SqlError>
+  /**
+   * `getWithAttempts`' statement, for a caller that runs it inside its own
+   * (`KeyGate.admitWith`): `organizationId` a value or a fragment naming it.
+   * `decodePostRead(row, postId, true)` reads its row.
+   */
+  readonly getWithAttemptsQuery: (
+    organizationId: Statement.Fragment | string,
+    postId: string
+  ) => Statement.Statement<PostReadRow>
   /** `get` and `attempts` together, the post read once. */
   readonly getWithAttempts: (
     organizationId: string,
@@ -443,6 +454,7 @@ export class PostStore extends Context.Service<PostStore, {
       remove,
       attempts,
       getWithAttempts,
+      getWithAttemptsQuery: (organizationId, postId) => postQuery(sql, organizationId, postId, true),
       events
     }
   }))

@@ -6,9 +6,8 @@
  * timestamps are ISO strings, which `toPost` and `toAttempt` read.
  */
 import type { Post } from "@omnipost/core"
-import type { PgClient } from "@effect/sql-pg"
 import { Effect } from "effect"
-import type { SqlError } from "effect/sql"
+import type { SqlClient, SqlError } from "effect/sql"
 import { type AttemptRecord, type DestinationRow, PostNotFound, type PostRow, type StoredPost, toPost } from "../StoredPost.js"
 import { compact, iso, isoOrUndefined } from "./rows.js"
 
@@ -43,7 +42,7 @@ export const toAttempt = (r: AttemptRow): AttemptRecord =>
   })
 
 /** The attempt log of the post `postId` names (a SQL fragment: a parameter, or a column of the outer query). */
-export const attemptsQuery = (sql: PgClient.PgClient, postId: unknown, organizationId: unknown) => sql`
+export const attemptsQuery = (sql: SqlClient.SqlClient, postId: unknown, organizationId: unknown) => sql`
   SELECT id, destination_id, post_id, worker_id, number, started_at, finished_at, outcome, error, platform_post_id, url
   FROM attempts WHERE post_id = ${postId} AND organization_id = ${organizationId}
   UNION ALL
@@ -54,17 +53,24 @@ export const attemptsQuery = (sql: PgClient.PgClient, postId: unknown, organizat
     AND current_attempt_id IS NOT NULL AND attempt_started_at IS NOT NULL
     AND NOT EXISTS (SELECT 1 FROM attempts a WHERE a.id = destinations.current_attempt_id)`
 
-/** The post with its destinations (and its attempt log when `withAttempts`), or `PostNotFound`. */
-export const readPost = <WithAttempts extends boolean>(
-  sql: PgClient.PgClient,
-  organizationId: string,
-  postId: string,
-  withAttempts: WithAttempts
-): Effect.Effect<
-  WithAttempts extends true ? { readonly post: StoredPost; readonly attempts: ReadonlyArray<AttemptRecord> } : StoredPost,
-  PostNotFound | SqlError.SqlError
-> =>
-  sql<PostRow & { readonly destinations_json: ReadonlyArray<DestinationRow>; readonly attempts_json: ReadonlyArray<AttemptRow> | null }>`
+/** A post's row as `postQuery` selects it: the row, its destinations and its attempt log as JSON. */
+export type PostReadRow = PostRow & {
+  readonly destinations_json: ReadonlyArray<DestinationRow>
+  readonly attempts_json: ReadonlyArray<AttemptRow> | null
+}
+
+export type PostRead<WithAttempts extends boolean> = WithAttempts extends true
+  ? { readonly post: StoredPost; readonly attempts: ReadonlyArray<AttemptRecord> }
+  : StoredPost
+
+/**
+ * The statement that reads one post (at most one row, `PostReadRow`): of the
+ * organization `organizationId` names (a parameter, or a fragment such as a
+ * column of an outer query: `KeyGate.admitWith` reads it in the key gate's
+ * own statement).
+ */
+export const postQuery = (sql: SqlClient.SqlClient, organizationId: unknown, postId: string, withAttempts: boolean) =>
+  sql<PostReadRow>`
     SELECT posts.*,
       COALESCE((SELECT json_agg(d ORDER BY d.position) FROM destinations d WHERE d.post_id = posts.id), '[]'::json) AS destinations_json,
       ${
@@ -74,16 +80,29 @@ export const readPost = <WithAttempts extends boolean>(
       }) x), '[]'::json)`
       : sql`NULL::json`
   } AS attempts_json
-    FROM posts WHERE id = ${postId} AND organization_id = ${organizationId}`.pipe(
-    Effect.flatMap((rows) => {
-      const row = rows[0]
-      if (row === undefined) return Effect.fail(new PostNotFound({ postId, message: `no post ${postId}` }))
-      const { attempts_json, destinations_json, ...post } = row
-      const stored = toPost(post, destinations_json)
-      return Effect.succeed(
-        (withAttempts ? { post: stored, attempts: (attempts_json ?? []).map(toAttempt) } : stored) as WithAttempts extends true
-          ? { readonly post: StoredPost; readonly attempts: ReadonlyArray<AttemptRecord> }
-          : StoredPost
-      )
-    })
+    FROM posts WHERE posts.id = ${postId} AND posts.organization_id = ${organizationId}`
+
+/** `postQuery`'s row as the stored post (with its attempt log when `withAttempts`), or `PostNotFound` when there is none. */
+export const decodePostRead = <WithAttempts extends boolean>(
+  row: PostReadRow | undefined,
+  postId: string,
+  withAttempts: WithAttempts
+): Effect.Effect<PostRead<WithAttempts>, PostNotFound> => {
+  if (row === undefined) return Effect.fail(new PostNotFound({ postId, message: `no post ${postId}` }))
+  const { attempts_json, destinations_json, ...post } = row
+  const stored = toPost(post, destinations_json)
+  return Effect.succeed(
+    (withAttempts ? { post: stored, attempts: (attempts_json ?? []).map(toAttempt) } : stored) as PostRead<WithAttempts>
+  )
+}
+
+/** The post with its destinations (and its attempt log when `withAttempts`), or `PostNotFound`. */
+export const readPost = <WithAttempts extends boolean>(
+  sql: SqlClient.SqlClient,
+  organizationId: string,
+  postId: string,
+  withAttempts: WithAttempts
+): Effect.Effect<PostRead<WithAttempts>, PostNotFound | SqlError.SqlError> =>
+  postQuery(sql, organizationId, postId, withAttempts).pipe(
+    Effect.flatMap((rows) => decodePostRead(rows[0], postId, withAttempts))
   )
