@@ -9,7 +9,7 @@ import { assert, describe, layer } from "@effect/vitest"
 import { Context, Effect, Layer, Redacted } from "effect"
 import { Reactivity } from "effect/reactivity"
 import { SqlClient } from "effect/sql"
-import { Database, makeScratchPostgres } from "../src/storage/Database.js"
+import { Database } from "../src/storage/Database.js"
 import { testKinds } from "./fixtures.js"
 import { type Answer, apiLayer, connectBluesky, errorCode, request, secondServer, TestApi } from "./apiHarness.js"
 import * as StatementCounter from "./statementCounter.js"
@@ -22,13 +22,9 @@ class Counted extends Context.Service<Counted, { readonly counter: StatementCoun
   "test/Counted"
 ) {
   static readonly layer = Layer.effect(Counted)(Effect.gen(function*() {
-    const direct = new URL(yield* makeScratchPostgres(Redacted.make(databaseUrl!)).pipe(Effect.map(Redacted.value)))
     const counter = StatementCounter.make()
-    const proxy = yield* TcpProxy.make({ host: direct.hostname, port: Number(direct.port || 5432) }, { tap: counter.tap })
-    const through = new URL(direct)
-    through.hostname = "127.0.0.1"
-    through.port = String(proxy.port)
-    return { counter, url: Redacted.make(through.toString()) }
+    const { url } = yield* TcpProxy.scratchPostgres(databaseUrl!, { tap: counter.tap })
+    return { counter, url }
   }))
 }
 

@@ -11,7 +11,7 @@ import { assert, describe, layer } from "@effect/vitest"
 import { Context, Effect, Layer, Redacted } from "effect"
 import { Reactivity } from "effect/reactivity"
 import { SqlClient } from "effect/sql"
-import { Database, makeScratchPostgres } from "../src/storage/Database.js"
+import { Database } from "../src/storage/Database.js"
 import { type Answer, apiLayer, connectBluesky, errorCode, request, TestApi, waitFor } from "./apiHarness.js"
 import * as TcpProxy from "./tcpProxy.js"
 
@@ -19,14 +19,7 @@ const databaseUrl = process.env.DATABASE_URL
 
 /** A scratch database of the test server, reached through a proxy. */
 class Proxied extends Context.Service<Proxied, { readonly proxy: TcpProxy.TcpProxy; readonly url: Redacted.Redacted }>()("test/Proxied") {
-  static readonly layer = Layer.effect(Proxied)(Effect.gen(function*() {
-    const direct = new URL(yield* makeScratchPostgres(Redacted.make(databaseUrl!)).pipe(Effect.map(Redacted.value)))
-    const proxy = yield* TcpProxy.make({ host: direct.hostname, port: Number(direct.port || 5432) })
-    const through = new URL(direct)
-    through.hostname = "127.0.0.1"
-    through.port = String(proxy.port)
-    return { proxy, url: Redacted.make(through.toString()) }
-  }))
+  static readonly layer = Layer.effect(Proxied)(TcpProxy.scratchPostgres(databaseUrl!))
 }
 
 /** The server's database through the proxy, and the proxy. */

@@ -4,7 +4,8 @@
  * as it is accepted) until `restore`, so a test can take the database away
  * from one worker without touching the server other suites share.
  */
-import { Effect } from "effect"
+import { Effect, Redacted } from "effect"
+import { makeScratchPostgres } from "../src/storage/Database.js"
 import { createConnection, createServer, type Socket } from "node:net"
 
 export interface TcpProxy {
@@ -77,3 +78,17 @@ export const make = (
     }),
     ({ close }) => Effect.sync(close)
   ).pipe(Effect.map(({ proxy }) => proxy))
+
+/**
+ * A scratch database on the PostgreSQL server `databaseUrl` names, reached
+ * through a new proxy (with `tap`): the proxy and the URL through it.
+ */
+export const scratchPostgres = (databaseUrl: string, options: { readonly tap?: () => (chunk: Buffer) => void } = {}) =>
+  Effect.gen(function*() {
+    const direct = new URL(yield* makeScratchPostgres(Redacted.make(databaseUrl)).pipe(Effect.map(Redacted.value)))
+    const proxy = yield* make({ host: direct.hostname, port: Number(direct.port || 5432) }, options)
+    const through = new URL(direct)
+    through.hostname = "127.0.0.1"
+    through.port = String(proxy.port)
+    return { proxy, url: Redacted.make(through.toString()) }
+  })
