@@ -28,6 +28,9 @@
  *   BENCH_FLOOR=true …                 (then the server alone on what lies under them: /healthz, no auth
  *                                       and no SQL; GET /v1/accounts, the key gate and one read; a draft
  *                                       POST, no due time: the server's CPU per request on each)
+ *   BENCH_RATE=1000 …                  (every measured run at this many requests per second in all,
+ *                                       not as fast as the server answers: CPU per request at the same
+ *                                       pace for both, the steadier figure to compare two builds by)
  */
 import { FakeBluesky } from "@omnipost/platform-bluesky/testing"
 import { mkdtempSync, rmSync } from "node:fs"
@@ -46,6 +49,8 @@ const cpuProfileDir = process.env.BENCH_CPU_PROF
 /** Only these endpoints (`create`, `get`, `list`, comma-separated), e.g. to profile one. */
 const endpoints = process.env.BENCH_ENDPOINTS?.split(",").map((kind) => kind.trim())
 const floor = process.env.BENCH_FLOOR === "true"
+/** Requests per second in all, for every measured run (unset: as fast as each server answers). */
+const rate = process.env.BENCH_RATE === undefined ? undefined : Number(process.env.BENCH_RATE)
 const connections = 32
 const bin = resolve(import.meta.dirname, "../packages/worker/dist/bin.js")
 const support = resolve(import.meta.dirname, "support")
@@ -127,7 +132,9 @@ const connectAccount = async (url: string, key: string, fake: { credentials(): u
   return body.id
 }
 
-const load = (name: string, options: LoadOptions) =>
+const load = (name: string, loadOptions: LoadOptions) => runLoad(name, rate === undefined ? loadOptions : { ...loadOptions, rate })
+
+const runLoad = (name: string, options: LoadOptions) =>
   step(`the load on ${name}`, async () => {
     const child = started.spawn(`load on ${name}`, [...nodeFlags, join(support, "load.ts"), JSON.stringify(options)], {
       stdio: ["ignore", "pipe", "inherit"]

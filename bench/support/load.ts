@@ -22,6 +22,8 @@ export interface LoadOptions {
   readonly accountId?: string
   /** For `get`: the posts to read, in turn. */
   readonly ids?: ReadonlyArray<string>
+  /** Requests per second in all (autocannon's `overallRate`); unset: as fast as the server answers. */
+  readonly rate?: number
 }
 
 export interface LoadResult {
@@ -67,6 +69,7 @@ const result = await autocannon({
   url: options.url,
   connections: options.connections,
   duration: options.seconds,
+  ...(options.rate !== undefined ? { overallRate: options.rate } : {}),
   requests: [request]
 })
 const ok = result["2xx"]

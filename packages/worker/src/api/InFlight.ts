@@ -4,7 +4,6 @@
  * reports the count, so a request that never ends is visible, not silent.
  */
 import { Context, Effect, Layer } from "effect"
-import { HttpRouter } from "effect/http"
 
 export class RequestsInFlight extends Context.Service<RequestsInFlight, {
   /** Requests being handled now, the caller's own included when asked from a handler. */
@@ -24,12 +23,3 @@ export class RequestsInFlight extends Context.Service<RequestsInFlight, {
     })
   })
 }
-
-/** The global middleware that counts requests in flight. */
-export const TrackRequests = HttpRouter.middleware(
-  Effect.gen(function*() {
-    const requests = yield* RequestsInFlight
-    return (httpEffect) => requests.track(httpEffect)
-  }),
-  { global: true }
-)

@@ -6,7 +6,7 @@
  * Multipart and raw uploads are not read here (their bytes are files).
  */
 import { Effect } from "effect"
-import { HttpRouter, HttpServerRequest, HttpServerResponse } from "effect/http"
+import { type HttpServerRequest, HttpServerResponse } from "effect/http"
 import { errorJson } from "../Errors.js"
 
 const isJson = (contentType: string) => contentType.includes("json")
@@ -31,17 +31,24 @@ const refused = (where: string) =>
     issues: [{ path: [where], code: "NUL_CHARACTER", message: "NUL characters (U+0000) are not accepted" }]
   }), { status: 400 })
 
-export const NulGuard = HttpRouter.middleware((httpEffect) =>
-  Effect.gen(function*() {
-    const request = yield* HttpServerRequest.HttpServerRequest
-    if (/%00/i.test(request.url) || request.url.includes("\u0000")) {
-      return refused(request.url.includes("?") && /%00/i.test(request.url.slice(request.url.indexOf("?"))) ? "query" : "path")
-    }
-    const contentType = (request.headers["content-type"] ?? "").toLowerCase()
-    const hasBody = request.method !== "GET" && request.method !== "HEAD" && request.method !== "DELETE"
-    if (hasBody && isJson(contentType)) {
-      const text = yield* request.text.pipe(Effect.orElseSucceed(() => ""))
-      if (jsonHasNul(text)) return refused("body")
-    }
-    return yield* httpEffect
-  }), { global: true })
+/**
+ * `httpEffect`, unless the request holds a NUL in its path, query or JSON
+ * body: then the refusal (400 `VALIDATION_FAILED`), and the handler never runs.
+ */
+export const guardNul = <E, R>(
+  request: HttpServerRequest.HttpServerRequest,
+  httpEffect: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>
+): Effect.Effect<HttpServerResponse.HttpServerResponse, E, R> => {
+  const url = request.url
+  if (url.includes("\u0000") || (url.includes("%") && /%00/i.test(url))) {
+    return Effect.succeed(refused(url.includes("?") && /%00/i.test(url.slice(url.indexOf("?"))) ? "query" : "path"))
+  }
+  const method = request.method
+  if (method === "GET" || method === "HEAD" || method === "DELETE" || !isJson((request.headers["content-type"] ?? "").toLowerCase())) {
+    return httpEffect
+  }
+  return Effect.flatMap(
+    Effect.orElseSucceed(request.text, () => ""),
+    (text) => jsonHasNul(text) ? Effect.succeed(refused("body")) : httpEffect
+  )
+}

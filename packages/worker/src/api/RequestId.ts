@@ -4,11 +4,11 @@
  * `req_…`. It annotates every log line of the request, and an error body
  * carries it as `error.requestId`, so a user's report finds the server's logs.
  */
-import { Effect } from "effect"
-import { HttpRouter, HttpServerRequest, HttpServerResponse } from "effect/http"
+import { HttpServerResponse } from "effect/http"
 import * as Ids from "../storage/Ids.js"
 
-const header = "x-request-id"
+/** The header that carries a request id, both ways. */
+export const requestIdHeader = "x-request-id"
 const acceptable = /^[\x21-\x7e]{1,128}$/
 
 /** The request id an incoming request asks for, or a new one. */
@@ -16,7 +16,7 @@ export const requestIdOf = (given: string | undefined): string =>
   given !== undefined && acceptable.test(given) ? given : Ids.make("req")
 
 /** An error body `{ error: {…} }` with `requestId` added; other bodies as they are. */
-const withRequestId = (response: HttpServerResponse.HttpServerResponse, id: string): HttpServerResponse.HttpServerResponse => {
+export const withRequestId = (response: HttpServerResponse.HttpServerResponse, id: string): HttpServerResponse.HttpServerResponse => {
   const body = response.body
   if (response.status < 400 || body._tag !== "Uint8Array" || !body.contentType.includes("json") || body.body.byteLength > 65_536) {
     return response
@@ -33,11 +33,3 @@ const withRequestId = (response: HttpServerResponse.HttpServerResponse, id: stri
     return response
   }
 }
-
-export const RequestId = HttpRouter.middleware((httpEffect) =>
-  Effect.gen(function*() {
-    const request = yield* HttpServerRequest.HttpServerRequest
-    const id = requestIdOf(request.headers[header])
-    const response = yield* Effect.annotateLogs(httpEffect, "requestId", id)
-    return HttpServerResponse.setHeader(withRequestId(response, id), header, id)
-  }), { global: true })

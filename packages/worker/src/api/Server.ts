@@ -18,8 +18,8 @@
 import { NodeHttpServer } from "@effect/platform-node"
 import type { Plugin, Publisher as CorePublisher } from "@omnipost/core"
 import { UrlGuard } from "../internal/platformKit.js"
-import { Cause, Config, Effect, Layer, Option, References } from "effect"
-import { HttpRouter, HttpServer, HttpServerResponse } from "effect/http"
+import { Config, Effect, Layer, Option, References } from "effect"
+import { HttpRouter, HttpServer } from "effect/http"
 import { HttpApiBuilder, HttpApiScalar } from "effect/http-api"
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
 import type { Duplex } from "node:stream"
@@ -33,8 +33,7 @@ import { AccountsHandlers, OAuthCallbackHandlers } from "./AccountsHandlers.js"
 import { errorJson } from "../Errors.js"
 import { GroupsHandlers } from "./GroupsHandlers.js"
 import { HealthHandlers } from "./HealthHandlers.js"
-import { RequestsInFlight, TrackRequests } from "./InFlight.js"
-import { NulGuard } from "./NulGuard.js"
+import { RequestsInFlight } from "./InFlight.js"
 import { KeysHandlers } from "./KeysHandlers.js"
 import { MediaHandlers, SignedMediaRoute } from "./MediaHandlers.js"
 import { AdminHandlers } from "./AdminHandlers.js"
@@ -48,104 +47,16 @@ import * as MediaStores from "../storage/MediaStores.js"
 import { builtinPlugins } from "../plugins/BuiltinPlugins.js"
 import * as Mcp from "../mcp/Mcp.js"
 import { LlmsTxtRoute } from "./LlmsTxt.js"
-import { RequestId } from "./RequestId.js"
+import { RequestShell } from "./RequestShell.js"
 import { OAuthProviders, OAuthStates } from "./OAuth.js"
 import { Organizations } from "../storage/Organizations.js"
 import { Plugins } from "../plugins/Plugins.js"
 import { PostStore } from "../storage/PostStore.js"
 import * as Publishers from "../plugins/Publishers.js"
-import { isUnreachable } from "../storage/Database.js"
 import { Admission } from "./Admission.js"
 import { KeyGate } from "./KeyGate.js"
-import { isStorageFailure } from "../storage/MediaStorage.js"
 import { RateLimiter } from "./RateLimiter.js"
 import { Webhooks } from "../webhooks/Webhooks.js"
-
-const jsonError = (status: number, code: string, message: string, details?: unknown) =>
-  HttpServerResponse.jsonUnsafe(errorJson(code, message, details), { status })
-
-/** The `Retry-After` of a `DATABASE_UNAVAILABLE` answer: about how long a restart of PostgreSQL takes. */
-const databaseRetryAfterSeconds = 5
-
-/**
- * Every answer in the API's shape: unknown routes become `NOT_FOUND`, a
- * database that cannot be reached `DATABASE_UNAVAILABLE` (503), a media
- * store that failed `MEDIA_STORE_UNAVAILABLE` (503), any other
- * defect `INTERNAL_ERROR` (logged, never with its internals). (A 429's
- * `Retry-After` is set where the limit is decided: `Middleware`'s rate limit.)
- */
-export const ErrorShape = HttpRouter.middleware((httpEffect) =>
-  httpEffect.pipe(
-    Effect.catchCause((cause) => {
-      if (Cause.hasInterruptsOnly(cause)) return Effect.failCause(cause)
-      const failure = Cause.findErrorOption(cause)
-      const reason = Option.isSome(failure) ? (failure.value as { reason?: { _tag?: string } }).reason?._tag : undefined
-      if (reason === "RouteNotFound") {
-        return Effect.succeed(jsonError(404, "NOT_FOUND", "no such endpoint; see /docs for the API"))
-      }
-      if (reason === "RequestParseError") {
-        return Effect.succeed(jsonError(400, "VALIDATION_FAILED", "the request could not be parsed"))
-      }
-      // The database is away (an outage, a restart): a 503 the client may retry, not our bug. Logged
-      // without the cause's stack, once per request; the scheduler and the pool reconnect by themselves.
-      if (isUnreachable(cause)) {
-        return Effect.logWarning("request failed: the database is unreachable").pipe(
-          Effect.as(HttpServerResponse.setHeader(
-            jsonError(503, "DATABASE_UNAVAILABLE", "the database cannot be reached; try again shortly (a create with the same Idempotency-Key is applied once)"),
-            "retry-after",
-            String(databaseRetryAfterSeconds)
-          ))
-        )
-      }
-      // The media store failed (S3 unreachable, a full disk): nothing was kept; a 503 the client may retry.
-      if (isStorageFailure(cause)) {
-        return Effect.logWarning("request failed: the media store failed", Cause.pretty(cause).split("\n")[0]).pipe(
-          Effect.as(HttpServerResponse.setHeader(
-            jsonError(503, "MEDIA_STORE_UNAVAILABLE", "the media store failed or cannot be reached; nothing was kept; try again shortly"),
-            "retry-after",
-            String(databaseRetryAfterSeconds)
-          ))
-        )
-      }
-      return Effect.logError("request failed", cause).pipe(
-        Effect.as(jsonError(500, "INTERNAL_ERROR", "an internal error occurred; it has been logged"))
-      )
-    }),
-    Effect.map((response) => {
-      if (response.status >= 500 && response.body._tag === "Empty") {
-        return jsonError(response.status, "INTERNAL_ERROR", "an internal error occurred; it has been logged")
-      }
-      if (response.status === 404 && response.body._tag === "Empty") {
-        return jsonError(404, "NOT_FOUND", "no such endpoint; see /docs for the API")
-      }
-      return response.status >= 400 ? inErrorShape(response) : response
-    })
-  ), { global: true })
-
-/** Codes of the framework's own plain-text refusals, by status (the API's codes where one fits). */
-const plainErrorCodes: Readonly<Record<number, string>> = {
-  400: "VALIDATION_FAILED",
-  404: "NOT_FOUND",
-  405: "METHOD_NOT_ALLOWED",
-  413: "PAYLOAD_TOO_LARGE",
-  415: "UNSUPPORTED_MEDIA_TYPE"
-}
-
-/**
- * An error answer in the error shape: the framework answers some refusals
- * itself in plain text or with no body (a content type no endpoint reads:
- * `415 Unsupported content-type: text/plain`); they become
- * `{ "error": { "code", "message" } }` with the same status, the text as the message.
- */
-const inErrorShape = (response: HttpServerResponse.HttpServerResponse): HttpServerResponse.HttpServerResponse => {
-  const body = response.body
-  const isJson = (body._tag === "Uint8Array" || body._tag === "Raw") && (body.contentType ?? "").includes("json")
-  if (isJson || body._tag === "Stream" || body._tag === "FormData") return response
-  const text = body._tag === "Uint8Array" ? new TextDecoder().decode(body.body).slice(0, 500) : ""
-  const code = plainErrorCodes[response.status] ?? (response.status >= 500 ? "INTERNAL_ERROR" : "BAD_REQUEST")
-  const answer = jsonError(response.status, code, text === "" ? `the request was refused (${response.status})` : text)
-  return HttpServerResponse.setHeaders(answer, response.headers)
-}
 
 /** The API's services over the storage services (`PostStore`, `AccountStore`, SQL) and a publisher registry. */
 export const layerServices = Layer.mergeAll(
@@ -200,12 +111,8 @@ export const layerRoutes = Layer.mergeAll(
   SignedMediaRoute,
   LlmsTxtRoute,
   Mcp.layerHttp,
-  Mcp.McpAuthentication,
-  // Outside ErrorShape: the answers it makes of failures (unknown routes, defects) carry the id too.
-  RequestId,
-  ErrorShape,
-  TrackRequests,
-  NulGuard
+  // Request ids, the error shape, requests in flight and the NUL guard, around every request.
+  RequestShell
 )
 
 /**

@@ -55,25 +55,26 @@ const registrations = Layer.mergeAll(McpServer.toolkit(OmnipostTools), RulesReso
 
 /**
  * `/mcp` answers 401 in the API's error shape unless the request carries a
- * valid organization key; the tools then act with that key.
+ * valid organization key; the tools then act with that key. A middleware of
+ * the MCP routes only (`layerHttp`): no other request passes through it.
  */
-export const McpAuthentication = HttpRouter.middleware((httpEffect) =>
-  Effect.gen(function*() {
-    const request = yield* HttpServerRequest.HttpServerRequest
-    const url = request.url
-    if (url !== path && !url.startsWith(`${path}?`) && !url.startsWith(`${path}/`)) return yield* httpEffect
-    const keys = yield* ApiKeys
-    const refused = yield* organizationKey(keys, Redacted.make(presentedKey(request.headers) ?? "")).pipe(
-      Effect.as(undefined),
-      Effect.catch((error) => Effect.succeed(error))
-    )
-    if (refused === undefined) return yield* httpEffect
-    const status = refused.error.code === "INVALID_API_KEY" ? 401 : 403
-    return HttpServerResponse.jsonUnsafe({ error: refused.error }, {
-      status,
-      headers: status === 401 ? { "www-authenticate": "Bearer" } : {}
+export const McpAuthentication = HttpRouter.middleware(Effect.gen(function*() {
+  const keys = yield* ApiKeys
+  return (httpEffect) =>
+    Effect.gen(function*() {
+      const request = yield* HttpServerRequest.HttpServerRequest
+      const refused = yield* organizationKey(keys, Redacted.make(presentedKey(request.headers) ?? "")).pipe(
+        Effect.as(undefined),
+        Effect.catch((error) => Effect.succeed(error))
+      )
+      if (refused === undefined) return yield* httpEffect
+      const status = refused.error.code === "INVALID_API_KEY" ? 401 : 403
+      return HttpServerResponse.jsonUnsafe({ error: refused.error }, {
+        status,
+        headers: status === 401 ? { "www-authenticate": "Bearer" } : {}
+      })
     })
-  }), { global: true })
+})).layer
 
 /** The HTTP endpoint, over the API served by this process (its `HttpServer` address). */
 export const layerHttp = Layer.unwrap(Effect.gen(function*() {
@@ -82,7 +83,9 @@ export const layerHttp = Layer.unwrap(Effect.gen(function*() {
   const url = HttpServer.formatAddress(server.address).replace(/^http:\/\/(0\.0\.0\.0|\[::\])(?=:)/, "http://127.0.0.1")
   return McpServer.layerHttp({ ...serverInfo, path, protocols, registrations }).pipe(
     Layer.provide(OmnipostToolsLayer),
-    Layer.provide(McpConnection.layerLoopback(url))
+    Layer.provide(McpConnection.layerLoopback(url)),
+    // On the MCP routes only: other requests do not pass through it.
+    Layer.provide(McpAuthentication)
   )
 }))
 
