@@ -132,11 +132,10 @@ const connectAccount = async (url: string, key: string, fake: { credentials(): u
   return body.id
 }
 
-const load = (name: string, loadOptions: LoadOptions) => runLoad(name, rate === undefined ? loadOptions : { ...loadOptions, rate })
-
-const runLoad = (name: string, options: LoadOptions) =>
+const load = (name: string, options: LoadOptions) =>
   step(`the load on ${name}`, async () => {
-    const child = started.spawn(`load on ${name}`, [...nodeFlags, join(support, "load.ts"), JSON.stringify(options)], {
+    const paced = rate === undefined ? options : { ...options, rate }
+    const child = started.spawn(`load on ${name}`, [...nodeFlags, join(support, "load.ts"), JSON.stringify(paced)], {
       stdio: ["ignore", "pipe", "inherit"]
     })
     const result = JSON.parse(await outputOf(child)) as LoadResult

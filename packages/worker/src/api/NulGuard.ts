@@ -40,7 +40,7 @@ export const guardNul = <E, R>(
   httpEffect: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>
 ): Effect.Effect<HttpServerResponse.HttpServerResponse, E, R> => {
   const url = request.url
-  if (url.includes("\u0000") || (url.includes("%") && /%00/i.test(url))) {
+  if (/%00/i.test(url) || url.includes("\u0000")) {
     return Effect.succeed(refused(url.includes("?") && /%00/i.test(url.slice(url.indexOf("?"))) ? "query" : "path"))
   }
   const method = request.method
