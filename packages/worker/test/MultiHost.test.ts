@@ -184,8 +184,15 @@ describe.skipIf(missing !== undefined)(
         return records.length >= POSTS ? records : undefined
       }, 120_000, () => `${POSTS} posts on the fake (${fake.posts().length} so far):\n${hosts.slice(2).map((h) => h.output()).join("\n")}`)
       for (const [n, post] of created.entries()) {
-        // Settled as seen through either API process.
-        const read = await call(n % 2 === 0 ? api1 : api2, "GET", `/v1/posts/${post.id}`)
+        // Settled as seen through either API process. The fake records a post before its scheduler has saved the
+        // outcome (a success waits up to `settleHoldMs` for its group commit), so the read waits for the status to
+        // leave `scheduled`/`publishing` rather than reading once.
+        const deadline = Date.now() + 60_000
+        let read = await call(n % 2 === 0 ? api1 : api2, "GET", `/v1/posts/${post.id}`)
+        while ((read.status === "scheduled" || read.status === "publishing") && Date.now() < deadline) {
+          await new Promise((resolve) => setTimeout(resolve, 50))
+          read = await call(n % 2 === 0 ? api1 : api2, "GET", `/v1/posts/${post.id}`)
+        }
         expect(read.status).toBe("published")
       }
 
