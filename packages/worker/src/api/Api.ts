@@ -422,9 +422,6 @@ export class HealthGroup extends HttpApiGroup.make("health")
   )
 {}
 
-/** How success bodies are encoded: by their schema's shape, without re-running its checks (see `OmnipostApi`). */
-export const successParseOptions = { disableChecks: true } as const
-
 export class OmnipostApi extends HttpApi.make("omnipost")
   .add(PostsGroup)
   .add(AccountsGroup)
@@ -443,7 +440,7 @@ export class OmnipostApi extends HttpApi.make("omnipost")
   // checks (lengths, formats) are not run again: the server built it from what it validated on the way in, and
   // re-checking them was 7–9 % of a GET's and a list's CPU (worker README, "Where a request's time goes").
   // `test/ResponseChecks.test.ts` decodes the answers with every check on.
-  .annotate(HttpApi.SuccessParseOptions, successParseOptions)
+  .annotate(HttpApi.SuccessParseOptions, { disableChecks: true })
   // The middleware sets the rate-limit headers on every authenticated response.
   .annotate(OpenApi.Transform, RateLimiter.documentHeaders)
   .annotate(OpenApi.Title, "Omnipost API")
