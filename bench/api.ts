@@ -31,6 +31,12 @@
  *   BENCH_RATE=1000 …                  (every measured run at this many requests per second in all,
  *                                       not as fast as the server answers: CPU per request at the same
  *                                       pace for both, the steadier figure to compare two builds by)
+ *   BENCH_COMPARE_BIN=/other/checkout/packages/worker/dist/bin.js …
+ *   BENCH_COMPARE_ENV='{"OMNIPOST_DB_MULTIPLEX":"32"}' …
+ *                                      (a second server, "candidate": another build and/or other settings,
+ *                                       on a fresh database of its own, measured in turn with the other two
+ *                                       in every round: two builds compared in the same minutes, each
+ *                                       against the same baseline runs)
  */
 import { FakeBluesky } from "@omnipost/platform-bluesky/testing"
 import { mkdtempSync, rmSync } from "node:fs"
@@ -53,6 +59,9 @@ const floor = process.env.BENCH_FLOOR === "true"
 const rate = process.env.BENCH_RATE === undefined ? undefined : Number(process.env.BENCH_RATE)
 const connections = 32
 const bin = resolve(import.meta.dirname, "../packages/worker/dist/bin.js")
+const compareBin = process.env.BENCH_COMPARE_BIN === undefined ? undefined : resolve(process.env.BENCH_COMPARE_BIN)
+const compareEnv = process.env.BENCH_COMPARE_ENV === undefined ? undefined : JSON.parse(process.env.BENCH_COMPARE_ENV) as Record<string, string>
+const comparing = compareBin !== undefined || compareEnv !== undefined
 const support = resolve(import.meta.dirname, "support")
 const nodeFlags = ["--experimental-strip-types", "--no-warnings=ExperimentalWarning"]
 
@@ -104,10 +113,10 @@ const tempDir = () => {
 }
 
 /** `omnipost serve --api-only` on a free port with a fresh database; its URL, first key and process. */
-const startServer = async (name: string, env: Record<string, string>, extraFlags: ReadonlyArray<string> = []) => {
+const startServer = async (name: string, env: Record<string, string>, extraFlags: ReadonlyArray<string> = [], serverBin = bin) => {
   const port = await freePort()
   const dataDir = env.OMNIPOST_DATA_DIR ?? tempDir()
-  const child = started.spawn(name, [...extraFlags, bin, "serve", "--port", String(port), "--data-dir", dataDir, "--api-only"], {
+  const child = started.spawn(name, [...extraFlags, serverBin, "serve", "--port", String(port), "--data-dir", dataDir, "--api-only"], {
     env: {
       ...process.env,
       OMNIPOST_LOG_REQUESTS: "false",
@@ -211,6 +220,18 @@ const main = async () => {
     ...(cpuProfileDir !== undefined ? ["--cpu-prof", `--cpu-prof-dir=${cpuProfileDir}`] : [])
   ])
   const accountId = await step("the account to connect", () => connectAccount(server.url, server.key, fake))
+  const candidateDatabase = comparing && adminUrl !== undefined ? await step("a fresh database", () => freshPostgres(adminUrl)) : undefined
+  const candidate = comparing
+    ? await startServer(
+      "candidate serve",
+      { ...(candidateDatabase !== undefined ? { DATABASE_URL: candidateDatabase } : {}), ...compareEnv },
+      [],
+      compareBin
+    )
+    : undefined
+  const candidateAccount = candidate === undefined
+    ? undefined
+    : await step("the candidate's account to connect", () => connectAccount(candidate.url, candidate.key, fake))
 
   // The baseline: the same database on PostgreSQL; on PGlite its own, migrated by a first serve that then stops.
   let baselineTarget: Array<string>
@@ -245,7 +266,16 @@ const main = async () => {
       headers: {} as Record<string, string>,
       accountId: baselineAccount,
       pid: baselineChild.pid!
-    }
+    },
+    ...(candidate !== undefined
+      ? [{
+        name: "candidate",
+        url: candidate.url,
+        headers: { authorization: `Bearer ${candidate.key}` },
+        accountId: candidateAccount!,
+        pid: candidate.child.pid!
+      }]
+      : [])
   ]
   const idsOf = async (target: (typeof targets)[number]) => {
     const response = await fetch(`${target.url}/v1/posts?limit=100`, { headers: target.headers })
@@ -254,7 +284,7 @@ const main = async () => {
   }
 
   console.log(
-    `database: ${adminUrl !== undefined ? "PostgreSQL (a fresh database on DATABASE_URL's server)" : "embedded PGlite"}; ${seconds} s per run, ${rounds} rounds, ${connections} connections; node ${process.version}; load average ${
+    `${candidate !== undefined ? `candidate: ${compareBin ?? bin}${compareEnv !== undefined ? ` with ${JSON.stringify(compareEnv)}` : ""}\n` : ""}database: ${adminUrl !== undefined ? "PostgreSQL (a fresh database on DATABASE_URL's server)" : "embedded PGlite"}; ${seconds} s per run, ${rounds} rounds, ${connections} connections; node ${process.version}; load average ${
       (await import("node:os")).loadavg().map((n) => n.toFixed(1)).join(" ")
     }`
   )
@@ -307,11 +337,13 @@ const main = async () => {
   console.log(
     "\nmeans over the rounds; ratio = omnipost / baseline (throughput), p99 ratio = omnipost p99 / baseline p99; CPU = the server process's CPU time per answered request (user + system, /proc), its ratio baseline ÷ omnipost"
   )
-  const summary = kinds.map(({ kind, label }) => {
-    const ours = results.get(`${kind} omnipost`)!
+  const measuredServers = candidate === undefined ? ["omnipost"] : ["omnipost", "candidate"]
+  const summary = kinds.flatMap(({ kind, label }) => measuredServers.map((server) => {
+    const ours = results.get(`${kind} ${server}`)!
     const base = results.get(`${kind} baseline`)!
     const figures = {
       endpoint: label,
+      ...(candidate !== undefined ? { server } : {}),
       omnipost: Math.round(mean(ours.map((r) => r.perSecond))),
       baseline: Math.round(mean(base.map((r) => r.perSecond))),
       omnipostP99: mean(ours.map((r) => r.p99)),
@@ -324,14 +356,14 @@ const main = async () => {
     // Comparable with the throughput ratio: what share of the baseline's requests per CPU second we answer.
     const cpuRatio = figures.baselineCpuUs / Math.max(1, figures.omnipostCpuUs)
     console.log(
-      `${label.padEnd(20)} omnipost ${String(figures.omnipost).padStart(6)} req/s  baseline ${String(figures.baseline).padStart(6)} req/s  ratio ${
+      `${label.padEnd(20)} ${server.padEnd(9)} ${String(figures.omnipost).padStart(6)} req/s  baseline ${String(figures.baseline).padStart(6)} req/s  ratio ${
         ratio.toFixed(2)
       }x   p99 ${figures.omnipostP99.toFixed(0)} ms vs ${figures.baselineP99.toFixed(0)} ms (${p99Ratio.toFixed(2)}x)   CPU ${
         figures.omnipostCpuUs
       } vs ${figures.baselineCpuUs} µs/request (baseline ÷ omnipost ${cpuRatio.toFixed(2)}x)`
     )
     return { ...figures, ratio: Number(ratio.toFixed(2)), p99Ratio: Number(p99Ratio.toFixed(2)), cpuRatio: Number(cpuRatio.toFixed(2)) }
-  })
+  }))
   const floorFigures: Array<{ endpoint: string; perSecond: number; cpuUs: number }> = []
   if (floor) {
     console.log("\nthe floor: the server alone on endpoints of increasing work (CPU = its CPU time per answered request)")

@@ -3,16 +3,14 @@
  *
  * Every query goes through `@effect/sql-pg`'s `PgClient`. With `DATABASE_URL`
  * set it talks to that PostgreSQL; otherwise this module starts PGlite (data
- * in `OMNIPOST_DATA_DIR/pgdata`, default `./.omnipost/pgdata`) and serves it on
- * 127.0.0.1 through `@electric-sql/pglite-socket`, so the same client, the same
- * SQL and the same migrations run on both.
+ * in `OMNIPOST_DATA_DIR/pgdata`, default `./.omnipost/pgdata`) in this process
+ * and the same client speaks the same wire protocol to it over an in-process
+ * stream (`internal/pgliteWire.ts`), so the same SQL and the same migrations
+ * run on both.
  *
- * PGlite is one single-user backend: pglite-socket queues protocol messages
- * from all its connections into it and only keeps a transaction's messages
- * together by guessing, and a `NOTIFY` comes back on the connection that sent
- * it, not the listener's. So on PGlite the pool holds exactly one connection
- * (transactions queue behind each other, which is correct and fast enough for
- * one embedded process), and `listen`/`notify` are an in-process hub: PGlite
+ * PGlite is one single-user backend: the pool holds exactly one connection to
+ * it (transactions queue behind each other, which is correct and fast enough
+ * for one embedded process), and `listen`/`notify` are an in-process hub: PGlite
  * belongs to one process anyway. On PostgreSQL they are `LISTEN`/`NOTIFY`,
  * reaching every process on the database.
  *
@@ -20,7 +18,6 @@
  * migrations applied.
  */
 import { PGlite } from "@electric-sql/pglite"
-import { PGLiteSocketServer } from "@electric-sql/pglite-socket"
 import { PgClient } from "@effect/sql-pg"
 import { Cause, Config, Context, Data, Effect, Layer, Option, PubSub, Redacted, Runtime, type Scope, Stream } from "effect"
 import { Reactivity } from "effect/reactivity"
@@ -29,6 +26,7 @@ import { randomBytes } from "node:crypto"
 import { mkdirSync, openSync, readFileSync, rmSync, writeFileSync, closeSync } from "node:fs"
 import { join, resolve } from "node:path"
 import * as Migrations from "./Migrations.js"
+import * as PgliteWire from "./internal/pgliteWire.js"
 
 export type DatabaseKind = "postgres" | "pglite"
 
@@ -46,7 +44,11 @@ export const isUnreachable = (cause: Cause.Cause<unknown>): boolean =>
 
 export interface DatabaseShape {
   readonly kind: DatabaseKind
-  /** A URL other clients can connect with (on PGlite: its socket on 127.0.0.1, one connection at a time). */
+  /**
+   * On PostgreSQL, the URL other clients (another process, a test) can connect
+   * with; on PGlite, `pglite:<data directory>` (`pglite:memory`), which names
+   * the database but takes no connection: PGlite belongs to this process.
+   */
   readonly url: Redacted.Redacted
   /**
    * Sends a notification to every listener of `channel` (every process on
@@ -308,25 +310,21 @@ const makePglite = Effect.fnUntraced(function*(options: { readonly dataDir?: str
     Effect.promise(() => PGlite.create(dataDir === undefined ? {} : { dataDir })),
     (db) => Effect.promise(() => db.close()).pipe(Effect.ignore)
   )
-  const server = yield* Effect.acquireRelease(
-    Effect.promise(async () => {
-      // Port 0: the OS picks a free port, so tests and a running server never collide.
-      // A few connections are allowed so a pool reconnecting never races the old socket's close;
-      // the pool itself uses one.
-      const server = new PGLiteSocketServer({ db, host: "127.0.0.1", port: 0, maxConnections: 4 })
-      await server.start()
-      return server
-    }),
-    (server) => Effect.promise(() => server.stop()).pipe(Effect.ignore)
-  )
-  const url = Redacted.make(`postgres://postgres@${server.getServerConn()}/postgres`)
-  // One connection: pipelining is what lets the requests' statements share its round trips.
-  const client = yield* PgClient.make({ url, maxConnections: 1, minConnections: 1, ...multiplexing(options.multiplex) })
+  // One connection over an in-process stream: pipelining is what lets the requests' statements share its calls.
+  const client = yield* PgClient.make({
+    stream: () => PgliteWire.connect(db),
+    ssl: false,
+    username: "postgres",
+    database: "postgres",
+    maxConnections: 1,
+    minConnections: 1,
+    ...multiplexing(options.multiplex)
+  })
   yield* migrate(client)
   const hub = yield* PubSub.unbounded<{ readonly channel: string; readonly payload: string }>()
   return contextOf(client, {
     kind: "pglite",
-    url,
+    url: Redacted.make(`pglite:${dataDir ?? "memory"}`),
     notifications: "listen",
     notify: (channel, payload) => PubSub.publish(hub, { channel, payload }).pipe(Effect.asVoid),
     listen: (channel) =>
