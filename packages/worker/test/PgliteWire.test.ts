@@ -124,6 +124,36 @@ describe("PGlite over the in-process connection: the raw protocol", () => {
     }
   })
 
+  it("rolls back the transaction a closed connection left open; the next connection starts clean", async () => {
+    const db = await PGlite.create()
+    try {
+      const first = connect(db)
+      const greeted = read(first, "Z")
+      first.write(startupPacket())
+      await greeted
+      for (const text of ["BEGIN", "CREATE TABLE wire_left (n int)", "INSERT INTO wire_left VALUES (1)"]) {
+        const done = read(first, "Z")
+        first.write(query(text))
+        const ready = (await done).messages.at(-1)!
+        // ReadyForQuery's status: T, inside a transaction block.
+        assert.strictEqual(String.fromCharCode(ready.body[0]!), "T")
+      }
+      first.destroy()
+
+      const second = connect(db)
+      const ready = read(second, "Z")
+      second.write(startupPacket())
+      assert.strictEqual(String.fromCharCode((await ready).messages.at(-1)!.body[0]!), "I", "idle, not inside the first one's transaction")
+      const answered = read(second, "Z")
+      second.write(query("SELECT to_regclass('wire_left') IS NULL AS gone"))
+      assert.deepStrictEqual((await answered).messages.filter((m) => m.type === "D").map(firstValue), ["t"])
+      assert.isFalse(db.isInTransaction())
+      second.destroy()
+    } finally {
+      await db.close()
+    }
+  })
+
   it("closes on a cancel request without passing it to PGlite", async () => {
     const db = await PGlite.create()
     try {

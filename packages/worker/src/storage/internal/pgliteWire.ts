@@ -19,6 +19,10 @@
  * another connection's. The database opens one connection, and each call runs
  * under PGlite's exclusive lock.
  *
+ * A connection that closes inside a transaction (the client gave it up, or
+ * was stopped) has it rolled back, as a server does when a backend's socket
+ * closes: PGlite would otherwise keep it open for the next connection.
+ *
  * Framing: the first message (the startup packet) has no type byte and goes
  * alone; a cancel request (startup-shaped) is answered by closing, as PGlite
  * runs one call at a time and cannot cancel one; `Terminate` ends the stream
@@ -32,6 +36,16 @@ import { Duplex } from "node:stream"
 const cancelRequestCode = 80877102
 /** `Terminate`'s type byte, `X`. */
 const terminateType = 0x58
+
+/** A simple query, `ROLLBACK`. */
+const rollback = (() => {
+  const text = Buffer.from("ROLLBACK\0")
+  const message = Buffer.alloc(5 + text.length)
+  message.write("Q", 0, "latin1")
+  message.writeInt32BE(4 + text.length, 1)
+  text.copy(message, 5)
+  return message
+})()
 
 interface Framed {
   /** Where the complete messages end (before a `Terminate`). */
@@ -61,6 +75,25 @@ export const connect = (db: PGlite): Duplex => {
   let running = false
   /** Written to while a call ran: drain again after it. */
   let again = false
+  /** This connection's last call left a transaction open. */
+  let inTransaction = false
+  let released = false
+
+  /** A transaction this connection's last call left open, rolled back (PGlite closed meanwhile: nothing to do). */
+  const rollbackLeft = () => {
+    if (!inTransaction) return
+    inTransaction = false
+    db.runExclusive(async () => {
+      if (db.isInTransaction()) await db.execProtocolRawStream(rollback, { onRawData: () => {} })
+    }).catch(() => {})
+  }
+
+  /** Closed: what it left open is rolled back, by the call running if there is one, else now. */
+  const release = () => {
+    if (released) return
+    released = true
+    if (!running) rollbackLeft()
+  }
 
   const stream: Duplex = new Duplex({
     read() {},
@@ -71,7 +104,12 @@ export const connect = (db: PGlite): Duplex => {
     },
     final(callback) {
       stream.push(null)
+      release()
       callback()
+    },
+    destroy(error, callback) {
+      release()
+      callback(error)
     }
   })
 
@@ -91,6 +129,12 @@ export const connect = (db: PGlite): Duplex => {
       const answers: Array<Buffer> = []
       // `data` is a view of PGlite's memory, reused by its next write: copied.
       await db.execProtocolRawStream(messages, { onRawData: (data) => answers.push(Buffer.from(data)) })
+      inTransaction = db.isInTransaction()
+      if (released && inTransaction) {
+        // Closed while this call ran: nobody will finish the transaction it left open.
+        await db.execProtocolRawStream(rollback, { onRawData: () => {} })
+        inTransaction = false
+      }
       return answers.length === 1 ? answers[0]! : Buffer.concat(answers)
     })
 
@@ -132,6 +176,7 @@ export const connect = (db: PGlite): Duplex => {
       if (end > 0) answer(await run(buffer.subarray(0, end)))
       if (terminate) {
         stream.push(null)
+        release()
         return
       }
       if (end < buffer.length) pending.unshift(buffer.subarray(end))
@@ -139,7 +184,8 @@ export const connect = (db: PGlite): Duplex => {
       stream.destroy(error instanceof Error ? error : new Error(String(error)))
     } finally {
       running = false
-      if (again && !stream.destroyed) {
+      if (released) rollbackLeft()
+      else if (again && !stream.destroyed) {
         again = false
         schedule()
       }
