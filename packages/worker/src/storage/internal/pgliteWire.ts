@@ -13,7 +13,7 @@
  * ways. PGlite's main loop runs a buffer of several messages in one call, so a
  * pipeline of statements is one call here. Measured on the API (worker README,
  * "Where a request's time goes"): the embedded server's CPU per `POST
- * /v1/posts` down about a third, per `GET /v1/posts/:id` about 40 %.
+ * /v1/posts` down about a third, per `GET /v1/posts/:id` about 30 %.
  *
  * PGlite is one backend: a transaction's messages must not interleave with
  * another connection's. The database opens one connection, and each call runs
@@ -26,8 +26,9 @@
  * Framing: the first message (the startup packet) has no type byte and goes
  * alone; a cancel request (startup-shaped) is answered by closing, as PGlite
  * runs one call at a time and cannot cancel one; `Terminate` ends the stream
- * (it never reaches PGlite, whose backend would exit). Every other call takes
- * the complete messages received, the rest kept for the next.
+ * and is not passed on (PGlite skips a call that starts with it; how it would
+ * treat one later in a buffer is not relied on). Every other call takes the
+ * complete messages received, the rest kept for the next.
  */
 import type { PGlite } from "@electric-sql/pglite"
 import { Duplex } from "node:stream"
