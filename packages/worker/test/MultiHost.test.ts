@@ -56,27 +56,16 @@ const startHost = (name: string, args: ReadonlyArray<string>, env: NodeJS.Proces
   return { name, child, dataDir, output: () => output }
 }
 
-/** Resolves with what `check` returns once it is defined (checked every 100 ms); fails when it throws or after `timeoutMs`. */
-const until = <A>(check: () => A | undefined, timeoutMs: number, what: () => string) =>
-  new Promise<A>((done, fail) => {
-    const deadline = Date.now() + timeoutMs
-    const poll = setInterval(() => {
-      let value: A | undefined
-      try {
-        value = check()
-      } catch (error) {
-        clearInterval(poll)
-        return fail(error)
-      }
-      if (value !== undefined) {
-        clearInterval(poll)
-        done(value)
-      } else if (Date.now() > deadline) {
-        clearInterval(poll)
-        fail(new Error(`timed out: ${what()}`))
-      }
-    }, 100)
-  })
+/** Resolves with what `check` returns (or resolves to) once it is defined, checked every 100 ms; fails when it throws or after `timeoutMs`. */
+const until = async <A>(check: () => A | undefined | Promise<A | undefined>, timeoutMs: number, what: () => string): Promise<A> => {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const value = await check()
+    if (value !== undefined) return value
+    if (Date.now() > deadline) throw new Error(`timed out: ${what()}`)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+}
 
 /** Every file under `dir`. */
 const filesUnder = (dir: string): Array<string> =>
@@ -187,12 +176,10 @@ describe.skipIf(missing !== undefined)(
         // Settled as seen through either API process. The fake records a post before its scheduler has saved the
         // outcome (a success waits up to `settleHoldMs` for its group commit), so the read waits for the status to
         // leave `scheduled`/`publishing` rather than reading once.
-        const deadline = Date.now() + 60_000
-        let read = await call(n % 2 === 0 ? api1 : api2, "GET", `/v1/posts/${post.id}`)
-        while ((read.status === "scheduled" || read.status === "publishing") && Date.now() < deadline) {
-          await new Promise((resolve) => setTimeout(resolve, 50))
-          read = await call(n % 2 === 0 ? api1 : api2, "GET", `/v1/posts/${post.id}`)
-        }
+        const read = await until(async () => {
+          const answer = await call(n % 2 === 0 ? api1 : api2, "GET", `/v1/posts/${post.id}`)
+          return answer.status === "scheduled" || answer.status === "publishing" ? undefined : answer
+        }, 60_000, () => `post ${post.id} to leave scheduled/publishing`)
         expect(read.status).toBe("published")
       }
 

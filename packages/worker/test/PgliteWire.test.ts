@@ -70,6 +70,32 @@ const firstValue = (row: Answer) => {
   return row.body.subarray(6, 6 + length).toString()
 }
 
+/** A connection past its startup: the stream and the status of its first ReadyForQuery (I: idle, T: in a transaction). */
+const opened = async (db: PGlite) => {
+  const stream = connect(db)
+  const greeting = read(stream, "Z")
+  stream.write(startupPacket())
+  return { stream, status: String.fromCharCode((await greeting).messages.at(-1)!.body[0]!) }
+}
+
+/** Runs `text` as a simple query: the first column of its rows, and the ReadyForQuery status after it. */
+const ask = async (stream: Duplex, text: string) => {
+  const answered = read(stream, "Z")
+  stream.write(query(text))
+  const { messages } = await answered
+  return { values: messages.filter((m) => m.type === "D").map(firstValue), status: String.fromCharCode(messages.at(-1)!.body[0]!) }
+}
+
+/** Runs `use` on a fresh in-memory PGlite, closed afterwards. */
+const withPglite = async (use: (db: PGlite) => Promise<void>) => {
+  const db = await PGlite.create()
+  try {
+    await use(db)
+  } finally {
+    await db.close()
+  }
+}
+
 const nextTurn = () => new Promise<void>((done) => setImmediate(done))
 
 describe("PGlite over the in-process connection: the raw protocol", () => {
@@ -82,9 +108,8 @@ describe("PGlite over the in-process connection: the raw protocol", () => {
     assert.deepStrictEqual(frame(Buffer.concat([one, message("X", Buffer.alloc(0)), one])), { end: one.length, terminate: true })
   })
 
-  it("answers a startup packet and a query each written in pieces over several turns, then ends at Terminate", async () => {
-    const db = await PGlite.create()
-    try {
+  it("answers a startup packet and a query each written in pieces over several turns, then ends at Terminate", () =>
+    withPglite(async (db) => {
       const stream = connect(db)
       const startup = startupPacket()
       const ready = read(stream, "Z")
@@ -111,52 +136,29 @@ describe("PGlite over the in-process connection: the raw protocol", () => {
       assert.deepStrictEqual(rows, ["42", "second"])
       assert.strictEqual(all.messages.filter((m) => m.type === "Z").length, 2)
       // PGlite is still there for the next connection.
-      const again = connect(db)
-      const readyAgain = read(again, "Z")
-      again.write(startupPacket())
-      await readyAgain
-      const one = read(again, "Z")
-      again.write(query("SELECT 7"))
-      assert.deepStrictEqual((await one).messages.filter((m) => m.type === "D").map(firstValue), ["7"])
+      const { stream: again } = await opened(db)
+      assert.deepStrictEqual((await ask(again, "SELECT 7")).values, ["7"])
       again.destroy()
-    } finally {
-      await db.close()
-    }
-  })
+    }))
 
-  it("rolls back the transaction a closed connection left open; the next connection starts clean", async () => {
-    const db = await PGlite.create()
-    try {
-      const first = connect(db)
-      const greeted = read(first, "Z")
-      first.write(startupPacket())
-      await greeted
+  it("rolls back the transaction a closed connection left open; the next connection starts clean", () =>
+    withPglite(async (db) => {
+      const { stream: first } = await opened(db)
       for (const text of ["BEGIN", "CREATE TABLE wire_left (n int)", "INSERT INTO wire_left VALUES (1)"]) {
-        const done = read(first, "Z")
-        first.write(query(text))
-        const ready = (await done).messages.at(-1)!
         // ReadyForQuery's status: T, inside a transaction block.
-        assert.strictEqual(String.fromCharCode(ready.body[0]!), "T")
+        assert.strictEqual((await ask(first, text)).status, "T")
       }
       first.destroy()
 
-      const second = connect(db)
-      const ready = read(second, "Z")
-      second.write(startupPacket())
-      assert.strictEqual(String.fromCharCode((await ready).messages.at(-1)!.body[0]!), "I", "idle, not inside the first one's transaction")
-      const answered = read(second, "Z")
-      second.write(query("SELECT to_regclass('wire_left') IS NULL AS gone"))
-      assert.deepStrictEqual((await answered).messages.filter((m) => m.type === "D").map(firstValue), ["t"])
+      const { status, stream: second } = await opened(db)
+      assert.strictEqual(status, "I", "idle, not inside the first one's transaction")
+      assert.deepStrictEqual((await ask(second, "SELECT to_regclass('wire_left') IS NULL AS gone")).values, ["t"])
       assert.isFalse(db.isInTransaction())
       second.destroy()
-    } finally {
-      await db.close()
-    }
-  })
+    }))
 
-  it("closes on a cancel request without passing it to PGlite", async () => {
-    const db = await PGlite.create()
-    try {
+  it("closes on a cancel request without passing it to PGlite", () =>
+    withPglite(async (db) => {
       const stream = connect(db)
       const cancel = Buffer.alloc(16)
       cancel.writeInt32BE(16, 0)
@@ -167,10 +169,7 @@ describe("PGlite over the in-process connection: the raw protocol", () => {
       assert.isTrue(result.ended)
       assert.deepStrictEqual(result.messages, [])
       assert.deepStrictEqual((await db.query<{ n: number }>("SELECT 1 AS n")).rows, [{ n: 1 }])
-    } finally {
-      await db.close()
-    }
-  })
+    }))
 })
 
 describe("PGlite over the in-process connection: through the client", () => {

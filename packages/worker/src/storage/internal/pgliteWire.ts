@@ -80,12 +80,15 @@ export const connect = (db: PGlite): Duplex => {
   let inTransaction = false
   let released = false
 
+  /** Rolls back PGlite's open transaction; only under its exclusive lock. */
+  const rollBack = () => db.execProtocolRawStream(rollback, { onRawData: () => {} })
+
   /** A transaction this connection's last call left open, rolled back (PGlite closed meanwhile: nothing to do). */
   const rollbackLeft = () => {
     if (!inTransaction) return
     inTransaction = false
     db.runExclusive(async () => {
-      if (db.isInTransaction()) await db.execProtocolRawStream(rollback, { onRawData: () => {} })
+      if (db.isInTransaction()) await rollBack()
     }).catch(() => {})
   }
 
@@ -133,7 +136,7 @@ export const connect = (db: PGlite): Duplex => {
       inTransaction = db.isInTransaction()
       if (released && inTransaction) {
         // Closed while this call ran: nobody will finish the transaction it left open.
-        await db.execProtocolRawStream(rollback, { onRawData: () => {} })
+        await rollBack()
         inTransaction = false
       }
       return answers.length === 1 ? answers[0]! : Buffer.concat(answers)
